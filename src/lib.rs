@@ -1,0 +1,16 @@
+//! tandem: a DHCPv4 server built to run as an active-active failover pair.
+//!
+//! The crate is split so that every decision is a pure function of its inputs:
+//! `proto` parses and builds packets, `dhcp` decides replies, `lease` keeps the
+//! bindings in memory and journals them, `config` turns TOML into typed values.
+//! Sockets (`net`), the SQLite writer thread (`lease::sqlite`) and the tokio
+//! wiring (`server`) are the only places that touch the outside world.
+
+pub mod cli;
+pub mod config;
+pub mod dhcp;
+pub mod lease;
+pub mod net;
+pub mod proto;
+pub mod server;
+pub mod time;
