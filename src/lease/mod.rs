@@ -1,1 +1,9 @@
+//! Leases: the record (`model`), the in-memory indexes the packet path reads
+//! (`store`), and the SQLite journal that makes every change durable (`sqlite`).
 
+pub mod model;
+pub mod sqlite;
+pub mod store;
+
+pub use model::{Lease, LeaseState, Owner};
+pub use store::LeaseStore;

@@ -1,0 +1,148 @@
+//! One address binding with everything a failover partner needs to know about
+//! it (draft-ietf-dhc-failover-12 section 5.1: the full-fidelity lease record).
+
+use crate::proto::{ClientKey, HwAddr};
+use crate::time::Time;
+use std::net::Ipv4Addr;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum LeaseState {
+    /// Available, owned by `owner`.
+    Free,
+    /// Bound to a client until `expires`.
+    Active,
+    /// The client let it run out; it still remembers the client, who gets it back first.
+    Expired,
+    /// The client gave it back (DHCPRELEASE).
+    Released,
+    /// A client reported it in use by someone else (DHCPDECLINE); quarantined until `expires`.
+    Declined,
+}
+
+impl LeaseState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaseState::Free => "free",
+            LeaseState::Active => "active",
+            LeaseState::Expired => "expired",
+            LeaseState::Released => "released",
+            LeaseState::Declined => "declined",
+        }
+    }
+
+    pub fn code(self) -> i64 {
+        match self {
+            LeaseState::Free => 0,
+            LeaseState::Active => 1,
+            LeaseState::Expired => 2,
+            LeaseState::Released => 3,
+            LeaseState::Declined => 4,
+        }
+    }
+
+    pub fn from_code(c: i64) -> Option<LeaseState> {
+        Some(match c {
+            0 => LeaseState::Free,
+            1 => LeaseState::Active,
+            2 => LeaseState::Expired,
+            3 => LeaseState::Released,
+            4 => LeaseState::Declined,
+            _ => return None,
+        })
+    }
+
+    /// Whether an address in this state may be given to a new client.
+    pub fn is_reusable(self) -> bool {
+        matches!(self, LeaseState::Free | LeaseState::Expired | LeaseState::Released)
+    }
+}
+
+/// Which peer may allocate a free address. A server without a partner is the
+/// primary and owns every address.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Owner {
+    Primary,
+    Secondary,
+}
+
+impl Owner {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Owner::Primary => "primary",
+            Owner::Secondary => "secondary",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn from_code(c: i64) -> Option<Owner> {
+        match c {
+            0 => Some(Owner::Primary),
+            1 => Some(Owner::Secondary),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub addr: Ipv4Addr,
+    pub state: LeaseState,
+    pub owner: Owner,
+    pub client_id: Option<Vec<u8>>,
+    pub hw: HwAddr,
+    pub hostname: Option<String>,
+    /// Option 82 as last received, for audit and for the partner.
+    pub relay_info: Option<Vec<u8>>,
+    pub starts: Time,
+    pub expires: Time,
+    /// Client last transaction time.
+    pub cltt: Time,
+    /// Seconds granted at the last ACK.
+    pub lease_time: u32,
+    /// The expiry this server told its partner it might grant (failover).
+    pub potential_expiry: Time,
+    /// The potential expiry the partner has acknowledged (failover).
+    pub acked_potential_expiry: Time,
+}
+
+impl Lease {
+    /// A record for an address nobody holds.
+    pub fn free(addr: Ipv4Addr, owner: Owner) -> Lease {
+        Lease {
+            addr,
+            state: LeaseState::Free,
+            owner,
+            client_id: None,
+            hw: HwAddr::default(),
+            hostname: None,
+            relay_info: None,
+            starts: Time::ZERO,
+            expires: Time::ZERO,
+            cltt: Time::ZERO,
+            lease_time: 0,
+            potential_expiry: Time::ZERO,
+            acked_potential_expiry: Time::ZERO,
+        }
+    }
+
+    /// The client this record is bound to, if it still is.
+    pub fn client(&self) -> Option<ClientKey> {
+        match self.state {
+            LeaseState::Active | LeaseState::Expired | LeaseState::Released => {
+                Some(ClientKey::new(self.client_id.as_deref(), &self.hw))
+            }
+            LeaseState::Free | LeaseState::Declined => None,
+        }
+    }
+
+    /// Orders reusable addresses: never used first, then least recently ended.
+    pub fn last_used(&self) -> Time {
+        match self.state {
+            LeaseState::Free => Time::ZERO,
+            _ => self.expires.max(self.cltt),
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! The lease journal: SQLite in WAL mode on a thread of its own.
+//!
+//! Changes arrive in numbered batches. The writer takes everything queued
+//! while its previous transaction was syncing and commits it as one
+//! transaction (group commit), then reports the highest batch number now
+//! durable. The server sends a DHCPACK only after its batch is reported, so a
+//! client never holds a lease the disk does not.
+
+use super::model::{Lease, LeaseState, Owner};
+use crate::proto::HwAddr;
+use crate::time::Time;
+use rusqlite::{Connection, OpenFlags, params};
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+const SCHEMA_VERSION: i64 = 1;
+/// Most leases written in one transaction, so one huge burst cannot hold a
+/// transaction (and every waiting ACK) open for long.
+const MAX_BATCH_LEASES: usize = 8192;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("lease database {path}: {source}")]
+    Sqlite { path: PathBuf, source: rusqlite::Error },
+    #[error("lease database {path}: cannot create its directory: {source}")]
+    Dir { path: PathBuf, source: std::io::Error },
+    #[error("lease database {path}: row for {addr} is corrupt: {what}")]
+    Corrupt { path: PathBuf, addr: Ipv4Addr, what: String },
+    #[error("lease database {path} has schema version {found}, newer than this tandem ({SCHEMA_VERSION}); upgrade tandem")]
+    TooNew { path: PathBuf, found: i64 },
+}
+
+/// What the writer thread reports back to the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitEvent {
+    /// Every batch numbered up to `upto` is durable.
+    Committed { upto: u64, leases: usize, micros: u64 },
+    /// The batches up to `upto` could not be written; their replies must not be sent.
+    Failed { upto: u64, error: String },
+}
+
+struct Batch {
+    id: u64,
+    leases: Vec<Lease>,
+}
+
+/// Handle to the writer thread.
+pub struct Journal {
+    tx: Option<mpsc::Sender<Batch>>,
+    thread: Option<JoinHandle<()>>,
+    next_id: u64,
+}
+
+/// A connection with tandem's pragmas and schema.
+fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
+    let err = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: path.to_path_buf(), source })?;
+    }
+    let c = Connection::open(path).map_err(err)?;
+    c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+    c.pragma_update(None, "synchronous", if sync_full { "FULL" } else { "NORMAL" }).map_err(err)?;
+    c.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+    let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { path: path.to_path_buf(), found: version });
+    }
+    c.execute_batch(
+        "CREATE TABLE IF NOT EXISTS lease (
+            address INTEGER PRIMARY KEY,
+            state INTEGER NOT NULL,
+            owner INTEGER NOT NULL,
+            client_id BLOB,
+            htype INTEGER NOT NULL,
+            chaddr BLOB NOT NULL,
+            hostname TEXT,
+            relay_info BLOB,
+            starts INTEGER NOT NULL,
+            expires INTEGER NOT NULL,
+            cltt INTEGER NOT NULL,
+            lease_time INTEGER NOT NULL,
+            potential_expiry INTEGER NOT NULL,
+            acked_potential_expiry INTEGER NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        PRAGMA user_version = 1;",
+    )
+    .map_err(err)?;
+    Ok(c)
+}
+
+fn write(c: &mut Connection, batches: &[Batch]) -> rusqlite::Result<usize> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut n = 0;
+    {
+        let mut st = tx.prepare_cached(
+            "INSERT OR REPLACE INTO lease (address, state, owner, client_id, htype, chaddr, hostname, relay_info,
+             starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?;
+        for l in batches.iter().flat_map(|b| &b.leases) {
+            st.execute(params![
+                u32::from(l.addr),
+                l.state.code(),
+                l.owner.index() as i64,
+                l.client_id,
+                l.hw.htype,
+                l.hw.bytes(),
+                l.hostname,
+                l.relay_info,
+                l.starts.0 as i64,
+                l.expires.0 as i64,
+                l.cltt.0 as i64,
+                l.lease_time,
+                l.potential_expiry.0 as i64,
+                l.acked_potential_expiry.0 as i64,
+            ])?;
+            n += 1;
+        }
+    }
+    tx.commit()?;
+    Ok(n)
+}
+
+fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError> {
+    let err = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+    let mut st = c
+        .prepare(
+            "SELECT address, state, owner, client_id, htype, chaddr, hostname, relay_info,
+             starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry FROM lease ORDER BY address",
+        )
+        .map_err(err)?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, u32>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<Vec<u8>>>(3)?,
+                r.get::<_, u8>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<Vec<u8>>>(7)?,
+                [r.get::<_, i64>(8)?, r.get(9)?, r.get(10)?, r.get(12)?, r.get(13)?],
+                r.get::<_, u32>(11)?,
+            ))
+        })
+        .map_err(err)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (a, state, owner, client_id, htype, chaddr, hostname, relay_info, t, lease_time) = row.map_err(err)?;
+        let addr = Ipv4Addr::from(a);
+        let corrupt = |what: &str| StoreError::Corrupt { path: path.to_path_buf(), addr, what: what.into() };
+        let state = LeaseState::from_code(state).ok_or_else(|| corrupt("unknown state"))?;
+        let owner = Owner::from_code(owner).ok_or_else(|| corrupt("unknown owner"))?;
+        if chaddr.len() > 16 || t.iter().any(|x| *x < 0) {
+            return Err(corrupt("hardware address or time out of range"));
+        }
+        out.push(Lease {
+            addr,
+            state,
+            owner,
+            client_id,
+            hw: HwAddr::new(htype, &chaddr),
+            hostname,
+            relay_info,
+            starts: Time(t[0] as u64),
+            expires: Time(t[1] as u64),
+            cltt: Time(t[2] as u64),
+            lease_time,
+            potential_expiry: Time(t[3] as u64),
+            acked_potential_expiry: Time(t[4] as u64),
+        });
+    }
+    Ok(out)
+}
+
+/// Reads every lease without disturbing a server that has the database open.
+pub fn read_all(path: &Path) -> Result<Vec<Lease>, StoreError> {
+    let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|source| StoreError::Sqlite { path: path.to_path_buf(), source })?;
+    c.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(|source| StoreError::Sqlite { path: path.to_path_buf(), source })?;
+    read(&c, path)
+}
+
+impl Journal {
+    /// Opens (creating if needed) the database, loads every lease and starts
+    /// the writer thread, which reports on `events`.
+    pub fn open(
+        path: &Path,
+        sync_full: bool,
+        events: tokio::sync::mpsc::UnboundedSender<CommitEvent>,
+    ) -> Result<(Journal, Vec<Lease>), StoreError> {
+        let mut conn = open(path, sync_full)?;
+        let leases = read(&conn, path)?;
+        let (tx, rx) = mpsc::channel::<Batch>();
+        let path = path.to_path_buf();
+        let thread = std::thread::Builder::new()
+            .name("lease-journal".into())
+            .spawn(move || writer(&mut conn, &path, rx, events))
+            .map_err(|source| StoreError::Dir { path: PathBuf::from("lease-journal thread"), source })?;
+        Ok((Journal { tx: Some(tx), thread: Some(thread), next_id: 0 }, leases))
+    }
+
+    /// Queues `leases` for the next commit and returns the batch number to wait for.
+    pub fn submit(&mut self, leases: Vec<Lease>) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        if let Some(tx) = &self.tx {
+            // The writer only exits after `close`, so a send error cannot lose data silently:
+            // the batch's reply is then never released.
+            let _ = tx.send(Batch { id, leases });
+        }
+        id
+    }
+
+    /// Commits everything queued, then stops the writer.
+    pub fn close(&mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn writer(
+    conn: &mut Connection,
+    path: &Path,
+    rx: mpsc::Receiver<Batch>,
+    events: tokio::sync::mpsc::UnboundedSender<CommitEvent>,
+) {
+    while let Ok(first) = rx.recv() {
+        let mut count = first.leases.len();
+        let mut batches = vec![first];
+        while count < MAX_BATCH_LEASES {
+            match rx.try_recv() {
+                Ok(b) => {
+                    count += b.leases.len();
+                    batches.push(b);
+                }
+                Err(_) => break,
+            }
+        }
+        let upto = batches.last().map_or(0, |b| b.id);
+        let started = std::time::Instant::now();
+        let event = match write(conn, &batches) {
+            Ok(leases) => CommitEvent::Committed { upto, leases, micros: started.elapsed().as_micros() as u64 },
+            Err(e) => {
+                tracing::error!(db = %path.display(), error = %e, "lease commit failed; the affected replies are withheld");
+                CommitEvent::Failed { upto, error: e.to_string() }
+            }
+        };
+        let _ = events.send(event);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,64 @@
+use super::*;
+
+fn lease(i: u8) -> Lease {
+    let mut l = Lease::free(Ipv4Addr::new(10, 0, 0, i), Owner::Secondary);
+    l.state = LeaseState::Active;
+    l.client_id = Some(vec![1, 2, 3]);
+    l.hw = HwAddr::new(1, &[2, 0, 0, 0, 0, i]);
+    l.hostname = Some(format!("h{i}"));
+    l.relay_info = Some(vec![1, 1, 9]);
+    l.starts = Time(10);
+    l.expires = Time(20);
+    l.cltt = Time(11);
+    l.lease_time = 10;
+    l.potential_expiry = Time(30);
+    l.acked_potential_expiry = Time(25);
+    l
+}
+
+#[tokio::test]
+async fn commits_in_order_and_reloads_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sub/leases.sqlite");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (mut j, loaded) = Journal::open(&path, true, tx).unwrap();
+    assert!(loaded.is_empty());
+    let a = j.submit(vec![lease(1), lease(2)]);
+    let b = j.submit(vec![lease(3)]);
+    let mut upto = 0;
+    while upto < b {
+        match rx.recv().await.unwrap() {
+            CommitEvent::Committed { upto: u, .. } => upto = u,
+            CommitEvent::Failed { error, .. } => panic!("{error}"),
+        }
+    }
+    assert!(a < b);
+    // read while the writer still has it open
+    let live = read_all(&path).unwrap();
+    assert_eq!(live.len(), 3);
+    let mut changed = lease(2);
+    changed.state = LeaseState::Released;
+    j.submit(vec![changed.clone()]);
+    j.close();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_j, loaded) = Journal::open(&path, true, tx).unwrap();
+    assert_eq!(loaded.len(), 3);
+    assert_eq!(loaded[0], lease(1));
+    assert_eq!(loaded[1], changed);
+}
+
+#[test]
+fn corrupt_rows_are_reported_not_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite");
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (mut j, _) = Journal::open(&path, false, tx).unwrap();
+    j.submit(vec![lease(1)]);
+    j.close();
+    let c = Connection::open(&path).unwrap();
+    c.execute("UPDATE lease SET state = 99", []).unwrap();
+    drop(c);
+    let e = read_all(&path).unwrap_err();
+    assert!(e.to_string().contains("10.0.0.1"), "{e}");
+    assert!(e.to_string().contains("unknown state"), "{e}");
+}

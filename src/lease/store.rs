@@ -1,0 +1,256 @@
+//! The authoritative lease table in memory, with the indexes the packet path
+//! needs: by address, by client, by expiry, and the free addresses of each
+//! pool and owner in reuse order. SQLite is only the journal behind it.
+
+use super::model::{Lease, LeaseState, Owner};
+use crate::config::{Config, PoolId};
+use crate::proto::ClientKey;
+use crate::time::Time;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::net::Ipv4Addr;
+
+/// An address set aside for a client between OFFER and REQUEST. Not journaled:
+/// an offer is a promise the client may not take up.
+#[derive(Clone, Debug)]
+struct Offer {
+    client: ClientKey,
+    until: Time,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PoolSpan {
+    first: u32,
+    last: u32,
+    id: PoolId,
+}
+
+pub struct LeaseStore {
+    leases: HashMap<Ipv4Addr, Lease>,
+    by_client: HashMap<ClientKey, Vec<Ipv4Addr>>,
+    /// Active leases by expiry and declined ones by end of probation.
+    timers: BTreeSet<(Time, Ipv4Addr)>,
+    /// Per pool and owner: allocatable addresses keyed by `Lease::last_used`.
+    free: Vec<[BTreeSet<(Time, Ipv4Addr)>; 2]>,
+    spans: Vec<PoolSpan>,
+    reserved: HashSet<Ipv4Addr>,
+    offers: HashMap<Ipv4Addr, Offer>,
+    offer_by_client: HashMap<ClientKey, Ipv4Addr>,
+    offer_timers: BTreeSet<(Time, Ipv4Addr)>,
+    /// Parts of 256 of each pool that start out owned by the primary.
+    split: u16,
+}
+
+impl LeaseStore {
+    /// An empty table for `config`'s pools; `split` of 256 parts of every pool
+    /// start out owned by the primary (256 for a server without a partner).
+    pub fn new(config: &Config, split: u16) -> LeaseStore {
+        let mut spans: Vec<PoolSpan> = config
+            .pools
+            .iter()
+            .map(|p| PoolSpan { first: u32::from(p.range.first), last: u32::from(p.range.last), id: p.id })
+            .collect();
+        spans.sort_by_key(|s| s.first);
+        let reserved = config.subnets.iter().flat_map(|s| s.reservations.iter().map(|r| r.address)).collect();
+        let mut store = LeaseStore {
+            leases: HashMap::new(),
+            by_client: HashMap::new(),
+            timers: BTreeSet::new(),
+            free: (0..config.pools.len()).map(|_| [BTreeSet::new(), BTreeSet::new()]).collect(),
+            spans,
+            reserved,
+            offers: HashMap::new(),
+            offer_by_client: HashMap::new(),
+            offer_timers: BTreeSet::new(),
+            split: split.min(256),
+        };
+        for span in store.spans.clone() {
+            for a in span.first..=span.last {
+                store.index(Ipv4Addr::from(a));
+            }
+        }
+        store
+    }
+
+    fn span_of(&self, addr: Ipv4Addr) -> Option<&PoolSpan> {
+        let a = u32::from(addr);
+        let i = self.spans.partition_point(|s| s.first <= a);
+        let s = self.spans.get(i.checked_sub(1)?)?;
+        (a <= s.last).then_some(s)
+    }
+
+    pub fn pool_of(&self, addr: Ipv4Addr) -> Option<PoolId> {
+        self.span_of(addr).map(|s| s.id)
+    }
+
+    /// Who owns `addr` while no record says otherwise: the first `split`/256 of
+    /// each pool belong to the primary, the rest to the secondary.
+    pub fn initial_owner(&self, addr: Ipv4Addr) -> Owner {
+        let a = u32::from(addr);
+        let Some(s) = self.span_of(addr) else {
+            return Owner::Primary;
+        };
+        let len = u64::from(s.last - s.first) + 1;
+        let primary_part = len * u64::from(self.split) / 256;
+        if u64::from(a - s.first) < primary_part { Owner::Primary } else { Owner::Secondary }
+    }
+
+    pub fn get(&self, addr: Ipv4Addr) -> Option<&Lease> {
+        self.leases.get(&addr)
+    }
+
+    /// The owner of `addr` now: its record's, else the initial split.
+    pub fn owner_of(&self, addr: Ipv4Addr) -> Owner {
+        self.leases.get(&addr).map_or_else(|| self.initial_owner(addr), |l| l.owner)
+    }
+
+    /// Addresses whose current record is bound to `client`.
+    pub fn client_leases(&self, client: &ClientKey) -> impl Iterator<Item = &Lease> {
+        self.by_client.get(client).into_iter().flatten().filter_map(|a| self.leases.get(a))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Lease> {
+        self.leases.values()
+    }
+
+    pub fn len(&self) -> usize {
+        self.leases.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.leases.is_empty()
+    }
+
+    /// Replaces the record for `lease.addr`, keeping every index in step.
+    pub fn upsert(&mut self, lease: Lease) {
+        let addr = lease.addr;
+        self.unindex(addr);
+        self.leases.insert(addr, lease);
+        self.index(addr);
+    }
+
+    /// Whether `addr` could be given to a new client right now (any owner).
+    pub fn is_allocatable(&self, addr: Ipv4Addr) -> bool {
+        self.free_entry(addr).is_some()
+    }
+
+    /// The next address to hand out from `pool` among those `owner` owns.
+    pub fn first_free(&self, pool: PoolId, owner: Owner) -> Option<Ipv4Addr> {
+        self.free.get(pool.0 as usize)?[owner.index()].first().map(|(_, a)| *a)
+    }
+
+    pub fn free_count(&self, pool: PoolId, owner: Owner) -> usize {
+        self.free.get(pool.0 as usize).map_or(0, |f| f[owner.index()].len())
+    }
+
+    /// The address currently offered to `client`, if any.
+    pub fn offer_for(&self, client: &ClientKey) -> Option<Ipv4Addr> {
+        self.offer_by_client.get(client).copied()
+    }
+
+    /// Whether `addr` is set aside for a client other than `client`.
+    pub fn offered_to_other(&self, addr: Ipv4Addr, client: &ClientKey) -> bool {
+        self.offers.get(&addr).is_some_and(|o| &o.client != client)
+    }
+
+    /// Sets `addr` aside for `client` until `until`, replacing its previous offer.
+    pub fn hold_offer(&mut self, addr: Ipv4Addr, client: ClientKey, until: Time) {
+        if let Some(prev) = self.offer_by_client.get(&client).copied() {
+            self.drop_offer(prev);
+        }
+        self.drop_offer(addr);
+        self.unindex_free(addr);
+        self.offer_by_client.insert(client.clone(), addr);
+        self.offers.insert(addr, Offer { client, until });
+        self.offer_timers.insert((until, addr));
+    }
+
+    /// Returns an offered address to the free addresses.
+    pub fn drop_offer(&mut self, addr: Ipv4Addr) {
+        if let Some(o) = self.offers.remove(&addr) {
+            self.offer_timers.remove(&(o.until, addr));
+            if self.offer_by_client.get(&o.client) == Some(&addr) {
+                self.offer_by_client.remove(&o.client);
+            }
+            self.index_free(addr);
+        }
+    }
+
+    /// Expires offers due at `now`.
+    pub fn expire_offers(&mut self, now: Time) {
+        while let Some(&(t, a)) = self.offer_timers.first() {
+            if t > now {
+                break;
+            }
+            self.drop_offer(a);
+        }
+    }
+
+    /// Records whose timer (expiry or end of probation) is due at `now`.
+    pub fn due(&self, now: Time) -> Vec<Ipv4Addr> {
+        self.timers.range(..=(now, Ipv4Addr::BROADCAST)).map(|(_, a)| *a).collect()
+    }
+
+    /// When the next lease or offer timer fires.
+    pub fn next_timer(&self) -> Option<Time> {
+        let a = self.timers.first().map(|(t, _)| *t);
+        let b = self.offer_timers.first().map(|(t, _)| *t);
+        a.into_iter().chain(b).min()
+    }
+
+    fn free_entry(&self, addr: Ipv4Addr) -> Option<(PoolId, Owner, Time)> {
+        let pool = self.pool_of(addr)?;
+        if self.reserved.contains(&addr) || self.offers.contains_key(&addr) {
+            return None;
+        }
+        match self.leases.get(&addr) {
+            None => Some((pool, self.initial_owner(addr), Time::ZERO)),
+            Some(l) if l.state.is_reusable() => Some((pool, l.owner, l.last_used())),
+            Some(_) => None,
+        }
+    }
+
+    fn index_free(&mut self, addr: Ipv4Addr) {
+        if let Some((pool, owner, t)) = self.free_entry(addr) {
+            self.free[pool.0 as usize][owner.index()].insert((t, addr));
+        }
+    }
+
+    fn unindex_free(&mut self, addr: Ipv4Addr) {
+        if let Some((pool, owner, t)) = self.free_entry(addr) {
+            self.free[pool.0 as usize][owner.index()].remove(&(t, addr));
+        }
+    }
+
+    fn index(&mut self, addr: Ipv4Addr) {
+        self.index_free(addr);
+        if let Some(l) = self.leases.get(&addr) {
+            if let Some(c) = l.client() {
+                let v = self.by_client.entry(c).or_default();
+                if !v.contains(&addr) {
+                    v.push(addr);
+                }
+            }
+            if matches!(l.state, LeaseState::Active | LeaseState::Declined) {
+                self.timers.insert((l.expires, addr));
+            }
+        }
+    }
+
+    fn unindex(&mut self, addr: Ipv4Addr) {
+        self.unindex_free(addr);
+        if let Some(l) = self.leases.get(&addr) {
+            if let Some(c) = l.client() {
+                if let Some(v) = self.by_client.get_mut(&c) {
+                    v.retain(|a| *a != addr);
+                    if v.is_empty() {
+                        self.by_client.remove(&c);
+                    }
+                }
+            }
+            self.timers.remove(&(l.expires, addr));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,105 @@
+use super::*;
+use crate::proto::HwAddr;
+
+fn cfg() -> Config {
+    Config::parse(
+        r#"[server]
+interfaces = ["lo"]
+lease_db = "/tmp/x"
+[[subnet]]
+cidr = "10.0.0.0/24"
+pools = ["10.0.0.10-10.0.0.13", "10.0.0.20-10.0.0.21"]
+[[subnet.reservation]]
+mac = "02:00:00:00:00:01"
+address = "10.0.0.11"
+"#,
+        "t",
+    )
+    .unwrap()
+}
+
+fn ip(s: &str) -> Ipv4Addr {
+    s.parse().unwrap()
+}
+
+fn active(addr: &str, mac: u8, expires: u64) -> Lease {
+    let mut l = Lease::free(ip(addr), Owner::Primary);
+    l.state = LeaseState::Active;
+    l.hw = HwAddr::new(1, &[2, 0, 0, 0, 0, mac]);
+    l.expires = Time(expires);
+    l
+}
+
+#[test]
+fn free_addresses_skip_reservations_and_follow_split() {
+    let c = cfg();
+    let s = LeaseStore::new(&c, 256);
+    assert_eq!(s.free_count(PoolId(0), Owner::Primary), 3, "10.0.0.11 is reserved");
+    assert_eq!(s.first_free(PoolId(0), Owner::Primary), Some(ip("10.0.0.10")));
+    let half = LeaseStore::new(&c, 128);
+    assert_eq!(half.free_count(PoolId(0), Owner::Primary), 1);
+    assert_eq!(half.free_count(PoolId(0), Owner::Secondary), 2);
+    assert_eq!(half.initial_owner(ip("10.0.0.12")), Owner::Secondary);
+    assert_eq!(half.pool_of(ip("10.0.0.21")), Some(PoolId(1)));
+    assert_eq!(half.pool_of(ip("10.0.0.15")), None);
+}
+
+#[test]
+fn upsert_moves_address_between_indexes() {
+    let c = cfg();
+    let mut s = LeaseStore::new(&c, 256);
+    let l = active("10.0.0.10", 5, 100);
+    let key = l.client().unwrap();
+    s.upsert(l.clone());
+    assert!(!s.is_allocatable(ip("10.0.0.10")));
+    assert_eq!(s.first_free(PoolId(0), Owner::Primary), Some(ip("10.0.0.12")));
+    assert_eq!(s.client_leases(&key).count(), 1);
+    assert!(s.due(Time(99)).is_empty());
+    assert_eq!(s.due(Time(100)), vec![ip("10.0.0.10")]);
+    let mut e = l;
+    e.state = LeaseState::Expired;
+    s.upsert(e);
+    assert!(s.due(Time(100)).is_empty());
+    assert!(s.is_allocatable(ip("10.0.0.10")));
+    // never-used addresses come before a recently expired one
+    assert_eq!(s.first_free(PoolId(0), Owner::Primary), Some(ip("10.0.0.12")));
+    assert_eq!(s.client_leases(&key).count(), 1, "an expired lease still remembers its client");
+    // a new client taking it over removes it from the old client's index
+    s.upsert(active("10.0.0.10", 6, 200));
+    assert_eq!(s.client_leases(&key).count(), 0);
+}
+
+#[test]
+fn offers_set_addresses_aside_and_expire() {
+    let c = cfg();
+    let mut s = LeaseStore::new(&c, 256);
+    let k1 = ClientKey::Hw(1, vec![1].into());
+    let k2 = ClientKey::Hw(1, vec![2].into());
+    s.hold_offer(ip("10.0.0.10"), k1.clone(), Time(30));
+    assert_eq!(s.offer_for(&k1), Some(ip("10.0.0.10")));
+    assert!(s.offered_to_other(ip("10.0.0.10"), &k2));
+    assert!(!s.offered_to_other(ip("10.0.0.10"), &k1));
+    assert!(!s.is_allocatable(ip("10.0.0.10")));
+    // a second offer to the same client replaces the first
+    s.hold_offer(ip("10.0.0.12"), k1.clone(), Time(40));
+    assert!(s.is_allocatable(ip("10.0.0.10")));
+    assert_eq!(s.next_timer(), Some(Time(40)));
+    s.expire_offers(Time(40));
+    assert_eq!(s.offer_for(&k1), None);
+    assert!(s.is_allocatable(ip("10.0.0.12")));
+    assert_eq!(s.free_count(PoolId(0), Owner::Primary), 3);
+}
+
+#[test]
+fn offer_of_a_clients_own_lease_keeps_its_record_indexed() {
+    let c = cfg();
+    let mut s = LeaseStore::new(&c, 256);
+    let mut l = active("10.0.0.10", 5, 100);
+    l.state = LeaseState::Expired;
+    let key = l.client().unwrap();
+    s.upsert(l);
+    s.hold_offer(ip("10.0.0.10"), key.clone(), Time(50));
+    assert_eq!(s.client_leases(&key).count(), 1);
+    s.drop_offer(ip("10.0.0.10"));
+    assert!(s.is_allocatable(ip("10.0.0.10")));
+}
