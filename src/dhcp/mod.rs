@@ -1,1 +1,23 @@
+//! The DHCP decisions, free of I/O. `Engine::handle` takes a parsed request,
+//! where it arrived, the time, the lease store and the failover policy, and
+//! returns the reply to send (with its route) and the lease changes to journal.
+//!
+//! The steps are kept apart so later features slot into one each: select the
+//! link and subnet (`select`), choose the address (`allocate`), decide the
+//! lease time (`times`), assemble options (`assemble`), route the reply (`route`).
 
+mod allocate;
+mod assemble;
+mod engine;
+mod policy;
+mod request;
+mod route;
+mod select;
+mod times;
+
+pub use engine::{Engine, Outcome, RecvContext, Reply, Verdict};
+pub use policy::{Policy, Standalone};
+pub use route::ReplyRoute;
+
+#[cfg(test)]
+mod tests;

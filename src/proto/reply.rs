@@ -28,6 +28,8 @@ pub fn reply_limit(req: &Request) -> usize {
 pub struct ReplyBuilder {
     buf: Vec<u8>,
     limit: usize,
+    /// Bytes kept free for options that must be written last.
+    reserved: usize,
     present: [bool; 256],
 }
 
@@ -42,7 +44,7 @@ impl ReplyBuilder {
         buf[24..28].copy_from_slice(&req.giaddr.octets());
         buf[28..44].copy_from_slice(&req.hw.chaddr_field());
         buf[236..240].copy_from_slice(&[99, 130, 83, 99]);
-        let mut b = ReplyBuilder { buf, limit: limit.max(MIN_REPLY), present: [false; 256] };
+        let mut b = ReplyBuilder { buf, limit: limit.max(MIN_REPLY), reserved: 0, present: [false; 256] };
         b.push(code::MESSAGE_TYPE, &[kind as u8]);
         b
     }
@@ -93,7 +95,7 @@ impl ReplyBuilder {
             return false;
         }
         let pieces = data.len().div_ceil(255).max(1);
-        if self.buf.len() + data.len() + 2 * pieces + 1 > self.limit {
+        if self.buf.len() + data.len() + 2 * pieces + 1 + self.reserved > self.limit {
             return false;
         }
         if data.is_empty() {
@@ -106,6 +108,15 @@ impl ReplyBuilder {
         }
         self.present[usize::from(code)] = true;
         true
+    }
+
+    /// Keeps `bytes` free for options pushed after `release_reserve`.
+    pub fn reserve(&mut self, bytes: usize) {
+        self.reserved = bytes;
+    }
+
+    pub fn release_reserve(&mut self) {
+        self.reserved = 0;
     }
 
     pub fn push_u32(&mut self, code: u8, v: u32) -> bool {

@@ -1,0 +1,65 @@
+//! Choosing an address to offer (DESIGN.md section 2): the client's
+//! reservation; its pending offer; its current or most recent lease in the
+//! subnet; the address it asked for if free and ours to give; then the free
+//! address we own that was used least recently.
+
+use super::engine::Engine;
+use super::policy::Policy;
+use crate::config::Subnet;
+use crate::lease::{LeaseState, LeaseStore};
+use crate::proto::{ClientKey, Request};
+use crate::time::Time;
+use std::net::Ipv4Addr;
+
+impl Engine {
+    pub(super) fn choose(&self, now: Time, store: &LeaseStore, p: &impl Policy, subnet: &Subnet, key: &ClientKey, req: &Request) -> Option<Ipv4Addr> {
+        if let Some(r) = self.reservation(subnet, req) {
+            let taken = store.get(r.address).is_some_and(|l| l.state == LeaseState::Active && l.client().as_ref() != Some(key))
+                || store.offered_to_other(r.address, key);
+            if !taken {
+                return Some(r.address);
+            }
+            tracing::warn!(addr = %r.address, client = %key, "reserved address is held by another client; allocating dynamically");
+        }
+        if let Some(a) = store.offer_for(key).filter(|a| subnet.cidr.contains(*a)) {
+            return Some(a);
+        }
+        let usable = |a: Ipv4Addr| {
+            subnet.cidr.contains(a) && !self.reserved_for_other(a, subnet, req) && store.pool_of(a).is_some() && !store.offered_to_other(a, key)
+        };
+        let previous = store
+            .client_leases(key)
+            .filter(|l| usable(l.addr))
+            .max_by_key(|l| (l.state == LeaseState::Active, l.last_used()));
+        if let Some(l) = previous {
+            return Some(l.addr);
+        }
+        if let Some(a) = req.requested_ip().filter(|a| usable(*a)) {
+            if self.may_give(now, store, p, a) {
+                return Some(a);
+            }
+        }
+        self.next_free(now, store, p, subnet)
+    }
+
+    /// Whether a free address may go to a new client: it is allocatable, its
+    /// owner's addresses are ours to use now, and failover lets it be reused.
+    pub(super) fn may_give(&self, now: Time, store: &LeaseStore, p: &impl Policy, a: Ipv4Addr) -> bool {
+        store.is_allocatable(a) && p.may_allocate(store.owner_of(a), now) && store.get(a).is_none_or(|l| p.may_reuse(l, now))
+    }
+
+    fn next_free(&self, now: Time, store: &LeaseStore, p: &impl Policy, subnet: &Subnet) -> Option<Ipv4Addr> {
+        let me = p.me();
+        let owners = [me, if me == crate::lease::Owner::Primary { crate::lease::Owner::Secondary } else { crate::lease::Owner::Primary }];
+        for owner in owners.into_iter().filter(|o| p.may_allocate(*o, now)) {
+            for pool in &subnet.pools {
+                if let Some(a) = store.first_free(*pool, owner) {
+                    if store.get(a).is_none_or(|l| p.may_reuse(l, now)) {
+                        return Some(a);
+                    }
+                }
+            }
+        }
+        None
+    }
+}

@@ -1,0 +1,97 @@
+//! Options for a reply: the ones the protocol requires, then what the client
+//! asked for in its own order (RFC 2132 section 9.8), then `always_send` ones,
+//! then the echoes of options 61 (RFC 6842) and 82 (RFC 3046).
+
+use super::times::Grant;
+use crate::config::{OptionValue, Reservation, Subnet};
+use crate::proto::code;
+use crate::proto::{ReplyBuilder, Request};
+use std::net::Ipv4Addr;
+
+pub struct Assembly<'a> {
+    pub req: &'a Request,
+    pub subnet: &'a Subnet,
+    pub reservation: Option<&'a Reservation>,
+    pub server_id: Ipv4Addr,
+    /// None for a reply to DHCPINFORM, which carries no lease times.
+    pub grant: Option<Grant>,
+}
+
+impl Assembly<'_> {
+    /// A configured value for `code`: the reservation's own first, then the subnet's.
+    fn configured(&self, code: u8) -> Option<&OptionValue> {
+        self.reservation
+            .and_then(|r| r.options.iter().find(|o| o.code == code))
+            .or_else(|| self.subnet.options.iter().find(|o| o.code == code))
+    }
+
+    /// Values the server derives rather than stores as options.
+    fn derived(&self, c: u8) -> Option<Vec<u8>> {
+        match c {
+            code::HOSTNAME => self.reservation.and_then(|r| r.hostname.clone()).map(String::into_bytes),
+            code::TFTP_SERVER => self.subnet.server_hostname.clone().map(String::into_bytes),
+            code::BOOT_FILE => self.subnet.boot_file.clone().map(String::into_bytes),
+            _ => None,
+        }
+    }
+
+    pub fn write(&self, rb: &mut ReplyBuilder) {
+        let echoes = self.echo_len();
+        rb.reserve(echoes);
+        rb.push(code::SERVER_ID, &self.server_id.octets());
+        if let Some(g) = self.grant {
+            rb.push_u32(code::LEASE_TIME, g.lease);
+            rb.push_u32(code::RENEWAL_TIME, g.t1);
+            rb.push_u32(code::REBINDING_TIME, g.t2);
+        }
+        rb.push(code::SUBNET_MASK, &self.subnet.cidr.netmask().octets());
+        let mut dropped = Vec::new();
+        for &c in self.req.parameter_list() {
+            if rb.has(c) {
+                continue;
+            }
+            let pushed = if let Some(o) = self.configured(c) {
+                rb.push(c, &o.data)
+            } else if let Some(v) = self.derived(c) {
+                rb.push(c, &v)
+            } else {
+                true
+            };
+            if !pushed && !rb.has(c) {
+                dropped.push(c);
+            }
+        }
+        let always = self.reservation.into_iter().flat_map(|r| &r.options).chain(&self.subnet.options);
+        for o in always.filter(|o| o.always_send) {
+            if !rb.has(o.code) && !rb.push(o.code, &o.data) {
+                dropped.push(o.code);
+            }
+        }
+        if !dropped.is_empty() {
+            tracing::debug!(xid = self.req.xid, ?dropped, "options left out: the client's maximum message size is reached");
+        }
+        rb.release_reserve();
+        self.write_echoes(rb);
+    }
+
+    fn echo_len(&self) -> usize {
+        let l = |o: Option<&[u8]>| o.map_or(0, |v| v.len() + 2 * v.len().div_ceil(255).max(1));
+        l(self.req.client_id()) + l(self.req.relay_info())
+    }
+
+    fn write_echoes(&self, rb: &mut ReplyBuilder) {
+        if let Some(id) = self.req.client_id() {
+            rb.push(code::CLIENT_ID, id);
+        }
+        if let Some(ri) = self.req.relay_info() {
+            rb.push(code::RELAY_AGENT_INFO, ri);
+        }
+    }
+
+    /// The options of a DHCPNAK: 54, 56, and the echoes (RFC 2131 table 3).
+    pub fn write_nak(&self, rb: &mut ReplyBuilder, message: &str) {
+        rb.push(code::SERVER_ID, &self.server_id.octets());
+        rb.push(code::MESSAGE, message.as_bytes());
+        self.write_echoes(rb);
+    }
+}

@@ -1,0 +1,310 @@
+//! The engine: dispatch by message type, DISCOVER/INFORM/RELEASE/DECLINE, and
+//! the timer that expires leases. REQUEST has its own module.
+
+use super::assemble::Assembly;
+use super::policy::Policy;
+use super::route::{self, ReplyRoute};
+use super::select::subnet_for;
+use super::times::{self, Grant};
+use crate::config::{Config, Reservation, Subnet, SubnetId};
+use crate::lease::{Lease, LeaseState, LeaseStore};
+use crate::proto::packet::MessageType;
+use crate::proto::reply::{ReplyKind, reply_limit};
+use crate::proto::{ClientKey, ReplyBuilder, Request};
+use crate::time::Time;
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+/// Where a request arrived, as the edge saw it.
+#[derive(Clone, Debug)]
+pub struct RecvContext {
+    /// Interface index the packet came in on.
+    pub ifindex: u32,
+    /// The local address it was addressed to or received on: our server identifier there.
+    pub local: Ipv4Addr,
+    /// An address of the receiving interface inside a configured subnet, for
+    /// directly attached clients.
+    pub link: Option<Ipv4Addr>,
+    /// Whether it was sent to a broadcast address.
+    pub broadcast: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    pub bytes: Vec<u8>,
+    pub route: ReplyRoute,
+    /// Held back until the lease changes of the same outcome are durable.
+    pub after_commit: bool,
+}
+
+/// What the engine did, for logs and metrics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Offer(Ipv4Addr),
+    Ack(Ipv4Addr),
+    Nak(&'static str),
+    Informed,
+    Released(Ipv4Addr),
+    Declined(Ipv4Addr),
+    Ignored(&'static str),
+}
+
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub reply: Option<Reply>,
+    /// Lease records to journal (and, in a pair, replicate), in order.
+    pub changes: Vec<Lease>,
+    pub verdict: Verdict,
+}
+
+impl Outcome {
+    pub(super) fn ignore(why: &'static str) -> Outcome {
+        Outcome { reply: None, changes: Vec::new(), verdict: Verdict::Ignored(why) }
+    }
+}
+
+pub struct Engine {
+    pub(super) config: Arc<Config>,
+    /// Our addresses, any of which a client may name as server identifier.
+    our_ids: Vec<Ipv4Addr>,
+    by_mac: HashMap<(SubnetId, [u8; 6]), usize>,
+    by_client_id: HashMap<(SubnetId, Vec<u8>), usize>,
+    reserved_for: HashMap<Ipv4Addr, (SubnetId, usize)>,
+}
+
+impl Engine {
+    /// `our_ids` are the local addresses clients may know this server by.
+    pub fn new(config: Arc<Config>, our_ids: Vec<Ipv4Addr>) -> Engine {
+        let mut by_mac = HashMap::new();
+        let mut by_client_id = HashMap::new();
+        let mut reserved_for = HashMap::new();
+        for s in &config.subnets {
+            for (i, r) in s.reservations.iter().enumerate() {
+                if let Some(m) = r.mac {
+                    by_mac.insert((s.id, m), i);
+                }
+                if let Some(c) = &r.client_id {
+                    by_client_id.insert((s.id, c.clone()), i);
+                }
+                reserved_for.insert(r.address, (s.id, i));
+            }
+        }
+        let mut our_ids = our_ids;
+        our_ids.extend(config.server.server_id);
+        Engine { config, our_ids, by_mac, by_client_id, reserved_for }
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    pub fn handle(&self, now: Time, store: &mut LeaseStore, policy: &impl Policy, req: &Request, ctx: &RecvContext) -> Outcome {
+        let out = match req.kind {
+            MessageType::Discover => self.discover(now, store, policy, req, ctx),
+            MessageType::Request => self.request(now, store, policy, req, ctx),
+            MessageType::Release => self.release(now, store, req, ctx),
+            MessageType::Decline => self.decline(now, store, req, ctx),
+            MessageType::Inform => self.inform(req, ctx),
+        };
+        tracing::debug!(kind = ?req.kind, xid = format_args!("{:#010x}", req.xid), client = %req.client_key(), verdict = ?out.verdict, "decision");
+        out
+    }
+
+    /// Moves leases whose time is up: active → expired, declined → free.
+    pub fn tick(&self, now: Time, store: &mut LeaseStore) -> Vec<Lease> {
+        store.expire_offers(now);
+        let mut changes = Vec::new();
+        for addr in store.due(now) {
+            let Some(mut l) = store.get(addr).cloned() else { continue };
+            match l.state {
+                LeaseState::Active => l.state = LeaseState::Expired,
+                LeaseState::Declined => {
+                    l = Lease { owner: l.owner, ..Lease::free(addr, l.owner) };
+                }
+                _ => continue,
+            }
+            tracing::debug!(%addr, state = l.state.as_str(), "lease timer");
+            store.upsert(l.clone());
+            changes.push(l);
+        }
+        changes
+    }
+
+    pub(super) fn server_id(&self, ctx: &RecvContext) -> Ipv4Addr {
+        self.config.server.server_id.unwrap_or(ctx.local)
+    }
+
+    pub(super) fn is_ours(&self, id: Ipv4Addr, ctx: &RecvContext) -> bool {
+        id == self.server_id(ctx) || id == ctx.local || self.our_ids.contains(&id)
+    }
+
+    pub(super) fn subnet(&self, req: &Request, ctx: &RecvContext) -> Option<&Subnet> {
+        subnet_for(&self.config, req, ctx)
+    }
+
+    /// The reservation for this client in `subnet`, by client id then MAC.
+    pub(super) fn reservation<'s>(&self, subnet: &'s Subnet, req: &Request) -> Option<&'s Reservation> {
+        let by_id = req.client_id().and_then(|id| self.by_client_id.get(&(subnet.id, id.to_vec())));
+        let by_mac = || req.hw.ethernet().and_then(|m| self.by_mac.get(&(subnet.id, m)));
+        by_id.or_else(by_mac).map(|i| &subnet.reservations[*i])
+    }
+
+    /// Whether `addr` is reserved for some client other than the one `req` is from.
+    pub(super) fn reserved_for_other(&self, addr: Ipv4Addr, subnet: &Subnet, req: &Request) -> bool {
+        self.reserved_for.contains_key(&addr) && self.reservation(subnet, req).is_none_or(|r| r.address != addr)
+    }
+
+    fn discover(&self, now: Time, store: &mut LeaseStore, p: &impl Policy, req: &Request, ctx: &RecvContext) -> Outcome {
+        let Some(subnet) = self.subnet(req, ctx) else {
+            return Outcome::ignore("no subnet serves the client's link");
+        };
+        let key = req.client_key();
+        if !p.serves(&key, req.secs) {
+            return Outcome::ignore("client belongs to the partner's share");
+        }
+        let Some(addr) = self.choose(now, store, p, subnet, &key, req) else {
+            tracing::warn!(subnet = %subnet.cidr, client = %key, "no free address to offer: pool exhausted");
+            return Outcome::ignore("no free address");
+        };
+        let grant = times::grant(subnet, req, p.lease_cap(store.get(addr), now));
+        store.hold_offer(addr, key, now.plus(self.config.server.offer_hold));
+        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Offer, addr, grant, false);
+        Outcome { reply: Some(reply), changes: Vec::new(), verdict: Verdict::Offer(addr) }
+    }
+
+    fn inform(&self, req: &Request, ctx: &RecvContext) -> Outcome {
+        let subnet = self.config.subnet_containing(req.ciaddr).or_else(|| self.subnet(req, ctx));
+        let Some(subnet) = subnet else {
+            return Outcome::ignore("no subnet serves the client's link");
+        };
+        let mut rb = ReplyBuilder::new(req, ReplyKind::Ack, reply_limit(req));
+        rb.set_ciaddr(req.ciaddr);
+        self.fixed_fields(&mut rb, subnet);
+        let asm = Assembly { req, subnet, reservation: self.reservation(subnet, req), server_id: self.server_id(ctx), grant: None };
+        asm.write(&mut rb);
+        let reply = Reply { bytes: rb.finish(), route: route::for_grant(req, Ipv4Addr::UNSPECIFIED), after_commit: false };
+        Outcome { reply: Some(reply), changes: Vec::new(), verdict: Verdict::Informed }
+    }
+
+    fn release(&self, now: Time, store: &mut LeaseStore, req: &Request, ctx: &RecvContext) -> Outcome {
+        if !req.server_id().is_some_and(|id| self.is_ours(id, ctx)) {
+            return Outcome::ignore("release names another server or none");
+        }
+        let addr = req.ciaddr;
+        let key = req.client_key();
+        let Some(mut l) = store.get(addr).filter(|l| l.state == LeaseState::Active && l.client() == Some(key.clone())).cloned() else {
+            return Outcome::ignore("release of an address the client does not hold");
+        };
+        l.state = LeaseState::Released;
+        l.expires = now;
+        l.cltt = now;
+        store.upsert(l.clone());
+        Outcome { reply: None, changes: vec![l], verdict: Verdict::Released(addr) }
+    }
+
+    fn decline(&self, now: Time, store: &mut LeaseStore, req: &Request, ctx: &RecvContext) -> Outcome {
+        if req.server_id().is_some_and(|id| !self.is_ours(id, ctx)) {
+            return Outcome::ignore("decline names another server");
+        }
+        let Some(addr) = req.requested_ip() else {
+            return Outcome::ignore("decline without an address");
+        };
+        let key = req.client_key();
+        let bound = store.get(addr).is_some_and(|l| l.client() == Some(key.clone()));
+        let offered = store.offer_for(&key) == Some(addr);
+        if !bound && !offered {
+            return Outcome::ignore("decline of an address the client was not given");
+        }
+        store.drop_offer(addr);
+        let owner = store.owner_of(addr);
+        let mut l = store.get(addr).cloned().unwrap_or_else(|| Lease::free(addr, owner));
+        l.state = LeaseState::Declined;
+        l.hw = req.hw;
+        l.client_id = req.client_id().map(<[u8]>::to_vec);
+        l.cltt = now;
+        l.expires = now.plus(self.config.server.decline_probation);
+        tracing::warn!(%addr, client = %key, "address declined: in use by an unknown host; quarantined until {}", l.expires);
+        store.upsert(l.clone());
+        Outcome { reply: None, changes: vec![l], verdict: Verdict::Declined(addr) }
+    }
+
+    /// Binds `addr` to the requesting client and returns the ACK outcome.
+    pub(super) fn ack(&self, now: Time, store: &mut LeaseStore, p: &impl Policy, subnet: &Subnet, req: &Request, ctx: &RecvContext, addr: Ipv4Addr) -> Outcome {
+        let prev = store.get(addr).cloned();
+        let grant = times::grant(subnet, req, p.lease_cap(prev.as_ref(), now));
+        let owner = prev.as_ref().map_or_else(|| store.owner_of(addr), |l| l.owner);
+        let hostname = self
+            .reservation(subnet, req)
+            .and_then(|r| r.hostname.clone())
+            .or_else(|| req.hostname())
+            .or_else(|| prev.as_ref().and_then(|l| l.hostname.clone()));
+        let expires = now.plus(u64::from(grant.lease));
+        let lease = Lease {
+            addr,
+            state: LeaseState::Active,
+            owner,
+            client_id: req.client_id().map(<[u8]>::to_vec),
+            hw: req.hw,
+            hostname,
+            relay_info: req.relay_info().map(<[u8]>::to_vec),
+            starts: now,
+            expires,
+            cltt: now,
+            lease_time: grant.lease,
+            potential_expiry: expires,
+            acked_potential_expiry: prev.map_or(Time::ZERO, |l| l.acked_potential_expiry),
+        };
+        store.drop_offer(addr);
+        store.upsert(lease.clone());
+        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Ack, addr, grant, true);
+        Outcome { reply: Some(reply), changes: vec![lease], verdict: Verdict::Ack(addr) }
+    }
+
+    pub(super) fn nak(&self, req: &Request, ctx: &RecvContext, subnet: Option<&Subnet>, why: &'static str) -> Outcome {
+        let mut rb = ReplyBuilder::new(req, ReplyKind::Nak, reply_limit(req));
+        if req.is_relayed() {
+            // RFC 2131 section 4.3.2: the relay must broadcast a NAK to the client.
+            rb.set_broadcast_flag();
+        }
+        let server_id = self.server_id(ctx);
+        match subnet.or_else(|| self.config.subnets.first()) {
+            Some(subnet) => Assembly { req, subnet, reservation: None, server_id, grant: None }.write_nak(&mut rb, why),
+            None => {
+                rb.push(crate::proto::code::SERVER_ID, &server_id.octets());
+            }
+        }
+        let reply = Reply { bytes: rb.finish(), route: route::for_nak(req), after_commit: false };
+        Outcome { reply: Some(reply), changes: Vec::new(), verdict: Verdict::Nak(why) }
+    }
+
+    fn fixed_fields(&self, rb: &mut ReplyBuilder, subnet: &Subnet) {
+        if let Some(ns) = subnet.next_server {
+            rb.set_siaddr(ns);
+        }
+        if let Some(h) = &subnet.server_hostname {
+            rb.set_sname(h);
+        }
+        if let Some(f) = &subnet.boot_file {
+            rb.set_file(f);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn grant_reply(&self, req: &Request, ctx: &RecvContext, subnet: &Subnet, kind: ReplyKind, addr: Ipv4Addr, grant: Grant, after_commit: bool) -> Reply {
+        let mut rb = ReplyBuilder::new(req, kind, reply_limit(req));
+        rb.set_yiaddr(addr);
+        if kind == ReplyKind::Ack {
+            rb.set_ciaddr(req.ciaddr);
+        }
+        self.fixed_fields(&mut rb, subnet);
+        let asm = Assembly { req, subnet, reservation: self.reservation(subnet, req), server_id: self.server_id(ctx), grant: Some(grant) };
+        asm.write(&mut rb);
+        Reply { bytes: rb.finish(), route: route::for_grant(req, addr), after_commit }
+    }
+
+    /// The client's record at `addr`, if that address is still bound to it.
+    pub(super) fn own_record<'s>(store: &'s LeaseStore, key: &ClientKey, addr: Ipv4Addr) -> Option<&'s Lease> {
+        store.get(addr).filter(|l| l.client().as_ref() == Some(key))
+    }
+}

@@ -1,0 +1,43 @@
+//! What the failover state lets the engine do. The engine asks; `failover`
+//! answers. A server without a partner is allowed everything.
+
+use crate::lease::{Lease, Owner};
+use crate::proto::ClientKey;
+use crate::time::Time;
+
+pub trait Policy {
+    /// This server's role; the owner of the free addresses it allocates from.
+    fn me(&self) -> Owner;
+    /// Whether to answer a client starting a new exchange (DISCOVER, SELECTING,
+    /// INIT-REBOOT): load balancing sends each client to one peer.
+    fn serves(&self, client: &ClientKey, secs: u16) -> bool;
+    /// Whether free addresses owned by `owner` may be allocated now.
+    fn may_allocate(&self, owner: Owner, now: Time) -> bool;
+    /// Whether a reusable address (expired or released) may go to a different client now.
+    fn may_reuse(&self, lease: &Lease, now: Time) -> bool;
+    /// The longest lease that may be granted now for `addr` (the MCLT rule),
+    /// given the previous record if any; `None` means no cap.
+    fn lease_cap(&self, previous: Option<&Lease>, now: Time) -> Option<u64>;
+}
+
+/// A server on its own: owns every address, answers every client.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct Standalone;
+
+impl Policy for Standalone {
+    fn me(&self) -> Owner {
+        Owner::Primary
+    }
+    fn serves(&self, _: &ClientKey, _: u16) -> bool {
+        true
+    }
+    fn may_allocate(&self, owner: Owner, _: Time) -> bool {
+        owner == Owner::Primary
+    }
+    fn may_reuse(&self, _: &Lease, _: Time) -> bool {
+        true
+    }
+    fn lease_cap(&self, _: Option<&Lease>, _: Time) -> Option<u64> {
+        None
+    }
+}
