@@ -143,7 +143,7 @@ fn dora_offers_then_acks_after_commit() {
     assert_eq!(m.fname_str().unwrap().unwrap().trim_end_matches(char::from(0)), "pxelinux.0");
     // 53, 54, times, mask first, then the client's order (6, 3, 15), then always_send 150
     assert_eq!(codes(&o), vec![53, 54, 51, 58, 59, 1, 6, 3, 15, 150]);
-    assert_eq!(r.bytes.len(), 300);
+    assert!(r.bytes.len() >= 300);
 
     // a second client is not offered the same address
     let o2 = t.send(&msg(v4::MessageType::Discover, mac(2), vec![]));
