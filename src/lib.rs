@@ -6,6 +6,8 @@
 //! Sockets (`net`), the SQLite writer thread (`lease::sqlite`) and the tokio
 //! wiring (`server`) are the only places that touch the outside world.
 
+#![deny(unsafe_code)]
+
 pub mod cli;
 pub mod config;
 pub mod dhcp;

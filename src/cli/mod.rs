@@ -1,1 +1,71 @@
-pub fn main() -> std::process::ExitCode { std::process::ExitCode::SUCCESS }
+//! The `tandem` command line. Each subcommand is a small module; errors reach
+//! the user through anyhow with the context that names what failed.
+
+mod check_config;
+mod leases;
+mod serve;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const DEFAULT_CONFIG: &str = "/etc/tandem/tandem.toml";
+
+#[derive(Parser)]
+#[command(
+    name = "tandem",
+    version,
+    about = "DHCPv4 server that runs as an active-active failover pair"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct ConfigArg {
+    /// Configuration file (TOML).
+    #[arg(short, long, default_value = DEFAULT_CONFIG)]
+    config: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server until SIGTERM or SIGINT.
+    Serve {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Log filter, e.g. "info" or "tandem=debug" (overrides RUST_LOG).
+        #[arg(long)]
+        log: Option<String>,
+    },
+    /// Validate a configuration file; exits non-zero naming the key and line of each problem.
+    CheckConfig {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// List the leases in the database (works while the server runs).
+    Leases {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { config, log } => serve::run(&config.config, log.as_deref()),
+        Command::CheckConfig { config } => check_config::run(&config.config),
+        Command::Leases { config, json } => leases::run(&config.config, json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("tandem: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -106,11 +106,17 @@ pub struct Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Syntax { path: String, message: String },
     #[error("{path}: {}", problems.iter().map(|p| format!("line {}: {}: {}", p.line, p.key, p.message)).collect::<Vec<_>>().join("\n  "))]
-    Invalid { path: String, problems: Vec<Problem> },
+    Invalid {
+        path: String,
+        problems: Vec<Problem>,
+    },
 }
 
 impl Config {

@@ -32,31 +32,44 @@ pub fn encode(kind: &str, value: &toml::Value) -> Result<Vec<u8>, String> {
         return Ok(out);
     }
     if value.is_array() && kind != "hex" {
-        return Err(format!("type {kind:?} takes one value; use \"{kind}-list\" for several"));
+        return Err(format!(
+            "type {kind:?} takes one value; use \"{kind}-list\" for several"
+        ));
     }
     encode_one(kind, value)
 }
 
 fn encode_one(kind: &str, v: &toml::Value) -> Result<Vec<u8>, String> {
     let int = |lo: i64, hi: i64| -> Result<i64, String> {
-        let n = v.as_integer().ok_or_else(|| format!("type {kind:?} needs an integer"))?;
+        let n = v
+            .as_integer()
+            .ok_or_else(|| format!("type {kind:?} needs an integer"))?;
         if n < lo || n > hi {
             return Err(format!("{n} is out of range for {kind} ({lo}..={hi})"));
         }
         Ok(n)
     };
-    let string = || v.as_str().ok_or_else(|| format!("type {kind:?} needs a string"));
+    let string = || {
+        v.as_str()
+            .ok_or_else(|| format!("type {kind:?} needs a string"))
+    };
     Ok(match kind {
         "ipv4" => {
             let s = string()?;
-            let a: Ipv4Addr = s.parse().map_err(|_| format!("invalid IPv4 address {s:?}"))?;
+            let a: Ipv4Addr = s
+                .parse()
+                .map_err(|_| format!("invalid IPv4 address {s:?}"))?;
             a.octets().to_vec()
         }
         "u8" => vec![int(0, 255)? as u8],
         "u16" => (int(0, 65_535)? as u16).to_be_bytes().to_vec(),
         "u32" => (int(0, u32::MAX as i64)? as u32).to_be_bytes().to_vec(),
-        "i32" => (int(i32::MIN as i64, i32::MAX as i64)? as i32).to_be_bytes().to_vec(),
-        "bool" => vec![u8::from(v.as_bool().ok_or("type \"bool\" needs true or false")?)],
+        "i32" => (int(i32::MIN as i64, i32::MAX as i64)? as i32)
+            .to_be_bytes()
+            .to_vec(),
+        "bool" => vec![u8::from(
+            v.as_bool().ok_or("type \"bool\" needs true or false")?,
+        )],
         "string" => {
             let s = string()?;
             if s.is_empty() {
@@ -118,27 +131,52 @@ mod tests {
 
     #[test]
     fn encodes_types() {
-        assert_eq!(encode("ipv4-list", &val(r#"["10.0.0.5", "10.0.0.6"]"#)).unwrap(), vec![10, 0, 0, 5, 10, 0, 0, 6]);
+        assert_eq!(
+            encode("ipv4-list", &val(r#"["10.0.0.5", "10.0.0.6"]"#)).unwrap(),
+            vec![10, 0, 0, 5, 10, 0, 0, 6]
+        );
         assert_eq!(encode("u16", &val("1500")).unwrap(), vec![5, 220]);
         assert_eq!(encode("i32", &val("-1")).unwrap(), vec![255; 4]);
         assert_eq!(encode("bool", &val("true")).unwrap(), vec![1]);
-        assert_eq!(encode("fqdn", &val(r#""a.bc""#)).unwrap(), vec![1, b'a', 2, b'b', b'c', 0]);
+        assert_eq!(
+            encode("fqdn", &val(r#""a.bc""#)).unwrap(),
+            vec![1, b'a', 2, b'b', b'c', 0]
+        );
         assert_eq!(encode("hex", &val(r#""01:02""#)).unwrap(), vec![1, 2]);
-        assert!(encode("u8", &val("256")).unwrap_err().contains("out of range"));
+        assert!(
+            encode("u8", &val("256"))
+                .unwrap_err()
+                .contains("out of range")
+        );
         assert!(encode("ipv4", &val(r#"["10.0.0.1"]"#)).is_err());
-        assert!(encode("blob", &val("1")).unwrap_err().contains("unknown option type"));
+        assert!(
+            encode("blob", &val("1"))
+                .unwrap_err()
+                .contains("unknown option type")
+        );
     }
 
     #[test]
     fn classless_routes_rfc3442_examples() {
         let r = [
-            (Cidr::parse("0.0.0.0/0").unwrap(), Ipv4Addr::new(10, 0, 0, 1)),
-            (Cidr::parse("10.17.0.0/16").unwrap(), Ipv4Addr::new(10, 0, 0, 2)),
-            (Cidr::parse("10.27.129.0/24").unwrap(), Ipv4Addr::new(10, 0, 0, 3)),
+            (
+                Cidr::parse("0.0.0.0/0").unwrap(),
+                Ipv4Addr::new(10, 0, 0, 1),
+            ),
+            (
+                Cidr::parse("10.17.0.0/16").unwrap(),
+                Ipv4Addr::new(10, 0, 0, 2),
+            ),
+            (
+                Cidr::parse("10.27.129.0/24").unwrap(),
+                Ipv4Addr::new(10, 0, 0, 3),
+            ),
         ];
         assert_eq!(
             encode_classless_routes(&r),
-            vec![0, 10, 0, 0, 1, 16, 10, 17, 10, 0, 0, 2, 24, 10, 27, 129, 10, 0, 0, 3]
+            vec![
+                0, 10, 0, 0, 1, 16, 10, 17, 10, 0, 0, 2, 24, 10, 27, 129, 10, 0, 0, 3
+            ]
         );
     }
 }

@@ -17,24 +17,43 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn line(&self, offset: usize) -> usize {
-        self.text.as_bytes()[..offset.min(self.text.len())].iter().filter(|b| **b == b'\n').count() + 1
+        self.text.as_bytes()[..offset.min(self.text.len())]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
     }
 
     fn at<T>(&mut self, spanned: &Spanned<T>, key: impl Into<String>, message: impl Into<String>) {
         let line = self.line(spanned.span().start);
-        self.problems.push(Problem { line, key: key.into(), message: message.into() });
+        self.problems.push(Problem {
+            line,
+            key: key.into(),
+            message: message.into(),
+        });
     }
 
     fn at_line(&mut self, line: usize, key: impl Into<String>, message: impl Into<String>) {
-        self.problems.push(Problem { line, key: key.into(), message: message.into() });
+        self.problems.push(Problem {
+            line,
+            key: key.into(),
+            message: message.into(),
+        });
     }
 }
 
 pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem>> {
-    let mut c = Checker { text, problems: Vec::new() };
+    let mut c = Checker {
+        text,
+        problems: Vec::new(),
+    };
     let server = server(&mut c, &raw.server);
     if raw.subnet.is_empty() {
-        c.at_line(c.line(text.len()), "subnet", "no [[subnet]] is configured; tandem would serve nothing");
+        c.at_line(
+            c.line(text.len()),
+            "subnet",
+            "no [[subnet]] is configured; tandem would serve nothing",
+        );
     }
     let mut subnets = Vec::new();
     let mut pools: Vec<Pool> = Vec::new();
@@ -44,7 +63,11 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
     }
     cross_checks(&mut c, &raw, &subnets, &pools);
     if c.problems.is_empty() {
-        Ok(Config { server, subnets, pools })
+        Ok(Config {
+            server,
+            subnets,
+            pools,
+        })
     } else {
         c.problems.sort_by_key(|p| p.line);
         Err(c.problems)
@@ -56,14 +79,26 @@ fn server(c: &mut Checker, s: &super::raw::RawServer) -> ServerConfig {
     for i in &s.interfaces {
         let n = i.get_ref();
         if n.is_empty() || n.len() >= 16 || n.contains('/') || n.contains(char::is_whitespace) {
-            c.at(i, "server.interfaces", format!("{n:?} is not a valid interface name"));
+            c.at(
+                i,
+                "server.interfaces",
+                format!("{n:?} is not a valid interface name"),
+            );
         }
     }
     if interfaces.is_empty() {
-        c.at(&s.lease_db, "server.interfaces", "name at least one interface to serve, e.g. interfaces = [\"eth0\"]");
+        c.at(
+            &s.lease_db,
+            "server.interfaces",
+            "name at least one interface to serve, e.g. interfaces = [\"eth0\"]",
+        );
     }
     if s.lease_db.get_ref().trim().is_empty() {
-        c.at(&s.lease_db, "server.lease_db", "give a path for the lease database");
+        c.at(
+            &s.lease_db,
+            "server.lease_db",
+            "give a path for the lease database",
+        );
     }
     let direct_unicast = match s.direct_unicast.as_ref().map(|d| d.get_ref().as_str()) {
         None | Some("packet") => DirectUnicast::Packet,
@@ -71,7 +106,11 @@ fn server(c: &mut Checker, s: &super::raw::RawServer) -> ServerConfig {
         Some("broadcast") => DirectUnicast::Broadcast,
         Some(other) => {
             let d = s.direct_unicast.as_ref().expect("matched Some");
-            c.at(d, "server.direct_unicast", format!("{other:?} is not one of \"packet\", \"arp\", \"broadcast\""));
+            c.at(
+                d,
+                "server.direct_unicast",
+                format!("{other:?} is not one of \"packet\", \"arp\", \"broadcast\""),
+            );
             DirectUnicast::Packet
         }
     };
@@ -80,7 +119,11 @@ fn server(c: &mut Checker, s: &super::raw::RawServer) -> ServerConfig {
         Some("normal") => false,
         Some(other) => {
             let d = s.sync.as_ref().expect("matched Some");
-            c.at(d, "server.sync", format!("{other:?} is not one of \"full\", \"normal\""));
+            c.at(
+                d,
+                "server.sync",
+                format!("{other:?} is not one of \"full\", \"normal\""),
+            );
             true
         }
     };
@@ -100,7 +143,13 @@ fn server(c: &mut Checker, s: &super::raw::RawServer) -> ServerConfig {
     }
 }
 
-fn subnet(c: &mut Checker, s: &Spanned<RawSubnet>, i: usize, id: SubnetId, pools: &mut Vec<Pool>) -> Subnet {
+fn subnet(
+    c: &mut Checker,
+    s: &Spanned<RawSubnet>,
+    i: usize,
+    id: SubnetId,
+    pools: &mut Vec<Pool>,
+) -> Subnet {
     let key = |k: &str| format!("subnet[{i}].{k}");
     let r = s.get_ref();
     let cidr = *r.cidr.get_ref();
@@ -108,12 +157,29 @@ fn subnet(c: &mut Checker, s: &Spanned<RawSubnet>, i: usize, id: SubnetId, pools
     for p in &r.pools {
         let range = *p.get_ref();
         if !cidr.contains(range.first) || !cidr.contains(range.last) {
-            c.at(p, key("pools"), format!("pool {}-{} is not inside {cidr}", range.first, range.last));
-        } else if cidr.prefix < 31 && (range.contains(cidr.network) || range.contains(cidr.broadcast())) {
-            c.at(p, key("pools"), format!("pool {}-{} includes the network or broadcast address of {cidr}", range.first, range.last));
+            c.at(
+                p,
+                key("pools"),
+                format!("pool {}-{} is not inside {cidr}", range.first, range.last),
+            );
+        } else if cidr.prefix < 31
+            && (range.contains(cidr.network) || range.contains(cidr.broadcast()))
+        {
+            c.at(
+                p,
+                key("pools"),
+                format!(
+                    "pool {}-{} includes the network or broadcast address of {cidr}",
+                    range.first, range.last
+                ),
+            );
         }
         let pid = PoolId(pools.len() as u32);
-        pools.push(Pool { id: pid, subnet: id, range });
+        pools.push(Pool {
+            id: pid,
+            subnet: id,
+            range,
+        });
         pool_ids.push(pid);
     }
     let lease = lease_times(c, r, &key);
@@ -121,19 +187,33 @@ fn subnet(c: &mut Checker, s: &Spanned<RawSubnet>, i: usize, id: SubnetId, pools
     for o in &r.option {
         if let Some(v) = custom_option(c, o, &key("option")) {
             if opts.iter().any(|x| x.code == v.code) {
-                c.at(&o.get_ref().code, key("option"), format!("option {} is already set by a named key or another [[option]]", v.code));
+                c.at(
+                    &o.get_ref().code,
+                    key("option"),
+                    format!(
+                        "option {} is already set by a named key or another [[option]]",
+                        v.code
+                    ),
+                );
             }
             opts.push(v);
         }
     }
-    for (name, v, max) in [("boot_file", &r.boot_file, 127), ("server_hostname", &r.server_hostname, 63)] {
-        if let Some(v) = v {
-            if v.get_ref().is_empty() || v.get_ref().len() > max {
-                c.at(v, key(name), format!("must be 1 to {max} bytes"));
-            }
+    for (name, v, max) in [
+        ("boot_file", &r.boot_file, 127),
+        ("server_hostname", &r.server_hostname, 63),
+    ] {
+        if let Some(v) = v
+            && (v.get_ref().is_empty() || v.get_ref().len() > max)
+        {
+            c.at(v, key(name), format!("must be 1 to {max} bytes"));
         }
     }
-    let reservations = r.reservation.iter().map(|res| reservation(c, res, &key("reservation"), cidr)).collect();
+    let reservations = r
+        .reservation
+        .iter()
+        .map(|res| reservation(c, res, &key("reservation"), cidr))
+        .collect();
     Subnet {
         id,
         cidr,
@@ -153,34 +233,76 @@ fn lease_times(c: &mut Checker, r: &RawSubnet, key: &dyn Fn(&str) -> String) -> 
     let default = get(&r.lease_time).unwrap_or(43_200);
     let min = get(&r.min_lease_time).unwrap_or(default);
     let max = get(&r.max_lease_time).unwrap_or(default);
-    let t = LeaseTimes { default, min, max, t1: get(&r.t1), t2: get(&r.t2) };
-    let line_of = |v: &Option<Spanned<super::values::Secs>>| v.as_ref().map(|s| s.span().start).unwrap_or(r.cidr.span().start);
+    let t = LeaseTimes {
+        default,
+        min,
+        max,
+        t1: get(&r.t1),
+        t2: get(&r.t2),
+    };
+    let line_of = |v: &Option<Spanned<super::values::Secs>>| {
+        v.as_ref()
+            .map(|s| s.span().start)
+            .unwrap_or(r.cidr.span().start)
+    };
     if default < 10 || default > u64::from(u32::MAX - 1) {
-        c.at_line(c.line(line_of(&r.lease_time)), key("lease_time"), "must be between 10s and about 136 years");
+        c.at_line(
+            c.line(line_of(&r.lease_time)),
+            key("lease_time"),
+            "must be between 10s and about 136 years",
+        );
     }
     if min > default {
-        c.at_line(c.line(line_of(&r.min_lease_time)), key("min_lease_time"), "is longer than lease_time");
+        c.at_line(
+            c.line(line_of(&r.min_lease_time)),
+            key("min_lease_time"),
+            "is longer than lease_time",
+        );
     }
     if max < default || max > u64::from(u32::MAX - 1) {
-        c.at_line(c.line(line_of(&r.max_lease_time)), key("max_lease_time"), "must be at least lease_time and below 2^32-1 seconds");
+        c.at_line(
+            c.line(line_of(&r.max_lease_time)),
+            key("max_lease_time"),
+            "must be at least lease_time and below 2^32-1 seconds",
+        );
     }
-    if let Some(t1) = t.t1 {
-        if t1 == 0 || t1 >= min {
-            c.at_line(c.line(line_of(&r.t1)), key("t1"), "must be above zero and shorter than the shortest lease (min_lease_time)");
-        }
+    if let Some(t1) = t.t1
+        && (t1 == 0 || t1 >= min)
+    {
+        c.at_line(
+            c.line(line_of(&r.t1)),
+            key("t1"),
+            "must be above zero and shorter than the shortest lease (min_lease_time)",
+        );
     }
-    if let Some(t2) = t.t2 {
-        if t2 >= min || t.t1.is_some_and(|t1| t2 <= t1) {
-            c.at_line(c.line(line_of(&r.t2)), key("t2"), "must be longer than t1 and shorter than the shortest lease (min_lease_time)");
-        }
+    if let Some(t2) = t.t2
+        && (t2 >= min || t.t1.is_some_and(|t1| t2 <= t1))
+    {
+        c.at_line(
+            c.line(line_of(&r.t2)),
+            key("t2"),
+            "must be longer than t1 and shorter than the shortest lease (min_lease_time)",
+        );
     }
     t
 }
 
-fn named_options(c: &mut Checker, r: &RawSubnet, key: &dyn Fn(&str) -> String, cidr: Cidr) -> Vec<OptionValue> {
+fn named_options(
+    c: &mut Checker,
+    r: &RawSubnet,
+    key: &dyn Fn(&str) -> String,
+    cidr: Cidr,
+) -> Vec<OptionValue> {
     let mut out = Vec::new();
-    let mut push = |code: u8, data: Vec<u8>| out.push(OptionValue { code, data, always_send: false });
-    let addrs = |v: &[super::values::Ip]| options::encode_addrs(&v.iter().map(|i| i.0).collect::<Vec<_>>());
+    let mut push = |code: u8, data: Vec<u8>| {
+        out.push(OptionValue {
+            code,
+            data,
+            always_send: false,
+        })
+    };
+    let addrs =
+        |v: &[super::values::Ip]| options::encode_addrs(&v.iter().map(|i| i.0).collect::<Vec<_>>());
     if !r.routers.is_empty() {
         push(3, addrs(&r.routers));
     }
@@ -216,10 +338,21 @@ fn named_options(c: &mut Checker, r: &RawSubnet, key: &dyn Fn(&str) -> String, c
         push(119, data);
     }
     if !r.classless_routes.is_empty() {
-        let routes: Vec<_> = r.classless_routes.iter().map(|s| (s.get_ref().dest, s.get_ref().via.0)).collect();
+        let routes: Vec<_> = r
+            .classless_routes
+            .iter()
+            .map(|s| (s.get_ref().dest, s.get_ref().via.0))
+            .collect();
         for s in &r.classless_routes {
             if !cidr.contains(s.get_ref().via.0) {
-                c.at(s, key("classless_routes"), format!("router {} is not on {cidr}, so clients cannot reach it", s.get_ref().via.0));
+                c.at(
+                    s,
+                    key("classless_routes"),
+                    format!(
+                        "router {} is not on {cidr}, so clients cannot reach it",
+                        s.get_ref().via.0
+                    ),
+                );
             }
         }
         push(121, options::encode_classless_routes(&routes));
@@ -235,7 +368,11 @@ fn custom_option(c: &mut Checker, o: &Spanned<RawOption>, key: &str) -> Option<O
         return None;
     }
     match options::encode(r.kind.get_ref(), r.value.get_ref()) {
-        Ok(data) => Some(OptionValue { code: code as u8, data, always_send: r.always_send }),
+        Ok(data) => Some(OptionValue {
+            code: code as u8,
+            data,
+            always_send: r.always_send,
+        }),
         Err(e) => {
             c.at(&r.value, format!("{key}.value"), e);
             None
@@ -243,16 +380,31 @@ fn custom_option(c: &mut Checker, o: &Spanned<RawOption>, key: &str) -> Option<O
     }
 }
 
-fn reservation(c: &mut Checker, res: &Spanned<super::raw::RawReservation>, key: &str, cidr: Cidr) -> Reservation {
+fn reservation(
+    c: &mut Checker,
+    res: &Spanned<super::raw::RawReservation>,
+    key: &str,
+    cidr: Cidr,
+) -> Reservation {
     let r = res.get_ref();
     if r.mac.is_some() == r.client_id.is_some() {
         c.at(res, key, "give exactly one of mac or client_id");
     }
     let address = r.address.get_ref().0;
-    if !cidr.contains(address) || (cidr.prefix < 31 && (address == cidr.network || address == cidr.broadcast())) {
-        c.at(&r.address, format!("{key}.address"), format!("{address} is not a usable address of {cidr}"));
+    if !cidr.contains(address)
+        || (cidr.prefix < 31 && (address == cidr.network || address == cidr.broadcast()))
+    {
+        c.at(
+            &r.address,
+            format!("{key}.address"),
+            format!("{address} is not a usable address of {cidr}"),
+        );
     }
-    let options = r.option.iter().filter_map(|o| custom_option(c, o, &format!("{key}.option"))).collect();
+    let options = r
+        .option
+        .iter()
+        .filter_map(|o| custom_option(c, o, &format!("{key}.option")))
+        .collect();
     Reservation {
         mac: r.mac.map(|m| m.0),
         client_id: r.client_id.as_ref().map(|h| h.0.clone()),
@@ -267,7 +419,11 @@ fn cross_checks(c: &mut Checker, raw: &RawConfig, subnets: &[Subnet], pools: &[P
         for b in &raw.subnet[..i] {
             let (x, y) = (*a.get_ref().cidr.get_ref(), *b.get_ref().cidr.get_ref());
             if x.contains(y.network) || y.contains(x.network) {
-                c.at(&a.get_ref().cidr, format!("subnet[{i}].cidr"), format!("{x} overlaps {y}"));
+                c.at(
+                    &a.get_ref().cidr,
+                    format!("subnet[{i}].cidr"),
+                    format!("{x} overlaps {y}"),
+                );
             }
         }
     }
@@ -279,21 +435,41 @@ fn cross_checks(c: &mut Checker, raw: &RawConfig, subnets: &[Subnet], pools: &[P
         .collect();
     for (k, (r, span, i)) in ranges.iter().enumerate() {
         if let Some((o, _, _)) = ranges[..k].iter().find(|(o, _, _)| o.overlaps(*r)) {
-            c.at(span, format!("subnet[{i}].pools"), format!("{}-{} overlaps pool {}-{}", r.first, r.last, o.first, o.last));
+            c.at(
+                span,
+                format!("subnet[{i}].pools"),
+                format!(
+                    "{}-{} overlaps pool {}-{}",
+                    r.first, r.last, o.first, o.last
+                ),
+            );
         }
     }
     let total: u64 = pools.iter().map(|p| p.range.len()).sum();
     if total > MAX_POOL_ADDRESSES {
-        c.at_line(1, "subnet.pools", format!("{total} pool addresses in all; tandem supports up to {MAX_POOL_ADDRESSES}"));
+        c.at_line(
+            1,
+            "subnet.pools",
+            format!("{total} pool addresses in all; tandem supports up to {MAX_POOL_ADDRESSES}"),
+        );
     }
     for (i, s) in subnets.iter().enumerate() {
         let rs = &raw.subnet[i].get_ref().reservation;
         for (k, r) in s.reservations.iter().enumerate() {
             let clash = s.reservations[..k].iter().find(|o| {
-                o.address == r.address || (r.mac.is_some() && o.mac == r.mac) || (r.client_id.is_some() && o.client_id == r.client_id)
+                o.address == r.address
+                    || (r.mac.is_some() && o.mac == r.mac)
+                    || (r.client_id.is_some() && o.client_id == r.client_id)
             });
             if let Some(o) = clash {
-                c.at(&rs[k], format!("subnet[{i}].reservation"), format!("duplicates the reservation of {} (same address, mac or client_id)", o.address));
+                c.at(
+                    &rs[k],
+                    format!("subnet[{i}].reservation"),
+                    format!(
+                        "duplicates the reservation of {} (same address, mac or client_id)",
+                        o.address
+                    ),
+                );
             }
         }
     }

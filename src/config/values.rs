@@ -16,8 +16,9 @@ impl<'de> Deserialize<'de> for Secs {
 }
 
 pub fn parse_duration(s: &str) -> Result<u64, String> {
-    let d = humantime::parse_duration(s.trim())
-        .map_err(|e| format!("invalid duration {s:?} ({e}); write e.g. \"90s\", \"12h\", \"1h30m\""))?;
+    let d = humantime::parse_duration(s.trim()).map_err(|e| {
+        format!("invalid duration {s:?} ({e}); write e.g. \"90s\", \"12h\", \"1h30m\"")
+    })?;
     if d.subsec_nanos() != 0 {
         return Err(format!("invalid duration {s:?}: use whole seconds"));
     }
@@ -126,17 +127,26 @@ impl Range {
 impl<'de> Deserialize<'de> for Range {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        let bad = || de::Error::custom(format!("invalid pool {s:?}; write \"10.0.0.10-10.0.0.200\""));
+        let bad = || {
+            de::Error::custom(format!(
+                "invalid pool {s:?}; write \"10.0.0.10-10.0.0.200\""
+            ))
+        };
         if let Some((a, b)) = s.split_once('-') {
             let first: Ipv4Addr = a.trim().parse().map_err(|_| bad())?;
             let last: Ipv4Addr = b.trim().parse().map_err(|_| bad())?;
             if first > last {
-                return Err(de::Error::custom(format!("pool {s:?} ends before it starts")));
+                return Err(de::Error::custom(format!(
+                    "pool {s:?} ends before it starts"
+                )));
             }
             Ok(Range { first, last })
         } else {
             let c = Cidr::parse(&s).map_err(|_| bad())?;
-            Ok(Range { first: c.network, last: c.broadcast() })
+            Ok(Range {
+                first: c.network,
+                last: c.broadcast(),
+            })
         }
     }
 }
@@ -146,14 +156,21 @@ impl<'de> Deserialize<'de> for Range {
 pub struct Hex(pub Vec<u8>);
 
 pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
-    let digits: String = s.trim().chars().filter(|c| *c != ':' && *c != '-' && *c != ' ').collect();
+    let digits: String = s
+        .trim()
+        .chars()
+        .filter(|c| *c != ':' && *c != '-' && *c != ' ')
+        .collect();
     let digits = digits.strip_prefix("0x").unwrap_or(&digits);
-    if digits.is_empty() || digits.len() % 2 != 0 {
+    if digits.is_empty() || !digits.len().is_multiple_of(2) {
         return Err(format!("invalid hex bytes {s:?}"));
     }
     (0..digits.len())
         .step_by(2)
-        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| format!("invalid hex bytes {s:?}")))
+        .map(|i| {
+            u8::from_str_radix(&digits[i..i + 2], 16)
+                .map_err(|_| format!("invalid hex bytes {s:?}"))
+        })
         .collect()
 }
 
@@ -198,7 +215,11 @@ mod tests {
         assert!(!c.contains("10.21.0.1".parse().unwrap()));
         assert_eq!(c.netmask(), Ipv4Addr::new(255, 255, 0, 0));
         assert_eq!(c.broadcast(), Ipv4Addr::new(10, 20, 255, 255));
-        assert!(Cidr::parse("10.20.0.1/16").unwrap_err().contains("host bits"));
+        assert!(
+            Cidr::parse("10.20.0.1/16")
+                .unwrap_err()
+                .contains("host bits")
+        );
         assert!(Cidr::parse("10.20.0.0/33").is_err());
         assert_eq!(Cidr::parse("0.0.0.0/0").unwrap().mask(), 0);
     }

@@ -12,9 +12,19 @@ use crate::time::Time;
 use std::net::Ipv4Addr;
 
 impl Engine {
-    pub(super) fn choose(&self, now: Time, store: &LeaseStore, p: &impl Policy, subnet: &Subnet, key: &ClientKey, req: &Request) -> Option<Ipv4Addr> {
+    pub(super) fn choose(
+        &self,
+        now: Time,
+        store: &LeaseStore,
+        p: &impl Policy,
+        subnet: &Subnet,
+        key: &ClientKey,
+        req: &Request,
+    ) -> Option<Ipv4Addr> {
         if let Some(r) = self.reservation(subnet, req) {
-            let taken = store.get(r.address).is_some_and(|l| l.state == LeaseState::Active && l.client().as_ref() != Some(key))
+            let taken = store
+                .get(r.address)
+                .is_some_and(|l| l.state == LeaseState::Active && l.client().as_ref() != Some(key))
                 || store.offered_to_other(r.address, key);
             if !taken {
                 return Some(r.address);
@@ -25,7 +35,10 @@ impl Engine {
             return Some(a);
         }
         let usable = |a: Ipv4Addr| {
-            subnet.cidr.contains(a) && !self.reserved_for_other(a, subnet, req) && store.pool_of(a).is_some() && !store.offered_to_other(a, key)
+            subnet.cidr.contains(a)
+                && !self.reserved_for_other(a, subnet, req)
+                && store.pool_of(a).is_some()
+                && !store.offered_to_other(a, key)
         };
         let previous = store
             .client_leases(key)
@@ -34,29 +47,50 @@ impl Engine {
         if let Some(l) = previous {
             return Some(l.addr);
         }
-        if let Some(a) = req.requested_ip().filter(|a| usable(*a)) {
-            if self.may_give(now, store, p, a) {
-                return Some(a);
-            }
+        if let Some(a) = req.requested_ip().filter(|a| usable(*a))
+            && self.may_give(now, store, p, a)
+        {
+            return Some(a);
         }
         self.next_free(now, store, p, subnet)
     }
 
     /// Whether a free address may go to a new client: it is allocatable, its
     /// owner's addresses are ours to use now, and failover lets it be reused.
-    pub(super) fn may_give(&self, now: Time, store: &LeaseStore, p: &impl Policy, a: Ipv4Addr) -> bool {
-        store.is_allocatable(a) && p.may_allocate(store.owner_of(a), now) && store.get(a).is_none_or(|l| p.may_reuse(l, now))
+    pub(super) fn may_give(
+        &self,
+        now: Time,
+        store: &LeaseStore,
+        p: &impl Policy,
+        a: Ipv4Addr,
+    ) -> bool {
+        store.is_allocatable(a)
+            && p.may_allocate(store.owner_of(a), now)
+            && store.get(a).is_none_or(|l| p.may_reuse(l, now))
     }
 
-    fn next_free(&self, now: Time, store: &LeaseStore, p: &impl Policy, subnet: &Subnet) -> Option<Ipv4Addr> {
+    fn next_free(
+        &self,
+        now: Time,
+        store: &LeaseStore,
+        p: &impl Policy,
+        subnet: &Subnet,
+    ) -> Option<Ipv4Addr> {
         let me = p.me();
-        let owners = [me, if me == crate::lease::Owner::Primary { crate::lease::Owner::Secondary } else { crate::lease::Owner::Primary }];
+        let owners = [
+            me,
+            if me == crate::lease::Owner::Primary {
+                crate::lease::Owner::Secondary
+            } else {
+                crate::lease::Owner::Primary
+            },
+        ];
         for owner in owners.into_iter().filter(|o| p.may_allocate(*o, now)) {
             for pool in &subnet.pools {
-                if let Some(a) = store.first_free(*pool, owner) {
-                    if store.get(a).is_none_or(|l| p.may_reuse(l, now)) {
-                        return Some(a);
-                    }
+                if let Some(a) = store.first_free(*pool, owner)
+                    && store.get(a).is_none_or(|l| p.may_reuse(l, now))
+                {
+                    return Some(a);
                 }
             }
         }

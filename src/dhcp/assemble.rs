@@ -28,7 +28,10 @@ impl Assembly<'_> {
     /// Values the server derives rather than stores as options.
     fn derived(&self, c: u8) -> Option<Vec<u8>> {
         match c {
-            code::HOSTNAME => self.reservation.and_then(|r| r.hostname.clone()).map(String::into_bytes),
+            code::HOSTNAME => self
+                .reservation
+                .and_then(|r| r.hostname.clone())
+                .map(String::into_bytes),
             code::TFTP_SERVER => self.subnet.server_hostname.clone().map(String::into_bytes),
             code::BOOT_FILE => self.subnet.boot_file.clone().map(String::into_bytes),
             _ => None,
@@ -61,14 +64,22 @@ impl Assembly<'_> {
                 dropped.push(c);
             }
         }
-        let always = self.reservation.into_iter().flat_map(|r| &r.options).chain(&self.subnet.options);
+        let always = self
+            .reservation
+            .into_iter()
+            .flat_map(|r| &r.options)
+            .chain(&self.subnet.options);
         for o in always.filter(|o| o.always_send) {
             if !rb.has(o.code) && !rb.push(o.code, &o.data) {
                 dropped.push(o.code);
             }
         }
         if !dropped.is_empty() {
-            tracing::debug!(xid = self.req.xid, ?dropped, "options left out: the client's maximum message size is reached");
+            tracing::debug!(
+                xid = self.req.xid,
+                ?dropped,
+                "options left out: the client's maximum message size is reached"
+            );
         }
         rb.release_reserve();
         self.write_echoes(rb);

@@ -60,7 +60,11 @@ pub struct Outcome {
 
 impl Outcome {
     pub(super) fn ignore(why: &'static str) -> Outcome {
-        Outcome { reply: None, changes: Vec::new(), verdict: Verdict::Ignored(why) }
+        Outcome {
+            reply: None,
+            changes: Vec::new(),
+            verdict: Verdict::Ignored(why),
+        }
     }
 }
 
@@ -92,14 +96,27 @@ impl Engine {
         }
         let mut our_ids = our_ids;
         our_ids.extend(config.server.server_id);
-        Engine { config, our_ids, by_mac, by_client_id, reserved_for }
+        Engine {
+            config,
+            our_ids,
+            by_mac,
+            by_client_id,
+            reserved_for,
+        }
     }
 
     pub fn config(&self) -> &Arc<Config> {
         &self.config
     }
 
-    pub fn handle(&self, now: Time, store: &mut LeaseStore, policy: &impl Policy, req: &Request, ctx: &RecvContext) -> Outcome {
+    pub fn handle(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        policy: &impl Policy,
+        req: &Request,
+        ctx: &RecvContext,
+    ) -> Outcome {
         let out = match req.kind {
             MessageType::Discover => self.discover(now, store, policy, req, ctx),
             MessageType::Request => self.request(now, store, policy, req, ctx),
@@ -116,11 +133,16 @@ impl Engine {
         store.expire_offers(now);
         let mut changes = Vec::new();
         for addr in store.due(now) {
-            let Some(mut l) = store.get(addr).cloned() else { continue };
+            let Some(mut l) = store.get(addr).cloned() else {
+                continue;
+            };
             match l.state {
                 LeaseState::Active => l.state = LeaseState::Expired,
                 LeaseState::Declined => {
-                    l = Lease { owner: l.owner, ..Lease::free(addr, l.owner) };
+                    l = Lease {
+                        owner: l.owner,
+                        ..Lease::free(addr, l.owner)
+                    };
                 }
                 _ => continue,
             }
@@ -144,18 +166,43 @@ impl Engine {
     }
 
     /// The reservation for this client in `subnet`, by client id then MAC.
-    pub(super) fn reservation<'s>(&self, subnet: &'s Subnet, req: &Request) -> Option<&'s Reservation> {
-        let by_id = req.client_id().and_then(|id| self.by_client_id.get(&(subnet.id, id.to_vec())));
-        let by_mac = || req.hw.ethernet().and_then(|m| self.by_mac.get(&(subnet.id, m)));
+    pub(super) fn reservation<'s>(
+        &self,
+        subnet: &'s Subnet,
+        req: &Request,
+    ) -> Option<&'s Reservation> {
+        let by_id = req
+            .client_id()
+            .and_then(|id| self.by_client_id.get(&(subnet.id, id.to_vec())));
+        let by_mac = || {
+            req.hw
+                .ethernet()
+                .and_then(|m| self.by_mac.get(&(subnet.id, m)))
+        };
         by_id.or_else(by_mac).map(|i| &subnet.reservations[*i])
     }
 
     /// Whether `addr` is reserved for some client other than the one `req` is from.
-    pub(super) fn reserved_for_other(&self, addr: Ipv4Addr, subnet: &Subnet, req: &Request) -> bool {
-        self.reserved_for.contains_key(&addr) && self.reservation(subnet, req).is_none_or(|r| r.address != addr)
+    pub(super) fn reserved_for_other(
+        &self,
+        addr: Ipv4Addr,
+        subnet: &Subnet,
+        req: &Request,
+    ) -> bool {
+        self.reserved_for.contains_key(&addr)
+            && self
+                .reservation(subnet, req)
+                .is_none_or(|r| r.address != addr)
     }
 
-    fn discover(&self, now: Time, store: &mut LeaseStore, p: &impl Policy, req: &Request, ctx: &RecvContext) -> Outcome {
+    fn discover(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        p: &impl Policy,
+        req: &Request,
+        ctx: &RecvContext,
+    ) -> Outcome {
         let Some(subnet) = self.subnet(req, ctx) else {
             return Outcome::ignore("no subnet serves the client's link");
         };
@@ -170,40 +217,81 @@ impl Engine {
         let grant = times::grant(subnet, req, p.lease_cap(store.get(addr), now));
         store.hold_offer(addr, key, now.plus(self.config.server.offer_hold));
         let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Offer, addr, grant, false);
-        Outcome { reply: Some(reply), changes: Vec::new(), verdict: Verdict::Offer(addr) }
+        Outcome {
+            reply: Some(reply),
+            changes: Vec::new(),
+            verdict: Verdict::Offer(addr),
+        }
     }
 
     fn inform(&self, req: &Request, ctx: &RecvContext) -> Outcome {
-        let subnet = self.config.subnet_containing(req.ciaddr).or_else(|| self.subnet(req, ctx));
+        let subnet = self
+            .config
+            .subnet_containing(req.ciaddr)
+            .or_else(|| self.subnet(req, ctx));
         let Some(subnet) = subnet else {
             return Outcome::ignore("no subnet serves the client's link");
         };
         let mut rb = ReplyBuilder::new(req, ReplyKind::Ack, reply_limit(req));
         rb.set_ciaddr(req.ciaddr);
         self.fixed_fields(&mut rb, subnet);
-        let asm = Assembly { req, subnet, reservation: self.reservation(subnet, req), server_id: self.server_id(ctx), grant: None };
+        let asm = Assembly {
+            req,
+            subnet,
+            reservation: self.reservation(subnet, req),
+            server_id: self.server_id(ctx),
+            grant: None,
+        };
         asm.write(&mut rb);
-        let reply = Reply { bytes: rb.finish(), route: route::for_grant(req, Ipv4Addr::UNSPECIFIED), after_commit: false };
-        Outcome { reply: Some(reply), changes: Vec::new(), verdict: Verdict::Informed }
+        let reply = Reply {
+            bytes: rb.finish(),
+            route: route::for_grant(req, Ipv4Addr::UNSPECIFIED),
+            after_commit: false,
+        };
+        Outcome {
+            reply: Some(reply),
+            changes: Vec::new(),
+            verdict: Verdict::Informed,
+        }
     }
 
-    fn release(&self, now: Time, store: &mut LeaseStore, req: &Request, ctx: &RecvContext) -> Outcome {
+    fn release(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        req: &Request,
+        ctx: &RecvContext,
+    ) -> Outcome {
         if !req.server_id().is_some_and(|id| self.is_ours(id, ctx)) {
             return Outcome::ignore("release names another server or none");
         }
         let addr = req.ciaddr;
         let key = req.client_key();
-        let Some(mut l) = store.get(addr).filter(|l| l.state == LeaseState::Active && l.client() == Some(key.clone())).cloned() else {
+        let Some(mut l) = store
+            .get(addr)
+            .filter(|l| l.state == LeaseState::Active && l.client() == Some(key.clone()))
+            .cloned()
+        else {
             return Outcome::ignore("release of an address the client does not hold");
         };
         l.state = LeaseState::Released;
         l.expires = now;
         l.cltt = now;
         store.upsert(l.clone());
-        Outcome { reply: None, changes: vec![l], verdict: Verdict::Released(addr) }
+        Outcome {
+            reply: None,
+            changes: vec![l],
+            verdict: Verdict::Released(addr),
+        }
     }
 
-    fn decline(&self, now: Time, store: &mut LeaseStore, req: &Request, ctx: &RecvContext) -> Outcome {
+    fn decline(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        req: &Request,
+        ctx: &RecvContext,
+    ) -> Outcome {
         if req.server_id().is_some_and(|id| !self.is_ours(id, ctx)) {
             return Outcome::ignore("decline names another server");
         }
@@ -211,14 +299,19 @@ impl Engine {
             return Outcome::ignore("decline without an address");
         };
         let key = req.client_key();
-        let bound = store.get(addr).is_some_and(|l| l.client() == Some(key.clone()));
+        let bound = store
+            .get(addr)
+            .is_some_and(|l| l.client() == Some(key.clone()));
         let offered = store.offer_for(&key) == Some(addr);
         if !bound && !offered {
             return Outcome::ignore("decline of an address the client was not given");
         }
         store.drop_offer(addr);
         let owner = store.owner_of(addr);
-        let mut l = store.get(addr).cloned().unwrap_or_else(|| Lease::free(addr, owner));
+        let mut l = store
+            .get(addr)
+            .cloned()
+            .unwrap_or_else(|| Lease::free(addr, owner));
         l.state = LeaseState::Declined;
         l.hw = req.hw;
         l.client_id = req.client_id().map(<[u8]>::to_vec);
@@ -226,14 +319,30 @@ impl Engine {
         l.expires = now.plus(self.config.server.decline_probation);
         tracing::warn!(%addr, client = %key, "address declined: in use by an unknown host; quarantined until {}", l.expires);
         store.upsert(l.clone());
-        Outcome { reply: None, changes: vec![l], verdict: Verdict::Declined(addr) }
+        Outcome {
+            reply: None,
+            changes: vec![l],
+            verdict: Verdict::Declined(addr),
+        }
     }
 
     /// Binds `addr` to the requesting client and returns the ACK outcome.
-    pub(super) fn ack(&self, now: Time, store: &mut LeaseStore, p: &impl Policy, subnet: &Subnet, req: &Request, ctx: &RecvContext, addr: Ipv4Addr) -> Outcome {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn ack(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        p: &impl Policy,
+        subnet: &Subnet,
+        req: &Request,
+        ctx: &RecvContext,
+        addr: Ipv4Addr,
+    ) -> Outcome {
         let prev = store.get(addr).cloned();
         let grant = times::grant(subnet, req, p.lease_cap(prev.as_ref(), now));
-        let owner = prev.as_ref().map_or_else(|| store.owner_of(addr), |l| l.owner);
+        let owner = prev
+            .as_ref()
+            .map_or_else(|| store.owner_of(addr), |l| l.owner);
         let hostname = self
             .reservation(subnet, req)
             .and_then(|r| r.hostname.clone())
@@ -258,10 +367,20 @@ impl Engine {
         store.drop_offer(addr);
         store.upsert(lease.clone());
         let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Ack, addr, grant, true);
-        Outcome { reply: Some(reply), changes: vec![lease], verdict: Verdict::Ack(addr) }
+        Outcome {
+            reply: Some(reply),
+            changes: vec![lease],
+            verdict: Verdict::Ack(addr),
+        }
     }
 
-    pub(super) fn nak(&self, req: &Request, ctx: &RecvContext, subnet: Option<&Subnet>, why: &'static str) -> Outcome {
+    pub(super) fn nak(
+        &self,
+        req: &Request,
+        ctx: &RecvContext,
+        subnet: Option<&Subnet>,
+        why: &'static str,
+    ) -> Outcome {
         let mut rb = ReplyBuilder::new(req, ReplyKind::Nak, reply_limit(req));
         if req.is_relayed() {
             // RFC 2131 section 4.3.2: the relay must broadcast a NAK to the client.
@@ -269,13 +388,28 @@ impl Engine {
         }
         let server_id = self.server_id(ctx);
         match subnet.or_else(|| self.config.subnets.first()) {
-            Some(subnet) => Assembly { req, subnet, reservation: None, server_id, grant: None }.write_nak(&mut rb, why),
+            Some(subnet) => Assembly {
+                req,
+                subnet,
+                reservation: None,
+                server_id,
+                grant: None,
+            }
+            .write_nak(&mut rb, why),
             None => {
                 rb.push(crate::proto::code::SERVER_ID, &server_id.octets());
             }
         }
-        let reply = Reply { bytes: rb.finish(), route: route::for_nak(req), after_commit: false };
-        Outcome { reply: Some(reply), changes: Vec::new(), verdict: Verdict::Nak(why) }
+        let reply = Reply {
+            bytes: rb.finish(),
+            route: route::for_nak(req),
+            after_commit: false,
+        };
+        Outcome {
+            reply: Some(reply),
+            changes: Vec::new(),
+            verdict: Verdict::Nak(why),
+        }
     }
 
     fn fixed_fields(&self, rb: &mut ReplyBuilder, subnet: &Subnet) {
@@ -291,20 +425,43 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn grant_reply(&self, req: &Request, ctx: &RecvContext, subnet: &Subnet, kind: ReplyKind, addr: Ipv4Addr, grant: Grant, after_commit: bool) -> Reply {
+    fn grant_reply(
+        &self,
+        req: &Request,
+        ctx: &RecvContext,
+        subnet: &Subnet,
+        kind: ReplyKind,
+        addr: Ipv4Addr,
+        grant: Grant,
+        after_commit: bool,
+    ) -> Reply {
         let mut rb = ReplyBuilder::new(req, kind, reply_limit(req));
         rb.set_yiaddr(addr);
         if kind == ReplyKind::Ack {
             rb.set_ciaddr(req.ciaddr);
         }
         self.fixed_fields(&mut rb, subnet);
-        let asm = Assembly { req, subnet, reservation: self.reservation(subnet, req), server_id: self.server_id(ctx), grant: Some(grant) };
+        let asm = Assembly {
+            req,
+            subnet,
+            reservation: self.reservation(subnet, req),
+            server_id: self.server_id(ctx),
+            grant: Some(grant),
+        };
         asm.write(&mut rb);
-        Reply { bytes: rb.finish(), route: route::for_grant(req, addr), after_commit }
+        Reply {
+            bytes: rb.finish(),
+            route: route::for_grant(req, addr),
+            after_commit,
+        }
     }
 
     /// The client's record at `addr`, if that address is still bound to it.
-    pub(super) fn own_record<'s>(store: &'s LeaseStore, key: &ClientKey, addr: Ipv4Addr) -> Option<&'s Lease> {
+    pub(super) fn own_record<'s>(
+        store: &'s LeaseStore,
+        key: &ClientKey,
+        addr: Ipv4Addr,
+    ) -> Option<&'s Lease> {
         store.get(addr).filter(|l| l.client().as_ref() == Some(key))
     }
 }

@@ -10,8 +10,19 @@ use crate::time::Time;
 use std::net::Ipv4Addr;
 
 impl Engine {
-    pub(super) fn request(&self, now: Time, store: &mut LeaseStore, p: &impl Policy, req: &Request, ctx: &RecvContext) -> Outcome {
-        match (req.server_id(), req.requested_ip(), req.ciaddr.is_unspecified()) {
+    pub(super) fn request(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        p: &impl Policy,
+        req: &Request,
+        ctx: &RecvContext,
+    ) -> Outcome {
+        match (
+            req.server_id(),
+            req.requested_ip(),
+            req.ciaddr.is_unspecified(),
+        ) {
             (Some(sid), _, _) => self.selecting(now, store, p, req, ctx, sid),
             (None, Some(addr), true) => self.init_reboot(now, store, p, req, ctx, addr),
             (None, _, false) => self.renewing(now, store, p, req, ctx),
@@ -19,7 +30,15 @@ impl Engine {
         }
     }
 
-    fn selecting(&self, now: Time, store: &mut LeaseStore, p: &impl Policy, req: &Request, ctx: &RecvContext, sid: Ipv4Addr) -> Outcome {
+    fn selecting(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        p: &impl Policy,
+        req: &Request,
+        ctx: &RecvContext,
+        sid: Ipv4Addr,
+    ) -> Outcome {
         let key = req.client_key();
         if !self.is_ours(sid, ctx) {
             // The client took another server's offer: free ours at once.
@@ -28,7 +47,10 @@ impl Engine {
             }
             return Outcome::ignore("client chose another server");
         }
-        let Some(addr) = req.requested_ip().or((!req.ciaddr.is_unspecified()).then_some(req.ciaddr)) else {
+        let Some(addr) = req
+            .requested_ip()
+            .or((!req.ciaddr.is_unspecified()).then_some(req.ciaddr))
+        else {
             return Outcome::ignore("request names no address");
         };
         let Some(subnet) = self.subnet(req, ctx) else {
@@ -45,22 +67,45 @@ impl Engine {
     }
 
     /// Whether `addr` may be bound to the client of a SELECTING request.
-    fn may_bind(&self, now: Time, store: &LeaseStore, p: &impl Policy, subnet: &Subnet, req: &Request, addr: Ipv4Addr) -> bool {
+    fn may_bind(
+        &self,
+        now: Time,
+        store: &LeaseStore,
+        p: &impl Policy,
+        subnet: &Subnet,
+        req: &Request,
+        addr: Ipv4Addr,
+    ) -> bool {
         let key = req.client_key();
         if self.reserved_for_other(addr, subnet, req) || store.offered_to_other(addr, &key) {
             return false;
         }
-        let held_by_other = store.get(addr).is_some_and(|l| l.state == LeaseState::Active && l.client().as_ref() != Some(&key));
-        if held_by_other || store.get(addr).is_some_and(|l| l.state == LeaseState::Declined) {
+        let held_by_other = store
+            .get(addr)
+            .is_some_and(|l| l.state == LeaseState::Active && l.client().as_ref() != Some(&key));
+        if held_by_other
+            || store
+                .get(addr)
+                .is_some_and(|l| l.state == LeaseState::Declined)
+        {
             return false;
         }
-        self.reservation(subnet, req).is_some_and(|r| r.address == addr)
+        self.reservation(subnet, req)
+            .is_some_and(|r| r.address == addr)
             || Self::own_record(store, &key, addr).is_some()
             || store.offer_for(&key) == Some(addr)
             || self.may_give(now, store, p, addr)
     }
 
-    fn init_reboot(&self, now: Time, store: &mut LeaseStore, p: &impl Policy, req: &Request, ctx: &RecvContext, addr: Ipv4Addr) -> Outcome {
+    fn init_reboot(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        p: &impl Policy,
+        req: &Request,
+        ctx: &RecvContext,
+        addr: Ipv4Addr,
+    ) -> Outcome {
         let Some(subnet) = self.subnet(req, ctx) else {
             return Outcome::ignore("no subnet serves the client's link");
         };
@@ -71,24 +116,43 @@ impl Engine {
         if !subnet.cidr.contains(addr) {
             return self.nak(req, ctx, Some(subnet), "address is not on your network");
         }
-        if self.reservation(subnet, req).is_some_and(|r| r.address == addr) || Self::own_record(store, &key, addr).is_some() {
+        if self
+            .reservation(subnet, req)
+            .is_some_and(|r| r.address == addr)
+            || Self::own_record(store, &key, addr).is_some()
+        {
             if self.reserved_for_other(addr, subnet, req) {
-                return self.nak(req, ctx, Some(subnet), "address is reserved for another client");
+                return self.nak(
+                    req,
+                    ctx,
+                    Some(subnet),
+                    "address is reserved for another client",
+                );
             }
             return self.ack(now, store, p, subnet, req, ctx, addr);
         }
-        let known = store.client_leases(&key).next().is_some() || self.reservation(subnet, req).is_some();
+        let known =
+            store.client_leases(&key).next().is_some() || self.reservation(subnet, req).is_some();
         if known {
             return self.nak(req, ctx, Some(subnet), "address is not your lease");
         }
-        let held_by_other = store.get(addr).is_some_and(|l| l.client().is_some_and(|c| c != key) && l.state == LeaseState::Active);
+        let held_by_other = store
+            .get(addr)
+            .is_some_and(|l| l.client().is_some_and(|c| c != key) && l.state == LeaseState::Active);
         if held_by_other || subnet.authoritative {
             return self.nak(req, ctx, Some(subnet), "address is not your lease");
         }
         Outcome::ignore("init-reboot from a client with no record here")
     }
 
-    fn renewing(&self, now: Time, store: &mut LeaseStore, p: &impl Policy, req: &Request, ctx: &RecvContext) -> Outcome {
+    fn renewing(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        p: &impl Policy,
+        req: &Request,
+        ctx: &RecvContext,
+    ) -> Outcome {
         let addr = req.ciaddr;
         let Some(subnet) = self.subnet(req, ctx) else {
             return Outcome::ignore("no subnet serves the client's link");
@@ -98,12 +162,24 @@ impl Engine {
         }
         let key = req.client_key();
         if self.reserved_for_other(addr, subnet, req) {
-            return self.nak(req, ctx, Some(subnet), "address is reserved for another client");
+            return self.nak(
+                req,
+                ctx,
+                Some(subnet),
+                "address is reserved for another client",
+            );
         }
-        if Self::own_record(store, &key, addr).is_some() || self.reservation(subnet, req).is_some_and(|r| r.address == addr) {
+        if Self::own_record(store, &key, addr).is_some()
+            || self
+                .reservation(subnet, req)
+                .is_some_and(|r| r.address == addr)
+        {
             return self.ack(now, store, p, subnet, req, ctx, addr);
         }
-        if store.get(addr).is_some_and(|l| l.client().is_some() || l.state == LeaseState::Declined) {
+        if store
+            .get(addr)
+            .is_some_and(|l| l.client().is_some() || l.state == LeaseState::Declined)
+        {
             return self.nak(req, ctx, Some(subnet), "address belongs to another client");
         }
         if store.client_leases(&key).next().is_some() {

@@ -31,5 +31,9 @@ pub fn for_grant(req: &Request, yiaddr: Ipv4Addr) -> ReplyRoute {
 
 /// Route for a NAK: the relay, else always broadcast (RFC 2131 section 4.1).
 pub fn for_nak(req: &Request) -> ReplyRoute {
-    if req.is_relayed() { ReplyRoute::Relay { giaddr: req.giaddr } } else { ReplyRoute::Broadcast }
+    if req.is_relayed() {
+        ReplyRoute::Relay { giaddr: req.giaddr }
+    } else {
+        ReplyRoute::Broadcast
+    }
 }

@@ -17,7 +17,9 @@ pub fn subnet_for<'c>(config: &'c Config, req: &Request, ctx: &RecvContext) -> O
         .or_else(|| req.is_relayed().then_some(req.giaddr));
     match link {
         Some(a) => config.subnet_containing(a),
-        None if !req.ciaddr.is_unspecified() && !ctx.broadcast => config.subnet_containing(req.ciaddr),
+        None if !req.ciaddr.is_unspecified() && !ctx.broadcast => {
+            config.subnet_containing(req.ciaddr)
+        }
         None => ctx.link.and_then(|a| config.subnet_containing(a)),
     }
 }

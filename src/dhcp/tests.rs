@@ -54,7 +54,12 @@ struct T {
 }
 
 fn ctx() -> RecvContext {
-    RecvContext { ifindex: 2, local: SERVER, link: Some(SERVER), broadcast: true }
+    RecvContext {
+        ifindex: 2,
+        local: SERVER,
+        link: Some(SERVER),
+        broadcast: true,
+    }
 }
 
 fn ip(s: &str) -> Ipv4Addr {
@@ -68,20 +73,31 @@ fn mac(n: u8) -> [u8; 6] {
 fn t() -> T {
     let config = Arc::new(Config::parse(CONFIG, "test").unwrap());
     let store = LeaseStore::new(&config, 256);
-    T { engine: Engine::new(config, vec![SERVER]), store, now: Time(1_000_000) }
+    T {
+        engine: Engine::new(config, vec![SERVER]),
+        store,
+        now: Time(1_000_000),
+    }
 }
 
 fn msg(kind: v4::MessageType, mac: [u8; 6], opts: Vec<v4::DhcpOption>) -> v4::Message {
-    let mut m = v4::Message::new(Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, Ipv4Addr::UNSPECIFIED, &mac);
+    let mut m = v4::Message::new(
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::UNSPECIFIED,
+        &mac,
+    );
     m.set_xid(42);
     m.opts_mut().insert(v4::DhcpOption::MessageType(kind));
-    m.opts_mut().insert(v4::DhcpOption::ParameterRequestList(vec![
-        v4::OptionCode::DomainNameServer,
-        v4::OptionCode::Router,
-        v4::OptionCode::SubnetMask,
-        v4::OptionCode::Hostname,
-        v4::OptionCode::DomainName,
-    ]));
+    m.opts_mut()
+        .insert(v4::DhcpOption::ParameterRequestList(vec![
+            v4::OptionCode::DomainNameServer,
+            v4::OptionCode::Router,
+            v4::OptionCode::SubnetMask,
+            v4::OptionCode::Hostname,
+            v4::OptionCode::DomainName,
+        ]));
     for o in opts {
         m.opts_mut().insert(o);
     }
@@ -95,16 +111,22 @@ impl T {
 
     fn send_ctx(&mut self, m: &v4::Message, c: &RecvContext) -> Outcome {
         let req = Request::parse(&m.to_vec().unwrap()).unwrap();
-        self.engine.handle(self.now, &mut self.store, &Standalone, &req, c)
+        self.engine
+            .handle(self.now, &mut self.store, &Standalone, &req, c)
     }
 
     fn dora(&mut self, mac: [u8; 6]) -> Ipv4Addr {
         let o = self.send(&msg(v4::MessageType::Discover, mac, vec![]));
-        let Verdict::Offer(a) = o.verdict else { panic!("{:?}", o.verdict) };
+        let Verdict::Offer(a) = o.verdict else {
+            panic!("{:?}", o.verdict)
+        };
         let o = self.send(&msg(
             v4::MessageType::Request,
             mac,
-            vec![v4::DhcpOption::ServerIdentifier(SERVER), v4::DhcpOption::RequestedIpAddress(a)],
+            vec![
+                v4::DhcpOption::ServerIdentifier(SERVER),
+                v4::DhcpOption::RequestedIpAddress(a),
+            ],
         ));
         assert_eq!(o.verdict, Verdict::Ack(a));
         a
@@ -112,7 +134,10 @@ impl T {
 }
 
 fn decode(o: &Outcome) -> v4::Message {
-    v4::Message::decode(&mut dhcproto::Decoder::new(&o.reply.as_ref().unwrap().bytes)).unwrap()
+    v4::Message::decode(&mut dhcproto::Decoder::new(
+        &o.reply.as_ref().unwrap().bytes,
+    ))
+    .unwrap()
 }
 
 /// Option codes in wire order.
@@ -135,12 +160,24 @@ fn dora_offers_then_acks_after_commit() {
     assert!(o.changes.is_empty(), "an offer is not journaled");
     let r = o.reply.as_ref().unwrap();
     assert!(!r.after_commit);
-    assert_eq!(r.route, ReplyRoute::HwUnicast { yiaddr: ip("10.0.0.100"), hw: crate::proto::HwAddr::new(1, &mac(1)) });
+    assert_eq!(
+        r.route,
+        ReplyRoute::HwUnicast {
+            yiaddr: ip("10.0.0.100"),
+            hw: crate::proto::HwAddr::new(1, &mac(1))
+        }
+    );
     let m = decode(&o);
     assert_eq!(m.opts().msg_type(), Some(v4::MessageType::Offer));
     assert_eq!(m.yiaddr(), ip("10.0.0.100"));
     assert_eq!(m.siaddr(), ip("10.0.0.20"));
-    assert_eq!(m.fname_str().unwrap().unwrap().trim_end_matches(char::from(0)), "pxelinux.0");
+    assert_eq!(
+        m.fname_str()
+            .unwrap()
+            .unwrap()
+            .trim_end_matches(char::from(0)),
+        "pxelinux.0"
+    );
     // 53, 54, times, mask first, then the client's order (6, 3, 15), then always_send 150
     assert_eq!(codes(&o), vec![53, 54, 51, 58, 59, 1, 6, 3, 15, 150]);
     assert!(r.bytes.len() >= 300);
@@ -152,29 +189,60 @@ fn dora_offers_then_acks_after_commit() {
     let o = t.send(&msg(
         v4::MessageType::Request,
         mac(1),
-        vec![v4::DhcpOption::ServerIdentifier(SERVER), v4::DhcpOption::RequestedIpAddress(ip("10.0.0.100"))],
+        vec![
+            v4::DhcpOption::ServerIdentifier(SERVER),
+            v4::DhcpOption::RequestedIpAddress(ip("10.0.0.100")),
+        ],
     ));
     assert_eq!(o.verdict, Verdict::Ack(ip("10.0.0.100")));
     assert!(o.reply.as_ref().unwrap().after_commit);
     assert_eq!(o.changes.len(), 1);
     let l = &o.changes[0];
-    assert_eq!((l.state, l.expires, l.lease_time), (LeaseState::Active, t.now.plus(3600), 3600));
+    assert_eq!(
+        (l.state, l.expires, l.lease_time),
+        (LeaseState::Active, t.now.plus(3600), 3600)
+    );
     let m = decode(&o);
-    assert_eq!(m.opts().get(v4::OptionCode::AddressLeaseTime), Some(&v4::DhcpOption::AddressLeaseTime(3600)));
-    assert_eq!(m.opts().get(v4::OptionCode::Renewal), Some(&v4::DhcpOption::Renewal(1800)));
-    assert_eq!(m.opts().get(v4::OptionCode::Rebinding), Some(&v4::DhcpOption::Rebinding(3150)));
+    assert_eq!(
+        m.opts().get(v4::OptionCode::AddressLeaseTime),
+        Some(&v4::DhcpOption::AddressLeaseTime(3600))
+    );
+    assert_eq!(
+        m.opts().get(v4::OptionCode::Renewal),
+        Some(&v4::DhcpOption::Renewal(1800))
+    );
+    assert_eq!(
+        m.opts().get(v4::OptionCode::Rebinding),
+        Some(&v4::DhcpOption::Rebinding(3150))
+    );
 }
 
 #[test]
 fn broadcast_flag_and_requested_lease_time() {
     let mut t = t();
-    let mut m = msg(v4::MessageType::Discover, mac(1), vec![v4::DhcpOption::AddressLeaseTime(100_000)]);
+    let mut m = msg(
+        v4::MessageType::Discover,
+        mac(1),
+        vec![v4::DhcpOption::AddressLeaseTime(100_000)],
+    );
     m.set_flags(v4::Flags::default().set_broadcast());
     let o = t.send(&m);
     assert_eq!(o.reply.as_ref().unwrap().route, ReplyRoute::Broadcast);
-    assert_eq!(decode(&o).opts().get(v4::OptionCode::AddressLeaseTime), Some(&v4::DhcpOption::AddressLeaseTime(7200)), "capped at max");
-    let o = t.send(&msg(v4::MessageType::Discover, mac(2), vec![v4::DhcpOption::AddressLeaseTime(1)]));
-    assert_eq!(decode(&o).opts().get(v4::OptionCode::AddressLeaseTime), Some(&v4::DhcpOption::AddressLeaseTime(600)), "raised to min");
+    assert_eq!(
+        decode(&o).opts().get(v4::OptionCode::AddressLeaseTime),
+        Some(&v4::DhcpOption::AddressLeaseTime(7200)),
+        "capped at max"
+    );
+    let o = t.send(&msg(
+        v4::MessageType::Discover,
+        mac(2),
+        vec![v4::DhcpOption::AddressLeaseTime(1)],
+    ));
+    assert_eq!(
+        decode(&o).opts().get(v4::OptionCode::AddressLeaseTime),
+        Some(&v4::DhcpOption::AddressLeaseTime(600)),
+        "raised to min"
+    );
 }
 
 #[test]
@@ -184,7 +252,10 @@ fn request_for_another_server_is_silent_and_frees_the_offer() {
     let o = t.send(&msg(
         v4::MessageType::Request,
         mac(1),
-        vec![v4::DhcpOption::ServerIdentifier(ip("10.0.0.3")), v4::DhcpOption::RequestedIpAddress(ip("10.0.0.100"))],
+        vec![
+            v4::DhcpOption::ServerIdentifier(ip("10.0.0.3")),
+            v4::DhcpOption::RequestedIpAddress(ip("10.0.0.100")),
+        ],
     ));
     assert!(o.reply.is_none());
     assert!(t.store.is_allocatable(ip("10.0.0.100")));
@@ -197,7 +268,10 @@ fn selecting_an_address_held_by_another_is_naked() {
     let o = t.send(&msg(
         v4::MessageType::Request,
         mac(2),
-        vec![v4::DhcpOption::ServerIdentifier(SERVER), v4::DhcpOption::RequestedIpAddress(a)],
+        vec![
+            v4::DhcpOption::ServerIdentifier(SERVER),
+            v4::DhcpOption::RequestedIpAddress(a),
+        ],
     ));
     assert!(matches!(o.verdict, Verdict::Nak(_)));
     assert_eq!(o.reply.as_ref().unwrap().route, ReplyRoute::Broadcast);
@@ -208,18 +282,33 @@ fn selecting_an_address_held_by_another_is_naked() {
 fn init_reboot_rules() {
     let mut t = t();
     let a = t.dora(mac(1));
-    let ir = |m: [u8; 6], a: &str| msg(v4::MessageType::Request, m, vec![v4::DhcpOption::RequestedIpAddress(ip(a))]);
+    let ir = |m: [u8; 6], a: &str| {
+        msg(
+            v4::MessageType::Request,
+            m,
+            vec![v4::DhcpOption::RequestedIpAddress(ip(a))],
+        )
+    };
     // its own lease: ACK
     assert_eq!(t.send(&ir(mac(1), &a.to_string())).verdict, Verdict::Ack(a));
     // a known client asking for another address: NAK
-    assert!(matches!(t.send(&ir(mac(1), "10.0.0.101")).verdict, Verdict::Nak(_)));
+    assert!(matches!(
+        t.send(&ir(mac(1), "10.0.0.101")).verdict,
+        Verdict::Nak(_)
+    ));
     // wrong network: NAK
-    assert!(matches!(t.send(&ir(mac(1), "192.168.1.5")).verdict, Verdict::Nak(_)));
+    assert!(matches!(
+        t.send(&ir(mac(1), "192.168.1.5")).verdict,
+        Verdict::Nak(_)
+    ));
     // unknown client, non-authoritative subnet: silence
     let o = t.send(&ir(mac(9), "10.0.0.101"));
     assert!(o.reply.is_none(), "{:?}", o.verdict);
     // unknown client asking for someone else's address: NAK
-    assert!(matches!(t.send(&ir(mac(9), &a.to_string())).verdict, Verdict::Nak(_)));
+    assert!(matches!(
+        t.send(&ir(mac(9), &a.to_string())).verdict,
+        Verdict::Nak(_)
+    ));
     // unknown client on an authoritative subnet: NAK
     let mut m = ir(mac(9), "10.1.0.15");
     m.set_giaddr(ip("10.1.0.1"));
@@ -233,7 +322,10 @@ fn renew(m: [u8; 6], ciaddr: Ipv4Addr) -> v4::Message {
 }
 
 fn unicast() -> RecvContext {
-    RecvContext { broadcast: false, ..ctx() }
+    RecvContext {
+        broadcast: false,
+        ..ctx()
+    }
 }
 
 #[test]
@@ -243,18 +335,35 @@ fn renewing_rules() {
     t.now = t.now.plus(1800);
     let o = t.send_ctx(&renew(mac(1), a), &unicast());
     assert_eq!(o.verdict, Verdict::Ack(a));
-    assert_eq!(o.reply.as_ref().unwrap().route, ReplyRoute::Unicast { ciaddr: a });
+    assert_eq!(
+        o.reply.as_ref().unwrap().route,
+        ReplyRoute::Unicast { ciaddr: a }
+    );
     assert_eq!(decode(&o).ciaddr(), a);
-    assert_eq!(o.changes[0].expires, t.now.plus(3600), "every grant states the full time");
+    assert_eq!(
+        o.changes[0].expires,
+        t.now.plus(3600),
+        "every grant states the full time"
+    );
     // another client's address: NAK
-    assert!(matches!(t.send_ctx(&renew(mac(2), a), &unicast()).verdict, Verdict::Nak(_)));
+    assert!(matches!(
+        t.send_ctx(&renew(mac(2), a), &unicast()).verdict,
+        Verdict::Nak(_)
+    ));
     // a client holding a different lease: NAK
-    assert!(matches!(t.send_ctx(&renew(mac(1), ip("10.0.0.102")), &unicast()).verdict, Verdict::Nak(_)));
+    assert!(matches!(
+        t.send_ctx(&renew(mac(1), ip("10.0.0.102")), &unicast())
+            .verdict,
+        Verdict::Nak(_)
+    ));
     // an unknown client renewing one of our free addresses: re-learned
     let o = t.send_ctx(&renew(mac(3), ip("10.0.0.103")), &unicast());
     assert_eq!(o.verdict, Verdict::Ack(ip("10.0.0.103")));
     // a rebinding broadcast from the wrong link: NAK
-    assert!(matches!(t.send(&renew(mac(4), ip("10.1.0.12"))).verdict, Verdict::Nak(_)));
+    assert!(matches!(
+        t.send(&renew(mac(4), ip("10.1.0.12"))).verdict,
+        Verdict::Nak(_)
+    ));
 }
 
 #[test]
@@ -267,7 +376,12 @@ fn renewal_of_partners_free_address_is_silent() {
     let o = engine.handle(Time(1), &mut store, &Standalone, &req, &unicast());
     assert!(o.reply.is_none(), "{:?}", o.verdict);
     let req = Request::parse(&renew(mac(3), ip("10.0.0.100")).to_vec().unwrap()).unwrap();
-    assert_eq!(engine.handle(Time(1), &mut store, &Standalone, &req, &unicast()).verdict, Verdict::Ack(ip("10.0.0.100")));
+    assert_eq!(
+        engine
+            .handle(Time(1), &mut store, &Standalone, &req, &unicast())
+            .verdict,
+        Verdict::Ack(ip("10.0.0.100"))
+    );
 }
 
 #[test]
@@ -278,7 +392,8 @@ fn release_then_same_client_gets_it_back() {
     rel.set_ciaddr(a);
     // without our server id: ignored
     assert!(matches!(t.send(&rel).verdict, Verdict::Ignored(_)));
-    rel.opts_mut().insert(v4::DhcpOption::ServerIdentifier(SERVER));
+    rel.opts_mut()
+        .insert(v4::DhcpOption::ServerIdentifier(SERVER));
     let o = t.send(&rel);
     assert_eq!(o.verdict, Verdict::Released(a));
     assert!(o.reply.is_none());
@@ -298,7 +413,10 @@ fn decline_quarantines_until_probation_ends() {
     let o = t.send(&msg(
         v4::MessageType::Decline,
         mac(1),
-        vec![v4::DhcpOption::ServerIdentifier(SERVER), v4::DhcpOption::RequestedIpAddress(a)],
+        vec![
+            v4::DhcpOption::ServerIdentifier(SERVER),
+            v4::DhcpOption::RequestedIpAddress(a),
+        ],
     ));
     assert_eq!(o.verdict, Verdict::Declined(a));
     assert_eq!(t.store.get(a).unwrap().state, LeaseState::Declined);
@@ -307,7 +425,11 @@ fn decline_quarantines_until_probation_ends() {
     assert_ne!(o.verdict, Verdict::Offer(a));
     t.now = t.now.plus(3600);
     let changes = t.engine.tick(t.now, &mut t.store);
-    assert!(changes.iter().any(|l| l.addr == a && l.state == LeaseState::Free));
+    assert!(
+        changes
+            .iter()
+            .any(|l| l.addr == a && l.state == LeaseState::Free)
+    );
     assert!(t.store.is_allocatable(a));
 }
 
@@ -329,7 +451,10 @@ fn expiry_and_least_recently_used_reuse() {
     let o = t.send(&msg(v4::MessageType::Discover, mac(6), vec![]));
     assert_eq!(o.verdict, Verdict::Ignored("no free address"));
     // the old client has no lease here any more
-    assert!(matches!(t.send_ctx(&renew(mac(1), a), &unicast()).verdict, Verdict::Nak(_)));
+    assert!(matches!(
+        t.send_ctx(&renew(mac(1), a), &unicast()).verdict,
+        Verdict::Nak(_)
+    ));
 }
 
 #[test]
@@ -338,14 +463,21 @@ fn reservation_is_given_to_its_client_only() {
     let mut m = msg(v4::MessageType::Discover, [2, 0, 0, 0, 0, 0xaa], vec![]);
     let o = t.send(&m);
     assert_eq!(o.verdict, Verdict::Offer(ip("10.0.0.50")));
-    assert_eq!(decode(&o).opts().get(v4::OptionCode::Hostname), Some(&v4::DhcpOption::Hostname("printer".into())));
+    assert_eq!(
+        decode(&o).opts().get(v4::OptionCode::Hostname),
+        Some(&v4::DhcpOption::Hostname("printer".into()))
+    );
     m.set_chaddr(&mac(3));
-    m.opts_mut().insert(v4::DhcpOption::RequestedIpAddress(ip("10.0.0.50")));
+    m.opts_mut()
+        .insert(v4::DhcpOption::RequestedIpAddress(ip("10.0.0.50")));
     assert_ne!(t.send(&m).verdict, Verdict::Offer(ip("10.0.0.50")));
     let sel = msg(
         v4::MessageType::Request,
         mac(3),
-        vec![v4::DhcpOption::ServerIdentifier(SERVER), v4::DhcpOption::RequestedIpAddress(ip("10.0.0.50"))],
+        vec![
+            v4::DhcpOption::ServerIdentifier(SERVER),
+            v4::DhcpOption::RequestedIpAddress(ip("10.0.0.50")),
+        ],
     );
     assert!(matches!(t.send(&sel).verdict, Verdict::Nak(_)));
 }
@@ -353,16 +485,32 @@ fn reservation_is_given_to_its_client_only() {
 #[test]
 fn requested_address_is_honoured_when_free() {
     let mut t = t();
-    let o = t.send(&msg(v4::MessageType::Discover, mac(1), vec![v4::DhcpOption::RequestedIpAddress(ip("10.0.0.102"))]));
+    let o = t.send(&msg(
+        v4::MessageType::Discover,
+        mac(1),
+        vec![v4::DhcpOption::RequestedIpAddress(ip("10.0.0.102"))],
+    ));
     assert_eq!(o.verdict, Verdict::Offer(ip("10.0.0.102")));
-    let o = t.send(&msg(v4::MessageType::Discover, mac(2), vec![v4::DhcpOption::RequestedIpAddress(ip("10.0.0.7"))]));
-    assert_eq!(o.verdict, Verdict::Offer(ip("10.0.0.100")), "outside the pool: ignored");
+    let o = t.send(&msg(
+        v4::MessageType::Discover,
+        mac(2),
+        vec![v4::DhcpOption::RequestedIpAddress(ip("10.0.0.7"))],
+    ));
+    assert_eq!(
+        o.verdict,
+        Verdict::Offer(ip("10.0.0.100")),
+        "outside the pool: ignored"
+    );
 }
 
 #[test]
 fn relayed_requests_echo_option_82_and_select_by_link() {
     let mut t = t();
-    let mut m = msg(v4::MessageType::Discover, mac(1), vec![v4::DhcpOption::ClientIdentifier(vec![1, 2, 0, 0, 0, 0, 1])]);
+    let mut m = msg(
+        v4::MessageType::Discover,
+        mac(1),
+        vec![v4::DhcpOption::ClientIdentifier(vec![1, 2, 0, 0, 0, 0, 1])],
+    );
     m.set_giaddr(ip("192.0.2.1"));
     let mut b = m.to_vec().unwrap();
     // option 82 with circuit id and link selection 10.1.0.0, inserted before END
@@ -370,10 +518,17 @@ fn relayed_requests_echo_option_82_and_select_by_link() {
     let ri = [82u8, 12, 1, 4, b'p', b'o', b'r', b't', 5, 4, 10, 1, 0, 0];
     b.splice(end..end, ri);
     let req = Request::parse(&b).unwrap();
-    let o = t.engine.handle(t.now, &mut t.store, &Standalone, &req, &ctx());
+    let o = t
+        .engine
+        .handle(t.now, &mut t.store, &Standalone, &req, &ctx());
     assert_eq!(o.verdict, Verdict::Offer(ip("10.1.0.10")));
     let r = o.reply.as_ref().unwrap();
-    assert_eq!(r.route, ReplyRoute::Relay { giaddr: ip("192.0.2.1") });
+    assert_eq!(
+        r.route,
+        ReplyRoute::Relay {
+            giaddr: ip("192.0.2.1")
+        }
+    );
     let c = codes(&o);
     assert_eq!(&c[c.len() - 2..], &[61, 82]);
     let pos = r.bytes.windows(ri.len()).position(|w| w == ri);
@@ -391,12 +546,21 @@ fn relayed_requests_echo_option_82_and_select_by_link() {
 #[test]
 fn relayed_nak_sets_broadcast_bit() {
     let mut t = t();
-    let mut m = msg(v4::MessageType::Request, mac(1), vec![v4::DhcpOption::RequestedIpAddress(ip("10.0.0.5"))]);
+    let mut m = msg(
+        v4::MessageType::Request,
+        mac(1),
+        vec![v4::DhcpOption::RequestedIpAddress(ip("10.0.0.5"))],
+    );
     m.set_giaddr(ip("10.1.0.1"));
     let o = t.send(&m);
     assert!(matches!(o.verdict, Verdict::Nak(_)));
     assert!(decode(&o).flags().broadcast());
-    assert_eq!(o.reply.as_ref().unwrap().route, ReplyRoute::Relay { giaddr: ip("10.1.0.1") });
+    assert_eq!(
+        o.reply.as_ref().unwrap().route,
+        ReplyRoute::Relay {
+            giaddr: ip("10.1.0.1")
+        }
+    );
 }
 
 #[test]
@@ -407,7 +571,12 @@ fn inform_gets_options_without_a_lease() {
     let o = t.send_ctx(&m, &unicast());
     assert_eq!(o.verdict, Verdict::Informed);
     assert!(o.changes.is_empty());
-    assert_eq!(o.reply.as_ref().unwrap().route, ReplyRoute::Unicast { ciaddr: ip("10.0.0.77") });
+    assert_eq!(
+        o.reply.as_ref().unwrap().route,
+        ReplyRoute::Unicast {
+            ciaddr: ip("10.0.0.77")
+        }
+    );
     let c = codes(&o);
     assert!(!c.contains(&51) && !c.contains(&58));
     assert!(c.contains(&3));
@@ -417,8 +586,14 @@ fn inform_gets_options_without_a_lease() {
 #[test]
 fn small_max_message_size_drops_options_not_echoes() {
     let mut t = t();
-    let mut m = msg(v4::MessageType::Discover, mac(1), vec![v4::DhcpOption::ClientIdentifier(vec![0; 200])]);
-    m.opts_mut().insert(v4::DhcpOption::ParameterRequestList(vec![v4::OptionCode::Router; 1]));
+    let mut m = msg(
+        v4::MessageType::Discover,
+        mac(1),
+        vec![v4::DhcpOption::ClientIdentifier(vec![0; 200])],
+    );
+    m.opts_mut().insert(v4::DhcpOption::ParameterRequestList(
+        vec![v4::OptionCode::Router; 1],
+    ));
     let o = t.send(&m);
     let c = codes(&o);
     assert!(c.contains(&61), "client id echoed even when space is short");

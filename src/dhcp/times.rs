@@ -14,8 +14,13 @@ pub struct Grant {
 /// then cut to `cap` (the failover MCLT rule).
 pub fn grant(subnet: &Subnet, req: &Request, cap: Option<u64>) -> Grant {
     let b = subnet.lease;
-    let want = req.requested_lease_time().map_or(b.default, u64::from).clamp(b.min, b.max);
-    let lease = cap.map_or(want, |c| want.min(c.max(1))).min(u64::from(u32::MAX - 1));
+    let want = req
+        .requested_lease_time()
+        .map_or(b.default, u64::from)
+        .clamp(b.min, b.max);
+    let lease = cap
+        .map_or(want, |c| want.min(c.max(1)))
+        .min(u64::from(u32::MAX - 1));
     // Configured T1/T2 apply when they fit inside this grant; otherwise the
     // RFC 2131 defaults of 0.5 and 0.875 keep them meaningful.
     let (t1, t2) = match (b.t1, b.t2) {
@@ -24,5 +29,9 @@ pub fn grant(subnet: &Subnet, req: &Request, cap: Option<u64>) -> Grant {
         (None, Some(t2)) if t2 < lease => ((lease / 2).min(t2), t2),
         _ => (lease / 2, lease * 7 / 8),
     };
-    Grant { lease: lease as u32, t1: t1 as u32, t2: t2 as u32 }
+    Grant {
+        lease: lease as u32,
+        t1: t1 as u32,
+        t2: t2 as u32,
+    }
 }

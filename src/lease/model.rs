@@ -53,7 +53,10 @@ impl LeaseState {
 
     /// Whether an address in this state may be given to a new client.
     pub fn is_reusable(self) -> bool {
-        matches!(self, LeaseState::Free | LeaseState::Expired | LeaseState::Released)
+        matches!(
+            self,
+            LeaseState::Free | LeaseState::Expired | LeaseState::Released
+        )
     }
 }
 

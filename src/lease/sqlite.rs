@@ -23,12 +23,24 @@ const MAX_BATCH_LEASES: usize = 8192;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("lease database {path}: {source}")]
-    Sqlite { path: PathBuf, source: rusqlite::Error },
+    Sqlite {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
     #[error("lease database {path}: cannot create its directory: {source}")]
-    Dir { path: PathBuf, source: std::io::Error },
+    Dir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("lease database {path}: row for {addr} is corrupt: {what}")]
-    Corrupt { path: PathBuf, addr: Ipv4Addr, what: String },
-    #[error("lease database {path} has schema version {found}, newer than this tandem ({SCHEMA_VERSION}); upgrade tandem")]
+    Corrupt {
+        path: PathBuf,
+        addr: Ipv4Addr,
+        what: String,
+    },
+    #[error(
+        "lease database {path} has schema version {found}, newer than this tandem ({SCHEMA_VERSION}); upgrade tandem"
+    )]
     TooNew { path: PathBuf, found: i64 },
 }
 
@@ -36,7 +48,11 @@ pub enum StoreError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommitEvent {
     /// Every batch numbered up to `upto` is durable.
-    Committed { upto: u64, leases: usize, micros: u64 },
+    Committed {
+        upto: u64,
+        leases: usize,
+        micros: u64,
+    },
     /// The batches up to `upto` could not be written; their replies must not be sent.
     Failed { upto: u64, error: String },
 }
@@ -55,17 +71,34 @@ pub struct Journal {
 
 /// A connection with tandem's pragmas and schema.
 fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
-    let err = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+    let err = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir { path: path.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
+            path: path.to_path_buf(),
+            source,
+        })?;
     }
     let c = Connection::open(path).map_err(err)?;
     c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-    c.pragma_update(None, "synchronous", if sync_full { "FULL" } else { "NORMAL" }).map_err(err)?;
-    c.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
-    let version: i64 = c.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
+    c.pragma_update(
+        None,
+        "synchronous",
+        if sync_full { "FULL" } else { "NORMAL" },
+    )
+    .map_err(err)?;
+    c.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(err)?;
+    let version: i64 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(err)?;
     if version > SCHEMA_VERSION {
-        return Err(StoreError::TooNew { path: path.to_path_buf(), found: version });
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found: version,
+        });
     }
     c.execute_batch(
         "CREATE TABLE IF NOT EXISTS lease (
@@ -125,7 +158,10 @@ fn write(c: &mut Connection, batches: &[Batch]) -> rusqlite::Result<usize> {
 }
 
 fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError> {
-    let err = |source| StoreError::Sqlite { path: path.to_path_buf(), source };
+    let err = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
     let mut st = c
         .prepare(
             "SELECT address, state, owner, client_id, htype, chaddr, hostname, relay_info,
@@ -143,16 +179,27 @@ fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError> {
                 r.get::<_, Vec<u8>>(5)?,
                 r.get::<_, Option<String>>(6)?,
                 r.get::<_, Option<Vec<u8>>>(7)?,
-                [r.get::<_, i64>(8)?, r.get(9)?, r.get(10)?, r.get(12)?, r.get(13)?],
+                [
+                    r.get::<_, i64>(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(12)?,
+                    r.get(13)?,
+                ],
                 r.get::<_, u32>(11)?,
             ))
         })
         .map_err(err)?;
     let mut out = Vec::new();
     for row in rows {
-        let (a, state, owner, client_id, htype, chaddr, hostname, relay_info, t, lease_time) = row.map_err(err)?;
+        let (a, state, owner, client_id, htype, chaddr, hostname, relay_info, t, lease_time) =
+            row.map_err(err)?;
         let addr = Ipv4Addr::from(a);
-        let corrupt = |what: &str| StoreError::Corrupt { path: path.to_path_buf(), addr, what: what.into() };
+        let corrupt = |what: &str| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            addr,
+            what: what.into(),
+        };
         let state = LeaseState::from_code(state).ok_or_else(|| corrupt("unknown state"))?;
         let owner = Owner::from_code(owner).ok_or_else(|| corrupt("unknown owner"))?;
         if chaddr.len() > 16 || t.iter().any(|x| *x < 0) {
@@ -179,10 +226,19 @@ fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError> {
 
 /// Reads every lease without disturbing a server that has the database open.
 pub fn read_all(path: &Path) -> Result<Vec<Lease>, StoreError> {
-    let c = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|source| StoreError::Sqlite { path: path.to_path_buf(), source })?;
+    let c = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    })?;
     c.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(|source| StoreError::Sqlite { path: path.to_path_buf(), source })?;
+        .map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })?;
     read(&c, path)
 }
 
@@ -201,8 +257,18 @@ impl Journal {
         let thread = std::thread::Builder::new()
             .name("lease-journal".into())
             .spawn(move || writer(&mut conn, &path, rx, events))
-            .map_err(|source| StoreError::Dir { path: PathBuf::from("lease-journal thread"), source })?;
-        Ok((Journal { tx: Some(tx), thread: Some(thread), next_id: 0 }, leases))
+            .map_err(|source| StoreError::Dir {
+                path: PathBuf::from("lease-journal thread"),
+                source,
+            })?;
+        Ok((
+            Journal {
+                tx: Some(tx),
+                thread: Some(thread),
+                next_id: 0,
+            },
+            leases,
+        ))
     }
 
     /// Queues `leases` for the next commit and returns the batch number to wait for.
@@ -253,10 +319,17 @@ fn writer(
         let upto = batches.last().map_or(0, |b| b.id);
         let started = std::time::Instant::now();
         let event = match write(conn, &batches) {
-            Ok(leases) => CommitEvent::Committed { upto, leases, micros: started.elapsed().as_micros() as u64 },
+            Ok(leases) => CommitEvent::Committed {
+                upto,
+                leases,
+                micros: started.elapsed().as_micros() as u64,
+            },
             Err(e) => {
                 tracing::error!(db = %path.display(), error = %e, "lease commit failed; the affected replies are withheld");
-                CommitEvent::Failed { upto, error: e.to_string() }
+                CommitEvent::Failed {
+                    upto,
+                    error: e.to_string(),
+                }
             }
         };
         let _ = events.send(event);

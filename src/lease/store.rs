@@ -47,15 +47,25 @@ impl LeaseStore {
         let mut spans: Vec<PoolSpan> = config
             .pools
             .iter()
-            .map(|p| PoolSpan { first: u32::from(p.range.first), last: u32::from(p.range.last), id: p.id })
+            .map(|p| PoolSpan {
+                first: u32::from(p.range.first),
+                last: u32::from(p.range.last),
+                id: p.id,
+            })
             .collect();
         spans.sort_by_key(|s| s.first);
-        let reserved = config.subnets.iter().flat_map(|s| s.reservations.iter().map(|r| r.address)).collect();
+        let reserved = config
+            .subnets
+            .iter()
+            .flat_map(|s| s.reservations.iter().map(|r| r.address))
+            .collect();
         let mut store = LeaseStore {
             leases: HashMap::new(),
             by_client: HashMap::new(),
             timers: BTreeSet::new(),
-            free: (0..config.pools.len()).map(|_| [BTreeSet::new(), BTreeSet::new()]).collect(),
+            free: (0..config.pools.len())
+                .map(|_| [BTreeSet::new(), BTreeSet::new()])
+                .collect(),
             spans,
             reserved,
             offers: HashMap::new(),
@@ -91,7 +101,11 @@ impl LeaseStore {
         };
         let len = u64::from(s.last - s.first) + 1;
         let primary_part = len * u64::from(self.split) / 256;
-        if u64::from(a - s.first) < primary_part { Owner::Primary } else { Owner::Secondary }
+        if u64::from(a - s.first) < primary_part {
+            Owner::Primary
+        } else {
+            Owner::Secondary
+        }
     }
 
     pub fn get(&self, addr: Ipv4Addr) -> Option<&Lease> {
@@ -100,12 +114,18 @@ impl LeaseStore {
 
     /// The owner of `addr` now: its record's, else the initial split.
     pub fn owner_of(&self, addr: Ipv4Addr) -> Owner {
-        self.leases.get(&addr).map_or_else(|| self.initial_owner(addr), |l| l.owner)
+        self.leases
+            .get(&addr)
+            .map_or_else(|| self.initial_owner(addr), |l| l.owner)
     }
 
     /// Addresses whose current record is bound to `client`.
     pub fn client_leases(&self, client: &ClientKey) -> impl Iterator<Item = &Lease> {
-        self.by_client.get(client).into_iter().flatten().filter_map(|a| self.leases.get(a))
+        self.by_client
+            .get(client)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| self.leases.get(a))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Lease> {
@@ -135,11 +155,15 @@ impl LeaseStore {
 
     /// The next address to hand out from `pool` among those `owner` owns.
     pub fn first_free(&self, pool: PoolId, owner: Owner) -> Option<Ipv4Addr> {
-        self.free.get(pool.0 as usize)?[owner.index()].first().map(|(_, a)| *a)
+        self.free.get(pool.0 as usize)?[owner.index()]
+            .first()
+            .map(|(_, a)| *a)
     }
 
     pub fn free_count(&self, pool: PoolId, owner: Owner) -> usize {
-        self.free.get(pool.0 as usize).map_or(0, |f| f[owner.index()].len())
+        self.free
+            .get(pool.0 as usize)
+            .map_or(0, |f| f[owner.index()].len())
     }
 
     /// The address currently offered to `client`, if any.
@@ -187,7 +211,10 @@ impl LeaseStore {
 
     /// Records whose timer (expiry or end of probation) is due at `now`.
     pub fn due(&self, now: Time) -> Vec<Ipv4Addr> {
-        self.timers.range(..=(now, Ipv4Addr::BROADCAST)).map(|(_, a)| *a).collect()
+        self.timers
+            .range(..=(now, Ipv4Addr::BROADCAST))
+            .map(|(_, a)| *a)
+            .collect()
     }
 
     /// When the next lease or offer timer fires.
@@ -239,12 +266,12 @@ impl LeaseStore {
     fn unindex(&mut self, addr: Ipv4Addr) {
         self.unindex_free(addr);
         if let Some(l) = self.leases.get(&addr) {
-            if let Some(c) = l.client() {
-                if let Some(v) = self.by_client.get_mut(&c) {
-                    v.retain(|a| *a != addr);
-                    if v.is_empty() {
-                        self.by_client.remove(&c);
-                    }
+            if let Some(c) = l.client()
+                && let Some(v) = self.by_client.get_mut(&c)
+            {
+                v.retain(|a| *a != addr);
+                if v.is_empty() {
+                    self.by_client.remove(&c);
                 }
             }
             self.timers.remove(&(l.expires, addr));

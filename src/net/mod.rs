@@ -1,1 +1,10 @@
+//! Sockets. Everything that talks to the kernel about packets lives here; the
+//! engine's `ReplyRoute` is carried out by `DhcpSocket::send_reply`.
 
+pub mod dhcp_socket;
+pub mod frame;
+pub mod iface;
+pub mod packet_socket;
+
+pub use dhcp_socket::DhcpSocket;
+pub use iface::Interface;

@@ -17,7 +17,11 @@ impl HwAddr {
         let len = addr.len().min(16);
         let mut bytes = [0u8; 16];
         bytes[..len].copy_from_slice(&addr[..len]);
-        HwAddr { htype, len: len as u8, bytes }
+        HwAddr {
+            htype,
+            len: len as u8,
+            bytes,
+        }
     }
 
     pub fn bytes(&self) -> &[u8] {

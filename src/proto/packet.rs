@@ -85,7 +85,10 @@ impl Request {
         }
         let mut options: Vec<(u8, Vec<u8>)> = Vec::new();
         walk_options(&b[HEADER_LEN..], &mut options)?;
-        let overload = options.iter().find(|(c, _)| *c == code::OVERLOAD).and_then(|(_, v)| v.first().copied());
+        let overload = options
+            .iter()
+            .find(|(c, _)| *c == code::OVERLOAD)
+            .and_then(|(_, v)| v.first().copied());
         if let Some(o) = overload {
             // RFC 2131 section 4.1: options continue in 'file', then in 'sname'.
             if o & 1 != 0 {
@@ -95,7 +98,11 @@ impl Request {
                 walk_options(&b[44..108], &mut options)?;
             }
         }
-        let kind = match options.iter().find(|(c, _)| *c == code::MESSAGE_TYPE).map(|(_, v)| v.as_slice()) {
+        let kind = match options
+            .iter()
+            .find(|(c, _)| *c == code::MESSAGE_TYPE)
+            .map(|(_, v)| v.as_slice())
+        {
             None => return Err(ParseError::NoMessageType),
             Some([1]) => MessageType::Discover,
             Some([3]) => MessageType::Request,
@@ -103,7 +110,12 @@ impl Request {
             Some([7]) => MessageType::Release,
             Some([8]) => MessageType::Inform,
             Some([t]) => return Err(ParseError::UnsupportedType(*t)),
-            Some(v) => return Err(ParseError::BadOptionLength { code: code::MESSAGE_TYPE, len: v.len() }),
+            Some(v) => {
+                return Err(ParseError::BadOptionLength {
+                    code: code::MESSAGE_TYPE,
+                    len: v.len(),
+                });
+            }
         };
         let req = Request {
             kind,
@@ -137,14 +149,20 @@ impl Request {
                 _ => true,
             };
             if !ok {
-                return Err(ParseError::BadOptionLength { code: *c, len: v.len() });
+                return Err(ParseError::BadOptionLength {
+                    code: *c,
+                    len: v.len(),
+                });
             }
         }
         Ok(())
     }
 
     pub fn option(&self, code: u8) -> Option<&[u8]> {
-        self.options.iter().find(|(c, _)| *c == code).map(|(_, v)| v.as_slice())
+        self.options
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, v)| v.as_slice())
     }
 
     fn ip_option(&self, code: u8) -> Option<Ipv4Addr> {
@@ -164,11 +182,13 @@ impl Request {
     }
 
     pub fn requested_lease_time(&self) -> Option<u32> {
-        self.option(code::LEASE_TIME).map(|v| u32::from_be_bytes([v[0], v[1], v[2], v[3]]))
+        self.option(code::LEASE_TIME)
+            .map(|v| u32::from_be_bytes([v[0], v[1], v[2], v[3]]))
     }
 
     pub fn max_message_size(&self) -> Option<u16> {
-        self.option(code::MAX_MESSAGE_SIZE).map(|v| u16::from_be_bytes([v[0], v[1]]))
+        self.option(code::MAX_MESSAGE_SIZE)
+            .map(|v| u16::from_be_bytes([v[0], v[1]]))
     }
 
     pub fn parameter_list(&self) -> &[u8] {
@@ -230,7 +250,9 @@ fn walk_options(area: &[u8], out: &mut Vec<(u8, Vec<u8>)>) -> Result<(), ParseEr
             code::END => return Ok(()),
             _ => {
                 let len = usize::from(*area.get(i + 1).ok_or(ParseError::TruncatedOption(c))?);
-                let data = area.get(i + 2..i + 2 + len).ok_or(ParseError::TruncatedOption(c))?;
+                let data = area
+                    .get(i + 2..i + 2 + len)
+                    .ok_or(ParseError::TruncatedOption(c))?;
                 match out.iter_mut().find(|(k, _)| *k == c) {
                     Some((_, v)) => v.extend_from_slice(data),
                     None => out.push((c, data.to_vec())),

@@ -21,7 +21,10 @@ pub enum ReplyKind {
 /// The largest reply `req`'s client accepts: 576-byte datagrams always
 /// (RFC 2131), more when option 57 says so, never more than an Ethernet MTU.
 pub fn reply_limit(req: &Request) -> usize {
-    let max = req.max_message_size().map_or(576, usize::from).clamp(576, 1500);
+    let max = req
+        .max_message_size()
+        .map_or(576, usize::from)
+        .clamp(576, 1500);
     max - IP_UDP
 }
 
@@ -44,7 +47,12 @@ impl ReplyBuilder {
         buf[24..28].copy_from_slice(&req.giaddr.octets());
         buf[28..44].copy_from_slice(&req.hw.chaddr_field());
         buf[236..240].copy_from_slice(&[99, 130, 83, 99]);
-        let mut b = ReplyBuilder { buf, limit: limit.max(MIN_REPLY), reserved: 0, present: [false; 256] };
+        let mut b = ReplyBuilder {
+            buf,
+            limit: limit.max(MIN_REPLY),
+            reserved: 0,
+            present: [false; 256],
+        };
         b.push(code::MESSAGE_TYPE, &[kind as u8]);
         b
     }

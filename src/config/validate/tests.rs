@@ -2,7 +2,10 @@ use crate::config::{Config, ConfigError, DirectUnicast};
 
 fn problems(text: &str) -> Vec<(usize, String, String)> {
     match Config::parse(text, "t.toml") {
-        Err(ConfigError::Invalid { problems, .. }) => problems.into_iter().map(|p| (p.line, p.key, p.message)).collect(),
+        Err(ConfigError::Invalid { problems, .. }) => problems
+            .into_iter()
+            .map(|p| (p.line, p.key, p.message))
+            .collect(),
         Err(e) => panic!("expected validation problems, got {e}"),
         Ok(_) => panic!("expected validation problems, config was accepted"),
     }
@@ -36,7 +39,11 @@ fn defaults_and_typed_values() {
 
 #[test]
 fn syntax_error_names_line() {
-    let e = Config::parse(&format!("{BASE}[[subnet]]\ncidr = \"10.0.0.0/24\"\nlease_time = \"12x\"\n"), "t.toml").unwrap_err();
+    let e = Config::parse(
+        &format!("{BASE}[[subnet]]\ncidr = \"10.0.0.0/24\"\nlease_time = \"12x\"\n"),
+        "t.toml",
+    )
+    .unwrap_err();
     let s = e.to_string();
     assert!(s.contains("line 6"), "{s}");
     assert!(s.contains("lease_time"), "{s}");
@@ -51,7 +58,9 @@ fn unknown_key_is_an_error() {
 
 #[test]
 fn pool_outside_subnet() {
-    let p = problems(&format!("{BASE}[[subnet]]\ncidr = \"10.0.0.0/24\"\npools = [\"10.0.1.10-10.0.1.20\"]\n"));
+    let p = problems(&format!(
+        "{BASE}[[subnet]]\ncidr = \"10.0.0.0/24\"\npools = [\"10.0.1.10-10.0.1.20\"]\n"
+    ));
     assert_eq!(p.len(), 1);
     assert_eq!(p[0].0, 6);
     assert_eq!(p[0].1, "subnet[0].pools");
@@ -63,14 +72,27 @@ fn overlapping_pools_and_subnets() {
     let p = problems(&format!(
         "{BASE}[[subnet]]\ncidr = \"10.0.0.0/24\"\npools = [\"10.0.0.10-10.0.0.20\", \"10.0.0.15-10.0.0.30\"]\n[[subnet]]\ncidr = \"10.0.0.0/16\"\n"
     ));
-    assert!(p.iter().any(|x| x.1 == "subnet[0].pools" && x.2.contains("overlaps")), "{p:?}");
-    assert!(p.iter().any(|x| x.1 == "subnet[1].cidr" && x.0 == 8), "{p:?}");
+    assert!(
+        p.iter()
+            .any(|x| x.1 == "subnet[0].pools" && x.2.contains("overlaps")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter().any(|x| x.1 == "subnet[1].cidr" && x.0 == 8),
+        "{p:?}"
+    );
 }
 
 #[test]
 fn lease_time_bounds() {
-    let p = problems(&format!("{BASE}[[subnet]]\ncidr = \"10.0.0.0/24\"\nlease_time = \"1h\"\nmin_lease_time = \"2h\"\nt1 = \"3h\"\n"));
-    assert!(p.iter().any(|x| x.1 == "subnet[0].min_lease_time" && x.0 == 7), "{p:?}");
+    let p = problems(&format!(
+        "{BASE}[[subnet]]\ncidr = \"10.0.0.0/24\"\nlease_time = \"1h\"\nmin_lease_time = \"2h\"\nt1 = \"3h\"\n"
+    ));
+    assert!(
+        p.iter()
+            .any(|x| x.1 == "subnet[0].min_lease_time" && x.0 == 7),
+        "{p:?}"
+    );
     assert!(p.iter().any(|x| x.1 == "subnet[0].t1"), "{p:?}");
 }
 
@@ -80,8 +102,16 @@ fn option_rules() {
         "{BASE}[[subnet]]\ncidr = \"10.0.0.0/24\"\nrouters = [\"10.0.0.1\"]\n[[subnet.option]]\ncode = 3\ntype = \"ipv4\"\nvalue = \"10.0.0.1\"\n[[subnet.option]]\ncode = 53\ntype = \"u8\"\nvalue = 1\n[[subnet.option]]\ncode = 200\ntype = \"u8\"\nvalue = 300\n"
     ));
     assert!(p.iter().any(|x| x.2.contains("already set")), "{p:?}");
-    assert!(p.iter().any(|x| x.1 == "subnet[0].option.code" && x.0 == 12), "{p:?}");
-    assert!(p.iter().any(|x| x.1 == "subnet[0].option.value" && x.0 == 18), "{p:?}");
+    assert!(
+        p.iter()
+            .any(|x| x.1 == "subnet[0].option.code" && x.0 == 12),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|x| x.1 == "subnet[0].option.value" && x.0 == 18),
+        "{p:?}"
+    );
 }
 
 #[test]
@@ -89,8 +119,15 @@ fn reservation_rules() {
     let p = problems(&format!(
         "{BASE}[[subnet]]\ncidr = \"10.0.0.0/24\"\n[[subnet.reservation]]\naddress = \"10.0.0.5\"\n[[subnet.reservation]]\nmac = \"02:00:00:00:00:01\"\naddress = \"10.0.1.5\"\n[[subnet.reservation]]\nmac = \"02:00:00:00:00:01\"\naddress = \"10.0.0.6\"\n"
     ));
-    assert!(p.iter().any(|x| x.2.contains("exactly one of mac")), "{p:?}");
-    assert!(p.iter().any(|x| x.1 == "subnet[0].reservation.address" && x.2.contains("not a usable")), "{p:?}");
+    assert!(
+        p.iter().any(|x| x.2.contains("exactly one of mac")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|x| x.1 == "subnet[0].reservation.address" && x.2.contains("not a usable")),
+        "{p:?}"
+    );
     assert!(p.iter().any(|x| x.2.contains("duplicates")), "{p:?}");
 }
 

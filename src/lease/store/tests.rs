@@ -34,8 +34,15 @@ fn active(addr: &str, mac: u8, expires: u64) -> Lease {
 fn free_addresses_skip_reservations_and_follow_split() {
     let c = cfg();
     let s = LeaseStore::new(&c, 256);
-    assert_eq!(s.free_count(PoolId(0), Owner::Primary), 3, "10.0.0.11 is reserved");
-    assert_eq!(s.first_free(PoolId(0), Owner::Primary), Some(ip("10.0.0.10")));
+    assert_eq!(
+        s.free_count(PoolId(0), Owner::Primary),
+        3,
+        "10.0.0.11 is reserved"
+    );
+    assert_eq!(
+        s.first_free(PoolId(0), Owner::Primary),
+        Some(ip("10.0.0.10"))
+    );
     let half = LeaseStore::new(&c, 128);
     assert_eq!(half.free_count(PoolId(0), Owner::Primary), 1);
     assert_eq!(half.free_count(PoolId(0), Owner::Secondary), 2);
@@ -52,7 +59,10 @@ fn upsert_moves_address_between_indexes() {
     let key = l.client().unwrap();
     s.upsert(l.clone());
     assert!(!s.is_allocatable(ip("10.0.0.10")));
-    assert_eq!(s.first_free(PoolId(0), Owner::Primary), Some(ip("10.0.0.12")));
+    assert_eq!(
+        s.first_free(PoolId(0), Owner::Primary),
+        Some(ip("10.0.0.12"))
+    );
     assert_eq!(s.client_leases(&key).count(), 1);
     assert!(s.due(Time(99)).is_empty());
     assert_eq!(s.due(Time(100)), vec![ip("10.0.0.10")]);
@@ -62,8 +72,15 @@ fn upsert_moves_address_between_indexes() {
     assert!(s.due(Time(100)).is_empty());
     assert!(s.is_allocatable(ip("10.0.0.10")));
     // never-used addresses come before a recently expired one
-    assert_eq!(s.first_free(PoolId(0), Owner::Primary), Some(ip("10.0.0.12")));
-    assert_eq!(s.client_leases(&key).count(), 1, "an expired lease still remembers its client");
+    assert_eq!(
+        s.first_free(PoolId(0), Owner::Primary),
+        Some(ip("10.0.0.12"))
+    );
+    assert_eq!(
+        s.client_leases(&key).count(),
+        1,
+        "an expired lease still remembers its client"
+    );
     // a new client taking it over removes it from the old client's index
     s.upsert(active("10.0.0.10", 6, 200));
     assert_eq!(s.client_leases(&key).count(), 0);

@@ -24,7 +24,10 @@ fn parses_a_discover() {
     let b = build(
         v4::MessageType::Discover,
         &[
-            v4::DhcpOption::ParameterRequestList(vec![v4::OptionCode::Router, v4::OptionCode::SubnetMask]),
+            v4::DhcpOption::ParameterRequestList(vec![
+                v4::OptionCode::Router,
+                v4::OptionCode::SubnetMask,
+            ]),
             v4::DhcpOption::RequestedIpAddress(Ipv4Addr::new(10, 0, 0, 9)),
             v4::DhcpOption::Hostname("pc-1".into()),
         ],
@@ -36,13 +39,19 @@ fn parses_a_discover() {
     assert_eq!(r.requested_ip(), Some(Ipv4Addr::new(10, 0, 0, 9)));
     assert_eq!(r.parameter_list(), &[3, 1]);
     assert_eq!(r.hostname().as_deref(), Some("pc-1"));
-    assert_eq!(r.client_key(), ClientKey::Hw(1, vec![2, 0, 0, 0, 0, 7].into()));
+    assert_eq!(
+        r.client_key(),
+        ClientKey::Hw(1, vec![2, 0, 0, 0, 0, 7].into())
+    );
 }
 
 #[test]
 fn rejects_malformed() {
     let good = build(v4::MessageType::Discover, &[]);
-    assert_eq!(Request::parse(&good[..200]).unwrap_err(), ParseError::TooShort(200));
+    assert_eq!(
+        Request::parse(&good[..200]).unwrap_err(),
+        ParseError::TooShort(200)
+    );
     let mut b = good.clone();
     b[2] = 17;
     assert_eq!(Request::parse(&b).unwrap_err(), ParseError::BadHlen(17));
@@ -54,20 +63,32 @@ fn rejects_malformed() {
     assert_eq!(Request::parse(&b).unwrap_err(), ParseError::NotRequest(2));
     let mut b = good[..240].to_vec();
     b.extend_from_slice(&[53, 1, 1, 50, 4, 10, 0]);
-    assert_eq!(Request::parse(&b).unwrap_err(), ParseError::TruncatedOption(50));
+    assert_eq!(
+        Request::parse(&b).unwrap_err(),
+        ParseError::TruncatedOption(50)
+    );
     let mut b = good[..240].to_vec();
     b.extend_from_slice(&[53, 1, 2, 255]);
-    assert_eq!(Request::parse(&b).unwrap_err(), ParseError::UnsupportedType(2));
+    assert_eq!(
+        Request::parse(&b).unwrap_err(),
+        ParseError::UnsupportedType(2)
+    );
     let mut b = good[..240].to_vec();
     b.extend_from_slice(&[53, 1, 1, 50, 3, 10, 0, 0, 255]);
-    assert_eq!(Request::parse(&b).unwrap_err(), ParseError::BadOptionLength { code: 50, len: 3 });
+    assert_eq!(
+        Request::parse(&b).unwrap_err(),
+        ParseError::BadOptionLength { code: 50, len: 3 }
+    );
     let mut b = good[..240].to_vec();
     b.extend_from_slice(&[12, 3, b'a', b'b', b'c', 255]);
     assert_eq!(Request::parse(&b).unwrap_err(), ParseError::NoMessageType);
     let mut b = good.clone();
     b[2] = 0;
     assert_eq!(Request::parse(&b).unwrap_err(), ParseError::NoIdentity);
-    assert_eq!(Request::parse(&vec![0u8; 2000]).unwrap_err(), ParseError::TooLong(2000));
+    assert_eq!(
+        Request::parse(&vec![0u8; 2000]).unwrap_err(),
+        ParseError::TooLong(2000)
+    );
 }
 
 #[test]
@@ -85,7 +106,9 @@ fn long_options_concatenate_and_overload_is_read() {
 #[test]
 fn relay_link_selection() {
     let mut b = build(v4::MessageType::Discover, &[])[..240].to_vec();
-    b.extend_from_slice(&[53, 1, 1, 82, 12, 1, 4, b'e', b't', b'h', b'0', 5, 4, 10, 40, 0, 0, 255]);
+    b.extend_from_slice(&[
+        53, 1, 1, 82, 12, 1, 4, b'e', b't', b'h', b'0', 5, 4, 10, 40, 0, 0, 255,
+    ]);
     let r = Request::parse(&b).unwrap();
     assert_eq!(r.link_selection(), Some(Ipv4Addr::new(10, 40, 0, 0)));
     assert_eq!(r.relay_info().unwrap().len(), 12);

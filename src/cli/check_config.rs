@@ -1,0 +1,25 @@
+use crate::config::Config;
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
+    match Config::load(path) {
+        Ok(c) => {
+            let addrs: u64 = c.pools.iter().map(|p| p.range.len()).sum();
+            let res: usize = c.subnets.iter().map(|s| s.reservations.len()).sum();
+            println!(
+                "{}: ok ({} subnets, {} pools with {} addresses, {} reservations)",
+                path.display(),
+                c.subnets.len(),
+                c.pools.len(),
+                addrs,
+                res
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}

@@ -1,0 +1,44 @@
+use crate::config::Config;
+use anyhow::Context;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub fn run(path: &Path, log: Option<&str>) -> anyhow::Result<ExitCode> {
+    let filter = match log {
+        Some(f) => tracing_subscriber::EnvFilter::try_new(f).context("invalid --log filter")?,
+        None => tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let config = Arc::new(Config::load(path)?);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        tracing::info!(config = %path.display(), name = %config.server.name, version = env!("CARGO_PKG_VERSION"), "tandem starting");
+        crate::server::run(config, shutdown_signal()).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!(
+            "cannot install signal handlers; stop tandem with SIGKILL only after its leases are committed"
+        );
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
+}

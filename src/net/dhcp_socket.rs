@@ -1,0 +1,197 @@
+//! One UDP socket per served interface, bound to 0.0.0.0 so it hears
+//! broadcasts, pinned to its device, with IP_PKTINFO so we learn which local
+//! address a request reached (our server identifier) and can send from it.
+
+use super::frame;
+use super::iface::Interface;
+use super::packet_socket::{self, PacketSocket};
+use crate::config::DirectUnicast;
+use crate::dhcp::{Reply, ReplyRoute};
+use nix::sys::socket::{self as nsock, ControlMessage, ControlMessageOwned, MsgFlags, SockaddrIn};
+use socket2::{Domain, Protocol, Socket, Type};
+use std::io::{self, IoSlice, IoSliceMut};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::os::fd::AsRawFd;
+use tokio::io::Interest;
+
+/// How this socket reaches a client with no address yet, after start-up checks.
+enum Direct {
+    Packet(PacketSocket),
+    Arp,
+    Broadcast,
+}
+
+pub struct DhcpSocket {
+    pub iface: Interface,
+    sock: tokio::net::UdpSocket,
+    direct: Direct,
+    server_port: u16,
+    client_port: u16,
+}
+
+/// One received datagram and where it arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct Received {
+    pub len: usize,
+    /// Larger than the buffer: cut short, to be dropped.
+    pub truncated: bool,
+    pub src: SocketAddrV4,
+    pub ifindex: u32,
+    /// The local address the datagram reached (ipi_spec_dst).
+    pub local: Ipv4Addr,
+    /// The destination in the IP header.
+    pub dst: Ipv4Addr,
+}
+
+impl DhcpSocket {
+    pub fn open(
+        iface: Interface,
+        server_port: u16,
+        client_port: u16,
+        mode: DirectUnicast,
+    ) -> io::Result<DhcpSocket> {
+        let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
+        s.set_reuse_address(true)?;
+        s.bind_device(Some(iface.name.as_bytes()))?;
+        s.set_broadcast(true)?;
+        nsock::setsockopt(&s, nsock::sockopt::Ipv4PacketInfo, &true).map_err(io::Error::from)?;
+        s.set_nonblocking(true)?;
+        s.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, server_port)).into())?;
+        let sock = tokio::net::UdpSocket::from_std(s.into())?;
+        let direct = match mode {
+            DirectUnicast::Packet => match PacketSocket::open() {
+                Ok(p) => Direct::Packet(p),
+                Err(e) => {
+                    tracing::warn!(iface = %iface.name, error = %e, "cannot open a packet socket (needs CAP_NET_RAW); replies to clients without an address will be broadcast");
+                    Direct::Broadcast
+                }
+            },
+            DirectUnicast::Arp => Direct::Arp,
+            DirectUnicast::Broadcast => Direct::Broadcast,
+        };
+        Ok(DhcpSocket {
+            iface,
+            sock,
+            direct,
+            server_port,
+            client_port,
+        })
+    }
+
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
+        self.sock
+            .async_io(Interest::READABLE, || {
+                let mut iov = [IoSliceMut::new(buf)];
+                let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
+                let msg = nsock::recvmsg::<SockaddrIn>(
+                    self.sock.as_raw_fd(),
+                    &mut iov,
+                    Some(&mut cmsg),
+                    MsgFlags::MSG_TRUNC,
+                )
+                .map_err(io::Error::from)?;
+                let src = msg.address.map_or(
+                    SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+                    SocketAddrV4::from,
+                );
+                let mut r = Received {
+                    len: msg.bytes,
+                    truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
+                    src,
+                    ifindex: self.iface.index,
+                    local: Ipv4Addr::UNSPECIFIED,
+                    dst: Ipv4Addr::UNSPECIFIED,
+                };
+                if let Ok(cmsgs) = msg.cmsgs() {
+                    for c in cmsgs {
+                        if let ControlMessageOwned::Ipv4PacketInfo(pi) = c {
+                            r.ifindex = pi.ipi_ifindex as u32;
+                            r.local = Ipv4Addr::from(u32::from_be(pi.ipi_spec_dst.s_addr));
+                            r.dst = Ipv4Addr::from(u32::from_be(pi.ipi_addr.s_addr));
+                        }
+                    }
+                }
+                Ok(r)
+            })
+            .await
+    }
+
+    /// Sends `reply` along its route, from local address `src`. A full socket
+    /// buffer drops the reply (the client retransmits), it never blocks.
+    pub fn send_reply(&self, reply: &Reply, src: Ipv4Addr) -> io::Result<()> {
+        match &reply.route {
+            ReplyRoute::Relay { giaddr } => self.send_udp(
+                &reply.bytes,
+                SocketAddrV4::new(*giaddr, self.server_port),
+                src,
+            ),
+            ReplyRoute::Unicast { ciaddr } => self.send_udp(
+                &reply.bytes,
+                SocketAddrV4::new(*ciaddr, self.client_port),
+                src,
+            ),
+            ReplyRoute::Broadcast => self.broadcast(&reply.bytes, src),
+            ReplyRoute::HwUnicast { yiaddr, hw } => {
+                let Some(mac) = hw.ethernet() else {
+                    return self.broadcast(&reply.bytes, src);
+                };
+                match &self.direct {
+                    Direct::Packet(p) => {
+                        let dgram = frame::ipv4_udp(
+                            src,
+                            *yiaddr,
+                            self.server_port,
+                            self.client_port,
+                            &reply.bytes,
+                        );
+                        p.send(self.iface.index, mac, &dgram)
+                    }
+                    Direct::Arp => {
+                        match packet_socket::set_arp(&self.sock, &self.iface.name, *yiaddr, mac) {
+                            Ok(()) => self.send_udp(
+                                &reply.bytes,
+                                SocketAddrV4::new(*yiaddr, self.client_port),
+                                src,
+                            ),
+                            Err(e) => {
+                                tracing::debug!(error = %e, "cannot add ARP entry; broadcasting");
+                                self.broadcast(&reply.bytes, src)
+                            }
+                        }
+                    }
+                    Direct::Broadcast => self.broadcast(&reply.bytes, src),
+                }
+            }
+        }
+    }
+
+    fn broadcast(&self, bytes: &[u8], src: Ipv4Addr) -> io::Result<()> {
+        self.send_udp(
+            bytes,
+            SocketAddrV4::new(Ipv4Addr::BROADCAST, self.client_port),
+            src,
+        )
+    }
+
+    fn send_udp(&self, bytes: &[u8], dst: SocketAddrV4, src: Ipv4Addr) -> io::Result<()> {
+        let pi = libc::in_pktinfo {
+            ipi_ifindex: 0,
+            ipi_spec_dst: libc::in_addr {
+                s_addr: u32::from(src).to_be(),
+            },
+            ipi_addr: libc::in_addr { s_addr: 0 },
+        };
+        let cmsg = [ControlMessage::Ipv4PacketInfo(&pi)];
+        let with_src: &[ControlMessage] = if src.is_unspecified() { &[] } else { &cmsg };
+        let to = SockaddrIn::from(dst);
+        nsock::sendmsg(
+            self.sock.as_raw_fd(),
+            &[IoSlice::new(bytes)],
+            with_src,
+            MsgFlags::MSG_DONTWAIT,
+            Some(&to),
+        )
+        .map(|_| ())
+        .map_err(io::Error::from)
+    }
+}

@@ -1,0 +1,228 @@
+//! Helpers for tests that run real `tandem` processes: a server handle that is
+//! killed on drop, and a relay agent on loopback that speaks DHCP with dhcproto.
+#![allow(dead_code)]
+
+use dhcproto::{Decodable, Encodable, v4};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_tandem");
+
+/// A free UDP port on loopback, picked by the kernel.
+pub fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Server {
+    pub child: Option<Child>,
+    pub config: PathBuf,
+    pub log: PathBuf,
+}
+
+impl Server {
+    pub fn start(config: &Path, log: &Path) -> Server {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let child = Command::new(BIN)
+            .args(["serve", "-c"])
+            .arg(config)
+            .args(["--log", "tandem=debug"])
+            .stdout(Stdio::null())
+            .stderr(out)
+            .spawn()
+            .expect("spawn tandem");
+        Server {
+            child: Some(child),
+            config: config.into(),
+            log: log.into(),
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
+    }
+
+    /// SIGTERM and wait; returns whether it exited cleanly.
+    pub fn stop(&mut self) -> bool {
+        let mut c = self.child.take().unwrap();
+        unsafe_kill(c.id() as i32, libc::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(s) = c.try_wait().unwrap() {
+                return s.success();
+            }
+            if Instant::now() > deadline {
+                let _ = c.kill();
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL, no chance to clean up.
+    pub fn kill9(&mut self) {
+        let mut c = self.child.take().unwrap();
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn unsafe_kill(pid: i32, sig: i32) {
+    let _ = Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status();
+}
+
+/// `tandem leases --json` parsed.
+pub fn leases(config: &Path) -> Vec<serde_json::Value> {
+    let out = Command::new(BIN)
+        .args(["leases", "--json", "-c"])
+        .arg(config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "tandem leases failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A DHCP relay agent on loopback: sends requests with giaddr = its address
+/// and receives the server's replies on the server port.
+pub struct Relay {
+    pub sock: UdpSocket,
+    pub addr: Ipv4Addr,
+    pub server: SocketAddrV4,
+}
+
+impl Relay {
+    pub fn new(addr: Ipv4Addr, port: u16) -> Relay {
+        let s = socket2::Socket::new(
+            socket2::Domain::IPV4,
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::UDP),
+        )
+        .unwrap();
+        s.set_reuse_address(true).unwrap();
+        // Bound to lo like the server's socket, and to a specific address, so
+        // the kernel delivers replies for this relay here, not to the server.
+        s.bind_device(Some(b"lo")).unwrap();
+        s.bind(&SocketAddr::from((addr, port)).into()).unwrap();
+        let sock: UdpSocket = s.into();
+        sock.set_read_timeout(Some(Duration::from_millis(300)))
+            .unwrap();
+        Relay {
+            sock,
+            addr,
+            server: SocketAddrV4::new(Ipv4Addr::LOCALHOST, port),
+        }
+    }
+
+    pub fn send(&self, m: &v4::Message) {
+        self.sock
+            .send_to(&m.to_vec().unwrap(), self.server)
+            .unwrap();
+    }
+
+    /// The next reply with transaction id `xid`, if one comes within `wait`.
+    pub fn recv(&self, xid: u32, wait: Duration) -> Option<v4::Message> {
+        let deadline = Instant::now() + wait;
+        let mut buf = [0u8; 1500];
+        while Instant::now() < deadline {
+            if let Ok((n, _)) = self.sock.recv_from(&mut buf)
+                && let Ok(m) = v4::Message::decode(&mut dhcproto::Decoder::new(&buf[..n]))
+                && m.xid() == xid
+            {
+                return Some(m);
+            }
+        }
+        None
+    }
+
+    /// Sends `m` until a reply comes, up to `tries` times.
+    pub fn exchange(&self, m: &v4::Message, tries: usize) -> Option<v4::Message> {
+        for _ in 0..tries {
+            self.send(m);
+            if let Some(r) = self.recv(m.xid(), Duration::from_millis(500)) {
+                return Some(r);
+            }
+        }
+        None
+    }
+
+    /// A relayed request from client `mac`, with option 82 naming `link`.
+    pub fn msg(
+        &self,
+        kind: v4::MessageType,
+        mac: [u8; 6],
+        xid: u32,
+        link: Ipv4Addr,
+    ) -> v4::Message {
+        let mut m = v4::Message::new(
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::UNSPECIFIED,
+            self.addr,
+            &mac,
+        );
+        m.set_xid(xid);
+        m.set_hops(1);
+        m.opts_mut().insert(v4::DhcpOption::MessageType(kind));
+        m.opts_mut()
+            .insert(v4::DhcpOption::ParameterRequestList(vec![
+                v4::OptionCode::SubnetMask,
+                v4::OptionCode::Router,
+                v4::OptionCode::DomainNameServer,
+            ]));
+        let mut ri = v4::relay::RelayAgentInformation::default();
+        ri.insert(v4::relay::RelayInfo::AgentCircuitId(b"port-7".to_vec()));
+        ri.insert(v4::relay::RelayInfo::LinkSelection(link));
+        m.opts_mut()
+            .insert(v4::DhcpOption::RelayAgentInformation(ri));
+        m
+    }
+
+    /// Full DORA for `mac`; returns the ACK.
+    pub fn dora(&self, mac: [u8; 6], xid: u32, link: Ipv4Addr) -> Option<v4::Message> {
+        let offer = self.exchange(&self.msg(v4::MessageType::Discover, mac, xid, link), 10)?;
+        assert_eq!(offer.opts().msg_type(), Some(v4::MessageType::Offer));
+        let sid = match offer.opts().get(v4::OptionCode::ServerIdentifier) {
+            Some(v4::DhcpOption::ServerIdentifier(s)) => *s,
+            other => panic!("offer without server id: {other:?}"),
+        };
+        let mut req = self.msg(v4::MessageType::Request, mac, xid + 1, link);
+        req.opts_mut().insert(v4::DhcpOption::ServerIdentifier(sid));
+        req.opts_mut()
+            .insert(v4::DhcpOption::RequestedIpAddress(offer.yiaddr()));
+        self.exchange(&req, 10)
+    }
+}
+
+pub fn mac(n: u32) -> [u8; 6] {
+    let b = n.to_be_bytes();
+    [0x02, 0x42, b[0], b[1], b[2], b[3]]
+}

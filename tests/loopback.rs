@@ -1,0 +1,208 @@
+//! Real `tandem` processes on loopback, fed relayed traffic (no root needed):
+//! DORA, renew, release, restart with SIGTERM and with SIGKILL.
+
+mod common;
+
+use common::*;
+use dhcproto::v4;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+const LINK: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 0);
+
+fn config(dir: &std::path::Path, port: u16) -> std::path::PathBuf {
+    let p = dir.join("tandem.toml");
+    std::fs::write(
+        &p,
+        format!(
+            r#"
+[server]
+name = "loopback"
+interfaces = ["lo"]
+lease_db = "{db}"
+port = {port}
+client_port = {port}
+client_rate_limit = 0
+
+[[subnet]]
+cidr = "10.99.0.0/24"
+pools = ["10.99.0.10-10.99.0.250"]
+lease_time = "1h"
+routers = ["10.99.0.1"]
+dns_servers = ["10.99.0.53"]
+"#,
+            db = dir.join("leases.sqlite").display()
+        ),
+    )
+    .unwrap();
+    p
+}
+
+fn addr_of(ack: &v4::Message) -> Ipv4Addr {
+    assert_eq!(ack.opts().msg_type(), Some(v4::MessageType::Ack), "{ack:?}");
+    ack.yiaddr()
+}
+
+#[test]
+fn relayed_dora_renew_release_and_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = config(dir.path(), port);
+    let mut server = Server::start(&cfg, &dir.path().join("tandem.log"));
+    let relay = Relay::new(Ipv4Addr::new(127, 0, 0, 2), port);
+
+    // 40 clients, each a full relayed DORA
+    let mut granted = Vec::new();
+    for n in 0..40u32 {
+        let ack = relay
+            .dora(mac(n), n * 10, LINK)
+            .unwrap_or_else(|| panic!("no ACK for client {n}; log:\n{}", server.log_text()));
+        let a = addr_of(&ack);
+        assert!((Ipv4Addr::new(10, 99, 0, 10)..=Ipv4Addr::new(10, 99, 0, 250)).contains(&a));
+        assert_eq!(ack.giaddr(), relay.addr);
+        assert!(
+            matches!(
+                ack.opts().get(v4::OptionCode::RelayAgentInformation),
+                Some(v4::DhcpOption::RelayAgentInformation(_))
+            ),
+            "option 82 echoed"
+        );
+        assert_eq!(
+            ack.opts().get(v4::OptionCode::Router),
+            Some(&v4::DhcpOption::Router(vec![Ipv4Addr::new(10, 99, 0, 1)]))
+        );
+        assert_eq!(
+            ack.opts().get(v4::OptionCode::AddressLeaseTime),
+            Some(&v4::DhcpOption::AddressLeaseTime(3600))
+        );
+        granted.push(a);
+    }
+    let mut unique = granted.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), granted.len(), "no address given twice");
+
+    // Renew (relayed, ciaddr set) keeps the address
+    let mut renew = relay.msg(v4::MessageType::Request, mac(3), 9_000, LINK);
+    renew.set_ciaddr(granted[3]);
+    assert_eq!(addr_of(&relay.exchange(&renew, 5).unwrap()), granted[3]);
+
+    // Release of client 5
+    let mut rel = relay.msg(v4::MessageType::Release, mac(5), 9_100, LINK);
+    rel.set_ciaddr(granted[5]);
+    rel.opts_mut()
+        .insert(v4::DhcpOption::ServerIdentifier(Ipv4Addr::LOCALHOST));
+    relay.send(&rel);
+    std::thread::sleep(Duration::from_millis(300));
+
+    // leases --json works while the server runs
+    let l = leases(&cfg);
+    assert_eq!(l.len(), 40);
+    let state_of = |l: &[serde_json::Value], a: Ipv4Addr| {
+        l.iter()
+            .find(|x| x["address"] == a.to_string())
+            .map(|x| x["state"].as_str().unwrap().to_string())
+    };
+    assert_eq!(state_of(&l, granted[5]).as_deref(), Some("released"));
+    assert_eq!(state_of(&l, granted[0]).as_deref(), Some("active"));
+    assert_eq!(l[0]["lease_time"], 3600);
+    assert_eq!(l[0]["owner"], "primary");
+
+    // A clean stop, then a restart: leases reload, a client renews its address
+    assert!(server.stop(), "SIGTERM exits cleanly");
+    let mut server = Server::start(&cfg, &dir.path().join("tandem2.log"));
+    let mut renew = relay.msg(v4::MessageType::Request, mac(7), 9_200, LINK);
+    renew.set_ciaddr(granted[7]);
+    assert_eq!(addr_of(&relay.exchange(&renew, 10).unwrap()), granted[7]);
+    // another client's renewal of client 7's address is refused
+    let mut steal = relay.msg(v4::MessageType::Request, mac(999), 9_300, LINK);
+    steal.set_ciaddr(granted[7]);
+    assert_eq!(
+        relay.exchange(&steal, 5).unwrap().opts().msg_type(),
+        Some(v4::MessageType::Nak)
+    );
+
+    // kill -9 right after ACKs: every ACKed lease is in the database afterwards
+    let mut acked = Vec::new();
+    for n in 100..130u32 {
+        acked.push(addr_of(&relay.dora(mac(n), n * 10, LINK).unwrap()));
+    }
+    server.kill9();
+    let l = leases(&cfg);
+    for a in &acked {
+        assert_eq!(
+            state_of(&l, *a).as_deref(),
+            Some("active"),
+            "ACKed lease {a} survived kill -9"
+        );
+    }
+    let mut server = Server::start(&cfg, &dir.path().join("tandem3.log"));
+    // the same client gets the same address back after the crash
+    let ack = relay.dora(mac(100), 50_000, LINK).unwrap();
+    assert_eq!(addr_of(&ack), acked[0]);
+    assert!(server.stop());
+}
+
+#[test]
+fn malformed_packets_are_dropped_and_service_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = config(dir.path(), port);
+    let mut server = Server::start(&cfg, &dir.path().join("tandem.log"));
+    let relay = Relay::new(Ipv4Addr::new(127, 0, 0, 3), port);
+    assert!(
+        relay.dora(mac(1), 1, LINK).is_some(),
+        "server up; log:\n{}",
+        server.log_text()
+    );
+    let good = relay.msg(v4::MessageType::Discover, mac(2), 77, LINK);
+    let bytes = dhcproto::Encodable::to_vec(&good).unwrap();
+    let mut hlen17 = bytes.clone();
+    hlen17[2] = 17;
+    let junk: Vec<Vec<u8>> = vec![
+        vec![],
+        vec![1; 10],
+        bytes[..239].to_vec(),
+        hlen17,
+        vec![0xff; 1400],
+        {
+            let mut t = bytes[..240].to_vec();
+            t.extend_from_slice(&[53, 1, 1, 61, 200, 1]);
+            t
+        },
+    ];
+    for j in &junk {
+        relay.sock.send_to(j, relay.server).unwrap();
+    }
+    let ack = relay.dora(mac(3), 300, LINK);
+    assert!(ack.is_some(), "server still answers after garbage");
+    assert!(server.stop(), "and shuts down cleanly");
+    let log = std::fs::read_to_string(dir.path().join("tandem.log")).unwrap();
+    assert!(
+        log.contains("malformed: 6") || log.contains("dropped malformed packet"),
+        "malformed packets counted:\n{log}"
+    );
+}
+
+#[test]
+fn check_config_exits_nonzero_on_bad_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.toml");
+    std::fs::write(&p, "[server]\ninterfaces = [\"lo\"]\nlease_db = \"x\"\n[[subnet]]\ncidr = \"10.0.0.0/24\"\nlease_time = \"soon\"\n").unwrap();
+    let out = std::process::Command::new(BIN)
+        .args(["check-config", "-c"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 6") && err.contains("lease_time"),
+        "{err}"
+    );
+    let good = std::process::Command::new(BIN)
+        .args(["check-config", "-c", "config/single.toml"])
+        .output()
+        .unwrap();
+    assert!(good.status.success());
+}
