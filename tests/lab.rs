@@ -1,0 +1,345 @@
+//! The lab: network namespaces on a bridge, tandem in one, real clients in
+//! others. dhclient gets a lease, renews it, keeps it across a kill -9 of the
+//! server, and releases it; perfdhcp (relaying) runs a bounded full-DORA load
+//! whose every ACK, as captured by tshark, must be in the database afterwards.
+//! Needs root (CI runs as root); elsewhere it says why and skips.
+
+mod common;
+#[path = "lab/netns.rs"]
+mod netns;
+
+use common::BIN;
+use netns::Lab;
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+fn lab_config(dir: &Path) -> std::path::PathBuf {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/lab.toml"))
+            .unwrap();
+    let db = dir.join("leases.sqlite");
+    let text = text.replace("/tmp/tandem-lab/leases.sqlite", db.to_str().unwrap());
+    assert!(
+        text.contains(db.to_str().unwrap()),
+        "lab.toml's lease_db line changed; update this test"
+    );
+    let p = dir.join("lab.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+fn db_leases(cfg: &Path) -> Vec<serde_json::Value> {
+    common::leases(cfg)
+}
+
+fn state_of(leases: &[serde_json::Value], mac: &str) -> Option<(String, String)> {
+    leases.iter().find(|l| l["mac"] == mac).map(|l| {
+        (
+            l["address"].as_str().unwrap().to_string(),
+            l["state"].as_str().unwrap().to_string(),
+        )
+    })
+}
+
+const CLIENT_MAC: &str = "02:00:00:77:00:01";
+
+#[test]
+fn lab_dhclient_and_perfdhcp() {
+    if let Some(why) = netns::unavailable(&["ip", "dhclient", "perfdhcp", "tshark"]) {
+        eprintln!("SKIPPED lab_dhclient_and_perfdhcp: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let cfg = lab_config(d);
+    let mut lab = Lab::new("l");
+    let srv = lab.host("s", "tdm-srv", Some("192.168.77.1/24"), None);
+    let cli = lab.host("c", "eth0", None, Some(CLIENT_MAC));
+    let perf = lab.host("p", "eth0", Some("192.168.80.1/20"), None);
+    netns::run(&[
+        "ip",
+        "-n",
+        &srv,
+        "route",
+        "add",
+        "192.168.80.0/20",
+        "dev",
+        "tdm-srv",
+    ]);
+    netns::run(&[
+        "ip",
+        "-n",
+        &perf,
+        "route",
+        "add",
+        "192.168.77.0/24",
+        "dev",
+        "eth0",
+    ]);
+
+    let log = d.join("tandem.log");
+    let mut tandem = lab.spawn(
+        &srv,
+        &[
+            BIN,
+            "serve",
+            "-c",
+            cfg.to_str().unwrap(),
+            "--log",
+            "tandem=debug",
+        ],
+        &log,
+    );
+    wait_for("tandem to listen", Duration::from_secs(10), || {
+        read(&log).contains("listening")
+    });
+
+    // --- dhclient: DORA, renew, kill -9 of the server, renew again, release
+    let script = d.join("dhclient-script");
+    let events = d.join("events");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$reason $new_ip_address $new_subnet_mask $new_routers $new_dhcp_lease_time\" >> {ev}\n\
+             case \"$reason\" in BOUND|REBOOT|RENEW|REBIND) ip addr replace \"$new_ip_address/$new_subnet_mask\" dev \"$interface\" ;;\n\
+             RELEASE|EXPIRE|STOP) ip addr flush dev \"$interface\" ;; esac\nexit 0\n",
+            ev = events.display()
+        ),
+    )
+    .unwrap();
+    netns::run(&["chmod", "+x", script.to_str().unwrap()]);
+    let conf = d.join("dhclient.conf");
+    std::fs::write(&conf, "timeout 20;\nretry 1;\nsend dhcp-lease-time 20;\nrequest subnet-mask, routers, domain-name-servers, domain-name, dhcp-lease-time;\n").unwrap();
+    let (lf, pf) = (d.join("dhclient.leases"), d.join("dhclient.pid"));
+    let dh = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = [
+            "dhclient",
+            "-4",
+            "-v",
+            "-cf",
+            conf.to_str().unwrap(),
+            "-sf",
+            script.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        v.extend(
+            ["-lf", lf.to_str().unwrap(), "-pf", pf.to_str().unwrap()]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v.push("eth0".into());
+        v
+    };
+    let args = dh(&["-1"]);
+    let out = lab.exec(&cli, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        out.status.success(),
+        "dhclient got no lease: {}\ntandem log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        read(&log)
+    );
+    let ev = read(&events);
+    let bound = ev
+        .lines()
+        .find(|l| l.starts_with("BOUND"))
+        .unwrap_or_else(|| panic!("no BOUND event: {ev}"));
+    let f: Vec<&str> = bound.split_whitespace().collect();
+    let addr = f[1].to_string();
+    assert!(
+        addr.starts_with("192.168.77.1"),
+        "address from the pool: {bound}"
+    );
+    assert_eq!(f[2], "255.255.255.0");
+    assert_eq!(f[3], "192.168.77.1", "router option");
+    assert_eq!(f[4], "20", "requested lease time honoured within bounds");
+    let shown = String::from_utf8_lossy(
+        &lab.exec(&cli, &["ip", "-4", "addr", "show", "dev", "eth0"])
+            .stdout,
+    )
+    .to_string();
+    assert!(shown.contains(&addr), "client configured {addr}: {shown}");
+    assert_eq!(
+        state_of(&db_leases(&cfg), CLIENT_MAC),
+        Some((addr.clone(), "active".into()))
+    );
+
+    wait_for("dhclient to renew at T1", Duration::from_secs(25), || {
+        read(&events).contains("RENEW")
+    });
+
+    lab.signal(tandem, "KILL");
+    assert_eq!(
+        state_of(&db_leases(&cfg), CLIENT_MAC),
+        Some((addr.clone(), "active".into())),
+        "lease survives kill -9"
+    );
+    let renewals = read(&events).matches("RENEW").count();
+    tandem = lab.spawn(
+        &srv,
+        &[
+            BIN,
+            "serve",
+            "-c",
+            cfg.to_str().unwrap(),
+            "--log",
+            "tandem=debug",
+        ],
+        &log,
+    );
+    wait_for(
+        "dhclient to renew with the restarted server",
+        Duration::from_secs(30),
+        || read(&events).matches("RENEW").count() > renewals,
+    );
+    let ev = read(&events);
+    let last = ev.lines().rev().find(|l| l.starts_with("RENEW")).unwrap();
+    assert!(
+        last.contains(&addr),
+        "same address after the restart: {last}"
+    );
+
+    let args = dh(&["-r"]);
+    let out = lab.exec(&cli, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        out.status.success(),
+        "dhclient -r: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for(
+        "the release to reach the database",
+        Duration::from_secs(5),
+        || state_of(&db_leases(&cfg), CLIENT_MAC).is_some_and(|(_, s)| s == "released"),
+    );
+
+    // --- perfdhcp: bounded full-DORA load through a relay, captured by tshark
+    let cap = d.join("perf.pcap");
+    let tlog = d.join("tshark.log");
+    let tshark = lab.spawn(
+        &perf,
+        &[
+            "tshark",
+            "-i",
+            "eth0",
+            "-f",
+            "udp port 67",
+            "-w",
+            cap.to_str().unwrap(),
+            "-a",
+            "duration:180",
+            "-q",
+        ],
+        &tlog,
+    );
+    wait_for("tshark to capture", Duration::from_secs(15), || {
+        read(&tlog).contains("Capturing on")
+    });
+    let clients = 2200;
+    let out = lab.exec(
+        &perf,
+        &[
+            "timeout",
+            "120",
+            "perfdhcp",
+            "-4",
+            "-r",
+            "500",
+            "-R",
+            "1000000",
+            "-n",
+            &clients.to_string(),
+            "-W",
+            "3000000",
+            "-l",
+            "192.168.80.1",
+            "192.168.77.1",
+        ],
+    );
+    let report = String::from_utf8_lossy(&out.stdout).to_string();
+    println!("perfdhcp report:\n{report}");
+    std::thread::sleep(Duration::from_millis(500));
+    lab.signal(tshark, "INT");
+    let drops: Vec<u64> = report
+        .lines()
+        .filter_map(|l| l.strip_prefix("drops: "))
+        .map(|n| n.trim().parse().unwrap())
+        .collect();
+    assert_eq!(
+        drops.len(),
+        2,
+        "perfdhcp printed both exchange statistics:\n{report}"
+    );
+    assert!(drops.iter().all(|d| *d == 0), "no drops:\n{report}");
+
+    let acked = lab.exec(
+        &perf,
+        &[
+            "tshark",
+            "-r",
+            cap.to_str().unwrap(),
+            "-Y",
+            "dhcp.option.dhcp == 5",
+            "-T",
+            "fields",
+            "-e",
+            "dhcp.ip.your",
+        ],
+    );
+    let acked: HashSet<String> = String::from_utf8_lossy(&acked.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert!(
+        acked.len() >= 2000,
+        "at least 2,000 distinct clients were ACKed, saw {}",
+        acked.len()
+    );
+    let bad = lab.exec(
+        &perf,
+        &[
+            "tshark",
+            "-r",
+            cap.to_str().unwrap(),
+            "-Y",
+            "dhcp && _ws.malformed",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&bad.stdout).trim().is_empty(),
+        "tshark finds no malformed DHCP packet"
+    );
+
+    let status = lab.signal(tandem, "TERM").expect("tandem was running");
+    assert!(status.success(), "clean shutdown on SIGTERM");
+    let leases = db_leases(&cfg);
+    let active: HashSet<String> = leases
+        .iter()
+        .filter(|l| l["state"] == "active")
+        .map(|l| l["address"].as_str().unwrap().to_string())
+        .collect();
+    let missing: Vec<_> = acked.difference(&active).collect();
+    assert!(
+        missing.is_empty(),
+        "{} ACKed leases missing from the database, e.g. {:?}",
+        missing.len(),
+        missing.iter().take(5).collect::<Vec<_>>()
+    );
+}

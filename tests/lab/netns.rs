@@ -1,0 +1,179 @@
+//! Throwaway network namespaces for lab tests: a bridge in a "switch"
+//! namespace and one veth link per host. Everything is removed on drop, and
+//! processes started here are killed by PID.
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Output, Stdio};
+
+/// Why the lab cannot run here, if it cannot.
+pub fn unavailable(tools: &[&str]) -> Option<String> {
+    // SAFETY-free check of the effective uid through `id -u`.
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+    if uid.as_deref() != Some("0") {
+        return Some("needs root for network namespaces".into());
+    }
+    for t in tools {
+        let found = Command::new("sh")
+            .arg("-c")
+            .arg(format!("command -v {t}"))
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            return Some(format!(
+                "{t} is not installed (apt-get install isc-dhcp-client kea-admin tshark iproute2)"
+            ));
+        }
+    }
+    None
+}
+
+pub fn run(args: &[&str]) -> Output {
+    let out = Command::new(args[0])
+        .args(&args[1..])
+        .output()
+        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+pub struct Lab {
+    pub prefix: String,
+    pub switch: String,
+    hosts: Vec<String>,
+    children: Vec<Child>,
+}
+
+impl Lab {
+    pub fn new(tag: &str) -> Lab {
+        let prefix = format!("t{}{}", tag, std::process::id() % 100_000);
+        let switch = format!("{prefix}sw");
+        let _ = Command::new("ip").args(["netns", "del", &switch]).output();
+        run(&["ip", "netns", "add", &switch]);
+        run(&["ip", "-n", &switch, "link", "add", "br0", "type", "bridge"]);
+        run(&["ip", "-n", &switch, "link", "set", "br0", "up"]);
+        run(&["ip", "-n", &switch, "link", "set", "lo", "up"]);
+        Lab {
+            prefix,
+            switch,
+            hosts: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
+    /// A host namespace `name` whose link into the bridge is called `ifname`
+    /// inside it, with `addr` (CIDR) if given. Returns the namespace name.
+    pub fn host(
+        &mut self,
+        name: &str,
+        ifname: &str,
+        addr: Option<&str>,
+        mac: Option<&str>,
+    ) -> String {
+        let ns = format!("{}{}", self.prefix, name);
+        let _ = Command::new("ip").args(["netns", "del", &ns]).output();
+        run(&["ip", "netns", "add", &ns]);
+        self.hosts.push(ns.clone());
+        let a = format!("{}{}a", self.prefix, self.hosts.len());
+        let b = format!("{}{}b", self.prefix, self.hosts.len());
+        run(&["ip", "link", "add", &a, "type", "veth", "peer", "name", &b]);
+        run(&["ip", "link", "set", &a, "netns", &ns]);
+        run(&["ip", "link", "set", &b, "netns", &self.switch]);
+        run(&[
+            "ip",
+            "-n",
+            &self.switch,
+            "link",
+            "set",
+            &b,
+            "master",
+            "br0",
+            "up",
+        ]);
+        run(&["ip", "-n", &ns, "link", "set", &a, "name", ifname]);
+        if let Some(m) = mac {
+            run(&["ip", "-n", &ns, "link", "set", ifname, "address", m]);
+        }
+        run(&["ip", "-n", &ns, "link", "set", ifname, "up"]);
+        run(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
+        if let Some(addr) = addr {
+            run(&["ip", "-n", &ns, "addr", "add", addr, "dev", ifname]);
+        }
+        ns
+    }
+
+    /// Runs a command to completion inside `ns`.
+    pub fn exec(&self, ns: &str, args: &[&str]) -> Output {
+        let mut full = vec!["ip", "netns", "exec", ns];
+        full.extend_from_slice(args);
+        Command::new(full[0]).args(&full[1..]).output().unwrap()
+    }
+
+    /// Starts a long-running command inside `ns`; it is killed when the lab drops.
+    pub fn spawn(&mut self, ns: &str, args: &[&str], log: &std::path::Path) -> u32 {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let err = out.try_clone().unwrap();
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .args(args)
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        self.children.push(child);
+        pid
+    }
+
+    /// Sends `sig` to the process started as `pid` and reaps it.
+    pub fn signal(&mut self, pid: u32, sig: &str) -> Option<std::process::ExitStatus> {
+        let _ = Command::new("kill")
+            .args([&format!("-{sig}"), &pid.to_string()])
+            .status();
+        let i = self.children.iter().position(|c| c.id() == pid)?;
+        let mut c = self.children.remove(i);
+        for _ in 0..200 {
+            if let Ok(Some(s)) = c.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = c.kill();
+        c.wait().ok()
+    }
+
+    /// Kills every process still running inside our namespaces (dhclient daemonizes).
+    fn kill_ns_processes(&self) {
+        for ns in self.hosts.iter().chain(std::iter::once(&self.switch)) {
+            if let Ok(o) = Command::new("ip").args(["netns", "pids", ns]).output() {
+                for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
+                    let _ = Command::new("kill").args(["-9", pid]).status();
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        self.kill_ns_processes();
+        for ns in self.hosts.iter().chain(std::iter::once(&self.switch)) {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+    }
+}
