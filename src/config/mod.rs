@@ -27,7 +27,6 @@ pub struct ServerConfig {
     pub name: String,
     pub interfaces: Vec<String>,
     pub lease_db: PathBuf,
-    pub control_socket: Option<PathBuf>,
     pub port: u16,
     pub client_port: u16,
     pub server_id: Option<Ipv4Addr>,

@@ -20,8 +20,6 @@ pub struct RawServer {
     #[serde(default)]
     pub interfaces: Vec<Spanned<String>>,
     pub lease_db: Spanned<String>,
-    pub control_socket: Option<String>,
-    pub metrics: Option<String>,
     /// UDP port to listen on; 67 unless testing without privileges.
     pub port: Option<u16>,
     /// UDP port clients listen on; 68 unless testing.

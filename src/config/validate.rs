@@ -131,7 +131,6 @@ fn server(c: &mut Checker, s: &super::raw::RawServer) -> ServerConfig {
         name: s.name.clone().unwrap_or_else(|| "tandem".into()),
         interfaces,
         lease_db: PathBuf::from(s.lease_db.get_ref()),
-        control_socket: s.control_socket.as_ref().map(PathBuf::from),
         port: s.port.unwrap_or(67),
         client_port: s.client_port.unwrap_or(68),
         server_id: s.server_id.map(|i| i.0),
