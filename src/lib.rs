@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod config;
 pub mod dhcp;
+pub mod failover;
 pub mod lease;
 pub mod net;
 pub mod proto;

@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug)]
 pub struct Config {
     pub server: ServerConfig,
+    /// The pair, if this server has a partner.
+    pub failover: Option<FailoverConfig>,
     pub subnets: Vec<Subnet>,
     /// Every pool of every subnet; `PoolId` indexes this list.
     pub pools: Vec<Pool>,
@@ -35,6 +37,30 @@ pub struct ServerConfig {
     pub direct_unicast: DirectUnicast,
     pub sync_full: bool,
     pub client_rate_limit: u32,
+    pub control_socket: PathBuf,
+}
+
+/// Which of the pair this server is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    Primary,
+    Secondary,
+}
+
+#[derive(Clone, Debug)]
+pub struct FailoverConfig {
+    pub role: Role,
+    pub listen: std::net::SocketAddr,
+    pub peer: std::net::SocketAddr,
+    pub secret_file: PathBuf,
+    pub mclt: u64,
+    /// Buckets (of 256) and pool shares (of 256) that belong to the primary.
+    pub split: u16,
+    pub max_response_delay: u64,
+    pub load_balance_max_secs: u16,
+    pub auto_partner_down: Option<u64>,
+    pub max_unacked_updates: usize,
+    pub max_clock_offset: u64,
 }
 
 /// How a reply reaches a client that has no address yet and did not ask for broadcast.
@@ -137,6 +163,32 @@ impl Config {
             path: origin.to_string(),
             problems,
         })
+    }
+
+    /// Parts of 256 of each pool initially owned by the primary: all of them without a partner.
+    pub fn split(&self) -> u16 {
+        self.failover.as_ref().map_or(256, |f| f.split)
+    }
+
+    /// A digest of everything both peers must agree on: subnets, pools,
+    /// reservations, split and MCLT. Compared when the pair connects.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for s in &self.subnets {
+            h.update(format!("subnet {}\n", s.cidr));
+            for p in &s.pools {
+                let r = self.pool(*p).range;
+                h.update(format!("pool {}-{}\n", r.first, r.last));
+            }
+            for r in &s.reservations {
+                h.update(format!("res {:?} {:?} {}\n", r.mac, r.client_id, r.address));
+            }
+        }
+        if let Some(f) = &self.failover {
+            h.update(format!("split {} mclt {}\n", f.split, f.mclt));
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
     pub fn subnet(&self, id: SubnetId) -> &Subnet {

@@ -9,6 +9,7 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
     pub server: RawServer,
+    pub failover: Option<Spanned<RawFailover>>,
     #[serde(default)]
     pub subnet: Vec<Spanned<RawSubnet>>,
 }
@@ -35,6 +36,25 @@ pub struct RawServer {
     pub sync: Option<Spanned<String>>,
     /// Packets per second accepted from one client before its packets are dropped.
     pub client_rate_limit: Option<u32>,
+    /// Unix socket for `tandem status` and `tandem partner-down`.
+    pub control_socket: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFailover {
+    pub role: Spanned<String>,
+    pub listen: Spanned<String>,
+    pub peer: Spanned<String>,
+    pub secret_file: Spanned<String>,
+    pub mclt: Option<Spanned<Secs>>,
+    pub split: Option<Spanned<i64>>,
+    pub max_response_delay: Option<Spanned<Secs>>,
+    pub load_balance_max_secs: Option<Spanned<i64>>,
+    pub auto_partner_down: Option<Spanned<Secs>>,
+    pub max_unacked_updates: Option<Spanned<i64>>,
+    /// Clock offset between the peers above which status raises an alarm.
+    pub max_clock_offset: Option<Spanned<Secs>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -42,7 +42,7 @@ impl Engine {
         };
         let previous = store
             .client_leases(key)
-            .filter(|l| usable(l.addr))
+            .filter(|l| usable(l.addr) && l.state != LeaseState::Declined)
             .max_by_key(|l| (l.state == LeaseState::Active, l.last_used()));
         if let Some(l) = previous {
             return Some(l.addr);
@@ -66,7 +66,9 @@ impl Engine {
     ) -> bool {
         store.is_allocatable(a)
             && p.may_allocate(store.owner_of(a), now)
-            && store.get(a).is_none_or(|l| p.may_reuse(l, now))
+            && store
+                .get(a)
+                .is_none_or(|l| Self::expired_for_others(l, now))
     }
 
     fn next_free(
@@ -88,12 +90,27 @@ impl Engine {
         for owner in owners.into_iter().filter(|o| p.may_allocate(*o, now)) {
             for pool in &subnet.pools {
                 if let Some(a) = store.first_free(*pool, owner)
-                    && store.get(a).is_none_or(|l| p.may_reuse(l, now))
+                    && store
+                        .get(a)
+                        .is_none_or(|l| Self::expired_for_others(l, now))
                 {
                     return Some(a);
                 }
             }
         }
-        None
+        // In PARTNER-DOWN, bindings the partner never confirmed ended become
+        // usable once the MCLT rule says the partner cannot still hold them.
+        store
+            .limbo()
+            .find(|l| {
+                subnet.cidr.contains(l.addr) && p.may_reuse(l, now) && !store.is_offered(l.addr)
+            })
+            .map(|l| l.addr)
+    }
+
+    /// A binding may go to a different client only once its time is over
+    /// by our own clock, whatever the partner's says.
+    fn expired_for_others(l: &crate::lease::Lease, now: Time) -> bool {
+        l.state == LeaseState::Free || l.expires <= now
     }
 }

@@ -117,6 +117,9 @@ impl Engine {
         req: &Request,
         ctx: &RecvContext,
     ) -> Outcome {
+        if !policy.responsive() {
+            return Outcome::ignore("failover state serves no clients");
+        }
         let out = match req.kind {
             MessageType::Discover => self.discover(now, store, policy, req, ctx),
             MessageType::Request => self.request(now, store, policy, req, ctx),
@@ -147,7 +150,7 @@ impl Engine {
                 _ => continue,
             }
             tracing::debug!(%addr, state = l.state.as_str(), "lease timer");
-            store.upsert(l.clone());
+            let l = store.upsert(l);
             changes.push(l);
         }
         changes
@@ -277,7 +280,7 @@ impl Engine {
         l.state = LeaseState::Released;
         l.expires = now;
         l.cltt = now;
-        store.upsert(l.clone());
+        let l = store.upsert(l);
         Outcome {
             reply: None,
             changes: vec![l],
@@ -318,7 +321,7 @@ impl Engine {
         l.cltt = now;
         l.expires = now.plus(self.config.server.decline_probation);
         tracing::warn!(%addr, client = %key, "address declined: in use by an unknown host; quarantined until {}", l.expires);
-        store.upsert(l.clone());
+        let l = store.upsert(l);
         Outcome {
             reply: None,
             changes: vec![l],
@@ -361,11 +364,12 @@ impl Engine {
             expires,
             cltt: now,
             lease_time: grant.lease,
-            potential_expiry: expires,
+            potential_expiry: p.potential_expiry(now, grant.desired, u64::from(grant.lease)),
             acked_potential_expiry: prev.map_or(Time::ZERO, |l| l.acked_potential_expiry),
+            update_seq: 0,
         };
         store.drop_offer(addr);
-        store.upsert(lease.clone());
+        let lease = store.upsert(lease);
         let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Ack, addr, grant, true);
         Outcome {
             reply: Some(reply),

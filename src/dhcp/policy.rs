@@ -8,6 +8,8 @@ use crate::time::Time;
 pub trait Policy {
     /// This server's role; the owner of the free addresses it allocates from.
     fn me(&self) -> Owner;
+    /// Whether to answer clients at all (not while recovering or in conflict).
+    fn responsive(&self) -> bool;
     /// Whether to answer a client starting a new exchange (DISCOVER, SELECTING,
     /// INIT-REBOOT): load balancing sends each client to one peer.
     fn serves(&self, client: &ClientKey, secs: u16) -> bool;
@@ -18,6 +20,8 @@ pub trait Policy {
     /// The longest lease that may be granted now for `addr` (the MCLT rule),
     /// given the previous record if any; `None` means no cap.
     fn lease_cap(&self, previous: Option<&Lease>, now: Time) -> Option<u64>;
+    /// The expiry to tell the partner this server may grant later.
+    fn potential_expiry(&self, now: Time, desired: u64, granted: u64) -> Time;
 }
 
 /// A server on its own: owns every address, answers every client.
@@ -27,6 +31,9 @@ pub struct Standalone;
 impl Policy for Standalone {
     fn me(&self) -> Owner {
         Owner::Primary
+    }
+    fn responsive(&self) -> bool {
+        true
     }
     fn serves(&self, _: &ClientKey, _: u16) -> bool {
         true
@@ -39,5 +46,8 @@ impl Policy for Standalone {
     }
     fn lease_cap(&self, _: Option<&Lease>, _: Time) -> Option<u64> {
         None
+    }
+    fn potential_expiry(&self, now: Time, _: u64, granted: u64) -> Time {
+        now.plus(granted)
     }
 }

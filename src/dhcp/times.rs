@@ -5,6 +5,8 @@ use crate::proto::Request;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
+    /// What the client would get without the failover cap.
+    pub desired: u64,
     pub lease: u32,
     pub t1: u32,
     pub t2: u32,
@@ -30,6 +32,7 @@ pub fn grant(subnet: &Subnet, req: &Request, cap: Option<u64>) -> Grant {
         _ => (lease / 2, lease * 7 / 8),
     };
     Grant {
+        desired: want,
         lease: lease as u32,
         t1: t1 as u32,
         t2: t2 as u32,

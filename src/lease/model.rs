@@ -109,6 +109,9 @@ pub struct Lease {
     pub potential_expiry: Time,
     /// The potential expiry the partner has acknowledged (failover).
     pub acked_potential_expiry: Time,
+    /// Sequence number of this server's latest change to the record, to be
+    /// replicated; 0 when the current version came from the partner.
+    pub update_seq: u64,
 }
 
 impl Lease {
@@ -128,6 +131,7 @@ impl Lease {
             lease_time: 0,
             potential_expiry: Time::ZERO,
             acked_potential_expiry: Time::ZERO,
+            update_seq: 0,
         }
     }
 

@@ -60,6 +60,54 @@ pub enum CommitEvent {
 struct Batch {
     id: u64,
     leases: Vec<Lease>,
+    /// Key/value state committed in the same transaction (failover state, sequence marks).
+    meta: Vec<(String, String)>,
+}
+
+/// What the database held at start.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub leases: Vec<Lease>,
+    pub meta: std::collections::HashMap<String, String>,
+    /// True when this open created the database: there is no history.
+    pub created: bool,
+}
+
+impl Loaded {
+    /// This database's identity; a new one means a wiped disk to the partner.
+    pub fn epoch(&self) -> u64 {
+        self.meta_u64("epoch")
+    }
+
+    pub fn meta_u64(&self, key: &str) -> u64 {
+        self.meta.get(key).and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    /// The highest local sequence number ever used.
+    pub fn seq_high(&self) -> u64 {
+        let from_rows = self.leases.iter().map(|l| l.update_seq).max().unwrap_or(0);
+        self.meta_u64("seq_high").max(from_rows)
+    }
+}
+
+fn read_meta(c: &Connection) -> rusqlite::Result<std::collections::HashMap<String, String>> {
+    let mut st = c.prepare("SELECT key, value FROM meta")?;
+    let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    rows.collect()
+}
+
+/// A random non-zero 63-bit number from the kernel.
+fn random_epoch() -> u64 {
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        let _ = f.read_exact(&mut b);
+    }
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_nanos() as u64;
+    ((u64::from_le_bytes(b) ^ t) >> 1).max(1)
 }
 
 /// Handle to the writer thread.
@@ -115,7 +163,8 @@ fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
             cltt INTEGER NOT NULL,
             lease_time INTEGER NOT NULL,
             potential_expiry INTEGER NOT NULL,
-            acked_potential_expiry INTEGER NOT NULL
+            acked_potential_expiry INTEGER NOT NULL,
+            update_seq INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         PRAGMA user_version = 1;",
@@ -130,8 +179,8 @@ fn write(c: &mut Connection, batches: &[Batch]) -> rusqlite::Result<usize> {
     {
         let mut st = tx.prepare_cached(
             "INSERT OR REPLACE INTO lease (address, state, owner, client_id, htype, chaddr, hostname, relay_info,
-             starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry, update_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )?;
         for l in batches.iter().flat_map(|b| &b.leases) {
             st.execute(params![
@@ -149,8 +198,27 @@ fn write(c: &mut Connection, batches: &[Batch]) -> rusqlite::Result<usize> {
                 l.lease_time,
                 l.potential_expiry.0 as i64,
                 l.acked_potential_expiry.0 as i64,
+                l.update_seq as i64,
             ])?;
             n += 1;
+        }
+        let high = batches
+            .iter()
+            .flat_map(|b| &b.leases)
+            .map(|l| l.update_seq)
+            .max()
+            .unwrap_or(0);
+        if high > 0 {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('seq_high', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), ?1)",
+                params![high as i64],
+            )?;
+        }
+        let mut meta =
+            tx.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
+        for (k, v) in batches.iter().flat_map(|b| &b.meta) {
+            meta.execute(params![k, v])?;
         }
     }
     tx.commit()?;
@@ -165,7 +233,7 @@ fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError> {
     let mut st = c
         .prepare(
             "SELECT address, state, owner, client_id, htype, chaddr, hostname, relay_info,
-             starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry FROM lease ORDER BY address",
+             starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry, update_seq FROM lease ORDER BY address",
         )
         .map_err(err)?;
     let rows = st
@@ -187,12 +255,13 @@ fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError> {
                     r.get(13)?,
                 ],
                 r.get::<_, u32>(11)?,
+                r.get::<_, i64>(14)?,
             ))
         })
         .map_err(err)?;
     let mut out = Vec::new();
     for row in rows {
-        let (a, state, owner, client_id, htype, chaddr, hostname, relay_info, t, lease_time) =
+        let (a, state, owner, client_id, htype, chaddr, hostname, relay_info, t, lease_time, seq) =
             row.map_err(err)?;
         let addr = Ipv4Addr::from(a);
         let corrupt = |what: &str| StoreError::Corrupt {
@@ -202,7 +271,7 @@ fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError> {
         };
         let state = LeaseState::from_code(state).ok_or_else(|| corrupt("unknown state"))?;
         let owner = Owner::from_code(owner).ok_or_else(|| corrupt("unknown owner"))?;
-        if chaddr.len() > 16 || t.iter().any(|x| *x < 0) {
+        if chaddr.len() > 16 || t.iter().any(|x| *x < 0) || seq < 0 {
             return Err(corrupt("hardware address or time out of range"));
         }
         out.push(Lease {
@@ -219,6 +288,7 @@ fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError> {
             lease_time,
             potential_expiry: Time(t[3] as u64),
             acked_potential_expiry: Time(t[4] as u64),
+            update_seq: seq as u64,
         });
     }
     Ok(out)
@@ -249,9 +319,29 @@ impl Journal {
         path: &Path,
         sync_full: bool,
         events: tokio::sync::mpsc::UnboundedSender<CommitEvent>,
-    ) -> Result<(Journal, Vec<Lease>), StoreError> {
+    ) -> Result<(Journal, Loaded), StoreError> {
+        let created = !path.exists();
         let mut conn = open(path, sync_full)?;
+        let err = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
         let leases = read(&conn, path)?;
+        let mut meta = read_meta(&conn).map_err(err)?;
+        if !meta.contains_key("epoch") {
+            let epoch = random_epoch().to_string();
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('epoch', ?1)",
+                params![epoch],
+            )
+            .map_err(err)?;
+            meta.insert("epoch".into(), epoch);
+        }
+        let loaded = Loaded {
+            leases,
+            meta,
+            created,
+        };
         let (tx, rx) = mpsc::channel::<Batch>();
         let path = path.to_path_buf();
         let thread = std::thread::Builder::new()
@@ -267,18 +357,23 @@ impl Journal {
                 thread: Some(thread),
                 next_id: 0,
             },
-            leases,
+            loaded,
         ))
     }
 
     /// Queues `leases` for the next commit and returns the batch number to wait for.
     pub fn submit(&mut self, leases: Vec<Lease>) -> u64 {
+        self.submit_with_meta(leases, Vec::new())
+    }
+
+    /// Queues leases and key/value state to commit together.
+    pub fn submit_with_meta(&mut self, leases: Vec<Lease>, meta: Vec<(String, String)>) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
         if let Some(tx) = &self.tx {
             // The writer only exits after `close`, so a send error cannot lose data silently:
             // the batch's reply is then never released.
-            let _ = tx.send(Batch { id, leases });
+            let _ = tx.send(Batch { id, leases, meta });
         }
         id
     }

@@ -1,12 +1,18 @@
 //! The authoritative lease table in memory, with the indexes the packet path
 //! needs: by address, by client, by expiry, and the free addresses of each
 //! pool and owner in reuse order. SQLite is only the journal behind it.
+//!
+//! With a partner, the store also numbers every local change (the sequence
+//! the binding-update protocol replicates) and knows which changes the partner
+//! has acknowledged. An expired or released lease whose latest local change is
+//! not yet acknowledged sits in "limbo": not free for another client, because
+//! the partner may still have renewed it (draft-ietf-dhc-failover-12 §5.2.4).
 
 use super::model::{Lease, LeaseState, Owner};
 use crate::config::{Config, PoolId};
 use crate::proto::ClientKey;
 use crate::time::Time;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 /// An address set aside for a client between OFFER and REQUEST. Not journaled:
@@ -31,6 +37,8 @@ pub struct LeaseStore {
     timers: BTreeSet<(Time, Ipv4Addr)>,
     /// Per pool and owner: allocatable addresses keyed by `Lease::last_used`.
     free: Vec<[BTreeSet<(Time, Ipv4Addr)>; 2]>,
+    /// Reusable records whose local change the partner has not acknowledged.
+    limbo: BTreeSet<(Time, Ipv4Addr)>,
     spans: Vec<PoolSpan>,
     reserved: HashSet<Ipv4Addr>,
     offers: HashMap<Ipv4Addr, Offer>,
@@ -38,6 +46,12 @@ pub struct LeaseStore {
     offer_timers: BTreeSet<(Time, Ipv4Addr)>,
     /// Parts of 256 of each pool that start out owned by the primary.
     split: u16,
+    /// Whether local changes are numbered for a partner.
+    replicating: bool,
+    next_seq: u64,
+    acked_seq: u64,
+    /// Local changes the partner has not acknowledged, by sequence number.
+    pending: BTreeMap<u64, Ipv4Addr>,
 }
 
 impl LeaseStore {
@@ -66,12 +80,17 @@ impl LeaseStore {
             free: (0..config.pools.len())
                 .map(|_| [BTreeSet::new(), BTreeSet::new()])
                 .collect(),
+            limbo: BTreeSet::new(),
             spans,
             reserved,
             offers: HashMap::new(),
             offer_by_client: HashMap::new(),
             offer_timers: BTreeSet::new(),
             split: split.min(256),
+            replicating: false,
+            next_seq: 1,
+            acked_seq: 0,
+            pending: BTreeMap::new(),
         };
         for span in store.spans.clone() {
             for a in span.first..=span.last {
@@ -79,6 +98,21 @@ impl LeaseStore {
             }
         }
         store
+    }
+
+    /// Turns on change numbering for a partner: the next local change gets
+    /// `next_seq`, and every change up to `acked_seq` is known to the partner.
+    pub fn replicate(&mut self, next_seq: u64, acked_seq: u64) {
+        let addrs: Vec<Ipv4Addr> = self.leases.keys().copied().collect();
+        for a in &addrs {
+            self.unindex(*a);
+        }
+        self.replicating = true;
+        self.next_seq = next_seq.max(1);
+        self.acked_seq = acked_seq;
+        for a in addrs {
+            self.index(a);
+        }
     }
 
     fn span_of(&self, addr: Ipv4Addr) -> Option<&PoolSpan> {
@@ -95,13 +129,12 @@ impl LeaseStore {
     /// Who owns `addr` while no record says otherwise: the first `split`/256 of
     /// each pool belong to the primary, the rest to the secondary.
     pub fn initial_owner(&self, addr: Ipv4Addr) -> Owner {
-        let a = u32::from(addr);
         let Some(s) = self.span_of(addr) else {
             return Owner::Primary;
         };
         let len = u64::from(s.last - s.first) + 1;
         let primary_part = len * u64::from(self.split) / 256;
-        if u64::from(a - s.first) < primary_part {
+        if u64::from(u32::from(addr) - s.first) < primary_part {
             Owner::Primary
         } else {
             Owner::Secondary
@@ -140,12 +173,82 @@ impl LeaseStore {
         self.leases.is_empty()
     }
 
-    /// Replaces the record for `lease.addr`, keeping every index in step.
-    pub fn upsert(&mut self, lease: Lease) {
+    /// Records a change this server made; with a partner it gets the next
+    /// sequence number. Returns the record as stored (to journal and send).
+    pub fn upsert(&mut self, mut lease: Lease) -> Lease {
+        if self.replicating {
+            lease.update_seq = self.next_seq;
+            self.next_seq += 1;
+        }
+        self.put(lease.clone());
+        lease
+    }
+
+    /// Stores a record exactly as given: loaded from disk, or accepted from
+    /// the partner (whose records carry `update_seq` 0).
+    pub fn put(&mut self, lease: Lease) {
         let addr = lease.addr;
         self.unindex(addr);
         self.leases.insert(addr, lease);
         self.index(addr);
+    }
+
+    /// Sets the partner-acknowledged potential expiry of a record without it
+    /// counting as a new change.
+    pub fn set_acked_potential_expiry(&mut self, addr: Ipv4Addr, t: Time) -> Option<Lease> {
+        let mut l = self.leases.get(&addr)?.clone();
+        if l.acked_potential_expiry >= t {
+            return None;
+        }
+        l.acked_potential_expiry = t;
+        self.put(l.clone());
+        Some(l)
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    pub fn acked_seq(&self) -> u64 {
+        self.acked_seq
+    }
+
+    /// Local changes the partner has not acknowledged.
+    pub fn unacked(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Records of local changes numbered above `since`, oldest first.
+    pub fn changes_since(&self, since: u64) -> Vec<Lease> {
+        let mut v: Vec<Lease> = self
+            .leases
+            .values()
+            .filter(|l| l.update_seq > since)
+            .cloned()
+            .collect();
+        v.sort_by_key(|l| l.update_seq);
+        v
+    }
+
+    /// The partner has committed every local change up to `seq`.
+    pub fn ack_upto(&mut self, seq: u64) {
+        if seq <= self.acked_seq {
+            return;
+        }
+        let seq = seq.min(self.next_seq.saturating_sub(1));
+        let addrs: Vec<Ipv4Addr> = self.pending.range(..=seq).map(|(_, a)| *a).collect();
+        for a in &addrs {
+            self.unindex(*a);
+        }
+        self.acked_seq = seq;
+        for a in addrs {
+            self.index(a);
+        }
+    }
+
+    /// Whether the partner knows this record's current version.
+    pub fn is_synced(&self, l: &Lease) -> bool {
+        !self.replicating || l.update_seq == 0 || l.update_seq <= self.acked_seq
     }
 
     /// Whether `addr` could be given to a new client right now (any owner).
@@ -166,9 +269,26 @@ impl LeaseStore {
             .map_or(0, |f| f[owner.index()].len())
     }
 
+    /// Free addresses of `pool` owned by `owner`, in reuse order.
+    pub fn free_addrs(&self, pool: PoolId, owner: Owner) -> impl Iterator<Item = Ipv4Addr> + '_ {
+        self.free
+            .get(pool.0 as usize)
+            .into_iter()
+            .flat_map(move |f| f[owner.index()].iter().map(|(_, a)| *a))
+    }
+
+    /// Reusable records waiting for the partner's acknowledgement, oldest first.
+    pub fn limbo(&self) -> impl Iterator<Item = &Lease> {
+        self.limbo.iter().filter_map(|(_, a)| self.leases.get(a))
+    }
+
     /// The address currently offered to `client`, if any.
     pub fn offer_for(&self, client: &ClientKey) -> Option<Ipv4Addr> {
         self.offer_by_client.get(client).copied()
+    }
+
+    pub fn is_offered(&self, addr: Ipv4Addr) -> bool {
+        self.offers.contains_key(&addr)
     }
 
     /// Whether `addr` is set aside for a client other than `client`.
@@ -224,6 +344,7 @@ impl LeaseStore {
         a.into_iter().chain(b).min()
     }
 
+    /// Where `addr` belongs among the free addresses, if it is free to allocate.
     fn free_entry(&self, addr: Ipv4Addr) -> Option<(PoolId, Owner, Time)> {
         let pool = self.pool_of(addr)?;
         if self.reserved.contains(&addr) || self.offers.contains_key(&addr) {
@@ -231,9 +352,18 @@ impl LeaseStore {
         }
         match self.leases.get(&addr) {
             None => Some((pool, self.initial_owner(addr), Time::ZERO)),
-            Some(l) if l.state.is_reusable() => Some((pool, l.owner, l.last_used())),
+            Some(l) if l.state == LeaseState::Free => Some((pool, l.owner, l.last_used())),
+            Some(l) if l.state.is_reusable() && self.is_synced(l) => {
+                Some((pool, l.owner, l.last_used()))
+            }
             Some(_) => None,
         }
+    }
+
+    fn in_limbo(&self, l: &Lease) -> bool {
+        matches!(l.state, LeaseState::Expired | LeaseState::Released)
+            && !self.is_synced(l)
+            && self.pool_of(l.addr).is_some()
     }
 
     fn index_free(&mut self, addr: Ipv4Addr) {
@@ -250,32 +380,50 @@ impl LeaseStore {
 
     fn index(&mut self, addr: Ipv4Addr) {
         self.index_free(addr);
-        if let Some(l) = self.leases.get(&addr) {
-            if let Some(c) = l.client() {
-                let v = self.by_client.entry(c).or_default();
-                if !v.contains(&addr) {
-                    v.push(addr);
-                }
+        let Some(l) = self.leases.get(&addr) else {
+            return;
+        };
+        let (client, timer, limbo) = (
+            l.client(),
+            matches!(l.state, LeaseState::Active | LeaseState::Declined),
+            self.in_limbo(l),
+        );
+        let (expires, last_used, seq) = (l.expires, l.last_used(), l.update_seq);
+        if let Some(c) = client {
+            let v = self.by_client.entry(c).or_default();
+            if !v.contains(&addr) {
+                v.push(addr);
             }
-            if matches!(l.state, LeaseState::Active | LeaseState::Declined) {
-                self.timers.insert((l.expires, addr));
-            }
+        }
+        if timer {
+            self.timers.insert((expires, addr));
+        }
+        if limbo {
+            self.limbo.insert((last_used, addr));
+        }
+        if self.replicating && seq > self.acked_seq {
+            self.pending.insert(seq, addr);
         }
     }
 
     fn unindex(&mut self, addr: Ipv4Addr) {
         self.unindex_free(addr);
-        if let Some(l) = self.leases.get(&addr) {
-            if let Some(c) = l.client()
-                && let Some(v) = self.by_client.get_mut(&c)
-            {
+        let Some(l) = self.leases.get(&addr) else {
+            return;
+        };
+        let (client, expires, last_used, seq) =
+            (l.client(), l.expires, l.last_used(), l.update_seq);
+        if let Some(c) = client {
+            if let Some(v) = self.by_client.get_mut(&c) {
                 v.retain(|a| *a != addr);
                 if v.is_empty() {
                     self.by_client.remove(&c);
                 }
             }
-            self.timers.remove(&(l.expires, addr));
         }
+        self.timers.remove(&(expires, addr));
+        self.limbo.remove(&(last_used, addr));
+        self.pending.remove(&seq);
     }
 }
 

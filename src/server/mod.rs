@@ -49,14 +49,14 @@ struct Parked {
 /// Runs until `shutdown` resolves, then commits everything and returns.
 pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> anyhow::Result<Stats> {
     let (commit_tx, mut commit_rx) = mpsc::unbounded_channel();
-    let (mut journal, leases) =
+    let (mut journal, loaded) =
         Journal::open(&config.server.lease_db, config.server.sync_full, commit_tx)?;
     let mut store = LeaseStore::new(&config, 256);
-    let loaded = leases.len();
-    for l in leases {
-        store.upsert(l);
+    let count = loaded.leases.len();
+    for l in loaded.leases {
+        store.put(l);
     }
-    tracing::info!(db = %config.server.lease_db.display(), leases = loaded, "lease database loaded");
+    tracing::info!(db = %config.server.lease_db.display(), leases = count, "lease database loaded");
 
     let mut sockets = Vec::new();
     for name in &config.server.interfaces {

@@ -13,6 +13,7 @@ fn lease(i: u8) -> Lease {
     l.lease_time = 10;
     l.potential_expiry = Time(30);
     l.acked_potential_expiry = Time(25);
+    l.update_seq = u64::from(i) * 10;
     l
 }
 
@@ -22,7 +23,10 @@ async fn commits_in_order_and_reloads_everything() {
     let path = dir.path().join("sub/leases.sqlite");
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (mut j, loaded) = Journal::open(&path, true, tx).unwrap();
-    assert!(loaded.is_empty());
+    assert!(loaded.leases.is_empty());
+    assert!(loaded.created);
+    let epoch = loaded.epoch();
+    assert_ne!(epoch, 0);
     let a = j.submit(vec![lease(1), lease(2)]);
     let b = j.submit(vec![lease(3)]);
     let mut upto = 0;
@@ -38,13 +42,28 @@ async fn commits_in_order_and_reloads_everything() {
     assert_eq!(live.len(), 3);
     let mut changed = lease(2);
     changed.state = LeaseState::Released;
-    j.submit(vec![changed.clone()]);
+    changed.update_seq = 0;
+    j.submit_with_meta(
+        vec![changed.clone()],
+        vec![("fo_state".into(), "normal".into())],
+    );
     j.close();
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let (_j, loaded) = Journal::open(&path, true, tx).unwrap();
-    assert_eq!(loaded.len(), 3);
-    assert_eq!(loaded[0], lease(1));
-    assert_eq!(loaded[1], changed);
+    assert!(!loaded.created);
+    assert_eq!(loaded.epoch(), epoch, "the epoch survives a restart");
+    assert_eq!(
+        loaded.meta.get("fo_state").map(String::as_str),
+        Some("normal")
+    );
+    assert_eq!(
+        loaded.seq_high(),
+        30,
+        "highest sequence ever written, even after its row changed"
+    );
+    assert_eq!(loaded.leases.len(), 3);
+    assert_eq!(loaded.leases[0], lease(1));
+    assert_eq!(loaded.leases[1], changed);
 }
 
 #[test]

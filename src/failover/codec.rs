@@ -1,0 +1,174 @@
+//! Frames of the peer link: an unauthenticated `Hello` each way carrying a
+//! fresh nonce, then every frame authenticated with HMAC-SHA256 under a
+//! session key derived from the pre-shared key and both nonces, with a strict
+//! per-direction sequence number. A forged, replayed, reordered or malformed
+//! frame is an error; the link closes and no lease is touched.
+//!
+//! Length framing (and its size limit) is the transport's job; this module
+//! turns one frame's bytes into one `Message` and back, purely.
+
+use super::message::{Message, PROTOCOL_VERSION};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Largest frame either side sends or accepts.
+pub const MAX_FRAME: usize = 64 * 1024;
+const MAGIC: &[u8; 4] = b"TDM1";
+const HELLO_LEN: usize = 4 + 2 + 1 + 32;
+const TAG_LEN: usize = 32;
+const SEQ_LEN: usize = 8;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CodecError {
+    #[error("hello is malformed")]
+    BadHello,
+    #[error("peer speaks protocol version {0}, we speak {PROTOCOL_VERSION}")]
+    Version(u16),
+    #[error("peer claims the same role as this server")]
+    SameRole,
+    #[error("frame of {0} bytes is too short")]
+    TooShort(usize),
+    #[error("frame of {0} bytes exceeds the {MAX_FRAME}-byte limit")]
+    TooLarge(usize),
+    #[error("authentication failed (wrong key, or a forged or altered frame)")]
+    BadTag,
+    #[error("sequence {got} where {expected} was due (replayed or reordered frame)")]
+    Sequence { expected: u64, got: u64 },
+    #[error("frame does not decode: {0}")]
+    Malformed(String),
+}
+
+/// The first frame each way.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Hello {
+    pub version: u16,
+    pub primary: bool,
+    pub nonce: [u8; 32],
+}
+
+impl Hello {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(HELLO_LEN);
+        b.extend_from_slice(MAGIC);
+        b.extend_from_slice(&self.version.to_be_bytes());
+        b.push(u8::from(self.primary));
+        b.extend_from_slice(&self.nonce);
+        b
+    }
+
+    pub fn decode(b: &[u8]) -> Result<Hello, CodecError> {
+        if b.len() != HELLO_LEN || &b[..4] != MAGIC || b[6] > 1 {
+            return Err(CodecError::BadHello);
+        }
+        let version = u16::from_be_bytes([b[4], b[5]]);
+        if version != PROTOCOL_VERSION {
+            return Err(CodecError::Version(version));
+        }
+        let mut nonce = [0u8; 32];
+        nonce.copy_from_slice(&b[7..]);
+        Ok(Hello {
+            version,
+            primary: b[6] == 1,
+            nonce,
+        })
+    }
+}
+
+/// One direction-aware authenticated session.
+pub struct Session {
+    key: [u8; 32],
+    primary: bool,
+    sent: u64,
+    received: u64,
+}
+
+fn mac(key: &[u8]) -> HmacSha256 {
+    HmacSha256::new_from_slice(key).expect("HMAC takes a key of any length")
+}
+
+impl Session {
+    /// Derives the session from the pre-shared key and both hellos.
+    pub fn new(psk: &[u8], mine: &Hello, theirs: &Hello) -> Result<Session, CodecError> {
+        if mine.primary == theirs.primary {
+            return Err(CodecError::SameRole);
+        }
+        let (p, s) = if mine.primary {
+            (mine, theirs)
+        } else {
+            (theirs, mine)
+        };
+        let mut m = mac(psk);
+        m.update(b"tandem peer link v1");
+        m.update(&p.nonce);
+        m.update(&s.nonce);
+        let key: [u8; 32] = m.finalize().into_bytes().into();
+        Ok(Session {
+            key,
+            primary: mine.primary,
+            sent: 0,
+            received: 0,
+        })
+    }
+
+    fn tag(&self, from_primary: bool, seq_and_payload: &[u8]) -> HmacSha256 {
+        let mut m = mac(&self.key);
+        m.update(&[u8::from(from_primary)]);
+        m.update(seq_and_payload);
+        m
+    }
+
+    pub fn seal(&mut self, msg: &Message) -> Result<Vec<u8>, CodecError> {
+        self.sent += 1;
+        let mut b = self.sent.to_be_bytes().to_vec();
+        let payload = postcard::to_stdvec(msg).map_err(|e| CodecError::Malformed(e.to_string()))?;
+        b.extend_from_slice(&payload);
+        let tag = self.tag(self.primary, &b).finalize().into_bytes();
+        b.extend_from_slice(&tag);
+        if b.len() > MAX_FRAME {
+            return Err(CodecError::TooLarge(b.len()));
+        }
+        Ok(b)
+    }
+
+    pub fn open(&mut self, frame: &[u8]) -> Result<Message, CodecError> {
+        if frame.len() > MAX_FRAME {
+            return Err(CodecError::TooLarge(frame.len()));
+        }
+        if frame.len() < SEQ_LEN + TAG_LEN + 1 {
+            return Err(CodecError::TooShort(frame.len()));
+        }
+        let (body, tag) = frame.split_at(frame.len() - TAG_LEN);
+        self.tag(!self.primary, body)
+            .verify_slice(tag)
+            .map_err(|_| CodecError::BadTag)?;
+        let seq = u64::from_be_bytes(body[..SEQ_LEN].try_into().expect("8 bytes"));
+        if seq != self.received + 1 {
+            return Err(CodecError::Sequence {
+                expected: self.received + 1,
+                got: seq,
+            });
+        }
+        let msg = postcard::from_bytes(&body[SEQ_LEN..])
+            .map_err(|e| CodecError::Malformed(e.to_string()))?;
+        self.received = seq;
+        Ok(msg)
+    }
+}
+
+/// Reads a pre-shared key file: hex, at least 16 bytes.
+pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
+    let key = crate::config::values::parse_hex(text.trim())
+        .map_err(|_| "the key file must hold hex digits (see `tandem keygen`)".to_string())?;
+    if key.len() < 16 {
+        return Err(format!(
+            "the key is {} bytes; use at least 16 (see `tandem keygen`)",
+            key.len()
+        ));
+    }
+    Ok(key)
+}
+
+#[cfg(test)]
+mod tests;

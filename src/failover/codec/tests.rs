@@ -1,0 +1,160 @@
+use super::*;
+use crate::failover::message::{Reject, WireLease, WireState};
+use crate::failover::state::State;
+
+fn pair(k1: &[u8], k2: &[u8]) -> (Session, Session) {
+    let hp = Hello {
+        version: PROTOCOL_VERSION,
+        primary: true,
+        nonce: [1; 32],
+    };
+    let hs = Hello {
+        version: PROTOCOL_VERSION,
+        primary: false,
+        nonce: [2; 32],
+    };
+    let hp2 = Hello::decode(&hp.encode()).unwrap();
+    let hs2 = Hello::decode(&hs.encode()).unwrap();
+    (
+        Session::new(k1, &hp, &hs2).unwrap(),
+        Session::new(k2, &hs, &hp2).unwrap(),
+    )
+}
+
+pub fn every_message() -> Vec<Message> {
+    vec![
+        Message::Connect(crate::failover::message::Connect {
+            version: 1,
+            name: "a".into(),
+            primary: true,
+            time: 5,
+            fingerprint: "ff".into(),
+            epoch: 9,
+            seen_epoch: Some(8),
+            state: WireState::from(State::Normal),
+            mclt: 3600,
+        }),
+        Message::ConnectAck(crate::failover::message::ConnectAck { time: 6 }),
+        Message::State {
+            state: State::PartnerDown.into(),
+            since: 7,
+        },
+        Message::Contact,
+        Message::BindingUpdate {
+            batch: 3,
+            leases: vec![WireLease {
+                addr: 0x0a00_0001,
+                state: 1,
+                owner: 0,
+                client_id: Some(vec![1, 2, 3]),
+                htype: 1,
+                chaddr: vec![2, 0, 0, 0, 0, 1],
+                hostname: Some("h".into()),
+                relay_info: None,
+                starts: 1,
+                expires: 2,
+                cltt: 1,
+                lease_time: 1,
+                potential_expiry: 3,
+                seq: 4,
+            }],
+        },
+        Message::BindingAck {
+            batch: 3,
+            rejects: vec![Reject {
+                addr: 1,
+                reason: "x".into(),
+            }],
+        },
+        Message::UpdateRequest { since: 10 },
+        Message::UpdateRequestAll,
+        Message::UpdateDone,
+        Message::PoolRequest { pool: 0, wanted: 5 },
+        Message::PoolResponse { pool: 0, given: 5 },
+        Message::Disconnect {
+            reason: "bye".into(),
+        },
+    ]
+}
+
+#[test]
+fn every_message_round_trips() {
+    let (mut p, mut s) = pair(b"0123456789abcdef", b"0123456789abcdef");
+    for m in every_message() {
+        let f = p.seal(&m).unwrap();
+        assert_eq!(s.open(&f).unwrap(), m);
+        let f = s.seal(&m).unwrap();
+        assert_eq!(p.open(&f).unwrap(), m);
+    }
+}
+
+#[test]
+fn wrong_key_is_refused() {
+    let (mut p, mut s) = pair(b"0123456789abcdef", b"0123456789abcdeX");
+    let f = p.seal(&Message::Contact).unwrap();
+    assert_eq!(s.open(&f), Err(CodecError::BadTag));
+}
+
+#[test]
+fn tampering_replay_reflection_and_reorder_are_refused() {
+    let (mut p, mut s) = pair(b"0123456789abcdef", b"0123456789abcdef");
+    let f1 = p.seal(&Message::Contact).unwrap();
+    let f2 = p.seal(&Message::UpdateDone).unwrap();
+    let mut bad = f1.clone();
+    bad[9] ^= 1;
+    assert_eq!(s.open(&bad), Err(CodecError::BadTag));
+    assert_eq!(
+        s.open(&f2),
+        Err(CodecError::Sequence {
+            expected: 1,
+            got: 2
+        })
+    );
+    assert!(s.open(&f1).is_ok());
+    assert_eq!(
+        s.open(&f1),
+        Err(CodecError::Sequence {
+            expected: 2,
+            got: 1
+        }),
+        "replay"
+    );
+    // a frame sent back to its sender fails: the direction is in the tag
+    let mine = p.seal(&Message::Contact).unwrap();
+    assert_eq!(p.open(&mine), Err(CodecError::BadTag));
+    assert!(matches!(s.open(&[0u8; 10]), Err(CodecError::TooShort(10))));
+    assert!(matches!(
+        s.open(&vec![0u8; MAX_FRAME + 1]),
+        Err(CodecError::TooLarge(_))
+    ));
+}
+
+#[test]
+fn hello_checks() {
+    let h = Hello {
+        version: PROTOCOL_VERSION,
+        primary: false,
+        nonce: [7; 32],
+    };
+    assert_eq!(Hello::decode(&h.encode()), Ok(h));
+    assert_eq!(Hello::decode(b"nonsense"), Err(CodecError::BadHello));
+    let mut v = h.encode();
+    v[5] = 99;
+    assert!(matches!(Hello::decode(&v), Err(CodecError::Version(_))));
+    assert!(matches!(
+        Session::new(b"k", &h, &h),
+        Err(CodecError::SameRole)
+    ));
+}
+
+#[test]
+fn key_files() {
+    assert_eq!(
+        parse_key("00112233445566778899aabbccddeeff\n")
+            .unwrap()
+            .len(),
+        16
+    );
+    assert!(parse_key("0011").is_err());
+    assert!(parse_key("not hex at all").is_err());
+}

@@ -1,0 +1,208 @@
+//! The messages of the binding-update protocol, one per draft message
+//! (draft-ietf-dhc-failover-12 section 6), as plain domain values. How they
+//! are serialized and authenticated is `codec`'s business, so a second codec
+//! (the draft's own wire format, to pair with ISC dhcpd) can reuse them.
+
+use super::state::State;
+use crate::lease::{Lease, LeaseState, Owner};
+use crate::proto::HwAddr;
+use crate::time::Time;
+use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
+
+pub const PROTOCOL_VERSION: u16 = 1;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Message {
+    Connect(Connect),
+    ConnectAck(ConnectAck),
+    State { state: WireState, since: u64 },
+    Contact,
+    BindingUpdate { batch: u64, leases: Vec<WireLease> },
+    BindingAck { batch: u64, rejects: Vec<Reject> },
+    UpdateRequest { since: u64 },
+    UpdateRequestAll,
+    UpdateDone,
+    PoolRequest { pool: u32, wanted: u32 },
+    PoolResponse { pool: u32, given: u32 },
+    Disconnect { reason: String },
+}
+
+impl Message {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Message::Connect(_) => "connect",
+            Message::ConnectAck(_) => "connect-ack",
+            Message::State { .. } => "state",
+            Message::Contact => "contact",
+            Message::BindingUpdate { .. } => "binding-update",
+            Message::BindingAck { .. } => "binding-ack",
+            Message::UpdateRequest { .. } => "update-request",
+            Message::UpdateRequestAll => "update-request-all",
+            Message::UpdateDone => "update-done",
+            Message::PoolRequest { .. } => "pool-request",
+            Message::PoolResponse { .. } => "pool-response",
+            Message::Disconnect { .. } => "disconnect",
+        }
+    }
+}
+
+/// Sent by each side first: who it is and what it has.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connect {
+    pub version: u16,
+    pub name: String,
+    pub primary: bool,
+    /// The sender's clock, for the offset (draft section 5.10).
+    pub time: u64,
+    pub fingerprint: String,
+    /// The sender's database identity.
+    pub epoch: u64,
+    /// The receiver's epoch as the sender last knew it, if ever.
+    pub seen_epoch: Option<u64>,
+    pub state: WireState,
+    pub mclt: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectAck {
+    pub time: u64,
+}
+
+/// A state on the wire; unknown values from a newer peer stay representable.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireState(pub u8);
+
+impl From<State> for WireState {
+    fn from(s: State) -> WireState {
+        WireState(State::ALL.iter().position(|x| *x == s).unwrap_or(0) as u8)
+    }
+}
+
+impl WireState {
+    pub fn state(self) -> Option<State> {
+        State::ALL.get(usize::from(self.0)).copied()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reject {
+    pub addr: u32,
+    pub reason: String,
+}
+
+/// A full-fidelity lease record on the wire (times in the sender's clock).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireLease {
+    pub addr: u32,
+    pub state: u8,
+    pub owner: u8,
+    pub client_id: Option<Vec<u8>>,
+    pub htype: u8,
+    pub chaddr: Vec<u8>,
+    pub hostname: Option<String>,
+    pub relay_info: Option<Vec<u8>>,
+    pub starts: u64,
+    pub expires: u64,
+    pub cltt: u64,
+    pub lease_time: u32,
+    pub potential_expiry: u64,
+    /// The sender's sequence number for this change (0: not its own change).
+    pub seq: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidLease {
+    #[error("unknown binding state {0}")]
+    State(u8),
+    #[error("unknown owner {0}")]
+    Owner(u8),
+    #[error("{0} is longer than allowed")]
+    TooLong(&'static str),
+    #[error("an active binding without a client")]
+    NoClient,
+}
+
+/// Shifts a sender's time into ours; 0 stays "never".
+fn shift(t: u64, offset: i64) -> Time {
+    if t == 0 {
+        Time::ZERO
+    } else {
+        Time(t.saturating_add_signed(-offset))
+    }
+}
+
+fn unshift(t: Time, offset: i64) -> u64 {
+    if t == Time::ZERO {
+        0
+    } else {
+        t.0.saturating_add_signed(offset)
+    }
+}
+
+impl WireLease {
+    /// Encodes `l` with times in the partner's clock (`offset` = partner − us).
+    pub fn from_lease(l: &Lease, offset: i64) -> WireLease {
+        WireLease {
+            addr: u32::from(l.addr),
+            state: l.state.code() as u8,
+            owner: l.owner.index() as u8,
+            client_id: l.client_id.clone(),
+            htype: l.hw.htype,
+            chaddr: l.hw.bytes().to_vec(),
+            hostname: l.hostname.clone(),
+            relay_info: l.relay_info.clone(),
+            starts: unshift(l.starts, offset),
+            expires: unshift(l.expires, offset),
+            cltt: unshift(l.cltt, offset),
+            lease_time: l.lease_time,
+            potential_expiry: unshift(l.potential_expiry, offset),
+            seq: l.update_seq,
+        }
+    }
+
+    /// Decodes into our clock; the record's `update_seq` is 0 (it is the partner's change).
+    pub fn to_lease(&self, offset: i64) -> Result<Lease, InvalidLease> {
+        let state =
+            LeaseState::from_code(i64::from(self.state)).ok_or(InvalidLease::State(self.state))?;
+        let owner =
+            Owner::from_code(i64::from(self.owner)).ok_or(InvalidLease::Owner(self.owner))?;
+        if self.chaddr.len() > 16 {
+            return Err(InvalidLease::TooLong("chaddr"));
+        }
+        if self
+            .client_id
+            .as_ref()
+            .is_some_and(|c| c.len() > 255 || c.len() < 2)
+        {
+            return Err(InvalidLease::TooLong("client id"));
+        }
+        if self.hostname.as_ref().is_some_and(|h| h.len() > 255) {
+            return Err(InvalidLease::TooLong("hostname"));
+        }
+        if self.relay_info.as_ref().is_some_and(|r| r.len() > 255) {
+            return Err(InvalidLease::TooLong("relay info"));
+        }
+        if state == LeaseState::Active && self.chaddr.is_empty() && self.client_id.is_none() {
+            return Err(InvalidLease::NoClient);
+        }
+        let pe = shift(self.potential_expiry, offset);
+        Ok(Lease {
+            addr: Ipv4Addr::from(self.addr),
+            state,
+            owner,
+            client_id: self.client_id.clone(),
+            hw: HwAddr::new(self.htype, &self.chaddr),
+            hostname: self.hostname.clone(),
+            relay_info: self.relay_info.clone(),
+            starts: shift(self.starts, offset),
+            expires: shift(self.expires, offset),
+            cltt: shift(self.cltt, offset),
+            lease_time: self.lease_time,
+            potential_expiry: pe,
+            // The partner has committed to this potential expiry itself.
+            acked_potential_expiry: pe,
+            update_seq: 0,
+        })
+    }
+}

@@ -1,0 +1,18 @@
+//! The failover pair (DESIGN.md section 3), sans-IO: states and transitions
+//! (`state`), MCLT arithmetic (`mclt`), load balancing (`hash`), the domain
+//! messages (`message`) and their authenticated encoding (`codec`), conflict
+//! resolution (`reconcile`), the policy the DHCP engine consults (`policy`)
+//! and the peer state machine that ties them together (`peer`).
+
+pub mod codec;
+pub mod hash;
+pub mod mclt;
+pub mod message;
+pub mod peer;
+pub mod policy;
+pub mod reconcile;
+pub mod state;
+
+pub use peer::{Action, Peer, PeerConfig, Persisted};
+pub use policy::PairPolicy;
+pub use state::State;

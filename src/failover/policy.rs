@@ -1,0 +1,135 @@
+//! What the failover state lets the DHCP engine do (DESIGN.md 3.1 and 3.2).
+
+use super::hash;
+use super::mclt;
+use super::state::{Serving, State};
+use crate::dhcp::Policy;
+use crate::lease::{Lease, Owner};
+use crate::proto::ClientKey;
+use crate::time::Time;
+
+#[derive(Copy, Clone, Debug)]
+pub struct PairPolicy {
+    pub me: Owner,
+    pub state: State,
+    pub split: u16,
+    pub load_balance_max_secs: u16,
+    pub mclt: u64,
+    pub partner_down_since: Option<Time>,
+}
+
+impl PairPolicy {
+    /// In PARTNER-DOWN, whether MCLT has passed since entering it.
+    fn partner_surely_idle(&self, now: Time) -> bool {
+        self.state == State::PartnerDown
+            && self
+                .partner_down_since
+                .is_some_and(|t| now >= t.plus(self.mclt))
+    }
+}
+
+impl Policy for PairPolicy {
+    fn me(&self) -> Owner {
+        self.me
+    }
+
+    fn responsive(&self) -> bool {
+        self.state.serving() != Serving::None
+    }
+
+    fn serves(&self, client: &ClientKey, secs: u16) -> bool {
+        match self.state.serving() {
+            Serving::All => true,
+            Serving::None => false,
+            Serving::Balanced => {
+                let primary = hash::primary_serves(client.hash_input(), self.split);
+                primary == (self.me == Owner::Primary) || secs >= self.load_balance_max_secs
+            }
+        }
+    }
+
+    fn may_allocate(&self, owner: Owner, now: Time) -> bool {
+        match self.state.serving() {
+            Serving::None => false,
+            _ if owner == self.me => true,
+            _ => self.partner_surely_idle(now),
+        }
+    }
+
+    fn may_reuse(&self, lease: &Lease, now: Time) -> bool {
+        // Records in the free sets are known to the partner already; this is
+        // asked of the others ("limbo"), which only PARTNER-DOWN may take.
+        self.state == State::PartnerDown
+            && self
+                .partner_down_since
+                .is_some_and(|pd| now >= mclt::reusable_at(lease, pd, self.mclt))
+    }
+
+    fn lease_cap(&self, previous: Option<&Lease>, now: Time) -> Option<u64> {
+        if self.state == State::PartnerDown {
+            // The partner is down and will recover our whole database before it serves again.
+            return None;
+        }
+        let acked = previous.map_or(Time::ZERO, |l| l.acked_potential_expiry);
+        Some(mclt::cap(now, acked, self.mclt))
+    }
+
+    fn potential_expiry(&self, now: Time, desired: u64, granted: u64) -> Time {
+        mclt::potential_expiry(now, desired, granted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(state: State, me: Owner) -> PairPolicy {
+        PairPolicy {
+            me,
+            state,
+            split: 128,
+            load_balance_max_secs: 3,
+            mclt: 100,
+            partner_down_since: Some(Time(1000)),
+        }
+    }
+
+    #[test]
+    fn load_balancing_by_bucket_and_secs() {
+        let k = ClientKey::Hw(1, vec![0].into()); // bucket 175: the secondary's under split 128
+        assert!(!p(State::Normal, Owner::Primary).serves(&k, 0));
+        assert!(p(State::Normal, Owner::Secondary).serves(&k, 0));
+        assert!(
+            p(State::Normal, Owner::Primary).serves(&k, 3),
+            "unanswered long enough: served anyway"
+        );
+        assert!(p(State::CommunicationsInterrupted, Owner::Primary).serves(&k, 0));
+        assert!(!p(State::Recover, Owner::Primary).serves(&k, 0));
+        assert!(!p(State::Recover, Owner::Primary).responsive());
+    }
+
+    #[test]
+    fn partner_addresses_only_mclt_after_partner_down() {
+        let pd = p(State::PartnerDown, Owner::Primary);
+        assert!(pd.may_allocate(Owner::Primary, Time(1000)));
+        assert!(!pd.may_allocate(Owner::Secondary, Time(1099)));
+        assert!(pd.may_allocate(Owner::Secondary, Time(1100)));
+        assert!(
+            !p(State::CommunicationsInterrupted, Owner::Primary)
+                .may_allocate(Owner::Secondary, Time(9999))
+        );
+    }
+
+    #[test]
+    fn mclt_caps_outside_partner_down() {
+        let n = p(State::Normal, Owner::Primary);
+        assert_eq!(n.lease_cap(None, Time(5000)), Some(100));
+        let mut l = Lease::free("10.0.0.1".parse().unwrap(), Owner::Primary);
+        l.acked_potential_expiry = Time(9000);
+        assert_eq!(n.lease_cap(Some(&l), Time(5000)), Some(4100));
+        assert_eq!(
+            p(State::PartnerDown, Owner::Primary).lease_cap(Some(&l), Time(5000)),
+            None
+        );
+    }
+}
