@@ -47,6 +47,7 @@ cat > "$work/bench.toml" <<CFG
 name = "bench"
 interfaces = ["tdm-srv"]
 lease_db = "$work/leases.sqlite"
+control_socket = "$work/control.sock"
 client_rate_limit = 0
 
 [[subnet]]

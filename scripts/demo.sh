@@ -41,7 +41,7 @@ ip link set tdemo-c netns $cli && ip link set tdemo-d netns $sw
 ip -n $cli link set tdemo-c name eth0 && ip -n $cli link set eth0 up
 for l in tdemo-b tdemo-d; do ip -n $sw link set $l master br0 up; done
 
-sed "s|/tmp/tandem-lab/leases.sqlite|$work/leases.sqlite|" config/lab.toml > "$work/lab.toml"
+sed "s|/tmp/tandem-lab/|$work/|" config/lab.toml > "$work/lab.toml"
 "$bin" check-config -c "$work/lab.toml"
 ip netns exec $srv "$bin" serve -c "$work/lab.toml" 2> "$work/tandem.log" &
 tandem_pid=$!

@@ -10,6 +10,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod dhcp;
 pub mod failover;
 pub mod lease;

@@ -20,6 +20,7 @@ fn config(dir: &std::path::Path, port: u16) -> std::path::PathBuf {
 name = "loopback"
 interfaces = ["lo"]
 lease_db = "{db}"
+control_socket = "{ctl}"
 port = {port}
 client_port = {port}
 client_rate_limit = 0
@@ -31,7 +32,8 @@ lease_time = "1h"
 routers = ["10.99.0.1"]
 dns_servers = ["10.99.0.53"]
 "#,
-            db = dir.join("leases.sqlite").display()
+            db = dir.join("leases.sqlite").display(),
+            ctl = dir.join("control.sock").display(),
         ),
     )
     .unwrap();

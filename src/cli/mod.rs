@@ -3,6 +3,7 @@
 
 mod check_config;
 mod leases;
+mod pair;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -52,6 +53,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the failover state of the running server: partner, contact, clock offset, pools.
+    Status {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tell the running server its partner is down, so it may take over the partner's addresses
+    /// (after MCLT). Only when the partner is truly down: both serving alone can double-allocate.
+    PartnerDown {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Print a new random pre-shared key for `failover.secret_file`.
+    Keygen,
 }
 
 pub fn main() -> ExitCode {
@@ -60,6 +77,9 @@ pub fn main() -> ExitCode {
         Command::Serve { config, log } => serve::run(&config.config, log.as_deref()),
         Command::CheckConfig { config } => check_config::run(&config.config),
         Command::Leases { config, json } => leases::run(&config.config, json),
+        Command::Status { config, json } => pair::status(&config.config, json),
+        Command::PartnerDown { config } => pair::partner_down(&config.config),
+        Command::Keygen => pair::keygen(),
     };
     match result {
         Ok(code) => code,

@@ -12,6 +12,7 @@ pub fn run(path: &Path, log: Option<&str>) -> anyhow::Result<ExitCode> {
     };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
     let config = Arc::new(Config::load(path)?);

@@ -181,10 +181,10 @@ fn failover(c: &mut Checker, f: &Spanned<super::raw::RawFailover>) -> FailoverCo
         c.at(&r.peer, "failover.peer", "is the same as listen");
     }
     let mclt = r.mclt.as_ref().map_or(3600, |m| m.get_ref().0);
-    if let Some(m) = &r.mclt {
-        if !(10..=7 * 86_400).contains(&m.get_ref().0) {
-            c.at(m, "failover.mclt", "must be between 10s and 7 days");
-        }
+    if let Some(m) = &r.mclt
+        && !(10..=7 * 86_400).contains(&m.get_ref().0)
+    {
+        c.at(m, "failover.mclt", "must be between 10s and 7 days");
     }
     let split = r.split.as_ref().map_or(128, |s| *s.get_ref());
     if let Some(s) = r.split.as_ref().filter(|_| !(0..=256).contains(&split)) {
@@ -219,14 +219,14 @@ fn failover(c: &mut Checker, f: &Spanned<super::raw::RawFailover>) -> FailoverCo
         );
     }
     let apd = r.auto_partner_down.as_ref().map(|d| d.get_ref().0);
-    if let (Some(d), Some(v)) = (&r.auto_partner_down, apd) {
-        if v < mrd {
-            c.at(
-                d,
-                "failover.auto_partner_down",
-                "must be at least max_response_delay",
-            );
-        }
+    if let (Some(d), Some(v)) = (&r.auto_partner_down, apd)
+        && v < mrd
+    {
+        c.at(
+            d,
+            "failover.auto_partner_down",
+            "must be at least max_response_delay",
+        );
     }
     let mu = r.max_unacked_updates.as_ref().map_or(256, |d| *d.get_ref());
     if let Some(d) = r

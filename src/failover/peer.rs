@@ -349,7 +349,7 @@ impl Peer {
             return self.close(now, format!("{} before connect", msg.name()));
         }
         match msg {
-            Message::Connect(c) => self.on_connect(now, c, store),
+            Message::Connect(c) => self.on_connect(now, c),
             Message::ConnectAck(ConnectAck { time }) => {
                 tracing::debug!(partner_time = time, "connect acknowledged");
             }
@@ -401,7 +401,7 @@ impl Peer {
         }
     }
 
-    fn on_connect(&mut self, now: Time, c: Connect, store: &mut LeaseStore) {
+    fn on_connect(&mut self, now: Time, c: Connect) {
         if c.version != PROTOCOL_VERSION {
             return self.refuse(
                 now,
@@ -787,7 +787,8 @@ impl Peer {
         let connected = self.connected();
         let partner = self.partner.as_ref().map(|p| p.state);
         use State::*;
-        let next = match (self.state, partner) {
+
+        match (self.state, partner) {
             (Startup, Some(ps)) if connected => {
                 let r = self.resumed();
                 if self.amnesia || (ps == PartnerDown && matches!(r, CommunicationsInterrupted)) {
@@ -836,8 +837,7 @@ impl Peer {
             (RecoverWait, _) if self.p.recover_until.is_none_or(|t| now >= t) => Some(RecoverDone),
             (RecoverDone, Some(Normal | RecoverDone)) => Some(Normal),
             _ => None,
-        };
-        next
+        }
     }
 
     /// The status fields of DESIGN.md section 4 (`status --json`).

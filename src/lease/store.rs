@@ -413,12 +413,12 @@ impl LeaseStore {
         };
         let (client, expires, last_used, seq) =
             (l.client(), l.expires, l.last_used(), l.update_seq);
-        if let Some(c) = client {
-            if let Some(v) = self.by_client.get_mut(&c) {
-                v.retain(|a| *a != addr);
-                if v.is_empty() {
-                    self.by_client.remove(&c);
-                }
+        if let Some(c) = client
+            && let Some(v) = self.by_client.get_mut(&c)
+        {
+            v.retain(|a| *a != addr);
+            if v.is_empty() {
+                self.by_client.remove(&c);
             }
         }
         self.timers.remove(&(expires, addr));

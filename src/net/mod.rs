@@ -5,6 +5,8 @@ pub mod dhcp_socket;
 pub mod frame;
 pub mod iface;
 pub mod packet_socket;
+pub mod peer_link;
+pub mod random;
 
 pub use dhcp_socket::DhcpSocket;
 pub use iface::Interface;

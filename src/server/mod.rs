@@ -1,23 +1,31 @@
 //! The running server: one receive task per interface feeds a single engine
 //! task, which owns the lease store, journals changes through the SQLite
 //! writer thread and releases each DHCPACK only once its lease is durable.
+//! With a partner, the same task drives the failover peer (`pair`).
 
+mod pair;
+mod policy;
 mod ratelimit;
+mod receive;
 mod stats;
 
+pub use policy::ServerPolicy;
 pub use ratelimit::RateLimiter;
 pub use stats::Stats;
 
 use crate::config::Config;
-use crate::dhcp::{Engine, RecvContext, Reply, Standalone};
+use crate::control;
+use crate::dhcp::{Engine, Reply, Standalone};
 use crate::lease::LeaseStore;
 use crate::lease::sqlite::{CommitEvent, Journal};
 use crate::net::{DhcpSocket, Interface};
-use crate::proto::{ParseError, Request};
-use crate::time::{Clock, SystemClock};
+use crate::time::{Clock, SystemClock, Time};
 use anyhow::Context;
+use pair::Pair;
+use receive::{Inbound, RecvEvent};
 use std::collections::VecDeque;
 use std::future::Future;
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -27,36 +35,43 @@ const INBOUND_QUEUE: usize = 4096;
 /// slow disk turns into client retries rather than unbounded memory.
 const MAX_PARKED: usize = 50_000;
 
-struct Inbound {
-    req: Request,
-    ctx: RecvContext,
-    socket: usize,
-}
-
-enum RecvEvent {
-    Packet(Inbound),
-    Malformed(ParseError),
-    Oversized,
-}
-
 struct Parked {
     batch: u64,
     socket: usize,
-    src: std::net::Ipv4Addr,
+    src: Ipv4Addr,
     reply: Reply,
+}
+
+struct Runtime {
+    config: Arc<Config>,
+    engine: Engine,
+    store: LeaseStore,
+    journal: Journal,
+    sockets: Vec<Arc<DhcpSocket>>,
+    stats: Stats,
+    limiter: RateLimiter,
+    parked: VecDeque<Parked>,
+    pair: Option<Pair>,
+    started: Time,
 }
 
 /// Runs until `shutdown` resolves, then commits everything and returns.
 pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> anyhow::Result<Stats> {
+    let clock = SystemClock;
     let (commit_tx, mut commit_rx) = mpsc::unbounded_channel();
-    let (mut journal, loaded) =
+    let (journal, loaded) =
         Journal::open(&config.server.lease_db, config.server.sync_full, commit_tx)?;
-    let mut store = LeaseStore::new(&config, 256);
+    let mut store = LeaseStore::new(&config, config.split());
     let count = loaded.leases.len();
-    for l in loaded.leases {
-        store.put(l);
+    for l in &loaded.leases {
+        store.put(l.clone());
     }
     tracing::info!(db = %config.server.lease_db.display(), leases = count, "lease database loaded");
+    let (pair, mut link_rx) = match Pair::start(&config, &loaded, &mut store, clock.now())? {
+        Some((p, rx)) => (Some(p), Some(rx)),
+        None => (None, None),
+    };
+    drop(loaded);
 
     let mut sockets = Vec::new();
     for name in &config.server.interfaces {
@@ -73,175 +88,223 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
         .with_context(|| format!("cannot listen on {name} port {}", config.server.port))?;
         sockets.push(Arc::new(s));
     }
-    let engine = Engine::new(config.clone(), Interface::all_host_addrs());
-    let links: Vec<Option<std::net::Ipv4Addr>> = sockets
-        .iter()
-        .map(|s| {
-            s.iface
-                .addrs
-                .iter()
-                .copied()
-                .find(|a| config.subnet_containing(*a).is_some())
-                .or(s.iface.addrs.first().copied())
-        })
-        .collect();
-
     let (in_tx, mut in_rx) = mpsc::channel::<RecvEvent>(INBOUND_QUEUE);
-    let mut receivers = Vec::new();
     let dropped_full = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut receivers = Vec::new();
     for (i, s) in sockets.iter().enumerate() {
-        receivers.push(tokio::spawn(receive(
+        let link = s
+            .iface
+            .addrs
+            .iter()
+            .copied()
+            .find(|a| config.subnet_containing(*a).is_some())
+            .or(s.iface.addrs.first().copied());
+        receivers.push(tokio::spawn(receive::run(
             s.clone(),
             i,
-            links[i],
+            link,
             in_tx.clone(),
             dropped_full.clone(),
         )));
-        tracing::info!(iface = %s.iface.name, port = config.server.port, link = ?links[i], "listening");
+        tracing::info!(iface = %s.iface.name, port = config.server.port, link = ?link, "listening");
     }
     drop(in_tx);
 
-    let clock = SystemClock;
-    let mut stats = Stats::default();
-    let mut limiter = RateLimiter::new(config.server.client_rate_limit);
-    let mut parked: VecDeque<Parked> = VecDeque::new();
+    let (ctl_tx, mut ctl_rx) = mpsc::channel::<control::Request>(16);
+    match control::bind(&config.server.control_socket) {
+        Ok(l) => receivers.push(tokio::spawn(control::serve(l, ctl_tx))),
+        Err(e) => {
+            tracing::warn!(path = %config.server.control_socket.display(), error = %e, "no control socket; `tandem status` will not reach this server")
+        }
+    }
+
+    let mut rt = Runtime {
+        engine: Engine::new(config.clone(), Interface::all_host_addrs()),
+        limiter: RateLimiter::new(config.server.client_rate_limit),
+        config,
+        store,
+        journal,
+        sockets,
+        stats: Stats::default(),
+        parked: VecDeque::new(),
+        pair,
+        started: clock.now(),
+    };
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
-
-    let expired = engine.tick(clock.now(), &mut store);
-    if !expired.is_empty() {
-        journal.submit(expired);
-    }
+    rt.tick(clock.now());
     loop {
         tokio::select! {
             biased;
             () = &mut shutdown => break,
-            Some(ev) = commit_rx.recv() => release(ev, &mut parked, &sockets, &mut stats),
-            Some(ev) = in_rx.recv() => {
-                let inb = match ev {
-                    RecvEvent::Packet(p) => p,
-                    RecvEvent::Malformed(e) => { stats.malformed += 1; tracing::debug!(error = %e, "dropped malformed packet"); continue; }
-                    RecvEvent::Oversized => { stats.oversized += 1; continue; }
-                };
-                stats.received += 1;
-                let now = clock.now();
-                if parked.len() >= MAX_PARKED {
-                    stats.overloaded += 1;
-                    continue;
-                }
-                if !limiter.allow(&inb.req.client_key(), now.0) {
-                    stats.rate_limited += 1;
-                    continue;
-                }
-                let out = engine.handle(now, &mut store, &Standalone, &inb.req, &inb.ctx);
-                stats.count(&out.verdict);
-                let batch = (!out.changes.is_empty()).then(|| journal.submit(out.changes));
-                if let Some(reply) = out.reply {
-                    let src = config.server.server_id.unwrap_or(inb.ctx.local);
-                    match batch {
-                        Some(batch) if reply.after_commit => parked.push_back(Parked { batch, socket: inb.socket, src, reply }),
-                        _ => send(&sockets[inb.socket], &reply, src, &mut stats),
-                    }
+            Some(ev) = commit_rx.recv() => rt.committed(clock.now(), ev),
+            Some(ev) = async { link_rx.as_mut()?.recv().await } => {
+                if let Some(p) = &mut rt.pair {
+                    p.on_link(clock.now(), ev, &mut rt.store, &mut rt.journal);
                 }
             }
-            _ = tick.tick() => {
-                let changes = engine.tick(clock.now(), &mut store);
-                if !changes.is_empty() {
-                    journal.submit(changes);
-                }
+            Some(ev) = in_rx.recv() => rt.packet(clock.now(), ev),
+            Some(req) = ctl_rx.recv() => {
+                let answer = rt.control(clock.now(), req.command);
+                let _ = req.reply.send(answer);
             }
+            _ = tick.tick() => rt.tick(clock.now()),
         }
     }
     tracing::info!("shutting down: committing queued lease changes");
     for r in &receivers {
         r.abort();
     }
-    journal.close();
+    rt.journal.close();
     while let Ok(ev) = commit_rx.try_recv() {
-        release(ev, &mut parked, &sockets, &mut stats);
+        rt.committed(clock.now(), ev);
     }
-    stats.overloaded += dropped_full.load(std::sync::atomic::Ordering::Relaxed);
-    tracing::info!(?stats, leases = store.len(), "stopped");
-    Ok(stats)
+    rt.stats.overloaded += dropped_full.load(std::sync::atomic::Ordering::Relaxed);
+    let _ = std::fs::remove_file(&rt.config.server.control_socket);
+    tracing::info!(stats = ?rt.stats, leases = rt.store.len(), "stopped");
+    Ok(rt.stats)
 }
 
-fn release(
-    ev: CommitEvent,
-    parked: &mut VecDeque<Parked>,
-    sockets: &[Arc<DhcpSocket>],
-    stats: &mut Stats,
-) {
-    let (upto, ok) = match ev {
-        CommitEvent::Committed {
-            upto,
-            leases,
-            micros,
-        } => {
-            stats.commits += 1;
-            stats.committed_leases += leases as u64;
-            tracing::trace!(upto, leases, micros, "committed");
-            (upto, true)
+impl Runtime {
+    fn policy(&self) -> ServerPolicy {
+        match &self.pair {
+            Some(p) => ServerPolicy::Pair(p.peer.policy()),
+            None => ServerPolicy::Alone(Standalone),
         }
-        CommitEvent::Failed { upto, .. } => {
-            stats.commit_failures += 1;
-            (upto, false)
+    }
+
+    /// Journals local lease changes; with a partner, replicates them once durable.
+    fn journal_local(&mut self, changes: Vec<crate::lease::Lease>) -> u64 {
+        let batch = self.journal.submit(changes.clone());
+        if let Some(p) = &mut self.pair {
+            p.after_commit_replicate(batch, changes);
         }
-    };
-    while parked.front().is_some_and(|p| p.batch <= upto) {
-        let p = parked.pop_front().expect("front exists");
-        if ok {
-            send(&sockets[p.socket], &p.reply, p.src, stats);
+        batch
+    }
+
+    fn packet(&mut self, now: Time, ev: RecvEvent) {
+        let inb: Inbound = match ev {
+            RecvEvent::Packet(p) => p,
+            RecvEvent::Malformed(e) => {
+                self.stats.malformed += 1;
+                tracing::debug!(error = %e, "dropped malformed packet");
+                return;
+            }
+            RecvEvent::Oversized => {
+                self.stats.oversized += 1;
+                return;
+            }
+        };
+        self.stats.received += 1;
+        if self.parked.len() >= MAX_PARKED {
+            self.stats.overloaded += 1;
+            return;
+        }
+        if !self.limiter.allow(&inb.req.client_key(), now.0) {
+            self.stats.rate_limited += 1;
+            return;
+        }
+        let policy = self.policy();
+        let out = self
+            .engine
+            .handle(now, &mut self.store, &policy, &inb.req, &inb.ctx);
+        self.stats.count(&out.verdict);
+        let batch = (!out.changes.is_empty()).then(|| self.journal_local(out.changes));
+        if let Some(reply) = out.reply {
+            let src = inb.ctx.local;
+            match batch {
+                Some(batch) if reply.after_commit => self.parked.push_back(Parked {
+                    batch,
+                    socket: inb.socket,
+                    src,
+                    reply,
+                }),
+                _ => send(&self.sockets[inb.socket], &reply, src, &mut self.stats),
+            }
+        }
+    }
+
+    fn committed(&mut self, now: Time, ev: CommitEvent) {
+        let (upto, ok) = match ev {
+            CommitEvent::Committed {
+                upto,
+                leases,
+                micros,
+            } => {
+                self.stats.commits += 1;
+                self.stats.committed_leases += leases as u64;
+                tracing::trace!(upto, leases, micros, "committed");
+                (upto, true)
+            }
+            CommitEvent::Failed { upto, .. } => {
+                self.stats.commit_failures += 1;
+                (upto, false)
+            }
+        };
+        while self.parked.front().is_some_and(|p| p.batch <= upto) {
+            let p = self.parked.pop_front().expect("front exists");
+            if ok {
+                send(&self.sockets[p.socket], &p.reply, p.src, &mut self.stats);
+            }
+        }
+        if ok && let Some(pair) = &mut self.pair {
+            pair.committed(now, upto, &mut self.store, &mut self.journal);
+        }
+    }
+
+    fn tick(&mut self, now: Time) {
+        let changes = self.engine.tick(now, &mut self.store);
+        if !changes.is_empty() {
+            self.journal_local(changes);
+        }
+        if let Some(p) = &mut self.pair {
+            p.tick(now, &mut self.store, &mut self.journal);
+        }
+    }
+
+    fn control(&mut self, now: Time, cmd: control::Command) -> serde_json::Value {
+        match cmd {
+            control::Command::Status => {
+                let mut v = match &self.pair {
+                    Some(p) => p.peer.status(now, &self.store),
+                    None => {
+                        serde_json::json!({ "state": "standalone", "partner_state": null, "unacked_updates": 0 })
+                    }
+                };
+                v["ok"] = true.into();
+                v["server"] = self.config.server.name.clone().into();
+                v["uptime"] = now.0.saturating_sub(self.started.0).into();
+                v["leases"] = self.store.len().into();
+                v["stats"] = serde_json::json!({
+                    "received": self.stats.received,
+                    "offers": self.stats.offers,
+                    "acks": self.stats.acks,
+                    "naks": self.stats.naks,
+                    "malformed": self.stats.malformed,
+                    "rate_limited": self.stats.rate_limited,
+                    "commits": self.stats.commits,
+                });
+                v
+            }
+            control::Command::PartnerDown => match &mut self.pair {
+                None => {
+                    serde_json::json!({ "ok": false, "error": "this server has no [failover] partner" })
+                }
+                Some(p) => match p.partner_down(now, &mut self.journal) {
+                    Ok(()) => serde_json::json!({ "ok": true, "state": p.peer.state().as_str() }),
+                    Err(e) => {
+                        serde_json::json!({ "ok": false, "error": e, "state": p.peer.state().as_str() })
+                    }
+                },
+            },
         }
     }
 }
 
-fn send(socket: &DhcpSocket, reply: &Reply, src: std::net::Ipv4Addr, stats: &mut Stats) {
+fn send(socket: &DhcpSocket, reply: &Reply, src: Ipv4Addr, stats: &mut Stats) {
     if let Err(e) = socket.send_reply(reply, src) {
         stats.send_errors += 1;
         tracing::debug!(iface = %socket.iface.name, route = ?reply.route, error = %e, "reply not sent");
-    }
-}
-
-async fn receive(
-    socket: Arc<DhcpSocket>,
-    index: usize,
-    link: Option<std::net::Ipv4Addr>,
-    tx: mpsc::Sender<RecvEvent>,
-    dropped: Arc<std::sync::atomic::AtomicU64>,
-) {
-    let mut buf = vec![0u8; 2048];
-    loop {
-        let r = match socket.recv(&mut buf).await {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::warn!(iface = %socket.iface.name, error = %e, "receive failed");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let ev = if r.truncated || r.len > crate::proto::packet::MAX_LEN {
-            RecvEvent::Oversized
-        } else {
-            match Request::parse(&buf[..r.len]) {
-                Ok(req) => {
-                    let ctx = RecvContext {
-                        ifindex: r.ifindex,
-                        local: r.local,
-                        link,
-                        broadcast: r.dst.is_broadcast() || r.dst != r.local,
-                    };
-                    RecvEvent::Packet(Inbound {
-                        req,
-                        ctx,
-                        socket: index,
-                    })
-                }
-                Err(e) => RecvEvent::Malformed(e),
-            }
-        };
-        if tx.try_send(ev).is_err() {
-            dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
     }
 }

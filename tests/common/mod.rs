@@ -19,6 +19,15 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A free TCP port on loopback, picked by the kernel.
+pub fn free_port_tcp() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub struct Server {
     pub child: Option<Child>,
     pub config: PathBuf,

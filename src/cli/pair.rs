@@ -1,0 +1,75 @@
+//! `status`, `partner-down` and `keygen`.
+
+use crate::config::Config;
+use crate::control::{self, Command};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn status(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+    let config = Config::load(path)?;
+    let v = control::call(&config.server.control_socket, Command::Status)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let s = |k: &str| {
+        v.get(k).map_or_else(
+            || "-".to_string(),
+            |x| x.as_str().map_or_else(|| x.to_string(), str::to_string),
+        )
+    };
+    println!("server          {}", s("server"));
+    println!(
+        "state           {} (for {} s)",
+        s("state"),
+        s("time_in_state")
+    );
+    println!(
+        "partner         {} (connected: {})",
+        s("partner_state"),
+        s("connected")
+    );
+    println!("last contact    {}", s("last_contact"));
+    println!("clock offset    {} ms", s("clock_offset_ms"));
+    println!("unacked updates {}", s("unacked_updates"));
+    println!("leases          {}", s("leases"));
+    if let Some(a) = v.get("alarm").and_then(|a| a.as_str()) {
+        println!("ALARM           {a}");
+    }
+    if let Some(pools) = v.get("pools").and_then(|p| p.as_array()) {
+        for p in pools {
+            println!(
+                "pool {:<10} free: primary {} secondary {}",
+                p["pool"], p["free_primary"], p["free_secondary"]
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn partner_down(path: &Path) -> anyhow::Result<ExitCode> {
+    let config = Config::load(path)?;
+    let v = control::call(&config.server.control_socket, Command::PartnerDown)?;
+    if v["ok"] == true {
+        println!(
+            "partner-down: this server is now in state {}",
+            v["state"].as_str().unwrap_or("?")
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        eprintln!(
+            "partner-down refused: {}",
+            v["error"].as_str().unwrap_or("unknown error")
+        );
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+pub fn keygen() -> anyhow::Result<ExitCode> {
+    let key = crate::net::random::bytes::<32>()?;
+    println!(
+        "{}",
+        key.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,114 @@
+//! The local control socket: `tandem status` and `tandem partner-down` talk
+//! to the running server here. One line in (the command), one JSON line out.
+//! The socket is created mode 0600 so only its owner (root) can use it.
+
+use std::path::{Path, PathBuf};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, oneshot};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Status,
+    PartnerDown,
+}
+
+impl Command {
+    pub fn parse(s: &str) -> Option<Command> {
+        match s.trim() {
+            "status" => Some(Command::Status),
+            "partner-down" => Some(Command::PartnerDown),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Command::Status => "status",
+            Command::PartnerDown => "partner-down",
+        }
+    }
+}
+
+pub struct Request {
+    pub command: Command,
+    pub reply: oneshot::Sender<serde_json::Value>,
+}
+
+/// Binds the socket (replacing a stale one) and serves it until the task is dropped.
+pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                format!("another tandem answers on {}", path.display()),
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let l = UnixListener::bind(path)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(l)
+}
+
+pub async fn serve(listener: UnixListener, tx: mpsc::Sender<Request>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(5), answer(stream, tx)).await;
+        });
+    }
+}
+
+async fn answer(stream: UnixStream, tx: mpsc::Sender<Request>) -> std::io::Result<()> {
+    let (r, mut w) = stream.into_split();
+    let mut line = String::new();
+    BufReader::new(r.take(256)).read_line(&mut line).await?;
+    let reply = match Command::parse(&line) {
+        None => {
+            serde_json::json!({ "ok": false, "error": format!("unknown command {:?}", line.trim()) })
+        }
+        Some(command) => {
+            let (rtx, rrx) = oneshot::channel();
+            if tx
+                .send(Request {
+                    command,
+                    reply: rtx,
+                })
+                .await
+                .is_err()
+            {
+                return Ok(());
+            }
+            rrx.await.unwrap_or_else(
+                |_| serde_json::json!({ "ok": false, "error": "server is shutting down" }),
+            )
+        }
+    };
+    w.write_all(format!("{reply}\n").as_bytes()).await?;
+    w.shutdown().await
+}
+
+/// Client side: sends `command` to the server at `path` and returns its answer.
+pub fn call(path: &PathBuf, command: Command) -> anyhow::Result<serde_json::Value> {
+    use std::io::{BufRead, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(path).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot reach the server at {} ({e}); is `tandem serve` running with this config?",
+            path.display()
+        )
+    })?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    s.write_all(format!("{}\n", command.as_str()).as_bytes())?;
+    let mut line = String::new();
+    std::io::BufReader::new(s).read_line(&mut line)?;
+    Ok(serde_json::from_str(&line)?)
+}

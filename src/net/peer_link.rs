@@ -1,0 +1,224 @@
+//! The TCP link to the partner. The primary connects, the secondary listens;
+//! either way a connection must complete the authenticated handshake within
+//! a few seconds or it is dropped, so a stranger or a slow client cannot hold
+//! the port. Frames are length-prefixed (64 KiB at most) and authenticated by
+//! `failover::codec::Session`; any bad frame closes the link.
+
+use crate::failover::codec::{CodecError, Hello, MAX_FRAME, Session};
+use crate::failover::message::{Message, PROTOCOL_VERSION};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_util::codec::{Framed, LengthDelimitedCodec};
+
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Unauthenticated connections handled at once; more are refused at accept.
+const MAX_HANDSHAKES: usize = 4;
+/// Outgoing messages waiting for the socket; a partner that stops reading
+/// fills this and the link is closed rather than the server blocked.
+pub const SEND_QUEUE: usize = 4096;
+
+#[derive(Debug)]
+pub enum LinkEvent {
+    Up { remote: SocketAddr },
+    Message(Message),
+    Down(String),
+}
+
+#[derive(Debug)]
+pub enum LinkCmd {
+    Send(Message),
+    Close(String),
+}
+
+#[derive(Clone)]
+pub struct LinkConfig {
+    pub primary: bool,
+    pub listen: SocketAddr,
+    pub peer: SocketAddr,
+    pub key: Arc<Vec<u8>>,
+}
+
+type Conn = Framed<TcpStream, LengthDelimitedCodec>;
+
+fn framed(s: TcpStream) -> Conn {
+    let _ = s.set_nodelay(true);
+    let codec = LengthDelimitedCodec::builder()
+        .length_field_type::<u32>()
+        .max_frame_length(MAX_FRAME)
+        .new_codec();
+    Framed::new(s, codec)
+}
+
+/// Runs the link forever: (re)connects or accepts, authenticates, then
+/// shuttles messages between the socket and the server.
+pub async fn run(
+    cfg: LinkConfig,
+    events: mpsc::Sender<LinkEvent>,
+    mut cmds: mpsc::Receiver<LinkCmd>,
+) {
+    let (auth_tx, mut auth_rx) = mpsc::channel::<(Conn, Session, SocketAddr)>(1);
+    let gone = Arc::new(tokio::sync::Notify::new());
+    if cfg.primary {
+        tokio::spawn(dial(cfg.clone(), auth_tx, gone.clone()));
+    } else {
+        tokio::spawn(listen(cfg.clone(), auth_tx));
+    }
+    let mut current: Option<(Conn, Session)> = None;
+    loop {
+        let Some((conn, session)) = current.as_mut() else {
+            // Idle: wait for an authenticated connection, discarding commands meant for a dead link.
+            tokio::select! {
+                Some((c, s, remote)) = auth_rx.recv() => {
+                    current = Some((c, s));
+                    if events.send(LinkEvent::Up { remote }).await.is_err() { return; }
+                }
+                cmd = cmds.recv() => if cmd.is_none() { return },
+            }
+            continue;
+        };
+        let down: Option<String> = tokio::select! {
+            frame = conn.next() => match frame {
+                Some(Ok(bytes)) => match session.open(&bytes) {
+                    Ok(msg) => { if events.send(LinkEvent::Message(msg)).await.is_err() { return; } None }
+                    Err(e) => Some(format!("peer frame rejected: {e}")),
+                },
+                Some(Err(e)) => Some(format!("peer link read failed: {e}")),
+                None => Some("partner closed the connection".into()),
+            },
+            cmd = cmds.recv() => match cmd {
+                Some(LinkCmd::Send(m)) => match session.seal(&m) {
+                    Ok(b) => conn.send(Bytes::from(b)).await.err().map(|e| format!("peer link write failed: {e}")),
+                    Err(e) => Some(format!("cannot encode {}: {e}", m.name())),
+                },
+                Some(LinkCmd::Close(why)) => Some(why),
+                None => return,
+            },
+            Some((c, s, remote)) = auth_rx.recv() => {
+                // The partner (it proved the key) came back on a new connection: the old one is dead.
+                current = Some((c, s));
+                let _ = events.send(LinkEvent::Down("partner reconnected".into())).await;
+                if events.send(LinkEvent::Up { remote }).await.is_err() { return; }
+                None
+            }
+        };
+        if let Some(why) = down {
+            current = None;
+            gone.notify_one();
+            if events.send(LinkEvent::Down(why)).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn handshake(conn: &mut Conn, cfg: &LinkConfig) -> Result<Session, String> {
+    let nonce = crate::net::random::bytes::<32>().map_err(|e| format!("no randomness: {e}"))?;
+    let mine = Hello {
+        version: PROTOCOL_VERSION,
+        primary: cfg.primary,
+        nonce,
+    };
+    let exchange = async {
+        conn.send(Bytes::from(mine.encode()))
+            .await
+            .map_err(|e| e.to_string())?;
+        let b = conn
+            .next()
+            .await
+            .ok_or("closed during handshake")?
+            .map_err(|e| e.to_string())?;
+        let theirs = Hello::decode(&b).map_err(|e: CodecError| e.to_string())?;
+        let mut session = Session::new(&cfg.key, &mine, &theirs).map_err(|e| e.to_string())?;
+        // Each side proves it holds the key before the connection counts, so
+        // a stranger's hello can never displace an established session.
+        let proof = session.seal(&Message::Contact).map_err(|e| e.to_string())?;
+        conn.send(Bytes::from(proof))
+            .await
+            .map_err(|e| e.to_string())?;
+        let b = conn
+            .next()
+            .await
+            .ok_or("closed during handshake")?
+            .map_err(|e| e.to_string())?;
+        session.open(&b).map_err(|e| e.to_string())?;
+        Ok(session)
+    };
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, exchange)
+        .await
+        .map_err(|_| "handshake timed out".to_string())?
+}
+
+async fn dial(
+    cfg: LinkConfig,
+    auth: mpsc::Sender<(Conn, Session, SocketAddr)>,
+    gone: Arc<tokio::sync::Notify>,
+) {
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, TcpStream::connect(cfg.peer)).await {
+            Ok(Ok(s)) => {
+                let mut conn = framed(s);
+                match handshake(&mut conn, &cfg).await {
+                    Ok(session) => {
+                        backoff = Duration::from_millis(250);
+                        if auth.send((conn, session, cfg.peer)).await.is_err() {
+                            return;
+                        }
+                        // Dial again only once that connection is gone.
+                        gone.notified().await;
+                        continue;
+                    }
+                    Err(e) => tracing::warn!(peer = %cfg.peer, error = %e, "peer handshake failed"),
+                }
+            }
+            Ok(Err(e)) => tracing::debug!(peer = %cfg.peer, error = %e, "cannot reach the partner"),
+            Err(_) => tracing::debug!(peer = %cfg.peer, "connecting to the partner timed out"),
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+async fn listen(cfg: LinkConfig, auth: mpsc::Sender<(Conn, Session, SocketAddr)>) {
+    let listener = loop {
+        match TcpListener::bind(cfg.listen).await {
+            Ok(l) => break l,
+            Err(e) => {
+                tracing::error!(listen = %cfg.listen, error = %e, "cannot listen for the partner; retrying");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+        }
+    };
+    tracing::info!(listen = %cfg.listen, "waiting for the partner");
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES));
+    loop {
+        let (s, remote) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = slots.clone().try_acquire_owned() else {
+            tracing::warn!(%remote, "too many unauthenticated peer connections; refusing one");
+            continue;
+        };
+        let (cfg, auth) = (cfg.clone(), auth.clone());
+        tokio::spawn(async move {
+            let mut conn = framed(s);
+            match handshake(&mut conn, &cfg).await {
+                Ok(session) => {
+                    let _ = auth.send((conn, session, remote)).await;
+                }
+                Err(e) => tracing::warn!(%remote, error = %e, "peer connection refused"),
+            }
+            drop(permit);
+        });
+    }
+}

@@ -1,0 +1,161 @@
+//! Glue between the peer state machine and the server: peer actions become
+//! journal batches and link commands; committed batches release the frames
+//! and replication waiting on them.
+
+use crate::config::Config;
+use crate::failover::codec::parse_key;
+use crate::failover::message::Message;
+use crate::failover::{Action, Peer, PeerConfig, Persisted};
+use crate::lease::sqlite::{Journal, Loaded};
+use crate::lease::{Lease, LeaseStore};
+use crate::net::peer_link::{self, LinkCmd, LinkConfig, LinkEvent};
+use crate::time::Time;
+use anyhow::Context;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+struct Waiting {
+    batch: u64,
+    then: Vec<Message>,
+    replicate: Vec<Lease>,
+}
+
+pub struct Pair {
+    pub peer: Peer,
+    link: mpsc::Sender<LinkCmd>,
+    waiting: VecDeque<Waiting>,
+}
+
+impl Pair {
+    /// Loads the key, restores the peer's saved state and starts the link task.
+    pub fn start(
+        config: &Config,
+        loaded: &Loaded,
+        store: &mut LeaseStore,
+        now: Time,
+    ) -> anyhow::Result<Option<(Pair, mpsc::Receiver<LinkEvent>)>> {
+        let (Some(f), Some(cfg)) = (&config.failover, PeerConfig::from_config(config)) else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(&f.secret_file)
+            .with_context(|| format!("failover.secret_file {}", f.secret_file.display()))?;
+        let key = parse_key(&text).map_err(|e| {
+            anyhow::anyhow!("failover.secret_file {}: {e}", f.secret_file.display())
+        })?;
+        let persisted = Persisted::from_meta(&loaded.meta);
+        store.replicate(loaded.seq_high() + 1, persisted.acked_seq);
+        tracing::info!(role = ?f.role, saved_state = ?persisted.state, epoch = loaded.epoch(), "failover configured");
+        let peer = Peer::new(cfg, persisted, loaded.epoch(), now);
+        let (ev_tx, ev_rx) = mpsc::channel(1024);
+        let (cmd_tx, cmd_rx) = mpsc::channel(peer_link::SEND_QUEUE);
+        let link_cfg = LinkConfig {
+            primary: f.role == crate::config::Role::Primary,
+            listen: f.listen,
+            peer: f.peer,
+            key: Arc::new(key),
+        };
+        tokio::spawn(peer_link::run(link_cfg, ev_tx, cmd_rx));
+        Ok(Some((
+            Pair {
+                peer,
+                link: cmd_tx,
+                waiting: VecDeque::new(),
+            },
+            ev_rx,
+        )))
+    }
+
+    pub fn on_link(
+        &mut self,
+        now: Time,
+        ev: LinkEvent,
+        store: &mut LeaseStore,
+        journal: &mut Journal,
+    ) {
+        match ev {
+            LinkEvent::Up { remote } => {
+                tracing::info!(%remote, "peer link authenticated");
+                self.peer.link_up(now);
+            }
+            LinkEvent::Message(m) => self.peer.receive(now, m, store),
+            LinkEvent::Down(why) => {
+                tracing::warn!(reason = %why, "peer link lost");
+                self.peer.link_down(now);
+            }
+        }
+        self.drain(journal);
+    }
+
+    /// Local changes in journal batch `batch`: replicate them once durable.
+    pub fn after_commit_replicate(&mut self, batch: u64, leases: Vec<Lease>) {
+        self.waiting.push_back(Waiting {
+            batch,
+            then: vec![],
+            replicate: leases,
+        });
+    }
+
+    /// Batches up to `upto` are durable: send what waited for them.
+    pub fn committed(
+        &mut self,
+        now: Time,
+        upto: u64,
+        store: &mut LeaseStore,
+        journal: &mut Journal,
+    ) {
+        while self.waiting.front().is_some_and(|w| w.batch <= upto) {
+            let w = self.waiting.pop_front().expect("front exists");
+            for m in w.then {
+                self.send(m);
+            }
+            if !w.replicate.is_empty() {
+                self.peer.local_committed(now, &w.replicate, store);
+            }
+        }
+        self.drain(journal);
+    }
+
+    pub fn tick(&mut self, now: Time, store: &mut LeaseStore, journal: &mut Journal) {
+        self.peer.tick(now, store);
+        self.drain(journal);
+    }
+
+    pub fn partner_down(&mut self, now: Time, journal: &mut Journal) -> Result<(), String> {
+        let r = self.peer.operator_partner_down(now);
+        self.drain(journal);
+        r
+    }
+
+    fn send(&mut self, m: Message) {
+        if let Err(e) = self.link.try_send(LinkCmd::Send(m)) {
+            tracing::error!(error = %e, "peer link send queue is full; the partner is not reading");
+        }
+    }
+
+    /// Carries out everything the peer asked for.
+    pub fn drain(&mut self, journal: &mut Journal) {
+        while let Some(a) = self.peer.poll_action() {
+            match a {
+                Action::Send(m) => self.send(m),
+                Action::Close(why) => {
+                    let _ = self.link.try_send(LinkCmd::Close(why));
+                }
+                Action::Commit {
+                    leases,
+                    meta,
+                    then,
+                    replicate,
+                } => {
+                    let replicate = if replicate { leases.clone() } else { vec![] };
+                    let batch = journal.submit_with_meta(leases, meta);
+                    self.waiting.push_back(Waiting {
+                        batch,
+                        then,
+                        replicate,
+                    });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The engine's policy for this server: on its own, or one of a pair.
+
+use crate::dhcp::{Policy, Standalone};
+use crate::failover::PairPolicy;
+use crate::lease::{Lease, Owner};
+use crate::proto::ClientKey;
+use crate::time::Time;
+
+pub enum ServerPolicy {
+    Alone(Standalone),
+    Pair(PairPolicy),
+}
+
+impl Policy for ServerPolicy {
+    fn me(&self) -> Owner {
+        match self {
+            ServerPolicy::Alone(p) => p.me(),
+            ServerPolicy::Pair(p) => p.me(),
+        }
+    }
+    fn responsive(&self) -> bool {
+        match self {
+            ServerPolicy::Alone(p) => p.responsive(),
+            ServerPolicy::Pair(p) => p.responsive(),
+        }
+    }
+    fn serves(&self, c: &ClientKey, secs: u16) -> bool {
+        match self {
+            ServerPolicy::Alone(p) => p.serves(c, secs),
+            ServerPolicy::Pair(p) => p.serves(c, secs),
+        }
+    }
+    fn may_allocate(&self, owner: Owner, now: Time) -> bool {
+        match self {
+            ServerPolicy::Alone(p) => p.may_allocate(owner, now),
+            ServerPolicy::Pair(p) => p.may_allocate(owner, now),
+        }
+    }
+    fn may_reuse(&self, l: &Lease, now: Time) -> bool {
+        match self {
+            ServerPolicy::Alone(p) => p.may_reuse(l, now),
+            ServerPolicy::Pair(p) => p.may_reuse(l, now),
+        }
+    }
+    fn lease_cap(&self, prev: Option<&Lease>, now: Time) -> Option<u64> {
+        match self {
+            ServerPolicy::Alone(p) => p.lease_cap(prev, now),
+            ServerPolicy::Pair(p) => p.lease_cap(prev, now),
+        }
+    }
+    fn potential_expiry(&self, now: Time, desired: u64, granted: u64) -> Time {
+        match self {
+            ServerPolicy::Alone(p) => p.potential_expiry(now, desired, granted),
+            ServerPolicy::Pair(p) => p.potential_expiry(now, desired, granted),
+        }
+    }
+}
