@@ -277,6 +277,28 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
     }
     wait_state(&a.cfg, "normal", Duration::from_secs(20));
     wait_state(&b.cfg, "normal", Duration::from_secs(5));
+    // partner-down is refused while the partner is connected
+    let pd = std::process::Command::new(BIN)
+        .args(["partner-down", "-c"])
+        .arg(&a.cfg)
+        .output()
+        .unwrap();
+    assert!(
+        !pd.status.success(),
+        "partner-down must be refused while connected"
+    );
+    let st = status(&a.cfg).unwrap();
+    for key in [
+        "state",
+        "partner_state",
+        "last_contact",
+        "clock_offset_ms",
+        "unacked_updates",
+        "pools",
+    ] {
+        assert!(st.get(key).is_some(), "status --json has {key}: {st}");
+    }
+    assert_eq!(st["partner_state"], "normal");
 
     // --- replication: clients spread over both servers by the RFC 3074 hash
     let mut granted = Vec::new();
@@ -430,7 +452,9 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         "every binding (active or not) restored on the wiped peer"
     );
     // the restored peer renews a lease it only knows from the transfer
-    let ack = net.renew(To::B, mac(n0), addr0, 8000, 5).expect("restored peer answers");
+    let ack = net
+        .renew(To::B, mac(n0), addr0, 8000, 5)
+        .expect("restored peer answers");
     assert!(is_ack(&ack) && ack.yiaddr() == addr0);
 
     // --- a peer with the wrong key is refused
@@ -454,5 +478,20 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         log.contains("authentication failed"),
         "the refusal is logged"
     );
+
+    // --- the operator declares the partner down
+    let pd = std::process::Command::new(BIN)
+        .args(["partner-down", "-c"])
+        .arg(&a.cfg)
+        .output()
+        .unwrap();
+    assert!(
+        pd.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pd.stderr)
+    );
+    let st = status(&a.cfg).unwrap();
+    assert_eq!(st["state"], "partner-down");
+    assert!(st["partner_down_since"].is_string(), "{st}");
     assert!(sa.stop(), "clean shutdown");
 }
