@@ -17,4 +17,5 @@ pub mod lease;
 pub mod net;
 pub mod proto;
 pub mod server;
+pub mod sim;
 pub mod time;

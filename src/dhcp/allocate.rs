@@ -68,7 +68,7 @@ impl Engine {
             && p.may_allocate(store.owner_of(a), now)
             && store
                 .get(a)
-                .is_none_or(|l| Self::expired_for_others(l, now))
+                .is_none_or(|l| p.may_reuse(l, now, store.is_synced(l)))
     }
 
     fn next_free(
@@ -90,9 +90,7 @@ impl Engine {
         for owner in owners.into_iter().filter(|o| p.may_allocate(*o, now)) {
             for pool in &subnet.pools {
                 if let Some(a) = store.first_free(*pool, owner)
-                    && store
-                        .get(a)
-                        .is_none_or(|l| Self::expired_for_others(l, now))
+                    && store.get(a).is_none_or(|l| p.may_reuse(l, now, true))
                 {
                     return Some(a);
                 }
@@ -103,14 +101,10 @@ impl Engine {
         store
             .limbo()
             .find(|l| {
-                subnet.cidr.contains(l.addr) && p.may_reuse(l, now) && !store.is_offered(l.addr)
+                subnet.cidr.contains(l.addr)
+                    && p.may_reuse(l, now, false)
+                    && !store.is_offered(l.addr)
             })
             .map(|l| l.addr)
-    }
-
-    /// A binding may go to a different client only once its time is over
-    /// by our own clock, whatever the partner's says.
-    fn expired_for_others(l: &crate::lease::Lease, now: Time) -> bool {
-        l.state == LeaseState::Free || l.expires <= now
     }
 }

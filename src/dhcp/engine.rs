@@ -342,7 +342,11 @@ impl Engine {
         addr: Ipv4Addr,
     ) -> Outcome {
         let prev = store.get(addr).cloned();
-        let grant = times::grant(subnet, req, p.lease_cap(prev.as_ref(), now));
+        // What the partner acknowledged for an earlier client says nothing about this one.
+        let key = req.client_key();
+        let same_client = prev.as_ref().filter(|l| l.client().as_ref() == Some(&key));
+        let grant = times::grant(subnet, req, p.lease_cap(same_client, now));
+        let acked = same_client.map_or(Time::ZERO, |l| l.acked_potential_expiry);
         let owner = prev
             .as_ref()
             .map_or_else(|| store.owner_of(addr), |l| l.owner);
@@ -365,7 +369,7 @@ impl Engine {
             cltt: now,
             lease_time: grant.lease,
             potential_expiry: p.potential_expiry(now, grant.desired, u64::from(grant.lease)),
-            acked_potential_expiry: prev.map_or(Time::ZERO, |l| l.acked_potential_expiry),
+            acked_potential_expiry: acked,
             update_seq: 0,
         };
         store.drop_offer(addr);

@@ -15,8 +15,9 @@ pub trait Policy {
     fn serves(&self, client: &ClientKey, secs: u16) -> bool;
     /// Whether free addresses owned by `owner` may be allocated now.
     fn may_allocate(&self, owner: Owner, now: Time) -> bool;
-    /// Whether a reusable address (expired or released) may go to a different client now.
-    fn may_reuse(&self, lease: &Lease, now: Time) -> bool;
+    /// Whether the address of `lease` (free, expired or released) may go to a
+    /// different client now; `synced` says the partner knows its current state.
+    fn may_reuse(&self, lease: &Lease, now: Time, synced: bool) -> bool;
     /// The longest lease that may be granted now for `addr` (the MCLT rule),
     /// given the previous record if any; `None` means no cap.
     fn lease_cap(&self, previous: Option<&Lease>, now: Time) -> Option<u64>;
@@ -41,8 +42,8 @@ impl Policy for Standalone {
     fn may_allocate(&self, owner: Owner, _: Time) -> bool {
         owner == Owner::Primary
     }
-    fn may_reuse(&self, _: &Lease, _: Time) -> bool {
-        true
+    fn may_reuse(&self, lease: &Lease, now: Time, _: bool) -> bool {
+        lease.state == crate::lease::LeaseState::Free || lease.expires <= now
     }
     fn lease_cap(&self, _: Option<&Lease>, _: Time) -> Option<u64> {
         None

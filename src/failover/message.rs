@@ -16,16 +16,39 @@ pub const PROTOCOL_VERSION: u16 = 1;
 pub enum Message {
     Connect(Connect),
     ConnectAck(ConnectAck),
-    State { state: WireState, since: u64 },
-    Contact,
-    BindingUpdate { batch: u64, leases: Vec<WireLease> },
-    BindingAck { batch: u64, rejects: Vec<Reject> },
-    UpdateRequest { since: u64 },
+    State {
+        state: WireState,
+        since: u64,
+    },
+    /// Keepalive; carries the sender's clock so the offset stays current.
+    Contact {
+        time: u64,
+    },
+    BindingUpdate {
+        batch: u64,
+        time: u64,
+        leases: Vec<WireLease>,
+    },
+    BindingAck {
+        batch: u64,
+        rejects: Vec<Reject>,
+    },
+    UpdateRequest {
+        since: u64,
+    },
     UpdateRequestAll,
     UpdateDone,
-    PoolRequest { pool: u32, wanted: u32 },
-    PoolResponse { pool: u32, given: u32 },
-    Disconnect { reason: String },
+    PoolRequest {
+        pool: u32,
+        wanted: u32,
+    },
+    PoolResponse {
+        pool: u32,
+        given: u32,
+    },
+    Disconnect {
+        reason: String,
+    },
 }
 
 impl Message {
@@ -34,7 +57,7 @@ impl Message {
             Message::Connect(_) => "connect",
             Message::ConnectAck(_) => "connect-ack",
             Message::State { .. } => "state",
-            Message::Contact => "contact",
+            Message::Contact { .. } => "contact",
             Message::BindingUpdate { .. } => "binding-update",
             Message::BindingAck { .. } => "binding-ack",
             Message::UpdateRequest { .. } => "update-request",
@@ -132,17 +155,10 @@ fn shift(t: u64, offset: i64) -> Time {
     }
 }
 
-fn unshift(t: Time, offset: i64) -> u64 {
-    if t == Time::ZERO {
-        0
-    } else {
-        t.0.saturating_add_signed(offset)
-    }
-}
-
 impl WireLease {
-    /// Encodes `l` with times in the partner's clock (`offset` = partner − us).
-    pub fn from_lease(l: &Lease, offset: i64) -> WireLease {
+    /// Encodes `l` with times in our own clock; the receiver converts them
+    /// (it alone knows the offset it measured).
+    pub fn from_lease(l: &Lease) -> WireLease {
         WireLease {
             addr: u32::from(l.addr),
             state: l.state.code() as u8,
@@ -152,16 +168,17 @@ impl WireLease {
             chaddr: l.hw.bytes().to_vec(),
             hostname: l.hostname.clone(),
             relay_info: l.relay_info.clone(),
-            starts: unshift(l.starts, offset),
-            expires: unshift(l.expires, offset),
-            cltt: unshift(l.cltt, offset),
+            starts: l.starts.0,
+            expires: l.expires.0,
+            cltt: l.cltt.0,
             lease_time: l.lease_time,
-            potential_expiry: unshift(l.potential_expiry, offset),
+            potential_expiry: l.potential_expiry.0,
             seq: l.update_seq,
         }
     }
 
-    /// Decodes into our clock; the record's `update_seq` is 0 (it is the partner's change).
+    /// Decodes into our clock (`offset` = partner − us); the record's
+    /// `update_seq` is 0 (it is the partner's change).
     pub fn to_lease(&self, offset: i64) -> Result<Lease, InvalidLease> {
         let state =
             LeaseState::from_code(i64::from(self.state)).ok_or(InvalidLease::State(self.state))?;

@@ -365,8 +365,15 @@ impl Peer {
                 }
                 None => self.close(now, format!("unknown partner state {}", state.0)),
             },
-            Message::Contact => {}
-            Message::BindingUpdate { batch, leases } => self.on_update(now, batch, leases, store),
+            Message::Contact { time } => self.observe_clock(now, time),
+            Message::BindingUpdate {
+                batch,
+                time,
+                leases,
+            } => {
+                self.observe_clock(now, time);
+                self.on_update(now, batch, leases, store)
+            }
             Message::BindingAck { batch, rejects } => self.on_ack(now, batch, rejects, store),
             Message::UpdateRequest { since } => {
                 let changes = store.changes_since(since);
@@ -449,6 +456,19 @@ impl Peer {
             self.send(now, Message::UpdateRequestAll);
         }
         self.evaluate(now);
+    }
+
+    /// Re-measures the partner's clock offset from a timestamped message, so
+    /// a clock step after connect does not skew the lease times we convert.
+    fn observe_clock(&mut self, now: Time, their: u64) {
+        let Some(p) = &mut self.partner else { return };
+        let offset = their as i64 - now.0 as i64;
+        if (offset - p.offset).abs() > 1 {
+            tracing::warn!(old = p.offset, new = offset, "partner clock offset changed");
+            p.offset = offset;
+            self.alarm = (offset.unsigned_abs() > self.cfg.max_clock_offset)
+                .then(|| format!("partner clock is {offset:+} s from ours; times on the wire are corrected, but fix NTP"));
+        }
     }
 
     fn refuse(&mut self, now: Time, why: String) {
@@ -541,8 +561,16 @@ impl Peer {
                 changed.push(l);
             }
         }
+        // A refused record is not known to the partner: renumber it so it
+        // stays unacknowledged (not reusable) until the partner's winning
+        // version arrives and replaces it, and is offered again meanwhile.
+        let mut disputed = Vec::new();
         for r in &rejects {
-            tracing::info!(addr = %Ipv4Addr::from(r.addr), reason = %r.reason, "partner refused our update");
+            let addr = Ipv4Addr::from(r.addr);
+            tracing::info!(%addr, reason = %r.reason, "partner refused our update");
+            if let Some(l) = store.get(addr).filter(|l| l.update_seq > 0).cloned() {
+                disputed.push(store.upsert(l));
+            }
         }
         if self
             .inflight
@@ -560,6 +588,14 @@ impl Peer {
                 meta: self.p.to_meta(),
                 then: vec![],
                 replicate: false,
+            });
+        }
+        if !disputed.is_empty() {
+            self.actions.push_back(Action::Commit {
+                leases: disputed,
+                meta: vec![],
+                then: vec![],
+                replicate: true,
             });
         }
         self.pump(now, store);
@@ -618,7 +654,6 @@ impl Peer {
         if !self.connected() {
             return;
         }
-        let offset = self.offset();
         while self.inflight.len() < self.cfg.max_unacked.div_ceil(BATCH).max(1) {
             match self.out.front() {
                 None => break,
@@ -644,7 +679,7 @@ impl Peer {
                 let cur = store.get(l.addr).cloned().unwrap_or_else(|| l.clone());
                 self.out.pop_front();
                 sent.push((cur.addr, cur.update_seq, cur.potential_expiry));
-                wire.push(WireLease::from_lease(&cur, offset));
+                wire.push(WireLease::from_lease(&cur));
             }
             let batch = self.next_batch;
             self.next_batch += 1;
@@ -653,6 +688,7 @@ impl Peer {
                 now,
                 Message::BindingUpdate {
                     batch,
+                    time: now.0,
                     leases: wire,
                 },
             );
@@ -666,7 +702,7 @@ impl Peer {
                 return self.close(now, why);
             }
             if now.0.saturating_sub(l.last_tx.0) >= (self.cfg.max_response_delay / 3).max(1) {
-                self.send(now, Message::Contact);
+                self.send(now, Message::Contact { time: now.0 });
             }
         }
         if self.state == State::Normal && now >= self.next_rebalance {

@@ -4,7 +4,7 @@ use super::hash;
 use super::mclt;
 use super::state::{Serving, State};
 use crate::dhcp::Policy;
-use crate::lease::{Lease, Owner};
+use crate::lease::{Lease, LeaseState, Owner};
 use crate::proto::ClientKey;
 use crate::time::Time;
 
@@ -56,13 +56,19 @@ impl Policy for PairPolicy {
         }
     }
 
-    fn may_reuse(&self, lease: &Lease, now: Time) -> bool {
-        // Records in the free sets are known to the partner already; this is
-        // asked of the others ("limbo"), which only PARTNER-DOWN may take.
-        self.state == State::PartnerDown
-            && self
+    fn may_reuse(&self, lease: &Lease, now: Time, synced: bool) -> bool {
+        if lease.state == LeaseState::Free {
+            return true;
+        }
+        if self.state == State::PartnerDown {
+            // The partner may have extended this binding before it went
+            // down, and an acknowledgement from a partner that has since lost
+            // its database proves nothing: wait out the MCLT rule.
+            return self
                 .partner_down_since
-                .is_some_and(|pd| now >= mclt::reusable_at(lease, pd, self.mclt))
+                .is_some_and(|pd| now >= mclt::reusable_at(lease, pd, self.mclt));
+        }
+        synced && lease.expires <= now
     }
 
     fn lease_cap(&self, previous: Option<&Lease>, now: Time) -> Option<u64> {

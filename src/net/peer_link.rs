@@ -136,7 +136,9 @@ async fn handshake(conn: &mut Conn, cfg: &LinkConfig) -> Result<Session, String>
         let mut session = Session::new(&cfg.key, &mine, &theirs).map_err(|e| e.to_string())?;
         // Each side proves it holds the key before the connection counts, so
         // a stranger's hello can never displace an established session.
-        let proof = session.seal(&Message::Contact).map_err(|e| e.to_string())?;
+        let proof = session
+            .seal(&Message::Contact { time: 0 })
+            .map_err(|e| e.to_string())?;
         conn.send(Bytes::from(proof))
             .await
             .map_err(|e| e.to_string())?;

@@ -36,10 +36,10 @@ impl Policy for ServerPolicy {
             ServerPolicy::Pair(p) => p.may_allocate(owner, now),
         }
     }
-    fn may_reuse(&self, l: &Lease, now: Time) -> bool {
+    fn may_reuse(&self, l: &Lease, now: Time, synced: bool) -> bool {
         match self {
-            ServerPolicy::Alone(p) => p.may_reuse(l, now),
-            ServerPolicy::Pair(p) => p.may_reuse(l, now),
+            ServerPolicy::Alone(p) => p.may_reuse(l, now, synced),
+            ServerPolicy::Pair(p) => p.may_reuse(l, now, synced),
         }
     }
     fn lease_cap(&self, prev: Option<&Lease>, now: Time) -> Option<u64> {
