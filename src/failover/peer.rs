@@ -308,6 +308,9 @@ impl Peer {
 
     /// Local changes are durable: replicate them.
     pub fn local_committed(&mut self, now: Time, leases: &[Lease], store: &mut LeaseStore) {
+        if let Some(top) = leases.iter().map(|l| l.update_seq).max() {
+            store.mark_durable(top);
+        }
         if self.connected() && self.sync.answered {
             self.out.extend(
                 leases
@@ -381,7 +384,7 @@ impl Peer {
                 self.answer(now, changes, store);
             }
             Message::UpdateRequestAll => {
-                let mut all: Vec<Lease> = store.iter().cloned().collect();
+                let mut all: Vec<Lease> = store.iter().filter(|l| store.is_durable(l)).cloned().collect();
                 all.sort_by_key(|l| (l.update_seq, l.addr));
                 tracing::info!(records = all.len(), "partner asked for every binding");
                 self.answer(now, all, store);
@@ -548,7 +551,10 @@ impl Peer {
 
     fn on_ack(&mut self, now: Time, batch: u64, rejects: Vec<Reject>, store: &mut LeaseStore) {
         let Some(sent) = self.inflight.remove(&batch) else {
-            return self.close(now, format!("acknowledgement of unknown batch {batch}"));
+            // An acknowledgement committed while an earlier connection was
+            // up and sent on this one: harmless, and its updates are resent.
+            tracing::debug!(batch, "acknowledgement of a batch from an earlier connection");
+            return;
         };
         let mut changed = Vec::new();
         let mut top = 0;
@@ -650,7 +656,7 @@ impl Peer {
     }
 
     /// Sends queued records while the partner's acknowledgements keep up.
-    fn pump(&mut self, now: Time, store: &mut LeaseStore) {
+    fn pump(&mut self, now: Time, _store: &mut LeaseStore) {
         if !self.connected() {
             return;
         }
@@ -675,8 +681,9 @@ impl Peer {
                 let Some(Out::Lease(l)) = self.out.front() else {
                     break;
                 };
-                // Send the current version of the record, not a stale copy.
-                let cur = store.get(l.addr).cloned().unwrap_or_else(|| l.clone());
+                // The version queued is one that is on disk; a newer one in
+                // memory may not be yet, and follows when it is.
+                let cur = l.clone();
                 self.out.pop_front();
                 sent.push((cur.addr, cur.update_seq, cur.potential_expiry));
                 wire.push(WireLease::from_lease(&cur));

@@ -50,6 +50,8 @@ pub struct LeaseStore {
     replicating: bool,
     next_seq: u64,
     acked_seq: u64,
+    /// Highest local sequence number known to be on disk.
+    durable_seq: u64,
     /// Local changes the partner has not acknowledged, by sequence number.
     pending: BTreeMap<u64, Ipv4Addr>,
 }
@@ -90,6 +92,7 @@ impl LeaseStore {
             replicating: false,
             next_seq: 1,
             acked_seq: 0,
+            durable_seq: 0,
             pending: BTreeMap::new(),
         };
         for span in store.spans.clone() {
@@ -109,6 +112,7 @@ impl LeaseStore {
         }
         self.replicating = true;
         self.next_seq = next_seq.max(1);
+        self.durable_seq = self.next_seq - 1;
         self.acked_seq = acked_seq;
         for a in addrs {
             self.index(a);
@@ -218,12 +222,24 @@ impl LeaseStore {
         self.pending.len()
     }
 
-    /// Records of local changes numbered above `since`, oldest first.
+    /// Local changes up to `seq` are on disk.
+    pub fn mark_durable(&mut self, seq: u64) {
+        self.durable_seq = self.durable_seq.max(seq);
+    }
+
+    /// Whether the record's current version is on disk (only those may be
+    /// sent to the partner: it treats what it receives as committed).
+    pub fn is_durable(&self, l: &Lease) -> bool {
+        l.update_seq <= self.durable_seq
+    }
+
+    /// Durable records of local changes numbered above `since`, oldest first.
+    /// Newer, still uncommitted changes follow once their commit completes.
     pub fn changes_since(&self, since: u64) -> Vec<Lease> {
         let mut v: Vec<Lease> = self
             .leases
             .values()
-            .filter(|l| l.update_seq > since)
+            .filter(|l| l.update_seq > since && l.update_seq <= self.durable_seq)
             .cloned()
             .collect();
         v.sort_by_key(|l| l.update_seq);

@@ -485,7 +485,11 @@ impl World {
         let Some(n) = self.nodes[i].as_mut() else {
             return;
         };
-        for (addr, client, t) in n.committed_pe.drain(..) {
+        let committed: Vec<_> = n.committed_pe.drain(..).collect();
+        for (addr, client, t) in committed {
+            if self.opts.trace {
+                let _ = writeln!(self.trace, "         server {i} committed {addr} for {client:?} potential expiry t={t}");
+            }
             let e = self.acked[i].entry(addr).or_insert((client.clone(), t));
             if e.0 != client || t >= e.1 {
                 *e = (client, t);
@@ -712,8 +716,9 @@ impl World {
         let bound = now.max(acked) + MCLT + CLOCK_SLACK;
         if end > bound && !self.dangerous {
             return Err(self.violation(format!(
-                "server {i} granted {} until t={end}, beyond MCLT past the partner's acknowledgement (bound t={bound})",
-                g.lease.addr
+                "server {i} granted {} until t={end}, beyond MCLT past the partner's acknowledgement (bound t={bound}; partner committed {:?})",
+                g.lease.addr,
+                self.acked[1 - i].get(&g.lease.addr)
             )));
         }
         Ok(())
@@ -818,6 +823,15 @@ impl World {
             }
             None => return Ok(()),
         };
+        if self.opts.trace {
+            if let Message::BindingUpdate { leases, .. } = &msg {
+                for l in leases {
+                    let _ = writeln!(self.trace, "         server {to} receives {} state {} pe {} seq {}", Ipv4Addr::from(l.addr), l.state, l.potential_expiry, l.seq);
+                }
+            } else {
+                let _ = writeln!(self.trace, "         server {to} receives {}", msg.name());
+            }
+        }
         let (now, dd) = (self.now, self.faults.disk_delay);
         let n = self.nodes[to].as_mut().expect("checked up");
         let local = n.local(now);
