@@ -42,6 +42,15 @@ fn main() -> ExitCode {
         trace: args.replay.is_some(),
     };
     if let Some(seed) = args.replay {
+        // RUST_LOG=tandem=debug adds the servers' own decisions to the trace.
+        if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_ansi(false)
+                .with_writer(std::io::stdout)
+                .without_time()
+                .init();
+        }
         return match run(seed, &opts) {
             Ok(s) => {
                 print!("{}", s.trace);

@@ -384,7 +384,11 @@ impl Peer {
                 self.answer(now, changes, store);
             }
             Message::UpdateRequestAll => {
-                let mut all: Vec<Lease> = store.iter().filter(|l| store.is_durable(l)).cloned().collect();
+                let mut all: Vec<Lease> = store
+                    .iter()
+                    .filter(|l| store.is_durable(l))
+                    .cloned()
+                    .collect();
                 all.sort_by_key(|l| (l.update_seq, l.addr));
                 tracing::info!(records = all.len(), "partner asked for every binding");
                 self.answer(now, all, store);
@@ -553,7 +557,10 @@ impl Peer {
         let Some(sent) = self.inflight.remove(&batch) else {
             // An acknowledgement committed while an earlier connection was
             // up and sent on this one: harmless, and its updates are resent.
-            tracing::debug!(batch, "acknowledgement of a batch from an earlier connection");
+            tracing::debug!(
+                batch,
+                "acknowledgement of a batch from an earlier connection"
+            );
             return;
         };
         let mut changed = Vec::new();

@@ -57,18 +57,20 @@ impl Policy for PairPolicy {
     }
 
     fn may_reuse(&self, lease: &Lease, now: Time, synced: bool) -> bool {
-        if lease.state == LeaseState::Free {
+        // A free record the partner knows about is free (whose it is, is
+        // `may_allocate`'s question).
+        if lease.state == LeaseState::Free && synced {
             return true;
         }
         if self.state == State::PartnerDown {
-            // The partner may have extended this binding before it went
-            // down, and an acknowledgement from a partner that has since lost
-            // its database proves nothing: wait out the MCLT rule.
+            // The partner may have granted or extended this binding before it
+            // went down, and an acknowledgement from a partner that has since
+            // lost its database proves nothing: wait out the MCLT rule.
             return self
                 .partner_down_since
                 .is_some_and(|pd| now >= mclt::reusable_at(lease, pd, self.mclt));
         }
-        synced && lease.expires <= now
+        synced && lease.state != LeaseState::Free && lease.expires <= now
     }
 
     fn lease_cap(&self, previous: Option<&Lease>, now: Time) -> Option<u64> {

@@ -368,7 +368,6 @@ impl LeaseStore {
         }
         match self.leases.get(&addr) {
             None => Some((pool, self.initial_owner(addr), Time::ZERO)),
-            Some(l) if l.state == LeaseState::Free => Some((pool, l.owner, l.last_used())),
             Some(l) if l.state.is_reusable() && self.is_synced(l) => {
                 Some((pool, l.owner, l.last_used()))
             }
@@ -377,9 +376,7 @@ impl LeaseStore {
     }
 
     fn in_limbo(&self, l: &Lease) -> bool {
-        matches!(l.state, LeaseState::Expired | LeaseState::Released)
-            && !self.is_synced(l)
-            && self.pool_of(l.addr).is_some()
+        l.state.is_reusable() && !self.is_synced(l) && self.pool_of(l.addr).is_some()
     }
 
     fn index_free(&mut self, addr: Ipv4Addr) {

@@ -138,6 +138,10 @@ impl Node {
         let out = self
             .engine
             .handle(now, &mut self.store, &policy, &req, &ctx);
+        if let Verdict::Offer(a) = out.verdict {
+            let r = self.store.get(a);
+            tracing::debug!(offer = %a, record = ?r.map(|l| (l.state, l.update_seq, self.store.is_synced(l))), acked = self.store.acked_seq(), "sim offer");
+        }
         let grant = match out.verdict {
             Verdict::Ack(_) => out.changes.first().map(|l| Grant {
                 lease: l.clone(),

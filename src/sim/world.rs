@@ -488,7 +488,10 @@ impl World {
         let committed: Vec<_> = n.committed_pe.drain(..).collect();
         for (addr, client, t) in committed {
             if self.opts.trace {
-                let _ = writeln!(self.trace, "         server {i} committed {addr} for {client:?} potential expiry t={t}");
+                let _ = writeln!(
+                    self.trace,
+                    "         server {i} committed {addr} for {client:?} potential expiry t={t}"
+                );
             }
             let e = self.acked[i].entry(addr).or_insert((client.clone(), t));
             if e.0 != client || t >= e.1 {
@@ -826,7 +829,14 @@ impl World {
         if self.opts.trace {
             if let Message::BindingUpdate { leases, .. } = &msg {
                 for l in leases {
-                    let _ = writeln!(self.trace, "         server {to} receives {} state {} pe {} seq {}", Ipv4Addr::from(l.addr), l.state, l.potential_expiry, l.seq);
+                    let _ = writeln!(
+                        self.trace,
+                        "         server {to} receives {} state {} pe {} seq {}",
+                        Ipv4Addr::from(l.addr),
+                        l.state,
+                        l.potential_expiry,
+                        l.seq
+                    );
                 }
             } else {
                 let _ = writeln!(self.trace, "         server {to} receives {}", msg.name());

@@ -120,3 +120,29 @@ fn offer_of_a_clients_own_lease_keeps_its_record_indexed() {
     s.drop_offer(ip("10.0.0.10"));
     assert!(s.is_allocatable(ip("10.0.0.10")));
 }
+
+#[test]
+fn unacknowledged_local_changes_are_not_free() {
+    let c = cfg();
+    let mut s = LeaseStore::new(&c, 256);
+    s.replicate(1, 0);
+    let a = ip("10.0.0.12");
+    // the partner's active binding arrives, is acknowledged, then the client declines here
+    s.put(active("10.0.0.12", 8, 100));
+    let mut d = s.get(a).unwrap().clone();
+    d.state = LeaseState::Declined;
+    let d = s.upsert(d);
+    assert!(d.update_seq > 0);
+    // probation ends: free again, but the partner has not heard of it yet
+    let f = s.upsert(Lease::free(a, Owner::Primary));
+    assert!(!s.is_synced(&f));
+    assert!(
+        !s.is_allocatable(a),
+        "an unacknowledged free record is not allocatable"
+    );
+    assert!(s.free_addrs(PoolId(0), Owner::Primary).all(|x| x != a));
+    assert_eq!(s.limbo().count(), 1);
+    s.ack_upto(f.update_seq);
+    assert!(s.is_allocatable(a));
+    assert_eq!(s.limbo().count(), 0);
+}
