@@ -7,6 +7,9 @@
 use crate::lease::{Lease, LeaseState};
 use crate::time::Time;
 
+/// How far ahead of our clock the partner's expiry of a binding is accepted.
+pub const EXPIRY_GRACE: u64 = 10;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolution {
     /// Store this record (the incoming one, merged with ours where both describe one client).
@@ -45,16 +48,29 @@ pub fn resolve(
         (Active, Free) => {
             Resolution::Reject("an active binding is never overwritten by a free one")
         }
+        // The partner's timer may fire a moment before ours (clock offsets are
+        // measured to a second or two). Agree that the binding expired, but
+        // keep our later expiry time: no one gets the address before it.
         (Active, Expired)
-            if same_client(l, incoming) && incoming.cltt >= l.cltt && l.expires <= now =>
+            if same_client(l, incoming)
+                && incoming.cltt >= l.cltt
+                && l.expires <= now.plus(EXPIRY_GRACE) =>
         {
+            let mut m = incoming.clone();
+            m.expires = m.expires.max(l.expires);
+            m.potential_expiry = m.potential_expiry.max(l.potential_expiry);
+            m.acked_potential_expiry = m.acked_potential_expiry.max(l.acked_potential_expiry);
+            Resolution::Accept(m)
+        }
+        (Active, Released) if same_client(l, incoming) && incoming.cltt >= l.cltt => {
             Resolution::Accept(incoming.clone())
         }
-        (Active, Released | Declined) if same_client(l, incoming) && incoming.cltt >= l.cltt => {
-            Resolution::Accept(incoming.clone())
-        }
+        // A decline carries no client (the address is in use by someone
+        // unknown); it and a grant are ordered by time alone, the same way
+        // on both sides: the decline wins ties.
+        (Active, Declined) if incoming.cltt >= l.cltt => Resolution::Accept(incoming.clone()),
         (Active, _) => Resolution::Reject("the binding is still active here"),
-        (Declined, Active) if l.cltt > incoming.cltt => {
+        (Declined, Active) if l.cltt >= incoming.cltt => {
             Resolution::Reject("address was declined after that grant")
         }
         (_, Active | Free) => Resolution::Accept(incoming.clone()),
