@@ -472,4 +472,12 @@ impl Engine {
     ) -> Option<&'s Lease> {
         store.get(addr).filter(|l| l.client().as_ref() == Some(key))
     }
+
+    /// Whether the client's record may be granted again here: a lease that
+    /// is still active is renewed by whoever hears the client; one that has
+    /// ended (expired, released) is an allocation like any other, so it must
+    /// come from a pool this server may allocate from now.
+    pub(super) fn may_regrant(l: &Lease, p: &impl Policy, now: Time) -> bool {
+        l.state == LeaseState::Active || p.may_allocate(l.owner, now)
+    }
 }

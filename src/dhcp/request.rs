@@ -92,7 +92,7 @@ impl Engine {
         }
         self.reservation(subnet, req)
             .is_some_and(|r| r.address == addr)
-            || Self::own_record(store, &key, addr).is_some()
+            || Self::own_record(store, &key, addr).is_some_and(|l| Self::may_regrant(l, p, now))
             || store.offer_for(&key) == Some(addr)
             || self.may_give(now, store, p, addr)
     }
@@ -115,6 +115,9 @@ impl Engine {
         }
         if !subnet.cidr.contains(addr) {
             return self.nak(req, ctx, Some(subnet), "address is not on your network");
+        }
+        if Self::own_record(store, &key, addr).is_some_and(|l| !Self::may_regrant(l, p, now)) {
+            return Outcome::ignore("the client's ended lease is in the partner's pool");
         }
         if self
             .reservation(subnet, req)
@@ -168,6 +171,9 @@ impl Engine {
                 Some(subnet),
                 "address is reserved for another client",
             );
+        }
+        if Self::own_record(store, &key, addr).is_some_and(|l| !Self::may_regrant(l, p, now)) {
+            return Outcome::ignore("the client's ended lease is in the partner's pool");
         }
         if Self::own_record(store, &key, addr).is_some()
             || self
