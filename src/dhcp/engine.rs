@@ -142,8 +142,13 @@ impl Engine {
             match l.state {
                 LeaseState::Active => l.state = LeaseState::Expired,
                 LeaseState::Declined => {
+                    // Free again, but keep the times: a failover partner in
+                    // PARTNER-DOWN must still wait out what was promised for it.
                     l = Lease {
-                        owner: l.owner,
+                        expires: l.expires,
+                        potential_expiry: l.potential_expiry,
+                        acked_potential_expiry: l.acked_potential_expiry,
+                        cltt: l.cltt,
                         ..Lease::free(addr, l.owner)
                     };
                 }

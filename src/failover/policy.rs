@@ -57,9 +57,11 @@ impl Policy for PairPolicy {
     }
 
     fn may_reuse(&self, lease: &Lease, now: Time, synced: bool) -> bool {
+        let history = lease.expires != Time::ZERO || lease.potential_expiry != Time::ZERO || lease.acked_potential_expiry != Time::ZERO;
         // A free record the partner knows about is free (whose it is, is
-        // `may_allocate`'s question).
-        if lease.state == LeaseState::Free && synced {
+        // `may_allocate`'s question) -- outside PARTNER-DOWN, or if it was
+        // never bound to anyone.
+        if lease.state == LeaseState::Free && synced && (self.state != State::PartnerDown || !history) {
             return true;
         }
         if self.state == State::PartnerDown {

@@ -140,7 +140,7 @@ impl Node {
             .handle(now, &mut self.store, &policy, &req, &ctx);
         if let Verdict::Offer(a) = out.verdict {
             let r = self.store.get(a);
-            tracing::debug!(offer = %a, record = ?r.map(|l| (l.state, l.update_seq, self.store.is_synced(l))), acked = self.store.acked_seq(), "sim offer");
+            tracing::debug!(offer = %a, record = ?r.map(|l| (l.state, l.update_seq, self.store.is_synced(l), l.expires, l.potential_expiry, l.acked_potential_expiry)), acked = self.store.acked_seq(), policy = ?self.peer.policy(), now = now.0, "sim offer");
         }
         let grant = match out.verdict {
             Verdict::Ack(_) => out.changes.first().map(|l| Grant {
