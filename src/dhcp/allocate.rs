@@ -42,7 +42,9 @@ impl Engine {
         };
         let previous = store
             .client_leases(key)
-            .filter(|l| usable(l.addr) && l.state != LeaseState::Declined && Self::may_regrant(l, p, now))
+            .filter(|l| {
+                usable(l.addr) && l.state != LeaseState::Declined && Self::may_regrant(l, p, now)
+            })
             .max_by_key(|l| (l.state == LeaseState::Active, l.last_used()));
         if let Some(l) = previous {
             return Some(l.addr);

@@ -90,6 +90,10 @@ pub struct Persisted {
     pub acked_seq: u64,
     pub partner_down_since: Option<Time>,
     pub recover_until: Option<Time>,
+    /// The last PARTNER-DOWN episode (entered, left): bindings last changed
+    /// before it ended keep the MCLT reuse rule, because acknowledgements
+    /// from a partner that lost its database prove nothing.
+    pub guard: Option<(Time, Time)>,
 }
 
 impl Persisted {
@@ -112,6 +116,8 @@ impl Persisted {
                 "fo_recover_until".into(),
                 opt(self.recover_until.map(|t| t.0)),
             ),
+            ("fo_guard_from".into(), opt(self.guard.map(|g| g.0.0))),
+            ("fo_guard_until".into(), opt(self.guard.map(|g| g.1.0))),
         ]
     }
 
@@ -125,6 +131,9 @@ impl Persisted {
             acked_seq: num("fo_acked_seq").unwrap_or(0),
             partner_down_since: num("fo_partner_down_since").map(Time),
             recover_until: num("fo_recover_until").map(Time),
+            guard: num("fo_guard_from")
+                .zip(num("fo_guard_until"))
+                .map(|(a, b)| (Time(a), Time(b))),
         }
     }
 }
@@ -239,6 +248,7 @@ impl Peer {
             load_balance_max_secs: self.cfg.load_balance_max_secs,
             mclt: self.cfg.mclt,
             partner_down_since: self.p.partner_down_since,
+            guard: self.p.guard,
         }
     }
 
@@ -786,6 +796,9 @@ impl Peer {
                 self.p.recover_until = Some(now.plus(wait));
             }
             State::Normal => {
+                if let Some(pd) = self.p.partner_down_since {
+                    self.p.guard = Some((pd, now));
+                }
                 self.p.partner_down_since = None;
                 self.p.recover_until = None;
                 self.next_rebalance = now.plus(1);

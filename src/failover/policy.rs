@@ -16,6 +16,8 @@ pub struct PairPolicy {
     pub load_balance_max_secs: u16,
     pub mclt: u64,
     pub partner_down_since: Option<Time>,
+    /// The last PARTNER-DOWN episode (entered, left), if any.
+    pub guard: Option<(Time, Time)>,
 }
 
 impl PairPolicy {
@@ -57,11 +59,12 @@ impl Policy for PairPolicy {
     }
 
     fn may_reuse(&self, lease: &Lease, now: Time, synced: bool) -> bool {
-        let history = lease.expires != Time::ZERO || lease.potential_expiry != Time::ZERO || lease.acked_potential_expiry != Time::ZERO;
-        // A free record the partner knows about is free (whose it is, is
-        // `may_allocate`'s question) -- outside PARTNER-DOWN, or if it was
-        // never bound to anyone.
-        if lease.state == LeaseState::Free && synced && (self.state != State::PartnerDown || !history) {
+        let history = lease.expires != Time::ZERO
+            || lease.potential_expiry != Time::ZERO
+            || lease.acked_potential_expiry != Time::ZERO;
+        // A free record the partner knows about and that was never bound is
+        // free (whose it is, is `may_allocate`'s question).
+        if lease.state == LeaseState::Free && synced && !history {
             return true;
         }
         if self.state == State::PartnerDown {
@@ -72,7 +75,18 @@ impl Policy for PairPolicy {
                 .partner_down_since
                 .is_some_and(|pd| now >= mclt::reusable_at(lease, pd, self.mclt));
         }
-        synced && lease.state != LeaseState::Free && lease.expires <= now
+        // After a PARTNER-DOWN episode, bindings last changed before it ended
+        // may have been extended by the partner in ways it has since forgotten.
+        if let Some((pd, back)) = self.guard
+            && lease.cltt < back
+            && now < mclt::reusable_at(lease, pd, self.mclt)
+        {
+            return false;
+        }
+        if lease.state == LeaseState::Free {
+            return synced;
+        }
+        synced && lease.expires <= now
     }
 
     fn lease_cap(&self, previous: Option<&Lease>, now: Time) -> Option<u64> {
@@ -101,6 +115,7 @@ mod tests {
             load_balance_max_secs: 3,
             mclt: 100,
             partner_down_since: Some(Time(1000)),
+            guard: None,
         }
     }
 

@@ -361,9 +361,17 @@ impl World {
                 5 => {
                     if self.opts.dangerous {
                         // The draft's operator error: the partner is only unreachable, not down.
-                        self.at(t.saturating_sub(1), Ev::Partition { dir: None, secs: 600 });
+                        self.at(
+                            t.saturating_sub(1),
+                            Ev::Partition {
+                                dir: None,
+                                secs: 600,
+                            },
+                        );
                     }
-                    Ev::PartnerDown { node: self.rng.range(0, 1) as usize }
+                    Ev::PartnerDown {
+                        node: self.rng.range(0, 1) as usize,
+                    }
                 }
                 6 | 7 if self.opts.dangerous => {
                     let secs = self.rng.range(1, 30) as i64;
