@@ -9,7 +9,10 @@ fn check(seeds: impl Iterator<Item = u64>, opts: &Options) -> u64 {
     for seed in seeds {
         match run(seed, opts) {
             Ok(s) => steps += s.steps,
-            Err(v) => panic!("{v}\nreplay with: cargo run --release --bin tandem-sim -- --replay {}", v.seed),
+            Err(v) => panic!(
+                "{v}\nreplay with: cargo run --release --bin tandem-sim -- --replay {}",
+                v.seed
+            ),
         }
     }
     steps
@@ -18,22 +21,34 @@ fn check(seeds: impl Iterator<Item = u64>, opts: &Options) -> u64 {
 // 2,000 seeds in four parts, so the test threads share them out.
 #[test]
 fn seeds_1_to_500_hold_every_invariant() {
-    assert!(check(1..=500, &Options::default()) > 1_000_000, "the schedules did real work");
+    assert!(
+        check(1..=500, &Options::default()) > 1_000_000,
+        "the schedules did real work"
+    );
 }
 
 #[test]
 fn seeds_501_to_1000_hold_every_invariant() {
-    assert!(check(501..=1000, &Options::default()) > 1_000_000, "the schedules did real work");
+    assert!(
+        check(501..=1000, &Options::default()) > 1_000_000,
+        "the schedules did real work"
+    );
 }
 
 #[test]
 fn seeds_1001_to_1500_hold_every_invariant() {
-    assert!(check(1001..=1500, &Options::default()) > 1_000_000, "the schedules did real work");
+    assert!(
+        check(1001..=1500, &Options::default()) > 1_000_000,
+        "the schedules did real work"
+    );
 }
 
 #[test]
 fn seeds_1501_to_2000_hold_every_invariant() {
-    assert!(check(1501..=2000, &Options::default()) > 1_000_000, "the schedules did real work");
+    assert!(
+        check(1501..=2000, &Options::default()) > 1_000_000,
+        "the schedules did real work"
+    );
 }
 
 /// Seeds that found bugs, kept so they stay fixed (see docs/SIMULATION.md).
@@ -44,9 +59,18 @@ fn regression_seeds() {
     // record allocated; 1351: uncommitted records sent to the partner; 2064: decline/grant
     // update storm; 278: a declined address freed without its history; 244: acks from a
     // partner that lost its database trusted after partner-down.
-    check([200, 295, 216, 759, 1351, 2064, 278, 244].into_iter(), &Options::default());
+    check(
+        [200, 295, 216, 759, 1351, 2064, 278, 244].into_iter(),
+        &Options::default(),
+    );
     // 250: an ended lease re-granted from the partner's pool (found with 16 clients).
-    check([250].into_iter(), &Options { clients: 16, ..Options::default() });
+    check(
+        [250].into_iter(),
+        &Options {
+            clients: 16,
+            ..Options::default()
+        },
+    );
 }
 
 /// The draft's dangerous operator case (partner-down while the partner is
@@ -54,7 +78,17 @@ fn regression_seeds() {
 /// simulator must be able to show it, not hide it.
 #[test]
 fn dangerous_schedules_can_break_invariants() {
-    let opts = Options { clients: 16, dangerous: true, trace: false };
-    let shown = (1..=400).filter_map(|s| run(s, &opts).err()).filter(|v| v.dangerous).count();
-    assert!(shown > 0, "no dangerous schedule broke an invariant in 400 seeds");
+    let opts = Options {
+        clients: 16,
+        dangerous: true,
+        trace: false,
+    };
+    let shown = (1..=400)
+        .filter_map(|s| run(s, &opts).err())
+        .filter(|v| v.dangerous)
+        .count();
+    assert!(
+        shown > 0,
+        "no dangerous schedule broke an invariant in 400 seeds"
+    );
 }

@@ -207,11 +207,7 @@ authoritative = true
 pub fn run(seed: u64, opts: &Options) -> Result<Summary, Violation> {
     let mut w = World::new(seed, opts.clone());
     w.schedule_faults();
-    loop {
-        let Some((&(t, s), _)) = w.queue.iter().next() else {
-            break;
-        };
-        let ev = w.queue.remove(&(t, s)).expect("key exists");
+    while let Some(((t, _), ev)) = w.queue.pop_first() {
         w.now = t;
         w.step += 1;
         if w.opts.trace {
@@ -686,13 +682,14 @@ impl World {
                 if let Some(b) = before.filter(|b| b.addr != h.addr) {
                     self.release_hold(c, b);
                 }
-                if let Some((other, until)) = self.holders.get(&h.addr).copied() {
-                    if other != c && until > self.now {
-                        return Err(self.violation(format!(
+                if let Some((other, until)) = self.holders.get(&h.addr).copied()
+                    && other != c
+                    && until > self.now
+                {
+                    return Err(self.violation(format!(
                             "address {} ACKed to client {c} while client {other} holds it until t={until}",
                             h.addr
                         )));
-                    }
                 }
                 self.holders.insert(h.addr, (c, h.expiry()));
             }
