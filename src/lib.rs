@@ -13,6 +13,7 @@ pub mod config;
 pub mod control;
 pub mod dhcp;
 pub mod failover;
+pub mod fuzzing;
 pub mod lease;
 pub mod net;
 pub mod proto;

@@ -1,0 +1,128 @@
+//! Entry points for the fuzzers (`fuzz/`), also replayed over the committed
+//! corpus by `tests/fuzz_corpus.rs` on stable. Each takes arbitrary bytes and
+//! must neither panic nor break an invariant it can check cheaply.
+
+use crate::config::Config;
+use crate::dhcp::{Engine, RecvContext, Standalone};
+use crate::failover::codec::{Hello, Session};
+use crate::failover::message::Message;
+use crate::failover::{PairPolicy, Peer, PeerConfig, Persisted, State};
+use crate::lease::{Lease, LeaseState, LeaseStore, Owner};
+use crate::proto::{HwAddr, Request};
+use crate::time::Time;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+const CONFIG: &str = r#"
+[server]
+interfaces = ["fuzz0"]
+lease_db = "/nonexistent"
+server_id = "10.0.0.2"
+[failover]
+role = "primary"
+listen = "192.0.2.1:647"
+peer = "192.0.2.2:647"
+secret_file = "/nonexistent"
+mclt = "60s"
+[[subnet]]
+cidr = "10.0.0.0/24"
+pools = ["10.0.0.10-10.0.0.73"]
+lease_time = "1h"
+routers = ["10.0.0.1"]
+dns_servers = ["10.0.0.53"]
+domain_name = "fuzz.example"
+[[subnet.reservation]]
+mac = "02:00:00:00:00:01"
+address = "10.0.0.5"
+[[subnet]]
+cidr = "10.1.0.0/24"
+pools = ["10.1.0.10-10.1.0.20"]
+authoritative = true
+"#;
+
+fn config() -> Arc<Config> {
+    Arc::new(Config::parse(CONFIG, "fuzz").expect("the fuzz config is valid"))
+}
+
+/// A store with some history: active, expired, released and declined records.
+fn populated(config: &Config) -> LeaseStore {
+    let mut s = LeaseStore::new(config, config.split());
+    for (i, state) in [LeaseState::Active, LeaseState::Expired, LeaseState::Released, LeaseState::Declined].into_iter().enumerate() {
+        let mut l = Lease::free(Ipv4Addr::new(10, 0, 0, 10 + i as u8), Owner::Primary);
+        l.state = state;
+        l.hw = HwAddr::new(1, &[2, 0, 0, 0, 0, 0x10 + i as u8]);
+        l.expires = Time(1_000_500);
+        l.cltt = Time(999_000);
+        s.put(l);
+    }
+    s
+}
+
+/// Raw bytes → DHCP parse → the engine's decision, standalone and as a pair
+/// member in NORMAL; every reply must be a well-formed BOOTREPLY within its size limit.
+pub fn dhcp_packet(data: &[u8]) {
+    let Ok(req) = Request::parse(data) else { return };
+    let config = config();
+    let engine = Engine::new(config.clone(), vec![Ipv4Addr::new(10, 0, 0, 2)]);
+    let ctx = RecvContext { ifindex: 1, local: Ipv4Addr::new(10, 0, 0, 2), link: Some(Ipv4Addr::new(10, 0, 0, 2)), broadcast: true };
+    let pair = PairPolicy {
+        me: Owner::Primary,
+        state: State::Normal,
+        split: 128,
+        load_balance_max_secs: 3,
+        mclt: 60,
+        partner_down_since: None,
+        guard: None,
+    };
+    let policies: [&dyn Fn(&mut LeaseStore) -> crate::dhcp::Outcome; 2] = [
+        &|s| engine.handle(Time(1_000_000), s, &Standalone, &req, &ctx),
+        &|s| engine.handle(Time(1_000_000), s, &pair, &req, &ctx),
+    ];
+    for run in policies {
+        let mut store = populated(&config);
+        let out = run(&mut store);
+        if let Some(r) = out.reply {
+            assert!(r.bytes.len() >= 300 && r.bytes.len() <= 1472, "reply size {}", r.bytes.len());
+            assert_eq!(r.bytes[0], 2, "a BOOTREPLY");
+            assert_eq!(&r.bytes[236..240], &[99, 130, 83, 99]);
+        }
+        for l in &out.changes {
+            assert!(store.pool_of(l.addr).is_some() || config.subnet_containing(l.addr).is_some());
+        }
+    }
+}
+
+/// Raw bytes → peer frames: each chunk (2-byte length prefix) is tried as an
+/// authenticated frame, and as a bare message fed to a peer state machine.
+pub fn peer_frames(data: &[u8]) {
+    let _ = Hello::decode(data);
+    let config = config();
+    let mut store = populated(&config);
+    let cfg = PeerConfig::from_config(&config).expect("fuzz config has failover");
+    let mut peer = Peer::new(cfg, Persisted::default(), 7, Time(1_000_000));
+    peer.link_up(Time(1_000_000));
+    let h1 = Hello { version: 1, primary: true, nonce: [1; 32] };
+    let h2 = Hello { version: 1, primary: false, nonce: [2; 32] };
+    let mut session = Session::new(b"fuzz-key-0123456", &h1, &h2).expect("roles differ");
+    let mut rest = data;
+    let mut now = Time(1_000_000);
+    while rest.len() >= 2 {
+        let len = usize::from(u16::from_be_bytes([rest[0], rest[1]])).min(rest.len() - 2);
+        let frame = &rest[2..2 + len];
+        rest = &rest[2 + len..];
+        let _ = session.open(frame);
+        if let Ok(msg) = postcard::from_bytes::<Message>(frame) {
+            now = now.plus(1);
+            peer.receive(now, msg, &mut store);
+            peer.tick(now, &mut store);
+            while peer.poll_action().is_some() {}
+        }
+    }
+}
+
+/// Config text → validation.
+pub fn config_text(data: &[u8]) {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = Config::parse(text, "fuzz");
+    }
+}
