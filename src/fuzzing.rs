@@ -47,7 +47,15 @@ fn config() -> Arc<Config> {
 /// A store with some history: active, expired, released and declined records.
 fn populated(config: &Config) -> LeaseStore {
     let mut s = LeaseStore::new(config, config.split());
-    for (i, state) in [LeaseState::Active, LeaseState::Expired, LeaseState::Released, LeaseState::Declined].into_iter().enumerate() {
+    for (i, state) in [
+        LeaseState::Active,
+        LeaseState::Expired,
+        LeaseState::Released,
+        LeaseState::Declined,
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let mut l = Lease::free(Ipv4Addr::new(10, 0, 0, 10 + i as u8), Owner::Primary);
         l.state = state;
         l.hw = HwAddr::new(1, &[2, 0, 0, 0, 0, 0x10 + i as u8]);
@@ -61,10 +69,17 @@ fn populated(config: &Config) -> LeaseStore {
 /// Raw bytes → DHCP parse → the engine's decision, standalone and as a pair
 /// member in NORMAL; every reply must be a well-formed BOOTREPLY within its size limit.
 pub fn dhcp_packet(data: &[u8]) {
-    let Ok(req) = Request::parse(data) else { return };
+    let Ok(req) = Request::parse(data) else {
+        return;
+    };
     let config = config();
     let engine = Engine::new(config.clone(), vec![Ipv4Addr::new(10, 0, 0, 2)]);
-    let ctx = RecvContext { ifindex: 1, local: Ipv4Addr::new(10, 0, 0, 2), link: Some(Ipv4Addr::new(10, 0, 0, 2)), broadcast: true };
+    let ctx = RecvContext {
+        ifindex: 1,
+        local: Ipv4Addr::new(10, 0, 0, 2),
+        link: Some(Ipv4Addr::new(10, 0, 0, 2)),
+        broadcast: true,
+    };
     let pair = PairPolicy {
         me: Owner::Primary,
         state: State::Normal,
@@ -82,7 +97,11 @@ pub fn dhcp_packet(data: &[u8]) {
         let mut store = populated(&config);
         let out = run(&mut store);
         if let Some(r) = out.reply {
-            assert!(r.bytes.len() >= 300 && r.bytes.len() <= 1472, "reply size {}", r.bytes.len());
+            assert!(
+                r.bytes.len() >= 300 && r.bytes.len() <= 1472,
+                "reply size {}",
+                r.bytes.len()
+            );
             assert_eq!(r.bytes[0], 2, "a BOOTREPLY");
             assert_eq!(&r.bytes[236..240], &[99, 130, 83, 99]);
         }
@@ -101,8 +120,16 @@ pub fn peer_frames(data: &[u8]) {
     let cfg = PeerConfig::from_config(&config).expect("fuzz config has failover");
     let mut peer = Peer::new(cfg, Persisted::default(), 7, Time(1_000_000));
     peer.link_up(Time(1_000_000));
-    let h1 = Hello { version: 1, primary: true, nonce: [1; 32] };
-    let h2 = Hello { version: 1, primary: false, nonce: [2; 32] };
+    let h1 = Hello {
+        version: 1,
+        primary: true,
+        nonce: [1; 32],
+    };
+    let h2 = Hello {
+        version: 1,
+        primary: false,
+        nonce: [2; 32],
+    };
     let mut session = Session::new(b"fuzz-key-0123456", &h1, &h2).expect("roles differ");
     let mut rest = data;
     let mut now = Time(1_000_000);

@@ -18,7 +18,12 @@ lease_db = "/tmp/x.sqlite"
 
 #[test]
 fn shipped_examples_are_valid() {
-    for f in ["config/single.toml", "config/lab.toml", "config/pair-a.toml", "config/pair-b.toml"] {
+    for f in [
+        "config/single.toml",
+        "config/lab.toml",
+        "config/pair-a.toml",
+        "config/pair-b.toml",
+    ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
         let c = Config::load(&path).unwrap_or_else(|e| panic!("{f}: {e}"));
         assert!(!c.subnets.is_empty());
@@ -144,10 +149,17 @@ fn pair_configs_share_a_fingerprint_and_differ_in_role() {
     let a = Config::load(&dir.join("config/pair-a.toml")).unwrap();
     let b = Config::load(&dir.join("config/pair-b.toml")).unwrap();
     assert_eq!(a.fingerprint(), b.fingerprint());
-    assert_ne!(a.failover.as_ref().unwrap().role, b.failover.as_ref().unwrap().role);
+    assert_ne!(
+        a.failover.as_ref().unwrap().role,
+        b.failover.as_ref().unwrap().role
+    );
     let mut c = a.clone();
     c.pools[0].range.last = "10.20.255.200".parse().unwrap();
-    assert_ne!(a.fingerprint(), c.fingerprint(), "pools are part of the fingerprint");
+    assert_ne!(
+        a.fingerprint(),
+        c.fingerprint(),
+        "pools are part of the fingerprint"
+    );
 }
 
 #[test]
@@ -155,7 +167,12 @@ fn failover_section_is_validated() {
     let p = problems(&format!(
         "{BASE}[failover]\nrole = \"tertiary\"\nlisten = \"nowhere\"\npeer = \"10.0.0.2:647\"\nsecret_file = \"/k\"\nsplit = 300\nmclt = \"1s\"\n[[subnet]]\ncidr = \"10.0.0.0/24\"\n"
     ));
-    for key in ["failover.role", "failover.listen", "failover.split", "failover.mclt"] {
+    for key in [
+        "failover.role",
+        "failover.listen",
+        "failover.split",
+        "failover.mclt",
+    ] {
         assert!(p.iter().any(|x| x.1 == key), "{key} reported: {p:?}");
     }
 }
