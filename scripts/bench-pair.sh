@@ -51,6 +51,7 @@ interfaces = ["tdm-srv"]
 lease_db = "$work/$side/leases.sqlite"
 control_socket = "$work/$side/control.sock"
 client_rate_limit = 0
+global_rate_limit = 0
 [failover]
 role = "$role"
 listen = "$me:647"

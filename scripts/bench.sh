@@ -49,6 +49,7 @@ interfaces = ["tdm-srv"]
 lease_db = "$work/leases.sqlite"
 control_socket = "$work/control.sock"
 client_rate_limit = 0
+global_rate_limit = 0
 
 [[subnet]]
 cidr = "192.168.77.0/24"

@@ -37,6 +37,7 @@ pub struct ServerConfig {
     pub direct_unicast: DirectUnicast,
     pub sync_full: bool,
     pub client_rate_limit: u32,
+    pub global_rate_limit: u32,
     pub control_socket: PathBuf,
 }
 

@@ -36,6 +36,8 @@ pub struct RawServer {
     pub sync: Option<Spanned<String>>,
     /// Packets per second accepted from one client before its packets are dropped.
     pub client_rate_limit: Option<u32>,
+    /// Packets per second accepted from all clients together.
+    pub global_rate_limit: Option<u32>,
     /// Unix socket for `tandem status` and `tandem partner-down`.
     pub control_socket: Option<String>,
 }

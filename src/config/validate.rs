@@ -141,6 +141,7 @@ fn server(c: &mut Checker, s: &super::raw::RawServer) -> ServerConfig {
         direct_unicast,
         sync_full,
         client_rate_limit: s.client_rate_limit.unwrap_or(20),
+        global_rate_limit: s.global_rate_limit.unwrap_or(20_000),
         control_socket: PathBuf::from(
             s.control_socket
                 .as_deref()

@@ -120,7 +120,10 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
 
     let mut rt = Runtime {
         engine: Engine::new(config.clone(), Interface::all_host_addrs()),
-        limiter: RateLimiter::new(config.server.client_rate_limit),
+        limiter: RateLimiter::new(
+            config.server.client_rate_limit,
+            config.server.global_rate_limit,
+        ),
         config,
         store,
         journal,
@@ -282,6 +285,8 @@ impl Runtime {
                     "acks": self.stats.acks,
                     "naks": self.stats.naks,
                     "malformed": self.stats.malformed,
+                    "oversized": self.stats.oversized,
+                    "overloaded": self.stats.overloaded,
                     "rate_limited": self.stats.rate_limited,
                     "commits": self.stats.commits,
                 });

@@ -1,0 +1,182 @@
+//! Hostile input against a running server: strangers and slow talkers on the
+//! peer port, garbage frames, a DHCP flood from one client, oversized and
+//! truncated packets. Each is shrugged off while DHCP service goes on.
+
+mod common;
+
+use common::*;
+use std::io::{Read, Write};
+use std::net::{Ipv4Addr, TcpStream};
+use std::time::{Duration, Instant};
+
+const LINK: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 0);
+
+fn config(dir: &std::path::Path, port: u16, peer_port: u16) -> std::path::PathBuf {
+    std::fs::write(dir.join("peer.key"), "00112233445566778899aabbccddeeff").unwrap();
+    let p = dir.join("t.toml");
+    std::fs::write(
+        &p,
+        format!(
+            r#"
+[server]
+interfaces = ["lo"]
+lease_db = "{d}/leases.sqlite"
+control_socket = "{d}/control.sock"
+port = {port}
+client_port = {port}
+client_rate_limit = 10
+
+[failover]
+role = "secondary"
+listen = "127.0.0.1:{peer_port}"
+peer = "127.0.0.1:1"
+secret_file = "{d}/peer.key"
+mclt = "10s"
+
+[[subnet]]
+cidr = "10.99.0.0/24"
+pools = ["10.99.0.10-10.99.0.250"]
+"#,
+            d = dir.display()
+        ),
+    )
+    .unwrap();
+    p
+}
+
+fn stats(cfg: &std::path::Path) -> serde_json::Value {
+    let out = std::process::Command::new(BIN)
+        .args(["status", "--json", "-c"])
+        .arg(cfg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+}
+
+/// Waits until the server closes `s`; returns how long that took.
+fn closed_within(mut s: TcpStream, limit: Duration) -> Option<Duration> {
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let t0 = Instant::now();
+    let mut buf = [0u8; 256];
+    while t0.elapsed() < limit {
+        match s.read(&mut buf) {
+            Ok(0) => return Some(t0.elapsed()),
+            Ok(_) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return Some(t0.elapsed()),
+        }
+    }
+    None
+}
+
+#[test]
+fn hostile_peers_and_floods_do_not_disturb_service() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, peer_port) = (free_port(), free_port_tcp());
+    let cfg = config(dir.path(), port, peer_port);
+    let mut server = Server::start(&cfg, &dir.path().join("log"));
+    // Alone and never paired, the secondary serves only after partner-down.
+    let t0 = Instant::now();
+    while std::process::Command::new(BIN)
+        .args(["partner-down", "-c"])
+        .arg(&cfg)
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "server did not come up:\n{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let relay = Relay::new(Ipv4Addr::new(127, 0, 0, 4), port);
+    assert!(
+        relay.dora(mac(1), 10, LINK).is_some(),
+        "serving:\n{}",
+        server.log_text()
+    );
+
+    // Slowloris: connections that never say hello are dropped after the handshake timeout.
+    let slow: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(("127.0.0.1", peer_port)).unwrap())
+        .collect();
+    // A stranger who sends a hello, then garbage.
+    let mut garbage = TcpStream::connect(("127.0.0.1", peer_port)).unwrap();
+    let mut hello = vec![0, 0, 0, 39];
+    hello.extend_from_slice(b"TDM1");
+    hello.extend_from_slice(&[0, 1, 1]);
+    hello.extend_from_slice(&[9u8; 32]);
+    garbage.write_all(&hello).unwrap();
+    garbage.write_all(&[0, 0, 0, 60]).unwrap();
+    garbage.write_all(&[0xAB; 60]).unwrap();
+    // A frame length far over the limit.
+    let mut huge = TcpStream::connect(("127.0.0.1", peer_port)).unwrap();
+    huge.write_all(&[0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3]).unwrap();
+
+    // Meanwhile DHCP goes on.
+    for n in 2..6 {
+        assert!(
+            relay.dora(mac(n), n * 10, LINK).is_some(),
+            "DHCP disturbed by peer-port abuse"
+        );
+    }
+    assert!(
+        closed_within(huge, Duration::from_secs(3)).is_some(),
+        "oversized frame closes the connection"
+    );
+    assert!(
+        closed_within(garbage, Duration::from_secs(7)).is_some(),
+        "unauthenticated frames close the connection"
+    );
+    for s in slow {
+        let t = closed_within(s, Duration::from_secs(10)).expect("slowloris connection closed");
+        assert!(
+            t < Duration::from_secs(8),
+            "closed by the handshake timeout ({t:?})"
+        );
+    }
+    let log = server.log_text();
+    assert!(
+        log.contains("peer connection refused"),
+        "refusals are logged"
+    );
+
+    // A flood from one client: rate limited, others still served.
+    let flood = relay.msg(dhcproto::v4::MessageType::Discover, mac(99), 999, LINK);
+    for _ in 0..3000 {
+        relay.send(&flood);
+    }
+    assert!(
+        relay.dora(mac(7), 70_000, LINK).is_some(),
+        "another client is served during a flood"
+    );
+    // Oversized and truncated datagrams are dropped and counted.
+    let junk = vec![1u8; 1800];
+    relay.sock.send_to(&junk, relay.server).unwrap();
+    relay.sock.send_to(&junk[..100], relay.server).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let st = stats(&cfg);
+    assert!(
+        st["stats"]["rate_limited"].as_u64().unwrap() > 1000,
+        "flood counted: {st}"
+    );
+    assert!(
+        st["stats"]["oversized"].as_u64().unwrap() >= 1,
+        "oversized counted: {st}"
+    );
+    assert!(
+        st["stats"]["malformed"].as_u64().unwrap() >= 1,
+        "truncated counted: {st}"
+    );
+    assert!(server.stop(), "clean shutdown after all that");
+}
