@@ -168,6 +168,15 @@ struct Partner {
     offset: i64,
 }
 
+/// A record in a binding-update batch awaiting its acknowledgement.
+#[derive(Clone, Debug)]
+struct Sent {
+    addr: Ipv4Addr,
+    seq: u64,
+    pe: Time,
+    client: Option<crate::proto::ClientKey>,
+}
+
 #[derive(Clone, Debug)]
 enum Out {
     Lease(Lease),
@@ -198,7 +207,8 @@ pub struct Peer {
     amnesia: bool,
     last_contact: Option<Time>,
     out: VecDeque<Out>,
-    inflight: BTreeMap<u64, Vec<(Ipv4Addr, u64, Time)>>,
+    /// Per batch in flight: address, sequence, potential expiry and client of each record sent.
+    inflight: BTreeMap<u64, Vec<Sent>>,
     next_batch: u64,
     sync: Sync,
     actions: VecDeque<Action>,
@@ -575,12 +585,22 @@ impl Peer {
         };
         let mut changed = Vec::new();
         let mut top = 0;
-        for (addr, seq, pe) in sent {
+        for Sent {
+            addr,
+            seq,
+            pe,
+            client,
+        } in sent
+        {
             top = top.max(seq);
             if rejects.iter().any(|r| r.addr == u32::from(addr)) {
                 continue;
             }
-            if let Some(l) = store.set_acked_potential_expiry(addr, pe) {
+            // The partner acknowledged that binding; if the address has since
+            // passed to another client, its acknowledgement says nothing here.
+            if store.get(addr).is_some_and(|l| l.client() == client)
+                && let Some(l) = store.set_acked_potential_expiry(addr, pe)
+            {
                 changed.push(l);
             }
         }
@@ -702,7 +722,12 @@ impl Peer {
                 // memory may not be yet, and follows when it is.
                 let cur = l.clone();
                 self.out.pop_front();
-                sent.push((cur.addr, cur.update_seq, cur.potential_expiry));
+                sent.push(Sent {
+                    addr: cur.addr,
+                    seq: cur.update_seq,
+                    pe: cur.potential_expiry,
+                    client: cur.client(),
+                });
                 wire.push(WireLease::from_lease(&cur));
             }
             let batch = self.next_batch;
