@@ -5,7 +5,7 @@
 //! after every step; a violation names the seed and step, and `replay`
 //! prints the whole trace of that seed.
 
-mod client;
+pub(crate) mod client;
 mod node;
 mod rng;
 mod world;

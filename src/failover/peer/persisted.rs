@@ -1,0 +1,67 @@
+//! The peer's state that survives a restart, kept in the database's meta
+//! table and written in the same transactions as the leases it concerns.
+
+use crate::failover::state::State;
+use crate::time::Time;
+use std::collections::HashMap;
+
+/// What a peer keeps across restarts, in the database's meta table.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Persisted {
+    pub state: Option<State>,
+    pub state_since: Time,
+    /// The partner database we are in step with (its epoch).
+    pub partner_epoch: Option<u64>,
+    /// Highest partner sequence number committed here.
+    pub received_seq: u64,
+    /// Highest local sequence number the partner has acknowledged.
+    pub acked_seq: u64,
+    pub partner_down_since: Option<Time>,
+    pub recover_until: Option<Time>,
+    /// The last PARTNER-DOWN episode (entered, left): bindings last changed
+    /// before it ended keep the MCLT reuse rule, because acknowledgements
+    /// from a partner that lost its database prove nothing.
+    pub guard: Option<(Time, Time)>,
+}
+
+impl Persisted {
+    pub fn to_meta(&self) -> Vec<(String, String)> {
+        let opt = |v: Option<u64>| v.map_or_else(String::new, |x| x.to_string());
+        vec![
+            (
+                "fo_state".into(),
+                self.state.map_or("", |s| s.as_str()).into(),
+            ),
+            ("fo_state_since".into(), self.state_since.0.to_string()),
+            ("fo_partner_epoch".into(), opt(self.partner_epoch)),
+            ("fo_received_seq".into(), self.received_seq.to_string()),
+            ("fo_acked_seq".into(), self.acked_seq.to_string()),
+            (
+                "fo_partner_down_since".into(),
+                opt(self.partner_down_since.map(|t| t.0)),
+            ),
+            (
+                "fo_recover_until".into(),
+                opt(self.recover_until.map(|t| t.0)),
+            ),
+            ("fo_guard_from".into(), opt(self.guard.map(|g| g.0.0))),
+            ("fo_guard_until".into(), opt(self.guard.map(|g| g.1.0))),
+        ]
+    }
+
+    pub fn from_meta(m: &HashMap<String, String>) -> Persisted {
+        let num = |k: &str| m.get(k).and_then(|v| v.parse::<u64>().ok());
+        Persisted {
+            state: m.get("fo_state").and_then(|s| State::parse(s)),
+            state_since: Time(num("fo_state_since").unwrap_or(0)),
+            partner_epoch: num("fo_partner_epoch"),
+            received_seq: num("fo_received_seq").unwrap_or(0),
+            acked_seq: num("fo_acked_seq").unwrap_or(0),
+            partner_down_since: num("fo_partner_down_since").map(Time),
+            recover_until: num("fo_recover_until").map(Time),
+            guard: num("fo_guard_from")
+                .zip(num("fo_guard_until"))
+                .map(|(a, b)| (Time(a), Time(b))),
+        }
+    }
+}

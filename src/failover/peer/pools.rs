@@ -1,0 +1,93 @@
+//! Free-address rebalancing in NORMAL: asking for addresses and giving them.
+
+use super::*;
+
+impl Peer {
+    pub(super) fn on_pool_request(
+        &mut self,
+        now: Time,
+        pool: PoolId,
+        wanted: u32,
+        store: &mut LeaseStore,
+    ) {
+        let me = self.cfg.me();
+        let to = self.cfg.partner();
+        let mut given = 0u32;
+        if self.state == State::Normal {
+            let mine = store.free_count(pool, me) as u64;
+            let theirs = store.free_count(pool, to) as u64;
+            let my_share = if self.cfg.primary {
+                u64::from(self.cfg.split)
+            } else {
+                256 - u64::from(self.cfg.split)
+            };
+            let target = (mine + theirs) * my_share / 256;
+            let spare = mine.saturating_sub(target).min(u64::from(wanted)).min(1024);
+            let addrs: Vec<Ipv4Addr> = store
+                .free_addrs(pool, me)
+                .filter(|a| {
+                    store
+                        .get(*a)
+                        .is_none_or(|l| l.state == crate::lease::LeaseState::Free)
+                })
+                .take(spare as usize)
+                .collect();
+            let mut moved = Vec::new();
+            for a in addrs {
+                moved.push(store.upsert(Lease::free(a, to)));
+            }
+            given = moved.len() as u32;
+            if given > 0 {
+                tracing::info!(pool = pool.0, given, "giving free addresses to the partner");
+                self.actions.push_back(Action::Commit {
+                    leases: moved,
+                    meta: vec![],
+                    then: vec![],
+                    replicate: true,
+                });
+            }
+        }
+        self.send(
+            now,
+            Message::PoolResponse {
+                pool: pool.0,
+                given,
+            },
+        );
+    }
+
+    pub(super) fn rebalance(&mut self, now: Time, store: &LeaseStore) {
+        let me = self.cfg.me();
+        let share = if self.cfg.primary {
+            u64::from(self.cfg.split)
+        } else {
+            256 - u64::from(self.cfg.split)
+        };
+        for pool in self.cfg.pools.clone() {
+            if self.pool_request_until.get(&pool).is_some_and(|t| now < *t) {
+                continue;
+            }
+            let mine = store.free_count(pool, me) as u64;
+            let theirs = store.free_count(pool, self.cfg.partner()) as u64;
+            let target = (mine + theirs) * share / 256;
+            if target > mine && target - mine > ((mine + theirs) / 32).max(2) {
+                let wanted = (target - mine).min(u64::from(u32::MAX)) as u32;
+                tracing::info!(
+                    pool = pool.0,
+                    mine,
+                    theirs,
+                    wanted,
+                    "asking the partner for free addresses"
+                );
+                self.pool_request_until.insert(pool, now.plus(30));
+                self.send(
+                    now,
+                    Message::PoolRequest {
+                        pool: pool.0,
+                        wanted,
+                    },
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The `status --json` view of the peer.
+
+use super::*;
+
+impl Peer {
+    /// The status fields of DESIGN.md section 4 (`status --json`).
+    pub fn status(&self, now: Time, store: &LeaseStore) -> serde_json::Value {
+        let pools: Vec<_> = self
+            .cfg
+            .pools
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "pool": p.0,
+                    "free_primary": store.free_count(*p, Owner::Primary),
+                    "free_secondary": store.free_count(*p, Owner::Secondary),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "role": if self.cfg.primary { "primary" } else { "secondary" },
+            "state": self.state.as_str(),
+            "time_in_state": now.0.saturating_sub(self.since.0),
+            "partner_state": self.partner.as_ref().map(|p| p.state.as_str()),
+            "partner_name": self.partner.as_ref().map(|p| p.name.clone()),
+            "connected": self.connected(),
+            "last_contact": self.last_contact.map(|t| t.rfc3339()),
+            "clock_offset_ms": self.partner.as_ref().map(|p| p.offset * 1000),
+            "unacked_updates": store.unacked(),
+            "partner_down_since": self.p.partner_down_since.map(|t| t.rfc3339()),
+            "alarm": self.alarm,
+            "pools": pools,
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! State transitions (draft-ietf-dhc-failover-12 section 9) and what
+//! entering a state records.
+
+use super::*;
+
+impl Peer {
+    pub fn operator_partner_down(&mut self, now: Time) -> Result<(), String> {
+        if self.connected() {
+            return Err(
+                "the partner is connected; partner-down is only for a partner that is down".into(),
+            );
+        }
+        match self.state {
+            State::PartnerDown => Ok(()),
+            State::Recover | State::RecoverWait => {
+                Err("this server is recovering its database; it cannot serve alone until the partner helps it".into())
+            }
+            _ => {
+                tracing::warn!(from = %self.state, "operator declared the partner down");
+                self.enter(now, State::PartnerDown);
+                Ok(())
+            }
+        }
+    }
+
+    pub(super) fn persist(&mut self, _now: Time) {
+        self.p.state = Some(self.state);
+        self.p.state_since = self.since;
+        self.actions.push_back(Action::Commit {
+            leases: vec![],
+            meta: self.p.to_meta(),
+            then: vec![],
+            replicate: false,
+        });
+    }
+
+    pub(super) fn enter(&mut self, now: Time, s: State) {
+        if s == self.state {
+            return;
+        }
+        tracing::info!(from = %self.state, to = %s, "failover state change");
+        match s {
+            State::PartnerDown if self.p.partner_down_since.is_none() => {
+                self.p.partner_down_since = Some(now)
+            }
+            State::Recover => {
+                let wait = if self.amnesia { self.cfg.mclt } else { 0 };
+                self.p.recover_until = Some(now.plus(wait));
+            }
+            State::Normal => {
+                if let Some(pd) = self.p.partner_down_since {
+                    self.p.guard = Some((pd, now));
+                }
+                self.p.partner_down_since = None;
+                self.p.recover_until = None;
+                self.next_rebalance = now.plus(1);
+            }
+            _ => {}
+        }
+        self.state = s;
+        self.since = now;
+        self.persist(now);
+        self.send(
+            now,
+            Message::State {
+                state: WireState::from(s),
+                since: now.0,
+            },
+        );
+    }
+
+    pub(super) fn synced(&self) -> bool {
+        self.sync.got_done && self.sync.sent_done && self.out.is_empty() && self.inflight.is_empty()
+    }
+
+    /// The saved state, as this start resumes it.
+    pub(super) fn resumed(&self) -> State {
+        match self.resume {
+            None | Some(State::Startup) => State::Recover,
+            Some(State::Normal | State::CommunicationsInterrupted | State::ConflictDone) => {
+                State::CommunicationsInterrupted
+            }
+            Some(State::RecoverWait | State::RecoverDone) => State::Recover,
+            Some(State::PotentialConflict) => State::PotentialConflict,
+            Some(s) => s,
+        }
+    }
+
+    /// Applies state transitions until none is due. The table has no cycle;
+    /// the bound only guards against a future edit adding one.
+    pub(super) fn evaluate(&mut self, now: Time) {
+        for _ in 0..State::ALL.len() {
+            match self.next_state(now) {
+                Some(s) if s != self.state => self.enter(now, s),
+                _ => return,
+            }
+        }
+        tracing::error!(state = %self.state, "failover state machine did not settle");
+    }
+
+    pub(super) fn next_state(&self, now: Time) -> Option<State> {
+        let connected = self.connected();
+        let partner = self.partner.as_ref().map(|p| p.state);
+        use State::*;
+
+        match (self.state, partner) {
+            (Startup, Some(ps)) if connected => {
+                let r = self.resumed();
+                if self.amnesia || (ps == PartnerDown && matches!(r, CommunicationsInterrupted)) {
+                    Some(Recover)
+                } else {
+                    Some(r)
+                }
+            }
+            (Startup, _) if now.0 >= self.since.0 + STARTUP_WAIT => Some(self.resumed()),
+            (Startup, _) => None,
+            (Normal, _) if !connected => Some(CommunicationsInterrupted),
+            // A partner in CONFLICT-DONE is only waiting for us to reach NORMAL.
+            (Normal, Some(PartnerDown | PotentialConflict)) => Some(PotentialConflict),
+            (CommunicationsInterrupted, Some(PartnerDown | PotentialConflict | ConflictDone)) => {
+                Some(PotentialConflict)
+            }
+            (Normal | CommunicationsInterrupted, Some(Recover | RecoverWait)) => Some(PartnerDown),
+            (CommunicationsInterrupted, Some(Normal | CommunicationsInterrupted | RecoverDone)) => {
+                Some(Normal)
+            }
+            (CommunicationsInterrupted, None) => self.cfg.auto_partner_down.and_then(|apd| {
+                let quiet_since = self.last_contact.unwrap_or(self.since).max(self.since);
+                (now.0 >= quiet_since.0 + apd).then_some(PartnerDown)
+            }),
+            (PartnerDown, Some(RecoverDone)) => Some(Normal),
+            (
+                PartnerDown,
+                Some(
+                    Normal
+                    | CommunicationsInterrupted
+                    | PartnerDown
+                    | PotentialConflict
+                    | ConflictDone,
+                ),
+            ) => Some(PotentialConflict),
+            (PotentialConflict, Some(_)) if self.synced() => Some(ConflictDone),
+            (ConflictDone, Some(ConflictDone | Normal)) => Some(Normal),
+            (ConflictDone, None) => Some(CommunicationsInterrupted),
+            (Recover, Some(_)) if self.synced() => {
+                Some(if self.p.recover_until.is_some_and(|t| now < t) {
+                    RecoverWait
+                } else {
+                    RecoverDone
+                })
+            }
+            (RecoverWait, _) if self.p.recover_until.is_none_or(|t| now >= t) => Some(RecoverDone),
+            (RecoverDone, Some(Normal | RecoverDone)) => Some(Normal),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! The invariants, checked as the world runs and at the end.
+
+use super::*;
+
+impl World {
+    pub(super) fn collect_acked(&mut self, i: usize) {
+        let Some(n) = self.nodes[i].as_mut() else {
+            return;
+        };
+        let committed: Vec<_> = n.committed_pe.drain(..).collect();
+        for (addr, client, t) in committed {
+            if self.opts.trace {
+                let _ = writeln!(
+                    self.trace,
+                    "         server {i} committed {addr} for {client:?} potential expiry t={t}"
+                );
+            }
+            let e = self.acked[i].entry(addr).or_insert((client.clone(), t));
+            if e.0 != client || t >= e.1 {
+                *e = (client, t);
+            }
+        }
+    }
+
+    pub(super) fn release_hold(&mut self, c: usize, h: Held) {
+        if self.holders.get(&h.addr).is_some_and(|(who, _)| *who == c) {
+            self.holders.insert(h.addr, (c, self.now));
+        }
+    }
+
+    pub(super) fn client_receive(&mut self, c: usize, bytes: &[u8]) -> Result<(), Violation> {
+        let before = self.clients[c].held;
+        match self.clients[c].receive(self.now, bytes) {
+            Event::Bound(h) => {
+                self.summary.acks += 1;
+                if let Some(b) = before.filter(|b| b.addr != h.addr) {
+                    self.release_hold(c, b);
+                }
+                if let Some((other, until)) = self.holders.get(&h.addr).copied()
+                    && other != c
+                    && until > self.now
+                {
+                    return Err(self.violation(format!(
+                            "address {} ACKed to client {c} while client {other} holds it until t={until}",
+                            h.addr
+                        )));
+                }
+                self.holders.insert(h.addr, (c, h.expiry()));
+            }
+            Event::Naked(lost) => {
+                self.summary.naks += 1;
+                if let Some(h) = lost {
+                    self.release_hold(c, h);
+                    if !self.chaos && self.now > CHAOS + 2 * MCLT && !self.dangerous {
+                        return Err(self.violation(format!(
+                            "client {c} was refused its lease {} after the network healed",
+                            h.addr
+                        )));
+                    }
+                }
+            }
+            Event::Nothing => {}
+        }
+        let w = self.clients[c].wake;
+        self.at(w, Ev::ClientWake(c));
+        Ok(())
+    }
+
+    /// Outside PARTNER-DOWN no lease runs past MCLT beyond what the partner
+    /// has acknowledged (its disk) or beyond the grant time.
+    pub(super) fn check_mclt(&self, i: usize, g: &Grant) -> Result<(), Violation> {
+        if g.partner_down {
+            return Ok(());
+        }
+        let to_global = |t: u64, node: usize| (t as i64 - self.offsets[node]).max(0) as u64;
+        let end = to_global(g.lease.expires.0, i);
+        let now = to_global(g.local_now.0, i);
+        let acked = self.acked[1 - i]
+            .get(&g.lease.addr)
+            .filter(|(c, _)| c.is_none() || *c == g.lease.client())
+            .map_or(0, |(_, t)| *t);
+        let bound = now.max(acked) + MCLT + CLOCK_SLACK;
+        if end > bound && !self.dangerous {
+            return Err(self.violation(format!(
+                "server {i} granted {} until t={end}, beyond MCLT past the partner's acknowledgement (bound t={bound}; partner committed {:?})",
+                g.lease.addr,
+                self.acked[1 - i].get(&g.lease.addr)
+            )));
+        }
+        Ok(())
+    }
+
+    /// After the network healed and both servers ran for the settle period:
+    /// the same active bindings on both, both in NORMAL.
+    pub(super) fn final_check(&mut self) -> Result<(), Violation> {
+        if self.dangerous {
+            return Ok(());
+        }
+        let (a, b) = (
+            self.nodes[0].as_ref().expect("up"),
+            self.nodes[1].as_ref().expect("up"),
+        );
+        if a.peer.state() != State::Normal || b.peer.state() != State::Normal {
+            return Err(self.violation(format!(
+                "pair not in NORMAL after settling: {} / {}",
+                a.peer.state(),
+                b.peer.state()
+            )));
+        }
+        let active = |n: &Node, other_offset: i64| -> BTreeMap<Ipv4Addr, String> {
+            let now = n.local(self.now).0;
+            n.store
+                .iter()
+                .filter(|l| {
+                    l.state == LeaseState::Active
+                        && l.expires.0 > now + CLOCK_SLACK + 2 + other_offset.unsigned_abs()
+                })
+                .map(|l| (l.addr, format!("{:?}", l.client())))
+                .collect()
+        };
+        let slack = self.offsets[0] - self.offsets[1];
+        let (x, y) = (active(a, slack), active(b, slack));
+        for (addr, c) in &x {
+            if let Some(d) = y.get(addr).filter(|d| *d != c) {
+                return Err(self.violation(format!(
+                    "{addr} bound to {c} on server 0 and to {d} on server 1"
+                )));
+            }
+        }
+        let mut missing = vec![];
+        for (addr, c) in x
+            .iter()
+            .filter(|(a, _)| !y.contains_key(a))
+            .chain(y.iter().filter(|(a, _)| !x.contains_key(a)))
+        {
+            missing.push(format!("{addr}={c}"));
+        }
+        // Bindings that expire within the clock slack may legitimately differ.
+        if !missing.is_empty() {
+            return Err(self.violation(format!("bindings on one server only: {missing:?}")));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,147 @@
+//! The fault schedule and what each fault does.
+
+use super::*;
+
+impl World {
+    pub(super) fn schedule_faults(&mut self) {
+        let n = self.rng.range(2, 8);
+        for _ in 0..n {
+            let t = self.rng.range(60, CHAOS - 100);
+            let ev = match self.rng.range(0, 9) {
+                0 | 1 => Ev::Crash {
+                    node: self.rng.range(0, 1) as usize,
+                    wipe: self.rng.chance(0.4),
+                },
+                2 | 3 => Ev::Partition {
+                    dir: None,
+                    secs: self.rng.range(5, 400),
+                },
+                4 => Ev::Partition {
+                    dir: Some(self.rng.range(0, 1) as usize),
+                    secs: self.rng.range(5, 200),
+                },
+                5 => {
+                    if self.opts.dangerous {
+                        // The draft's operator error: the partner is only unreachable, not down.
+                        self.at(
+                            t.saturating_sub(1),
+                            Ev::Partition {
+                                dir: None,
+                                secs: 600,
+                            },
+                        );
+                    }
+                    Ev::PartnerDown {
+                        node: self.rng.range(0, 1) as usize,
+                    }
+                }
+                6 | 7 if self.opts.dangerous => {
+                    let secs = self.rng.range(1, 30) as i64;
+                    Ev::Jump {
+                        node: self.rng.range(0, 1) as usize,
+                        secs: if self.rng.chance(0.5) { secs } else { -secs },
+                    }
+                }
+                _ => Ev::ClientFault(self.rng.range(0, self.opts.clients as u64 - 1) as usize),
+            };
+            self.at(t, ev);
+        }
+        for _ in 0..self.rng.range(0, 12) {
+            let t = self.rng.range(30, CHAOS);
+            let c = self.rng.range(0, self.opts.clients as u64 - 1) as usize;
+            self.at(t, Ev::ClientFault(c));
+        }
+        self.at(CHAOS, Ev::EndChaos);
+    }
+
+    pub(super) fn crash(&mut self, node: usize, wipe: bool) {
+        // Losing both databases loses leases no design can recover; a wipe
+        // happens only while the partner is running (and holds a copy).
+        let wipe = wipe && self.nodes[1 - node].is_some();
+        self.collect_acked(node);
+        let Some(n) = self.nodes[node].take() else {
+            return;
+        };
+        self.summary.crashes += 1;
+        // What was committed survives; the queue is lost with the process.
+        self.disks[node] = if wipe {
+            self.epochs += 1;
+            Disk {
+                epoch: self.epochs,
+                ..Disk::default()
+            }
+        } else {
+            n.disk
+        };
+        self.close_link("partner crashed");
+        let back = self.now + self.rng.range(5, 200);
+        self.summary_note(format!(
+            "server {node} crashed (wipe: {wipe}); back at {back}"
+        ));
+        self.at(back, Ev::Restart { node });
+    }
+
+    pub(super) fn partner_down(&mut self, node: usize) {
+        let other = 1 - node;
+        let partner_alive = self.nodes[other].is_some();
+        if partner_alive && !self.opts.dangerous {
+            return;
+        }
+        let now = self.now;
+        let Some(n) = self.node(node) else { return };
+        let local = n.local(now);
+        if n.peer.operator_partner_down(local).is_ok() {
+            if partner_alive {
+                self.dangerous = true;
+                self.summary.dangerous_events += 1;
+            }
+            self.summary_note(format!(
+                "operator: server {node} partner-down (partner alive: {partner_alive})"
+            ));
+            let dd = self.faults.disk_delay;
+            self.nodes[node].as_mut().expect("up").drain(now, dd);
+        }
+    }
+
+    pub(super) fn client_fault(&mut self, c: usize) {
+        let now = self.now;
+        let out = match self.rng.range(0, 4) {
+            0 => self.clients[c].release(now),
+            1 => self.clients[c].decline(now),
+            2 => {
+                self.clients[c].reboot(now);
+                None
+            }
+            3 if self.chaos => {
+                self.clients[c].phase = crate::sim::client::Phase::Gone;
+                None
+            }
+            _ => None,
+        };
+        if let Some((to, bytes, held)) = out {
+            self.release_hold(c, held);
+            self.client_send(to, bytes);
+        }
+        let w = self.clients[c].wake.max(now);
+        self.at(w, Ev::ClientWake(c));
+    }
+
+    pub(super) fn end_chaos(&mut self) {
+        self.chaos = false;
+        self.link.blocked = [false, false];
+        self.faults = Faults {
+            client_loss: 0.0,
+            client_dup: 0.0,
+            link_loss: 0.0,
+            link_dup: 0.0,
+            link_reorder: 0.0,
+            disk_delay: self.faults.disk_delay,
+        };
+        for i in 0..2 {
+            if self.nodes[i].is_none() {
+                self.boot(i);
+            }
+        }
+        self.summary_note("chaos over: network healed, both servers running".into());
+    }
+}

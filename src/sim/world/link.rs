@@ -1,0 +1,129 @@
+//! The simulated peer link: connecting, framing through the real codec, faults, closing.
+
+use super::*;
+
+impl World {
+    pub(super) fn try_connect(&mut self) {
+        if self.link.up
+            || self.link.blocked.iter().any(|b| *b)
+            || self.nodes.iter().any(|n| n.is_none())
+        {
+            return;
+        }
+        let hp = Hello {
+            version: 1,
+            primary: true,
+            nonce: self.rng.bytes32(),
+        };
+        let hs = Hello {
+            version: 1,
+            primary: false,
+            nonce: self.rng.bytes32(),
+        };
+        self.link.id += 1;
+        self.link.up = true;
+        self.link.sessions = [
+            Session::new(b"sim-key", &hp, &hs).ok(),
+            Session::new(b"sim-key", &hs, &hp).ok(),
+        ];
+        self.link.last = [self.now; 2];
+        self.summary_note(format!("peer link {} up", self.link.id));
+        for i in 0..2 {
+            let (now, dd) = (self.now, self.faults.disk_delay);
+            let n = self.nodes[i].as_mut().expect("both up");
+            let local = n.local(now);
+            n.peer.link_up(local);
+            n.drain(now, dd);
+        }
+        for i in 0..2 {
+            let _ = self.after_node(i, vec![]);
+        }
+    }
+
+    pub(super) fn close_link(&mut self, why: &str) {
+        if !self.link.up {
+            return;
+        }
+        self.link.up = false;
+        self.link.sessions = [None, None];
+        self.summary_note(format!("peer link {} down: {why}", self.link.id));
+        for i in 0..2 {
+            let (now, dd) = (self.now, self.faults.disk_delay);
+            if let Some(n) = self.nodes[i].as_mut() {
+                let local = n.local(now);
+                n.peer.link_down(local);
+                n.drain(now, dd);
+            }
+        }
+        for i in 0..2 {
+            let _ = self.after_node(i, vec![]);
+        }
+    }
+
+    pub(super) fn link_send(&mut self, from: usize, m: &Message) {
+        if !self.link.up {
+            return;
+        }
+        let Some(s) = self.link.sessions[from].as_mut() else {
+            return;
+        };
+        let Ok(bytes) = s.seal(m) else { return };
+        if self.link.blocked[from] || self.rng.chance(self.faults.link_loss) {
+            return;
+        }
+        let mut t = self.link.last[from].max(self.now + self.rng.range(0, 1));
+        if self.rng.chance(self.faults.link_reorder) {
+            t = self.now;
+        }
+        self.link.last[from] = t;
+        let (to, link) = (1 - from, self.link.id);
+        if self.rng.chance(self.faults.link_dup) {
+            self.at(
+                t,
+                Ev::Frame {
+                    to,
+                    link,
+                    bytes: bytes.clone(),
+                },
+            );
+        }
+        self.at(t, Ev::Frame { to, link, bytes });
+    }
+
+    pub(super) fn frame(&mut self, to: usize, link: u64, bytes: &[u8]) -> Result<(), Violation> {
+        if !self.link.up || link != self.link.id || self.nodes[to].as_ref().is_none_or(|n| !n.up) {
+            return Ok(());
+        }
+        let msg = match self.link.sessions[to].as_mut().map(|s| s.open(bytes)) {
+            Some(Ok(m)) => m,
+            Some(Err(e)) => {
+                self.close_link(&format!("server {to} refused a frame: {e}"));
+                return Ok(());
+            }
+            None => return Ok(()),
+        };
+        if self.opts.trace {
+            if let Message::BindingUpdate { leases, .. } = &msg {
+                for l in leases {
+                    let _ = writeln!(
+                        self.trace,
+                        "         server {to} receives {} state {} pe {} seq {}",
+                        Ipv4Addr::from(l.addr),
+                        l.state,
+                        l.potential_expiry,
+                        l.seq
+                    );
+                }
+            } else {
+                let _ = writeln!(self.trace, "         server {to} receives {}", msg.name());
+            }
+        }
+        let (now, dd) = (self.now, self.faults.disk_delay);
+        let n = self.nodes[to].as_mut().expect("checked up");
+        let local = n.local(now);
+        n.peer.receive(local, msg, &mut n.store);
+        n.drain(now, dd);
+        let replies = n.commit_due(now, dd);
+        self.after_node(to, replies)
+    }
+}

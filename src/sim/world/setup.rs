@@ -1,0 +1,123 @@
+//! Building a world: the two servers' configs, clocks, disks and clients.
+
+use super::*;
+
+pub(super) fn config(primary: bool) -> Arc<Config> {
+    let (role, sid) = if primary {
+        ("primary", "10.0.0.2")
+    } else {
+        ("secondary", "10.0.0.3")
+    };
+    let text = format!(
+        r#"
+[server]
+name = "{role}"
+interfaces = ["sim0"]
+lease_db = "/nonexistent"
+server_id = "{sid}"
+decline_probation = "120s"
+offer_hold = "20s"
+[failover]
+role = "{role}"
+listen = "192.0.2.{l}:647"
+peer = "192.0.2.{p}:647"
+secret_file = "/nonexistent"
+mclt = "{MCLT}s"
+split = 128
+max_response_delay = "15s"
+load_balance_max_secs = 8
+[[subnet]]
+cidr = "10.0.0.0/24"
+pools = ["10.0.0.10-10.0.0.25"]
+lease_time = "300s"
+min_lease_time = "30s"
+max_lease_time = "600s"
+authoritative = true
+"#,
+        l = if primary { 1 } else { 2 },
+        p = if primary { 2 } else { 1 },
+    );
+    Arc::new(Config::parse(&text, "sim").expect("the simulator's config is valid"))
+}
+
+impl World {
+    pub(super) fn new(seed: u64, opts: Options) -> World {
+        let mut rng = Rng::new(seed);
+        let configs = [config(true), config(false)];
+        let offsets = [rng.range(0, 40) as i64 - 20, rng.range(0, 40) as i64 - 20];
+        let disks = [
+            Disk {
+                epoch: 1,
+                ..Disk::default()
+            },
+            Disk {
+                epoch: 2,
+                ..Disk::default()
+            },
+        ];
+        let mut w = World {
+            seed,
+            rng,
+            now: 0,
+            step: 0,
+            seq: 0,
+            queue: BTreeMap::new(),
+            nodes: [None, None],
+            disks,
+            offsets,
+            link: Link {
+                id: 0,
+                up: false,
+                sessions: [None, None],
+                blocked: [false; 2],
+                last: [0; 2],
+            },
+            clients: vec![],
+            holders: HashMap::new(),
+            acked: [HashMap::new(), HashMap::new()],
+            faults: Faults {
+                client_loss: 0.0,
+                client_dup: 0.0,
+                link_loss: 0.0,
+                link_dup: 0.0,
+                link_reorder: 0.0,
+                disk_delay: 0,
+            },
+            chaos: true,
+            dangerous: false,
+            summary: Summary::default(),
+            trace: String::new(),
+            epochs: 2,
+            configs,
+            opts,
+        };
+        w.faults = Faults {
+            client_loss: w.rng.range(0, 10) as f64 / 100.0,
+            client_dup: w.rng.range(0, 5) as f64 / 100.0,
+            link_loss: w.rng.range(0, 3) as f64 / 1000.0,
+            link_dup: w.rng.range(0, 2) as f64 / 1000.0,
+            link_reorder: w.rng.range(0, 2) as f64 / 1000.0,
+            disk_delay: w.rng.range(0, 2),
+        };
+        for i in 0..2 {
+            w.boot(i);
+        }
+        for c in 0..w.opts.clients {
+            let start = w.rng.range(1, 60);
+            w.clients.push(Client::new(c, start));
+            w.at(start, Ev::ClientWake(c));
+        }
+        w.at(1, Ev::Tick);
+        w
+    }
+
+    pub(super) fn boot(&mut self, i: usize) {
+        let n = Node::boot(
+            self.configs[i].clone(),
+            self.disks[i].clone(),
+            self.offsets[i],
+            self.now,
+        );
+        self.nodes[i] = Some(n);
+    }
+}
