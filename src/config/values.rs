@@ -162,7 +162,8 @@ pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
         .filter(|c| *c != ':' && *c != '-' && *c != ' ')
         .collect();
     let digits = digits.strip_prefix("0x").unwrap_or(&digits);
-    if digits.is_empty() || !digits.len().is_multiple_of(2) {
+    // Non-ASCII text is never hex, and slicing it by byte offsets would split characters.
+    if digits.is_empty() || !digits.is_ascii() || !digits.len().is_multiple_of(2) {
         return Err(format!("invalid hex bytes {s:?}"));
     }
     (0..digits.len())
@@ -230,5 +231,6 @@ mod tests {
         assert_eq!(parse_hex("01aabb"), Ok(vec![1, 0xaa, 0xbb]));
         assert!(parse_hex("1").is_err());
         assert!(parse_hex("zz").is_err());
+        assert!(parse_hex("52:54:ȽȽ:00").is_err(), "non-ASCII is refused, not a panic (fuzz crash)");
     }
 }
