@@ -231,6 +231,9 @@ mod tests {
         assert_eq!(parse_hex("01aabb"), Ok(vec![1, 0xaa, 0xbb]));
         assert!(parse_hex("1").is_err());
         assert!(parse_hex("zz").is_err());
-        assert!(parse_hex("52:54:ȽȽ:00").is_err(), "non-ASCII is refused, not a panic (fuzz crash)");
+        assert!(
+            parse_hex("52:54:ȽȽ:00").is_err(),
+            "non-ASCII is refused, not a panic (fuzz crash)"
+        );
     }
 }

@@ -232,108 +232,6 @@ impl Engine {
         }
     }
 
-    fn inform(&self, req: &Request, ctx: &RecvContext) -> Outcome {
-        let subnet = self
-            .config
-            .subnet_containing(req.ciaddr)
-            .or_else(|| self.subnet(req, ctx));
-        let Some(subnet) = subnet else {
-            return Outcome::ignore("no subnet serves the client's link");
-        };
-        let mut rb = ReplyBuilder::new(req, ReplyKind::Ack, reply_limit(req));
-        rb.set_ciaddr(req.ciaddr);
-        self.fixed_fields(&mut rb, subnet);
-        let asm = Assembly {
-            req,
-            subnet,
-            reservation: self.reservation(subnet, req),
-            server_id: self.server_id(ctx),
-            grant: None,
-        };
-        asm.write(&mut rb);
-        let reply = Reply {
-            bytes: rb.finish(),
-            route: route::for_grant(req, Ipv4Addr::UNSPECIFIED),
-            after_commit: false,
-        };
-        Outcome {
-            reply: Some(reply),
-            changes: Vec::new(),
-            verdict: Verdict::Informed,
-        }
-    }
-
-    fn release(
-        &self,
-        now: Time,
-        store: &mut LeaseStore,
-        req: &Request,
-        ctx: &RecvContext,
-    ) -> Outcome {
-        if !req.server_id().is_some_and(|id| self.is_ours(id, ctx)) {
-            return Outcome::ignore("release names another server or none");
-        }
-        let addr = req.ciaddr;
-        let key = req.client_key();
-        let Some(mut l) = store
-            .get(addr)
-            .filter(|l| l.state == LeaseState::Active && l.client() == Some(key.clone()))
-            .cloned()
-        else {
-            return Outcome::ignore("release of an address the client does not hold");
-        };
-        l.state = LeaseState::Released;
-        l.expires = now;
-        l.cltt = now;
-        let l = store.upsert(l);
-        Outcome {
-            reply: None,
-            changes: vec![l],
-            verdict: Verdict::Released(addr),
-        }
-    }
-
-    fn decline(
-        &self,
-        now: Time,
-        store: &mut LeaseStore,
-        req: &Request,
-        ctx: &RecvContext,
-    ) -> Outcome {
-        if req.server_id().is_some_and(|id| !self.is_ours(id, ctx)) {
-            return Outcome::ignore("decline names another server");
-        }
-        let Some(addr) = req.requested_ip() else {
-            return Outcome::ignore("decline without an address");
-        };
-        let key = req.client_key();
-        let bound = store
-            .get(addr)
-            .is_some_and(|l| l.client() == Some(key.clone()));
-        let offered = store.offer_for(&key) == Some(addr);
-        if !bound && !offered {
-            return Outcome::ignore("decline of an address the client was not given");
-        }
-        store.drop_offer(addr);
-        let owner = store.owner_of(addr);
-        let mut l = store
-            .get(addr)
-            .cloned()
-            .unwrap_or_else(|| Lease::free(addr, owner));
-        l.state = LeaseState::Declined;
-        l.hw = req.hw;
-        l.client_id = req.client_id().map(<[u8]>::to_vec);
-        l.cltt = now;
-        l.expires = now.plus(self.config.server.decline_probation);
-        tracing::warn!(%addr, client = %key, "address declined: in use by an unknown host; quarantined until {}", l.expires);
-        let l = store.upsert(l);
-        Outcome {
-            reply: None,
-            changes: vec![l],
-            verdict: Verdict::Declined(addr),
-        }
-    }
-
     /// Binds `addr` to the requesting client and returns the ACK outcome.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn ack(
@@ -425,7 +323,7 @@ impl Engine {
         }
     }
 
-    fn fixed_fields(&self, rb: &mut ReplyBuilder, subnet: &Subnet) {
+    pub(super) fn fixed_fields(&self, rb: &mut ReplyBuilder, subnet: &Subnet) {
         if let Some(ns) = subnet.next_server {
             rb.set_siaddr(ns);
         }

@@ -9,6 +9,7 @@
 mod allocate;
 mod assemble;
 mod engine;
+mod minor;
 mod policy;
 mod request;
 mod route;

@@ -1,0 +1,219 @@
+//! Engine tests, continued: release, decline, expiry, reservations, relays, INFORM, size limits.
+
+use super::*;
+
+#[test]
+fn release_then_same_client_gets_it_back() {
+    let mut t = t();
+    let a = t.dora(mac(1));
+    let mut rel = msg(v4::MessageType::Release, mac(1), vec![]);
+    rel.set_ciaddr(a);
+    // without our server id: ignored
+    assert!(matches!(t.send(&rel).verdict, Verdict::Ignored(_)));
+    rel.opts_mut()
+        .insert(v4::DhcpOption::ServerIdentifier(SERVER));
+    let o = t.send(&rel);
+    assert_eq!(o.verdict, Verdict::Released(a));
+    assert!(o.reply.is_none());
+    assert_eq!(o.changes[0].state, LeaseState::Released);
+    assert_eq!(t.store.get(a).unwrap().state, LeaseState::Released);
+    // another client's release of it changes nothing
+    let mut other = rel.clone();
+    other.set_chaddr(&mac(2));
+    assert!(matches!(t.send(&other).verdict, Verdict::Ignored(_)));
+    assert_eq!(t.dora(mac(1)), a);
+}
+
+#[test]
+fn decline_quarantines_until_probation_ends() {
+    let mut t = t();
+    let a = t.dora(mac(1));
+    let o = t.send(&msg(
+        v4::MessageType::Decline,
+        mac(1),
+        vec![
+            v4::DhcpOption::ServerIdentifier(SERVER),
+            v4::DhcpOption::RequestedIpAddress(a),
+        ],
+    ));
+    assert_eq!(o.verdict, Verdict::Declined(a));
+    assert_eq!(t.store.get(a).unwrap().state, LeaseState::Declined);
+    // the client gets a different address now
+    let o = t.send(&msg(v4::MessageType::Discover, mac(1), vec![]));
+    assert_ne!(o.verdict, Verdict::Offer(a));
+    t.now = t.now.plus(3600);
+    let changes = t.engine.tick(t.now, &mut t.store);
+    assert!(
+        changes
+            .iter()
+            .any(|l| l.addr == a && l.state == LeaseState::Free)
+    );
+    assert!(t.store.is_allocatable(a));
+}
+
+#[test]
+fn expiry_and_least_recently_used_reuse() {
+    let mut t = t();
+    let a = t.dora(mac(1));
+    t.now = t.now.plus(3601);
+    let ch = t.engine.tick(t.now, &mut t.store);
+    assert_eq!(ch.len(), 1);
+    assert_eq!(ch[0].state, LeaseState::Expired);
+    // never-used addresses go first
+    for n in 2..5 {
+        assert_ne!(t.dora(mac(n)), a);
+    }
+    // then the expired one, to a different client
+    assert_eq!(t.dora(mac(5)), a);
+    // and the pool is exhausted
+    let o = t.send(&msg(v4::MessageType::Discover, mac(6), vec![]));
+    assert_eq!(o.verdict, Verdict::Ignored("no free address"));
+    // the old client has no lease here any more
+    assert!(matches!(
+        t.send_ctx(&renew(mac(1), a), &unicast()).verdict,
+        Verdict::Nak(_)
+    ));
+}
+
+#[test]
+fn reservation_is_given_to_its_client_only() {
+    let mut t = t();
+    let mut m = msg(v4::MessageType::Discover, [2, 0, 0, 0, 0, 0xaa], vec![]);
+    let o = t.send(&m);
+    assert_eq!(o.verdict, Verdict::Offer(ip("10.0.0.50")));
+    assert_eq!(
+        decode(&o).opts().get(v4::OptionCode::Hostname),
+        Some(&v4::DhcpOption::Hostname("printer".into()))
+    );
+    m.set_chaddr(&mac(3));
+    m.opts_mut()
+        .insert(v4::DhcpOption::RequestedIpAddress(ip("10.0.0.50")));
+    assert_ne!(t.send(&m).verdict, Verdict::Offer(ip("10.0.0.50")));
+    let sel = msg(
+        v4::MessageType::Request,
+        mac(3),
+        vec![
+            v4::DhcpOption::ServerIdentifier(SERVER),
+            v4::DhcpOption::RequestedIpAddress(ip("10.0.0.50")),
+        ],
+    );
+    assert!(matches!(t.send(&sel).verdict, Verdict::Nak(_)));
+}
+
+#[test]
+fn requested_address_is_honoured_when_free() {
+    let mut t = t();
+    let o = t.send(&msg(
+        v4::MessageType::Discover,
+        mac(1),
+        vec![v4::DhcpOption::RequestedIpAddress(ip("10.0.0.102"))],
+    ));
+    assert_eq!(o.verdict, Verdict::Offer(ip("10.0.0.102")));
+    let o = t.send(&msg(
+        v4::MessageType::Discover,
+        mac(2),
+        vec![v4::DhcpOption::RequestedIpAddress(ip("10.0.0.7"))],
+    ));
+    assert_eq!(
+        o.verdict,
+        Verdict::Offer(ip("10.0.0.100")),
+        "outside the pool: ignored"
+    );
+}
+
+#[test]
+fn relayed_requests_echo_option_82_and_select_by_link() {
+    let mut t = t();
+    let mut m = msg(
+        v4::MessageType::Discover,
+        mac(1),
+        vec![v4::DhcpOption::ClientIdentifier(vec![1, 2, 0, 0, 0, 0, 1])],
+    );
+    m.set_giaddr(ip("192.0.2.1"));
+    let mut b = m.to_vec().unwrap();
+    // option 82 with circuit id and link selection 10.1.0.0, inserted before END
+    let end = b.iter().rposition(|x| *x == 255).unwrap();
+    let ri = [82u8, 12, 1, 4, b'p', b'o', b'r', b't', 5, 4, 10, 1, 0, 0];
+    b.splice(end..end, ri);
+    let req = Request::parse(&b).unwrap();
+    let o = t
+        .engine
+        .handle(t.now, &mut t.store, &Standalone, &req, &ctx());
+    assert_eq!(o.verdict, Verdict::Offer(ip("10.1.0.10")));
+    let r = o.reply.as_ref().unwrap();
+    assert_eq!(
+        r.route,
+        ReplyRoute::Relay {
+            giaddr: ip("192.0.2.1")
+        }
+    );
+    let c = codes(&o);
+    assert_eq!(&c[c.len() - 2..], &[61, 82]);
+    let pos = r.bytes.windows(ri.len()).position(|w| w == ri);
+    assert!(pos.is_some(), "option 82 echoed byte for byte");
+    // giaddr alone selects the subnet too
+    let mut m = msg(v4::MessageType::Discover, mac(2), vec![]);
+    m.set_giaddr(ip("10.1.0.1"));
+    assert_eq!(t.send(&m).verdict, Verdict::Offer(ip("10.1.0.11")));
+    // a relay on a network no subnet serves: silence
+    let mut m = msg(v4::MessageType::Discover, mac(3), vec![]);
+    m.set_giaddr(ip("172.16.0.1"));
+    assert!(t.send(&m).reply.is_none());
+}
+
+#[test]
+fn relayed_nak_sets_broadcast_bit() {
+    let mut t = t();
+    let mut m = msg(
+        v4::MessageType::Request,
+        mac(1),
+        vec![v4::DhcpOption::RequestedIpAddress(ip("10.0.0.5"))],
+    );
+    m.set_giaddr(ip("10.1.0.1"));
+    let o = t.send(&m);
+    assert!(matches!(o.verdict, Verdict::Nak(_)));
+    assert!(decode(&o).flags().broadcast());
+    assert_eq!(
+        o.reply.as_ref().unwrap().route,
+        ReplyRoute::Relay {
+            giaddr: ip("10.1.0.1")
+        }
+    );
+}
+
+#[test]
+fn inform_gets_options_without_a_lease() {
+    let mut t = t();
+    let mut m = msg(v4::MessageType::Inform, mac(1), vec![]);
+    m.set_ciaddr(ip("10.0.0.77"));
+    let o = t.send_ctx(&m, &unicast());
+    assert_eq!(o.verdict, Verdict::Informed);
+    assert!(o.changes.is_empty());
+    assert_eq!(
+        o.reply.as_ref().unwrap().route,
+        ReplyRoute::Unicast {
+            ciaddr: ip("10.0.0.77")
+        }
+    );
+    let c = codes(&o);
+    assert!(!c.contains(&51) && !c.contains(&58));
+    assert!(c.contains(&3));
+    assert_eq!(decode(&o).yiaddr(), Ipv4Addr::UNSPECIFIED);
+}
+
+#[test]
+fn small_max_message_size_drops_options_not_echoes() {
+    let mut t = t();
+    let mut m = msg(
+        v4::MessageType::Discover,
+        mac(1),
+        vec![v4::DhcpOption::ClientIdentifier(vec![0; 200])],
+    );
+    m.opts_mut().insert(v4::DhcpOption::ParameterRequestList(
+        vec![v4::OptionCode::Router; 1],
+    ));
+    let o = t.send(&m);
+    let c = codes(&o);
+    assert!(c.contains(&61), "client id echoed even when space is short");
+    assert!(o.reply.as_ref().unwrap().bytes.len() <= 548);
+}
