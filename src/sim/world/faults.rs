@@ -56,8 +56,15 @@ impl World {
 
     pub(super) fn crash(&mut self, node: usize, wipe: bool) {
         // Losing both databases loses leases no design can recover; a wipe
-        // happens only while the partner is running (and holds a copy).
-        let wipe = wipe && self.nodes[1 - node].is_some();
+        // happens only while the partner holds a complete copy: it is
+        // running and not itself still recovering from a lost database.
+        let partner_whole = self.nodes[1 - node].as_ref().is_some_and(|p| {
+            !matches!(
+                p.peer.state(),
+                State::Recover | State::RecoverWait | State::Startup
+            )
+        });
+        let wipe = wipe && partner_whole;
         self.collect_acked(node);
         let Some(n) = self.nodes[node].take() else {
             return;
