@@ -303,7 +303,7 @@ impl Peer {
             Message::UpdateRequest { since } => {
                 let changes = store.changes_since(since);
                 tracing::info!(since, records = changes.len(), "partner asked for updates");
-                self.answer(now, changes, store);
+                self.answer(now, changes);
             }
             Message::UpdateRequestAll => {
                 let mut all: Vec<Lease> = store
@@ -313,7 +313,7 @@ impl Peer {
                     .collect();
                 all.sort_by_key(|l| (l.update_seq, l.addr));
                 tracing::info!(records = all.len(), "partner asked for every binding");
-                self.answer(now, all, store);
+                self.answer(now, all);
             }
             Message::UpdateDone => {
                 self.sync.got_done = true;

@@ -96,18 +96,10 @@ fn read_meta(c: &Connection) -> rusqlite::Result<std::collections::HashMap<Strin
     rows.collect()
 }
 
-/// A random non-zero 63-bit number from the kernel.
-fn random_epoch() -> u64 {
-    use std::io::Read;
-    let mut b = [0u8; 8];
-    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-        let _ = f.read_exact(&mut b);
-    }
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_nanos() as u64;
-    ((u64::from_le_bytes(b) ^ t) >> 1).max(1)
+/// A random non-zero 63-bit number: the database's identity.
+fn random_epoch() -> std::io::Result<u64> {
+    let b = crate::net::random::bytes::<8>()?;
+    Ok((u64::from_le_bytes(b) >> 1).max(1))
 }
 
 /// Handle to the writer thread.
@@ -329,7 +321,12 @@ impl Journal {
         let leases = read(&conn, path)?;
         let mut meta = read_meta(&conn).map_err(err)?;
         if !meta.contains_key("epoch") {
-            let epoch = random_epoch().to_string();
+            let epoch = random_epoch()
+                .map_err(|source| StoreError::Dir {
+                    path: path.to_path_buf(),
+                    source,
+                })?
+                .to_string();
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('epoch', ?1)",
                 params![epoch],
@@ -371,9 +368,14 @@ impl Journal {
         self.next_id += 1;
         let id = self.next_id;
         if let Some(tx) = &self.tx {
-            // The writer only exits after `close`, so a send error cannot lose data silently:
-            // the batch's reply is then never released.
-            let _ = tx.send(Batch { id, leases, meta });
+            // The writer exits only after `close`, or if it died; then nothing
+            // is durable any more and no reply waiting on it will be sent.
+            if tx.send(Batch { id, leases, meta }).is_err() {
+                tracing::error!(
+                    batch = id,
+                    "lease journal writer is gone: changes are not being saved and ACKs are withheld"
+                );
+            }
         }
         id
     }

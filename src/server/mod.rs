@@ -179,11 +179,14 @@ impl Runtime {
 
     /// Journals local lease changes; with a partner, replicates them once durable.
     fn journal_local(&mut self, changes: Vec<crate::lease::Lease>) -> u64 {
-        let batch = self.journal.submit(changes.clone());
-        if let Some(p) = &mut self.pair {
-            p.after_commit_replicate(batch, changes);
+        match &mut self.pair {
+            Some(p) => {
+                let batch = self.journal.submit(changes.clone());
+                p.after_commit_replicate(batch, changes);
+                batch
+            }
+            None => self.journal.submit(changes),
         }
-        batch
     }
 
     fn packet(&mut self, now: Time, ev: RecvEvent) {

@@ -25,6 +25,9 @@ pub struct Pair {
     pub peer: Peer,
     link: mpsc::Sender<LinkCmd>,
     waiting: VecDeque<Waiting>,
+    /// A message could not be queued for the link: the protocol cannot go on
+    /// on that connection (an ack or update would be missing).
+    broken: bool,
 }
 
 impl Pair {
@@ -61,6 +64,7 @@ impl Pair {
                 peer,
                 link: cmd_tx,
                 waiting: VecDeque::new(),
+                broken: false,
             },
             ev_rx,
         )))
@@ -84,7 +88,7 @@ impl Pair {
                 self.peer.link_down(now);
             }
         }
-        self.drain(journal);
+        self.drain(now, journal);
     }
 
     /// Local changes in journal batch `batch`: replicate them once durable.
@@ -113,28 +117,43 @@ impl Pair {
                 self.peer.local_committed(now, &w.replicate, store);
             }
         }
-        self.drain(journal);
+        self.drain(now, journal);
     }
 
     pub fn tick(&mut self, now: Time, store: &mut LeaseStore, journal: &mut Journal) {
         self.peer.tick(now, store);
-        self.drain(journal);
+        self.drain(now, journal);
     }
 
     pub fn partner_down(&mut self, now: Time, journal: &mut Journal) -> Result<(), String> {
         let r = self.peer.operator_partner_down(now);
-        self.drain(journal);
+        self.drain(now, journal);
         r
     }
 
     fn send(&mut self, m: Message) {
-        if let Err(e) = self.link.try_send(LinkCmd::Send(m)) {
-            tracing::error!(error = %e, "peer link send queue is full; the partner is not reading");
+        if self.link.try_send(LinkCmd::Send(m)).is_err() {
+            self.broken = true;
         }
     }
 
     /// Carries out everything the peer asked for.
-    pub fn drain(&mut self, journal: &mut Journal) {
+    pub fn drain(&mut self, now: Time, journal: &mut Journal) {
+        self.carry_out(journal);
+        if std::mem::take(&mut self.broken) {
+            // Dropping a message silently would stall the update window or
+            // lose an ack; instead treat the connection as gone. Our
+            // keepalives stop, the partner closes it, and both resynchronize
+            // on the next connection.
+            tracing::error!(
+                "peer link send queue is full (the partner is not reading): treating the link as down"
+            );
+            self.peer.link_down(now);
+            self.carry_out(journal);
+        }
+    }
+
+    fn carry_out(&mut self, journal: &mut Journal) {
         while let Some(a) = self.peer.poll_action() {
             match a {
                 Action::Send(m) => self.send(m),

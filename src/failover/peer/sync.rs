@@ -19,7 +19,7 @@ impl Peer {
                     .cloned()
                     .map(Out::Lease),
             );
-            self.pump(now, store);
+            self.pump(now);
         }
     }
 
@@ -36,12 +36,12 @@ impl Peer {
         }
     }
 
-    pub(super) fn answer(&mut self, now: Time, records: Vec<Lease>, store: &mut LeaseStore) {
+    pub(super) fn answer(&mut self, now: Time, records: Vec<Lease>) {
         self.out.clear();
         self.out.extend(records.into_iter().map(Out::Lease));
         self.out.push_back(Out::Done);
         self.sync.answered = true;
-        self.pump(now, store);
+        self.pump(now);
     }
 
     pub(super) fn on_update(
@@ -102,7 +102,7 @@ impl Peer {
         if self.sync.answered {
             self.out.extend(resend.into_iter().map(Out::Lease));
         }
-        self.pump(now, store);
+        self.pump(now);
     }
 
     pub(super) fn on_ack(
@@ -179,12 +179,12 @@ impl Peer {
                 replicate: true,
             });
         }
-        self.pump(now, store);
+        self.pump(now);
         self.evaluate(now);
     }
 
     /// Sends queued records while the partner's acknowledgements keep up.
-    pub(super) fn pump(&mut self, now: Time, _store: &mut LeaseStore) {
+    pub(super) fn pump(&mut self, now: Time) {
         if !self.connected() {
             return;
         }
