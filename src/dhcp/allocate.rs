@@ -31,7 +31,10 @@ impl Engine {
             }
             tracing::warn!(addr = %r.address, client = %key, "reserved address is held by another client; allocating dynamically");
         }
-        if let Some(a) = store.offer_for(key).filter(|a| subnet.cidr.contains(*a)) {
+        if let Some(a) = store
+            .offer_for(key)
+            .filter(|a| subnet.cidr.contains(*a) && self.offer_stands(now, store, p, key, *a))
+        {
             return Some(a);
         }
         let usable = |a: Ipv4Addr| {
@@ -50,27 +53,48 @@ impl Engine {
             return Some(l.addr);
         }
         if let Some(a) = req.requested_ip().filter(|a| usable(*a))
-            && self.may_give(now, store, p, a)
+            && self.may_give(now, store, p, key, a)
         {
             return Some(a);
         }
         self.next_free(now, store, p, subnet)
     }
 
-    /// Whether a free address may go to a new client: it is allocatable, its
-    /// owner's addresses are ours to use now, and failover lets it be reused.
+    /// Whether a free address may go to `key` as a new allocation: nothing
+    /// else claims it, its owner's addresses are ours to use now, and
+    /// failover lets it be reused.
     pub(super) fn may_give(
         &self,
         now: Time,
         store: &LeaseStore,
         p: &impl Policy,
+        key: &ClientKey,
         a: Ipv4Addr,
     ) -> bool {
-        store.is_allocatable(a)
+        store.is_takeable_by(a, key)
             && p.may_allocate(store.owner_of(a), now)
             && store
                 .get(a)
                 .is_none_or(|l| p.may_reuse(l, now, store.is_synced(l)))
+    }
+
+    /// Whether an offer we made still holds: an offer is only a promise, and
+    /// the record under it may have changed since (the lease expired, the
+    /// partner's update moved it, the failover state changed). It holds if
+    /// the client could be given the address now by the ordinary rules.
+    pub(super) fn offer_stands(
+        &self,
+        now: Time,
+        store: &LeaseStore,
+        p: &impl Policy,
+        key: &ClientKey,
+        a: Ipv4Addr,
+    ) -> bool {
+        match Self::own_record(store, key, a) {
+            Some(l) if l.state != LeaseState::Declined => Self::may_regrant(l, p, now),
+            Some(_) => false,
+            None => self.may_give(now, store, p, key, a),
+        }
     }
 
     fn next_free(

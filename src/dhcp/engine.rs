@@ -223,6 +223,9 @@ impl Engine {
             return Outcome::ignore("no free address");
         };
         let grant = times::grant(subnet, req, p.lease_cap(store.get(addr), now));
+        if grant.lease == 0 {
+            return Outcome::ignore("failover leaves no lease time to grant");
+        }
         store.hold_offer(addr, key, now.plus(self.config.server.offer_hold));
         let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Offer, addr, grant, false);
         Outcome {
@@ -249,6 +252,9 @@ impl Engine {
         let key = req.client_key();
         let same_client = prev.as_ref().filter(|l| l.client().as_ref() == Some(&key));
         let grant = times::grant(subnet, req, p.lease_cap(same_client, now));
+        if grant.lease == 0 {
+            return Outcome::ignore("failover leaves no lease time to grant");
+        }
         let acked = same_client.map_or(Time::ZERO, |l| l.acked_potential_expiry);
         let owner = prev
             .as_ref()

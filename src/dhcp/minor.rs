@@ -89,7 +89,10 @@ impl Engine {
         let bound = store
             .get(addr)
             .is_some_and(|l| l.client() == Some(key.clone()));
-        let offered = store.offer_for(&key) == Some(addr);
+        let offered = store.offer_for(&key) == Some(addr)
+            && store
+                .get(addr)
+                .is_none_or(|l| l.state != LeaseState::Active);
         if !bound && !offered {
             return Outcome::ignore("decline of an address the client was not given");
         }

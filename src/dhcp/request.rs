@@ -93,8 +93,7 @@ impl Engine {
         self.reservation(subnet, req)
             .is_some_and(|r| r.address == addr)
             || Self::own_record(store, &key, addr).is_some_and(|l| Self::may_regrant(l, p, now))
-            || store.offer_for(&key) == Some(addr)
-            || self.may_give(now, store, p, addr)
+            || self.may_give(now, store, p, &key, addr)
     }
 
     fn init_reboot(
@@ -204,7 +203,7 @@ impl Engine {
         // No record of this client: re-learn the lease if the address is ours
         // to give (a lost database); stay silent if it is the partner's, whose
         // update may still be on its way.
-        if self.may_give(now, store, p, addr) {
+        if self.may_give(now, store, p, &key, addr) {
             tracing::info!(%addr, client = %key, "re-learning a lease this server had no record of");
             return self.ack(now, store, p, subnet, req, ctx, addr);
         }

@@ -13,7 +13,8 @@ pub struct Grant {
 }
 
 /// The client's requested time within the subnet's bounds, else the default,
-/// then cut to `cap` (the failover MCLT rule).
+/// then cut to `cap` (the failover MCLT rule). A cap of 0 gives a lease of 0:
+/// there is nothing this server may grant, and the caller stays silent.
 pub fn grant(subnet: &Subnet, req: &Request, cap: Option<u64>) -> Grant {
     let b = subnet.lease;
     let want = req
@@ -21,7 +22,7 @@ pub fn grant(subnet: &Subnet, req: &Request, cap: Option<u64>) -> Grant {
         .map_or(b.default, u64::from)
         .clamp(b.min, b.max);
     let lease = cap
-        .map_or(want, |c| want.min(c.max(1)))
+        .map_or(want, |c| want.min(c))
         .min(u64::from(u32::MAX - 1));
     // Configured T1/T2 apply when they fit inside this grant; otherwise the
     // RFC 2131 defaults of 0.5 and 0.875 keep them meaningful.

@@ -272,6 +272,16 @@ impl LeaseStore {
         self.free_entry(addr).is_some()
     }
 
+    /// Whether `addr` could go to `client` as far as the store knows: in a
+    /// pool, not reserved, not promised to someone else, and not bound. Whose
+    /// it is and whether its history allows reuse are the policy's questions.
+    pub fn is_takeable_by(&self, addr: Ipv4Addr, client: &ClientKey) -> bool {
+        self.pool_of(addr).is_some()
+            && !self.reserved.contains(&addr)
+            && !self.offered_to_other(addr, client)
+            && self.leases.get(&addr).is_none_or(|l| l.state.is_reusable())
+    }
+
     /// The next address to hand out from `pool` among those `owner` owns.
     pub fn first_free(&self, pool: PoolId, owner: Owner) -> Option<Ipv4Addr> {
         self.free.get(pool.0 as usize)?[owner.index()]
