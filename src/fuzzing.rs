@@ -88,6 +88,7 @@ pub fn dhcp_packet(data: &[u8]) {
         mclt: 60,
         partner_down_since: None,
         guard: None,
+        partner_unknown: false,
     };
     let policies: [&dyn Fn(&mut LeaseStore) -> crate::dhcp::Outcome; 2] = [
         &|s| engine.handle(Time(1_000_000), s, &Standalone, &req, &ctx),

@@ -1,9 +1,10 @@
 //! The failover pair (DESIGN.md section 3), sans-IO: states and transitions
-//! (`state`), MCLT arithmetic (`mclt`), load balancing (`hash`), the domain
+//! (`state`), MCLT arithmetic (`mclt`), the partner's clock (`clock`), load balancing (`hash`), the domain
 //! messages (`message`) and their authenticated encoding (`codec`), conflict
 //! resolution (`reconcile`), the policy the DHCP engine consults (`policy`)
 //! and the peer state machine that ties them together (`peer`).
 
+pub mod clock;
 pub mod codec;
 pub mod hash;
 pub mod mclt;

@@ -5,6 +5,7 @@
 //! commit before an acknowledgement goes out, and links to close.
 
 use super::PairPolicy;
+use super::clock::ClockOffset;
 use super::message::{Connect, ConnectAck, Message, PROTOCOL_VERSION, WireState};
 use super::state::State;
 use crate::config::PoolId;
@@ -102,8 +103,8 @@ struct Partner {
     name: String,
     state: State,
     epoch: u64,
-    /// Offset of the partner's clock from ours, seconds (partner − us).
-    offset: i64,
+    /// Offset of the partner's clock from ours (partner − us).
+    clock: ClockOffset,
 }
 
 /// A record in a binding-update batch awaiting its acknowledgement.
@@ -144,6 +145,9 @@ pub struct Peer {
     /// The partner knew an older database of ours: we lost ours.
     amnesia: bool,
     last_contact: Option<Time>,
+    /// This process has reached the partner at least once. Until then the
+    /// partner may have entered PARTNER-DOWN while we were down.
+    heard: bool,
     out: VecDeque<Out>,
     /// Per batch in flight: address, sequence, potential expiry and client of each record sent.
     inflight: BTreeMap<u64, Vec<Sent>>,
@@ -169,6 +173,7 @@ impl Peer {
             partner: None,
             amnesia: false,
             last_contact: None,
+            heard: false,
             out: VecDeque::new(),
             inflight: BTreeMap::new(),
             next_batch: 1,
@@ -197,6 +202,7 @@ impl Peer {
             mclt: self.cfg.mclt,
             partner_down_since: self.p.partner_down_since,
             guard: self.p.guard,
+            partner_unknown: !self.heard,
         }
     }
 
@@ -216,7 +222,7 @@ impl Peer {
     }
 
     fn offset(&self) -> i64 {
-        self.partner.as_ref().map_or(0, |p| p.offset)
+        self.partner.as_ref().map_or(0, |p| p.clock.get())
     }
 
     fn connected(&self) -> bool {
@@ -364,11 +370,12 @@ impl Peer {
         }
         self.amnesia = c.seen_epoch.is_some_and(|e| e != self.epoch);
         tracing::info!(partner = %c.name, partner_state = %state, offset, amnesia = self.amnesia, "peer connected");
+        self.heard = true;
         self.partner = Some(Partner {
             name: c.name,
             state,
             epoch: c.epoch,
-            offset,
+            clock: ClockOffset::new(now, c.time),
         });
         self.send(now, Message::ConnectAck(ConnectAck { time: now.0 }));
         let known = self.p.partner_epoch == Some(c.epoch);

@@ -16,11 +16,25 @@ pub struct PairPolicy {
     pub load_balance_max_secs: u16,
     pub mclt: u64,
     pub partner_down_since: Option<Time>,
-    /// The last PARTNER-DOWN episode (entered, left), if any.
+    /// The last PARTNER-DOWN or RECOVER episode (entered, left), if any.
     pub guard: Option<(Time, Time)>,
+    /// This server restarted and has not reached its partner since: the
+    /// partner may have entered PARTNER-DOWN meanwhile and be serving our
+    /// pool (DESIGN.md 3.2: one peer in PARTNER-DOWN means the other must
+    /// not be serving).
+    pub partner_unknown: bool,
 }
 
 impl PairPolicy {
+    /// In COMMUNICATIONS-INTERRUPTED straight after a restart, without word
+    /// from the partner: nothing new is given, and renewals stay within MCLT
+    /// of what the partner acknowledged, which a partner in PARTNER-DOWN
+    /// honours too (it reuses an address only MCLT past every potential
+    /// expiry it knows).
+    fn blind(&self) -> bool {
+        self.partner_unknown && self.state == State::CommunicationsInterrupted
+    }
+
     /// In PARTNER-DOWN, whether MCLT has passed since entering it.
     fn partner_surely_idle(&self, now: Time) -> bool {
         self.state == State::PartnerDown
@@ -53,6 +67,7 @@ impl Policy for PairPolicy {
     fn may_allocate(&self, owner: Owner, now: Time) -> bool {
         match self.state.serving() {
             Serving::None => false,
+            _ if self.blind() => false,
             _ if owner == self.me => true,
             _ => self.partner_surely_idle(now),
         }
@@ -95,6 +110,9 @@ impl Policy for PairPolicy {
             return None;
         }
         let acked = previous.map_or(Time::ZERO, |l| l.acked_potential_expiry);
+        if self.blind() {
+            return Some(acked.plus(self.mclt).0.saturating_sub(now.0));
+        }
         Some(mclt::cap(now, acked, self.mclt))
     }
 
@@ -116,6 +134,7 @@ mod tests {
             mclt: 100,
             partner_down_since: Some(Time(1000)),
             guard: None,
+            partner_unknown: false,
         }
     }
 
@@ -143,6 +162,24 @@ mod tests {
             !p(State::CommunicationsInterrupted, Owner::Primary)
                 .may_allocate(Owner::Secondary, Time(9999))
         );
+    }
+
+    #[test]
+    fn after_a_restart_without_word_from_the_partner_only_bounded_renewals() {
+        let mut ci = p(State::CommunicationsInterrupted, Owner::Primary);
+        ci.partner_unknown = true;
+        assert!(!ci.may_allocate(Owner::Primary, Time(5000)));
+        let mut l = Lease::free("10.0.0.1".parse().unwrap(), Owner::Primary);
+        l.acked_potential_expiry = Time(5030);
+        assert_eq!(ci.lease_cap(Some(&l), Time(5000)), Some(130));
+        assert_eq!(
+            ci.lease_cap(Some(&l), Time(5200)),
+            Some(0),
+            "nothing past ack + MCLT"
+        );
+        assert_eq!(ci.lease_cap(None, Time(5000)), Some(0));
+        ci.partner_unknown = false;
+        assert!(ci.may_allocate(Owner::Primary, Time(5000)));
     }
 
     #[test]

@@ -12,10 +12,16 @@ pub const EXPIRY_GRACE: u64 = 10;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolution {
-    /// Store this record (the incoming one, merged with ours where both describe one client).
+    /// Store this record: the incoming one (merged with ours where both
+    /// describe one client).
     Accept(Lease),
     /// Keep ours; the partner must be sent our version so it converges.
-    Reject(&'static str),
+    /// `merged` is ours raised by the partner's longer commitments to the
+    /// same client, to store (and send) in place of ours.
+    Reject {
+        why: &'static str,
+        merged: Option<Lease>,
+    },
 }
 
 fn same_client(a: &Lease, b: &Lease) -> bool {
@@ -33,68 +39,120 @@ pub fn resolve(
     let Some(l) = local else {
         return Resolution::Accept(incoming.clone());
     };
-    use LeaseState::*;
-    match (l.state, incoming.state) {
-        (Active, Active) if same_client(l, incoming) => Resolution::Accept(merge(l, incoming)),
-        (Active, Active) => {
-            let incoming_wins =
-                incoming.cltt > l.cltt || (incoming.cltt == l.cltt && sender_primary);
-            if incoming_wins {
-                Resolution::Accept(incoming.clone())
-            } else {
-                Resolution::Reject("address is bound to another client by a later transaction")
-            }
-        }
-        (Active, Free) => {
-            Resolution::Reject("an active binding is never overwritten by a free one")
-        }
-        // The partner's timer may fire a moment before ours (clock offsets are
-        // measured to a second or two). Agree that the binding expired, but
-        // keep our later expiry time: no one gets the address before it.
-        (Active, Expired)
-            if same_client(l, incoming)
-                && incoming.cltt >= l.cltt
-                && l.expires <= now.plus(EXPIRY_GRACE) =>
-        {
-            let mut m = incoming.clone();
-            m.expires = m.expires.max(l.expires);
-            m.potential_expiry = m.potential_expiry.max(l.potential_expiry);
-            m.acked_potential_expiry = m.acked_potential_expiry.max(l.acked_potential_expiry);
-            Resolution::Accept(m)
-        }
-        (Active, Released) if same_client(l, incoming) && incoming.cltt >= l.cltt => {
-            Resolution::Accept(incoming.clone())
-        }
-        // A decline carries no client (the address is in use by someone
-        // unknown); it and a grant are ordered by time alone, the same way
-        // on both sides: the decline wins ties.
-        (Active, Declined) if incoming.cltt >= l.cltt => Resolution::Accept(incoming.clone()),
-        (Active, _) => Resolution::Reject("the binding is still active here"),
-        (Declined, Active) if l.cltt >= incoming.cltt => {
-            Resolution::Reject("address was declined after that grant")
-        }
-        (_, Active | Free) => Resolution::Accept(incoming.clone()),
-        _ if incoming.cltt >= l.cltt => Resolution::Accept(incoming.clone()),
-        _ => Resolution::Reject("a later transaction is recorded here"),
+    let incoming_wins = beats(incoming, l, now, sender_primary);
+    // Two views of one client's binding: both sides store the same merged
+    // record and neither needs the other's version back.
+    if l.state == LeaseState::Active
+        && incoming.state == LeaseState::Active
+        && same_client(l, incoming)
+    {
+        return Resolution::Accept(if incoming_wins {
+            combine(incoming, l)
+        } else {
+            combine(l, incoming)
+        });
+    }
+    if incoming_wins {
+        return Resolution::Accept(combine(incoming, l));
+    }
+    let merged = combine(l, incoming);
+    Resolution::Reject {
+        why: why_kept(l, incoming),
+        merged: (merged != *l).then_some(merged),
     }
 }
 
-/// Two views of one client's binding: keep the longest commitment either
-/// server made, so no server frees the address while the client may hold it.
-fn merge(l: &Lease, inc: &Lease) -> Lease {
-    let mut m = inc.clone();
-    if l.expires > inc.expires {
-        m.expires = l.expires;
-        m.lease_time = l.lease_time;
+/// Whether record `a` wins over `b`, the other server's version of the same
+/// address (`a_primary`: `a` is the primary's). The relation is
+/// antisymmetric: `beats(a, b, t, p) == !beats(b, a, t, !p)` for any two
+/// records, so both servers, each holding one version and receiving the
+/// other, keep the same one. The only input that is not in the records is
+/// `now`, in the one case where it must be: a partner's expiry of a binding
+/// we still hold active is believed only when our own expiry is near.
+pub fn beats(a: &Lease, b: &Lease, now: Time, a_primary: bool) -> bool {
+    use LeaseState::*;
+    let later = a.cltt > b.cltt || (a.cltt == b.cltt && a_primary);
+    match (a.state, b.state) {
+        (Active, Active) => later,
+        (Active, Free) => true,
+        (Free, Active) => false,
+        (Expired, Active) => expiry_stands(a, b, now),
+        (Active, Expired) => !expiry_stands(b, a, now),
+        (Released, Active) => release_stands(a, b),
+        (Active, Released) => !release_stands(b, a),
+        // A decline carries no client (the address is in use by someone
+        // unknown); it and a grant are ordered by time alone, and the
+        // decline wins ties.
+        (Declined, Active) => a.cltt >= b.cltt,
+        (Active, Declined) => a.cltt > b.cltt,
+        // Neither is bound: the later transaction wins; at equal times the
+        // state further along its life (a declined address whose probation
+        // ended is free; a release comes after the grant's expiry time).
+        _ => {
+            let (ka, kb) = ((a.cltt, rank(a.state)), (b.cltt, rank(b.state)));
+            ka > kb || (ka == kb && a_primary)
+        }
     }
-    m.cltt = l.cltt.max(inc.cltt);
-    m.starts = if l.starts == Time::ZERO {
-        inc.starts
-    } else {
-        l.starts.min(inc.starts)
-    };
-    m.potential_expiry = l.potential_expiry.max(inc.potential_expiry);
-    m.acked_potential_expiry = l.acked_potential_expiry.max(inc.acked_potential_expiry);
+}
+
+/// A partner's "expired" for the binding we hold active: the same client,
+/// no renewal since, and our expiry is due (within the clock allowance).
+fn expiry_stands(expired: &Lease, active: &Lease, now: Time) -> bool {
+    same_client(expired, active)
+        && expired.cltt >= active.cltt
+        && active.expires <= now.plus(EXPIRY_GRACE)
+}
+
+/// A release of the binding held active elsewhere, with no renewal since.
+fn release_stands(released: &Lease, active: &Lease) -> bool {
+    same_client(released, active) && released.cltt >= active.cltt
+}
+
+fn rank(s: LeaseState) -> u8 {
+    match s {
+        LeaseState::Declined => 0,
+        LeaseState::Free => 1,
+        LeaseState::Expired => 2,
+        LeaseState::Released => 3,
+        LeaseState::Active => 4,
+    }
+}
+
+fn why_kept(local: &Lease, incoming: &Lease) -> &'static str {
+    use LeaseState::*;
+    match (local.state, incoming.state) {
+        (Active, Free) => "an active binding is never overwritten by a free one",
+        (Active, Active) => "address is bound to another client by a later transaction",
+        (Active, Expired | Released) => "the binding is still active here",
+        (Declined, Active) => "address was declined after that grant",
+        _ => "a later transaction is recorded here",
+    }
+}
+
+/// The winner, raised by the loser's commitments when both describe one
+/// client: no server may free the address while the client might hold it,
+/// so potential expiries (and, between grant and expiry, the expiry time)
+/// take the larger of the two. Computed the same on both sides.
+fn combine(winner: &Lease, loser: &Lease) -> Lease {
+    use LeaseState::*;
+    let mut m = winner.clone();
+    if !same_client(winner, loser) {
+        return m;
+    }
+    m.potential_expiry = winner.potential_expiry.max(loser.potential_expiry);
+    m.acked_potential_expiry = winner
+        .acked_potential_expiry
+        .max(loser.acked_potential_expiry);
+    if matches!(winner.state, Active | Expired) && matches!(loser.state, Active | Expired) {
+        if loser.expires > winner.expires {
+            m.expires = loser.expires;
+            m.lease_time = loser.lease_time;
+        }
+        m.cltt = winner.cltt.max(loser.cltt);
+        if loser.starts != Time::ZERO && (m.starts == Time::ZERO || loser.starts < m.starts) {
+            m.starts = loser.starts;
+        }
+    }
     m
 }
 
@@ -116,7 +174,7 @@ mod tests {
     fn accepted(r: Resolution) -> Lease {
         match r {
             Resolution::Accept(l) => l,
-            Resolution::Reject(why) => panic!("rejected: {why}"),
+            Resolution::Reject { why, .. } => panic!("rejected: {why}"),
         }
     }
 
@@ -134,14 +192,14 @@ mod tests {
         assert_eq!(accepted(resolve(Some(&a), &b, Time(12), false)), b);
         assert!(matches!(
             resolve(Some(&b), &a, Time(12), true),
-            Resolution::Reject(_)
+            Resolution::Reject { .. }
         ));
         let c = lease(LeaseState::Active, 3, 10, 100);
         // a tie goes to the primary's record on both sides
         assert_eq!(accepted(resolve(Some(&a), &c, Time(12), true)), c);
         assert!(matches!(
             resolve(Some(&c), &a, Time(12), false),
-            Resolution::Reject(_)
+            Resolution::Reject { .. }
         ));
     }
 
@@ -163,9 +221,11 @@ mod tests {
         let f = Lease::free(a.addr, Owner::Secondary);
         assert!(matches!(
             resolve(Some(&a), &f, Time(500), false),
-            Resolution::Reject(_)
+            Resolution::Reject { .. }
         ));
-        // but a free record replaces a free one (an ownership transfer)
+        // but a later free record replaces a free one (an ownership transfer)
+        let mut f = f;
+        f.cltt = Time(400);
         let g = Lease::free(a.addr, Owner::Primary);
         assert_eq!(
             accepted(resolve(Some(&g), &f, Time(500), false)).owner,
@@ -180,7 +240,7 @@ mod tests {
         assert!(
             matches!(
                 resolve(Some(&a), &exp, Time(50), false),
-                Resolution::Reject(_)
+                Resolution::Reject { .. }
             ),
             "not yet expired here"
         );
@@ -197,14 +257,14 @@ mod tests {
         assert!(
             matches!(
                 resolve(Some(&a), &stale, Time(20), false),
-                Resolution::Reject(_)
+                Resolution::Reject { .. }
             ),
             "a renewal after the release wins"
         );
         let other = lease(LeaseState::Released, 2, 30, 30);
         assert!(matches!(
             resolve(Some(&a), &other, Time(30), false),
-            Resolution::Reject(_)
+            Resolution::Reject { .. }
         ));
         // a new grant over an expired record is accepted
         let e = lease(LeaseState::Expired, 1, 10, 100);

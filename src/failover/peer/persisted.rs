@@ -18,9 +18,13 @@ pub struct Persisted {
     pub acked_seq: u64,
     pub partner_down_since: Option<Time>,
     pub recover_until: Option<Time>,
-    /// The last PARTNER-DOWN episode (entered, left): bindings last changed
-    /// before it ended keep the MCLT reuse rule, because acknowledgements
-    /// from a partner that lost its database prove nothing.
+    /// When this server last entered RECOVER (until it reaches NORMAL).
+    pub recover_since: Option<Time>,
+    /// The last PARTNER-DOWN or RECOVER episode (entered, left): bindings last
+    /// changed before it ended keep the MCLT reuse rule. After PARTNER-DOWN,
+    /// acknowledgements from a partner that lost its database prove nothing;
+    /// after RECOVER from a lost database, the partner's copy of a binding may
+    /// predate an extension (of up to MCLT) this server granted and forgot.
     pub guard: Option<(Time, Time)>,
 }
 
@@ -44,6 +48,10 @@ impl Persisted {
                 "fo_recover_until".into(),
                 opt(self.recover_until.map(|t| t.0)),
             ),
+            (
+                "fo_recover_since".into(),
+                opt(self.recover_since.map(|t| t.0)),
+            ),
             ("fo_guard_from".into(), opt(self.guard.map(|g| g.0.0))),
             ("fo_guard_until".into(), opt(self.guard.map(|g| g.1.0))),
         ]
@@ -59,6 +67,7 @@ impl Persisted {
             acked_seq: num("fo_acked_seq").unwrap_or(0),
             partner_down_since: num("fo_partner_down_since").map(Time),
             recover_until: num("fo_recover_until").map(Time),
+            recover_since: num("fo_recover_since").map(Time),
             guard: num("fo_guard_from")
                 .zip(num("fo_guard_until"))
                 .map(|(a, b)| (Time(a), Time(b))),

@@ -34,7 +34,13 @@ impl Peer {
                 .collect();
             let mut moved = Vec::new();
             for a in addrs {
-                moved.push(store.upsert(Lease::free(a, to)));
+                // The transfer is a transaction of its own: its time orders it
+                // after the record it replaces on both sides. Any history the
+                // free record carries (a past decline) goes with it.
+                let mut l = store.get(a).cloned().unwrap_or_else(|| Lease::free(a, me));
+                l.owner = to;
+                l.cltt = l.cltt.max(now);
+                moved.push(store.upsert(l));
             }
             given = moved.len() as u32;
             if given > 0 {

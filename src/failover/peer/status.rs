@@ -25,7 +25,7 @@ impl Peer {
             "partner_name": self.partner.as_ref().map(|p| p.name.clone()),
             "connected": self.connected(),
             "last_contact": self.last_contact.map(|t| t.rfc3339()),
-            "clock_offset_ms": self.partner.as_ref().map(|p| p.offset * 1000),
+            "clock_offset_ms": self.partner.as_ref().map(|p| p.clock.get() * 1000),
             "unacked_updates": store.unacked(),
             "partner_down_since": self.p.partner_down_since.map(|t| t.rfc3339()),
             "alarm": self.alarm,

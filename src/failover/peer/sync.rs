@@ -27,10 +27,9 @@ impl Peer {
     /// a clock step after connect does not skew the lease times we convert.
     pub(super) fn observe_clock(&mut self, now: Time, their: u64) {
         let Some(p) = &mut self.partner else { return };
-        let offset = their as i64 - now.0 as i64;
-        if (offset - p.offset).abs() > 1 {
-            tracing::warn!(old = p.offset, new = offset, "partner clock offset changed");
-            p.offset = offset;
+        if let Some(old) = p.clock.observe(now, their) {
+            let offset = p.clock.get();
+            tracing::warn!(old, new = offset, "partner clock offset changed");
             self.alarm = (offset.unsigned_abs() > self.cfg.max_clock_offset)
                 .then(|| format!("partner clock is {offset:+} s from ours; times on the wire are corrected, but fix NTP"));
         }
@@ -80,14 +79,17 @@ impl Peer {
                     store.put(r.clone());
                     accepted.push(r);
                 }
-                Resolution::Reject(why) => {
+                Resolution::Reject { why, merged } => {
                     tracing::info!(addr = %rec.addr, reason = why, "partner's update refused; sending ours back");
                     rejects.push(Reject {
                         addr: w.addr,
                         reason: why.into(),
                     });
-                    if let Some(l) = store.get(rec.addr) {
-                        resend.push(l.clone());
+                    // Ours goes back as a local change, so it is sent only
+                    // once durable (the partner takes what it receives as
+                    // committed here) and tracked until acknowledged.
+                    if let Some(keep) = merged.or_else(|| store.get(rec.addr).cloned()) {
+                        resend.push(store.upsert(keep));
                     }
                 }
             }
@@ -99,8 +101,13 @@ impl Peer {
             then: vec![Message::BindingAck { batch, rejects }],
             replicate: false,
         });
-        if self.sync.answered {
-            self.out.extend(resend.into_iter().map(Out::Lease));
+        if !resend.is_empty() {
+            self.actions.push_back(Action::Commit {
+                leases: resend,
+                meta: vec![],
+                then: vec![],
+                replicate: true,
+            });
         }
         self.pump(now);
     }

@@ -40,19 +40,29 @@ impl Peer {
         }
         tracing::info!(from = %self.state, to = %s, "failover state change");
         match s {
+            State::CommunicationsInterrupted if !self.heard => {
+                tracing::warn!(
+                    "resuming without word from the partner: renewing known leases within MCLT of what it acknowledged, no new leases until it is reached or partner-down is declared"
+                );
+            }
             State::PartnerDown if self.p.partner_down_since.is_none() => {
                 self.p.partner_down_since = Some(now)
             }
             State::Recover => {
                 let wait = if self.amnesia { self.cfg.mclt } else { 0 };
-                self.p.recover_until = Some(now.plus(wait));
+                // A restart part-way through recovery keeps the wait it owed.
+                self.p.recover_until = self.p.recover_until.max(Some(now.plus(wait)));
+                self.p.recover_since = Some(now);
             }
             State::Normal => {
-                if let Some(pd) = self.p.partner_down_since {
-                    self.p.guard = Some((pd, now));
+                // The latest episode's start is the stricter bound, and its
+                // end covers every binding an earlier episode covered.
+                if let Some(from) = self.p.partner_down_since.max(self.p.recover_since) {
+                    self.p.guard = Some((from, now));
                 }
                 self.p.partner_down_since = None;
                 self.p.recover_until = None;
+                self.p.recover_since = None;
                 self.next_rebalance = now.plus(1);
             }
             _ => {}
