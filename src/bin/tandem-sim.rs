@@ -40,6 +40,7 @@ fn main() -> ExitCode {
         clients: args.clients.max(2),
         dangerous: args.dangerous,
         trace: args.replay.is_some(),
+        live: args.replay.is_some(),
     };
     if let Some(seed) = args.replay {
         // RUST_LOG=tandem=debug adds the servers' own decisions to the trace.
@@ -84,7 +85,12 @@ fn main() -> ExitCode {
             Err(v) => {
                 failures += 1;
                 steps += v.step;
-                println!("VIOLATION {v}\n  replay: tandem-sim --replay {}", v.seed);
+                println!(
+                    "VIOLATION {v}\n  replay: tandem-sim --replay {} --clients {}{}",
+                    v.seed,
+                    opts.clients,
+                    if opts.dangerous { " --dangerous" } else { "" }
+                );
             }
         }
     }

@@ -72,7 +72,17 @@ pub struct Node {
     pub undurable: Vec<String>,
     /// Potential expiries this server committed, in global time, for the
     /// checker (which remembers them even if the disk is later wiped).
-    pub committed_pe: Vec<(Ipv4Addr, Option<crate::proto::ClientKey>, u64)>,
+    pub committed_pe: Vec<Committed>,
+}
+
+/// A record that reached the disk, as the checker sees it.
+pub struct Committed {
+    pub addr: Ipv4Addr,
+    pub client: Option<crate::proto::ClientKey>,
+    /// Potential expiry in global time.
+    pub pe: u64,
+    /// State and owner, for the trace.
+    pub what: String,
 }
 
 impl Node {
@@ -242,8 +252,12 @@ impl Node {
             let b = self.queue.pop_front().expect("front exists");
             for l in b.leases {
                 let pe = l.potential_expiry.0.max(l.acked_potential_expiry.0) as i64 - self.offset;
-                self.committed_pe
-                    .push((l.addr, l.client(), pe.max(0) as u64));
+                self.committed_pe.push(Committed {
+                    addr: l.addr,
+                    client: l.client(),
+                    pe: pe.max(0) as u64,
+                    what: format!("{:?} owner {:?}", l.state, l.owner),
+                });
                 let seq = l.update_seq;
                 self.disk.leases.insert(l.addr, l);
                 let high = self

@@ -33,6 +33,9 @@ pub struct Options {
     /// the partner is alive, and forward clock jumps.
     pub dangerous: bool,
     pub trace: bool,
+    /// Print the trace as it is made (so the servers' own log lines fall in
+    /// place) instead of returning it.
+    pub live: bool,
 }
 
 impl Default for Options {
@@ -41,6 +44,7 @@ impl Default for Options {
             clients: 10,
             dangerous: false,
             trace: false,
+            live: false,
         }
     }
 }
@@ -178,9 +182,12 @@ pub fn run(seed: u64, opts: &Options) -> Result<Summary, Violation> {
         w.now = t;
         w.step += 1;
         if w.opts.trace {
-            let _ = writeln!(w.trace, "[{:>6}] t={:>5} {:?}", w.step, t, short(&ev));
+            let _ = writeln!(w.trace, "[{:>6}] t={:>5} {}", w.step, t, short(&ev));
+            w.flush_live();
         }
-        w.handle(ev)?;
+        let handled = w.handle(ev);
+        w.flush_live();
+        handled?;
         if t >= CHAOS + SETTLE {
             break;
         }
@@ -194,10 +201,10 @@ pub fn run(seed: u64, opts: &Options) -> Result<Summary, Violation> {
 fn short(ev: &Ev) -> String {
     match ev {
         Ev::ToServer { node, bytes } => {
-            format!("client packet ({} bytes) -> server {node}", bytes.len())
+            format!("{} -> server {node}", describe(bytes))
         }
         Ev::ToClient { client, bytes } => {
-            format!("server reply ({} bytes) -> client {client}", bytes.len())
+            format!("{} -> client {client}", describe(bytes))
         }
         Ev::Frame { to, link, bytes } => format!(
             "peer frame ({} bytes) -> server {to} on link {link}",
@@ -207,7 +214,48 @@ fn short(ev: &Ev) -> String {
     }
 }
 
+/// A DHCP packet in one line: type, client, and the addresses that matter.
+fn describe(bytes: &[u8]) -> String {
+    use dhcproto::{Decodable, v4};
+    let Ok(m) = v4::Message::decode(&mut dhcproto::Decoder::new(bytes)) else {
+        return format!("undecodable packet ({} bytes)", bytes.len());
+    };
+    let kind = match m.opts().get(v4::OptionCode::MessageType) {
+        Some(v4::DhcpOption::MessageType(t)) => format!("{t:?}"),
+        _ => "BOOTP".into(),
+    };
+    let mut s = format!(
+        "{kind} hw ..{:02x}",
+        m.chaddr().last().copied().unwrap_or(0)
+    );
+    if !m.ciaddr().is_unspecified() {
+        s += &format!(" ciaddr {}", m.ciaddr());
+    }
+    if !m.yiaddr().is_unspecified() {
+        s += &format!(" yiaddr {}", m.yiaddr());
+    }
+    if let Some(v4::DhcpOption::RequestedIpAddress(a)) =
+        m.opts().get(v4::OptionCode::RequestedIpAddress)
+    {
+        s += &format!(" requested {a}");
+    }
+    if let Some(v4::DhcpOption::ServerIdentifier(a)) =
+        m.opts().get(v4::OptionCode::ServerIdentifier)
+    {
+        s += &format!(" server-id {a}");
+    }
+    s
+}
+
 impl World {
+    /// In live mode, prints what the trace holds so far.
+    fn flush_live(&mut self) {
+        if self.opts.live && !self.trace.is_empty() {
+            print!("{}", self.trace);
+            self.trace.clear();
+        }
+    }
+
     fn at(&mut self, t: u64, ev: Ev) {
         self.seq += 1;
         self.queue.insert((t.max(self.now), self.seq), ev);

@@ -8,11 +8,13 @@ impl World {
             return;
         };
         let committed: Vec<_> = n.committed_pe.drain(..).collect();
-        for (addr, client, t) in committed {
+        for c in committed {
+            let (addr, client, t) = (c.addr, c.client, c.pe);
             if self.opts.trace {
                 let _ = writeln!(
                     self.trace,
-                    "         server {i} committed {addr} for {client:?} potential expiry t={t}"
+                    "         server {i} committed {addr} ({}) for {client:?} potential expiry t={t}",
+                    c.what
                 );
             }
             let e = self.acked[i].entry(addr).or_insert((client.clone(), t));

@@ -55,16 +55,27 @@ impl World {
     }
 
     pub(super) fn crash(&mut self, node: usize, wipe: bool) {
-        // Losing both databases loses leases no design can recover; a wipe
-        // happens only while the partner holds a complete copy: it is
-        // running and not itself still recovering from a lost database.
+        // Losing the only copy of a lease loses it in any design. A wipe
+        // keeps a copy only while the partner holds our database: it is
+        // running and not itself still recovering from a lost database, and
+        // (in PARTNER-DOWN, where leases run their full time rather than MCLT
+        // past what the partner knows) it has acknowledged all we granted.
+        // Other wipes are the dangerous kind: shown, not survived.
         let partner_whole = self.nodes[1 - node].as_ref().is_some_and(|p| {
             !matches!(
                 p.peer.state(),
                 State::Recover | State::RecoverWait | State::Startup
             )
         });
-        let wipe = wipe && partner_whole;
+        let sole_copy = self.nodes[node]
+            .as_ref()
+            .is_some_and(|n| n.peer.state() == State::PartnerDown && n.store.unacked() > 0);
+        let safe = partner_whole && !sole_copy;
+        let wipe = wipe && (safe || self.opts.dangerous);
+        if wipe && !safe {
+            self.dangerous = true;
+            self.summary.dangerous_events += 1;
+        }
         self.collect_acked(node);
         let Some(n) = self.nodes[node].take() else {
             return;

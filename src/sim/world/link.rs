@@ -107,9 +107,10 @@ impl World {
                 for l in leases {
                     let _ = writeln!(
                         self.trace,
-                        "         server {to} receives {} state {} pe {} seq {}",
+                        "         server {to} receives {} state {} owner {} pe {} seq {}",
                         Ipv4Addr::from(l.addr),
                         l.state,
+                        l.owner,
                         l.potential_expiry,
                         l.seq
                     );

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// Where the servers' clocks stand when the global clock reads 0.
+const CLOCK_BASE: i64 = 1000;
+
 pub(super) fn config(primary: bool) -> Arc<Config> {
     let (role, sid) = if primary {
         ("primary", "10.0.0.2")
@@ -44,7 +47,13 @@ impl World {
     pub(super) fn new(seed: u64, opts: Options) -> World {
         let mut rng = Rng::new(seed);
         let configs = [config(true), config(false)];
-        let offsets = [rng.range(0, 40) as i64 - 20, rng.range(0, 40) as i64 - 20];
+        // Servers' clocks run ahead of the global clock by 980 to 1020 s, so
+        // no local time starts near zero (where it would clamp and make the
+        // two clocks look equal to the offset measurement).
+        let offsets = [
+            rng.range(0, 40) as i64 - 20 + CLOCK_BASE,
+            rng.range(0, 40) as i64 - 20 + CLOCK_BASE,
+        ];
         let disks = [
             Disk {
                 epoch: 1,
