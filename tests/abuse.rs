@@ -1,6 +1,7 @@
 //! Hostile input against a running server: strangers and slow talkers on the
 //! peer port, garbage frames, a DHCP flood from one client, oversized and
-//! truncated packets. Each is shrugged off while DHCP service goes on.
+//! truncated packets, and a partner holding the key that floods the link or
+//! stops reading it. Each is shrugged off while DHCP service goes on.
 
 mod common;
 
@@ -8,10 +9,23 @@ use common::*;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::time::{Duration, Instant};
+use tandem::config::Config;
+use tandem::failover::State;
+use tandem::failover::codec::{Hello, Session};
+use tandem::failover::message::{Connect, Message, PROTOCOL_VERSION, WireState};
 
 const LINK: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 0);
 
 fn config(dir: &std::path::Path, port: u16, peer_port: u16) -> std::path::PathBuf {
+    config_with(dir, port, peer_port, "")
+}
+
+fn config_with(
+    dir: &std::path::Path,
+    port: u16,
+    peer_port: u16,
+    failover_extra: &str,
+) -> std::path::PathBuf {
     std::fs::write(dir.join("peer.key"), "00112233445566778899aabbccddeeff").unwrap();
     let p = dir.join("t.toml");
     std::fs::write(
@@ -32,6 +46,7 @@ listen = "127.0.0.1:{peer_port}"
 peer = "127.0.0.1:1"
 secret_file = "{d}/peer.key"
 mclt = "10s"
+{failover_extra}
 
 [[subnet]]
 cidr = "10.99.0.0/24"
@@ -42,6 +57,25 @@ pools = ["10.99.0.10-10.99.0.250"]
     )
     .unwrap();
     p
+}
+
+/// Brings a lone secondary up and declares its partner down, so it serves.
+fn serving_alone(cfg: &std::path::Path, server: &Server) {
+    let t0 = Instant::now();
+    while std::process::Command::new(BIN)
+        .args(["partner-down", "-c"])
+        .arg(cfg)
+        .output()
+        .map(|o| !o.status.success())
+        .unwrap_or(true)
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "server did not come up:\n{}",
+            server.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn stats(cfg: &std::path::Path) -> serde_json::Value {
@@ -84,21 +118,7 @@ fn hostile_peers_and_floods_do_not_disturb_service() {
     let cfg = config(dir.path(), port, peer_port);
     let mut server = Server::start(&cfg, &dir.path().join("log"));
     // Alone and never paired, the secondary serves only after partner-down.
-    let t0 = Instant::now();
-    while std::process::Command::new(BIN)
-        .args(["partner-down", "-c"])
-        .arg(&cfg)
-        .output()
-        .map(|o| !o.status.success())
-        .unwrap_or(true)
-    {
-        assert!(
-            t0.elapsed() < Duration::from_secs(15),
-            "server did not come up:\n{}",
-            server.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    serving_alone(&cfg, &server);
     let relay = Relay::new(Ipv4Addr::new(127, 0, 0, 4), port);
     assert!(
         relay.dora(mac(1), 10, LINK).is_some(),
@@ -178,5 +198,150 @@ fn hostile_peers_and_floods_do_not_disturb_service() {
         st["stats"]["malformed"].as_u64().unwrap() >= 1,
         "truncated counted: {st}"
     );
+    assert!(server.stop(), "clean shutdown after all that");
+}
+
+/// A partner that holds the key: it completes the handshake and CONNECT like
+/// the real one, then misbehaves.
+struct RoguePartner {
+    s: TcpStream,
+    session: Session,
+}
+
+impl RoguePartner {
+    fn frame(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.s.write_all(&(b.len() as u32).to_be_bytes())?;
+        self.s.write_all(b)
+    }
+
+    fn read_frame(s: &mut TcpStream) -> Vec<u8> {
+        let mut len = [0u8; 4];
+        s.read_exact(&mut len).unwrap();
+        let mut b = vec![0u8; u32::from_be_bytes(len) as usize];
+        s.read_exact(&mut b).unwrap();
+        b
+    }
+
+    fn connect(peer_port: u16, cfg: &std::path::Path) -> RoguePartner {
+        let key: Vec<u8> = (0..16).map(|i| (i as u8) * 0x11).collect();
+        let mut s = TcpStream::connect(("127.0.0.1", peer_port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mine = Hello {
+            version: PROTOCOL_VERSION,
+            primary: true,
+            nonce: [7; 32],
+        };
+        s.write_all(&(mine.encode().len() as u32).to_be_bytes())
+            .unwrap();
+        s.write_all(&mine.encode()).unwrap();
+        let theirs = Hello::decode(&Self::read_frame(&mut s)).unwrap();
+        let mut session = Session::new(&key, &mine, &theirs).unwrap();
+        let proof = Self::read_frame(&mut s);
+        session.open(&proof).expect("the server proves the key");
+        let mut p = RoguePartner { s, session };
+        p.send(&Message::Contact { time: 0 }).unwrap();
+        let fingerprint = Config::load(cfg).unwrap().fingerprint();
+        // Claiming to recover keeps the server in partner-down, serving.
+        p.send(&Message::Connect(Connect {
+            version: PROTOCOL_VERSION,
+            name: "rogue".into(),
+            primary: true,
+            time: now(),
+            fingerprint,
+            epoch: 77,
+            seen_epoch: None,
+            state: WireState::from(State::Recover),
+            mclt: 10,
+        }))
+        .unwrap();
+        p.send(&Message::UpdateRequestAll).unwrap();
+        p
+    }
+
+    fn send(&mut self, m: &Message) -> std::io::Result<()> {
+        let b = self.session.seal(m).unwrap();
+        self.frame(&b)
+    }
+
+    /// Keeps sending keepalives (never reading) until the server drops the
+    /// connection; returns whether it did within `limit`.
+    fn dropped_within(&mut self, limit: Duration, every: Duration) -> bool {
+        let t0 = Instant::now();
+        while t0.elapsed() < limit {
+            if self.send(&Message::Contact { time: now() }).is_err() {
+                return true;
+            }
+            std::thread::sleep(every);
+        }
+        false
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn a_keyed_partner_that_floods_or_stops_reading_is_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let (port, peer_port) = (free_port(), free_port_tcp());
+    let cfg = config_with(dir.path(), port, peer_port, r#"max_response_delay = "3s""#);
+    let mut server = Server::start(&cfg, &dir.path().join("log"));
+    serving_alone(&cfg, &server);
+    let relay = Relay::new(Ipv4Addr::new(127, 0, 0, 5), port);
+    assert!(relay.dora(mac(1), 10, LINK).is_some(), "serving");
+
+    // 1. It keeps talking but never reads or acknowledges the updates that
+    // our DHCP traffic makes.
+    let mut mute = RoguePartner::connect(peer_port, &cfg);
+    for n in 2..40 {
+        assert!(
+            relay.dora(mac(n), n * 10, LINK).is_some(),
+            "DHCP disturbed by a partner that does not read:\n{}",
+            server.log_text()
+        );
+    }
+    assert!(
+        mute.dropped_within(Duration::from_secs(20), Duration::from_millis(250)),
+        "a partner that never acknowledges is dropped:\n{}",
+        server.log_text()
+    );
+    let log = server.log_text();
+    assert!(
+        log.contains("no acknowledgement of binding updates"),
+        "and the log says why:\n{log}"
+    );
+    assert_eq!(
+        stats(&cfg)["state"].as_str(),
+        Some("partner-down"),
+        "still serving alone"
+    );
+
+    // 2. It floods the link with valid, authenticated frames.
+    let mut flood = RoguePartner::connect(peer_port, &cfg);
+    let mut sent = 0;
+    while sent < 200_000 && flood.send(&Message::Contact { time: now() }).is_ok() {
+        sent += 1;
+    }
+    assert!(
+        sent < 200_000 || flood.dropped_within(Duration::from_secs(5), Duration::from_millis(50)),
+        "a flooding partner is dropped"
+    );
+    for n in 40..45 {
+        assert!(
+            relay.dora(mac(n), n * 10, LINK).is_some(),
+            "DHCP disturbed by a flooding partner"
+        );
+    }
+    let log = server.log_text();
+    assert!(
+        log.contains("partner is flooding"),
+        "and the log says why:\n{log}"
+    );
+    // Every lease granted meanwhile is on disk and served.
+    assert!(leases(&cfg).len() >= 44);
     assert!(server.stop(), "clean shutdown after all that");
 }

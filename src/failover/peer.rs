@@ -18,6 +18,12 @@ use std::net::Ipv4Addr;
 
 /// Records per binding-update frame; well under the 64 KiB frame limit.
 const BATCH: usize = 64;
+/// Control messages (everything but binding updates and their acks) a
+/// partner may send in a burst, and per second after it. A healthy partner
+/// sends a keepalive every few seconds and a handful of others per state
+/// change or rebalancing round; a flood is closed before it costs much.
+const CHATTER_BURST: u32 = 200;
+const CHATTER_PER_SEC: u32 = 20;
 /// How long STARTUP waits for the partner before resuming on its own.
 const STARTUP_WAIT: u64 = 5;
 /// How often NORMAL checks whether free addresses need rebalancing.
@@ -151,6 +157,13 @@ pub struct Peer {
     out: VecDeque<Out>,
     /// Per batch in flight: address, sequence, potential expiry and client of each record sent.
     inflight: BTreeMap<u64, Vec<Sent>>,
+    /// Control messages the partner may still send (see `CHATTER_BURST`),
+    /// as of `chatter_at`.
+    chatter: u32,
+    chatter_at: Time,
+    /// Since when we have waited for an acknowledgement with updates in
+    /// flight (reset by each one that arrives).
+    ack_wait_since: Option<Time>,
     next_batch: u64,
     sync: Sync,
     actions: VecDeque<Action>,
@@ -176,6 +189,9 @@ impl Peer {
             heard: false,
             out: VecDeque::new(),
             inflight: BTreeMap::new(),
+            ack_wait_since: None,
+            chatter: CHATTER_BURST,
+            chatter_at: now,
             next_batch: 1,
             sync: Sync::default(),
             actions: VecDeque::new(),
@@ -238,6 +254,9 @@ impl Peer {
         self.partner = None;
         self.out.clear();
         self.inflight.clear();
+        self.ack_wait_since = None;
+        self.chatter = CHATTER_BURST;
+        self.chatter_at = now;
         self.sync = Sync::default();
         let c = Connect {
             version: PROTOCOL_VERSION,
@@ -260,6 +279,7 @@ impl Peer {
         self.partner = None;
         self.out.clear();
         self.inflight.clear();
+        self.ack_wait_since = None;
         self.sync = Sync::default();
         self.evaluate(now);
     }
@@ -270,6 +290,29 @@ impl Peer {
         self.link_down(now);
     }
 
+    /// Charges a control message against the partner's budget. A request
+    /// for updates costs more: answering one walks the database.
+    fn may_chatter(&mut self, now: Time, msg: &Message) -> bool {
+        let cost = match msg {
+            Message::BindingUpdate { .. } => return true,
+            Message::BindingAck { batch, .. } if self.inflight.contains_key(batch) => return true,
+            Message::UpdateRequest { .. } | Message::UpdateRequestAll => 20,
+            _ => 1,
+        };
+        let earned = now.0.saturating_sub(self.chatter_at.0);
+        let earned =
+            u32::try_from(earned.saturating_mul(u64::from(CHATTER_PER_SEC))).unwrap_or(u32::MAX);
+        self.chatter = self.chatter.saturating_add(earned).min(CHATTER_BURST);
+        self.chatter_at = self.chatter_at.max(now);
+        match self.chatter.checked_sub(cost) {
+            Some(left) => {
+                self.chatter = left;
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn receive(&mut self, now: Time, msg: Message, store: &mut LeaseStore) {
         let Some(link) = &mut self.link else { return };
         link.last_rx = now;
@@ -278,6 +321,9 @@ impl Peer {
             && !matches!(msg, Message::Connect(_) | Message::Disconnect { .. })
         {
             return self.close(now, format!("{} before connect", msg.name()));
+        }
+        if !self.may_chatter(now, &msg) {
+            return self.close(now, format!("partner is flooding {} messages", msg.name()));
         }
         match msg {
             Message::Connect(c) => self.on_connect(now, c),
@@ -410,6 +456,17 @@ impl Peer {
         if let Some(l) = &self.link {
             if now.0.saturating_sub(l.last_rx.0) > self.cfg.max_response_delay {
                 let why = format!("no message from the partner for {} s", now.0 - l.last_rx.0);
+                return self.close(now, why);
+            }
+            // A partner that talks but never acknowledges would stall
+            // replication for good: treat it as unreachable too.
+            if let Some(t) = self.ack_wait_since
+                && now.0.saturating_sub(t.0) > self.cfg.max_response_delay
+            {
+                let why = format!(
+                    "no acknowledgement of binding updates for {} s",
+                    now.0 - t.0
+                );
                 return self.close(now, why);
             }
             if now.0.saturating_sub(l.last_tx.0) >= (self.cfg.max_response_delay / 3).max(1) {

@@ -74,9 +74,7 @@ impl Policy for PairPolicy {
     }
 
     fn may_reuse(&self, lease: &Lease, now: Time, synced: bool) -> bool {
-        let history = lease.expires != Time::ZERO
-            || lease.potential_expiry != Time::ZERO
-            || lease.acked_potential_expiry != Time::ZERO;
+        let history = lease.has_history();
         // A free record the partner knows about and that was never bound is
         // free (whose it is, is `may_allocate`'s question).
         if lease.state == LeaseState::Free && synced && !history {

@@ -223,13 +223,21 @@ mod tests {
             resolve(Some(&a), &f, Time(500), false),
             Resolution::Reject { .. }
         ));
-        // but a later free record replaces a free one (an ownership transfer)
-        let mut f = f;
-        f.cltt = Time(400);
-        let g = Lease::free(a.addr, Owner::Primary);
+        // but a later free record replaces a free one (an ownership
+        // transfer is timed by the giver), whichever side gives
+        let mut g = Lease::free(a.addr, Owner::Primary);
+        g.cltt = Time(400);
         assert_eq!(
-            accepted(resolve(Some(&g), &f, Time(500), false)).owner,
-            Owner::Secondary
+            accepted(resolve(Some(&f), &g, Time(500), false)).owner,
+            Owner::Primary,
+            "the secondary gave its address to the primary"
+        );
+        let mut h = f.clone();
+        h.cltt = Time(450);
+        assert_eq!(
+            accepted(resolve(Some(&g), &h, Time(500), true)).owner,
+            Owner::Secondary,
+            "and the primary gave it back"
         );
     }
 

@@ -145,6 +145,14 @@ impl Lease {
         }
     }
 
+    /// Whether the record remembers a binding (or a decline): times a
+    /// partner may still be honouring.
+    pub fn has_history(&self) -> bool {
+        self.expires != Time::ZERO
+            || self.potential_expiry != Time::ZERO
+            || self.acked_potential_expiry != Time::ZERO
+    }
+
     /// Orders reusable addresses: never used first, then least recently ended.
     pub fn last_used(&self) -> Time {
         match self.state {

@@ -21,18 +21,28 @@ const MAX_HANDSHAKES: usize = 4;
 /// Outgoing messages waiting for the socket; a partner that stops reading
 /// fills this and the link is closed rather than the server blocked.
 pub const SEND_QUEUE: usize = 4096;
+/// A frame the partner's socket will not take for this long means the
+/// partner has stopped reading: the connection is dropped.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug)]
 pub enum LinkEvent {
-    Up { remote: SocketAddr },
+    /// A new authenticated connection; commands for it carry `generation`.
+    Up {
+        remote: SocketAddr,
+        generation: u64,
+    },
     Message(Message),
     Down(String),
 }
 
+/// Commands name the connection they are for: one queued before that
+/// connection went down must never reach its successor (a stale update or
+/// acknowledgement would be taken as part of the new session).
 #[derive(Debug)]
 pub enum LinkCmd {
-    Send(Message),
-    Close(String),
+    Send(u64, Message),
+    Close(u64, String),
 }
 
 #[derive(Clone)]
@@ -55,11 +65,14 @@ fn framed(s: TcpStream) -> Conn {
 }
 
 /// Runs the link forever: (re)connects or accepts, authenticates, then
-/// shuttles messages between the socket and the server.
+/// shuttles messages between the socket and the server. `reset` drops the
+/// current connection at once (the server gave up on it, for instance
+/// because the command queue was full, so a `Close` could not be queued).
 pub async fn run(
     cfg: LinkConfig,
     events: mpsc::Sender<LinkEvent>,
     mut cmds: mpsc::Receiver<LinkCmd>,
+    reset: Arc<tokio::sync::Notify>,
 ) {
     let (auth_tx, mut auth_rx) = mpsc::channel::<(Conn, Session, SocketAddr)>(1);
     let gone = Arc::new(tokio::sync::Notify::new());
@@ -69,15 +82,19 @@ pub async fn run(
         tokio::spawn(listen(cfg.clone(), auth_tx));
     }
     let mut current: Option<(Conn, Session)> = None;
+    let mut generation = 0u64;
     loop {
         let Some((conn, session)) = current.as_mut() else {
             // Idle: wait for an authenticated connection, discarding commands meant for a dead link.
             tokio::select! {
                 Some((c, s, remote)) = auth_rx.recv() => {
                     current = Some((c, s));
-                    if events.send(LinkEvent::Up { remote }).await.is_err() { return; }
+                    generation += 1;
+                    if events.send(LinkEvent::Up { remote, generation }).await.is_err() { return; }
                 }
                 cmd = cmds.recv() => if cmd.is_none() { return },
+                // Nothing to drop; do not let the request linger for the next connection.
+                () = reset.notified() => {}
             }
             continue;
         };
@@ -91,18 +108,24 @@ pub async fn run(
                 None => Some("partner closed the connection".into()),
             },
             cmd = cmds.recv() => match cmd {
-                Some(LinkCmd::Send(m)) => match session.seal(&m) {
-                    Ok(b) => conn.send(Bytes::from(b)).await.err().map(|e| format!("peer link write failed: {e}")),
+                Some(LinkCmd::Send(g, _) | LinkCmd::Close(g, _)) if g != generation => None,
+                Some(LinkCmd::Send(_, m)) => match session.seal(&m) {
+                    Ok(b) => match tokio::time::timeout(WRITE_TIMEOUT, conn.send(Bytes::from(b))).await {
+                        Ok(r) => r.err().map(|e| format!("peer link write failed: {e}")),
+                        Err(_) => Some("the partner stopped reading".into()),
+                    },
                     Err(e) => Some(format!("cannot encode {}: {e}", m.name())),
                 },
-                Some(LinkCmd::Close(why)) => Some(why),
+                Some(LinkCmd::Close(_, why)) => Some(why),
                 None => return,
             },
+            () = reset.notified() => Some("the server dropped the connection".into()),
             Some((c, s, remote)) = auth_rx.recv() => {
                 // The partner (it proved the key) came back on a new connection: the old one is dead.
                 current = Some((c, s));
+                generation += 1;
                 let _ = events.send(LinkEvent::Down("partner reconnected".into())).await;
-                if events.send(LinkEvent::Up { remote }).await.is_err() { return; }
+                if events.send(LinkEvent::Up { remote, generation }).await.is_err() { return; }
                 None
             }
         };

@@ -24,6 +24,10 @@ struct Waiting {
 pub struct Pair {
     pub peer: Peer,
     link: mpsc::Sender<LinkCmd>,
+    /// Drops the current connection even when `link` is full.
+    reset: Arc<tokio::sync::Notify>,
+    /// The connection the peer is talking on (see `LinkEvent::Up`).
+    generation: u64,
     waiting: VecDeque<Waiting>,
     /// A message could not be queued for the link: the protocol cannot go on
     /// on that connection (an ack or update would be missing).
@@ -58,11 +62,14 @@ impl Pair {
             peer: f.peer,
             key: Arc::new(key),
         };
-        tokio::spawn(peer_link::run(link_cfg, ev_tx, cmd_rx));
+        let reset = Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(peer_link::run(link_cfg, ev_tx, cmd_rx, reset.clone()));
         Ok(Some((
             Pair {
                 peer,
                 link: cmd_tx,
+                reset,
+                generation: 0,
                 waiting: VecDeque::new(),
                 broken: false,
             },
@@ -78,8 +85,9 @@ impl Pair {
         journal: &mut Journal,
     ) {
         match ev {
-            LinkEvent::Up { remote } => {
+            LinkEvent::Up { remote, generation } => {
                 tracing::info!(%remote, "peer link authenticated");
+                self.generation = generation;
                 self.peer.link_up(now);
             }
             LinkEvent::Message(m) => self.peer.receive(now, m, store),
@@ -132,7 +140,11 @@ impl Pair {
     }
 
     fn send(&mut self, m: Message) {
-        if self.link.try_send(LinkCmd::Send(m)).is_err() {
+        if self
+            .link
+            .try_send(LinkCmd::Send(self.generation, m))
+            .is_err()
+        {
             self.broken = true;
         }
     }
@@ -142,13 +154,13 @@ impl Pair {
         self.carry_out(journal);
         if std::mem::take(&mut self.broken) {
             // Dropping a message silently would stall the update window or
-            // lose an ack; instead treat the connection as gone. Our
-            // keepalives stop, the partner closes it, and both resynchronize
-            // on the next connection.
+            // lose an ack; instead drop the connection, and both
+            // resynchronize on the next one.
             tracing::error!(
                 "peer link send queue is full (the partner is not reading): treating the link as down"
             );
             self.peer.link_down(now);
+            self.reset.notify_one();
             self.carry_out(journal);
         }
     }
@@ -158,7 +170,13 @@ impl Pair {
             match a {
                 Action::Send(m) => self.send(m),
                 Action::Close(why) => {
-                    let _ = self.link.try_send(LinkCmd::Close(why));
+                    if self
+                        .link
+                        .try_send(LinkCmd::Close(self.generation, why))
+                        .is_err()
+                    {
+                        self.reset.notify_one();
+                    }
                 }
                 Action::Commit {
                     leases,

@@ -25,21 +25,22 @@ impl Peer {
             let spare = mine.saturating_sub(target).min(u64::from(wanted)).min(1024);
             let addrs: Vec<Ipv4Addr> = store
                 .free_addrs(pool, me)
+                // A free record with history (a past decline's times) stays
+                // with its owner: reuse guards compare its transaction time,
+                // which a transfer would move.
                 .filter(|a| {
-                    store
-                        .get(*a)
-                        .is_none_or(|l| l.state == crate::lease::LeaseState::Free)
+                    store.get(*a).is_none_or(|l| {
+                        l.state == crate::lease::LeaseState::Free && !l.has_history()
+                    })
                 })
                 .take(spare as usize)
                 .collect();
             let mut moved = Vec::new();
             for a in addrs {
-                // The transfer is a transaction of its own: its time orders it
-                // after the record it replaces on both sides. Any history the
-                // free record carries (a past decline) goes with it.
-                let mut l = store.get(a).cloned().unwrap_or_else(|| Lease::free(a, me));
-                l.owner = to;
-                l.cltt = l.cltt.max(now);
+                // The transfer is a transaction of its own: its time orders
+                // it after the record it replaces, on both sides.
+                let mut l = Lease::free(a, to);
+                l.cltt = store.get(a).map_or(now, |old| old.cltt.max(now));
                 moved.push(store.upsert(l));
             }
             given = moved.len() as u32;

@@ -119,7 +119,11 @@ impl Peer {
         rejects: Vec<Reject>,
         store: &mut LeaseStore,
     ) {
-        let Some(sent) = self.inflight.remove(&batch) else {
+        let acked = self.inflight.remove(&batch);
+        if acked.is_some() {
+            self.ack_wait_since = (!self.inflight.is_empty()).then_some(now);
+        }
+        let Some(sent) = acked else {
             // An acknowledgement committed while an earlier connection was
             // up and sent on this one: harmless, and its updates are resent.
             tracing::debug!(
@@ -231,6 +235,7 @@ impl Peer {
             let batch = self.next_batch;
             self.next_batch += 1;
             self.inflight.insert(batch, sent);
+            self.ack_wait_since.get_or_insert(now);
             self.send(
                 now,
                 Message::BindingUpdate {

@@ -138,7 +138,11 @@ impl Peer {
                 let quiet_since = self.last_contact.unwrap_or(self.since).max(self.since);
                 (now.0 >= quiet_since.0 + apd).then_some(PartnerDown)
             }),
-            (PartnerDown, Some(RecoverDone)) => Some(Normal),
+            // Back to NORMAL only once this connection has carried every
+            // update both ways: a grant made in PARTNER-DOWN while the link
+            // was down must reach the recovered partner before it allocates.
+            (PartnerDown, Some(RecoverDone)) if self.synced() => Some(Normal),
+            (PartnerDown, Some(RecoverDone)) => None,
             (
                 PartnerDown,
                 Some(
@@ -160,7 +164,7 @@ impl Peer {
                 })
             }
             (RecoverWait, _) if self.p.recover_until.is_none_or(|t| now >= t) => Some(RecoverDone),
-            (RecoverDone, Some(Normal | RecoverDone)) => Some(Normal),
+            (RecoverDone, Some(Normal | RecoverDone)) if self.synced() => Some(Normal),
             _ => None,
         }
     }
