@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tandem::config::Config;
 use tandem::failover::State;
 use tandem::failover::codec::{Hello, Session};
-use tandem::failover::message::{Connect, Message, PROTOCOL_VERSION, WireState};
+use tandem::failover::message::{Connect, Message, PROTOCOL_VERSION, WireLease, WireState};
 
 const LINK: Ipv4Addr = Ipv4Addr::new(10, 99, 0, 0);
 
@@ -341,7 +341,56 @@ fn a_keyed_partner_that_floods_or_stops_reading_is_dropped() {
         log.contains("partner is flooding"),
         "and the log says why:\n{log}"
     );
+
+    // 3. It floods the link with binding updates (which are not rate
+    // limited: a real partner's come in bursts), from another thread while
+    // clients keep being served.
+    let mut updates = RoguePartner::connect(peer_port, &cfg);
+    let flooder = std::thread::spawn(move || {
+        let mut sent = 0u64;
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(4) {
+            let leases = (0..64u32)
+                .map(|i| WireLease {
+                    addr: u32::from(Ipv4Addr::new(10, 99, 0, 200)) + (i % 40),
+                    state: 0,
+                    owner: 1,
+                    client_id: None,
+                    htype: 1,
+                    chaddr: vec![],
+                    hostname: None,
+                    relay_info: None,
+                    starts: 0,
+                    expires: 0,
+                    cltt: 1,
+                    lease_time: 0,
+                    potential_expiry: 0,
+                    seq: sent * 64 + u64::from(i) + 1,
+                })
+                .collect();
+            let m = Message::BindingUpdate {
+                batch: sent + 1,
+                time: now(),
+                leases,
+            };
+            if updates.send(&m).is_err() {
+                break;
+            }
+            sent += 1;
+        }
+        sent
+    });
+    for n in 45..60 {
+        assert!(
+            relay.dora(mac(n), n * 10, LINK).is_some(),
+            "DHCP disturbed by a partner flooding updates:\n{}",
+            server.log_text()
+        );
+    }
+    let sent = flooder.join().unwrap();
+    eprintln!("METRIC rogue update frames sent while 15 clients were served: {sent}");
+    assert!(sent > 100, "the flood ran ({sent} frames)");
     // Every lease granted meanwhile is on disk and served.
-    assert!(leases(&cfg).len() >= 44);
+    assert!(leases(&cfg).len() >= 59);
     assert!(server.stop(), "clean shutdown after all that");
 }

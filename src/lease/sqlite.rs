@@ -358,6 +358,11 @@ impl Journal {
         ))
     }
 
+    /// The number of the last batch submitted.
+    pub fn last_submitted(&self) -> u64 {
+        self.next_id
+    }
+
     /// Queues `leases` for the next commit and returns the batch number to wait for.
     pub fn submit(&mut self, leases: Vec<Lease>) -> u64 {
         self.submit_with_meta(leases, Vec::new())

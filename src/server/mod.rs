@@ -34,6 +34,10 @@ const INBOUND_QUEUE: usize = 4096;
 /// ACKs waiting for their commit; beyond this new requests are dropped so a
 /// slow disk turns into client retries rather than unbounded memory.
 const MAX_PARKED: usize = 50_000;
+/// Journal batches not yet committed beyond which the partner's messages
+/// wait: a partner sending updates faster than the disk takes them is slowed
+/// by TCP instead of filling memory.
+const MAX_LINK_BACKLOG: u64 = 1024;
 
 struct Parked {
     batch: u64,
@@ -51,6 +55,8 @@ struct Runtime {
     stats: Stats,
     limiter: RateLimiter,
     parked: VecDeque<Parked>,
+    /// The last journal batch known durable.
+    committed_upto: u64,
     pair: Option<Pair>,
     started: Time,
 }
@@ -130,6 +136,7 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
         sockets,
         stats: Stats::default(),
         parked: VecDeque::new(),
+        committed_upto: 0,
         pair,
         started: clock.now(),
     };
@@ -138,11 +145,17 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
     tokio::pin!(shutdown);
     rt.tick(clock.now());
     loop {
+        // Commits first: they release parked replies and replication.
+        while let Ok(ev) = commit_rx.try_recv() {
+            rt.committed(clock.now(), ev);
+        }
+        // The rest in fair (random) order, so neither a busy partner nor a
+        // busy segment can starve the other.
+        let link_ok = rt.journal.last_submitted() - rt.committed_upto < MAX_LINK_BACKLOG;
         tokio::select! {
-            biased;
             () = &mut shutdown => break,
             Some(ev) = commit_rx.recv() => rt.committed(clock.now(), ev),
-            Some(ev) = async { link_rx.as_mut()?.recv().await } => {
+            Some(ev) = async { link_rx.as_mut()?.recv().await }, if link_ok => {
                 if let Some(p) = &mut rt.pair {
                     p.on_link(clock.now(), ev, &mut rt.store, &mut rt.journal);
                 }
@@ -248,6 +261,7 @@ impl Runtime {
                 (upto, false)
             }
         };
+        self.committed_upto = self.committed_upto.max(upto);
         while self.parked.front().is_some_and(|p| p.batch <= upto) {
             let p = self.parked.pop_front().expect("front exists");
             if ok {
