@@ -479,6 +479,35 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         "the refusal is logged"
     );
 
+    // --- restart A while it cannot reach its partner: it serves blind (its
+    // partner may have been declared down meanwhile): renewals within MCLT of
+    // what the partner acknowledged, no new clients
+    assert!(sa.stop(), "clean shutdown");
+    let mut sa = Server::start(&a.cfg, &a.dir.join("log2"));
+    wait_state(
+        &a.cfg,
+        "communications-interrupted",
+        Duration::from_secs(20),
+    );
+    let st = status(&a.cfg).unwrap();
+    assert!(
+        st["serving"].as_str().unwrap().starts_with("renewals only"),
+        "{st}"
+    );
+    let ack = net
+        .renew(To::A, mac(n0), addr0, 9000, 5)
+        .expect("a known lease is renewed blind");
+    assert!(is_ack(&ack) && ack.yiaddr() == addr0);
+    assert!(
+        net.dora(To::A, mac(900), 9100).is_none(),
+        "no new client while blind"
+    );
+    assert!(
+        sa.log_text()
+            .contains("resuming without word from the partner"),
+        "the log says why"
+    );
+
     // --- the operator declares the partner down
     let pd = std::process::Command::new(BIN)
         .args(["partner-down", "-c"])
@@ -493,5 +522,9 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
     let st = status(&a.cfg).unwrap();
     assert_eq!(st["state"], "partner-down");
     assert!(st["partner_down_since"].is_string(), "{st}");
+    assert!(
+        net.dora(To::A, mac(901), 9200).is_some(),
+        "new clients served after partner-down"
+    );
     assert!(sa.stop(), "clean shutdown");
 }

@@ -24,6 +24,7 @@ pub fn status(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         s("state"),
         s("time_in_state")
     );
+    println!("serving         {}", s("serving"));
     println!(
         "partner         {} (connected: {})",
         s("partner_state"),

@@ -17,9 +17,20 @@ impl Peer {
                 })
             })
             .collect();
+        let serving = match self.state.serving() {
+            _ if self.state == State::CommunicationsInterrupted && !self.heard => {
+                "renewals only: the partner has not been reached since this start"
+            }
+            crate::failover::state::Serving::Balanced => {
+                "its hash share of new clients, and every renewal"
+            }
+            crate::failover::state::Serving::All => "every client",
+            crate::failover::state::Serving::None => "no one",
+        };
         serde_json::json!({
             "role": if self.cfg.primary { "primary" } else { "secondary" },
             "state": self.state.as_str(),
+            "serving": serving,
             "time_in_state": now.0.saturating_sub(self.since.0),
             "partner_state": self.partner.as_ref().map(|p| p.state.as_str()),
             "partner_name": self.partner.as_ref().map(|p| p.name.clone()),
