@@ -4,10 +4,12 @@
 //! transaction times, one client on both sides) common.
 
 use proptest::prelude::*;
-use tandem::failover::reconcile::{Resolution, beats, resolve};
+use tandem::failover::reconcile::{Resolution, beats, resolve, yield_to};
 use tandem::lease::{Lease, LeaseState, Owner};
 use tandem::proto::HwAddr;
 use tandem::time::Time;
+
+const T0: u64 = 1_000_000;
 
 fn record() -> impl Strategy<Value = Lease> {
     (
@@ -17,6 +19,11 @@ fn record() -> impl Strategy<Value = Lease> {
         (0u64..6, 0u64..12, 0u64..12, 0u64..12, 0u64..3),
     )
         .prop_map(|(state, owner, mac, (cltt, expires, pe, ape, starts))| {
+            // Real clocks read far from zero (0 means "unset"): times are
+            // around T0, with 0 kept as a value of its own.
+            let at = |t: u64| if t == 0 { 0 } else { T0 + t };
+            let (cltt, expires, pe, ape, starts) =
+                (T0 + cltt, at(expires), at(pe), at(ape), at(starts));
             let mut l = Lease::free(
                 "10.0.0.5".parse().unwrap(),
                 Owner::from_code(owner).unwrap(),
@@ -46,7 +53,7 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(20_000))]
 
     #[test]
-    fn exactly_one_version_wins(a in record(), b in record(), now in 0u64..15, a_primary in any::<bool>()) {
+    fn exactly_one_version_wins(a in record(), b in record(), now in T0..T0 + 15, a_primary in any::<bool>()) {
         prop_assert_ne!(
             beats(&a, &b, Time(now), a_primary),
             beats(&b, &a, Time(now), !a_primary),
@@ -55,7 +62,7 @@ proptest! {
     }
 
     #[test]
-    fn peers_converge_after_exchanging_versions(p in record(), s in record(), now in 0u64..15) {
+    fn peers_converge_after_exchanging_versions(p in record(), s in record(), now in T0..T0 + 15) {
         // Both send their version at once (as after a partition); a peer
         // that refuses a version sends its own back. Index 0 is the primary.
         let mut held = [p.clone(), s.clone()];
@@ -72,4 +79,96 @@ proptest! {
         }
         prop_assert_eq!(&held[0], &held[1]);
     }
+
+    #[test]
+    fn peers_with_skewed_views_of_each_others_clock_still_settle(
+        p in record(),
+        s in record(),
+        now in T0..T0 + 15,
+        skew in (-4i64..=4, -4i64..=4),
+        late in 0u64..5,
+    ) {
+        // Each peer converts the other's times with its own (slightly wrong)
+        // offset estimate and reads its own clock, so they may decide a close
+        // call differently. The model follows the peer (`sync.rs`): a refusal
+        // sends our version back, and a refused sender offers its own again;
+        // a primary whose version was taken while it took the partner's (the
+        // two crossed) offers the one it holds; the secondary gives way on a
+        // close call it has refused before.
+        enum Wire {
+            Update(Lease),
+            Ack { taken: bool },
+        }
+        let mut held = [p.clone(), s.clone()];
+        let mut theirs = [false; 2];
+        let mut disputes = [0u32; 2];
+        let mut wire: std::collections::VecDeque<(usize, Wire)> =
+            [(0, Wire::Update(s)), (1, Wire::Update(p))].into();
+        let mut delivered = 0;
+        let mut log = Vec::new();
+        while let Some((to, msg)) = wire.pop_front() {
+            delivered += 1;
+            prop_assert!(delivered <= 60, "peers keep disputing: {:#?}", &log[..20]);
+            match &msg {
+                Wire::Update(v) => log.push(format!("to {to}: {:?} {} | holds {:?} {} theirs {}", v.state, v.cltt.0, held[to].state, held[to].cltt.0, theirs[to])),
+                Wire::Ack { taken } => log.push(format!("to {to}: ack taken={taken} | holds {:?} theirs {}", held[to].state, theirs[to])),
+            }
+            match msg {
+                Wire::Update(version) => {
+                    let version = shift(&version, if to == 0 { skew.0 } else { skew.1 });
+                    let clock = Time(now + if to == 1 { late } else { 0 });
+                    let taken = match resolve(Some(&held[to]), &version, clock, to == 1) {
+                        Resolution::Accept(l) => Some(l),
+                        Resolution::Reject { close: true, .. } if to == 1 && disputes[to] >= 1 => {
+                            Some(yield_to(&held[to], &version))
+                        }
+                        Resolution::Reject { merged, .. } => {
+                            disputes[to] += 1;
+                            if let Some(m) = merged {
+                                held[to] = m;
+                            }
+                            theirs[to] = false;
+                            wire.push_back((1 - to, Wire::Update(held[to].clone())));
+                            None
+                        }
+                    };
+                    if let Some(l) = &taken {
+                        held[to] = l.clone();
+                        theirs[to] = true;
+                        disputes[to] = 0;
+                    }
+                    wire.push_back((1 - to, Wire::Ack { taken: taken.is_some() }));
+                }
+                // Our version was taken, but we hold the partner's: crossed;
+                // the primary offers what it holds.
+                Wire::Ack { taken: true } if theirs[to] && to == 0 => {
+                    theirs[to] = false;
+                    wire.push_back((1 - to, Wire::Update(held[to].clone())));
+                }
+                // Refused while we still hold our own: offered again.
+                Wire::Ack { taken: false } if !theirs[to] => {
+                    wire.push_back((1 - to, Wire::Update(held[to].clone())));
+                }
+                Wire::Ack { .. } => {}
+            }
+        }
+        let view = |l: &Lease| (l.state, l.client(), l.owner);
+        prop_assert_eq!(view(&held[0]), view(&held[1]));
+    }
+}
+
+/// A record as the other peer sees it after converting its times.
+fn shift(l: &Lease, d: i64) -> Lease {
+    let mut l = l.clone();
+    for t in [
+        &mut l.cltt,
+        &mut l.expires,
+        &mut l.starts,
+        &mut l.potential_expiry,
+    ] {
+        if *t != Time::ZERO {
+            *t = Time(t.0.saturating_add_signed(d));
+        }
+    }
+    l
 }

@@ -5,10 +5,15 @@
 //! `t − offset + delay`, so each sample (`their − ours`) is the true offset
 //! minus that message's delay: queueing behind a disk commit or a busy link
 //! only ever makes a sample smaller. The largest recent sample is therefore
-//! the best estimate, and the one that errs on the safe side for the MCLT
-//! cap (a partner's potential expiry converted to our clock is never later
-//! than it really is, beyond the least delay seen). Samples age out after
-//! [`WINDOW`] seconds so a clock step on either side is followed within it.
+//! the best estimate. It is never above the true offset, so a partner time
+//! converted to our clock is never earlier than it really is, and later by
+//! at most the least delay seen in the window (plus a second of rounding).
+//! That direction is the safe one for the partner's expiries (we never
+//! free an address early) and costs at most that much on the MCLT cap,
+//! which the simulator bounds at 3 s. Samples age out after [`WINDOW`]
+//! seconds, so a clock step on either side is followed within it; a step
+//! is still a fault no design with absolute times survives (DESIGN.md 3.2,
+//! docs/SIMULATION.md).
 
 use crate::time::Time;
 use std::collections::VecDeque;
@@ -23,6 +28,16 @@ pub struct ClockOffset {
     /// (our time when measured, partner − us in seconds)
     samples: VecDeque<(Time, i64)>,
     estimate: i64,
+}
+
+/// Beyond this many seconds either way a partner's stamp is nonsense; it is
+/// clamped so no arithmetic on offsets can overflow.
+const MAX_OFFSET: i64 = 1 << 40;
+
+/// One sample, `their − now`, clamped to a sane range.
+pub fn sample(now: Time, their: u64) -> i64 {
+    (i128::from(their) - i128::from(now.0)).clamp(-i128::from(MAX_OFFSET), i128::from(MAX_OFFSET))
+        as i64
 }
 
 impl ClockOffset {
@@ -40,7 +55,7 @@ impl ClockOffset {
     /// Adds a sample; returns the previous estimate if the estimate moved by
     /// more than a second (worth telling the operator).
     pub fn observe(&mut self, now: Time, their: u64) -> Option<i64> {
-        let sample = their as i64 - now.0 as i64;
+        let sample = sample(now, their);
         // Our own clock may have stepped back: drop samples from "the future".
         self.samples
             .retain(|(t, _)| *t <= now && now.0 - t.0 <= WINDOW);
@@ -88,6 +103,14 @@ mod tests {
             Some(20)
         );
         assert_eq!(c.get(), 5);
+    }
+
+    #[test]
+    fn nonsense_stamps_are_clamped() {
+        let mut c = ClockOffset::new(Time(5), u64::MAX);
+        assert_eq!(c.get(), MAX_OFFSET);
+        c.observe(Time(u64::MAX), 0);
+        assert_eq!(sample(Time(u64::MAX), 0), -MAX_OFFSET);
     }
 
     #[test]

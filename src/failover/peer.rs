@@ -19,9 +19,10 @@ use std::net::Ipv4Addr;
 /// Records per binding-update frame; well under the 64 KiB frame limit.
 const BATCH: usize = 64;
 /// Control messages (everything but binding updates and their acks) a
-/// partner may send in a burst, and per second after it. A healthy partner
-/// sends a keepalive every few seconds and a handful of others per state
-/// change or rebalancing round; a flood is closed before it costs much.
+/// partner may send in a burst (plus four per pool, for rebalancing rounds),
+/// and per second after it. A healthy partner sends a keepalive every few
+/// seconds, a handful of others per state change, and a request or answer
+/// per pool per rebalancing round; a flood is closed before it costs much.
 const CHATTER_BURST: u32 = 200;
 const CHATTER_PER_SEC: u32 = 20;
 /// How long STARTUP waits for the partner before resuming on its own.
@@ -94,6 +95,11 @@ pub enum Action {
         then: Vec<Message>,
         replicate: bool,
     },
+    /// Once every commit asked for so far is durable, call
+    /// [`Peer::announce`]: our state goes to the partner only behind every
+    /// change made before it (a partner leaving RECOVER must have all our
+    /// PARTNER-DOWN grants before it hears we are back to NORMAL).
+    Announce,
     /// Close the link with this reason (logged by the edge).
     Close(String),
 }
@@ -126,6 +132,8 @@ struct Sent {
 enum Out {
     Lease(Lease),
     Done,
+    /// Our current state, sent once everything queued before it has been.
+    State,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -164,6 +172,8 @@ pub struct Peer {
     /// Since when we have waited for an acknowledgement with updates in
     /// flight (reset by each one that arrives).
     ack_wait_since: Option<Time>,
+    /// Addresses whose update we refused on this connection, and how often.
+    disputes: HashMap<Ipv4Addr, u32>,
     next_batch: u64,
     sync: Sync,
     actions: VecDeque<Action>,
@@ -190,7 +200,8 @@ impl Peer {
             out: VecDeque::new(),
             inflight: BTreeMap::new(),
             ack_wait_since: None,
-            chatter: CHATTER_BURST,
+            disputes: HashMap::new(),
+            chatter: 0,
             chatter_at: now,
             next_batch: 1,
             sync: Sync::default(),
@@ -219,6 +230,15 @@ impl Peer {
             partner_down_since: self.p.partner_down_since,
             guard: self.p.guard,
             partner_unknown: !self.heard,
+        }
+    }
+
+    /// The commits before an [`Action::Announce`] are durable: queue our
+    /// state behind the records they released.
+    pub fn announce(&mut self, now: Time) {
+        if self.connected() {
+            self.out.push_back(Out::State);
+            self.pump(now);
         }
     }
 
@@ -255,7 +275,8 @@ impl Peer {
         self.out.clear();
         self.inflight.clear();
         self.ack_wait_since = None;
-        self.chatter = CHATTER_BURST;
+        self.disputes.clear();
+        self.chatter = self.chatter_burst();
         self.chatter_at = now;
         self.sync = Sync::default();
         let c = Connect {
@@ -280,6 +301,7 @@ impl Peer {
         self.out.clear();
         self.inflight.clear();
         self.ack_wait_since = None;
+        self.disputes.clear();
         self.sync = Sync::default();
         self.evaluate(now);
     }
@@ -288,6 +310,13 @@ impl Peer {
         tracing::warn!(reason = %why, "closing peer link");
         self.actions.push_back(Action::Close(why));
         self.link_down(now);
+    }
+
+    /// The burst allowance: a rebalancing round sends a request (and gets an
+    /// answer) per pool, so large configurations get room for it.
+    fn chatter_burst(&self) -> u32 {
+        let pools = u32::try_from(self.cfg.pools.len()).unwrap_or(u32::MAX);
+        CHATTER_BURST.saturating_add(pools.saturating_mul(4))
     }
 
     /// Charges a control message against the partner's budget. A request
@@ -300,9 +329,12 @@ impl Peer {
             _ => 1,
         };
         let earned = now.0.saturating_sub(self.chatter_at.0);
-        let earned =
-            u32::try_from(earned.saturating_mul(u64::from(CHATTER_PER_SEC))).unwrap_or(u32::MAX);
-        self.chatter = self.chatter.saturating_add(earned).min(CHATTER_BURST);
+        let per_sec = u64::from(CHATTER_PER_SEC) + self.cfg.pools.len() as u64 / 5;
+        let earned = u32::try_from(earned.saturating_mul(per_sec)).unwrap_or(u32::MAX);
+        self.chatter = self
+            .chatter
+            .saturating_add(earned)
+            .min(self.chatter_burst());
         self.chatter_at = self.chatter_at.max(now);
         match self.chatter.checked_sub(cost) {
             Some(left) => {
@@ -408,7 +440,7 @@ impl Peer {
         let Some(state) = c.state.state() else {
             return self.refuse(now, format!("unknown partner state {}", c.state.0));
         };
-        let offset = c.time as i64 - now.0 as i64;
+        let offset = super::clock::sample(now, c.time);
         self.alarm = (offset.unsigned_abs() > self.cfg.max_clock_offset)
             .then(|| format!("partner clock is {offset:+} s from ours; times on the wire are corrected, but fix NTP"));
         if let Some(a) = &self.alarm {

@@ -17,12 +17,21 @@ pub enum Resolution {
     Accept(Lease),
     /// Keep ours; the partner must be sent our version so it converges.
     /// `merged` is ours raised by the partner's longer commitments to the
-    /// same client, to store (and send) in place of ours.
+    /// same client, to store (and send) in place of ours. `close`: the
+    /// decision hangs on times within [`CLOSE_CALL`] seconds, where the two
+    /// peers' views of each other's clock may disagree (see `yield_to`).
     Reject {
         why: &'static str,
         merged: Option<Lease>,
+        close: bool,
     },
 }
+
+/// How far apart two peers' conversions of the same times may be: each
+/// measures the other's clock to a second or two, from whole-second stamps;
+/// this leaves a wide margin (`tests/reconcile.rs` checks settling with
+/// views up to 8 s apart).
+pub const CLOSE_CALL: u64 = 10;
 
 fn same_client(a: &Lease, b: &Lease) -> bool {
     a.client().is_some() && a.client() == b.client()
@@ -40,12 +49,10 @@ pub fn resolve(
         return Resolution::Accept(incoming.clone());
     };
     let incoming_wins = beats(incoming, l, now, sender_primary);
-    // Two views of one client's binding: both sides store the same merged
-    // record and neither needs the other's version back.
-    if l.state == LeaseState::Active
-        && incoming.state == LeaseState::Active
-        && same_client(l, incoming)
-    {
+    // Two views of the same binding (one state, client and owner, times
+    // apart): nothing to dispute. Both sides store the winner raised by the
+    // other's commitments, and neither needs the other's version back.
+    if l.state == incoming.state && l.owner == incoming.owner && l.client() == incoming.client() {
         return Resolution::Accept(if incoming_wins {
             combine(incoming, l)
         } else {
@@ -59,7 +66,45 @@ pub fn resolve(
     Resolution::Reject {
         why: why_kept(l, incoming),
         merged: (merged != *l).then_some(merged),
+        close: is_close_call(l, incoming, now, sender_primary),
     }
+}
+
+/// What a peer stores when it gives way in a dispute it keeps losing on
+/// both sides (a close call each peer judged with its own clock): the
+/// incoming version, raised by ours where both describe one client.
+pub fn yield_to(local: &Lease, incoming: &Lease) -> Lease {
+    combine(incoming, local)
+}
+
+/// Whether shifting the incoming record's times and our clock, each by up
+/// to `CLOSE_CALL` seconds, would change the outcome: then the partner, who
+/// converts our times with its own estimate of the offset, may have decided
+/// the other way, and both would keep refusing each other.
+fn is_close_call(local: &Lease, incoming: &Lease, now: Time, sender_primary: bool) -> bool {
+    let shifted = |d: i64| {
+        let mut l = incoming.clone();
+        for t in [
+            &mut l.cltt,
+            &mut l.expires,
+            &mut l.starts,
+            &mut l.potential_expiry,
+        ] {
+            if *t != Time::ZERO {
+                *t = Time(t.0.saturating_add_signed(d));
+            }
+        }
+        l
+    };
+    let c = CLOSE_CALL as i64;
+    let base = beats(incoming, local, now, sender_primary);
+    [-c, 0, c].into_iter().any(|d_times| {
+        let moved = shifted(d_times);
+        [-c, 0, c].into_iter().any(|d_now| {
+            let clock = Time(now.0.saturating_add_signed(d_now));
+            beats(&moved, local, clock, sender_primary) != base
+        })
+    })
 }
 
 /// Whether record `a` wins over `b`, the other server's version of the same

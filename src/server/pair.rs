@@ -19,6 +19,8 @@ struct Waiting {
     batch: u64,
     then: Vec<Message>,
     replicate: Vec<Lease>,
+    /// Tell the peer its state may go out (`Action::Announce`).
+    announce: bool,
 }
 
 pub struct Pair {
@@ -105,6 +107,7 @@ impl Pair {
             batch,
             then: vec![],
             replicate: leases,
+            announce: false,
         });
     }
 
@@ -123,6 +126,9 @@ impl Pair {
             }
             if !w.replicate.is_empty() {
                 self.peer.local_committed(now, &w.replicate, store);
+            }
+            if w.announce {
+                self.peer.announce(now);
             }
         }
         self.drain(now, journal);
@@ -169,6 +175,16 @@ impl Pair {
         while let Some(a) = self.peer.poll_action() {
             match a {
                 Action::Send(m) => self.send(m),
+                Action::Announce => {
+                    // An empty batch: it completes after every earlier one.
+                    let batch = journal.submit(vec![]);
+                    self.waiting.push_back(Waiting {
+                        batch,
+                        then: vec![],
+                        replicate: vec![],
+                        announce: true,
+                    });
+                }
                 Action::Close(why) => {
                     if self
                         .link
@@ -190,6 +206,7 @@ impl Pair {
                         batch,
                         then,
                         replicate,
+                        announce: false,
                     });
                 }
             }

@@ -45,6 +45,8 @@ pub struct Batch {
     pub frames: Vec<Message>,
     pub replicate: Vec<Lease>,
     pub replies: Vec<Reply>,
+    /// The peer's state may go out once this batch is on disk.
+    pub announce: bool,
 }
 
 /// An ACK the engine decided, for the checker.
@@ -174,6 +176,7 @@ impl Node {
                 frames: vec![],
                 replicate: out.changes,
                 replies: later,
+                announce: false,
             };
             self.enqueue(global, disk_delay, b);
         }
@@ -192,6 +195,7 @@ impl Node {
                 frames: vec![],
                 replicate: changes,
                 replies: vec![],
+                announce: false,
             };
             self.enqueue(global, disk_delay, b);
         }
@@ -205,6 +209,19 @@ impl Node {
             match a {
                 Action::Send(m) => self.outbox.push(m),
                 Action::Close(why) => self.close = Some(why),
+                Action::Announce => self.enqueue(
+                    global,
+                    disk_delay,
+                    Batch {
+                        due: 0,
+                        leases: vec![],
+                        meta: vec![],
+                        frames: vec![],
+                        replicate: vec![],
+                        replies: vec![],
+                        announce: true,
+                    },
+                ),
                 Action::Commit {
                     leases,
                     meta,
@@ -222,6 +239,7 @@ impl Node {
                             frames: then,
                             replicate,
                             replies: vec![],
+                            announce: false,
                         },
                     );
                 }
@@ -280,6 +298,10 @@ impl Node {
                 let now = self.local(global);
                 self.peer
                     .local_committed(now, &b.replicate, &mut self.store);
+            }
+            if b.announce {
+                let now = self.local(global);
+                self.peer.announce(now);
             }
         }
         self.drain(global, disk_delay);

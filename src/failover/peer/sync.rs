@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::failover::message::{Reject, WireLease};
-use crate::failover::reconcile::{Resolution, resolve};
+use crate::failover::reconcile::{Resolution, resolve, yield_to};
 
 impl Peer {
     /// Local changes are durable: replicate them.
@@ -36,9 +36,15 @@ impl Peer {
     }
 
     pub(super) fn answer(&mut self, now: Time, records: Vec<Lease>) {
+        // The answer holds every record queued so far; a pending state
+        // announcement still follows them.
+        let announce = self.out.iter().any(|o| matches!(o, Out::State));
         self.out.clear();
         self.out.extend(records.into_iter().map(Out::Lease));
         self.out.push_back(Out::Done);
+        if announce {
+            self.out.push_back(Out::State);
+        }
         self.sync.answered = true;
         self.pump(now);
     }
@@ -76,10 +82,25 @@ impl Peer {
             self.p.received_seq = self.p.received_seq.max(w.seq);
             match resolve(store.get(rec.addr), &rec, now, sender_primary) {
                 Resolution::Accept(r) => {
+                    self.disputes.remove(&rec.addr);
                     store.put(r.clone());
                     accepted.push(r);
                 }
-                Resolution::Reject { why, merged } => {
+                // A close call refused twice on this connection: each peer
+                // may be judging with its own view of the other's clock and
+                // keep its own version, forever. The secondary gives way.
+                Resolution::Reject { close: true, .. }
+                    if sender_primary && self.disputes.get(&rec.addr).is_some_and(|n| *n >= 1) =>
+                {
+                    let local = store.get(rec.addr).expect("a refusal has a local record");
+                    let r = yield_to(local, &rec);
+                    tracing::info!(addr = %rec.addr, "close call disputed twice: taking the primary's version");
+                    self.disputes.remove(&rec.addr);
+                    store.put(r.clone());
+                    accepted.push(r);
+                }
+                Resolution::Reject { why, merged, .. } => {
+                    *self.disputes.entry(rec.addr).or_insert(0) += 1;
                     tracing::info!(addr = %rec.addr, reason = why, "partner's update refused; sending ours back");
                     rejects.push(Reject {
                         addr: w.addr,
@@ -133,6 +154,7 @@ impl Peer {
             return;
         };
         let mut changed = Vec::new();
+        let mut crossed = Vec::new();
         let mut top = 0;
         for Sent {
             addr,
@@ -143,6 +165,22 @@ impl Peer {
         {
             top = top.max(seq);
             if rejects.iter().any(|r| r.addr == u32::from(addr)) {
+                continue;
+            }
+            // The partner took our version, but we hold one of its own that
+            // reached us before this acknowledgement: the two crossed and
+            // each side took the other's (a close call judged with two
+            // clocks). Any version the partner made after taking ours would
+            // come after this acknowledgement. The primary offers what it
+            // holds again, so the dispute rules settle it (the secondary
+            // waits, or both would swap again).
+            if seq > 0
+                && let Some(l) = store.get(addr).filter(|l| l.update_seq == 0).cloned()
+            {
+                if self.cfg.primary {
+                    tracing::info!(%addr, "our update and the partner's crossed; offering ours again");
+                    crossed.push(store.upsert(l));
+                }
                 continue;
             }
             // The partner acknowledged that binding; if the address has since
@@ -156,7 +194,7 @@ impl Peer {
         // A refused record is not known to the partner: renumber it so it
         // stays unacknowledged (not reusable) until the partner's winning
         // version arrives and replaces it, and is offered again meanwhile.
-        let mut disputed = Vec::new();
+        let mut disputed = crossed;
         for r in &rejects {
             let addr = Ipv4Addr::from(r.addr);
             tracing::info!(%addr, reason = %r.reason, "partner refused our update");
@@ -199,9 +237,21 @@ impl Peer {
         if !self.connected() {
             return;
         }
-        while self.inflight.len() < self.cfg.max_unacked.div_ceil(BATCH).max(1) {
+        let window = self.cfg.max_unacked.div_ceil(BATCH).max(1);
+        loop {
             match self.out.front() {
                 None => break,
+                Some(Out::State) => {
+                    self.out.pop_front();
+                    self.send(
+                        now,
+                        Message::State {
+                            state: WireState::from(self.state),
+                            since: self.since.0,
+                        },
+                    );
+                    continue;
+                }
                 Some(Out::Done) => {
                     if !self.inflight.is_empty() {
                         break;
@@ -212,6 +262,7 @@ impl Peer {
                     self.evaluate(now);
                     continue;
                 }
+                Some(Out::Lease(_)) if self.inflight.len() >= window => break,
                 Some(Out::Lease(_)) => {}
             }
             let mut wire = Vec::new();

@@ -80,6 +80,8 @@ impl Side {
         while let Some(a) = self.peer.poll_action() {
             match a {
                 Action::Send(m) => out.push(m),
+                // Commits apply at once here, so every earlier one is done.
+                Action::Announce => self.peer.announce(self.now),
                 Action::Commit {
                     leases,
                     meta,

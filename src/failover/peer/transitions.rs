@@ -70,13 +70,7 @@ impl Peer {
         self.state = s;
         self.since = now;
         self.persist(now);
-        self.send(
-            now,
-            Message::State {
-                state: WireState::from(s),
-                since: now.0,
-            },
-        );
+        self.actions.push_back(Action::Announce);
     }
 
     pub(super) fn synced(&self) -> bool {
@@ -138,11 +132,9 @@ impl Peer {
                 let quiet_since = self.last_contact.unwrap_or(self.since).max(self.since);
                 (now.0 >= quiet_since.0 + apd).then_some(PartnerDown)
             }),
-            // Back to NORMAL only once this connection has carried every
-            // update both ways: a grant made in PARTNER-DOWN while the link
-            // was down must reach the recovered partner before it allocates.
-            (PartnerDown, Some(RecoverDone)) if self.synced() => Some(Normal),
-            (PartnerDown, Some(RecoverDone)) => None,
+            // Our NORMAL reaches the partner behind every grant we made in
+            // PARTNER-DOWN (`Action::Announce`).
+            (PartnerDown, Some(RecoverDone)) => Some(Normal),
             (
                 PartnerDown,
                 Some(
@@ -164,7 +156,9 @@ impl Peer {
                 })
             }
             (RecoverWait, _) if self.p.recover_until.is_none_or(|t| now >= t) => Some(RecoverDone),
-            (RecoverDone, Some(Normal | RecoverDone)) if self.synced() => Some(Normal),
+            // Only once this connection has brought everything the partner
+            // holds (its UPDDONE follows its answer to our request).
+            (RecoverDone, Some(Normal | RecoverDone)) if self.sync.got_done => Some(Normal),
             _ => None,
         }
     }
