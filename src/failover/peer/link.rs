@@ -1,0 +1,157 @@
+//! The connection to the partner: coming up and going down, the CONNECT
+//! introductions, and the limits on what a partner may send.
+
+use super::*;
+
+/// Control messages (everything but binding updates and their acks) a
+/// partner may send in a burst (plus four per pool, for rebalancing rounds),
+/// and per second after it. A healthy partner sends a keepalive every few
+/// seconds, a handful of others per state change, and a request or answer
+/// per pool per rebalancing round; a flood is closed before it costs much.
+const CHATTER_BURST: u32 = 200;
+const CHATTER_PER_SEC: u32 = 20;
+
+impl Peer {
+    /// The transport is up and authenticated: introduce ourselves.
+    pub fn link_up(&mut self, now: Time) {
+        self.link = Some(Link {
+            last_rx: now,
+            last_tx: now,
+        });
+        self.partner = None;
+        self.out.clear();
+        self.inflight.clear();
+        self.ack_wait_since = None;
+        self.disputes.clear();
+        self.chatter = self.chatter_burst();
+        self.chatter_at = now;
+        self.sync = Sync::default();
+        let c = Connect {
+            version: PROTOCOL_VERSION,
+            name: self.cfg.name.clone(),
+            primary: self.cfg.primary,
+            time: now.0,
+            fingerprint: self.cfg.fingerprint.clone(),
+            epoch: self.epoch,
+            seen_epoch: self.p.partner_epoch,
+            state: self.state.into(),
+            mclt: self.cfg.mclt,
+        };
+        self.send(now, Message::Connect(c));
+    }
+
+    pub fn link_down(&mut self, now: Time) {
+        if self.link.take().is_some() {
+            tracing::warn!(state = %self.state, "peer link down");
+        }
+        self.partner = None;
+        self.out.clear();
+        self.inflight.clear();
+        self.ack_wait_since = None;
+        self.disputes.clear();
+        self.sync = Sync::default();
+        self.evaluate(now);
+    }
+
+    pub(super) fn close(&mut self, now: Time, why: String) {
+        tracing::warn!(reason = %why, "closing peer link");
+        self.actions.push_back(Action::Close(why));
+        self.link_down(now);
+    }
+
+    /// The burst allowance: a rebalancing round sends a request (and gets an
+    /// answer) per pool, so large configurations get room for it.
+    pub(super) fn chatter_burst(&self) -> u32 {
+        let pools = u32::try_from(self.cfg.pools.len()).unwrap_or(u32::MAX);
+        CHATTER_BURST.saturating_add(pools.saturating_mul(4))
+    }
+
+    /// Charges a control message against the partner's budget. A request
+    /// for updates costs more: answering one walks the database.
+    pub(super) fn may_chatter(&mut self, now: Time, msg: &Message) -> bool {
+        let cost = match msg {
+            Message::BindingUpdate { .. } => return true,
+            Message::BindingAck { batch, .. } if self.inflight.contains_key(batch) => return true,
+            Message::UpdateRequest { .. } | Message::UpdateRequestAll => 20,
+            _ => 1,
+        };
+        let earned = now.0.saturating_sub(self.chatter_at.0);
+        let per_sec = u64::from(CHATTER_PER_SEC) + self.cfg.pools.len() as u64 / 5;
+        let earned = u32::try_from(earned.saturating_mul(per_sec)).unwrap_or(u32::MAX);
+        self.chatter = self
+            .chatter
+            .saturating_add(earned)
+            .min(self.chatter_burst());
+        self.chatter_at = self.chatter_at.max(now);
+        match self.chatter.checked_sub(cost) {
+            Some(left) => {
+                self.chatter = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(super) fn on_connect(&mut self, now: Time, c: Connect) {
+        if c.version != PROTOCOL_VERSION {
+            return self.refuse(
+                now,
+                format!(
+                    "partner speaks protocol {}, we speak {PROTOCOL_VERSION}",
+                    c.version
+                ),
+            );
+        }
+        if c.primary == self.cfg.primary {
+            return self.refuse(now, "both peers are configured with the same role".into());
+        }
+        if c.fingerprint != self.cfg.fingerprint {
+            return self.refuse(now, "pool configuration differs between the peers (fingerprint mismatch); fix the configs so subnets, pools, reservations, split and mclt match".into());
+        }
+        let Some(state) = c.state.state() else {
+            return self.refuse(now, format!("unknown partner state {}", c.state.0));
+        };
+        let offset = crate::failover::clock::sample(now, c.time);
+        self.alarm = (offset.unsigned_abs() > self.cfg.max_clock_offset)
+            .then(|| format!("partner clock is {offset:+} s from ours; times on the wire are corrected, but fix NTP"));
+        if let Some(a) = &self.alarm {
+            tracing::warn!("{a}");
+        }
+        self.amnesia = c.seen_epoch.is_some_and(|e| e != self.epoch);
+        tracing::info!(partner = %c.name, partner_state = %state, offset, amnesia = self.amnesia, "peer connected");
+        self.heard = true;
+        self.partner = Some(Partner {
+            name: c.name,
+            state,
+            epoch: c.epoch,
+            clock: ClockOffset::new(now, c.time),
+        });
+        self.send(now, Message::ConnectAck(ConnectAck { time: now.0 }));
+        let known = self.p.partner_epoch == Some(c.epoch);
+        self.sync.full = !known;
+        if known {
+            self.send(
+                now,
+                Message::UpdateRequest {
+                    since: self.p.received_seq,
+                },
+            );
+        } else {
+            self.p.received_seq = 0;
+            self.send(now, Message::UpdateRequestAll);
+        }
+        self.evaluate(now);
+    }
+
+    pub(super) fn refuse(&mut self, now: Time, why: String) {
+        tracing::error!("{why}");
+        self.alarm = Some(why.clone());
+        self.send(
+            now,
+            Message::Disconnect {
+                reason: why.clone(),
+            },
+        );
+        self.close(now, why);
+    }
+}
