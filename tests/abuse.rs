@@ -239,7 +239,11 @@ impl RoguePartner {
         let proof = Self::read_frame(&mut s);
         session.open(&proof).expect("the server proves the key");
         let mut p = RoguePartner { s, session };
-        p.send(&Message::Contact { time: 0 }).unwrap();
+        p.send(&Message::Contact {
+            time: 0,
+            floor: None,
+        })
+        .unwrap();
         let fingerprint = Config::load(cfg).unwrap().fingerprint();
         // Claiming to recover keeps the server in partner-down, serving.
         p.send(&Message::Connect(Connect {
@@ -268,7 +272,13 @@ impl RoguePartner {
     fn dropped_within(&mut self, limit: Duration, every: Duration) -> bool {
         let t0 = Instant::now();
         while t0.elapsed() < limit {
-            if self.send(&Message::Contact { time: now() }).is_err() {
+            if self
+                .send(&Message::Contact {
+                    time: now(),
+                    floor: None,
+                })
+                .is_err()
+            {
                 return true;
             }
             std::thread::sleep(every);
@@ -323,7 +333,14 @@ fn a_keyed_partner_that_floods_or_stops_reading_is_dropped() {
     // 2. It floods the link with valid, authenticated frames.
     let mut flood = RoguePartner::connect(peer_port, &cfg);
     let mut sent = 0;
-    while sent < 200_000 && flood.send(&Message::Contact { time: now() }).is_ok() {
+    while sent < 200_000
+        && flood
+            .send(&Message::Contact {
+                time: now(),
+                floor: None,
+            })
+            .is_ok()
+    {
         sent += 1;
     }
     assert!(

@@ -335,12 +335,18 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
             state: State::Normal.into(),
             mclt: 60,
         }),
-        Message::ConnectAck(ConnectAck { time: 1_000_000 }),
+        Message::ConnectAck(ConnectAck {
+            time: 1_000_000,
+            floor: 0,
+        }),
         Message::State {
             state: State::PartnerDown.into(),
             since: 1_000_000,
         },
-        Message::Contact { time: 1_000_001 },
+        Message::Contact {
+            time: 1_000_001,
+            floor: None,
+        },
         Message::BindingUpdate {
             batch: 1,
             time: 1_000_002,

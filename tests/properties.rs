@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use std::net::Ipv4Addr;
 use tandem::failover::State;
+use tandem::failover::clock::OffsetBounds;
 use tandem::failover::codec::{Hello, Session};
 use tandem::failover::message::{Connect, ConnectAck, Message, Reject, WireLease, WireState};
 use tandem::lease::{Lease, LeaseState, Owner};
@@ -96,12 +97,14 @@ fn message() -> impl Strategy<Value = Message> {
                     mclt: 3600,
                 })
             }),
-        any::<u64>().prop_map(|time| Message::ConnectAck(ConnectAck { time })),
+        (any::<u64>(), any::<i64>())
+            .prop_map(|(time, floor)| Message::ConnectAck(ConnectAck { time, floor })),
         (0u8..9, any::<u64>()).prop_map(|(s, since)| Message::State {
             state: WireState(s),
             since
         }),
-        any::<u64>().prop_map(|time| Message::Contact { time }),
+        (any::<u64>(), proptest::option::of(any::<i64>()))
+            .prop_map(|(time, floor)| Message::Contact { time, floor }),
         (
             any::<u64>(),
             any::<u64>(),
@@ -176,6 +179,7 @@ proptest! {
         addr in any::<u32>(), state in 0i64..5, owner in 0i64..2, mac in proptest::collection::vec(any::<u8>(), 1..17),
         times in (1u64..u32::MAX as u64, 1u64..u32::MAX as u64, 1u64..u32::MAX as u64, 1u64..u32::MAX as u64),
         offset in -300i64..300,
+        spread in 0i64..5,
     ) {
         let l = Lease {
             addr: Ipv4Addr::from(addr),
@@ -193,12 +197,16 @@ proptest! {
             acked_potential_expiry: Time::ZERO,
             update_seq: 5,
         };
-        let back = WireLease::from_lease(&l).to_lease(offset).unwrap();
+        let bounds = OffsetBounds { low: offset, high: offset + spread };
+        let back = WireLease::from_lease(&l).to_lease(bounds).unwrap();
         prop_assert_eq!(back.addr, l.addr);
         prop_assert_eq!(back.state, l.state);
         prop_assert_eq!(back.hw, l.hw);
         prop_assert_eq!(back.expires.0 as i64, l.expires.0 as i64 - offset);
-        prop_assert_eq!(back.potential_expiry, back.acked_potential_expiry);
+        // Each time on its safe side of the offset range: the end of the
+        // binding at its latest, the bound for our own grants at its earliest.
+        prop_assert_eq!(back.potential_expiry.0 as i64, l.potential_expiry.0 as i64 - offset);
+        prop_assert_eq!(back.acked_potential_expiry.0 as i64, l.potential_expiry.0 as i64 - offset - spread);
         prop_assert_eq!(back.update_seq, 0);
     }
 

@@ -10,8 +10,8 @@ fn check(seeds: impl Iterator<Item = u64>, opts: &Options) -> u64 {
         match run(seed, opts) {
             Ok(s) => steps += s.steps,
             Err(v) => panic!(
-                "{v}\nreplay with: cargo run --release --bin tandem-sim -- --replay {} --clients {}",
-                v.seed, opts.clients
+                "{v}\nreplay with: cargo run --release --bin tandem-sim -- --replay {} --clients {} --link-delay {}",
+                v.seed, opts.clients, opts.link_delay
             ),
         }
     }
@@ -89,6 +89,22 @@ fn regression_seeds() {
             clients: 24,
             ..Options::default()
         },
+    );
+}
+
+/// A slow peer link (frames delayed up to 4 s, in order): every clock
+/// sample is skewed, and the MCLT bound must hold on the offset bounds the
+/// peers exchange, not on one-way estimates.
+#[test]
+fn slow_link_seeds_hold_every_invariant() {
+    let opts = Options {
+        clients: 16,
+        link_delay: 4,
+        ..Options::default()
+    };
+    assert!(
+        check(1..=300, &opts) > 1_000_000,
+        "the schedules did real work"
     );
 }
 

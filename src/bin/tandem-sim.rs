@@ -3,6 +3,7 @@
 //!     tandem-sim --seeds 10000 --first 1      run seeds 1..=10000
 //!     tandem-sim --replay 4242                print the step-by-step trace of seed 4242
 //!     tandem-sim --seeds 500 --dangerous      also inject faults no design survives
+//!     tandem-sim --seeds 500 --link-delay 4   peer frames delayed up to 4 s
 //!
 //! Exits non-zero if any schedule without a dangerous fault violates an invariant.
 
@@ -32,6 +33,9 @@ struct Args {
     /// Also inject partner-down while the partner is alive and forward clock jumps.
     #[arg(long)]
     dangerous: bool,
+    /// Longest delay of a peer-link frame, seconds.
+    #[arg(long, default_value_t = 1)]
+    link_delay: u64,
 }
 
 fn main() -> ExitCode {
@@ -41,6 +45,7 @@ fn main() -> ExitCode {
         dangerous: args.dangerous,
         trace: args.replay.is_some(),
         live: args.replay.is_some(),
+        link_delay: args.link_delay,
     };
     if let Some(seed) = args.replay {
         // RUST_LOG=tandem=debug adds the servers' own decisions to the trace.
@@ -86,9 +91,10 @@ fn main() -> ExitCode {
                 failures += 1;
                 steps += v.step;
                 println!(
-                    "VIOLATION {v}\n  replay: tandem-sim --replay {} --clients {}{}",
+                    "VIOLATION {v}\n  replay: tandem-sim --replay {} --clients {} --link-delay {}{}",
                     v.seed,
                     opts.clients,
+                    opts.link_delay,
                     if opts.dangerous { " --dangerous" } else { "" }
                 );
             }

@@ -5,12 +5,13 @@
 //! `t − offset + delay`, so each sample (`their − ours`) is the true offset
 //! minus that message's delay: queueing behind a disk commit or a busy link
 //! only ever makes a sample smaller. The largest recent sample is therefore
-//! the best estimate. It is never above the true offset, so a partner time
-//! converted to our clock is never earlier than it really is, and later by
-//! at most the least delay seen in the window (plus a second of rounding).
-//! That direction is the safe one for the partner's expiries (we never
-//! free an address early) and costs at most that much on the MCLT cap,
-//! which the simulator bounds at 3 s. Samples age out after [`WINDOW`]
+//! the best estimate, and a lower bound. The partner does the same from
+//! our stamps and reports its bound in each keepalive; negated, that is an
+//! upper bound on ours. Between the two lies the true offset (to a second
+//! of rounding), however long messages queue in either direction, and each
+//! time a partner sends is converted on its safe side of that range
+//! (`WireLease::to_lease`): expiries at their latest, the potential expiry
+//! the MCLT cap rests on at its earliest. Samples age out after [`WINDOW`]
 //! seconds, so a clock step on either side is followed within it; a step
 //! is still a fault no design with absolute times survives (DESIGN.md 3.2,
 //! docs/SIMULATION.md).
@@ -28,6 +29,34 @@ pub struct ClockOffset {
     /// (our time when measured, partner − us in seconds)
     samples: VecDeque<(Time, i64)>,
     estimate: i64,
+    /// The partner's own lower bound on (us − partner), as it last
+    /// reported it: negated, an upper bound on ours.
+    reported: Option<i64>,
+}
+
+/// What is known of the partner's offset (partner − us): it lies between
+/// `low` (our largest recent sample; a delay only lowers a sample) and
+/// `high` (the negation of the partner's largest sample of us). Without a
+/// report from the partner yet, both are our estimate.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct OffsetBounds {
+    pub low: i64,
+    pub high: i64,
+}
+
+impl OffsetBounds {
+    pub fn exact(offset: i64) -> OffsetBounds {
+        OffsetBounds {
+            low: offset,
+            high: offset,
+        }
+    }
+
+    /// The middle of the range: both peers compute the mirror image of
+    /// each other's, so times they compare agree.
+    pub fn middle(&self) -> i64 {
+        self.low + (self.high - self.low) / 2
+    }
 }
 
 /// Beyond this many seconds either way a partner's stamp is nonsense; it is
@@ -47,9 +76,24 @@ impl ClockOffset {
         c
     }
 
-    /// Partner − us, seconds.
+    /// Partner − us, seconds: the lower bound.
     pub fn get(&self) -> i64 {
         self.estimate
+    }
+
+    pub fn bounds(&self) -> OffsetBounds {
+        let high = self
+            .reported
+            .map_or(self.estimate, |r| r.saturating_neg().max(self.estimate));
+        OffsetBounds {
+            low: self.estimate,
+            high,
+        }
+    }
+
+    /// The partner's lower bound on (us − partner), from its keepalive.
+    pub fn report(&mut self, floor: i64) {
+        self.reported = Some(floor.clamp(-MAX_OFFSET, MAX_OFFSET));
     }
 
     /// Adds a sample; returns the previous estimate if the estimate moved by
@@ -103,6 +147,21 @@ mod tests {
             Some(20)
         );
         assert_eq!(c.get(), 5);
+    }
+
+    #[test]
+    fn the_partners_report_bounds_the_offset_from_above() {
+        // True offset +20; our samples were delayed 3 s, theirs 2 s.
+        let mut c = ClockOffset::new(Time(100), 117);
+        assert_eq!(c.bounds(), OffsetBounds::exact(17));
+        // The partner saw us at -20 - 2 = -22 at best.
+        c.report(-22);
+        assert_eq!(c.bounds(), OffsetBounds { low: 17, high: 22 });
+        assert_eq!(c.bounds().middle(), 19);
+        // A report that contradicts our samples (a clock step) cannot
+        // make the range empty.
+        c.report(0);
+        assert_eq!(c.bounds(), OffsetBounds::exact(17));
     }
 
     #[test]

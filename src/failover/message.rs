@@ -4,13 +4,14 @@
 //! (the draft's own wire format, to pair with ISC dhcpd) can reuse them.
 
 use super::state::State;
+use crate::failover::clock::OffsetBounds;
 use crate::lease::{Lease, LeaseState, Owner};
 use crate::proto::HwAddr;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
@@ -20,9 +21,12 @@ pub enum Message {
         state: WireState,
         since: u64,
     },
-    /// Keepalive; carries the sender's clock so the offset stays current.
+    /// Keepalive; carries the sender's clock so the offset stays current,
+    /// and the sender's lower bound on (receiver's clock − sender's), which
+    /// is the receiver's upper bound on the offset (see `failover::clock`).
     Contact {
         time: u64,
+        floor: Option<i64>,
     },
     BindingUpdate {
         batch: u64,
@@ -90,6 +94,10 @@ pub struct Connect {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectAck {
     pub time: u64,
+    /// The sender's lower bound on (receiver − sender), from the CONNECT it
+    /// answers: the receiver's first upper bound on the offset, in place
+    /// before any binding update (see `failover::clock`).
+    pub floor: i64,
 }
 
 /// A state on the wire; unknown values from a newer peer stay representable.
@@ -151,7 +159,7 @@ fn shift(t: u64, offset: i64) -> Time {
     if t == 0 {
         Time::ZERO
     } else {
-        Time(t.saturating_add_signed(-offset))
+        Time(t.saturating_add_signed(offset.saturating_neg()))
     }
 }
 
@@ -177,9 +185,9 @@ impl WireLease {
         }
     }
 
-    /// Decodes into our clock (`offset` = partner − us); the record's
-    /// `update_seq` is 0 (it is the partner's change).
-    pub fn to_lease(&self, offset: i64) -> Result<Lease, InvalidLease> {
+    /// Decodes into our clock, given what we know of the partner's offset
+    /// (partner − us); the record's `update_seq` is 0 (the partner's change).
+    pub fn to_lease(&self, offset: OffsetBounds) -> Result<Lease, InvalidLease> {
         let state =
             LeaseState::from_code(i64::from(self.state)).ok_or(InvalidLease::State(self.state))?;
         let owner =
@@ -203,7 +211,12 @@ impl WireLease {
         if state == LeaseState::Active && self.chaddr.is_empty() && self.client_id.is_none() {
             return Err(InvalidLease::NoClient);
         }
-        let pe = shift(self.potential_expiry, offset);
+        // Each time is converted on its safe side: the end of the binding and
+        // the partner's potential expiry at their latest (no address is
+        // reused early), the potential expiry the partner committed to, as
+        // a bound on our own grants, at its earliest (the MCLT cap holds),
+        // and transaction times at the middle, which the partner mirrors.
+        let (late, early, mid) = (offset.low, offset.high, offset.middle());
         Ok(Lease {
             addr: Ipv4Addr::from(self.addr),
             state,
@@ -212,13 +225,13 @@ impl WireLease {
             hw: HwAddr::new(self.htype, &self.chaddr),
             hostname: self.hostname.clone(),
             relay_info: self.relay_info.clone(),
-            starts: shift(self.starts, offset),
-            expires: shift(self.expires, offset),
-            cltt: shift(self.cltt, offset),
+            starts: shift(self.starts, mid),
+            expires: shift(self.expires, late),
+            cltt: shift(self.cltt, mid),
             lease_time: self.lease_time,
-            potential_expiry: pe,
+            potential_expiry: shift(self.potential_expiry, late),
             // The partner has committed to this potential expiry itself.
-            acked_potential_expiry: pe,
+            acked_potential_expiry: shift(self.potential_expiry, early),
             update_seq: 0,
         })
     }

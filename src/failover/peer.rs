@@ -5,7 +5,7 @@
 //! commit before an acknowledgement goes out, and links to close.
 
 use super::PairPolicy;
-use super::clock::ClockOffset;
+use super::clock::{ClockOffset, OffsetBounds};
 use super::message::{Connect, ConnectAck, Message, PROTOCOL_VERSION, WireState};
 use super::state::State;
 use crate::config::PoolId;
@@ -100,7 +100,7 @@ pub enum Action {
 #[derive(Clone, Debug)]
 struct Link {
     last_rx: Time,
-    last_tx: Time,
+    last_keepalive: Time,
 }
 
 #[derive(Clone, Debug)]
@@ -229,7 +229,10 @@ impl Peer {
     /// The commits before an [`Action::Announce`] are durable: queue our
     /// state behind the records they released.
     pub fn announce(&mut self, now: Time) {
-        if self.connected() {
+        // On a link whose partner has not introduced itself yet, the
+        // announcement waits in the queue: our CONNECT may have carried the
+        // state from before this change.
+        if self.link.is_some() {
             self.out.push_back(Out::State);
             self.pump(now);
         }
@@ -243,15 +246,16 @@ impl Peer {
         &self.p
     }
 
-    fn send(&mut self, now: Time, m: Message) {
-        if let Some(l) = &mut self.link {
-            l.last_tx = now;
+    fn send(&mut self, _now: Time, m: Message) {
+        if self.link.is_some() {
             self.actions.push_back(Action::Send(m));
         }
     }
 
-    fn offset(&self) -> i64 {
-        self.partner.as_ref().map_or(0, |p| p.clock.get())
+    fn offset(&self) -> OffsetBounds {
+        self.partner
+            .as_ref()
+            .map_or(OffsetBounds::exact(0), |p| p.clock.bounds())
     }
 
     fn connected(&self) -> bool {
@@ -272,8 +276,12 @@ impl Peer {
         }
         match msg {
             Message::Connect(c) => self.on_connect(now, c),
-            Message::ConnectAck(ConnectAck { time }) => {
-                tracing::debug!(partner_time = time, "connect acknowledged");
+            Message::ConnectAck(ConnectAck { time, floor }) => {
+                tracing::debug!(partner_time = time, floor, "connect acknowledged");
+                self.observe_clock(now, time);
+                if let Some(p) = &mut self.partner {
+                    p.clock.report(floor);
+                }
             }
             Message::State { state, .. } => match state.state() {
                 Some(s) => {
@@ -287,7 +295,12 @@ impl Peer {
                 }
                 None => self.close(now, format!("unknown partner state {}", state.0)),
             },
-            Message::Contact { time } => self.observe_clock(now, time),
+            Message::Contact { time, floor } => {
+                self.observe_clock(now, time);
+                if let (Some(f), Some(p)) = (floor, &mut self.partner) {
+                    p.clock.report(f);
+                }
+            }
             Message::BindingUpdate {
                 batch,
                 time,
@@ -351,8 +364,16 @@ impl Peer {
                 );
                 return self.close(now, why);
             }
-            if now.0.saturating_sub(l.last_tx.0) >= (self.cfg.max_response_delay / 3).max(1) {
-                self.send(now, Message::Contact { time: now.0 });
+            // A keepalive goes out on schedule even under a stream of
+            // updates: it carries our clock bound, which the partner's
+            // conversions rely on.
+            if now.0.saturating_sub(l.last_keepalive.0) >= (self.cfg.max_response_delay / 3).max(1)
+            {
+                let floor = self.partner.as_ref().map(|p| p.clock.get());
+                if let Some(l) = &mut self.link {
+                    l.last_keepalive = now;
+                }
+                self.send(now, Message::Contact { time: now.0, floor });
             }
         }
         if self.state == State::Normal && now >= self.next_rebalance {

@@ -160,7 +160,10 @@ async fn handshake(conn: &mut Conn, cfg: &LinkConfig) -> Result<Session, String>
         // Each side proves it holds the key before the connection counts, so
         // a stranger's hello can never displace an established session.
         let proof = session
-            .seal(&Message::Contact { time: 0 })
+            .seal(&Message::Contact {
+                time: 0,
+                floor: None,
+            })
             .map_err(|e| e.to_string())?;
         conn.send(Bytes::from(proof))
             .await

@@ -36,6 +36,9 @@ pub struct Options {
     /// Print the trace as it is made (so the servers' own log lines fall in
     /// place) instead of returning it.
     pub live: bool,
+    /// Longest delay of a peer frame, seconds (frames stay in order, as on
+    /// TCP): a congested or long link skews every clock sample.
+    pub link_delay: u64,
 }
 
 impl Default for Options {
@@ -45,6 +48,7 @@ impl Default for Options {
             dangerous: false,
             trace: false,
             live: false,
+            link_delay: 1,
         }
     }
 }

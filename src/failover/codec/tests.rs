@@ -34,12 +34,15 @@ pub fn every_message() -> Vec<Message> {
             state: WireState::from(State::Normal),
             mclt: 3600,
         }),
-        Message::ConnectAck(crate::failover::message::ConnectAck { time: 6 }),
+        Message::ConnectAck(crate::failover::message::ConnectAck { time: 6, floor: -3 }),
         Message::State {
             state: State::PartnerDown.into(),
             since: 7,
         },
-        Message::Contact { time: 8 },
+        Message::Contact {
+            time: 8,
+            floor: None,
+        },
         Message::BindingUpdate {
             batch: 3,
             time: 9,
@@ -92,14 +95,24 @@ fn every_message_round_trips() {
 #[test]
 fn wrong_key_is_refused() {
     let (mut p, mut s) = pair(b"0123456789abcdef", b"0123456789abcdeX");
-    let f = p.seal(&Message::Contact { time: 1 }).unwrap();
+    let f = p
+        .seal(&Message::Contact {
+            time: 1,
+            floor: None,
+        })
+        .unwrap();
     assert_eq!(s.open(&f), Err(CodecError::BadTag));
 }
 
 #[test]
 fn tampering_replay_reflection_and_reorder_are_refused() {
     let (mut p, mut s) = pair(b"0123456789abcdef", b"0123456789abcdef");
-    let f1 = p.seal(&Message::Contact { time: 1 }).unwrap();
+    let f1 = p
+        .seal(&Message::Contact {
+            time: 1,
+            floor: None,
+        })
+        .unwrap();
     let f2 = p.seal(&Message::UpdateDone).unwrap();
     let mut bad = f1.clone();
     bad[9] ^= 1;
@@ -121,7 +134,12 @@ fn tampering_replay_reflection_and_reorder_are_refused() {
         "replay"
     );
     // a frame sent back to its sender fails: the direction is in the tag
-    let mine = p.seal(&Message::Contact { time: 1 }).unwrap();
+    let mine = p
+        .seal(&Message::Contact {
+            time: 1,
+            floor: None,
+        })
+        .unwrap();
     assert_eq!(p.open(&mine), Err(CodecError::BadTag));
     assert!(matches!(s.open(&[0u8; 10]), Err(CodecError::TooShort(10))));
     assert!(matches!(

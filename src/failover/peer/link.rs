@@ -16,7 +16,7 @@ impl Peer {
     pub fn link_up(&mut self, now: Time) {
         self.link = Some(Link {
             last_rx: now,
-            last_tx: now,
+            last_keepalive: now,
         });
         self.partner = None;
         self.out.clear();
@@ -126,7 +126,8 @@ impl Peer {
             epoch: c.epoch,
             clock: ClockOffset::new(now, c.time),
         });
-        self.send(now, Message::ConnectAck(ConnectAck { time: now.0 }));
+        let floor = self.partner.as_ref().map_or(0, |p| p.clock.get());
+        self.send(now, Message::ConnectAck(ConnectAck { time: now.0, floor }));
         let known = self.p.partner_epoch == Some(c.epoch);
         self.sync.full = !known;
         if known {
@@ -140,6 +141,9 @@ impl Peer {
             self.p.received_seq = 0;
             self.send(now, Message::UpdateRequestAll);
         }
+        // A state announcement queued before the partner introduced itself
+        // goes now.
+        self.pump(now);
         self.evaluate(now);
     }
 

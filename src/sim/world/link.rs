@@ -71,7 +71,7 @@ impl World {
         if self.link.blocked[from] || self.rng.chance(self.faults.link_loss) {
             return;
         }
-        let mut t = self.link.last[from].max(self.now + self.rng.range(0, 1));
+        let mut t = self.link.last[from].max(self.now + self.rng.range(0, self.opts.link_delay));
         if self.rng.chance(self.faults.link_reorder) {
             t = self.now;
         }
