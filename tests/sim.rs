@@ -81,6 +81,20 @@ fn regression_seeds() {
             ..Options::default()
         },
     );
+    // On a slow link (frames delayed up to 4 s): 1696 (10 clients) and 2934
+    // (16): one-way clock estimates let the MCLT bound be exceeded; 2932
+    // (10) and 1215 (16): a state announcement dropped because the partner
+    // had not introduced itself yet, leaving the pair short of NORMAL.
+    for (seeds, clients) in [(vec![1696, 2932], 10), (vec![2934, 1215], 16)] {
+        check(
+            seeds.into_iter(),
+            &Options {
+                clients,
+                link_delay: 4,
+                ..Options::default()
+            },
+        );
+    }
     // With 24 clients: 982: a server restarted during a partition resumed
     // allocating while its partner was in PARTNER-DOWN.
     check(
