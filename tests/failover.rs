@@ -293,6 +293,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         "partner_state",
         "last_contact",
         "clock_offset_ms",
+        "clock_offset_range_s",
         "unacked_updates",
         "pools",
     ] {

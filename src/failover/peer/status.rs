@@ -36,7 +36,13 @@ impl Peer {
             "partner_name": self.partner.as_ref().map(|p| p.name.clone()),
             "connected": self.connected(),
             "last_contact": self.last_contact.map(|t| t.rfc3339()),
-            "clock_offset_ms": self.partner.as_ref().map(|p| p.clock.get() * 1000),
+            "clock_offset_ms": self.partner.as_ref().map(|p| p.clock.bounds().middle() * 1000),
+            // Where the partner's clock offset surely lies (seconds); its
+            // times are converted on the safe side of this range.
+            "clock_offset_range_s": self.partner.as_ref().map(|p| {
+                let b = p.clock.bounds();
+                [b.low, b.high]
+            }),
             "unacked_updates": store.unacked(),
             "partner_down_since": self.p.partner_down_since.map(|t| t.rfc3339()),
             "alarm": self.alarm,
