@@ -115,7 +115,7 @@ proptest! {
             }
             match msg {
                 Wire::Update(version) => {
-                    let version = shift(&version, if to == 0 { skew.0 } else { skew.1 });
+                    let version = version.shifted(if to == 0 { skew.0 } else { skew.1 });
                     let clock = Time(now + if to == 1 { late } else { 0 });
                     let taken = match resolve(Some(&held[to]), &version, clock, to == 1) {
                         Resolution::Accept(l) => Some(l),
@@ -155,20 +155,4 @@ proptest! {
         let view = |l: &Lease| (l.state, l.client(), l.owner);
         prop_assert_eq!(view(&held[0]), view(&held[1]));
     }
-}
-
-/// A record as the other peer sees it after converting its times.
-fn shift(l: &Lease, d: i64) -> Lease {
-    let mut l = l.clone();
-    for t in [
-        &mut l.cltt,
-        &mut l.expires,
-        &mut l.starts,
-        &mut l.potential_expiry,
-    ] {
-        if *t != Time::ZERO {
-            *t = Time(t.0.saturating_add_signed(d));
-        }
-    }
-    l
 }

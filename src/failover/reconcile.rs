@@ -82,24 +82,10 @@ pub fn yield_to(local: &Lease, incoming: &Lease) -> Lease {
 /// converts our times with its own estimate of the offset, may have decided
 /// the other way, and both would keep refusing each other.
 fn is_close_call(local: &Lease, incoming: &Lease, now: Time, sender_primary: bool) -> bool {
-    let shifted = |d: i64| {
-        let mut l = incoming.clone();
-        for t in [
-            &mut l.cltt,
-            &mut l.expires,
-            &mut l.starts,
-            &mut l.potential_expiry,
-        ] {
-            if *t != Time::ZERO {
-                *t = Time(t.0.saturating_add_signed(d));
-            }
-        }
-        l
-    };
     let c = CLOSE_CALL as i64;
     let base = beats(incoming, local, now, sender_primary);
     [-c, 0, c].into_iter().any(|d_times| {
-        let moved = shifted(d_times);
+        let moved = incoming.shifted(d_times);
         [-c, 0, c].into_iter().any(|d_now| {
             let clock = Time(now.0.saturating_add_signed(d_now));
             beats(&moved, local, clock, sender_primary) != base

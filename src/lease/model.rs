@@ -145,6 +145,23 @@ impl Lease {
         }
     }
 
+    /// The record with every set time moved by `d` seconds (0 stays
+    /// "never"): how it would look through a clock `d` seconds off.
+    pub fn shifted(&self, d: i64) -> Lease {
+        let mut l = self.clone();
+        for t in [
+            &mut l.cltt,
+            &mut l.expires,
+            &mut l.starts,
+            &mut l.potential_expiry,
+        ] {
+            if *t != Time::ZERO {
+                *t = Time(t.0.saturating_add_signed(d));
+            }
+        }
+        l
+    }
+
     /// Whether the record remembers a binding (or a decline): times a
     /// partner may still be honouring.
     pub fn has_history(&self) -> bool {

@@ -2,6 +2,13 @@
 
 use super::*;
 
+fn keepalive(now: Time) -> Message {
+    Message::Contact {
+        time: now.0,
+        floor: None,
+    }
+}
+
 #[test]
 fn a_partner_flooding_control_messages_is_cut_off() {
     let mut d = Duo::new();
@@ -9,27 +16,13 @@ fn a_partner_flooding_control_messages_is_cut_off() {
     // A keepalive every second for a long while is fine...
     for _ in 0..300 {
         d.now = d.now.plus(1);
-        d.a.peer.receive(
-            d.now,
-            Message::Contact {
-                time: d.now.0,
-                floor: None,
-            },
-            &mut d.a.store,
-        );
+        d.a.peer.receive(d.now, keepalive(d.now), &mut d.a.store);
     }
     d.a.drain();
     assert!(d.a.closed.is_empty(), "{:?}", d.a.closed);
     // ...a thousand in one second is not.
     for _ in 0..1000 {
-        d.a.peer.receive(
-            d.now,
-            Message::Contact {
-                time: d.now.0,
-                floor: None,
-            },
-            &mut d.a.store,
-        );
+        d.a.peer.receive(d.now, keepalive(d.now), &mut d.a.store);
     }
     d.a.drain();
     assert!(
@@ -51,14 +44,7 @@ fn a_partner_that_talks_but_never_acknowledges_is_dropped() {
     for _ in 0..12 {
         d.now = d.now.plus(1);
         d.a.peer.tick(d.now, &mut d.a.store);
-        d.a.peer.receive(
-            d.now,
-            Message::Contact {
-                time: d.now.0,
-                floor: None,
-            },
-            &mut d.a.store,
-        );
+        d.a.peer.receive(d.now, keepalive(d.now), &mut d.a.store);
         d.a.drain();
     }
     assert!(
