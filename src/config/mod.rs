@@ -2,6 +2,7 @@
 //! encoding (`options`) and the checks that turn raw input into a `Config`
 //! the rest of the server can trust without re-checking (`validate`).
 
+pub mod option_specs;
 pub mod options;
 pub mod raw;
 mod validate;

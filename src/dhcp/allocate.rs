@@ -1,7 +1,7 @@
-//! Choosing an address to offer (DESIGN.md section 2): the client's
-//! reservation; its pending offer; its current or most recent lease in the
-//! subnet; the address it asked for if free and ours to give; then the free
-//! address we own that was used least recently.
+//! Choosing an address to offer (DESIGN.md section 2, RFC 2131 section
+//! 4.3.1): the client's reservation; its current or most recent lease in the
+//! subnet; the address it asked for if free and ours to give; its pending
+//! offer; then the free address we own that was used least recently.
 
 use super::engine::Engine;
 use super::policy::Policy;
@@ -31,12 +31,6 @@ impl Engine {
             }
             tracing::warn!(addr = %r.address, client = %key, "reserved address is held by another client; allocating dynamically");
         }
-        if let Some(a) = store
-            .offer_for(key)
-            .filter(|a| subnet.cidr.contains(*a) && self.offer_stands(now, store, p, key, *a))
-        {
-            return Some(a);
-        }
         let usable = |a: Ipv4Addr| {
             subnet.cidr.contains(a)
                 && !self.reserved_for_other(a, subnet, req)
@@ -53,16 +47,30 @@ impl Engine {
             return Some(l.addr);
         }
         if let Some(a) = req.requested_ip().filter(|a| usable(*a))
-            && self.may_give(now, store, p, key, a)
+            && self.may_give(now, store, p, key, a, false)
         {
             return Some(a);
+        }
+        // An outstanding offer is not a binding: it comes after what the
+        // client asked for (RFC 2131 section 4.3.1).
+        if let Some(a) = store
+            .offer_for(key)
+            .filter(|a| subnet.cidr.contains(*a) && self.offer_stands(now, store, p, key, *a))
+        {
+            return Some(a);
+        }
+        if store.relearning(now) {
+            return None;
         }
         self.next_free(now, store, p, subnet)
     }
 
-    /// Whether a free address may go to `key` as a new allocation: nothing
-    /// else claims it, its owner's addresses are ours to use now, and
-    /// failover lets it be reused.
+    /// Whether a free address may go to `key`: nothing else claims it, its
+    /// owner's addresses are ours to use now, and failover lets it be reused.
+    /// `relearn` says the client already holds it (a RENEW or INIT-REBOOT we
+    /// have no binding for); only such a grant is made while the store is
+    /// re-learning after a lost database, when any other could collide with
+    /// a lease the lost database held.
     pub(super) fn may_give(
         &self,
         now: Time,
@@ -70,8 +78,10 @@ impl Engine {
         p: &impl Policy,
         key: &ClientKey,
         a: Ipv4Addr,
+        relearn: bool,
     ) -> bool {
-        store.is_takeable_by(a, key)
+        (relearn || !store.relearning(now))
+            && store.is_takeable_by(a, key)
             && p.may_allocate(store.owner_of(a), now)
             && store
                 .get(a)
@@ -93,7 +103,7 @@ impl Engine {
         match Self::own_record(store, key, a) {
             Some(l) if l.state != LeaseState::Declined => Self::may_regrant(l, p, now),
             Some(_) => false,
-            None => self.may_give(now, store, p, key, a),
+            None => self.may_give(now, store, p, key, a, false),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Options for a reply: the ones the protocol requires, then what the client
-//! asked for in its own order (RFC 2132 section 9.8), then `always_send` ones,
-//! then the echoes of options 61 (RFC 6842) and 82 (RFC 3046).
+//! asked for in its own order (RFC 2132 section 9.8) or, when it sent no
+//! list, everything configured for it; then `always_send` ones; then the
+//! echoes of options 61 (RFC 6842) and 82 (RFC 3046).
 
 use super::times::Grant;
 use crate::config::{OptionValue, Reservation, Subnet};
@@ -49,7 +50,7 @@ impl Assembly<'_> {
         }
         rb.push(code::SUBNET_MASK, &self.subnet.cidr.netmask().octets());
         let mut dropped = Vec::new();
-        for &c in self.req.parameter_list() {
+        for c in self.wanted() {
             if rb.has(c) {
                 continue;
             }
@@ -83,6 +84,31 @@ impl Assembly<'_> {
         }
         rb.release_reserve();
         self.write_echoes(rb);
+    }
+
+    /// The option codes to send beyond the required ones: the client's
+    /// parameter request list in its order (RFC 2132 section 9.8); without
+    /// one (BOOTP-era and embedded stacks), every option configured for the
+    /// client and its subnet, by code, as ISC dhcpd does (RFC 2131 section
+    /// 4.3.1 leaves the choice to the server).
+    fn wanted(&self) -> Vec<u8> {
+        let list = self.req.parameter_list();
+        if !list.is_empty() {
+            return list.to_vec();
+        }
+        let mut codes: Vec<u8> = self
+            .reservation
+            .into_iter()
+            .flat_map(|r| &r.options)
+            .chain(&self.subnet.options)
+            .map(|o| o.code)
+            .collect();
+        if self.reservation.is_some_and(|r| r.hostname.is_some()) {
+            codes.push(code::HOSTNAME);
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        codes
     }
 
     fn echo_len(&self) -> usize {

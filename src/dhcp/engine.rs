@@ -227,7 +227,7 @@ impl Engine {
             return Outcome::ignore("failover leaves no lease time to grant");
         }
         store.hold_offer(addr, key, now.plus(self.config.server.offer_hold));
-        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Offer, addr, grant, false);
+        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Offer, addr, grant);
         Outcome {
             reply: Some(reply),
             changes: Vec::new(),
@@ -282,13 +282,44 @@ impl Engine {
             update_seq: 0,
         };
         store.drop_offer(addr);
-        let lease = store.upsert(lease);
-        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Ack, addr, grant, true);
+        // One client, one lease in a subnet: binding this address ends any
+        // other it holds here (a new reservation, a pool that moved).
+        let mut changes = Vec::new();
+        while let Some(other) = Self::other_active(store, subnet, &key, addr) {
+            let Some(l) = store.get(other).cloned() else {
+                break;
+            };
+            changes.extend(self.end_lease(now, store, &l));
+        }
+        changes.push(store.upsert(lease));
+        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Ack, addr, grant);
         Outcome {
             reply: Some(reply),
-            changes: vec![lease],
+            changes,
             verdict: Verdict::Ack(addr),
         }
+    }
+
+    /// Ends the client's binding `l` now (state expired), returning the
+    /// record to journal; `None` if it was not active.
+    pub(super) fn end_lease(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        l: &Lease,
+    ) -> Option<Lease> {
+        if l.state != LeaseState::Active {
+            return None;
+        }
+        tracing::info!(addr = %l.addr, client = %l.client().map(|c| c.to_string()).unwrap_or_default(), "ending a lease: the client is moved to another address");
+        let ended = Lease {
+            state: LeaseState::Expired,
+            expires: now,
+            cltt: now,
+            update_seq: 0,
+            ..l.clone()
+        };
+        Some(store.upsert(ended))
     }
 
     pub(super) fn nak(
@@ -341,7 +372,8 @@ impl Engine {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// An OFFER or ACK of `addr`. An ACK waits for its commit; it carries
+    /// ciaddr and goes to it only for a client that is renewing or rebinding.
     fn grant_reply(
         &self,
         req: &Request,
@@ -350,11 +382,15 @@ impl Engine {
         kind: ReplyKind,
         addr: Ipv4Addr,
         grant: Grant,
-        after_commit: bool,
     ) -> Reply {
+        let bound = kind == ReplyKind::Ack
+            && matches!(
+                super::request::RequestState::of(req),
+                Some(super::request::RequestState::Renewing { .. })
+            );
         let mut rb = ReplyBuilder::new(req, kind, reply_limit(req));
         rb.set_yiaddr(addr);
-        if kind == ReplyKind::Ack {
+        if bound {
             rb.set_ciaddr(req.ciaddr);
         }
         self.fixed_fields(&mut rb, subnet);
@@ -368,8 +404,8 @@ impl Engine {
         asm.write(&mut rb);
         Reply {
             bytes: rb.finish(),
-            route: route::for_grant(req, addr),
-            after_commit,
+            route: route::for_grant(req, addr, bound),
+            after_commit: kind == ReplyKind::Ack,
         }
     }
 

@@ -8,7 +8,6 @@ use crate::lease::{Lease, LeaseState, LeaseStore};
 use crate::proto::reply::{ReplyKind, reply_limit};
 use crate::proto::{ReplyBuilder, Request};
 use crate::time::Time;
-use std::net::Ipv4Addr;
 
 impl Engine {
     pub(super) fn inform(&self, req: &Request, ctx: &RecvContext) -> Outcome {
@@ -19,8 +18,16 @@ impl Engine {
         let Some(subnet) = subnet else {
             return Outcome::ignore("no subnet serves the client's link");
         };
+        let Some(route) = route::for_inform(req) else {
+            return Outcome::ignore("inform without ciaddr from a directly attached client");
+        };
         let mut rb = ReplyBuilder::new(req, ReplyKind::Ack, reply_limit(req));
         rb.set_ciaddr(req.ciaddr);
+        if req.is_relayed() && req.ciaddr.is_unspecified() {
+            // The relay can reach a client without an address only by
+            // broadcast, and only if told to (RFC 1542 section 5.4).
+            rb.set_broadcast_flag();
+        }
         self.fixed_fields(&mut rb, subnet);
         let asm = Assembly {
             req,
@@ -32,7 +39,7 @@ impl Engine {
         asm.write(&mut rb);
         let reply = Reply {
             bytes: rb.finish(),
-            route: route::for_grant(req, Ipv4Addr::UNSPECIFIED),
+            route,
             after_commit: false,
         };
         Outcome {

@@ -1,13 +1,43 @@
 //! DHCPREQUEST in its four client states (RFC 2131 section 4.3.2), with the
-//! pair-aware silences of DESIGN.md section 2.
+//! NAK rules and pair-aware silences of DESIGN.md section 2.
 
 use super::engine::{Engine, Outcome, RecvContext};
 use super::policy::Policy;
 use crate::config::Subnet;
 use crate::lease::{LeaseState, LeaseStore};
-use crate::proto::Request;
+use crate::proto::{ClientKey, Request};
 use crate::time::Time;
 use std::net::Ipv4Addr;
+
+/// The client state a DHCPREQUEST comes from, read from RFC 2131 Table 5.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum RequestState {
+    /// Option 54 and option 50: the answer to an offer. ciaddr MUST be 0 and
+    /// is ignored if a client sets it anyway.
+    Selecting { server: Ipv4Addr, addr: Ipv4Addr },
+    /// Option 50 without option 54: a client verifying its lease. ciaddr
+    /// MUST be 0; option 50 decides, as in ISC dhcpd and Kea.
+    InitReboot { addr: Ipv4Addr },
+    /// ciaddr set and no option 50: RENEWING (unicast) or REBINDING
+    /// (broadcast). Some clients name their server here too; `server` keeps it.
+    Renewing {
+        ciaddr: Ipv4Addr,
+        server: Option<Ipv4Addr>,
+    },
+}
+
+impl RequestState {
+    /// The state of `req`, or `None` when it names no address at all.
+    pub(super) fn of(req: &Request) -> Option<RequestState> {
+        let ciaddr = (!req.ciaddr.is_unspecified()).then_some(req.ciaddr);
+        Some(match (req.server_id(), req.requested_ip(), ciaddr) {
+            (Some(server), Some(addr), _) => RequestState::Selecting { server, addr },
+            (None, Some(addr), _) => RequestState::InitReboot { addr },
+            (server, _, Some(ciaddr)) => RequestState::Renewing { ciaddr, server },
+            (_, None, None) => return None,
+        })
+    }
+}
 
 impl Engine {
     pub(super) fn request(
@@ -18,18 +48,26 @@ impl Engine {
         req: &Request,
         ctx: &RecvContext,
     ) -> Outcome {
-        match (
-            req.server_id(),
-            req.requested_ip(),
-            req.ciaddr.is_unspecified(),
-        ) {
-            (Some(sid), _, _) => self.selecting(now, store, p, req, ctx, sid),
-            (None, Some(addr), true) => self.init_reboot(now, store, p, req, ctx, addr),
-            (None, _, false) => self.renewing(now, store, p, req, ctx),
-            (None, None, true) => Outcome::ignore("request names no address"),
+        match RequestState::of(req) {
+            Some(RequestState::Selecting { server, addr }) => {
+                self.selecting(now, store, p, req, ctx, server, addr)
+            }
+            Some(RequestState::InitReboot { addr }) => {
+                self.init_reboot(now, store, p, req, ctx, addr)
+            }
+            Some(RequestState::Renewing { server, .. })
+                if server.is_some_and(|s| !self.is_ours(s, ctx)) =>
+            {
+                Outcome::ignore("renewal names another server")
+            }
+            Some(RequestState::Renewing { ciaddr, .. }) => {
+                self.renewing(now, store, p, req, ctx, ciaddr)
+            }
+            None => Outcome::ignore("request names no address"),
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn selecting(
         &self,
         now: Time,
@@ -38,6 +76,7 @@ impl Engine {
         req: &Request,
         ctx: &RecvContext,
         sid: Ipv4Addr,
+        addr: Ipv4Addr,
     ) -> Outcome {
         let key = req.client_key();
         if !self.is_ours(sid, ctx) {
@@ -47,12 +86,6 @@ impl Engine {
             }
             return Outcome::ignore("client chose another server");
         }
-        let Some(addr) = req
-            .requested_ip()
-            .or((!req.ciaddr.is_unspecified()).then_some(req.ciaddr))
-        else {
-            return Outcome::ignore("request names no address");
-        };
         let Some(subnet) = self.subnet(req, ctx) else {
             return Outcome::ignore("no subnet serves the client's link");
         };
@@ -60,10 +93,39 @@ impl Engine {
             return self.nak(req, ctx, Some(subnet), "address is not on your network");
         }
         if self.may_bind(now, store, p, subnet, req, addr) {
-            self.ack(now, store, p, subnet, req, ctx, addr)
-        } else {
-            self.nak(req, ctx, Some(subnet), "address is not available")
+            return self.ack(now, store, p, subnet, req, ctx, addr);
         }
+        // A server that is not authoritative does not NAK what it does not
+        // know: a client it has no record of, or an address it never offered.
+        let offered = store.offer_for(&key) == Some(addr);
+        if !subnet.authoritative && (!offered || !self.knows(store, subnet, req)) {
+            return Outcome::ignore("selecting an address this server never offered the client");
+        }
+        self.nak(req, ctx, Some(subnet), "address is not available")
+    }
+
+    /// Whether this server has any record of the client: a lease (in any
+    /// state that remembers it), an offer, or a reservation in `subnet`.
+    fn knows(&self, store: &LeaseStore, subnet: &Subnet, req: &Request) -> bool {
+        let key = req.client_key();
+        store.client_leases(&key).next().is_some()
+            || store.offer_for(&key).is_some()
+            || self.reservation(subnet, req).is_some()
+    }
+
+    /// The client's active lease in `subnet` on an address other than `addr`.
+    pub(super) fn other_active(
+        store: &LeaseStore,
+        subnet: &Subnet,
+        key: &ClientKey,
+        addr: Ipv4Addr,
+    ) -> Option<Ipv4Addr> {
+        store
+            .client_leases(key)
+            .find(|l| {
+                l.addr != addr && l.state == LeaseState::Active && subnet.cidr.contains(l.addr)
+            })
+            .map(|l| l.addr)
     }
 
     /// Whether `addr` may be bound to the client of a SELECTING request.
@@ -80,20 +142,27 @@ impl Engine {
         if self.reserved_for_other(addr, subnet, req) || store.offered_to_other(addr, &key) {
             return false;
         }
-        let held_by_other = store
-            .get(addr)
-            .is_some_and(|l| l.state == LeaseState::Active && l.client().as_ref() != Some(&key));
-        if held_by_other
-            || store
-                .get(addr)
-                .is_some_and(|l| l.state == LeaseState::Declined)
+        let reserved = self
+            .reservation(subnet, req)
+            .is_some_and(|r| r.address == addr);
+        if reserved {
+            return store.get(addr).is_none_or(|l| {
+                !matches!(l.state, LeaseState::Active | LeaseState::Declined)
+                    || l.client().as_ref() == Some(&key)
+            });
+        }
+        // A client holding another lease here keeps it unless we offered
+        // it this one (the offer then replaces the old lease).
+        if Self::other_active(store, subnet, &key, addr).is_some()
+            && store.offer_for(&key) != Some(addr)
         {
             return false;
         }
-        self.reservation(subnet, req)
-            .is_some_and(|r| r.address == addr)
-            || Self::own_record(store, &key, addr).is_some_and(|l| Self::may_regrant(l, p, now))
-            || self.may_give(now, store, p, &key, addr)
+        match Self::own_record(store, &key, addr) {
+            Some(l) if l.state == LeaseState::Declined => false,
+            Some(l) => store.pool_of(addr).is_some() && Self::may_regrant(l, p, now),
+            None => self.may_give(now, store, p, &key, addr, false),
+        }
     }
 
     fn init_reboot(
@@ -115,38 +184,68 @@ impl Engine {
         if !subnet.cidr.contains(addr) {
             return self.nak(req, ctx, Some(subnet), "address is not on your network");
         }
-        if Self::own_record(store, &key, addr).is_some_and(|l| !Self::may_regrant(l, p, now)) {
-            return Outcome::ignore("the client's ended lease is in the partner's pool");
+        if let Some(out) = self.verify_own(now, store, p, subnet, req, ctx, addr) {
+            return out;
         }
-        if self
-            .reservation(subnet, req)
-            .is_some_and(|r| r.address == addr)
-            || Self::own_record(store, &key, addr).is_some()
-        {
-            if self.reserved_for_other(addr, subnet, req) {
-                return self.nak(
-                    req,
-                    ctx,
-                    Some(subnet),
-                    "address is reserved for another client",
-                );
-            }
-            return self.ack(now, store, p, subnet, req, ctx, addr);
-        }
-        let known =
-            store.client_leases(&key).next().is_some() || self.reservation(subnet, req).is_some();
-        if known {
+        if self.knows(store, subnet, req) {
             return self.nak(req, ctx, Some(subnet), "address is not your lease");
         }
-        let held_by_other = store
-            .get(addr)
-            .is_some_and(|l| l.client().is_some_and(|c| c != key) && l.state == LeaseState::Active);
-        if held_by_other || subnet.authoritative {
+        // A server that lost its database learns the lease back from the
+        // client that holds it (only its own free addresses: the partner's
+        // update may be on its way).
+        if store.relearning(now) && self.may_give(now, store, p, &key, addr, true) {
+            tracing::info!(%addr, client = %key, "re-learning a lease after a lost database");
+            return self.ack(now, store, p, subnet, req, ctx, addr);
+        }
+        if subnet.authoritative {
             return self.nak(req, ctx, Some(subnet), "address is not your lease");
         }
         Outcome::ignore("init-reboot from a client with no record here")
     }
 
+    /// INIT-REBOOT, RENEWING and REBINDING of the client's own lease or
+    /// reservation at `addr`: the ACK, the NAK, or a silence; `None` when
+    /// `addr` is neither, so the caller's rules for strangers apply.
+    #[allow(clippy::too_many_arguments)]
+    fn verify_own(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        p: &impl Policy,
+        subnet: &Subnet,
+        req: &Request,
+        ctx: &RecvContext,
+        addr: Ipv4Addr,
+    ) -> Option<Outcome> {
+        let key = req.client_key();
+        let reserved = self
+            .reservation(subnet, req)
+            .is_some_and(|r| r.address == addr);
+        let own = Self::own_record(store, &key, addr).cloned();
+        if !reserved && own.is_none() {
+            return None;
+        }
+        if self.reserved_for_other(addr, subnet, req) {
+            let why = "address is reserved for another client";
+            return Some(self.nak(req, ctx, Some(subnet), why));
+        }
+        if !reserved && store.pool_of(addr).is_none() {
+            // The pool no longer covers it (a config change): move the
+            // client on, so it never holds two leases here.
+            let ended = own.and_then(|l| self.end_lease(now, store, &l));
+            let mut out = self.nak(req, ctx, Some(subnet), "address is no longer in a pool");
+            out.changes.extend(ended);
+            return Some(out);
+        }
+        if own.is_some_and(|l| !Self::may_regrant(&l, p, now)) {
+            return Some(Outcome::ignore(
+                "the client's ended lease is in the partner's pool",
+            ));
+        }
+        Some(self.ack(now, store, p, subnet, req, ctx, addr))
+    }
+
+    #[allow(clippy::too_many_arguments)]
     fn renewing(
         &self,
         now: Time,
@@ -154,40 +253,32 @@ impl Engine {
         p: &impl Policy,
         req: &Request,
         ctx: &RecvContext,
+        addr: Ipv4Addr,
     ) -> Outcome {
-        let addr = req.ciaddr;
         let Some(subnet) = self.subnet(req, ctx) else {
             return Outcome::ignore("no subnet serves the client's link");
         };
         if !subnet.cidr.contains(addr) {
             return self.nak(req, ctx, Some(subnet), "address is not on your network");
         }
+        if let Some(out) = self.verify_own(now, store, p, subnet, req, ctx, addr) {
+            return out;
+        }
         let key = req.client_key();
         if self.reserved_for_other(addr, subnet, req) {
-            return self.nak(
-                req,
-                ctx,
-                Some(subnet),
-                "address is reserved for another client",
-            );
+            let why = "address is reserved for another client";
+            return self.nak(req, ctx, Some(subnet), why);
         }
-        if Self::own_record(store, &key, addr).is_some_and(|l| !Self::may_regrant(l, p, now)) {
-            return Outcome::ignore("the client's ended lease is in the partner's pool");
-        }
-        if Self::own_record(store, &key, addr).is_some()
-            || self
-                .reservation(subnet, req)
-                .is_some_and(|r| r.address == addr)
-        {
-            return self.ack(now, store, p, subnet, req, ctx, addr);
-        }
+        // Only a binding holds an address: a released or expired lease of
+        // another client does not (it is re-learned below, as ISC and Kea do).
         if store
             .get(addr)
-            .is_some_and(|l| l.client().is_some() || l.state == LeaseState::Declined)
+            .is_some_and(|l| matches!(l.state, LeaseState::Active | LeaseState::Declined))
+            || store.offered_to_other(addr, &key)
         {
             return self.nak(req, ctx, Some(subnet), "address belongs to another client");
         }
-        if store.client_leases(&key).next().is_some() {
+        if Self::other_active(store, subnet, &key, addr).is_some() {
             return self.nak(req, ctx, Some(subnet), "you hold a different lease");
         }
         if store.pool_of(addr).is_none() {
@@ -197,16 +288,13 @@ impl Engine {
                 Outcome::ignore("renewal of an address outside every pool")
             };
         }
-        if store.offered_to_other(addr, &key) {
-            return self.nak(req, ctx, Some(subnet), "address belongs to another client");
-        }
-        // No record of this client: re-learn the lease if the address is ours
-        // to give (a lost database); stay silent if it is the partner's, whose
-        // update may still be on its way.
-        if self.may_give(now, store, p, &key, addr) {
-            tracing::info!(%addr, client = %key, "re-learning a lease this server had no record of");
+        // No binding of this client: re-learn the lease if the address is
+        // ours to give (a lost database, or a lease whose holder left); stay
+        // silent if it is the partner's, whose update may still be on its way.
+        if self.may_give(now, store, p, &key, addr, true) {
+            tracing::info!(%addr, client = %key, "re-learning a lease this server had no binding for");
             return self.ack(now, store, p, subnet, req, ctx, addr);
         }
-        Outcome::ignore("renewal of the partner's free address")
+        Outcome::ignore("renewal of an address not ours to give now")
     }
 }

@@ -16,16 +16,34 @@ pub enum ReplyRoute {
     HwUnicast { yiaddr: Ipv4Addr, hw: HwAddr },
 }
 
-/// Route for an OFFER or ACK granting `yiaddr` (unspecified for an INFORM reply).
-pub fn for_grant(req: &Request, yiaddr: Ipv4Addr) -> ReplyRoute {
+/// Route for an OFFER or ACK granting `yiaddr`. `bound` says the client is
+/// in BOUND, RENEWING or REBINDING (a REQUEST placed by its ciaddr): only
+/// then has it configured ciaddr and can it answer ARP for it. A DISCOVER or
+/// a SELECTING / INIT-REBOOT REQUEST may carry a stale ciaddr (NetworkManager
+/// does after a lease ran out); RFC 2131 Table 5 says it is 0 there, so it is
+/// ignored for routing and the reply goes by chaddr or broadcast.
+pub fn for_grant(req: &Request, yiaddr: Ipv4Addr, bound: bool) -> ReplyRoute {
     if req.is_relayed() {
         ReplyRoute::Relay { giaddr: req.giaddr }
-    } else if !req.ciaddr.is_unspecified() {
+    } else if bound && !req.ciaddr.is_unspecified() {
         ReplyRoute::Unicast { ciaddr: req.ciaddr }
-    } else if req.broadcast_flag() || yiaddr.is_unspecified() || req.hw.ethernet().is_none() {
+    } else if req.broadcast_flag() || req.hw.ethernet().is_none() {
         ReplyRoute::Broadcast
     } else {
         ReplyRoute::HwUnicast { yiaddr, hw: req.hw }
+    }
+}
+
+/// Route for the ACK of a DHCPINFORM (RFC 2131 section 4.3.5): the relay, or
+/// the client's ciaddr. A directly attached INFORM with ciaddr 0 has nowhere
+/// to go (the client MUST set ciaddr, section 4.4.3): `None`.
+pub fn for_inform(req: &Request) -> Option<ReplyRoute> {
+    if req.is_relayed() {
+        Some(ReplyRoute::Relay { giaddr: req.giaddr })
+    } else if !req.ciaddr.is_unspecified() {
+        Some(ReplyRoute::Unicast { ciaddr: req.ciaddr })
+    } else {
+        None
     }
 }
 

@@ -54,6 +54,10 @@ pub struct LeaseStore {
     durable_seq: u64,
     /// Local changes the partner has not acknowledged, by sequence number.
     pending: BTreeMap<u64, Ipv4Addr>,
+    /// The database was lost: until then this table may lack leases that
+    /// clients still hold, so only re-learning grants are made (DESIGN.md
+    /// section 2, "a lost database is not a new installation").
+    relearn_until: Option<Time>,
 }
 
 impl LeaseStore {
@@ -94,6 +98,7 @@ impl LeaseStore {
             acked_seq: 0,
             durable_seq: 0,
             pending: BTreeMap::new(),
+            relearn_until: None,
         };
         for span in store.spans.clone() {
             for a in span.first..=span.last {
@@ -207,6 +212,23 @@ impl LeaseStore {
         l.acked_potential_expiry = t;
         self.put(l.clone());
         Some(l)
+    }
+
+    /// Marks the table as possibly incomplete until `until` (a lost
+    /// database), or complete again with `None`.
+    pub fn set_relearn_until(&mut self, until: Option<Time>) {
+        self.relearn_until = until;
+    }
+
+    /// When the re-learning period after a lost database ends, if it runs.
+    pub fn relearn_until(&self) -> Option<Time> {
+        self.relearn_until
+    }
+
+    /// Whether the table may still lack leases clients hold at `now`: only
+    /// a client's own claim (RENEW, REBIND, INIT-REBOOT) may be granted.
+    pub fn relearning(&self, now: Time) -> bool {
+        self.relearn_until.is_some_and(|t| now < t)
     }
 
     pub fn next_seq(&self) -> u64 {

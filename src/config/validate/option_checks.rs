@@ -1,5 +1,6 @@
 //! Options, named and numbered, and reservations with their own options.
 
+use super::super::option_specs;
 use super::super::options::{self, OptionValue, RESERVED_CODES};
 use super::super::raw::{RawOption, RawSubnet};
 use super::Checker;
@@ -90,7 +91,9 @@ pub(super) fn custom_option(
         c.at(&r.code, format!("{key}.code"), format!("{code} cannot be configured (valid: 1-254, except the codes tandem manages: 50-55, 57-59, 61, 82)"));
         return None;
     }
-    match options::encode(r.kind.get_ref(), r.value.get_ref()) {
+    match options::encode(r.kind.get_ref(), r.value.get_ref())
+        .and_then(|data| option_specs::check(code as u8, &data).map(|()| data))
+    {
         Ok(data) => Some(OptionValue {
             code: code as u8,
             data,

@@ -176,3 +176,32 @@ fn failover_section_is_validated() {
         assert!(p.iter().any(|x| x.1 == key), "{key} reported: {p:?}");
     }
 }
+
+#[test]
+fn option_values_outside_their_rfc_rules_are_refused() {
+    let opt = |code: u32, kind: &str, value: &str| {
+        format!(
+            "{BASE}[[subnet]]\ncidr = \"10.0.0.0/24\"\n\n[[subnet.option]]\ncode = {code}\ntype = \"{kind}\"\nvalue = {value}\n"
+        )
+    };
+    for (code, kind, value, says) in [
+        (23, "u8", "0", "1 to 255"),
+        (37, "u8", "0", "1 to 255"),
+        (22, "u16", "575", "576"),
+        (26, "u16", "67", "68"),
+        (21, "ipv4-list", r#"["10.0.0.0", "255.0.0.0", "10.1.0.0"]"#, "pairs"),
+        (33, "ipv4-list", r#"["10.9.0.0"]"#, "pairs"),
+        (23, "u16", "64", "one octet"),
+        (19, "u8", "2", "flag"),
+    ] {
+        let p = problems(&opt(code, kind, value));
+        assert_eq!(p.len(), 1, "{code}: {p:?}");
+        let (line, key, message) = &p[0];
+        assert_eq!(*line, 10, "{code}: the value's line");
+        assert_eq!(key, "subnet[0].option.value");
+        assert!(message.contains(says), "{code}: {message}");
+        assert!(message.contains("RFC"), "{code}: {message}");
+    }
+    assert!(Config::parse(&opt(23, "u8", "64"), "t").is_ok());
+    assert!(Config::parse(&opt(33, "ipv4-list", r#"["10.9.0.0", "10.0.0.1"]"#), "t").is_ok());
+}

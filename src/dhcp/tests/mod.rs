@@ -262,18 +262,35 @@ fn request_for_another_server_is_silent_and_frees_the_offer() {
 }
 
 #[test]
-fn selecting_an_address_held_by_another_is_naked() {
+fn selecting_an_address_held_by_another_is_naked_when_authoritative() {
     let mut t = t();
     let a = t.dora(mac(1));
-    let o = t.send(&msg(
-        v4::MessageType::Request,
-        mac(2),
-        vec![
-            v4::DhcpOption::ServerIdentifier(SERVER),
-            v4::DhcpOption::RequestedIpAddress(a),
-        ],
-    ));
-    assert!(matches!(o.verdict, Verdict::Nak(_)));
+    let sel = |m: [u8; 6], a: Ipv4Addr| {
+        msg(
+            v4::MessageType::Request,
+            m,
+            vec![
+                v4::DhcpOption::ServerIdentifier(SERVER),
+                v4::DhcpOption::RequestedIpAddress(a),
+            ],
+        )
+    };
+    // not authoritative, never offered to this client: silence (DESIGN.md 2)
+    let o = t.send(&sel(mac(2), a));
+    assert!(o.reply.is_none(), "{:?}", o.verdict);
+    // authoritative (10.1.0.0/24, directly attached here): NAK, broadcast,
+    // options 53, 54, 56 only
+    let auth = RecvContext {
+        link: Some(ip("10.1.0.1")),
+        ..ctx()
+    };
+    let o = t.send_ctx(&msg(v4::MessageType::Discover, mac(1), vec![]), &auth);
+    let Verdict::Offer(b) = o.verdict else {
+        panic!("{:?}", o.verdict)
+    };
+    assert_eq!(t.send_ctx(&sel(mac(1), b), &auth).verdict, Verdict::Ack(b));
+    let o = t.send_ctx(&sel(mac(2), b), &auth);
+    assert!(matches!(o.verdict, Verdict::Nak(_)), "{:?}", o.verdict);
     assert_eq!(o.reply.as_ref().unwrap().route, ReplyRoute::Broadcast);
     assert_eq!(codes(&o), vec![53, 54, 56]);
 }
@@ -304,11 +321,10 @@ fn init_reboot_rules() {
     // unknown client, non-authoritative subnet: silence
     let o = t.send(&ir(mac(9), "10.0.0.101"));
     assert!(o.reply.is_none(), "{:?}", o.verdict);
-    // unknown client asking for someone else's address: NAK
-    assert!(matches!(
-        t.send(&ir(mac(9), &a.to_string())).verdict,
-        Verdict::Nak(_)
-    ));
+    // unknown client asking for someone else's address: silence when not
+    // authoritative (RFC 2131 section 4.3.2: no record of the client)
+    let o = t.send(&ir(mac(9), &a.to_string()));
+    assert!(o.reply.is_none(), "{:?}", o.verdict);
     // unknown client on an authoritative subnet: NAK
     let mut m = ir(mac(9), "10.1.0.15");
     m.set_giaddr(ip("10.1.0.1"));
@@ -384,4 +400,5 @@ fn renewal_of_partners_free_address_is_silent() {
     );
 }
 
+mod conformance;
 mod more;
