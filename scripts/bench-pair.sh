@@ -68,6 +68,8 @@ pools = ["10.128.1.0-10.143.255.250"]
 lease_time = "1h"
 CFG
 done
+"$bin" init -c "$work/a/t.toml" >/dev/null
+"$bin" init -c "$work/b/t.toml" >/dev/null
 ip netns exec $a "$bin" serve -c "$work/a/t.toml" --log warn 2> "$work/a.log" & pids+=($!)
 ip netns exec $b "$bin" serve -c "$work/b/t.toml" --log warn 2> "$work/b.log" & pids+=($!)
 for _ in $(seq 100); do

@@ -66,6 +66,7 @@ CFG
 printf '%-8s %-12s %-10s %-10s\n' offered exchanges/s drops4 dropsRA
 for rate in "${rates[@]}"; do
   rm -f "$work"/leases.sqlite*
+  "$bin" init -c "$work/bench.toml" >/dev/null
   ip netns exec $srv "$bin" serve -c "$work/bench.toml" --log warn 2> "$work/tandem.log" &
   tandem_pid=$!
   sleep 0.5

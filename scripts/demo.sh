@@ -43,6 +43,7 @@ for l in tdemo-b tdemo-d; do ip -n $sw link set $l master br0 up; done
 
 sed "s|/tmp/tandem-lab/|$work/|" config/lab.toml > "$work/lab.toml"
 "$bin" check-config -c "$work/lab.toml"
+"$bin" init -c "$work/lab.toml"
 ip netns exec $srv "$bin" serve -c "$work/lab.toml" 2> "$work/tandem.log" &
 tandem_pid=$!
 for _ in $(seq 50); do grep -q listening "$work/tandem.log" && break; sleep 0.1; done

@@ -120,7 +120,7 @@ pub fn peer_frames(data: &[u8]) {
     let mut store = populated(&config);
     let cfg = PeerConfig::from_config(&config).expect("fuzz config has failover");
     let mut peer = Peer::new(cfg, Persisted::default(), 7, Time(1_000_000));
-    peer.link_up(Time(1_000_000));
+    peer.link_up(Time(1_000_000), &store);
     let h1 = Hello {
         version: 1,
         primary: true,

@@ -256,6 +256,7 @@ impl RoguePartner {
             seen_epoch: None,
             state: WireState::from(State::Recover),
             mclt: 10,
+            covers: true,
         }))
         .unwrap();
         p.send(&Message::UpdateRequestAll).unwrap();

@@ -440,7 +440,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
             .collect()
     };
     let before = addresses(&a.cfg);
-    let mut sb = Server::start(&b.cfg, &b.dir.join("log3"));
+    let mut sb = Server::start_lost(&b.cfg, &b.dir.join("log3"));
     let t = wait_state(&b.cfg, "normal", Duration::from_secs(MCLT as u64 + 20));
     println!("METRIC wiped peer back to normal after {t:?} (MCLT {MCLT} s)");
     assert!(

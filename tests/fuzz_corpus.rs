@@ -334,6 +334,7 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
             seen_epoch: Some(7),
             state: State::Normal.into(),
             mclt: 60,
+            covers: false,
         }),
         Message::ConnectAck(ConnectAck {
             time: 1_000_000,

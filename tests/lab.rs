@@ -93,6 +93,11 @@ fn lab_dhclient_and_perfdhcp() {
         "eth0",
     ]);
 
+    let init = std::process::Command::new(BIN)
+        .args(["init", "-c", cfg.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(init.success(), "tandem init");
     let log = d.join("tandem.log");
     let mut tandem = lab.spawn(
         &srv,

@@ -208,3 +208,116 @@ fn check_config_exits_nonzero_on_bad_file() {
         .unwrap();
     assert!(good.status.success());
 }
+
+/// `tandem status --json`, once the server answers (up to 10 s).
+fn status_json(cfg: &std::path::Path) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (ok, out) = tandem("status", cfg, &["--json"]);
+        if ok {
+            return serde_json::from_str(&out).unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "server never answered status"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `tandem <cmd> -c cfg [extra]`: exit success and stdout.
+fn tandem(cmd: &str, cfg: &std::path::Path, extra: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(BIN)
+        .arg(cmd)
+        .arg("-c")
+        .arg(cfg)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn a_lost_database_relearns_renewals_and_gives_nothing_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = config(dir.path(), port);
+    let (ok, out) = tandem("init", &cfg, &[]);
+    assert!(ok && out.contains("initialised"), "{out}");
+    let (ok, out) = tandem("init", &cfg, &[]);
+    assert!(ok && out.contains("already initialised"), "{out}");
+    let mut server = Server::start(&cfg, &dir.path().join("tandem.log"));
+    let relay = Relay::new(Ipv4Addr::new(127, 0, 0, 4), port);
+    let held: Vec<Ipv4Addr> = (0..3u32)
+        .map(|n| addr_of(&relay.dora(mac(n), n * 10, LINK).unwrap()))
+        .collect();
+    // the disk is replaced: the database is gone, the clients keep their leases
+    server.kill9();
+    for f in ["leases.sqlite", "leases.sqlite-wal", "leases.sqlite-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(f));
+    }
+    let log = dir.path().join("tandem2.log");
+    let mut server = Server::start_lost(&cfg, &log);
+    let v = status_json(&cfg);
+    assert!(server.log_text().contains("treating it as lost"));
+    assert!(v["relearn_until"].is_string(), "{v}");
+    assert!(v["serving"].as_str().unwrap().contains("renewals only"));
+    // a new client gets nothing: the address could be a held one
+    let d = relay.msg(v4::MessageType::Discover, mac(50), 500, LINK);
+    assert!(
+        relay.exchange(&d, 3).is_none(),
+        "no offer while re-learning"
+    );
+    // a renewing client and a rebooting one are re-learned at once
+    let mut renew = relay.msg(v4::MessageType::Request, mac(0), 600, LINK);
+    renew.set_ciaddr(held[0]);
+    assert_eq!(addr_of(&relay.exchange(&renew, 5).unwrap()), held[0]);
+    let mut reboot = relay.msg(v4::MessageType::Request, mac(1), 700, LINK);
+    reboot
+        .opts_mut()
+        .insert(v4::DhcpOption::RequestedIpAddress(held[1]));
+    assert_eq!(addr_of(&relay.exchange(&reboot, 5).unwrap()), held[1]);
+    // a client claiming a re-learned address is refused
+    let mut steal = relay.msg(v4::MessageType::Request, mac(51), 800, LINK);
+    steal.set_ciaddr(held[0]);
+    assert_eq!(
+        relay.exchange(&steal, 5).unwrap().opts().msg_type(),
+        Some(v4::MessageType::Nak)
+    );
+    // the wait survives a restart
+    assert!(server.stop());
+    let mut server = Server::start(&cfg, &dir.path().join("tandem3.log"));
+    let v = status_json(&cfg);
+    assert!(v["relearn_until"].is_string(), "{v}");
+    // the operator ends it; new clients are served, around what was re-learned
+    let (ok, out) = tandem("end-relearn", &cfg, &[]);
+    assert!(ok && out.contains("new addresses again"), "{out}");
+    let a = addr_of(&relay.dora(mac(52), 900, LINK).unwrap());
+    assert!(!held[..2].contains(&a), "{a} was re-learned");
+    let v = status_json(&cfg);
+    assert!(v["relearn_until"].is_null(), "{v}");
+    assert!(server.stop());
+}
+
+#[test]
+fn a_relayed_inform_without_ciaddr_is_answered_with_the_broadcast_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = config(dir.path(), port);
+    let mut server = Server::start(&cfg, &dir.path().join("tandem.log"));
+    let relay = Relay::new(Ipv4Addr::new(127, 0, 0, 5), port);
+    let inform = relay.msg(v4::MessageType::Inform, mac(1), 4_000, LINK);
+    let ack = relay
+        .exchange(&inform, 10)
+        .expect("the relay gets the answer");
+    assert_eq!(ack.opts().msg_type(), Some(v4::MessageType::Ack));
+    assert!(
+        ack.flags().broadcast(),
+        "RFC 1542 5.4: the relay must broadcast it"
+    );
+    assert_eq!(ack.yiaddr(), Ipv4Addr::UNSPECIFIED);
+    assert!(server.stop());
+}

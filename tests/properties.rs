@@ -95,6 +95,7 @@ fn message() -> impl Strategy<Value = Message> {
                     seen_epoch: seen,
                     state: WireState(st),
                     mclt: 3600,
+                    covers: st % 3 == 0,
                 })
             }),
         (any::<u64>(), any::<i64>())

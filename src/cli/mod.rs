@@ -2,6 +2,7 @@
 //! the user through anyhow with the context that names what failed.
 
 mod check_config;
+mod init;
 mod leases;
 mod pair;
 mod serve;
@@ -40,6 +41,20 @@ enum Command {
         #[arg(long)]
         log: Option<String>,
     },
+    /// Create the lease database of a new installation (once, before the first `serve`). A
+    /// server that later finds its database missing treats it as lost, not as new: it
+    /// re-learns leases from renewing clients and gives no new address for the longest lease
+    /// time (see `end-relearn`).
+    Init {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// End the running server's wait after a lost database, so it gives new addresses again.
+    /// Only when no client can still hold a lease the lost database knew.
+    EndRelearn {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Validate a configuration file; exits non-zero naming the key and line of each problem.
     CheckConfig {
         #[command(flatten)]
@@ -75,6 +90,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { config, log } => serve::run(&config.config, log.as_deref()),
+        Command::Init { config } => init::init(&config.config),
+        Command::EndRelearn { config } => init::end_relearn(&config.config),
         Command::CheckConfig { config } => check_config::run(&config.config),
         Command::Leases { config, json } => leases::run(&config.config, json),
         Command::Status { config, json } => pair::status(&config.config, json),

@@ -34,6 +34,9 @@ pub fn status(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     println!("clock offset    {} ms", s("clock_offset_ms"));
     println!("unacked updates {}", s("unacked_updates"));
     println!("leases          {}", s("leases"));
+    if let Some(t) = v.get("relearn_until").and_then(|a| a.as_str()) {
+        println!("relearning      lost database: no new address until {t} (`tandem end-relearn`)");
+    }
     if let Some(a) = v.get("alarm").and_then(|a| a.as_str()) {
         println!("ALARM           {a}");
     }

@@ -39,16 +39,34 @@ fn spec(code: u8) -> Option<(Spec, &'static str)> {
         2 => (U32, "RFC 2132 section 3.4"),
         3..=11 => (ADDRS, "RFC 2132 sections 3.5-3.13"),
         12 => (TEXT, "RFC 2132 section 3.14"),
-        13 => (U16 { lo: 0, hi: u16::MAX }, "RFC 2132 section 3.15"),
+        13 => (
+            U16 {
+                lo: 0,
+                hi: u16::MAX,
+            },
+            "RFC 2132 section 3.15",
+        ),
         14 | 15 | 17 | 18 => (TEXT, "RFC 2132 sections 3.16-3.20"),
         16 => (Addr, "RFC 2132 section 3.18"),
         19 | 20 => (Flag, "RFC 2132 sections 4.1-4.2"),
         21 => (Addrs { min: 2, group: 2 }, "RFC 2132 section 4.3"),
-        22 => (U16 { lo: 576, hi: u16::MAX }, "RFC 2132 section 4.4"),
+        22 => (
+            U16 {
+                lo: 576,
+                hi: u16::MAX,
+            },
+            "RFC 2132 section 4.4",
+        ),
         23 => (U8 { lo: 1, hi: 255 }, "RFC 2132 section 4.5"),
         24 => (U32, "RFC 2132 section 4.6"),
         25 => (U16s { lo: 68 }, "RFC 2132 section 4.7"),
-        26 => (U16 { lo: 68, hi: u16::MAX }, "RFC 2132 section 5.1"),
+        26 => (
+            U16 {
+                lo: 68,
+                hi: u16::MAX,
+            },
+            "RFC 2132 section 5.1",
+        ),
         27 | 29 | 30 | 31 => (Flag, "RFC 2132 sections 5.2-5.6"),
         28 | 32 => (Addr, "RFC 2132 sections 5.3, 5.7"),
         33 => (Addrs { min: 2, group: 2 }, "RFC 2132 section 5.8"),
@@ -57,36 +75,120 @@ fn spec(code: u8) -> Option<(Spec, &'static str)> {
         37 => (U8 { lo: 1, hi: 255 }, "RFC 2132 section 7.1"),
         40 | 47 | 64 | 66 | 67 => (TEXT, "RFC 2132 sections 8.1, 8.7, 8.11, 9.4, 9.5"),
         41 | 42 | 44 | 45 | 48 | 49 | 65 | 69..=76 => (ADDRS, "RFC 2132 sections 8.2-8.14"),
-        43 => (Bytes { min: 1, exact: false }, "RFC 2132 section 8.4"),
+        43 => (
+            Bytes {
+                min: 1,
+                exact: false,
+            },
+            "RFC 2132 section 8.4",
+        ),
         46 => (U8 { lo: 1, hi: 8 }, "RFC 2132 section 8.7"),
         56 => (TEXT, "RFC 2132 section 9.9"),
-        60 => (Bytes { min: 1, exact: false }, "RFC 2132 section 9.13"),
+        60 => (
+            Bytes {
+                min: 1,
+                exact: false,
+            },
+            "RFC 2132 section 9.13",
+        ),
         62 => (TEXT, "RFC 2242"),
-        63 => (Bytes { min: 1, exact: false }, "RFC 2242"),
+        63 => (
+            Bytes {
+                min: 1,
+                exact: false,
+            },
+            "RFC 2242",
+        ),
         68 => (Addrs { min: 0, group: 1 }, "RFC 2132 section 8.15"),
-        78 => (Bytes { min: 1, exact: false }, "RFC 2610"),
-        79 => (Bytes { min: 1, exact: false }, "RFC 2610"),
-        81 => (Bytes { min: 3, exact: false }, "RFC 4702"),
+        78 => (
+            Bytes {
+                min: 1,
+                exact: false,
+            },
+            "RFC 2610",
+        ),
+        79 => (
+            Bytes {
+                min: 1,
+                exact: false,
+            },
+            "RFC 2610",
+        ),
+        81 => (
+            Bytes {
+                min: 3,
+                exact: false,
+            },
+            "RFC 4702",
+        ),
         85 => (ADDRS, "RFC 2241"),
         86 | 87 => (TEXT, "RFC 2241"),
         89 => (ADDRS, "RFC 4280"),
         93 => (U16s { lo: 0 }, "RFC 4578"),
-        94 => (Bytes { min: 3, exact: true }, "RFC 4578"),
-        97 => (Bytes { min: 17, exact: true }, "RFC 4578"),
+        94 => (
+            Bytes {
+                min: 3,
+                exact: true,
+            },
+            "RFC 4578",
+        ),
+        97 => (
+            Bytes {
+                min: 17,
+                exact: true,
+            },
+            "RFC 4578",
+        ),
         100 | 101 | 114 => (TEXT, "RFC 4833, RFC 8910"),
         108 => (U32, "RFC 8925"),
         116 => (U8 { lo: 0, hi: 1 }, "RFC 2563"),
         117 => (U16s { lo: 0 }, "RFC 2937"),
         118 => (Addr, "RFC 3011"),
-        119 | 137 | 141 | 213 => (Bytes { min: 2, exact: false }, "RFC 3397"),
-        120 => (Bytes { min: 2, exact: false }, "RFC 3361"),
-        121 => (Bytes { min: 5, exact: false }, "RFC 3442"),
-        123 => (Bytes { min: 16, exact: true }, "RFC 6225"),
-        124 | 125 => (Bytes { min: 5, exact: false }, "RFC 3925"),
+        119 | 137 | 141 | 213 => (
+            Bytes {
+                min: 2,
+                exact: false,
+            },
+            "RFC 3397",
+        ),
+        120 => (
+            Bytes {
+                min: 2,
+                exact: false,
+            },
+            "RFC 3361",
+        ),
+        121 => (
+            Bytes {
+                min: 5,
+                exact: false,
+            },
+            "RFC 3442",
+        ),
+        123 => (
+            Bytes {
+                min: 16,
+                exact: true,
+            },
+            "RFC 6225",
+        ),
+        124 | 125 => (
+            Bytes {
+                min: 5,
+                exact: false,
+            },
+            "RFC 3925",
+        ),
         136 | 138 | 142 | 150 => (ADDRS, "RFC 5192, 5417, 6153, 5859"),
         209 | 210 => (TEXT, "RFC 5071"),
         211 => (U32, "RFC 5071"),
-        212 => (Bytes { min: 22, exact: false }, "RFC 5969"),
+        212 => (
+            Bytes {
+                min: 22,
+                exact: false,
+            },
+            "RFC 5969",
+        ),
         _ => return None,
     };
     Some(s)
@@ -106,14 +208,16 @@ fn check_spec(spec: Spec, d: &[u8]) -> Result<(), String> {
     let be16 = |i: usize| u16::from_be_bytes([d[i], d[i + 1]]);
     match spec {
         Addr if len != 4 => Err(format!("takes one IPv4 address (4 octets), not {len}")),
-        Addrs { min, group } if len % (4 * group) != 0 || len / 4 < min => Err(match group {
-            1 => format!("takes IPv4 addresses (at least {min}), not {len} octets"),
-            _ => format!(
-                "takes pairs of IPv4 addresses (at least {}), so a multiple of {} octets, not {len}",
-                min / group,
-                4 * group
-            ),
-        }),
+        Addrs { min, group } if !len.is_multiple_of(4 * group) || len / 4 < min => {
+            Err(match group {
+                1 => format!("takes IPv4 addresses (at least {min}), not {len} octets"),
+                _ => format!(
+                    "takes pairs of IPv4 addresses (at least {}), so a multiple of {} octets, not {len}",
+                    min / group,
+                    4 * group
+                ),
+            })
+        }
         U8 { .. } if len != 1 => Err(format!("takes one octet, not {len}")),
         U8 { lo, hi } if !(lo..=hi).contains(&d[0]) => {
             Err(format!("must be {lo} to {hi}, not {}", d[0]))
@@ -122,9 +226,9 @@ fn check_spec(spec: Spec, d: &[u8]) -> Result<(), String> {
         U16 { lo, hi } if !(lo..=hi).contains(&be16(0)) => {
             Err(format!("must be {lo} to {hi}, not {}", be16(0)))
         }
-        U16s { .. } if len == 0 || len % 2 != 0 => {
-            Err(format!("takes 16-bit values (2 octets each), not {len} octets"))
-        }
+        U16s { .. } if len == 0 || !len.is_multiple_of(2) => Err(format!(
+            "takes 16-bit values (2 octets each), not {len} octets"
+        )),
         U16s { lo } => match (0..len).step_by(2).map(be16).find(|v| *v < lo) {
             Some(v) => Err(format!("every value must be at least {lo}, not {v}")),
             None => Ok(()),

@@ -11,6 +11,8 @@ use tokio::sync::{mpsc, oneshot};
 pub enum Command {
     Status,
     PartnerDown,
+    /// End the re-learning wait after a lost database (`lease::relearn`).
+    EndRelearn,
 }
 
 impl Command {
@@ -18,6 +20,7 @@ impl Command {
         match s.trim() {
             "status" => Some(Command::Status),
             "partner-down" => Some(Command::PartnerDown),
+            "end-relearn" => Some(Command::EndRelearn),
             _ => None,
         }
     }
@@ -26,6 +29,7 @@ impl Command {
         match self {
             Command::Status => "status",
             Command::PartnerDown => "partner-down",
+            Command::EndRelearn => "end-relearn",
         }
     }
 }

@@ -302,12 +302,7 @@ impl Engine {
 
     /// Ends the client's binding `l` now (state expired), returning the
     /// record to journal; `None` if it was not active.
-    pub(super) fn end_lease(
-        &self,
-        now: Time,
-        store: &mut LeaseStore,
-        l: &Lease,
-    ) -> Option<Lease> {
+    pub(super) fn end_lease(&self, now: Time, store: &mut LeaseStore, l: &Lease) -> Option<Lease> {
         if l.state != LeaseState::Active {
             return None;
         }

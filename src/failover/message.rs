@@ -11,7 +11,7 @@ use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
@@ -89,6 +89,9 @@ pub struct Connect {
     pub seen_epoch: Option<u64>,
     pub state: WireState,
     pub mclt: u64,
+    /// The sender's database holds every binding of the pair: a partner
+    /// that lost its database may stop re-learning once it has all of them.
+    pub covers: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

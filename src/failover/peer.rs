@@ -108,6 +108,8 @@ struct Partner {
     name: String,
     state: State,
     epoch: u64,
+    /// Its database holds every binding of the pair (`Connect::covers`).
+    covers: bool,
     /// Offset of the partner's clock from ours (partner − us).
     clock: ClockOffset,
 }
@@ -149,8 +151,10 @@ pub struct Peer {
     resume: Option<State>,
     link: Option<Link>,
     partner: Option<Partner>,
-    /// The partner knew an older database of ours: we lost ours.
+    /// The partner knew an older database of ours, or we know we lost it.
     amnesia: bool,
+    /// Our database vanished since `tandem init` (`lease::relearn`).
+    lost: bool,
     last_contact: Option<Time>,
     /// This process has reached the partner at least once. Until then the
     /// partner may have entered PARTNER-DOWN while we were down.
@@ -188,6 +192,7 @@ impl Peer {
             link: None,
             partner: None,
             amnesia: false,
+            lost: false,
             last_contact: None,
             heard: false,
             out: VecDeque::new(),
@@ -203,6 +208,13 @@ impl Peer {
             next_rebalance: now,
             pool_request_until: HashMap::new(),
         }
+    }
+
+    /// This start found its database missing after `tandem init`: it must
+    /// recover from the partner as after a wipe the partner noticed, and
+    /// count every lease it may have granted (`lease::relearn`).
+    pub fn set_lost_database(&mut self) {
+        self.lost = true;
     }
 
     pub fn state(&self) -> State {
@@ -329,6 +341,7 @@ impl Peer {
                 self.sync.got_done = true;
                 if self.sync.full {
                     self.p.partner_epoch = self.partner.as_ref().map(|p| p.epoch);
+                    self.end_relearning(now, store);
                 }
                 tracing::info!(full = self.sync.full, "partner finished sending updates");
                 self.persist(now);
@@ -345,6 +358,25 @@ impl Peer {
                 self.close(now, format!("partner disconnected: {reason}"))
             }
         }
+    }
+
+    /// A full copy of a partner whose database covers the pair's bindings
+    /// is here: ours lacks nothing any more but what we granted without the
+    /// partner's acknowledgement, which RECOVER's MCLT wait covers.
+    fn end_relearning(&mut self, now: Time, store: &mut LeaseStore) {
+        if !store.relearning(now) || !self.partner.as_ref().is_some_and(|p| p.covers) {
+            return;
+        }
+        tracing::info!(
+            "the partner sent every binding of the pair: re-learning after the lost database is over"
+        );
+        store.set_relearn_until(None);
+        self.actions.push_back(Action::Commit {
+            leases: vec![],
+            meta: vec![crate::lease::relearn::to_meta(None)],
+            then: vec![],
+            replicate: false,
+        });
     }
 
     pub fn tick(&mut self, now: Time, store: &mut LeaseStore) {

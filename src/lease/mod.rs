@@ -2,6 +2,7 @@
 //! (`store`), and the SQLite journal that makes every change durable (`sqlite`).
 
 pub mod model;
+pub mod relearn;
 pub mod sqlite;
 pub mod store;
 

@@ -69,7 +69,9 @@ struct Batch {
 pub struct Loaded {
     pub leases: Vec<Lease>,
     pub meta: std::collections::HashMap<String, String>,
-    /// True when this open created the database: there is no history.
+    /// True when this open found no database (no file, or one without
+    /// tandem's identity in it): there is no history. After `tandem init`
+    /// that means the database was lost (see `lease::relearn`).
     pub created: bool,
 }
 
@@ -287,6 +289,15 @@ fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError> {
 }
 
 /// Reads every lease without disturbing a server that has the database open.
+/// Creates the database of a new installation (`tandem init`). Returns
+/// false, touching nothing, if `path` already holds a tandem database.
+pub fn initialise(path: &Path) -> Result<bool, StoreError> {
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (mut journal, loaded) = Journal::open(path, true, tx)?;
+    journal.close();
+    Ok(loaded.created)
+}
+
 pub fn read_all(path: &Path) -> Result<Vec<Lease>, StoreError> {
     let c = Connection::open_with_flags(
         path,
@@ -312,7 +323,6 @@ impl Journal {
         sync_full: bool,
         events: tokio::sync::mpsc::UnboundedSender<CommitEvent>,
     ) -> Result<(Journal, Loaded), StoreError> {
-        let created = !path.exists();
         let mut conn = open(path, sync_full)?;
         let err = |source| StoreError::Sqlite {
             path: path.to_path_buf(),
@@ -320,7 +330,8 @@ impl Journal {
         };
         let leases = read(&conn, path)?;
         let mut meta = read_meta(&conn).map_err(err)?;
-        if !meta.contains_key("epoch") {
+        let created = !meta.contains_key("epoch");
+        if created {
             let epoch = random_epoch()
                 .map_err(|source| StoreError::Dir {
                     path: path.to_path_buf(),

@@ -73,6 +73,8 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
         store.put(l.clone());
     }
     tracing::info!(db = %config.server.lease_db.display(), leases = count, "lease database loaded");
+    let mut journal = journal;
+    start_relearning(&config, &loaded, &mut store, &mut journal, clock.now());
     let (pair, mut link_rx) = match Pair::start(&config, &loaded, &mut store, clock.now())? {
         Some((p, rx)) => (Some(p), Some(rx)),
         None => (None, None),
@@ -182,6 +184,39 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
     Ok(rt.stats)
 }
 
+/// The lost-database rule at start (`lease::relearn`): a database this open
+/// created was lost, since `tandem init` creates it for a new installation;
+/// one whose wait is still running resumes it.
+fn start_relearning(
+    config: &Config,
+    loaded: &crate::lease::sqlite::Loaded,
+    store: &mut LeaseStore,
+    journal: &mut Journal,
+    now: Time,
+) {
+    use crate::lease::relearn;
+    let until = if loaded.created {
+        let until = now.plus(relearn::wait(config));
+        tracing::warn!(
+            db = %config.server.lease_db.display(),
+            %until,
+            "the lease database did not exist: treating it as lost, not as a new installation \
+             (a new installation runs `tandem init` first). Clients' leases are re-learned as they \
+             renew; no new address is given until {until} (the longest lease time{}), unless \
+             `tandem end-relearn` ends the wait",
+            if config.failover.is_some() { " plus MCLT, or until the partner has sent its bindings" } else { "" }
+        );
+        journal.submit_with_meta(vec![], vec![relearn::to_meta(Some(until))]);
+        Some(until)
+    } else {
+        relearn::from_meta(&loaded.meta).filter(|t| *t > now)
+    };
+    if let Some(t) = until.filter(|_| !loaded.created) {
+        tracing::warn!(until = %t, "still re-learning leases after a lost database: no new address until then");
+    }
+    store.set_relearn_until(until);
+}
+
 impl Runtime {
     fn policy(&self) -> ServerPolicy {
         match &self.pair {
@@ -274,6 +309,10 @@ impl Runtime {
     }
 
     fn tick(&mut self, now: Time) {
+        if self.store.relearn_until().is_some_and(|t| now >= t) {
+            tracing::info!("re-learning period after the lost database is over: allocating again");
+            self.end_relearning();
+        }
         let changes = self.engine.tick(now, &mut self.store);
         if !changes.is_empty() {
             self.journal_local(changes);
@@ -281,6 +320,13 @@ impl Runtime {
         if let Some(p) = &mut self.pair {
             p.tick(now, &mut self.store, &mut self.journal);
         }
+    }
+
+    /// Ends the wait after a lost database (by time or by the operator).
+    fn end_relearning(&mut self) {
+        self.store.set_relearn_until(None);
+        self.journal
+            .submit_with_meta(vec![], vec![crate::lease::relearn::to_meta(None)]);
     }
 
     fn control(&mut self, now: Time, cmd: control::Command) -> serde_json::Value {
@@ -293,6 +339,16 @@ impl Runtime {
                     }
                 };
                 v["ok"] = true.into();
+                let relearn = self.store.relearn_until().filter(|t| now < *t);
+                v["relearn_until"] = relearn.map(|t| t.rfc3339()).into();
+                if let Some(t) = relearn {
+                    v["serving"] = format!(
+                        "renewals only: re-learning leases after a lost database; no new address until {t} (`tandem end-relearn` ends the wait)"
+                    )
+                    .into();
+                } else if self.pair.is_none() {
+                    v["serving"] = "every client".into();
+                }
                 v["server"] = self.config.server.name.clone().into();
                 v["uptime"] = now.0.saturating_sub(self.started.0).into();
                 v["leases"] = self.store.len().into();
@@ -301,6 +357,7 @@ impl Runtime {
                     "offers": self.stats.offers,
                     "acks": self.stats.acks,
                     "naks": self.stats.naks,
+                    "ignored": self.stats.ignored,
                     "malformed": self.stats.malformed,
                     "oversized": self.stats.oversized,
                     "overloaded": self.stats.overloaded,
@@ -308,6 +365,16 @@ impl Runtime {
                     "commits": self.stats.commits,
                 });
                 v
+            }
+            control::Command::EndRelearn => {
+                let was = self.store.relearn_until().filter(|t| now < *t);
+                if was.is_some() {
+                    tracing::warn!(
+                        "operator ended the re-learning wait after a lost database: allocating again"
+                    );
+                    self.end_relearning();
+                }
+                serde_json::json!({ "ok": true, "was_waiting": was.is_some() })
             }
             control::Command::PartnerDown => match &mut self.pair {
                 None => {

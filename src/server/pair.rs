@@ -55,7 +55,10 @@ impl Pair {
         let persisted = Persisted::from_meta(&loaded.meta);
         store.replicate(loaded.seq_high() + 1, persisted.acked_seq);
         tracing::info!(role = ?f.role, saved_state = ?persisted.state, epoch = loaded.epoch(), "failover configured");
-        let peer = Peer::new(cfg, persisted, loaded.epoch(), now);
+        let mut peer = Peer::new(cfg, persisted, loaded.epoch(), now);
+        if loaded.created {
+            peer.set_lost_database();
+        }
         let (ev_tx, ev_rx) = mpsc::channel(1024);
         let (cmd_tx, cmd_rx) = mpsc::channel(peer_link::SEND_QUEUE);
         let link_cfg = LinkConfig {
@@ -90,7 +93,7 @@ impl Pair {
             LinkEvent::Up { remote, generation } => {
                 tracing::info!(%remote, "peer link authenticated");
                 self.generation = generation;
-                self.peer.link_up(now);
+                self.peer.link_up(now, store);
             }
             LinkEvent::Message(m) => self.peer.receive(now, m, store),
             LinkEvent::Down(why) => {

@@ -18,6 +18,9 @@ pub struct Disk {
     pub leases: HashMap<Ipv4Addr, Lease>,
     pub meta: HashMap<String, String>,
     pub epoch: u64,
+    /// The database vanished (a wiped disk): the next boot finds none, as
+    /// a server does whose file is gone after `tandem init`.
+    pub lost: bool,
 }
 
 impl Disk {
@@ -93,7 +96,8 @@ impl Node {
     }
 
     /// Starts (or restarts) from what is on disk.
-    pub fn boot(config: Arc<Config>, disk: Disk, offset: i64, global: u64) -> Node {
+    pub fn boot(config: Arc<Config>, mut disk: Disk, offset: i64, global: u64) -> Node {
+        use crate::lease::relearn;
         let server_id = config.server.server_id.expect("sim configs set server_id");
         let mut store = LeaseStore::new(&config, config.split());
         for l in disk.leases.values() {
@@ -102,12 +106,22 @@ impl Node {
         let p = Persisted::from_meta(&disk.meta);
         store.replicate(disk.seq_high() + 1, p.acked_seq);
         let now = Time((global as i64 + offset).max(0) as u64);
-        let peer = Peer::new(
+        let lost = std::mem::take(&mut disk.lost);
+        if lost {
+            // What `tandem serve` writes when it finds its database gone.
+            let (k, v) = relearn::to_meta(Some(now.plus(relearn::wait(&config))));
+            disk.meta.insert(k, v);
+        }
+        store.set_relearn_until(relearn::from_meta(&disk.meta).filter(|t| *t > now));
+        let mut peer = Peer::new(
             PeerConfig::from_config(&config).expect("sim configs have failover"),
             p,
             disk.epoch,
             now,
         );
+        if lost {
+            peer.set_lost_database();
+        }
         Node {
             engine: Engine::new(config, vec![server_id]),
             server_id,

@@ -35,7 +35,23 @@ pub struct Server {
 }
 
 impl Server {
+    /// `tandem init` (a no-op on an existing database), then `serve`.
     pub fn start(config: &Path, log: &Path) -> Server {
+        let init = Command::new(BIN)
+            .args(["init", "-c"])
+            .arg(config)
+            .output()
+            .expect("run tandem init");
+        assert!(
+            init.status.success(),
+            "tandem init: {}",
+            String::from_utf8_lossy(&init.stderr)
+        );
+        Server::start_lost(config, log)
+    }
+
+    /// `serve` without `init`: a missing database is then a lost one.
+    pub fn start_lost(config: &Path, log: &Path) -> Server {
         let out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)

@@ -257,10 +257,7 @@ address = "192.0.2.10"
     // the reservation is offered; the client still holds a dynamic lease
     // taken before the reservation existed
     let d = msg(v4::MessageType::Discover, mac(1), vec![]);
-    assert_eq!(
-        t.send_ctx(&d, &direct(true)).verdict,
-        Verdict::Offer(c(10))
-    );
+    assert_eq!(t.send_ctx(&d, &direct(true)).verdict, Verdict::Offer(c(10)));
     let mut l = crate::lease::Lease::free(c(120), crate::lease::Owner::Primary);
     l.state = LeaseState::Active;
     l.hw = hw(mac(1));

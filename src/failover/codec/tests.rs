@@ -33,6 +33,7 @@ pub fn every_message() -> Vec<Message> {
             seen_epoch: Some(8),
             state: WireState::from(State::Normal),
             mclt: 3600,
+            covers: true,
         }),
         Message::ConnectAck(crate::failover::message::ConnectAck { time: 6, floor: -3 }),
         Message::State {

@@ -13,7 +13,7 @@ const CHATTER_PER_SEC: u32 = 20;
 
 impl Peer {
     /// The transport is up and authenticated: introduce ourselves.
-    pub fn link_up(&mut self, now: Time) {
+    pub fn link_up(&mut self, now: Time, store: &LeaseStore) {
         self.link = Some(Link {
             last_rx: now,
             last_keepalive: now,
@@ -36,6 +36,7 @@ impl Peer {
             seen_epoch: self.p.partner_epoch,
             state: self.state.into(),
             mclt: self.cfg.mclt,
+            covers: self.covers(now, store),
         };
         self.send(now, Message::Connect(c));
     }
@@ -117,13 +118,16 @@ impl Peer {
         if let Some(a) = &self.alarm {
             tracing::warn!("{a}");
         }
-        self.amnesia = c.seen_epoch.is_some_and(|e| e != self.epoch);
+        // We lost our database if we know it (it vanished since `tandem
+        // init`) or the partner knew an older one of ours.
+        self.amnesia = self.lost || c.seen_epoch.is_some_and(|e| e != self.epoch);
         tracing::info!(partner = %c.name, partner_state = %state, offset, amnesia = self.amnesia, "peer connected");
         self.heard = true;
         self.partner = Some(Partner {
             name: c.name,
             state,
             epoch: c.epoch,
+            covers: c.covers,
             clock: ClockOffset::new(now, c.time),
         });
         let floor = self.partner.as_ref().map_or(0, |p| p.clock.get());
@@ -145,6 +149,23 @@ impl Peer {
         // goes now.
         self.pump(now);
         self.evaluate(now);
+    }
+
+    /// Whether our database holds every binding of the pair, so a partner
+    /// that lost its own may rely on a full copy of it (`lease::relearn`):
+    /// we are not re-learning ourselves, and we were serving, not catching
+    /// up in RECOVER (whose copy lacks what the partner granted alone).
+    pub(super) fn covers(&self, now: Time, store: &LeaseStore) -> bool {
+        let state = if self.state == State::Startup {
+            self.resumed()
+        } else {
+            self.state
+        };
+        !store.relearning(now)
+            && !matches!(
+                state,
+                State::Startup | State::Recover | State::RecoverWait | State::RecoverDone
+            )
     }
 
     pub(super) fn refuse(&mut self, now: Time, why: String) {

@@ -12,8 +12,11 @@ impl Peer {
         }
         match self.state {
             State::PartnerDown => Ok(()),
-            State::Recover | State::RecoverWait => {
-                Err("this server is recovering its database; it cannot serve alone until the partner helps it".into())
+            // RECOVER-DONE too: the partner, in PARTNER-DOWN, went on
+            // granting full-length leases after it sent us its bindings, and
+            // they are on its disk only (simulator seed 8181606).
+            State::Recover | State::RecoverWait | State::RecoverDone => {
+                Err("this server is recovering its database; it cannot serve alone until the partner helps it (the partner may have granted leases since it sent its bindings)".into())
             }
             _ => {
                 tracing::warn!(from = %self.state, "operator declared the partner down");

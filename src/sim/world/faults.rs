@@ -86,6 +86,7 @@ impl World {
             self.epochs += 1;
             Disk {
                 epoch: self.epochs,
+                lost: true,
                 ..Disk::default()
             }
         } else {

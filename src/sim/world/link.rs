@@ -32,7 +32,7 @@ impl World {
             let (now, dd) = (self.now, self.faults.disk_delay);
             let n = self.nodes[i].as_mut().expect("both up");
             let local = n.local(now);
-            n.peer.link_up(local);
+            n.peer.link_up(local, &n.store);
             n.drain(now, dd);
         }
         for i in 0..2 {
