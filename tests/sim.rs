@@ -106,6 +106,32 @@ fn regression_seeds() {
     );
 }
 
+/// The five seeds of issue 13, found by sweeps 100 times CI's: 7095154
+/// (CONFLICT-DONE and RECOVER-DONE waiting for each other), 7254244 and
+/// 8374929 (a wiped server declared partner-down allocated over leases only
+/// its partner knew: now it re-learns first), 8115402 and 8181606
+/// (partner-down accepted in RECOVER-DONE, over grants the partner made in
+/// PARTNER-DOWN after sending its bindings).
+#[test]
+fn lost_database_and_liveness_seeds() {
+    for (seed, clients, link_delay) in [
+        (7_095_154, 10, 1),
+        (7_254_244, 10, 1),
+        (8_115_402, 24, 1),
+        (8_374_929, 16, 4),
+        (8_181_606, 24, 1),
+    ] {
+        check(
+            [seed].into_iter(),
+            &Options {
+                clients,
+                link_delay,
+                ..Options::default()
+            },
+        );
+    }
+}
+
 /// A slow peer link (frames delayed up to 4 s, in order): every clock
 /// sample is skewed, and the MCLT bound must hold on the offset bounds the
 /// peers exchange, not on one-way estimates.

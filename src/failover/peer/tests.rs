@@ -529,3 +529,70 @@ fn two_lost_databases_reach_normal_but_give_nothing_new_until_the_wait_ends() {
         crate::dhcp::Verdict::Ack(Ipv4Addr::new(10, 0, 0, 11))
     );
 }
+
+/// Liveness of the state table (issue 13, seed 7095154): whatever pair of
+/// states two connected peers are in, and with the updates exchanged (as
+/// the sync makes them), applying each side's transitions against the
+/// other's announced state reaches NORMAL on both without outside help.
+/// STARTUP resolves before a partner's state is ever judged; it is left out.
+#[test]
+fn every_pair_of_connected_states_reaches_normal() {
+    let config = Config::parse(CFG, "t").unwrap();
+    let now = Time(1_000_000);
+    let states: Vec<State> = State::ALL
+        .into_iter()
+        .filter(|s| *s != State::Startup)
+        .collect();
+    let mut stuck = vec![];
+    for &sa in &states {
+        for &sb in &states {
+            let mut p = [
+                side(&config, true, 1, Persisted::default(), HashMap::new(), now).peer,
+                side(&config, false, 2, Persisted::default(), HashMap::new(), now).peer,
+            ];
+            for (peer, (me, other)) in p.iter_mut().zip([(sa, sb), (sb, sa)]) {
+                peer.state = me;
+                peer.heard = true;
+                peer.link = Some(Link {
+                    last_rx: now,
+                    last_keepalive: now,
+                });
+                peer.partner = Some(Partner {
+                    name: "x".into(),
+                    state: other,
+                    epoch: 9,
+                    covers: true,
+                    clock: ClockOffset::new(now, now.0),
+                });
+                peer.sync = Sync {
+                    answered: true,
+                    full: false,
+                    got_done: true,
+                    sent_done: true,
+                };
+            }
+            for _ in 0..20 {
+                let (na, nb) = (p[0].next_state(now), p[1].next_state(now));
+                if let Some(s) = na {
+                    p[0].state = s;
+                }
+                if let Some(s) = nb {
+                    p[1].state = s;
+                }
+                let (a, b) = (p[0].state, p[1].state);
+                for (peer, other) in p.iter_mut().zip([b, a]) {
+                    if let Some(x) = &mut peer.partner {
+                        x.state = other;
+                    }
+                }
+            }
+            if (p[0].state, p[1].state) != (State::Normal, State::Normal) {
+                stuck.push(format!("{sa}/{sb} -> {}/{}", p[0].state, p[1].state));
+            }
+        }
+    }
+    assert!(
+        stuck.is_empty(),
+        "pairs that never reach NORMAL: {stuck:#?}"
+    );
+}

@@ -148,8 +148,13 @@ impl Peer {
                     | ConflictDone,
                 ),
             ) => Some(PotentialConflict),
+            // A partner that restarted into RECOVER holds nothing we lack and
+            // serves no one: we are the only server, as from NORMAL (seed
+            // 7095154: CONFLICT-DONE and RECOVER-DONE each waited for the
+            // other). Its RECOVER-DONE then brings us both to NORMAL.
+            (PotentialConflict | ConflictDone, Some(Recover | RecoverWait)) => Some(PartnerDown),
             (PotentialConflict, Some(_)) if self.synced() => Some(ConflictDone),
-            (ConflictDone, Some(ConflictDone | Normal)) => Some(Normal),
+            (ConflictDone, Some(ConflictDone | Normal | RecoverDone)) => Some(Normal),
             (ConflictDone, None) => Some(CommunicationsInterrupted),
             (Recover, Some(_)) if self.synced() => {
                 Some(if self.p.recover_until.is_some_and(|t| now < t) {
