@@ -4,6 +4,7 @@
 //!     tandem-sim --replay 4242                print the step-by-step trace of seed 4242
 //!     tandem-sim --seeds 500 --dangerous      also inject faults no design survives
 //!     tandem-sim --seeds 500 --link-delay 4   peer frames delayed up to 4 s
+//!     tandem-sim --seeds 1000000 --jobs 2     a sweep on two threads (default: every core)
 //!
 //! Exits non-zero if any schedule without a dangerous fault violates an invariant.
 
@@ -36,6 +37,18 @@ struct Args {
     /// Longest delay of a peer-link frame, seconds.
     #[arg(long, default_value_t = 1)]
     link_delay: u64,
+    /// Threads that share the seeds out (default: every core). Each seed is
+    /// still deterministic; only the order of the printed lines varies.
+    #[arg(long)]
+    jobs: Option<usize>,
+}
+
+/// What a sweep found, added up over its threads.
+#[derive(Default)]
+struct Tally {
+    steps: u64,
+    failures: u64,
+    demonstrated: u64,
 }
 
 fn main() -> ExitCode {
@@ -78,31 +91,18 @@ fn main() -> ExitCode {
         };
     }
     let started = Instant::now();
-    let (mut steps, mut failures, mut demonstrated) = (0u64, 0u64, 0u64);
-    for seed in args.first..args.first + args.seeds {
-        match run(seed, &opts) {
-            Ok(s) => steps += s.steps,
-            Err(v) if v.dangerous => {
-                demonstrated += 1;
-                steps += v.step;
-                println!("dangerous schedule broke an invariant, as expected: {v}");
-            }
-            Err(v) => {
-                failures += 1;
-                steps += v.step;
-                println!(
-                    "VIOLATION {v}\n  replay: tandem-sim --replay {} --clients {} --link-delay {}{}",
-                    v.seed,
-                    opts.clients,
-                    opts.link_delay,
-                    if opts.dangerous { " --dangerous" } else { "" }
-                );
-            }
-        }
-    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let Tally {
+        steps,
+        failures,
+        demonstrated,
+    } = sweep(&args, &opts, jobs);
     let secs = started.elapsed().as_secs_f64();
     println!(
-        "{} seeds from {}: {failures} violations, {demonstrated} dangerous-schedule failures shown; {steps} steps in {secs:.1} s ({:.0} steps/s)",
+        "{} seeds from {} on {jobs} threads: {failures} violations, {demonstrated} dangerous-schedule failures shown; {steps} steps in {secs:.1} s ({:.0} steps/s)",
         args.seeds,
         args.first,
         steps as f64 / secs.max(1e-9)
@@ -111,5 +111,57 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Runs seeds `first..first + seeds` on `jobs` threads, each taking the next
+/// seed not yet taken, printing every violation as it is found.
+fn sweep(args: &Args, opts: &Options, jobs: usize) -> Tally {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let next = AtomicU64::new(args.first);
+    let end = args.first + args.seeds;
+    let total = Mutex::new(Tally::default());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            scope.spawn(|| {
+                let mut mine = Tally::default();
+                loop {
+                    let seed = next.fetch_add(1, Ordering::Relaxed);
+                    if seed >= end {
+                        break;
+                    }
+                    one_seed(seed, opts, &mut mine);
+                }
+                let mut t = total.lock().unwrap_or_else(|e| e.into_inner());
+                t.steps += mine.steps;
+                t.failures += mine.failures;
+                t.demonstrated += mine.demonstrated;
+            });
+        }
+    });
+    total.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs one seed of a sweep into `t`, printing a violation with its replay command.
+fn one_seed(seed: u64, opts: &Options, t: &mut Tally) {
+    match run(seed, opts) {
+        Ok(s) => t.steps += s.steps,
+        Err(v) if v.dangerous => {
+            t.demonstrated += 1;
+            t.steps += v.step;
+            println!("dangerous schedule broke an invariant, as expected: {v}");
+        }
+        Err(v) => {
+            t.failures += 1;
+            t.steps += v.step;
+            println!(
+                "VIOLATION {v}\n  replay: tandem-sim --replay {} --clients {} --link-delay {}{}",
+                v.seed,
+                opts.clients,
+                opts.link_delay,
+                if opts.dangerous { " --dangerous" } else { "" }
+            );
+        }
     }
 }
