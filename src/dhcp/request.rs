@@ -96,9 +96,9 @@ impl Engine {
             return self.ack(now, store, p, subnet, req, ctx, addr);
         }
         // A server that is not authoritative does not NAK what it does not
-        // know: a client it has no record of, or an address it never offered.
-        let offered = store.offer_for(&key) == Some(addr);
-        if !subnet.authoritative && (!offered || !self.knows(store, subnet, req)) {
+        // know: an address it never offered this client (a client it has no
+        // record of was offered nothing).
+        if !subnet.authoritative && store.offer_for(&key) != Some(addr) {
             return Outcome::ignore("selecting an address this server never offered the client");
         }
         self.nak(req, ctx, Some(subnet), "address is not available")
