@@ -7,42 +7,15 @@
 mod common;
 #[path = "lab/netns.rs"]
 mod netns;
+#[path = "lab/setup.rs"]
+mod setup;
 
 use common::BIN;
 use netns::Lab;
+use setup::{lab_config, read, start_tandem, wait_for};
 use std::collections::HashSet;
 use std::path::Path;
-use std::time::{Duration, Instant};
-
-fn lab_config(dir: &Path) -> std::path::PathBuf {
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/lab.toml"))
-            .unwrap();
-    let db = dir.join("leases.sqlite");
-    let text = text.replace("/tmp/tandem-lab/", &format!("{}/", dir.display()));
-    assert!(
-        text.contains(db.to_str().unwrap()),
-        "lab.toml's lease_db line changed; update this test"
-    );
-    let p = dir.join("lab.toml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
-}
+use std::time::Duration;
 
 fn db_leases(cfg: &Path) -> Vec<serde_json::Value> {
     common::leases(cfg)
@@ -93,27 +66,8 @@ fn lab_dhclient_and_perfdhcp() {
         "eth0",
     ]);
 
-    let init = std::process::Command::new(BIN)
-        .args(["init", "-c", cfg.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(init.success(), "tandem init");
     let log = d.join("tandem.log");
-    let mut tandem = lab.spawn(
-        &srv,
-        &[
-            BIN,
-            "serve",
-            "-c",
-            cfg.to_str().unwrap(),
-            "--log",
-            "tandem=debug",
-        ],
-        &log,
-    );
-    wait_for("tandem to listen", Duration::from_secs(10), || {
-        read(&log).contains("listening")
-    });
+    let mut tandem = start_tandem(&mut lab, &srv, &cfg, &log);
 
     // --- dhclient: DORA, renew, kill -9 of the server, renew again, release
     let script = d.join("dhclient-script");

@@ -9,32 +9,19 @@
 mod common;
 #[path = "lab/netns.rs"]
 mod netns;
+#[path = "lab/setup.rs"]
+mod setup;
 
-use common::BIN;
 use dhcproto::{Encodable, v4};
 use netns::Lab;
+use setup::{lab_config, read, start_tandem, wait_for};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const MAC: [u8; 6] = [0x02, 0, 0, 0x77, 0, 0x42];
 const STALE: Ipv4Addr = Ipv4Addr::new(192, 168, 77, 114);
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
-}
-
-fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("timed out waiting for {what}");
-}
 
 /// A UDP socket on port 68 of `ifname` inside namespace `ns`, as a DHCP
 /// client without an address has: made on a thread that entered the
@@ -114,36 +101,12 @@ fn lab_stale_ciaddr_replies_reach_the_clients_mac() {
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/lab.toml"))
-            .unwrap()
-            .replace("/tmp/tandem-lab/", &format!("{}/", d.display()));
-    let cfg = d.join("lab.toml");
-    std::fs::write(&cfg, text).unwrap();
+    let cfg = lab_config(d);
     let mut lab = Lab::new("r");
     let srv = lab.host("s", "tdm-srv", Some("192.168.77.1/24"), None);
     let cli = lab.host("c", "eth0", None, Some("02:00:00:77:00:42"));
-    let init = std::process::Command::new(BIN)
-        .args(["init", "-c", cfg.to_str().unwrap()])
-        .status()
-        .unwrap();
-    assert!(init.success());
+    start_tandem(&mut lab, &srv, &cfg, &d.join("tandem.log"));
     let log = d.join("tandem.log");
-    lab.spawn(
-        &srv,
-        &[
-            BIN,
-            "serve",
-            "-c",
-            cfg.to_str().unwrap(),
-            "--log",
-            "tandem=debug",
-        ],
-        &log,
-    );
-    wait_for("tandem to listen", Duration::from_secs(10), || {
-        read(&log).contains("listening")
-    });
     let cap = d.join("client.pcap");
     let tlog = d.join("tshark.log");
     let tshark = lab.spawn(

@@ -1,0 +1,66 @@
+//! What every lab test does around its namespaces: the lab config in a
+//! temporary folder, `tandem init` and `serve` in the server's namespace,
+//! and waiting for a condition with a deadline.
+#![allow(dead_code)]
+
+use super::common::BIN;
+use super::netns::Lab;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// `config/lab.toml` rewritten to keep its files in `dir`.
+pub fn lab_config(dir: &Path) -> PathBuf {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/lab.toml"))
+            .unwrap();
+    let db = dir.join("leases.sqlite");
+    let text = text.replace("/tmp/tandem-lab/", &format!("{}/", dir.display()));
+    assert!(
+        text.contains(db.to_str().unwrap()),
+        "lab.toml's lease_db line changed; update this test"
+    );
+    let p = dir.join("lab.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+pub fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+pub fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+/// `tandem init` (once: a no-op later), then `tandem serve` in `ns`,
+/// logging to `log`; returns its pid once it listens.
+pub fn start_tandem(lab: &mut Lab, ns: &str, cfg: &Path, log: &Path) -> u32 {
+    let init = std::process::Command::new(BIN)
+        .args(["init", "-c", cfg.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(init.success(), "tandem init");
+    let pid = lab.spawn(
+        ns,
+        &[
+            BIN,
+            "serve",
+            "-c",
+            cfg.to_str().unwrap(),
+            "--log",
+            "tandem=debug",
+        ],
+        log,
+    );
+    wait_for("tandem to listen", Duration::from_secs(10), || {
+        read(log).contains("listening")
+    });
+    pid
+}
