@@ -227,7 +227,7 @@ impl Engine {
             return Outcome::ignore("failover leaves no lease time to grant");
         }
         store.hold_offer(addr, key, now.plus(self.config.server.offer_hold));
-        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Offer, addr, grant);
+        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Offer, addr, grant, false);
         Outcome {
             reply: Some(reply),
             changes: Vec::new(),
@@ -281,6 +281,13 @@ impl Engine {
             acked_potential_expiry: acked,
             update_seq: 0,
         };
+        // ciaddr is the client's own configured address only when it is
+        // renewing or rebinding; a client answering our offer with the
+        // offered address in ciaddr (not option 50) does not have it yet.
+        let bound = matches!(
+            super::request::RequestState::of(req),
+            Some(super::request::RequestState::Renewing { .. })
+        ) && store.offer_for(&key) != Some(addr);
         store.drop_offer(addr);
         // One client, one lease in a subnet: binding this address ends any
         // other it holds here (a new reservation, a pool that moved).
@@ -292,7 +299,7 @@ impl Engine {
             changes.extend(self.end_lease(now, store, &l));
         }
         changes.push(store.upsert(lease));
-        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Ack, addr, grant);
+        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Ack, addr, grant, bound);
         Outcome {
             reply: Some(reply),
             changes,
@@ -368,7 +375,9 @@ impl Engine {
     }
 
     /// An OFFER or ACK of `addr`. An ACK waits for its commit; it carries
-    /// ciaddr and goes to it only for a client that is renewing or rebinding.
+    /// ciaddr and goes to it only when `bound` (the client is renewing or
+    /// rebinding the address it has configured).
+    #[allow(clippy::too_many_arguments)]
     fn grant_reply(
         &self,
         req: &Request,
@@ -377,12 +386,8 @@ impl Engine {
         kind: ReplyKind,
         addr: Ipv4Addr,
         grant: Grant,
+        bound: bool,
     ) -> Reply {
-        let bound = kind == ReplyKind::Ack
-            && matches!(
-                super::request::RequestState::of(req),
-                Some(super::request::RequestState::Renewing { .. })
-            );
         let mut rb = ReplyBuilder::new(req, kind, reply_limit(req));
         rb.set_yiaddr(addr);
         if bound {

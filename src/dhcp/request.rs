@@ -229,6 +229,16 @@ impl Engine {
             let why = "address is reserved for another client";
             return Some(self.nak(req, ctx, Some(subnet), why));
         }
+        // A reservation made while another client held the address waits
+        // for that lease to end (as `choose` and `may_bind` do).
+        if own.is_none()
+            && store
+                .get(addr)
+                .is_some_and(|l| matches!(l.state, LeaseState::Active | LeaseState::Declined))
+        {
+            let why = "address belongs to another client";
+            return Some(self.nak(req, ctx, Some(subnet), why));
+        }
         if !reserved && store.pool_of(addr).is_none() {
             // The pool no longer covers it (a config change): move the
             // client on, so it never holds two leases here.
@@ -282,7 +292,7 @@ impl Engine {
             return self.nak(req, ctx, Some(subnet), "you hold a different lease");
         }
         if store.pool_of(addr).is_none() {
-            return if subnet.authoritative {
+            return if subnet.authoritative || self.knows(store, subnet, req) {
                 self.nak(req, ctx, Some(subnet), "address is not in a pool")
             } else {
                 Outcome::ignore("renewal of an address outside every pool")

@@ -362,18 +362,23 @@ impl Peer {
 
     /// A full copy of a partner whose database covers the pair's bindings
     /// is here: ours lacks nothing any more but what we granted without the
-    /// partner's acknowledgement, which RECOVER's MCLT wait covers.
+    /// partner's acknowledgement before the loss. Those leases ran at most
+    /// MCLT (the cap outside PARTNER-DOWN), so the wait shrinks to MCLT from
+    /// now, whatever state this start took (RECOVER, or PARTNER-DOWN
+    /// declared from STARTUP).
     fn end_relearning(&mut self, now: Time, store: &mut LeaseStore) {
-        if !store.relearning(now) || !self.partner.as_ref().is_some_and(|p| p.covers) {
+        let Some(until) = store.relearn_until().filter(|t| now < *t) else {
+            return;
+        };
+        if !self.partner.as_ref().is_some_and(|p| p.covers) {
             return;
         }
-        tracing::info!(
-            "the partner sent every binding of the pair: re-learning after the lost database is over"
-        );
-        store.set_relearn_until(None);
+        let until = until.min(now.plus(self.cfg.mclt));
+        tracing::info!(%until, "the partner sent every binding of the pair: re-learning after the lost database ends MCLT from now");
+        store.set_relearn_until(Some(until));
         self.actions.push_back(Action::Commit {
             leases: vec![],
-            meta: vec![crate::lease::relearn::to_meta(None)],
+            meta: vec![crate::lease::relearn::to_meta(Some(until))],
             then: vec![],
             replicate: false,
         });

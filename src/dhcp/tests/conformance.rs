@@ -394,3 +394,63 @@ fn a_server_that_is_not_authoritative_does_not_nak_what_it_does_not_know() {
         ));
     }
 }
+
+#[test]
+fn a_reservation_does_not_take_an_address_another_client_holds() {
+    let mut t = tc(r#"
+[[subnet.reservation]]
+mac = "02:00:00:00:00:01"
+address = "192.0.2.120"
+"#);
+    // client 2 holds .120 from before the reservation existed
+    let mut l = crate::lease::Lease::free(c(120), crate::lease::Owner::Primary);
+    l.state = LeaseState::Active;
+    l.hw = hw(mac(2));
+    l.expires = t.now.plus(3600);
+    t.store.put(l);
+    let ir = req(mac(1), vec![v4::DhcpOption::RequestedIpAddress(c(120))]);
+    let o = t.send_ctx(&ir, &direct(true));
+    assert!(matches!(o.verdict, Verdict::Nak(_)), "{:?}", o.verdict);
+    let mut rn = req(mac(1), vec![]);
+    rn.set_ciaddr(c(120));
+    let o = t.send_ctx(&rn, &direct(false));
+    assert!(matches!(o.verdict, Verdict::Nak(_)), "{:?}", o.verdict);
+    assert_eq!(t.active_of(mac(2)), vec![c(120)]);
+}
+
+#[test]
+fn a_known_clients_renewal_outside_every_pool_is_naked_even_when_not_authoritative() {
+    let mut t = tc("");
+    assert_eq!(t.lease(mac(1), c(110)), c(110));
+    let mut rn = req(mac(1), vec![]);
+    rn.set_ciaddr(c(200));
+    assert!(matches!(
+        t.send_ctx(&rn, &direct(false)).verdict,
+        Verdict::Nak(_)
+    ));
+    // a stranger's: silence
+    let mut rn = req(mac(9), vec![]);
+    rn.set_ciaddr(c(201));
+    assert!(t.send_ctx(&rn, &direct(false)).reply.is_none());
+}
+
+#[test]
+fn an_offer_taken_up_through_ciaddr_is_answered_by_chaddr() {
+    let mut t = tc("");
+    let d = msg(v4::MessageType::Discover, mac(1), vec![]);
+    let Verdict::Offer(a) = t.send_ctx(&d, &direct(true)).verdict else {
+        panic!()
+    };
+    // option 54 and the offered address in ciaddr, no option 50
+    let mut r = req(mac(1), vec![v4::DhcpOption::ServerIdentifier(SID)]);
+    r.set_ciaddr(a);
+    let o = t.send_ctx(&r, &direct(true));
+    assert_eq!(o.verdict, Verdict::Ack(a));
+    assert_eq!(
+        o.reply.as_ref().unwrap().route,
+        ReplyRoute::HwUnicast {
+            yiaddr: a,
+            hw: hw(mac(1))
+        }
+    );
+}

@@ -464,16 +464,35 @@ fn a_lost_database_stops_relearning_once_an_intact_partner_sent_everything() {
     // b lost its database; a knows nothing of it (no older epoch to compare)
     d.b = lost_side(&d.config, false, 99, d.now, 5000);
     d.connect();
-    assert!(!d.b.store.relearning(d.now), "a's full copy covers b");
+    // a's full copy covers b but for what b granted unacknowledged before
+    // the loss, which ran at most MCLT: the wait shrinks to MCLT
+    let until = d.now.plus(100);
+    assert_eq!(d.b.store.relearn_until(), Some(until));
     assert_eq!(
-        d.b.meta
-            .get(crate::lease::relearn::META_KEY)
-            .map(String::as_str),
-        Some("")
+        d.b.meta.get(crate::lease::relearn::META_KEY),
+        Some(&until.0.to_string())
     );
     assert_eq!(d.b.peer.state(), State::RecoverWait, "and b waits MCLT");
     d.advance(101);
+    assert!(!d.b.store.relearning(d.now));
     assert_eq!(d.states(), (State::Normal, State::Normal));
+}
+
+/// The reviewer's case: a lost peer declared partner-down from STARTUP
+/// skips RECOVER; the partner's full copy must still leave MCLT for the
+/// leases the lost peer granted unacknowledged before its loss.
+#[test]
+fn a_lost_peer_in_partner_down_keeps_mclt_for_its_forgotten_grants() {
+    let mut d = Duo::new();
+    d.connect();
+    d.disconnect();
+    d.b = lost_side(&d.config, false, 99, d.now, 5000);
+    d.advance(2);
+    d.b.peer.operator_partner_down(d.now).unwrap();
+    assert_eq!(d.b.peer.state(), State::PartnerDown);
+    d.connect();
+    assert!(d.b.store.relearning(d.now), "no new address within MCLT");
+    assert_eq!(d.b.store.relearn_until(), Some(d.now.plus(100)));
 }
 
 #[test]
