@@ -6,9 +6,11 @@
 //! would give them to a second client. Such a server re-learns leases from
 //! the clients that renew them (RENEW, REBIND, INIT-REBOOT) at once, but
 //! gives no new address until the longest lease it can have granted has run
-//! out (plus MCLT in a pair, by which a partner may have extended one), until
-//! a partner whose database covers the pair's bindings has sent them all, or
-//! until the operator ends the wait (`tandem end-relearn`).
+//! out (plus MCLT in a pair, by which a partner may have extended one), or
+//! until the operator ends the wait (`tandem end-relearn`). In a pair, a full
+//! copy from a partner whose database covers the pair's bindings shortens it
+//! to MCLT from then: only leases this server granted unacknowledged before
+//! the loss are still unknown, and those ran at most MCLT.
 //!
 //! The end of the wait lives in the database's meta table under [`META_KEY`],
 //! so a restart during it keeps it.

@@ -204,7 +204,7 @@ fn start_relearning(
              (a new installation runs `tandem init` first). Clients' leases are re-learned as they \
              renew; no new address is given until {until} (the longest lease time{}), unless \
              `tandem end-relearn` ends the wait",
-            if config.failover.is_some() { " plus MCLT, or until the partner has sent its bindings" } else { "" }
+            if config.failover.is_some() { " plus MCLT, or MCLT after the partner has sent its bindings" } else { "" }
         );
         journal.submit_with_meta(vec![], vec![relearn::to_meta(Some(until))]);
         Some(until)
