@@ -53,7 +53,8 @@ pub enum Verdict {
 #[derive(Clone, Debug)]
 pub struct Outcome {
     pub reply: Option<Reply>,
-    /// Lease records to journal (and, in a pair, replicate), in order.
+    /// Lease records to journal (and, in a pair, replicate), in order; for
+    /// an ACK the granted binding is the first.
     pub changes: Vec<Lease>,
     pub verdict: Verdict,
 }
@@ -289,16 +290,16 @@ impl Engine {
             Some(super::request::RequestState::Renewing { .. })
         ) && store.offer_for(&key) != Some(addr);
         store.drop_offer(addr);
-        // One client, one lease in a subnet: binding this address ends any
+        // The grant comes first in the changes (callers read it there), then
+        // one client, one lease in a subnet: binding this address ends any
         // other it holds here (a new reservation, a pool that moved).
-        let mut changes = Vec::new();
+        let mut changes = vec![store.upsert(lease)];
         while let Some(other) = Self::other_active(store, subnet, &key, addr) {
             let Some(l) = store.get(other).cloned() else {
                 break;
             };
             changes.extend(self.end_lease(now, store, &l));
         }
-        changes.push(store.upsert(lease));
         let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Ack, addr, grant, bound);
         Outcome {
             reply: Some(reply),

@@ -273,6 +273,11 @@ address = "192.0.2.10"
     let o = t.send_ctx(&sel, &direct(true));
     assert_eq!(o.verdict, Verdict::Ack(c(10)));
     assert_eq!(o.changes.len(), 2, "the old lease ends in the same batch");
+    assert_eq!(o.changes[0].addr, c(10), "the grant comes first");
+    assert_eq!(
+        (o.changes[1].addr, o.changes[1].state),
+        (c(120), LeaseState::Expired)
+    );
     assert_eq!(t.active_of(mac(1)), vec![c(10)]);
 }
 
