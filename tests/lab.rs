@@ -10,9 +10,8 @@ mod netns;
 #[path = "lab/setup.rs"]
 mod setup;
 
-use common::BIN;
 use netns::Lab;
-use setup::{lab_config, read, start_tandem, wait_for};
+use setup::{lab_config, read, serve, start_tandem, wait_for};
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
@@ -152,18 +151,7 @@ fn lab_dhclient_and_perfdhcp() {
         "lease survives kill -9"
     );
     let renewals = read(&events).matches("RENEW").count();
-    tandem = lab.spawn(
-        &srv,
-        &[
-            BIN,
-            "serve",
-            "-c",
-            cfg.to_str().unwrap(),
-            "--log",
-            "tandem=debug",
-        ],
-        &log,
-    );
+    tandem = serve(&mut lab, &srv, &cfg, &log);
     wait_for(
         "dhclient to renew with the restarted server",
         Duration::from_secs(30),

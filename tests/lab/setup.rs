@@ -39,14 +39,19 @@ pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
 
-/// `tandem init` (once: a no-op later), then `tandem serve` in `ns`,
-/// logging to `log`; returns its pid once it listens.
+/// `tandem init` (once: a no-op later), then [`serve`].
 pub fn start_tandem(lab: &mut Lab, ns: &str, cfg: &Path, log: &Path) -> u32 {
     let init = std::process::Command::new(BIN)
         .args(["init", "-c", cfg.to_str().unwrap()])
         .status()
         .unwrap();
     assert!(init.success(), "tandem init");
+    serve(lab, ns, cfg, log)
+}
+
+/// `tandem serve` in `ns`, logging to `log`; returns its pid once the log
+/// says it listens (at once on a restart that appends to the same log).
+pub fn serve(lab: &mut Lab, ns: &str, cfg: &Path, log: &Path) -> u32 {
     let pid = lab.spawn(
         ns,
         &[
