@@ -265,7 +265,16 @@ impl Engine {
             .and_then(|r| r.hostname.clone())
             .or_else(|| req.hostname())
             .or_else(|| prev.as_ref().and_then(|l| l.hostname.clone()));
-        let expires = now.plus(u64::from(grant.lease));
+        // A re-grant never moves the binding's end earlier than an ACK the
+        // client already holds: a client that is BOUND ignores a late answer
+        // to its retransmission (simulator seed 10316476), so the shorter
+        // time may never reach it.
+        let held = same_client
+            .filter(|l| l.state == LeaseState::Active)
+            .map_or((Time::ZERO, Time::ZERO), |l| {
+                (l.expires, l.potential_expiry)
+            });
+        let expires = now.plus(u64::from(grant.lease)).max(held.0);
         let lease = Lease {
             addr,
             state: LeaseState::Active,
@@ -278,7 +287,9 @@ impl Engine {
             expires,
             cltt: now,
             lease_time: grant.lease,
-            potential_expiry: p.potential_expiry(now, grant.desired, u64::from(grant.lease)),
+            potential_expiry: p
+                .potential_expiry(now, grant.desired, u64::from(grant.lease))
+                .max(held.1),
             acked_potential_expiry: acked,
             update_seq: 0,
         };

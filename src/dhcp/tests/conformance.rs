@@ -459,3 +459,31 @@ fn an_offer_taken_up_through_ciaddr_is_answered_by_chaddr() {
         }
     );
 }
+
+/// Simulator seed 10316476: a BOUND client ignores a late ACK to its
+/// retransmitted REQUEST, so a re-grant must not end the binding earlier
+/// than what the client already holds.
+#[test]
+fn a_re_grant_never_shortens_what_the_client_holds() {
+    let mut t = tc("min_lease_time = \"1m\"\n");
+    let a = t.lease(mac(1), c(130));
+    let held = t.store.get(a).unwrap().expires;
+    assert_eq!(held, t.now.plus(3600));
+    t.now = t.now.plus(5);
+    let short = req(
+        mac(1),
+        vec![
+            v4::DhcpOption::ServerIdentifier(SID),
+            v4::DhcpOption::RequestedIpAddress(a),
+            v4::DhcpOption::AddressLeaseTime(600),
+        ],
+    );
+    let o = t.send_ctx(&short, &direct(true));
+    assert_eq!(o.verdict, Verdict::Ack(a));
+    assert_eq!(
+        decode(&o).opts().get(v4::OptionCode::AddressLeaseTime),
+        Some(&v4::DhcpOption::AddressLeaseTime(600)),
+        "the reply states what is granted now"
+    );
+    assert_eq!(o.changes[0].expires, held, "the binding keeps its end");
+}

@@ -75,7 +75,9 @@ impl World {
             return Ok(());
         }
         let to_global = |t: u64, node: usize| (t as i64 - self.offsets[node]).max(0) as u64;
-        let end = to_global(g.lease.expires.0, i);
+        // What this ACK granted; the record may keep a later end that an
+        // earlier ACK (checked then) promised the same client.
+        let end = to_global(g.local_now.0 + u64::from(g.lease.lease_time), i);
         let now = to_global(g.local_now.0, i);
         let acked = self.acked[1 - i]
             .get(&g.lease.addr)
