@@ -50,7 +50,7 @@ impl Assembly<'_> {
         }
         rb.push(code::SUBNET_MASK, &self.subnet.cidr.netmask().octets());
         let mut dropped = Vec::new();
-        for c in self.wanted() {
+        for &c in self.wanted().iter() {
             if rb.has(c) {
                 continue;
             }
@@ -91,10 +91,10 @@ impl Assembly<'_> {
     /// one (BOOTP-era and embedded stacks), every option configured for the
     /// client and its subnet, by code, as ISC dhcpd does (RFC 2131 section
     /// 4.3.1 leaves the choice to the server).
-    fn wanted(&self) -> Vec<u8> {
+    fn wanted(&self) -> std::borrow::Cow<'_, [u8]> {
         let list = self.req.parameter_list();
         if !list.is_empty() {
-            return list.to_vec();
+            return std::borrow::Cow::Borrowed(list);
         }
         let mut codes: Vec<u8> = self
             .reservation
@@ -108,7 +108,7 @@ impl Assembly<'_> {
         }
         codes.sort_unstable();
         codes.dedup();
-        codes
+        std::borrow::Cow::Owned(codes)
     }
 
     fn echo_len(&self) -> usize {

@@ -113,6 +113,14 @@ impl Engine {
             || self.reservation(subnet, req).is_some()
     }
 
+    /// Whether a binding (or a decline's quarantine) holds `addr`: only
+    /// those do; a released or expired lease leaves it free to re-learn.
+    fn held(store: &LeaseStore, addr: Ipv4Addr) -> bool {
+        store
+            .get(addr)
+            .is_some_and(|l| matches!(l.state, LeaseState::Active | LeaseState::Declined))
+    }
+
     /// The client's active lease in `subnet` on an address other than `addr`.
     pub(super) fn other_active(
         store: &LeaseStore,
@@ -146,10 +154,7 @@ impl Engine {
             .reservation(subnet, req)
             .is_some_and(|r| r.address == addr);
         if reserved {
-            return store.get(addr).is_none_or(|l| {
-                !matches!(l.state, LeaseState::Active | LeaseState::Declined)
-                    || l.client().as_ref() == Some(&key)
-            });
+            return !Self::held(store, addr) || Self::own_record(store, &key, addr).is_some();
         }
         // A client holding another lease here keeps it unless we offered
         // it this one (the offer then replaces the old lease).
@@ -221,7 +226,8 @@ impl Engine {
         let reserved = self
             .reservation(subnet, req)
             .is_some_and(|r| r.address == addr);
-        let own = Self::own_record(store, &key, addr).cloned();
+        // Whether the client's own record is there, and may be granted again.
+        let own = Self::own_record(store, &key, addr).map(|l| Self::may_regrant(l, p, now));
         if !reserved && own.is_none() {
             return None;
         }
@@ -231,23 +237,21 @@ impl Engine {
         }
         // A reservation made while another client held the address waits
         // for that lease to end (as `choose` and `may_bind` do).
-        if own.is_none()
-            && store
-                .get(addr)
-                .is_some_and(|l| matches!(l.state, LeaseState::Active | LeaseState::Declined))
-        {
+        if own.is_none() && Self::held(store, addr) {
             let why = "address belongs to another client";
             return Some(self.nak(req, ctx, Some(subnet), why));
         }
         if !reserved && store.pool_of(addr).is_none() {
             // The pool no longer covers it (a config change): move the
             // client on, so it never holds two leases here.
-            let ended = own.and_then(|l| self.end_lease(now, store, &l));
+            let ended = Self::own_record(store, &key, addr)
+                .cloned()
+                .and_then(|l| self.end_lease(now, store, &l));
             let mut out = self.nak(req, ctx, Some(subnet), "address is no longer in a pool");
             out.changes.extend(ended);
             return Some(out);
         }
-        if own.is_some_and(|l| !Self::may_regrant(&l, p, now)) {
+        if own == Some(false) {
             return Some(Outcome::ignore(
                 "the client's ended lease is in the partner's pool",
             ));
@@ -281,11 +285,7 @@ impl Engine {
         }
         // Only a binding holds an address: a released or expired lease of
         // another client does not (it is re-learned below, as ISC and Kea do).
-        if store
-            .get(addr)
-            .is_some_and(|l| matches!(l.state, LeaseState::Active | LeaseState::Declined))
-            || store.offered_to_other(addr, &key)
-        {
+        if Self::held(store, addr) || store.offered_to_other(addr, &key) {
             return self.nak(req, ctx, Some(subnet), "address belongs to another client");
         }
         if Self::other_active(store, subnet, &key, addr).is_some() {

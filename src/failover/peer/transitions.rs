@@ -105,22 +105,39 @@ impl Peer {
         tracing::error!(state = %self.state, "failover state machine did not settle");
     }
 
+    /// STARTUP's way out: with the partner heard, the saved state (or
+    /// RECOVER after a lost database, or when the partner serves alone in
+    /// PARTNER-DOWN); alone, the saved state once `STARTUP_WAIT` is over.
+    fn leave_startup(&self, now: Time, partner: Option<State>) -> Option<State> {
+        let r = self.resumed();
+        match partner {
+            Some(ps)
+                if self.amnesia
+                    || (ps == State::PartnerDown && r == State::CommunicationsInterrupted) =>
+            {
+                Some(State::Recover)
+            }
+            Some(_) => Some(r),
+            None => (now.0 >= self.since.0 + STARTUP_WAIT).then_some(r),
+        }
+    }
+
+    /// Whether `auto_partner_down` is set and the partner has been silent
+    /// for all of it (since contact, or since this state began).
+    fn auto_partner_down_due(&self, now: Time) -> bool {
+        self.cfg.auto_partner_down.is_some_and(|apd| {
+            let quiet_since = self.last_contact.unwrap_or(self.since).max(self.since);
+            now.0 >= quiet_since.0 + apd
+        })
+    }
+
     pub(super) fn next_state(&self, now: Time) -> Option<State> {
         let connected = self.connected();
         let partner = self.partner.as_ref().map(|p| p.state);
         use State::*;
 
         match (self.state, partner) {
-            (Startup, Some(ps)) if connected => {
-                let r = self.resumed();
-                if self.amnesia || (ps == PartnerDown && matches!(r, CommunicationsInterrupted)) {
-                    Some(Recover)
-                } else {
-                    Some(r)
-                }
-            }
-            (Startup, _) if now.0 >= self.since.0 + STARTUP_WAIT => Some(self.resumed()),
-            (Startup, _) => None,
+            (Startup, ps) => self.leave_startup(now, ps.filter(|_| connected)),
             (Normal, _) if !connected => Some(CommunicationsInterrupted),
             // A partner in CONFLICT-DONE is only waiting for us to reach NORMAL.
             (Normal, Some(PartnerDown | PotentialConflict)) => Some(PotentialConflict),
@@ -131,10 +148,9 @@ impl Peer {
             (CommunicationsInterrupted, Some(Normal | CommunicationsInterrupted | RecoverDone)) => {
                 Some(Normal)
             }
-            (CommunicationsInterrupted, None) => self.cfg.auto_partner_down.and_then(|apd| {
-                let quiet_since = self.last_contact.unwrap_or(self.since).max(self.since);
-                (now.0 >= quiet_since.0 + apd).then_some(PartnerDown)
-            }),
+            (CommunicationsInterrupted, None) => {
+                self.auto_partner_down_due(now).then_some(PartnerDown)
+            }
             // Our NORMAL reaches the partner behind every grant we made in
             // PARTNER-DOWN (`Action::Announce`).
             (PartnerDown, Some(RecoverDone)) => Some(Normal),
