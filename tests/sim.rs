@@ -123,6 +123,10 @@ fn lost_database_and_liveness_seeds() {
         // Found by the session-3 sweep: a re-ACK shortened a binding its
         // BOUND client never heard the shorter time of.
         (10_316_476, 10, 1),
+        // And one where the two versions of a declined address crossed: the
+        // primary kept an acknowledgement that came with the version the
+        // secondary had just given up.
+        (10_384_342, 10, 1),
     ] {
         check(
             [seed].into_iter(),

@@ -109,7 +109,13 @@ impl Peer {
                     // Ours goes back as a local change, so it is sent only
                     // once durable (the partner takes what it receives as
                     // committed here) and tracked until acknowledged.
-                    if let Some(keep) = merged.or_else(|| store.get(rec.addr).cloned()) {
+                    if let Some(mut keep) = merged.or_else(|| store.get(rec.addr).cloned()) {
+                        // The partner holds its own version until ours
+                        // arrives: nothing it acknowledged for our client
+                        // stands if that version binds someone else.
+                        if keep.client() != rec.client() {
+                            keep.acked_potential_expiry = Time::ZERO;
+                        }
                         resend.push(store.upsert(keep));
                     }
                 }
@@ -175,11 +181,21 @@ impl Peer {
             // holds again, so the dispute rules settle it (the secondary
             // waits, or both would swap again).
             if seq > 0
-                && let Some(l) = store.get(addr).filter(|l| l.update_seq == 0).cloned()
+                && let Some(mut l) = store.get(addr).filter(|l| l.update_seq == 0).cloned()
             {
+                // The partner now holds the version we sent: an
+                // acknowledgement that came with its own version (for
+                // another client, or none) no longer stands.
+                let stale = l.client() != client;
+                if stale {
+                    l.acked_potential_expiry = Time::ZERO;
+                    store.put(l.clone());
+                }
                 if self.cfg.primary {
                     tracing::info!(%addr, "our update and the partner's crossed; offering ours again");
                     crossed.push(store.upsert(l));
+                } else if stale {
+                    changed.push(l);
                 }
                 continue;
             }
@@ -198,7 +214,10 @@ impl Peer {
         for r in &rejects {
             let addr = Ipv4Addr::from(r.addr);
             tracing::info!(%addr, reason = %r.reason, "partner refused our update");
-            if let Some(l) = store.get(addr).filter(|l| l.update_seq > 0).cloned() {
+            // Until the partner's version arrives, what it holds for our
+            // client is unknown: grant as if nothing were acknowledged.
+            if let Some(mut l) = store.get(addr).filter(|l| l.update_seq > 0).cloned() {
+                l.acked_potential_expiry = Time::ZERO;
                 disputed.push(store.upsert(l));
             }
         }

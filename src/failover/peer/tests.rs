@@ -157,6 +157,12 @@ impl Duo {
     }
 
     fn connect(&mut self) {
+        self.link_up();
+        self.settle();
+    }
+
+    /// Brings the link up without delivering anything yet.
+    fn link_up(&mut self) {
         let ha = Hello {
             version: 1,
             primary: true,
@@ -171,7 +177,6 @@ impl Duo {
         self.b.session = Some(Session::new(b"k", &hb, &ha).unwrap());
         self.a.peer.link_up(self.now, &self.a.store);
         self.b.peer.link_up(self.now, &self.b.store);
-        self.settle();
     }
 
     fn disconnect(&mut self) {
@@ -184,28 +189,36 @@ impl Duo {
 
     /// Delivers messages until both sides are quiet.
     fn settle(&mut self) {
-        self.a.now = self.now;
-        self.b.now = self.now;
         for _ in 0..10_000 {
-            let from_a = self.a.drain();
-            let from_b = self.b.drain();
-            if from_a.is_empty() && from_b.is_empty() {
+            if !self.round() {
                 return;
-            }
-            for m in from_a {
-                if let (Some(sa), Some(sb)) = (&mut self.a.session, &mut self.b.session) {
-                    let m = sb.open(&sa.seal(&m).unwrap()).unwrap();
-                    self.b.peer.receive(self.now, m, &mut self.b.store);
-                }
-            }
-            for m in from_b {
-                if let (Some(sa), Some(sb)) = (&mut self.a.session, &mut self.b.session) {
-                    let m = sa.open(&sb.seal(&m).unwrap()).unwrap();
-                    self.a.peer.receive(self.now, m, &mut self.a.store);
-                }
             }
         }
         panic!("peers never went quiet");
+    }
+
+    /// One exchange: what each side has to send is delivered to the other
+    /// (so updates made on both sides at once cross on the wire). Returns
+    /// whether anything was sent.
+    fn round(&mut self) -> bool {
+        self.a.now = self.now;
+        self.b.now = self.now;
+        let from_a = self.a.drain();
+        let from_b = self.b.drain();
+        let sent = !(from_a.is_empty() && from_b.is_empty());
+        for m in from_a {
+            if let (Some(sa), Some(sb)) = (&mut self.a.session, &mut self.b.session) {
+                let m = sb.open(&sa.seal(&m).unwrap()).unwrap();
+                self.b.peer.receive(self.now, m, &mut self.b.store);
+            }
+        }
+        for m in from_b {
+            if let (Some(sa), Some(sb)) = (&mut self.a.session, &mut self.b.session) {
+                let m = sa.open(&sb.seal(&m).unwrap()).unwrap();
+                self.a.peer.receive(self.now, m, &mut self.a.store);
+            }
+        }
+        sent
     }
 
     fn advance(&mut self, secs: u64) {
@@ -436,6 +449,7 @@ fn free_addresses_flow_to_the_peer_that_needs_them() {
     assert_eq!(d.a.store.free_count(pool, Owner::Secondary), b_free);
 }
 
+mod acks;
 mod limits;
 mod liveness;
 mod lost;
