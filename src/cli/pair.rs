@@ -70,7 +70,7 @@ pub fn partner_down(path: &Path) -> anyhow::Result<ExitCode> {
 }
 
 pub fn keygen() -> anyhow::Result<ExitCode> {
-    let key = crate::net::random::bytes::<32>()?;
+    let key = crate::random::bytes::<32>()?;
     println!(
         "{}",
         key.iter().map(|b| format!("{b:02x}")).collect::<String>()

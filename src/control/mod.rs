@@ -7,32 +7,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Command {
-    Status,
-    PartnerDown,
-    /// End the re-learning wait after a lost database (`lease::relearn`).
-    EndRelearn,
-}
-
-impl Command {
-    pub fn parse(s: &str) -> Option<Command> {
-        match s.trim() {
-            "status" => Some(Command::Status),
-            "partner-down" => Some(Command::PartnerDown),
-            "end-relearn" => Some(Command::EndRelearn),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Command::Status => "status",
-            Command::PartnerDown => "partner-down",
-            Command::EndRelearn => "end-relearn",
-        }
-    }
-}
+pub use crate::node::Command;
 
 pub struct Request {
     pub command: Command,

@@ -1,6 +1,9 @@
 //! Leases: the record (`model`), the in-memory indexes the packet path reads
-//! (`store`), and the SQLite journal that makes every change durable (`sqlite`).
+//! (`store`), the journal's contract (`journal`), the SQLite journal that
+//! makes every change durable (`sqlite`), and the lost-database rule
+//! (`relearn`).
 
+pub mod journal;
 pub mod model;
 pub mod relearn;
 pub mod sqlite;

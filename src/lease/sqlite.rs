@@ -6,6 +6,7 @@
 //! durable. The server sends a DHCPACK only after its batch is reported, so a
 //! client never holds a lease the disk does not.
 
+use super::journal::{Batch, EPOCH_KEY, Snapshot};
 use super::model::{Lease, LeaseState, Owner};
 use crate::proto::HwAddr;
 use crate::time::Time;
@@ -32,6 +33,13 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("lease database {path}: no random number for its identity: {source}")]
+    Random {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot start the lease journal's writer thread: {source}")]
+    Thread { source: std::io::Error },
     #[error("lease database {path}: row for {addr} is corrupt: {what}")]
     Corrupt {
         path: PathBuf,
@@ -57,41 +65,6 @@ pub enum CommitEvent {
     Failed { upto: u64, error: String },
 }
 
-struct Batch {
-    id: u64,
-    leases: Vec<Lease>,
-    /// Key/value state committed in the same transaction (failover state, sequence marks).
-    meta: Vec<(String, String)>,
-}
-
-/// What the database held at start.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    pub leases: Vec<Lease>,
-    pub meta: std::collections::HashMap<String, String>,
-    /// True when this open found no database (no file, or one without
-    /// tandem's identity in it): there is no history. After `tandem init`
-    /// that means the database was lost (see `lease::relearn`).
-    pub created: bool,
-}
-
-impl Loaded {
-    /// This database's identity; a new one means a wiped disk to the partner.
-    pub fn epoch(&self) -> u64 {
-        self.meta_u64("epoch")
-    }
-
-    pub fn meta_u64(&self, key: &str) -> u64 {
-        self.meta.get(key).and_then(|v| v.parse().ok()).unwrap_or(0)
-    }
-
-    /// The highest local sequence number ever used.
-    pub fn seq_high(&self) -> u64 {
-        let from_rows = self.leases.iter().map(|l| l.update_seq).max().unwrap_or(0);
-        self.meta_u64("seq_high").max(from_rows)
-    }
-}
-
 fn read_meta(c: &Connection) -> rusqlite::Result<std::collections::HashMap<String, String>> {
     let mut st = c.prepare("SELECT key, value FROM meta")?;
     let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
@@ -100,7 +73,7 @@ fn read_meta(c: &Connection) -> rusqlite::Result<std::collections::HashMap<Strin
 
 /// A random non-zero 63-bit number: the database's identity.
 fn random_epoch() -> std::io::Result<u64> {
-    let b = crate::net::random::bytes::<8>()?;
+    let b = crate::random::bytes::<8>()?;
     Ok((u64::from_le_bytes(b) >> 1).max(1))
 }
 
@@ -196,19 +169,6 @@ fn write(c: &mut Connection, batches: &[Batch]) -> rusqlite::Result<usize> {
             ])?;
             n += 1;
         }
-        let high = batches
-            .iter()
-            .flat_map(|b| &b.leases)
-            .map(|l| l.update_seq)
-            .max()
-            .unwrap_or(0);
-        if high > 0 {
-            tx.execute(
-                "INSERT INTO meta (key, value) VALUES ('seq_high', ?1)
-                 ON CONFLICT(key) DO UPDATE SET value = MAX(CAST(value AS INTEGER), ?1)",
-                params![high as i64],
-            )?;
-        }
         let mut meta =
             tx.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
         for (k, v) in batches.iter().flat_map(|b| &b.meta) {
@@ -292,10 +252,38 @@ fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError> {
 /// Creates the database of a new installation (`tandem init`). Returns
 /// false, touching nothing, if `path` already holds a tandem database.
 pub fn initialise(path: &Path) -> Result<bool, StoreError> {
-    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    let (mut journal, loaded) = Journal::open(path, true, tx)?;
-    journal.close();
-    Ok(loaded.created)
+    let conn = open(path, true)?;
+    let meta = read_meta(&conn).map_err(|source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if meta.contains_key(EPOCH_KEY) {
+        return Ok(false);
+    }
+    write_epoch(&conn, path, &new_epoch(path)?)?;
+    Ok(true)
+}
+
+/// A fresh identity for a database.
+fn new_epoch(path: &Path) -> Result<String, StoreError> {
+    random_epoch()
+        .map(|e| e.to_string())
+        .map_err(|source| StoreError::Random {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+fn write_epoch(conn: &Connection, path: &Path, epoch: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)",
+        params![EPOCH_KEY, epoch],
+    )
+    .map(drop)
+    .map_err(|source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 pub fn read_all(path: &Path) -> Result<Vec<Lease>, StoreError> {
@@ -317,12 +305,14 @@ pub fn read_all(path: &Path) -> Result<Vec<Lease>, StoreError> {
 
 impl Journal {
     /// Opens (creating if needed) the database, loads every lease and starts
-    /// the writer thread, which reports on `events`.
+    /// the writer thread, which reports on `events`. A database without an
+    /// identity (`Snapshot::created`) is given one in the snapshot's meta
+    /// only: it is written with the first batch.
     pub fn open(
         path: &Path,
         sync_full: bool,
         events: tokio::sync::mpsc::UnboundedSender<CommitEvent>,
-    ) -> Result<(Journal, Loaded), StoreError> {
+    ) -> Result<(Journal, Snapshot), StoreError> {
         let mut conn = open(path, sync_full)?;
         let err = |source| StoreError::Sqlite {
             path: path.to_path_buf(),
@@ -330,22 +320,15 @@ impl Journal {
         };
         let leases = read(&conn, path)?;
         let mut meta = read_meta(&conn).map_err(err)?;
-        let created = !meta.contains_key("epoch");
+        // A database without an identity gets one in memory; the node
+        // writes it in its first batch, together with what a lost database
+        // means (`lease::relearn`), so a crash before that commit finds the
+        // database still without one.
+        let created = !meta.contains_key(EPOCH_KEY);
         if created {
-            let epoch = random_epoch()
-                .map_err(|source| StoreError::Dir {
-                    path: path.to_path_buf(),
-                    source,
-                })?
-                .to_string();
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES ('epoch', ?1)",
-                params![epoch],
-            )
-            .map_err(err)?;
-            meta.insert("epoch".into(), epoch);
+            meta.insert(EPOCH_KEY.into(), new_epoch(path)?);
         }
-        let loaded = Loaded {
+        let loaded = Snapshot {
             leases,
             meta,
             created,
@@ -355,10 +338,7 @@ impl Journal {
         let thread = std::thread::Builder::new()
             .name("lease-journal".into())
             .spawn(move || writer(&mut conn, &path, rx, events))
-            .map_err(|source| StoreError::Dir {
-                path: PathBuf::from("lease-journal thread"),
-                source,
-            })?;
+            .map_err(|source| StoreError::Thread { source })?;
         Ok((
             Journal {
                 tx: Some(tx),
@@ -374,26 +354,22 @@ impl Journal {
         self.next_id
     }
 
-    /// Queues `leases` for the next commit and returns the batch number to wait for.
-    pub fn submit(&mut self, leases: Vec<Lease>) -> u64 {
-        self.submit_with_meta(leases, Vec::new())
-    }
-
-    /// Queues leases and key/value state to commit together.
-    pub fn submit_with_meta(&mut self, leases: Vec<Lease>, meta: Vec<(String, String)>) -> u64 {
-        self.next_id += 1;
-        let id = self.next_id;
+    /// Queues `batch` for the next commit. Batches must come numbered in
+    /// order (the node numbers them); `CommitEvent`s report them by number.
+    pub fn submit(&mut self, batch: Batch) {
+        debug_assert!(batch.id > self.next_id, "journal batches out of order");
+        self.next_id = batch.id;
+        let id = batch.id;
         if let Some(tx) = &self.tx {
             // The writer exits only after `close`, or if it died; then nothing
             // is durable any more and no reply waiting on it will be sent.
-            if tx.send(Batch { id, leases, meta }).is_err() {
+            if tx.send(batch).is_err() {
                 tracing::error!(
                     batch = id,
                     "lease journal writer is gone: changes are not being saved and ACKs are withheld"
                 );
             }
         }
-        id
     }
 
     /// Commits everything queued, then stops the writer.

@@ -6,7 +6,6 @@ pub mod frame;
 pub mod iface;
 pub mod packet_socket;
 pub mod peer_link;
-pub mod random;
 
 pub use dhcp_socket::DhcpSocket;
 pub use iface::Interface;

@@ -140,7 +140,7 @@ pub async fn run(
 }
 
 async fn handshake(conn: &mut Conn, cfg: &LinkConfig) -> Result<Session, String> {
-    let nonce = crate::net::random::bytes::<32>().map_err(|e| format!("no randomness: {e}"))?;
+    let nonce = crate::random::bytes::<32>().map_err(|e| format!("no randomness: {e}"))?;
     let mine = Hello {
         version: PROTOCOL_VERSION,
         primary: cfg.primary,

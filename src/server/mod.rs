@@ -1,86 +1,126 @@
-//! The running server: one receive task per interface feeds a single engine
-//! task, which owns the lease store, journals changes through the SQLite
-//! writer thread and releases each DHCPACK only once its lease is durable.
-//! With a partner, the same task drives the failover peer (`pair`).
+//! The tokio edge around the node (`crate::node`): one receive task per
+//! interface, the SQLite writer thread, the peer link task, the control
+//! socket and a timer feed the node's `Input`s; its `Output`s become sent
+//! replies, journal batches and peer frames. No DHCP, failover or ordering
+//! decision is made here.
 
-mod pair;
-mod policy;
-mod ratelimit;
+mod link;
 mod receive;
-mod stats;
 
-pub use policy::ServerPolicy;
-pub use ratelimit::RateLimiter;
-pub use stats::Stats;
+pub use crate::node::Stats;
 
 use crate::config::Config;
 use crate::control;
-use crate::dhcp::{Engine, Reply, Standalone};
-use crate::lease::LeaseStore;
 use crate::lease::sqlite::{CommitEvent, Journal};
+use crate::net::peer_link::LinkEvent;
 use crate::net::{DhcpSocket, Interface};
+use crate::node::{Input, Node, Output};
 use crate::time::{Clock, SystemClock, Time};
 use anyhow::Context;
-use pair::Pair;
-use receive::{Inbound, RecvEvent};
-use std::collections::VecDeque;
+use link::PeerLink;
+use receive::RecvEvent;
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
-use tokio::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{mpsc, oneshot};
 
-/// Requests waiting for the engine; beyond this the receive tasks drop.
+/// Requests waiting for the node; beyond this the receive tasks drop.
 const INBOUND_QUEUE: usize = 4096;
-/// ACKs waiting for their commit; beyond this new requests are dropped so a
-/// slow disk turns into client retries rather than unbounded memory.
-const MAX_PARKED: usize = 50_000;
 /// Journal batches not yet committed beyond which the partner's messages
 /// wait: a partner sending updates faster than the disk takes them is slowed
 /// by TCP instead of filling memory.
 const MAX_LINK_BACKLOG: u64 = 1024;
 
-struct Parked {
-    batch: u64,
-    socket: usize,
-    src: Ipv4Addr,
-    reply: Reply,
-}
-
-struct Runtime {
-    config: Arc<Config>,
-    engine: Engine,
-    store: LeaseStore,
+struct Edge {
+    node: Node,
     journal: Journal,
     sockets: Vec<Arc<DhcpSocket>>,
-    stats: Stats,
-    limiter: RateLimiter,
-    parked: VecDeque<Parked>,
-    /// The last journal batch known durable.
-    committed_upto: u64,
-    pair: Option<Pair>,
-    started: Time,
+    link: Option<PeerLink>,
+    answers: HashMap<u64, oneshot::Sender<serde_json::Value>>,
+    next_question: u64,
 }
 
 /// Runs until `shutdown` resolves, then commits everything and returns.
 pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> anyhow::Result<Stats> {
     let clock = SystemClock;
     let (commit_tx, mut commit_rx) = mpsc::unbounded_channel();
-    let (journal, loaded) =
+    let (journal, snap) =
         Journal::open(&config.server.lease_db, config.server.sync_full, commit_tx)?;
-    let mut store = LeaseStore::new(&config, config.split());
-    let count = loaded.leases.len();
-    for l in &loaded.leases {
-        store.put(l.clone());
-    }
-    tracing::info!(db = %config.server.lease_db.display(), leases = count, "lease database loaded");
-    let mut journal = journal;
-    start_relearning(&config, &loaded, &mut store, &mut journal, clock.now());
-    let (pair, mut link_rx) = match Pair::start(&config, &loaded, &mut store, clock.now())? {
-        Some((p, rx)) => (Some(p), Some(rx)),
+    tracing::info!(db = %config.server.lease_db.display(), "lease database opened");
+    let (link, mut link_rx) = match PeerLink::start(&config)? {
+        Some((l, rx)) => (Some(l), Some(rx)),
         None => (None, None),
     };
-    drop(loaded);
+    let node = Node::start(
+        config.clone(),
+        snap,
+        Interface::all_host_addrs(),
+        clock.now(),
+    );
+    let sockets = open_sockets(&config)?;
+    let (in_tx, mut in_rx) = mpsc::channel::<RecvEvent>(INBOUND_QUEUE);
+    let dropped_full = Arc::new(AtomicU64::new(0));
+    let mut tasks = spawn_receivers(&config, &sockets, &in_tx, &dropped_full);
+    drop(in_tx);
+    let (ctl_tx, mut ctl_rx) = mpsc::channel::<control::Request>(16);
+    match control::bind(&config.server.control_socket) {
+        Ok(l) => tasks.push(tokio::spawn(control::serve(l, ctl_tx))),
+        Err(e) => {
+            tracing::warn!(path = %config.server.control_socket.display(), error = %e, "no control socket; `tandem status` will not reach this server")
+        }
+    }
+    let mut edge = Edge {
+        node,
+        journal,
+        sockets,
+        link,
+        answers: HashMap::new(),
+        next_question: 0,
+    };
+    edge.flush(clock.now());
+    let timer = tokio::time::sleep(edge.until_timeout(clock.now()));
+    tokio::pin!(shutdown, timer);
+    loop {
+        // Commits first: they release parked replies and replication.
+        while let Ok(ev) = commit_rx.try_recv() {
+            edge.committed(clock.now(), ev);
+        }
+        // The rest in fair (random) order, so neither a busy partner nor a
+        // busy segment can starve the other.
+        let link_ok = edge.node.uncommitted_batches() < MAX_LINK_BACKLOG;
+        tokio::select! {
+            () = &mut shutdown => break,
+            Some(ev) = commit_rx.recv() => edge.committed(clock.now(), ev),
+            Some(ev) = async { link_rx.as_mut()?.recv().await }, if link_ok => {
+                edge.link_event(clock.now(), ev);
+            }
+            Some(ev) = in_rx.recv() => edge.packet(clock.now(), ev),
+            Some(req) = ctl_rx.recv() => edge.control(clock.now(), req),
+            () = &mut timer => {
+                edge.input(clock.now(), Input::Tick);
+                let next = tokio::time::Instant::now() + edge.until_timeout(clock.now());
+                timer.as_mut().reset(next);
+            }
+        }
+    }
+    tracing::info!("shutting down: committing queued lease changes");
+    for t in &tasks {
+        t.abort();
+    }
+    edge.journal.close();
+    while let Ok(ev) = commit_rx.try_recv() {
+        edge.committed(clock.now(), ev);
+    }
+    edge.node.stats_mut().overloaded += dropped_full.load(Ordering::Relaxed);
+    let _ = std::fs::remove_file(&config.server.control_socket);
+    let stats = edge.node.stats().clone();
+    tracing::info!(stats = ?stats, leases = edge.node.store().len(), "stopped");
+    Ok(stats)
+}
 
+fn open_sockets(config: &Config) -> anyhow::Result<Vec<Arc<DhcpSocket>>> {
     let mut sockets = Vec::new();
     for name in &config.server.interfaces {
         let iface = Interface::lookup(name)?;
@@ -96,9 +136,16 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
         .with_context(|| format!("cannot listen on {name} port {}", config.server.port))?;
         sockets.push(Arc::new(s));
     }
-    let (in_tx, mut in_rx) = mpsc::channel::<RecvEvent>(INBOUND_QUEUE);
-    let dropped_full = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut receivers = Vec::new();
+    Ok(sockets)
+}
+
+fn spawn_receivers(
+    config: &Config,
+    sockets: &[Arc<DhcpSocket>],
+    tx: &mpsc::Sender<RecvEvent>,
+    dropped_full: &Arc<AtomicU64>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
     for (i, s) in sockets.iter().enumerate() {
         let link = s
             .iface
@@ -107,293 +154,131 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
             .copied()
             .find(|a| config.subnet_containing(*a).is_some())
             .or(s.iface.addrs.first().copied());
-        receivers.push(tokio::spawn(receive::run(
+        tasks.push(tokio::spawn(receive::run(
             s.clone(),
             i,
             link,
-            in_tx.clone(),
+            tx.clone(),
             dropped_full.clone(),
         )));
         tracing::info!(iface = %s.iface.name, port = config.server.port, link = ?link, "listening");
     }
-    drop(in_tx);
+    tasks
+}
 
-    let (ctl_tx, mut ctl_rx) = mpsc::channel::<control::Request>(16);
-    match control::bind(&config.server.control_socket) {
-        Ok(l) => receivers.push(tokio::spawn(control::serve(l, ctl_tx))),
-        Err(e) => {
-            tracing::warn!(path = %config.server.control_socket.display(), error = %e, "no control socket; `tandem status` will not reach this server")
-        }
+impl Edge {
+    /// How long until the node's next tick is due.
+    fn until_timeout(&self, now: Time) -> std::time::Duration {
+        let due = self
+            .node
+            .poll_timeout()
+            .map_or(1, |t| t.0.saturating_sub(now.0));
+        std::time::Duration::from_secs(due)
     }
 
-    let mut rt = Runtime {
-        engine: Engine::new(config.clone(), Interface::all_host_addrs()),
-        limiter: RateLimiter::new(
-            config.server.client_rate_limit,
-            config.server.global_rate_limit,
-        ),
-        config,
-        store,
-        journal,
-        sockets,
-        stats: Stats::default(),
-        parked: VecDeque::new(),
-        committed_upto: 0,
-        pair,
-        started: clock.now(),
-    };
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tokio::pin!(shutdown);
-    rt.tick(clock.now());
-    loop {
-        // Commits first: they release parked replies and replication.
-        while let Ok(ev) = commit_rx.try_recv() {
-            rt.committed(clock.now(), ev);
-        }
-        // The rest in fair (random) order, so neither a busy partner nor a
-        // busy segment can starve the other.
-        let link_ok = rt.journal.last_submitted() - rt.committed_upto < MAX_LINK_BACKLOG;
-        tokio::select! {
-            () = &mut shutdown => break,
-            Some(ev) = commit_rx.recv() => rt.committed(clock.now(), ev),
-            Some(ev) = async { link_rx.as_mut()?.recv().await }, if link_ok => {
-                if let Some(p) = &mut rt.pair {
-                    p.on_link(clock.now(), ev, &mut rt.store, &mut rt.journal);
+    fn input(&mut self, now: Time, input: Input) {
+        self.node.handle(now, input);
+        self.flush(now);
+    }
+
+    /// Carries out the node's outputs, in order.
+    fn flush(&mut self, now: Time) {
+        let mut broken = false;
+        while let Some(o) = self.node.poll_output() {
+            match o {
+                Output::Journal(b) => self.journal.submit(b),
+                Output::Reply { reply, socket, src } => self.send(socket, &reply, src),
+                Output::PeerFrame(m) => {
+                    broken |= !self.link.as_ref().is_some_and(|l| l.send(m));
+                }
+                Output::PeerClose(why) => {
+                    if let Some(l) = &self.link {
+                        l.close(why);
+                    }
+                }
+                Output::Answer { id, answer } => {
+                    if let Some(tx) = self.answers.remove(&id) {
+                        let _ = tx.send(answer);
+                    }
                 }
             }
-            Some(ev) = in_rx.recv() => rt.packet(clock.now(), ev),
-            Some(req) = ctl_rx.recv() => {
-                let answer = rt.control(clock.now(), req.command);
-                let _ = req.reply.send(answer);
-            }
-            _ = tick.tick() => rt.tick(clock.now()),
         }
-    }
-    tracing::info!("shutting down: committing queued lease changes");
-    for r in &receivers {
-        r.abort();
-    }
-    rt.journal.close();
-    while let Ok(ev) = commit_rx.try_recv() {
-        rt.committed(clock.now(), ev);
-    }
-    rt.stats.overloaded += dropped_full.load(std::sync::atomic::Ordering::Relaxed);
-    let _ = std::fs::remove_file(&rt.config.server.control_socket);
-    tracing::info!(stats = ?rt.stats, leases = rt.store.len(), "stopped");
-    Ok(rt.stats)
-}
-
-/// The lost-database rule at start (`lease::relearn`): a database this open
-/// created was lost, since `tandem init` creates it for a new installation;
-/// one whose wait is still running resumes it.
-fn start_relearning(
-    config: &Config,
-    loaded: &crate::lease::sqlite::Loaded,
-    store: &mut LeaseStore,
-    journal: &mut Journal,
-    now: Time,
-) {
-    use crate::lease::relearn;
-    let until = if loaded.created {
-        let until = now.plus(relearn::wait(config));
-        tracing::warn!(
-            db = %config.server.lease_db.display(),
-            %until,
-            "the lease database did not exist: treating it as lost, not as a new installation \
-             (a new installation runs `tandem init` first). Clients' leases are re-learned as they \
-             renew; no new address is given until {until} (the longest lease time{}), unless \
-             `tandem end-relearn` ends the wait",
-            if config.failover.is_some() { " plus MCLT, or MCLT after the partner has sent its bindings" } else { "" }
-        );
-        journal.submit_with_meta(vec![], vec![relearn::to_meta(Some(until))]);
-        Some(until)
-    } else {
-        relearn::from_meta(&loaded.meta).filter(|t| *t > now)
-    };
-    if let Some(t) = until.filter(|_| !loaded.created) {
-        tracing::warn!(until = %t, "still re-learning leases after a lost database: no new address until then");
-    }
-    store.set_relearn_until(until);
-}
-
-impl Runtime {
-    fn policy(&self) -> ServerPolicy {
-        match &self.pair {
-            Some(p) => ServerPolicy::Pair(p.peer.policy()),
-            None => ServerPolicy::Alone(Standalone),
+        if broken && let Some(l) = &self.link {
+            // Dropping a message silently would stall the update window or
+            // lose an ack; instead drop the connection, and both
+            // resynchronize on the next one.
+            tracing::error!(
+                "peer link send queue is full (the partner is not reading): treating the link as down"
+            );
+            l.reset();
+            self.input(now, Input::PeerDown("send queue full".into()));
         }
     }
 
-    /// Journals local lease changes; with a partner, replicates them once durable.
-    fn journal_local(&mut self, changes: Vec<crate::lease::Lease>) -> u64 {
-        match &mut self.pair {
-            Some(p) => {
-                let batch = self.journal.submit(changes.clone());
-                p.after_commit_replicate(batch, changes);
-                batch
-            }
-            None => self.journal.submit(changes),
+    fn send(&mut self, socket: usize, reply: &crate::dhcp::Reply, src: Ipv4Addr) {
+        let s = &self.sockets[socket];
+        if let Err(e) = s.send_reply(reply, src) {
+            self.node.stats_mut().send_errors += 1;
+            tracing::debug!(iface = %s.iface.name, route = ?reply.route, error = %e, "reply not sent");
         }
     }
 
     fn packet(&mut self, now: Time, ev: RecvEvent) {
-        let inb: Inbound = match ev {
-            RecvEvent::Packet(p) => p,
+        match ev {
+            RecvEvent::Packet(p) => self.input(now, Input::Request(p)),
             RecvEvent::Malformed(e) => {
-                self.stats.malformed += 1;
+                self.node.stats_mut().malformed += 1;
                 tracing::debug!(error = %e, "dropped malformed packet");
-                return;
             }
             RecvEvent::Oversized => {
-                self.stats.oversized += 1;
-                return;
-            }
-        };
-        self.stats.received += 1;
-        if self.parked.len() >= MAX_PARKED {
-            self.stats.overloaded += 1;
-            return;
-        }
-        if !self.limiter.allow(&inb.req.client_key(), now.0) {
-            self.stats.rate_limited += 1;
-            return;
-        }
-        let policy = self.policy();
-        let out = self
-            .engine
-            .handle(now, &mut self.store, &policy, &inb.req, &inb.ctx);
-        self.stats.count(&out.verdict);
-        let batch = (!out.changes.is_empty()).then(|| self.journal_local(out.changes));
-        if let Some(reply) = out.reply {
-            let src = inb.ctx.local;
-            match batch {
-                Some(batch) if reply.after_commit => self.parked.push_back(Parked {
-                    batch,
-                    socket: inb.socket,
-                    src,
-                    reply,
-                }),
-                _ => send(&self.sockets[inb.socket], &reply, src, &mut self.stats),
+                self.node.stats_mut().oversized += 1;
             }
         }
     }
 
     fn committed(&mut self, now: Time, ev: CommitEvent) {
-        let (upto, ok) = match ev {
+        let input = match ev {
             CommitEvent::Committed {
                 upto,
                 leases,
                 micros,
             } => {
-                self.stats.commits += 1;
-                self.stats.committed_leases += leases as u64;
+                let s = self.node.stats_mut();
+                s.commits += 1;
+                s.committed_leases += leases as u64;
                 tracing::trace!(upto, leases, micros, "committed");
-                (upto, true)
+                Input::Committed { upto }
             }
-            CommitEvent::Failed { upto, .. } => {
-                self.stats.commit_failures += 1;
-                (upto, false)
-            }
+            CommitEvent::Failed { upto, .. } => Input::CommitFailed { upto },
         };
-        self.committed_upto = self.committed_upto.max(upto);
-        while self.parked.front().is_some_and(|p| p.batch <= upto) {
-            let p = self.parked.pop_front().expect("front exists");
-            if ok {
-                send(&self.sockets[p.socket], &p.reply, p.src, &mut self.stats);
-            }
-        }
-        if ok && let Some(pair) = &mut self.pair {
-            pair.committed(now, upto, &mut self.store, &mut self.journal);
-        }
+        self.input(now, input);
     }
 
-    fn tick(&mut self, now: Time) {
-        if self.store.relearn_until().is_some_and(|t| now >= t) {
-            tracing::info!("re-learning period after the lost database is over: allocating again");
-            self.end_relearning();
-        }
-        let changes = self.engine.tick(now, &mut self.store);
-        if !changes.is_empty() {
-            self.journal_local(changes);
-        }
-        if let Some(p) = &mut self.pair {
-            p.tick(now, &mut self.store, &mut self.journal);
-        }
+    fn link_event(&mut self, now: Time, ev: LinkEvent) {
+        let input = match ev {
+            LinkEvent::Up { remote, generation } => {
+                tracing::info!(%remote, "peer link authenticated");
+                if let Some(l) = &mut self.link {
+                    l.generation = generation;
+                }
+                Input::PeerUp
+            }
+            LinkEvent::Message(m) => Input::PeerFrame(m),
+            LinkEvent::Down(why) => Input::PeerDown(why),
+        };
+        self.input(now, input);
     }
 
-    /// Ends the wait after a lost database (by time or by the operator).
-    fn end_relearning(&mut self) {
-        self.store.set_relearn_until(None);
-        self.journal
-            .submit_with_meta(vec![], vec![crate::lease::relearn::to_meta(None)]);
-    }
-
-    fn control(&mut self, now: Time, cmd: control::Command) -> serde_json::Value {
-        match cmd {
-            control::Command::Status => {
-                let mut v = match &self.pair {
-                    Some(p) => p.peer.status(now, &self.store),
-                    None => {
-                        serde_json::json!({ "state": "standalone", "partner_state": null, "unacked_updates": 0 })
-                    }
-                };
-                v["ok"] = true.into();
-                let relearn = self.store.relearn_until().filter(|t| now < *t);
-                v["relearn_until"] = relearn.map(|t| t.rfc3339()).into();
-                if let Some(t) = relearn {
-                    v["serving"] = format!(
-                        "renewals only: re-learning leases after a lost database; no new address until {t} (`tandem end-relearn` ends the wait)"
-                    )
-                    .into();
-                } else if self.pair.is_none() {
-                    v["serving"] = "every client".into();
-                }
-                v["server"] = self.config.server.name.clone().into();
-                v["uptime"] = now.0.saturating_sub(self.started.0).into();
-                v["leases"] = self.store.len().into();
-                v["stats"] = serde_json::json!({
-                    "received": self.stats.received,
-                    "offers": self.stats.offers,
-                    "acks": self.stats.acks,
-                    "naks": self.stats.naks,
-                    "ignored": self.stats.ignored,
-                    "malformed": self.stats.malformed,
-                    "oversized": self.stats.oversized,
-                    "overloaded": self.stats.overloaded,
-                    "rate_limited": self.stats.rate_limited,
-                    "commits": self.stats.commits,
-                });
-                v
-            }
-            control::Command::EndRelearn => {
-                let was = self.store.relearn_until().filter(|t| now < *t);
-                if was.is_some() {
-                    tracing::warn!(
-                        "operator ended the re-learning wait after a lost database: allocating again"
-                    );
-                    self.end_relearning();
-                }
-                serde_json::json!({ "ok": true, "was_waiting": was.is_some() })
-            }
-            control::Command::PartnerDown => match &mut self.pair {
-                None => {
-                    serde_json::json!({ "ok": false, "error": "this server has no [failover] partner" })
-                }
-                Some(p) => match p.partner_down(now, &mut self.journal) {
-                    Ok(()) => serde_json::json!({ "ok": true, "state": p.peer.state().as_str() }),
-                    Err(e) => {
-                        serde_json::json!({ "ok": false, "error": e, "state": p.peer.state().as_str() })
-                    }
-                },
+    fn control(&mut self, now: Time, req: control::Request) {
+        self.next_question += 1;
+        let id = self.next_question;
+        self.answers.insert(id, req.reply);
+        self.input(
+            now,
+            Input::Control {
+                id,
+                command: req.command,
             },
-        }
-    }
-}
-
-fn send(socket: &DhcpSocket, reply: &Reply, src: Ipv4Addr, stats: &mut Stats) {
-    if let Err(e) = socket.send_reply(reply, src) {
-        stats.send_errors += 1;
-        tracing::debug!(iface = %socket.iface.name, route = ?reply.route, error = %e, "reply not sent");
+        );
     }
 }

@@ -3,20 +3,15 @@
 
 use crate::dhcp::RecvContext;
 use crate::net::DhcpSocket;
+use crate::node::Received;
 use crate::proto::{ParseError, Request};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::mpsc;
 
-pub struct Inbound {
-    pub req: Request,
-    pub ctx: RecvContext,
-    pub socket: usize,
-}
-
 pub enum RecvEvent {
-    Packet(Inbound),
+    Packet(Box<Received>),
     Malformed(ParseError),
     Oversized,
 }
@@ -49,11 +44,11 @@ pub async fn run(
                         link,
                         broadcast: r.dst.is_broadcast() || r.dst != r.local,
                     };
-                    RecvEvent::Packet(Inbound {
+                    RecvEvent::Packet(Box::new(Received {
                         req,
                         ctx,
                         socket: index,
-                    })
+                    }))
                 }
                 Err(e) => RecvEvent::Malformed(e),
             }

@@ -1,14 +1,14 @@
 //! The simulated world: event queue, networks, faults and the checker.
 
 use super::client::{Client, Event, Held, Target};
-use super::node::{Disk, Grant, Node};
+use super::node::{Disk, Host};
 use super::rng::Rng;
 use crate::config::Config;
-use crate::dhcp::Reply;
 use crate::failover::State;
 use crate::failover::codec::{Hello, Session};
 use crate::failover::message::Message;
 use crate::lease::LeaseState;
+use crate::node::{Grant, Input};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
@@ -160,7 +160,7 @@ struct World {
     seq: u64,
     queue: BTreeMap<(u64, u64), Ev>,
     configs: [Arc<Config>; 2],
-    nodes: [Option<Node>; 2],
+    nodes: [Option<Host>; 2],
     disks: [Disk; 2],
     offsets: [i64; 2],
     link: Link,
@@ -276,7 +276,7 @@ impl World {
         }
     }
 
-    fn node(&mut self, i: usize) -> Option<&mut Node> {
+    fn node(&mut self, i: usize) -> Option<&mut Host> {
         self.nodes[i].as_mut().filter(|n| n.up)
     }
 
@@ -287,9 +287,8 @@ impl World {
                     let dd = self.faults.disk_delay;
                     let now = self.now;
                     if let Some(n) = self.node(i) {
-                        n.tick(now, dd);
-                        let replies = n.commit_due(now, dd);
-                        self.after_node(i, replies)?;
+                        n.input(now, dd, Input::Tick);
+                        self.after_node(i)?;
                     }
                 }
                 self.try_connect();
@@ -311,14 +310,15 @@ impl World {
                 let Some(n) = self.node(node) else {
                     return Ok(());
                 };
-                let (replies, grant) = n.packet(now, &bytes, dd);
+                let grant = n.packet(now, &bytes, dd);
                 if let Some(g) = &grant {
                     let l = &g.lease;
                     let msg = format!(
                         "server {node} ({}) ACK {} to {:?} until {} pe {} ape {}",
                         self.nodes[node]
                             .as_ref()
-                            .map_or("down".into(), |n| n.peer.state().to_string()),
+                            .and_then(|n| n.node.state())
+                            .map_or("down".into(), |s| s.to_string()),
                         l.addr,
                         l.client(),
                         l.expires.0,
@@ -330,10 +330,7 @@ impl World {
                 if let Some(g) = grant {
                     self.check_mclt(node, &g)?;
                 }
-                let more = self.nodes[node].as_mut().expect("up").commit_due(now, dd);
-                let mut all = replies;
-                all.extend(more);
-                self.after_node(node, all)?;
+                self.after_node(node)?;
             }
             Ev::ToClient { client, bytes } => self.client_receive(client, &bytes)?,
             Ev::Frame { to, link, bytes } => self.frame(to, link, &bytes)?,
@@ -406,11 +403,15 @@ impl World {
         }
     }
 
-    fn after_node(&mut self, i: usize, replies: Vec<Reply>) -> Result<(), Violation> {
+    fn after_node(&mut self, i: usize) -> Result<(), Violation> {
         self.collect_acked(i);
         if let Some(p) = self.nodes[i].as_mut().and_then(|n| n.undurable.pop()) {
             return Err(self.violation(format!("server {i}: {p}")));
         }
+        let replies = self.nodes[i]
+            .as_mut()
+            .map(|n| std::mem::take(&mut n.replies))
+            .unwrap_or_default();
         for r in replies {
             let Some(c) = self.client_of(&r.bytes) else {
                 continue;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::lease::journal::SEQ_HIGH_KEY;
 
 fn lease(i: u8) -> Lease {
     let mut l = Lease::free(Ipv4Addr::new(10, 0, 0, i), Owner::Secondary);
@@ -27,8 +28,17 @@ async fn commits_in_order_and_reloads_everything() {
     assert!(loaded.created);
     let epoch = loaded.epoch();
     assert_ne!(epoch, 0);
-    let a = j.submit(vec![lease(1), lease(2)]);
-    let b = j.submit(vec![lease(3)]);
+    let (a, b) = (1, 2);
+    j.submit(Batch {
+        id: a,
+        leases: vec![lease(1), lease(2)],
+        meta: vec![(EPOCH_KEY.into(), epoch.to_string())],
+    });
+    j.submit(Batch {
+        id: b,
+        leases: vec![lease(3)],
+        meta: vec![(SEQ_HIGH_KEY.into(), "30".into())],
+    });
     let mut upto = 0;
     while upto < b {
         match rx.recv().await.unwrap() {
@@ -43,10 +53,11 @@ async fn commits_in_order_and_reloads_everything() {
     let mut changed = lease(2);
     changed.state = LeaseState::Released;
     changed.update_seq = 0;
-    j.submit_with_meta(
-        vec![changed.clone()],
-        vec![("fo_state".into(), "normal".into())],
-    );
+    j.submit(Batch {
+        id: 3,
+        leases: vec![changed.clone()],
+        meta: vec![("fo_state".into(), "normal".into())],
+    });
     j.close();
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let (_j, loaded) = Journal::open(&path, true, tx).unwrap();
@@ -72,7 +83,11 @@ fn corrupt_rows_are_reported_not_guessed() {
     let path = dir.path().join("l.sqlite");
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     let (mut j, _) = Journal::open(&path, false, tx).unwrap();
-    j.submit(vec![lease(1)]);
+    j.submit(Batch {
+        id: 1,
+        leases: vec![lease(1)],
+        meta: vec![],
+    });
     j.close();
     let c = Connection::open(&path).unwrap();
     c.execute("UPDATE lease SET state = 99", []).unwrap();
@@ -80,4 +95,26 @@ fn corrupt_rows_are_reported_not_guessed() {
     let e = read_all(&path).unwrap_err();
     assert!(e.to_string().contains("10.0.0.1"), "{e}");
     assert!(e.to_string().contains("unknown state"), "{e}");
+}
+
+#[test]
+fn an_identity_is_written_by_init_or_the_first_batch_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("l.sqlite");
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (mut j, loaded) = Journal::open(&path, false, tx).unwrap();
+    assert!(loaded.created && loaded.epoch() != 0);
+    j.close();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (mut j, again) = Journal::open(&path, false, tx).unwrap();
+    assert!(again.created, "nothing was written: still without identity");
+    j.close();
+    assert!(initialise(&path).unwrap());
+    assert!(
+        !initialise(&path).unwrap(),
+        "init never replaces an identity"
+    );
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_j, after) = Journal::open(&path, false, tx).unwrap();
+    assert!(!after.created);
 }

@@ -104,16 +104,17 @@ impl World {
             self.nodes[0].as_ref().expect("up"),
             self.nodes[1].as_ref().expect("up"),
         );
-        if a.peer.state() != State::Normal || b.peer.state() != State::Normal {
+        if a.node.state() != Some(State::Normal) || b.node.state() != Some(State::Normal) {
             return Err(self.violation(format!(
                 "pair not in NORMAL after settling: {} / {}",
-                a.peer.state(),
-                b.peer.state()
+                a.node.state().map_or("alone", |s| s.as_str()),
+                b.node.state().map_or("alone", |s| s.as_str())
             )));
         }
-        let active = |n: &Node, other_offset: i64| -> BTreeMap<Ipv4Addr, String> {
+        let active = |n: &Host, other_offset: i64| -> BTreeMap<Ipv4Addr, String> {
             let now = n.local(self.now).0;
-            n.store
+            n.node
+                .store()
                 .iter()
                 .filter(|l| {
                     l.state == LeaseState::Active

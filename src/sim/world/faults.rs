@@ -63,13 +63,13 @@ impl World {
         // Other wipes are the dangerous kind: shown, not survived.
         let partner_whole = self.nodes[1 - node].as_ref().is_some_and(|p| {
             !matches!(
-                p.peer.state(),
-                State::Recover | State::RecoverWait | State::Startup
+                p.node.state(),
+                Some(State::Recover | State::RecoverWait | State::Startup)
             )
         });
-        let sole_copy = self.nodes[node]
-            .as_ref()
-            .is_some_and(|n| n.peer.state() == State::PartnerDown && n.store.unacked() > 0);
+        let sole_copy = self.nodes[node].as_ref().is_some_and(|n| {
+            n.node.state() == Some(State::PartnerDown) && n.node.store().unacked() > 0
+        });
         let safe = partner_whole && !sole_copy;
         let wipe = wipe && (safe || self.opts.dangerous);
         if wipe && !safe {
@@ -106,10 +106,10 @@ impl World {
         if partner_alive && !self.opts.dangerous {
             return;
         }
-        let now = self.now;
+        let (now, dd) = (self.now, self.faults.disk_delay);
         let Some(n) = self.node(node) else { return };
-        let local = n.local(now);
-        if n.peer.operator_partner_down(local).is_ok() {
+        let answer = n.control(now, dd, crate::node::Command::PartnerDown);
+        if answer["ok"] == true {
             if partner_alive {
                 self.dangerous = true;
                 self.summary.dangerous_events += 1;
@@ -117,8 +117,6 @@ impl World {
             self.summary_note(format!(
                 "operator: server {node} partner-down (partner alive: {partner_alive})"
             ));
-            let dd = self.faults.disk_delay;
-            self.nodes[node].as_mut().expect("up").drain(now, dd);
         }
     }
 

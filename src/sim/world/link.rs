@@ -31,12 +31,10 @@ impl World {
         for i in 0..2 {
             let (now, dd) = (self.now, self.faults.disk_delay);
             let n = self.nodes[i].as_mut().expect("both up");
-            let local = n.local(now);
-            n.peer.link_up(local, &n.store);
-            n.drain(now, dd);
+            n.input(now, dd, Input::PeerUp);
         }
         for i in 0..2 {
-            let _ = self.after_node(i, vec![]);
+            let _ = self.after_node(i);
         }
     }
 
@@ -50,13 +48,11 @@ impl World {
         for i in 0..2 {
             let (now, dd) = (self.now, self.faults.disk_delay);
             if let Some(n) = self.nodes[i].as_mut() {
-                let local = n.local(now);
-                n.peer.link_down(local);
-                n.drain(now, dd);
+                n.input(now, dd, Input::PeerDown(why.to_string()));
             }
         }
         for i in 0..2 {
-            let _ = self.after_node(i, vec![]);
+            let _ = self.after_node(i);
         }
     }
 
@@ -121,10 +117,7 @@ impl World {
         }
         let (now, dd) = (self.now, self.faults.disk_delay);
         let n = self.nodes[to].as_mut().expect("checked up");
-        let local = n.local(now);
-        n.peer.receive(local, msg, &mut n.store);
-        n.drain(now, dd);
-        let replies = n.commit_due(now, dd);
-        self.after_node(to, replies)
+        n.input(now, dd, Input::PeerFrame(msg));
+        self.after_node(to)
     }
 }

@@ -121,7 +121,7 @@ impl World {
     }
 
     pub(super) fn boot(&mut self, i: usize) {
-        let n = Node::boot(
+        let n = Host::boot(
             self.configs[i].clone(),
             self.disks[i].clone(),
             self.offsets[i],

@@ -6,6 +6,8 @@ use crate::lease::{Lease, Owner};
 use crate::proto::ClientKey;
 use crate::time::Time;
 
+/// The policy the engine consults: this server alone, or as one of a pair
+/// in its current failover state.
 pub enum ServerPolicy {
     Alone(Standalone),
     Pair(PairPolicy),
@@ -52,6 +54,16 @@ impl Policy for ServerPolicy {
         match self {
             ServerPolicy::Alone(p) => p.potential_expiry(now, desired, granted),
             ServerPolicy::Pair(p) => p.potential_expiry(now, desired, granted),
+        }
+    }
+}
+
+impl ServerPolicy {
+    /// The failover state the decision was made in, `None` alone.
+    pub fn state(&self) -> Option<crate::failover::State> {
+        match self {
+            ServerPolicy::Alone(_) => None,
+            ServerPolicy::Pair(p) => Some(p.state),
         }
     }
 }

@@ -1,0 +1,90 @@
+//! Starting a node from what its journal held: the lease store, the saved
+//! failover state and sequence marks, and the lost-database rule
+//! (`lease::relearn`).
+
+use super::{Commits, Node, RateLimiter, Stats};
+use crate::config::Config;
+use crate::dhcp::Engine;
+use crate::failover::{Peer, PeerConfig, Persisted};
+use crate::lease::journal::{EPOCH_KEY, Snapshot};
+use crate::lease::{LeaseStore, relearn};
+use crate::time::Time;
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+impl Node {
+    /// A node for `config` at local time `now` (seconds), holding what the
+    /// journal held (`snap`). `server_ids` are this host's addresses (a
+    /// request naming another server's identifier is not for us). A journal
+    /// that was `created` is a lost database: its identity and the end of
+    /// the re-learning wait go out in the first batch.
+    pub fn start(
+        config: Arc<Config>,
+        snap: Snapshot,
+        server_ids: Vec<Ipv4Addr>,
+        now: Time,
+    ) -> Node {
+        let mut store = LeaseStore::new(&config, config.split());
+        for l in &snap.leases {
+            store.put(l.clone());
+        }
+        tracing::info!(leases = snap.leases.len(), "lease database loaded");
+        let peer = PeerConfig::from_config(&config).map(|cfg| {
+            let persisted = Persisted::from_meta(&snap.meta);
+            store.replicate(snap.seq_high() + 1, persisted.acked_seq);
+            tracing::info!(primary = cfg.primary, saved_state = ?persisted.state, epoch = snap.epoch(), "failover configured");
+            let mut peer = Peer::new(cfg, persisted, snap.epoch(), now);
+            if snap.created {
+                peer.set_lost_database();
+            }
+            peer
+        });
+        let mut node = Node {
+            engine: Engine::new(config.clone(), server_ids),
+            limiter: RateLimiter::new(
+                config.server.client_rate_limit,
+                config.server.global_rate_limit,
+            ),
+            config,
+            store,
+            peer,
+            commits: Commits::new(snap.seq_high()),
+            out: VecDeque::new(),
+            stats: Stats::default(),
+            started: now,
+            next_tick: now,
+            grants: None,
+        };
+        node.start_relearning(&snap, now);
+        node
+    }
+
+    /// A database this open created was lost, since `tandem init` creates
+    /// it for a new installation; one whose wait is still running resumes it.
+    fn start_relearning(&mut self, snap: &Snapshot, now: Time) {
+        let until = if snap.created {
+            let until = now.plus(relearn::wait(&self.config));
+            tracing::warn!(
+                db = %self.config.server.lease_db.display(),
+                %until,
+                "the lease database did not exist: treating it as lost, not as a new installation \
+                 (a new installation runs `tandem init` first). Clients' leases are re-learned as they \
+                 renew; no new address is given until {until} (the longest lease time{}), unless \
+                 `tandem end-relearn` ends the wait",
+                if self.peer.is_some() { " plus MCLT, or MCLT after the partner has sent its bindings" } else { "" }
+            );
+            let epoch = snap.meta.get(EPOCH_KEY).cloned().unwrap_or_default();
+            let meta = vec![(EPOCH_KEY.into(), epoch), relearn::to_meta(Some(until))];
+            self.commits.submit(&mut self.out, Vec::new(), meta);
+            Some(until)
+        } else {
+            let t = relearn::from_meta(&snap.meta).filter(|t| *t > now);
+            if let Some(t) = t {
+                tracing::warn!(until = %t, "still re-learning leases after a lost database: no new address until then");
+            }
+            t
+        };
+        self.store.set_relearn_until(until);
+    }
+}

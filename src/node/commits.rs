@@ -1,0 +1,105 @@
+//! The commit ordering (DESIGN.md 1, "Durability"): every change goes to the
+//! journal in a numbered batch, and what depends on a batch (the DHCPACK
+//! that grants a lease, the binding acknowledgement of a partner's update,
+//! the replication of a local change, a state announcement) waits until the
+//! journal reports it durable. Batches complete in number order, so a thing
+//! waiting on batch n also waits for every earlier change.
+
+use super::io::Output;
+use crate::dhcp::Reply;
+use crate::failover::message::Message;
+use crate::lease::Lease;
+use crate::lease::journal::{Batch, SEQ_HIGH_KEY};
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+
+/// What waits for one batch.
+#[derive(Debug, Default)]
+pub(super) struct Waiting {
+    pub batch: u64,
+    /// Replies to send: (reply, socket, source address).
+    pub replies: Vec<(Reply, usize, Ipv4Addr)>,
+    /// Peer messages (binding acknowledgements) to send.
+    pub frames: Vec<Message>,
+    /// Local changes to hand to the peer for replication.
+    pub replicate: Vec<Lease>,
+    /// The peer's state may be announced.
+    pub announce: bool,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Commits {
+    /// The last batch number handed out.
+    last: u64,
+    /// The last batch reported durable (or failed).
+    done: u64,
+    /// The highest update sequence number written so far.
+    seq_high: u64,
+    waiting: VecDeque<Waiting>,
+    /// Replies in `waiting`.
+    parked: usize,
+}
+
+impl Commits {
+    /// Starts numbering after what the journal holds: `seq_high` is the
+    /// highest update sequence number it has.
+    pub fn new(seq_high: u64) -> Commits {
+        Commits {
+            seq_high,
+            ..Commits::default()
+        }
+    }
+
+    /// Queues `leases` and `meta` as the next batch on `out`; returns its number.
+    pub fn submit(
+        &mut self,
+        out: &mut VecDeque<Output>,
+        leases: Vec<Lease>,
+        mut meta: Vec<(String, String)>,
+    ) -> u64 {
+        self.last += 1;
+        // The journal remembers the highest sequence number ever written,
+        // even once the record that carried it is replaced.
+        let high = leases.iter().map(|l| l.update_seq).max().unwrap_or(0);
+        if high > self.seq_high {
+            self.seq_high = high;
+            meta.push((SEQ_HIGH_KEY.into(), high.to_string()));
+        }
+        out.push_back(Output::Journal(Batch {
+            id: self.last,
+            leases,
+            meta,
+        }));
+        self.last
+    }
+
+    /// What must wait for the batch numbered `w.batch` (the latest one).
+    pub fn after(&mut self, w: Waiting) {
+        debug_assert!(w.batch > self.done && w.batch <= self.last);
+        self.parked += w.replies.len();
+        self.waiting.push_back(w);
+    }
+
+    /// Batches up to `upto` are done (durable, or failed): what waited on
+    /// them, in order.
+    pub fn done(&mut self, upto: u64) -> Vec<Waiting> {
+        self.done = self.done.max(upto);
+        let mut ready = Vec::new();
+        while self.waiting.front().is_some_and(|w| w.batch <= upto) {
+            let w = self.waiting.pop_front().expect("front exists");
+            self.parked -= w.replies.len();
+            ready.push(w);
+        }
+        ready
+    }
+
+    /// Replies waiting for their batch.
+    pub fn parked(&self) -> usize {
+        self.parked
+    }
+
+    /// Batches handed out and not yet done.
+    pub fn pending(&self) -> u64 {
+        self.last - self.done
+    }
+}

@@ -1,0 +1,98 @@
+//! Operator commands (`tandem status`, `tandem partner-down`, `tandem
+//! end-relearn`), answered as JSON from the node's own state.
+
+use super::Node;
+use crate::time::Time;
+use serde_json::{Value, json};
+
+/// A control-socket command; one line on the socket, one JSON answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Status,
+    PartnerDown,
+    /// End the re-learning wait after a lost database (`lease::relearn`).
+    EndRelearn,
+}
+
+impl Command {
+    /// The command named by one line of the control socket, if any.
+    pub fn parse(s: &str) -> Option<Command> {
+        match s.trim() {
+            "status" => Some(Command::Status),
+            "partner-down" => Some(Command::PartnerDown),
+            "end-relearn" => Some(Command::EndRelearn),
+            _ => None,
+        }
+    }
+
+    /// The line that names this command.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Command::Status => "status",
+            Command::PartnerDown => "partner-down",
+            Command::EndRelearn => "end-relearn",
+        }
+    }
+}
+
+impl Node {
+    pub(super) fn control(&mut self, now: Time, cmd: Command) -> Value {
+        match cmd {
+            Command::Status => self.status(now),
+            Command::EndRelearn => {
+                let was = self.store.relearn_until().filter(|t| now < *t);
+                if was.is_some() {
+                    tracing::warn!(
+                        "operator ended the re-learning wait after a lost database: allocating again"
+                    );
+                    self.end_relearning();
+                }
+                json!({ "ok": true, "was_waiting": was.is_some() })
+            }
+            Command::PartnerDown => match &mut self.peer {
+                None => json!({ "ok": false, "error": "this server has no [failover] partner" }),
+                Some(p) => match p.operator_partner_down(now) {
+                    Ok(()) => json!({ "ok": true, "state": p.state().as_str() }),
+                    Err(e) => json!({ "ok": false, "error": e, "state": p.state().as_str() }),
+                },
+            },
+        }
+    }
+
+    fn status(&self, now: Time) -> Value {
+        let mut v = match &self.peer {
+            Some(p) => p.status(now, &self.store),
+            None => {
+                json!({ "state": "standalone", "partner_state": null, "unacked_updates": 0 })
+            }
+        };
+        v["ok"] = true.into();
+        let relearn = self.store.relearn_until().filter(|t| now < *t);
+        v["relearn_until"] = relearn.map(|t| t.rfc3339()).into();
+        if let Some(t) = relearn {
+            v["serving"] = format!(
+                "renewals only: re-learning leases after a lost database; no new address until {t} (`tandem end-relearn` ends the wait)"
+            )
+            .into();
+        } else if self.peer.is_none() {
+            v["serving"] = "every client".into();
+        }
+        v["server"] = self.config.server.name.clone().into();
+        v["uptime"] = now.0.saturating_sub(self.started.0).into();
+        v["leases"] = self.store.len().into();
+        let s = &self.stats;
+        v["stats"] = json!({
+            "received": s.received,
+            "offers": s.offers,
+            "acks": s.acks,
+            "naks": s.naks,
+            "ignored": s.ignored,
+            "malformed": s.malformed,
+            "oversized": s.oversized,
+            "overloaded": s.overloaded,
+            "rate_limited": s.rate_limited,
+            "commits": s.commits,
+        });
+        v
+    }
+}

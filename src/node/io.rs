@@ -1,0 +1,60 @@
+//! What goes into a node and what comes out of it.
+
+use crate::dhcp::{RecvContext, Reply};
+use crate::failover::message::Message;
+use crate::lease::journal::Batch;
+use crate::proto::Request;
+use std::net::Ipv4Addr;
+
+/// A parsed DHCP datagram and where it arrived.
+#[derive(Debug)]
+pub struct Received {
+    pub req: Request,
+    pub ctx: RecvContext,
+    /// The edge's socket it came in on; its reply goes out the same one.
+    pub socket: usize,
+}
+
+/// An event for [`Node::handle`](super::Node::handle).
+#[derive(Debug)]
+pub enum Input {
+    /// A client's (or relay's) request.
+    Request(Box<Received>),
+    /// The peer link is up and authenticated.
+    PeerUp,
+    /// A message from the partner, decoded and authenticated by the edge.
+    PeerFrame(Message),
+    /// The peer link went down (or the edge could not queue a frame on it:
+    /// the protocol cannot go on without it), with the reason.
+    PeerDown(String),
+    /// Every journal batch numbered up to `upto` is durable.
+    Committed { upto: u64 },
+    /// The journal batches up to `upto` could not be written.
+    CommitFailed { upto: u64 },
+    /// Time passed: due at [`Node::poll_timeout`](super::Node::poll_timeout).
+    Tick,
+    /// An operator's command from the control socket; answered by
+    /// [`Output::Answer`] with the same `id`.
+    Control { id: u64, command: super::Command },
+}
+
+/// Something for the edge to carry out, in the order the node gives them.
+#[derive(Debug)]
+pub enum Output {
+    /// Write this batch; report [`Input::Committed`] (or `CommitFailed`)
+    /// once it and every earlier one is done.
+    Journal(Batch),
+    /// Send this reply from `src` on `socket` (the request's own).
+    Reply {
+        reply: Reply,
+        socket: usize,
+        src: Ipv4Addr,
+    },
+    /// Send this message to the partner on the current connection.
+    PeerFrame(Message),
+    /// Close the current peer connection, with the reason (the edge
+    /// reconnects as usual).
+    PeerClose(String),
+    /// The answer to a control command.
+    Answer { id: u64, answer: serde_json::Value },
+}

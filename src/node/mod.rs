@@ -1,0 +1,331 @@
+//! The sans-IO node (DESIGN.md 1, "One node, two drivers"): the DHCP
+//! engine, the lease store, the optional failover peer and the ordering of
+//! commits and replies, behind one interface in the quinn-proto shape:
+//!
+//! - [`Node::handle`] takes the time and an [`Input`] (a request, a peer
+//!   frame or link event, a journal completion, a tick, a control command);
+//! - [`Node::poll_output`] yields [`Output`]s in the order they must be
+//!   carried out (journal batches, replies, peer frames, answers);
+//! - [`Node::poll_timeout`] says when the next [`Input::Tick`] is due.
+//!
+//! The tokio server (`server`) and the simulator (`sim`) are its two
+//! drivers: each carries outputs out with real or simulated sockets, disks
+//! and clocks, so the simulator checks the code a campus runs. No rule of
+//! durability or ordering lives outside this module.
+
+mod boot;
+mod commits;
+mod control;
+mod io;
+mod policy;
+mod ratelimit;
+mod stats;
+
+pub use control::Command;
+pub use io::{Input, Output, Received};
+pub use policy::ServerPolicy;
+pub use ratelimit::RateLimiter;
+pub use stats::Stats;
+
+use crate::config::Config;
+use crate::dhcp::{Engine, Standalone, Verdict};
+use crate::failover::{Action, Peer, State};
+use crate::lease::{Lease, LeaseStore};
+use crate::time::Time;
+use commits::{Commits, Waiting};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// Replies waiting for their commit beyond which new requests are dropped
+/// (counted as overloaded): a slow disk turns into client retries rather
+/// than unbounded memory.
+pub const MAX_PARKED: usize = 50_000;
+
+/// Seconds between ticks (lease expiry, peer keepalives and timeouts).
+const TICK: u64 = 1;
+
+/// A DHCPACK the engine decided, as an auditor (the simulator's checker)
+/// sees it: the binding it grants, at what local time, in which state.
+#[derive(Clone, Debug)]
+pub struct Grant {
+    pub lease: Lease,
+    /// Granted in PARTNER-DOWN (no MCLT bound applies).
+    pub partner_down: bool,
+    pub local_now: Time,
+}
+
+/// One DHCP server's whole decision-making state; see the module docs.
+pub struct Node {
+    config: Arc<Config>,
+    engine: Engine,
+    store: LeaseStore,
+    peer: Option<Peer>,
+    commits: Commits,
+    out: VecDeque<Output>,
+    stats: Stats,
+    limiter: RateLimiter,
+    started: Time,
+    next_tick: Time,
+    /// Grants recorded for an auditor, when asked for (`record_grants`).
+    grants: Option<Vec<Grant>>,
+}
+
+impl Node {
+    /// Carries out one event at local time `now` (seconds). Never fails:
+    /// what cannot be done is logged and counted, and the outputs say what
+    /// the edge must do.
+    pub fn handle(&mut self, now: Time, input: Input) {
+        match input {
+            Input::Request(r) => self.request(now, *r),
+            Input::PeerUp => {
+                if let Some(p) = &mut self.peer {
+                    p.link_up(now, &self.store);
+                }
+            }
+            Input::PeerFrame(m) => {
+                if let Some(p) = &mut self.peer {
+                    p.receive(now, m, &mut self.store);
+                }
+            }
+            Input::PeerDown(why) => {
+                if let Some(p) = &mut self.peer {
+                    tracing::warn!(reason = %why, "peer link lost");
+                    p.link_down(now);
+                }
+            }
+            Input::Committed { upto } => self.committed(now, upto, true),
+            Input::CommitFailed { upto } => self.committed(now, upto, false),
+            Input::Tick => self.tick(now),
+            Input::Control { id, command } => {
+                let answer = self.control(now, command);
+                self.out.push_back(Output::Answer { id, answer });
+            }
+        }
+        self.carry_out_peer();
+    }
+
+    /// The next thing for the edge to do, in order.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+
+    /// When the next [`Input::Tick`] is due (local time, seconds).
+    pub fn poll_timeout(&self) -> Option<Time> {
+        Some(self.next_tick)
+    }
+
+    /// The lease store, read-only (status, the simulator's checks).
+    pub fn store(&self) -> &LeaseStore {
+        &self.store
+    }
+
+    /// The failover peer, if this server has a partner.
+    pub fn peer(&self) -> Option<&Peer> {
+        self.peer.as_ref()
+    }
+
+    /// This server's failover state, `None` when it has no partner.
+    pub fn state(&self) -> Option<State> {
+        self.peer.as_ref().map(Peer::state)
+    }
+
+    /// The counters; the edge adds what only it sees (malformed packets,
+    /// send errors, commit latencies).
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The counters, for the edge to add to.
+    pub fn stats_mut(&mut self) -> &mut Stats {
+        &mut self.stats
+    }
+
+    /// Starts recording every grant for [`take_grants`](Self::take_grants).
+    pub fn record_grants(&mut self) {
+        self.grants.get_or_insert_with(Vec::new);
+    }
+
+    /// The grants recorded since the last call.
+    pub fn take_grants(&mut self) -> Vec<Grant> {
+        self.grants.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Journal batches handed out and not yet reported done (the edge slows
+    /// its partner's frames when this grows).
+    pub fn uncommitted_batches(&self) -> u64 {
+        self.commits.pending()
+    }
+
+    fn policy(&self) -> ServerPolicy {
+        match &self.peer {
+            Some(p) => ServerPolicy::Pair(p.policy()),
+            None => ServerPolicy::Alone(Standalone),
+        }
+    }
+
+    fn request(&mut self, now: Time, r: Received) {
+        self.stats.received += 1;
+        if self.commits.parked() >= MAX_PARKED {
+            self.stats.overloaded += 1;
+            return;
+        }
+        if !self.limiter.allow(&r.req.client_key(), now.0) {
+            self.stats.rate_limited += 1;
+            return;
+        }
+        let policy = self.policy();
+        let out = self
+            .engine
+            .handle(now, &mut self.store, &policy, &r.req, &r.ctx);
+        self.stats.count(&out.verdict);
+        if let (Some(g), Verdict::Ack(_)) = (&mut self.grants, &out.verdict)
+            && let Some(l) = out.changes.first()
+        {
+            g.push(Grant {
+                lease: l.clone(),
+                partner_down: policy.state() == Some(State::PartnerDown),
+                local_now: now,
+            });
+        }
+        let src = r.ctx.local;
+        let Some(reply) = out.reply else {
+            if !out.changes.is_empty() {
+                self.journal_local(out.changes, None);
+            }
+            return;
+        };
+        if out.changes.is_empty() || !reply.after_commit {
+            if !out.changes.is_empty() {
+                self.journal_local(out.changes, None);
+            }
+            self.out.push_back(Output::Reply {
+                reply,
+                socket: r.socket,
+                src,
+            });
+        } else {
+            self.journal_local(out.changes, Some((reply, r.socket, src)));
+        }
+    }
+
+    /// Journals local lease changes; the reply (a DHCPACK) waits for them,
+    /// and with a partner they are replicated once durable.
+    fn journal_local(
+        &mut self,
+        changes: Vec<Lease>,
+        reply: Option<(crate::dhcp::Reply, usize, std::net::Ipv4Addr)>,
+    ) {
+        let replicate = if self.peer.is_some() {
+            changes.clone()
+        } else {
+            Vec::new()
+        };
+        let batch = self.commits.submit(&mut self.out, changes, Vec::new());
+        if reply.is_some() || !replicate.is_empty() {
+            self.commits.after(Waiting {
+                batch,
+                replies: reply.into_iter().collect(),
+                replicate,
+                ..Waiting::default()
+            });
+        }
+    }
+
+    /// Batches up to `upto` are done: release what waited on them, or,
+    /// when they failed, drop it (nothing of theirs is on disk).
+    fn committed(&mut self, now: Time, upto: u64, ok: bool) {
+        if !ok {
+            self.stats.commit_failures += 1;
+        }
+        for w in self.commits.done(upto) {
+            if !ok {
+                continue;
+            }
+            for (reply, socket, src) in w.replies {
+                self.out.push_back(Output::Reply { reply, socket, src });
+            }
+            self.out.extend(w.frames.into_iter().map(Output::PeerFrame));
+            if let Some(p) = &mut self.peer {
+                if !w.replicate.is_empty() {
+                    p.local_committed(now, &w.replicate, &mut self.store);
+                }
+                if w.announce {
+                    p.announce(now);
+                }
+            }
+        }
+        if !ok && let Some(p) = &mut self.peer {
+            // Acknowledgements, replication or a state announcement were
+            // lost with the batch: start the conversation over, so the
+            // partner resends what it has not had acknowledged.
+            tracing::error!("lease journal commit failed: dropping the peer link to resynchronise");
+            p.link_down(now);
+            self.out
+                .push_back(Output::PeerClose("lease journal commit failed".into()));
+        }
+    }
+
+    fn tick(&mut self, now: Time) {
+        self.next_tick = now.plus(TICK);
+        if self.store.relearn_until().is_some_and(|t| now >= t) {
+            tracing::info!("re-learning period after the lost database is over: allocating again");
+            self.end_relearning();
+        }
+        let changes = self.engine.tick(now, &mut self.store);
+        if !changes.is_empty() {
+            self.journal_local(changes, None);
+        }
+        if let Some(p) = &mut self.peer {
+            p.tick(now, &mut self.store);
+        }
+    }
+
+    /// Ends the wait after a lost database (by time or by the operator).
+    fn end_relearning(&mut self) {
+        self.store.set_relearn_until(None);
+        self.commits.submit(
+            &mut self.out,
+            Vec::new(),
+            vec![crate::lease::relearn::to_meta(None)],
+        );
+    }
+
+    /// Turns everything the peer asked for into outputs and waiting work.
+    fn carry_out_peer(&mut self) {
+        let Some(p) = &mut self.peer else { return };
+        while let Some(a) = p.poll_action() {
+            match a {
+                Action::Send(m) => self.out.push_back(Output::PeerFrame(m)),
+                Action::Close(why) => self.out.push_back(Output::PeerClose(why)),
+                // An empty batch: it completes after every earlier one.
+                Action::Announce => {
+                    let batch = self.commits.submit(&mut self.out, Vec::new(), Vec::new());
+                    self.commits.after(Waiting {
+                        batch,
+                        announce: true,
+                        ..Waiting::default()
+                    });
+                }
+                Action::Commit {
+                    leases,
+                    meta,
+                    then,
+                    replicate,
+                } => {
+                    let replicate = if replicate {
+                        leases.clone()
+                    } else {
+                        Vec::new()
+                    };
+                    let batch = self.commits.submit(&mut self.out, leases, meta);
+                    self.commits.after(Waiting {
+                        batch,
+                        frames: then,
+                        replicate,
+                        ..Waiting::default()
+                    });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The peer link's edge: loads the pre-shared key, starts the link task
+//! (`net::peer_link`) and queues the node's frames on the current
+//! connection.
+
+use crate::config::Config;
+use crate::failover::codec::parse_key;
+use crate::failover::message::Message;
+use crate::net::peer_link::{self, LinkCmd, LinkConfig, LinkEvent};
+use anyhow::Context;
+use std::sync::Arc;
+use tokio::sync::{Notify, mpsc};
+
+pub struct PeerLink {
+    cmds: mpsc::Sender<LinkCmd>,
+    /// Drops the current connection even when `cmds` is full.
+    reset: Arc<Notify>,
+    /// The connection the node is talking on (see `LinkEvent::Up`).
+    pub generation: u64,
+}
+
+impl PeerLink {
+    /// Starts the link task when `config` has a partner; its events come
+    /// on the returned receiver. Errors: the key file cannot be read or
+    /// holds no valid key.
+    pub fn start(config: &Config) -> anyhow::Result<Option<(PeerLink, mpsc::Receiver<LinkEvent>)>> {
+        let Some(f) = &config.failover else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(&f.secret_file)
+            .with_context(|| format!("failover.secret_file {}", f.secret_file.display()))?;
+        let key = parse_key(&text).map_err(|e| {
+            anyhow::anyhow!("failover.secret_file {}: {e}", f.secret_file.display())
+        })?;
+        let (ev_tx, ev_rx) = mpsc::channel(1024);
+        let (cmd_tx, cmd_rx) = mpsc::channel(peer_link::SEND_QUEUE);
+        let link_cfg = LinkConfig {
+            primary: f.role == crate::config::Role::Primary,
+            listen: f.listen,
+            peer: f.peer,
+            key: Arc::new(key),
+        };
+        let reset = Arc::new(Notify::new());
+        tokio::spawn(peer_link::run(link_cfg, ev_tx, cmd_rx, reset.clone()));
+        let link = PeerLink {
+            cmds: cmd_tx,
+            reset,
+            generation: 0,
+        };
+        Ok(Some((link, ev_rx)))
+    }
+
+    /// Queues `m` on the current connection. False when the queue is full
+    /// (the partner is not reading): the protocol cannot go on without it.
+    pub fn send(&self, m: Message) -> bool {
+        self.cmds
+            .try_send(LinkCmd::Send(self.generation, m))
+            .is_ok()
+    }
+
+    /// Closes the current connection; the link task reconnects.
+    pub fn close(&self, why: String) {
+        if self
+            .cmds
+            .try_send(LinkCmd::Close(self.generation, why))
+            .is_err()
+        {
+            self.reset.notify_one();
+        }
+    }
+
+    /// Drops the current connection at once, whatever is queued.
+    pub fn reset(&self) {
+        self.reset.notify_one();
+    }
+}
