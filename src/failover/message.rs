@@ -104,7 +104,7 @@ pub struct ConnectAck {
 }
 
 /// A state on the wire; unknown values from a newer peer stay representable.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WireState(pub u8);
 
 impl From<State> for WireState {

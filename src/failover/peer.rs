@@ -91,8 +91,13 @@ pub enum Action {
     /// Once every commit asked for so far is durable, call
     /// [`Peer::announce`]: our state goes to the partner only behind every
     /// change made before it (a partner leaving RECOVER must have all our
-    /// PARTNER-DOWN grants before it hears we are back to NORMAL).
-    Announce,
+    /// PARTNER-DOWN grants before it hears we are back to NORMAL). Carries
+    /// the state entered and when, which is what goes out (a later state
+    /// has its own announcement, behind its own commits).
+    Announce {
+        state: State,
+        since: Time,
+    },
     /// Close the link with this reason (logged by the edge).
     Close(String),
 }
@@ -127,8 +132,9 @@ struct Sent {
 enum Out {
     Lease(Lease),
     Done,
-    /// Our current state, sent once everything queued before it has been.
-    State,
+    /// A state we entered (and when), sent once everything queued before
+    /// it has been.
+    State(State, Time),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -221,6 +227,11 @@ impl Peer {
         self.state
     }
 
+    /// When this server entered its current state (local time, seconds).
+    pub fn since(&self) -> Time {
+        self.since
+    }
+
     pub fn partner_state(&self) -> Option<State> {
         self.partner.as_ref().map(|p| p.state)
     }
@@ -238,14 +249,15 @@ impl Peer {
         }
     }
 
-    /// The commits before an [`Action::Announce`] are durable: queue our
-    /// state behind the records they released.
-    pub fn announce(&mut self, now: Time) {
+    /// The commits before an [`Action::Announce`] are durable: queue the
+    /// `state` it carried (entered at `since`) behind the records they
+    /// released.
+    pub fn announce(&mut self, now: Time, state: State, since: Time) {
         // On a link whose partner has not introduced itself yet, the
         // announcement waits in the queue: our CONNECT may have carried the
         // state from before this change.
         if self.link.is_some() {
-            self.out.push_back(Out::State);
+            self.out.push_back(Out::State(state, since));
             self.pump(now);
         }
     }

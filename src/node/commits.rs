@@ -23,8 +23,8 @@ pub(super) struct Waiting {
     pub frames: Vec<Message>,
     /// Local changes to hand to the peer for replication.
     pub replicate: Vec<Lease>,
-    /// The peer's state may be announced.
-    pub announce: bool,
+    /// The peer's state (entered at the time given) may be announced.
+    pub announce: Option<(crate::failover::State, crate::time::Time)>,
 }
 
 #[derive(Debug, Default)]

@@ -249,8 +249,8 @@ impl Node {
                 if !w.replicate.is_empty() {
                     p.local_committed(now, &w.replicate, &mut self.store);
                 }
-                if w.announce {
-                    p.announce(now);
+                if let Some((state, since)) = w.announce {
+                    p.announce(now, state, since);
                 }
             }
         }
@@ -298,11 +298,11 @@ impl Node {
                 Action::Send(m) => self.out.push_back(Output::PeerFrame(m)),
                 Action::Close(why) => self.out.push_back(Output::PeerClose(why)),
                 // An empty batch: it completes after every earlier one.
-                Action::Announce => {
+                Action::Announce { state, since } => {
                     let batch = self.commits.submit(&mut self.out, Vec::new(), Vec::new());
                     self.commits.after(Waiting {
                         batch,
-                        announce: true,
+                        announce: Some((state, since)),
                         ..Waiting::default()
                     });
                 }

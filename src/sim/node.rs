@@ -11,7 +11,7 @@ use crate::lease::{Lease, LeaseState};
 use crate::node::{Command, Grant, Input, Node, Output, Received};
 use crate::proto::Request;
 use crate::time::Time;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
@@ -86,6 +86,20 @@ pub struct Host {
     pub undurable: Vec<String>,
     /// Active bindings (address, chaddr) in the group being committed.
     landed: Vec<(Ipv4Addr, Vec<u8>)>,
+    /// Every (address, update sequence number) of ours that reached the disk.
+    seqs_on_disk: HashSet<(Ipv4Addr, u64)>,
+    /// Disk writes so far, and the count at the last write of each address.
+    writes: u64,
+    written: HashMap<Ipv4Addr, u64>,
+    /// Partner's update batches received: their addresses, and `writes` then.
+    received: HashMap<u64, (Vec<Ipv4Addr>, u64)>,
+    /// The last batch handed to the disk, and the last one on it.
+    last_batch: u64,
+    durable: u64,
+    /// The failover state last seen, and for each state entered the batch
+    /// its announcement needs on disk.
+    seen_state: Option<(crate::failover::State, Time)>,
+    state_needs: HashMap<(crate::failover::message::WireState, u64), u64>,
     /// Potential expiries this server committed, in global time, for the
     /// checker (which remembers them even if the disk is later wiped).
     pub committed_pe: Vec<Committed>,
@@ -102,6 +116,11 @@ impl Host {
         let now = Time((global as i64 + offset).max(0) as u64);
         let mut node = Node::start(config, disk.snapshot(), vec![server_id], now);
         node.record_grants();
+        let on_disk = disk
+            .leases
+            .values()
+            .map(|l| (l.addr, l.update_seq))
+            .collect();
         let mut h = Host {
             node,
             server_id,
@@ -115,6 +134,14 @@ impl Host {
             answers: vec![],
             undurable: vec![],
             landed: vec![],
+            seqs_on_disk: on_disk,
+            writes: 0,
+            written: HashMap::new(),
+            received: HashMap::new(),
+            last_batch: 0,
+            durable: 0,
+            seen_state: None,
+            state_needs: HashMap::new(),
             committed_pe: vec![],
         };
         h.carry_out(global, 0);
@@ -124,6 +151,10 @@ impl Host {
     /// Feeds one input at global time `global`, carries the outputs out
     /// and commits what is due.
     pub fn input(&mut self, global: u64, disk_delay: u64, input: Input) {
+        if let Input::PeerFrame(Message::BindingUpdate { batch, leases, .. }) = &input {
+            let addrs = leases.iter().map(|w| Ipv4Addr::from(w.addr)).collect();
+            self.received.insert(*batch, (addrs, self.writes));
+        }
         let now = self.local(global);
         self.node.handle(now, input);
         self.carry_out(global, disk_delay);
@@ -155,9 +186,12 @@ impl Host {
     }
 
     fn carry_out(&mut self, global: u64, disk_delay: u64) {
-        while let Some(o) = self.node.poll_output() {
+        let outs: Vec<Output> = std::iter::from_fn(|| self.node.poll_output()).collect();
+        self.note_state_change(&outs);
+        for o in outs {
             match o {
                 Output::Journal(batch) => {
+                    self.last_batch = batch.id;
                     let due = self
                         .queue
                         .back()
@@ -169,11 +203,38 @@ impl Host {
                     self.check_durable(&reply);
                     self.replies.push(reply);
                 }
-                Output::PeerFrame(m) => self.outbox.push(m),
+                Output::PeerFrame(m) => {
+                    self.check_frame(&m);
+                    self.outbox.push(m);
+                }
                 Output::PeerClose(why) => self.close = Some(why),
                 Output::Answer { answer, .. } => self.answers.push(answer),
             }
         }
+    }
+
+    /// A failover state may be announced only once every change made before
+    /// it is durable: the batches up to the (empty) one the announcement
+    /// waits on, or, without one, every batch handed out so far.
+    fn note_state_change(&mut self, outs: &[Output]) {
+        let state = self.node.peer().map(|p| (p.state(), p.since()));
+        if state == self.seen_state {
+            return;
+        }
+        self.seen_state = state;
+        let Some((state, since)) = state else { return };
+        let batches = || {
+            outs.iter().filter_map(|o| match o {
+                Output::Journal(b) => Some(b),
+                _ => None,
+            })
+        };
+        let announce = batches().find(|b| b.leases.is_empty() && b.meta.is_empty());
+        let needs = announce
+            .map(|b| b.id)
+            .or_else(|| batches().map(|b| b.id).max())
+            .unwrap_or(self.last_batch);
+        self.state_needs.insert((state.into(), since.0), needs);
     }
 
     /// Every ACK leaves only once the lease it grants is on disk.
@@ -199,6 +260,51 @@ impl Host {
         }
     }
 
+    /// Our updates leave only once on disk, and an acknowledgement only once
+    /// what it acknowledges is (DESIGN.md 1, "Durability").
+    fn check_frame(&mut self, m: &Message) {
+        match m {
+            Message::BindingUpdate { leases, .. } => {
+                for w in leases.iter().filter(|w| w.seq > 0) {
+                    let a = Ipv4Addr::from(w.addr);
+                    if !self.seqs_on_disk.contains(&(a, w.seq)) {
+                        self.undurable.push(format!(
+                            "update {a} seq {} sent before it was on disk",
+                            w.seq
+                        ));
+                    }
+                }
+            }
+            Message::State { state, since } => {
+                let needs = self
+                    .state_needs
+                    .get(&(*state, *since))
+                    .copied()
+                    .unwrap_or(0);
+                if self.durable < needs {
+                    self.undurable.push(format!(
+                        "state {state:?} announced before batch {needs} was on disk (only {} is)",
+                        self.durable
+                    ));
+                }
+            }
+            Message::BindingAck { batch, rejects } => {
+                let Some((addrs, at)) = self.received.remove(batch) else {
+                    return;
+                };
+                for a in addrs {
+                    let refused = rejects.iter().any(|r| r.addr == u32::from(a));
+                    if !refused && self.written.get(&a).is_none_or(|w| *w <= at) {
+                        self.undurable.push(format!(
+                            "acknowledged the partner's {a} (batch {batch}) before it was on disk"
+                        ));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Commits every batch due by `global`, then tells the node, as the
     /// journal's writer reports a group commit.
     pub fn commit_due(&mut self, global: u64, disk_delay: u64) {
@@ -216,8 +322,12 @@ impl Host {
                 if l.state == LeaseState::Active {
                     self.landed.push((l.addr, l.hw.bytes().to_vec()));
                 }
+                self.writes += 1;
+                self.written.insert(l.addr, self.writes);
+                self.seqs_on_disk.insert((l.addr, l.update_seq));
             }
             upto = Some(p.batch.id);
+            self.durable = p.batch.id;
             self.disk.write(p.batch);
         }
         if let Some(upto) = upto {

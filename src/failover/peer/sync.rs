@@ -38,13 +38,14 @@ impl Peer {
     pub(super) fn answer(&mut self, now: Time, records: Vec<Lease>) {
         // The answer holds every record queued so far; a pending state
         // announcement still follows them.
-        let announce = self.out.iter().any(|o| matches!(o, Out::State));
-        self.out.clear();
+        let announcements: Vec<Out> = self
+            .out
+            .drain(..)
+            .filter(|o| matches!(o, Out::State(..)))
+            .collect();
         self.out.extend(records.into_iter().map(Out::Lease));
         self.out.push_back(Out::Done);
-        if announce {
-            self.out.push_back(Out::State);
-        }
+        self.out.extend(announcements);
         self.sync.answered = true;
         self.pump(now);
     }
@@ -260,13 +261,13 @@ impl Peer {
         loop {
             match self.out.front() {
                 None => break,
-                Some(Out::State) => {
+                Some(&Out::State(state, since)) => {
                     self.out.pop_front();
                     self.send(
                         now,
                         Message::State {
-                            state: WireState::from(self.state),
-                            since: self.since.0,
+                            state: WireState::from(state),
+                            since: since.0,
                         },
                     );
                     continue;

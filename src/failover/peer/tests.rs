@@ -81,7 +81,7 @@ impl Side {
             match a {
                 Action::Send(m) => out.push(m),
                 // Commits apply at once here, so every earlier one is done.
-                Action::Announce => self.peer.announce(self.now),
+                Action::Announce { state, since } => self.peer.announce(self.now, state, since),
                 Action::Commit {
                     leases,
                     meta,

@@ -73,7 +73,10 @@ impl Peer {
         self.state = s;
         self.since = now;
         self.persist(now);
-        self.actions.push_back(Action::Announce);
+        self.actions.push_back(Action::Announce {
+            state: s,
+            since: now,
+        });
     }
 
     pub(super) fn synced(&self) -> bool {
