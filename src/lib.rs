@@ -7,6 +7,7 @@
 //! wiring (`server`) are the only places that touch the outside world.
 
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod config;

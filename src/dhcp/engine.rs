@@ -2,8 +2,9 @@
 //! the timer that expires leases. REQUEST has its own module.
 
 use super::assemble::Assembly;
+use super::outcome::{Outcome, RecvContext, Reply, Verdict};
 use super::policy::Policy;
-use super::route::{self, ReplyRoute};
+use super::route;
 use super::select::subnet_for;
 use super::times::{self, Grant};
 use crate::config::{Config, Reservation, Subnet, SubnetId};
@@ -15,59 +16,6 @@ use crate::time::Time;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
-
-/// Where a request arrived, as the edge saw it.
-#[derive(Clone, Debug)]
-pub struct RecvContext {
-    /// Interface index the packet came in on.
-    pub ifindex: u32,
-    /// The local address it was addressed to or received on: our server identifier there.
-    pub local: Ipv4Addr,
-    /// An address of the receiving interface inside a configured subnet, for
-    /// directly attached clients.
-    pub link: Option<Ipv4Addr>,
-    /// Whether it was sent to a broadcast address.
-    pub broadcast: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reply {
-    pub bytes: Vec<u8>,
-    pub route: ReplyRoute,
-    /// Held back until the lease changes of the same outcome are durable.
-    pub after_commit: bool,
-}
-
-/// What the engine did, for logs and metrics.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    Offer(Ipv4Addr),
-    Ack(Ipv4Addr),
-    Nak(&'static str),
-    Informed,
-    Released(Ipv4Addr),
-    Declined(Ipv4Addr),
-    Ignored(&'static str),
-}
-
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    pub reply: Option<Reply>,
-    /// Lease records to journal (and, in a pair, replicate), in order; for
-    /// an ACK the granted binding is the first.
-    pub changes: Vec<Lease>,
-    pub verdict: Verdict,
-}
-
-impl Outcome {
-    pub(super) fn ignore(why: &'static str) -> Outcome {
-        Outcome {
-            reply: None,
-            changes: Vec::new(),
-            verdict: Verdict::Ignored(why),
-        }
-    }
-}
 
 pub struct Engine {
     pub(super) config: Arc<Config>,

@@ -2,7 +2,8 @@
 //! and DHCPDECLINE (lease changes, no reply).
 
 use super::assemble::Assembly;
-use super::engine::{Engine, Outcome, RecvContext, Reply, Verdict};
+use super::engine::Engine;
+use super::outcome::{Outcome, RecvContext, Reply, Verdict};
 use super::route;
 use crate::lease::{Lease, LeaseState, LeaseStore};
 use crate::proto::reply::{ReplyKind, reply_limit};

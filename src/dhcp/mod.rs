@@ -10,13 +10,15 @@ mod allocate;
 mod assemble;
 mod engine;
 mod minor;
+mod outcome;
 mod policy;
 mod request;
 mod route;
 mod select;
 mod times;
 
-pub use engine::{Engine, Outcome, RecvContext, Reply, Verdict};
+pub use engine::Engine;
+pub use outcome::{Outcome, RecvContext, Reply, Verdict};
 pub use policy::{Policy, Standalone};
 pub use route::ReplyRoute;
 

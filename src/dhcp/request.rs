@@ -1,7 +1,8 @@
 //! DHCPREQUEST in its four client states (RFC 2131 section 4.3.2), with the
 //! NAK rules and pair-aware silences of DESIGN.md section 2.
 
-use super::engine::{Engine, Outcome, RecvContext};
+use super::engine::Engine;
+use super::outcome::{Outcome, RecvContext};
 use super::policy::Policy;
 use crate::config::Subnet;
 use crate::lease::{LeaseState, LeaseStore};

@@ -6,7 +6,7 @@
 //! receiving interface. A unicast RENEW that did not come through a relay is
 //! placed by its ciaddr, since it may come from a routed network.
 
-use super::engine::RecvContext;
+use super::outcome::RecvContext;
 use crate::config::{Config, Subnet};
 use crate::proto::Request;
 

@@ -302,29 +302,10 @@ impl Peer {
             Message::Connect(c) => self.on_connect(now, c),
             Message::ConnectAck(ConnectAck { time, floor }) => {
                 tracing::debug!(partner_time = time, floor, "connect acknowledged");
-                self.observe_clock(now, time);
-                if let Some(p) = &mut self.partner {
-                    p.clock.report(floor);
-                }
+                self.on_clock(now, time, Some(floor));
             }
-            Message::State { state, .. } => match state.state() {
-                Some(s) => {
-                    if let Some(p) = &mut self.partner {
-                        if p.state != s {
-                            tracing::info!(partner = %s, "partner state");
-                        }
-                        p.state = s;
-                    }
-                    self.evaluate(now);
-                }
-                None => self.close(now, format!("unknown partner state {}", state.0)),
-            },
-            Message::Contact { time, floor } => {
-                self.observe_clock(now, time);
-                if let (Some(f), Some(p)) = (floor, &mut self.partner) {
-                    p.clock.report(f);
-                }
-            }
+            Message::State { state, .. } => self.on_state(now, state),
+            Message::Contact { time, floor } => self.on_clock(now, time, floor),
             Message::BindingUpdate {
                 batch,
                 time,
@@ -339,26 +320,8 @@ impl Peer {
                 tracing::info!(since, records = changes.len(), "partner asked for updates");
                 self.answer(now, changes);
             }
-            Message::UpdateRequestAll => {
-                let mut all: Vec<Lease> = store
-                    .iter()
-                    .filter(|l| store.is_durable(l))
-                    .cloned()
-                    .collect();
-                all.sort_by_key(|l| (l.update_seq, l.addr));
-                tracing::info!(records = all.len(), "partner asked for every binding");
-                self.answer(now, all);
-            }
-            Message::UpdateDone => {
-                self.sync.got_done = true;
-                if self.sync.full {
-                    self.p.partner_epoch = self.partner.as_ref().map(|p| p.epoch);
-                    self.end_relearning(now, store);
-                }
-                tracing::info!(full = self.sync.full, "partner finished sending updates");
-                self.persist(now);
-                self.evaluate(now);
-            }
+            Message::UpdateRequestAll => self.on_update_request_all(now, store),
+            Message::UpdateDone => self.on_update_done(now, store),
             Message::PoolRequest { pool, wanted } => {
                 self.on_pool_request(now, PoolId(pool), wanted, store)
             }
@@ -370,6 +333,54 @@ impl Peer {
                 self.close(now, format!("partner disconnected: {reason}"))
             }
         }
+    }
+
+    /// A timestamp from the partner (its time, seconds), with its own
+    /// bound on our offset when it reports one.
+    fn on_clock(&mut self, now: Time, time: u64, floor: Option<i64>) {
+        self.observe_clock(now, time);
+        if let (Some(f), Some(p)) = (floor, &mut self.partner) {
+            p.clock.report(f);
+        }
+    }
+
+    /// The partner announced a state (an unknown one closes the link).
+    fn on_state(&mut self, now: Time, state: WireState) {
+        let Some(s) = state.state() else {
+            return self.close(now, format!("unknown partner state {}", state.0));
+        };
+        if let Some(p) = &mut self.partner {
+            if p.state != s {
+                tracing::info!(partner = %s, "partner state");
+            }
+            p.state = s;
+        }
+        self.evaluate(now);
+    }
+
+    /// The partner wants every binding: everything durable here, oldest
+    /// change first.
+    fn on_update_request_all(&mut self, now: Time, store: &LeaseStore) {
+        let mut all: Vec<Lease> = store
+            .iter()
+            .filter(|l| store.is_durable(l))
+            .cloned()
+            .collect();
+        all.sort_by_key(|l| (l.update_seq, l.addr));
+        tracing::info!(records = all.len(), "partner asked for every binding");
+        self.answer(now, all);
+    }
+
+    /// The partner has sent everything we asked for.
+    fn on_update_done(&mut self, now: Time, store: &mut LeaseStore) {
+        self.sync.got_done = true;
+        if self.sync.full {
+            self.p.partner_epoch = self.partner.as_ref().map(|p| p.epoch);
+            self.end_relearning(now, store);
+        }
+        tracing::info!(full = self.sync.full, "partner finished sending updates");
+        self.persist(now);
+        self.evaluate(now);
     }
 
     /// A full copy of a partner whose database covers the pair's bindings

@@ -5,6 +5,17 @@ use super::*;
 use crate::failover::message::{Reject, WireLease};
 use crate::failover::reconcile::{Resolution, resolve, yield_to};
 
+/// What one binding-update batch from the partner came to.
+#[derive(Default)]
+struct Verdicts {
+    /// Records taken, to store; acknowledged once durable.
+    accepted: Vec<Lease>,
+    /// Records refused, with the reason, in the acknowledgement.
+    rejects: Vec<Reject>,
+    /// Our versions of refused records, to send back once durable.
+    resend: Vec<Lease>,
+}
+
 impl Peer {
     /// Local changes are durable: replicate them.
     pub fn local_committed(&mut self, now: Time, leases: &[Lease], store: &mut LeaseStore) {
@@ -57,87 +68,86 @@ impl Peer {
         leases: Vec<WireLease>,
         store: &mut LeaseStore,
     ) {
-        let offset = self.offset();
-        let sender_primary = !self.cfg.primary;
-        let mut accepted = Vec::new();
-        let mut rejects = Vec::new();
-        let mut resend = Vec::new();
+        let mut verdicts = Verdicts::default();
         for w in leases {
-            let rec = match w.to_lease(offset) {
-                Ok(r) => r,
-                Err(e) => {
-                    rejects.push(Reject {
-                        addr: w.addr,
-                        reason: format!("invalid record: {e}"),
-                    });
-                    continue;
-                }
-            };
-            if !self.cfg.subnets.iter().any(|c| c.contains(rec.addr)) {
-                rejects.push(Reject {
-                    addr: w.addr,
-                    reason: "address is in no subnet here".into(),
-                });
-                continue;
-            }
-            self.p.received_seq = self.p.received_seq.max(w.seq);
-            match resolve(store.get(rec.addr), &rec, now, sender_primary) {
-                Resolution::Accept(r) => {
-                    self.disputes.remove(&rec.addr);
-                    store.put(r.clone());
-                    accepted.push(r);
-                }
-                // A close call refused twice on this connection: each peer
-                // may be judging with its own view of the other's clock and
-                // keep its own version, forever. The secondary gives way.
-                Resolution::Reject { close: true, .. }
-                    if sender_primary && self.disputes.get(&rec.addr).is_some_and(|n| *n >= 1) =>
-                {
-                    let local = store.get(rec.addr).expect("a refusal has a local record");
-                    let r = yield_to(local, &rec);
-                    tracing::info!(addr = %rec.addr, "close call disputed twice: taking the primary's version");
-                    self.disputes.remove(&rec.addr);
-                    store.put(r.clone());
-                    accepted.push(r);
-                }
-                Resolution::Reject { why, merged, .. } => {
-                    *self.disputes.entry(rec.addr).or_insert(0) += 1;
-                    tracing::info!(addr = %rec.addr, reason = why, "partner's update refused; sending ours back");
-                    rejects.push(Reject {
-                        addr: w.addr,
-                        reason: why.into(),
-                    });
-                    // Ours goes back as a local change, so it is sent only
-                    // once durable (the partner takes what it receives as
-                    // committed here) and tracked until acknowledged.
-                    if let Some(mut keep) = merged.or_else(|| store.get(rec.addr).cloned()) {
-                        // The partner holds its own version until ours
-                        // arrives: nothing it acknowledged for our client
-                        // stands if that version binds someone else.
-                        if keep.client() != rec.client() {
-                            keep.acked_potential_expiry = Time::ZERO;
-                        }
-                        resend.push(store.upsert(keep));
-                    }
-                }
-            }
+            self.judge(now, &w, store, &mut verdicts);
         }
         let meta = self.p.to_meta();
         self.actions.push_back(Action::Commit {
-            leases: accepted,
+            leases: verdicts.accepted,
             meta,
-            then: vec![Message::BindingAck { batch, rejects }],
+            then: vec![Message::BindingAck {
+                batch,
+                rejects: verdicts.rejects,
+            }],
             replicate: false,
         });
-        if !resend.is_empty() {
+        if !verdicts.resend.is_empty() {
             self.actions.push_back(Action::Commit {
-                leases: resend,
+                leases: verdicts.resend,
                 meta: vec![],
                 then: vec![],
                 replicate: true,
             });
         }
         self.pump(now);
+    }
+
+    /// Takes or refuses one of the partner's records (DESIGN.md 3.2,
+    /// `reconcile`), adding it to `v`.
+    fn judge(&mut self, now: Time, w: &WireLease, store: &mut LeaseStore, v: &mut Verdicts) {
+        let reject = |reason: String| Reject {
+            addr: w.addr,
+            reason,
+        };
+        let rec = match w.to_lease(self.offset()) {
+            Ok(r) => r,
+            Err(e) => return v.rejects.push(reject(format!("invalid record: {e}"))),
+        };
+        if !self.cfg.subnets.iter().any(|c| c.contains(rec.addr)) {
+            return v
+                .rejects
+                .push(reject("address is in no subnet here".into()));
+        }
+        self.p.received_seq = self.p.received_seq.max(w.seq);
+        let sender_primary = !self.cfg.primary;
+        match resolve(store.get(rec.addr), &rec, now, sender_primary) {
+            Resolution::Accept(r) => {
+                self.disputes.remove(&rec.addr);
+                store.put(r.clone());
+                v.accepted.push(r);
+            }
+            // A close call refused twice on this connection: each peer
+            // may be judging with its own view of the other's clock and
+            // keep its own version, forever. The secondary gives way.
+            Resolution::Reject { close: true, .. }
+                if sender_primary && self.disputes.get(&rec.addr).is_some_and(|n| *n >= 1) =>
+            {
+                let local = store.get(rec.addr).expect("a refusal has a local record");
+                let r = yield_to(local, &rec);
+                tracing::info!(addr = %rec.addr, "close call disputed twice: taking the primary's version");
+                self.disputes.remove(&rec.addr);
+                store.put(r.clone());
+                v.accepted.push(r);
+            }
+            Resolution::Reject { why, merged, .. } => {
+                *self.disputes.entry(rec.addr).or_insert(0) += 1;
+                tracing::info!(addr = %rec.addr, reason = why, "partner's update refused; sending ours back");
+                v.rejects.push(reject(why.into()));
+                // Ours goes back as a local change, so it is sent only
+                // once durable (the partner takes what it receives as
+                // committed here) and tracked until acknowledged.
+                if let Some(mut keep) = merged.or_else(|| store.get(rec.addr).cloned()) {
+                    // The partner holds its own version until ours
+                    // arrives: nothing it acknowledged for our client
+                    // stands if that version binds someone else.
+                    if keep.client() != rec.client() {
+                        keep.acked_potential_expiry = Time::ZERO;
+                    }
+                    v.resend.push(store.upsert(keep));
+                }
+            }
+        }
     }
 
     pub(super) fn on_ack(
@@ -160,68 +170,15 @@ impl Peer {
             );
             return;
         };
+        let top = sent.iter().map(|s| s.seq).max().unwrap_or(0);
         let mut changed = Vec::new();
-        let mut crossed = Vec::new();
-        let mut top = 0;
-        for Sent {
-            addr,
-            seq,
-            pe,
-            client,
-        } in sent
-        {
-            top = top.max(seq);
-            if rejects.iter().any(|r| r.addr == u32::from(addr)) {
-                continue;
-            }
-            // The partner took our version, but we hold one of its own that
-            // reached us before this acknowledgement: the two crossed and
-            // each side took the other's (a close call judged with two
-            // clocks). Any version the partner made after taking ours would
-            // come after this acknowledgement. The primary offers what it
-            // holds again, so the dispute rules settle it (the secondary
-            // waits, or both would swap again).
-            if seq > 0
-                && let Some(mut l) = store.get(addr).filter(|l| l.update_seq == 0).cloned()
-            {
-                // The partner now holds the version we sent: an
-                // acknowledgement that came with its own version (for
-                // another client, or none) no longer stands.
-                let stale = l.client() != client;
-                if stale {
-                    l.acked_potential_expiry = Time::ZERO;
-                    store.put(l.clone());
-                }
-                if self.cfg.primary {
-                    tracing::info!(%addr, "our update and the partner's crossed; offering ours again");
-                    crossed.push(store.upsert(l));
-                } else if stale {
-                    changed.push(l);
-                }
-                continue;
-            }
-            // The partner acknowledged that binding; if the address has since
-            // passed to another client, its acknowledgement says nothing here.
-            if store.get(addr).is_some_and(|l| l.client() == client)
-                && let Some(l) = store.set_acked_potential_expiry(addr, pe)
-            {
-                changed.push(l);
+        let mut disputed = Vec::new();
+        for s in sent {
+            if !rejects.iter().any(|r| r.addr == u32::from(s.addr)) {
+                self.acknowledged(s, store, &mut changed, &mut disputed);
             }
         }
-        // A refused record is not known to the partner: renumber it so it
-        // stays unacknowledged (not reusable) until the partner's winning
-        // version arrives and replaces it, and is offered again meanwhile.
-        let mut disputed = crossed;
-        for r in &rejects {
-            let addr = Ipv4Addr::from(r.addr);
-            tracing::info!(%addr, reason = %r.reason, "partner refused our update");
-            // Until the partner's version arrives, what it holds for our
-            // client is unknown: grant as if nothing were acknowledged.
-            if let Some(mut l) = store.get(addr).filter(|l| l.update_seq > 0).cloned() {
-                l.acked_potential_expiry = Time::ZERO;
-                disputed.push(store.upsert(l));
-            }
-        }
+        disputed.extend(self.refused(&rejects, store));
         if self
             .inflight
             .keys()
@@ -250,6 +207,69 @@ impl Peer {
         }
         self.pump(now);
         self.evaluate(now);
+    }
+
+    /// The partner took the version we sent (`s`). Records the potential
+    /// expiry it acknowledged for that client in `changed`; when the two
+    /// peers' versions crossed, the primary's is offered again (`crossed`).
+    fn acknowledged(
+        &mut self,
+        s: Sent,
+        store: &mut LeaseStore,
+        changed: &mut Vec<Lease>,
+        crossed: &mut Vec<Lease>,
+    ) {
+        // The partner took our version, but we hold one of its own that
+        // reached us before this acknowledgement: the two crossed and
+        // each side took the other's (a close call judged with two
+        // clocks). Any version the partner made after taking ours would
+        // come after this acknowledgement. The primary offers what it
+        // holds again, so the dispute rules settle it (the secondary
+        // waits, or both would swap again).
+        if s.seq > 0
+            && let Some(mut l) = store.get(s.addr).filter(|l| l.update_seq == 0).cloned()
+        {
+            // The partner now holds the version we sent: an
+            // acknowledgement that came with its own version (for
+            // another client, or none) no longer stands.
+            let stale = l.client() != s.client;
+            if stale {
+                l.acked_potential_expiry = Time::ZERO;
+                store.put(l.clone());
+            }
+            if self.cfg.primary {
+                tracing::info!(addr = %s.addr, "our update and the partner's crossed; offering ours again");
+                crossed.push(store.upsert(l));
+            } else if stale {
+                changed.push(l);
+            }
+            return;
+        }
+        // The partner acknowledged that binding; if the address has since
+        // passed to another client, its acknowledgement says nothing here.
+        if store.get(s.addr).is_some_and(|l| l.client() == s.client)
+            && let Some(l) = store.set_acked_potential_expiry(s.addr, s.pe)
+        {
+            changed.push(l);
+        }
+    }
+
+    /// A refused record is not known to the partner: renumber it so it
+    /// stays unacknowledged (not reusable) until the partner's winning
+    /// version arrives and replaces it, and is offered again meanwhile.
+    fn refused(&mut self, rejects: &[Reject], store: &mut LeaseStore) -> Vec<Lease> {
+        let mut disputed = Vec::new();
+        for r in rejects {
+            let addr = Ipv4Addr::from(r.addr);
+            tracing::info!(%addr, reason = %r.reason, "partner refused our update");
+            // Until the partner's version arrives, what it holds for our
+            // client is unknown: grant as if nothing were acknowledged.
+            if let Some(mut l) = store.get(addr).filter(|l| l.update_seq > 0).cloned() {
+                l.acked_potential_expiry = Time::ZERO;
+                disputed.push(store.upsert(l));
+            }
+        }
+        disputed
     }
 
     /// Sends queued records while the partner's acknowledgements keep up.
@@ -285,36 +305,42 @@ impl Peer {
                 Some(Out::Lease(_)) if self.inflight.len() >= window => break,
                 Some(Out::Lease(_)) => {}
             }
-            let mut wire = Vec::new();
-            let mut sent = Vec::new();
-            while wire.len() < BATCH {
-                let Some(Out::Lease(l)) = self.out.front() else {
-                    break;
-                };
-                // The version queued is one that is on disk; a newer one in
-                // memory may not be yet, and follows when it is.
-                let cur = l.clone();
-                self.out.pop_front();
-                sent.push(Sent {
-                    addr: cur.addr,
-                    seq: cur.update_seq,
-                    pe: cur.potential_expiry,
-                    client: cur.client(),
-                });
-                wire.push(WireLease::from_lease(&cur));
-            }
-            let batch = self.next_batch;
-            self.next_batch += 1;
-            self.inflight.insert(batch, sent);
-            self.ack_wait_since.get_or_insert(now);
-            self.send(
-                now,
-                Message::BindingUpdate {
-                    batch,
-                    time: now.0,
-                    leases: wire,
-                },
-            );
+            self.send_batch(now);
         }
+    }
+
+    /// Sends up to [`BATCH`] queued records as one binding update, tracked
+    /// until the partner acknowledges it.
+    fn send_batch(&mut self, now: Time) {
+        let mut wire = Vec::new();
+        let mut sent = Vec::new();
+        while wire.len() < BATCH {
+            let Some(Out::Lease(l)) = self.out.front() else {
+                break;
+            };
+            // The version queued is one that is on disk; a newer one in
+            // memory may not be yet, and follows when it is.
+            let cur = l.clone();
+            self.out.pop_front();
+            sent.push(Sent {
+                addr: cur.addr,
+                seq: cur.update_seq,
+                pe: cur.potential_expiry,
+                client: cur.client(),
+            });
+            wire.push(WireLease::from_lease(&cur));
+        }
+        let batch = self.next_batch;
+        self.next_batch += 1;
+        self.inflight.insert(batch, sent);
+        self.ack_wait_since.get_or_insert(now);
+        self.send(
+            now,
+            Message::BindingUpdate {
+                batch,
+                time: now.0,
+                leases: wire,
+            },
+        );
     }
 }
