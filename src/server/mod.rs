@@ -42,14 +42,26 @@ struct Edge {
     next_question: u64,
 }
 
+/// What feeds the node besides the journal: the interfaces' receive tasks,
+/// the peer link and the control socket.
+struct Feeds {
+    packets: mpsc::Receiver<RecvEvent>,
+    link: Option<mpsc::Receiver<LinkEvent>>,
+    control: mpsc::Receiver<control::Request>,
+    /// Requests dropped because the node's queue was full.
+    dropped_full: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
 /// Runs until `shutdown` resolves, then commits everything and returns.
+/// Errors: the database, the key file or a socket cannot be opened.
 pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> anyhow::Result<Stats> {
     let clock = SystemClock;
     let (commit_tx, mut commit_rx) = mpsc::unbounded_channel();
     let (journal, snap) =
         Journal::open(&config.server.lease_db, config.server.sync_full, commit_tx)?;
     tracing::info!(db = %config.server.lease_db.display(), "lease database opened");
-    let (link, mut link_rx) = match PeerLink::start(&config)? {
+    let (link, link_rx) = match PeerLink::start(&config)? {
         Some((l, rx)) => (Some(l), Some(rx)),
         None => (None, None),
     };
@@ -60,17 +72,7 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
         clock.now(),
     );
     let sockets = open_sockets(&config)?;
-    let (in_tx, mut in_rx) = mpsc::channel::<RecvEvent>(INBOUND_QUEUE);
-    let dropped_full = Arc::new(AtomicU64::new(0));
-    let mut tasks = spawn_receivers(&config, &sockets, &in_tx, &dropped_full);
-    drop(in_tx);
-    let (ctl_tx, mut ctl_rx) = mpsc::channel::<control::Request>(16);
-    match control::bind(&config.server.control_socket) {
-        Ok(l) => tasks.push(tokio::spawn(control::serve(l, ctl_tx))),
-        Err(e) => {
-            tracing::warn!(path = %config.server.control_socket.display(), error = %e, "no control socket; `tandem status` will not reach this server")
-        }
-    }
+    let mut feeds = start_feeds(&config, &sockets, link_rx);
     let mut edge = Edge {
         node,
         journal,
@@ -80,44 +82,46 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
         next_question: 0,
     };
     edge.flush(clock.now());
-    let timer = tokio::time::sleep(edge.until_timeout(clock.now()));
-    tokio::pin!(shutdown, timer);
-    loop {
-        // Commits first: they release parked replies and replication.
-        while let Ok(ev) = commit_rx.try_recv() {
-            edge.committed(clock.now(), ev);
-        }
-        // The rest in fair (random) order, so neither a busy partner nor a
-        // busy segment can starve the other.
-        let link_ok = edge.node.uncommitted_batches() < MAX_LINK_BACKLOG;
-        tokio::select! {
-            () = &mut shutdown => break,
-            Some(ev) = commit_rx.recv() => edge.committed(clock.now(), ev),
-            Some(ev) = async { link_rx.as_mut()?.recv().await }, if link_ok => {
-                edge.link_event(clock.now(), ev);
-            }
-            Some(ev) = in_rx.recv() => edge.packet(clock.now(), ev),
-            Some(req) = ctl_rx.recv() => edge.control(clock.now(), req),
-            () = &mut timer => {
-                edge.input(clock.now(), Input::Tick);
-                let next = tokio::time::Instant::now() + edge.until_timeout(clock.now());
-                timer.as_mut().reset(next);
-            }
-        }
-    }
+    edge.serve(&clock, &mut feeds, &mut commit_rx, shutdown)
+        .await;
     tracing::info!("shutting down: committing queued lease changes");
-    for t in &tasks {
+    for t in &feeds.tasks {
         t.abort();
     }
     edge.journal.close();
     while let Ok(ev) = commit_rx.try_recv() {
         edge.committed(clock.now(), ev);
     }
-    edge.node.stats_mut().overloaded += dropped_full.load(Ordering::Relaxed);
+    edge.node.stats_mut().overloaded += feeds.dropped_full.load(Ordering::Relaxed);
     let _ = std::fs::remove_file(&config.server.control_socket);
     let stats = edge.node.stats().clone();
     tracing::info!(stats = ?stats, leases = edge.node.store().len(), "stopped");
     Ok(stats)
+}
+
+/// Starts the receive tasks and the control socket.
+fn start_feeds(
+    config: &Config,
+    sockets: &[Arc<DhcpSocket>],
+    link: Option<mpsc::Receiver<LinkEvent>>,
+) -> Feeds {
+    let (in_tx, packets) = mpsc::channel::<RecvEvent>(INBOUND_QUEUE);
+    let dropped_full = Arc::new(AtomicU64::new(0));
+    let mut tasks = spawn_receivers(config, sockets, &in_tx, &dropped_full);
+    let (ctl_tx, control) = mpsc::channel::<control::Request>(16);
+    match control::bind(&config.server.control_socket) {
+        Ok(l) => tasks.push(tokio::spawn(control::serve(l, ctl_tx))),
+        Err(e) => {
+            tracing::warn!(path = %config.server.control_socket.display(), error = %e, "no control socket; `tandem status` will not reach this server")
+        }
+    }
+    Feeds {
+        packets,
+        link,
+        control,
+        dropped_full,
+        tasks,
+    }
 }
 
 fn open_sockets(config: &Config) -> anyhow::Result<Vec<Arc<DhcpSocket>>> {
@@ -167,6 +171,41 @@ fn spawn_receivers(
 }
 
 impl Edge {
+    /// Feeds the node until `shutdown` resolves.
+    async fn serve(
+        &mut self,
+        clock: &SystemClock,
+        feeds: &mut Feeds,
+        commits: &mut mpsc::UnboundedReceiver<CommitEvent>,
+        shutdown: impl Future<Output = ()>,
+    ) {
+        let timer = tokio::time::sleep(self.until_timeout(clock.now()));
+        tokio::pin!(shutdown, timer);
+        loop {
+            // Commits first: they release parked replies and replication.
+            while let Ok(ev) = commits.try_recv() {
+                self.committed(clock.now(), ev);
+            }
+            // The rest in fair (random) order, so neither a busy partner nor
+            // a busy segment can starve the other.
+            let link_ok = self.node.uncommitted_batches() < MAX_LINK_BACKLOG;
+            tokio::select! {
+                () = &mut shutdown => break,
+                Some(ev) = commits.recv() => self.committed(clock.now(), ev),
+                Some(ev) = async { feeds.link.as_mut()?.recv().await }, if link_ok => {
+                    self.link_event(clock.now(), ev);
+                }
+                Some(ev) = feeds.packets.recv() => self.packet(clock.now(), ev),
+                Some(req) = feeds.control.recv() => self.control(clock.now(), req),
+                () = &mut timer => {
+                    self.input(clock.now(), Input::Tick);
+                    let next = tokio::time::Instant::now() + self.until_timeout(clock.now());
+                    timer.as_mut().reset(next);
+                }
+            }
+        }
+    }
+
     /// How long until the node's next tick is due.
     fn until_timeout(&self, now: Time) -> std::time::Duration {
         let due = self

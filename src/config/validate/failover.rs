@@ -1,78 +1,42 @@
 //! The `[failover]` section.
 
 use super::Checker;
+use super::raw::RawFailover;
+use crate::config::values::Secs;
 use crate::config::*;
+use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use toml::Spanned;
 
-pub(super) fn failover(c: &mut Checker, f: &Spanned<super::raw::RawFailover>) -> FailoverConfig {
+pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverConfig {
     let r = f.get_ref();
-    let role = match r.role.get_ref().as_str() {
-        "primary" => Role::Primary,
-        "secondary" => Role::Secondary,
-        other => {
-            c.at(
-                &r.role,
-                "failover.role",
-                format!("{other:?} is not \"primary\" or \"secondary\""),
-            );
-            Role::Primary
-        }
-    };
-    let mut addr = |v: &Spanned<String>, key: &str| -> std::net::SocketAddr {
-        let s = v.get_ref();
-        let parsed = s.parse().or_else(|_| format!("{s}:647").parse());
-        parsed.unwrap_or_else(|_| {
-            c.at(
-                v,
-                key,
-                format!("{s:?} is not an address with an optional port, e.g. \"192.0.2.1:647\""),
-            );
-            std::net::SocketAddr::from(([0, 0, 0, 0], 647))
-        })
-    };
-    let listen = addr(&r.listen, "failover.listen");
-    let peer = addr(&r.peer, "failover.peer");
+    let role = role(c, &r.role);
+    let listen = address(c, &r.listen, "failover.listen");
+    let peer = address(c, &r.peer, "failover.peer");
     if listen == peer {
         c.at(&r.peer, "failover.peer", "is the same as listen");
     }
-    let mclt = r.mclt.as_ref().map_or(3600, |m| m.get_ref().0);
-    if let Some(m) = &r.mclt
-        && !(10..=7 * 86_400).contains(&m.get_ref().0)
-    {
-        c.at(m, "failover.mclt", "must be between 10s and 7 days");
-    }
-    let split = r.split.as_ref().map_or(128, |s| *s.get_ref());
-    if let Some(s) = r.split.as_ref().filter(|_| !(0..=256).contains(&split)) {
-        c.at(
-            s,
-            "failover.split",
-            "must be between 0 and 256 (buckets of the RFC 3074 hash served by the primary)",
-        );
-    }
-    let mrd = r.max_response_delay.as_ref().map_or(20, |d| d.get_ref().0);
-    if let Some(d) = r
-        .max_response_delay
-        .as_ref()
-        .filter(|_| !(2..=3600).contains(&mrd))
-    {
-        c.at(
-            d,
-            "failover.max_response_delay",
-            "must be between 2s and 1h",
-        );
-    }
-    let lbms = r.load_balance_max_secs.as_ref().map_or(3, |d| *d.get_ref());
-    if let Some(d) = r
-        .load_balance_max_secs
-        .as_ref()
-        .filter(|_| !(0..=65_535).contains(&lbms))
-    {
-        c.at(
-            d,
-            "failover.load_balance_max_secs",
-            "must be between 0 and 65535",
-        );
-    }
+    let (key, days) = ("failover.mclt", "must be between 10s and 7 days");
+    let mclt = secs_in(c, &r.mclt, 3600, 10..=7 * 86_400, key, days);
+    let split = int_in(
+        c,
+        &r.split,
+        128,
+        0..=256,
+        "failover.split",
+        "must be between 0 and 256 (buckets of the RFC 3074 hash served by the primary)",
+    );
+    let (key, hour) = ("failover.max_response_delay", "must be between 2s and 1h");
+    let mrd = secs_in(c, &r.max_response_delay, 20, 2..=3600, key, hour);
+    let key = "failover.load_balance_max_secs";
+    let lbms = int_in(
+        c,
+        &r.load_balance_max_secs,
+        3,
+        0..=65_535,
+        key,
+        "must be between 0 and 65535",
+    );
     let apd = r.auto_partner_down.as_ref().map(|d| d.get_ref().0);
     if let (Some(d), Some(v)) = (&r.auto_partner_down, apd)
         && v < mrd
@@ -83,18 +47,15 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<super::raw::RawFailover>) ->
             "must be at least max_response_delay",
         );
     }
-    let mu = r.max_unacked_updates.as_ref().map_or(256, |d| *d.get_ref());
-    if let Some(d) = r
-        .max_unacked_updates
-        .as_ref()
-        .filter(|_| !(1..=10_000).contains(&mu))
-    {
-        c.at(
-            d,
-            "failover.max_unacked_updates",
-            "must be between 1 and 10000",
-        );
-    }
+    let key = "failover.max_unacked_updates";
+    let mu = int_in(
+        c,
+        &r.max_unacked_updates,
+        256,
+        1..=10_000,
+        key,
+        "must be between 1 and 10000",
+    );
     FailoverConfig {
         role,
         listen,
@@ -108,4 +69,65 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<super::raw::RawFailover>) ->
         max_unacked_updates: mu.clamp(1, 10_000) as usize,
         max_clock_offset: r.max_clock_offset.as_ref().map_or(5, |d| d.get_ref().0),
     }
+}
+
+fn role(c: &mut Checker, v: &Spanned<String>) -> Role {
+    match v.get_ref().as_str() {
+        "primary" => Role::Primary,
+        "secondary" => Role::Secondary,
+        other => {
+            c.at(
+                v,
+                "failover.role",
+                format!("{other:?} is not \"primary\" or \"secondary\""),
+            );
+            Role::Primary
+        }
+    }
+}
+
+/// An address with an optional port (647, the failover port, by default).
+fn address(c: &mut Checker, v: &Spanned<String>, key: &str) -> SocketAddr {
+    let s = v.get_ref();
+    let parsed = s.parse().or_else(|_| format!("{s}:647").parse());
+    parsed.unwrap_or_else(|_| {
+        c.at(
+            v,
+            key,
+            format!("{s:?} is not an address with an optional port, e.g. \"192.0.2.1:647\""),
+        );
+        SocketAddr::from(([0, 0, 0, 0], 647))
+    })
+}
+
+/// A duration (seconds) that must lie in `range`; `default` when absent.
+fn secs_in(
+    c: &mut Checker,
+    v: &Option<Spanned<Secs>>,
+    default: u64,
+    range: RangeInclusive<u64>,
+    key: &str,
+    message: &str,
+) -> u64 {
+    let Some(s) = v else { return default };
+    if !range.contains(&s.get_ref().0) {
+        c.at(s, key, message);
+    }
+    s.get_ref().0
+}
+
+/// A number that must lie in `range`; `default` when absent.
+fn int_in(
+    c: &mut Checker,
+    v: &Option<Spanned<i64>>,
+    default: i64,
+    range: RangeInclusive<i64>,
+    key: &str,
+    message: &str,
+) -> i64 {
+    let Some(s) = v else { return default };
+    if !range.contains(s.get_ref()) {
+        c.at(s, key, message);
+    }
+    *s.get_ref()
 }
