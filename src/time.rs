@@ -10,8 +10,10 @@ use std::fmt;
 pub struct Time(pub u64);
 
 impl Time {
+    /// The epoch itself; in lease records it means "never" or "not set".
     pub const ZERO: Time = Time(0);
 
+    /// `secs` seconds later, saturating at the end of time rather than wrapping.
     pub fn plus(self, secs: u64) -> Time {
         Time(self.0.saturating_add(secs))
     }
@@ -21,6 +23,7 @@ impl Time {
         later.0.saturating_sub(self.0)
     }
 
+    /// The time as RFC 3339 UTC with whole seconds, e.g. "2024-05-01T12:00:00Z".
     pub fn rfc3339(self) -> String {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.0);
         humantime::format_rfc3339_seconds(t).to_string()
@@ -35,6 +38,7 @@ impl fmt::Display for Time {
 
 /// Where the edges get "now" from; the core only ever receives a `Time`.
 pub trait Clock {
+    /// The current time, in whole seconds since the Unix epoch.
     fn now(&self) -> Time;
 }
 

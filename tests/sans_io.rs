@@ -68,5 +68,9 @@ fn the_core_does_no_io() {
             }
         }
     }
-    assert!(found.is_empty(), "I/O in the sans-IO core:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "I/O in the sans-IO core:\n{}",
+        found.join("\n")
+    );
 }

@@ -11,7 +11,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 use std::time::Instant;
-use tandem::sim::{Options, run};
+use tandem::sim::{Family, Options, run};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +37,9 @@ struct Args {
     /// Longest delay of a peer-link frame, seconds.
     #[arg(long, default_value_t = 1)]
     link_delay: u64,
+    /// Add a scenario aimed at one dangerous corner to every seed.
+    #[arg(long, value_enum)]
+    family: Option<Family>,
     /// Threads that share the seeds out (default: every core). Each seed is
     /// still deterministic; only the order of the printed lines varies.
     #[arg(long)]
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         trace: args.replay.is_some(),
         live: args.replay.is_some(),
         link_delay: args.link_delay,
+        family: args.family,
     };
     if let Some(seed) = args.replay {
         // RUST_LOG=tandem=debug adds the servers' own decisions to the trace.
@@ -156,11 +160,16 @@ fn one_seed(seed: u64, opts: &Options, t: &mut Tally) {
             t.failures += 1;
             t.steps += v.step;
             println!(
-                "VIOLATION {v}\n  replay: tandem-sim --replay {} --clients {} --link-delay {}{}",
+                "VIOLATION {v}\n  replay: tandem-sim --replay {} --clients {} --link-delay {}{}{}",
                 v.seed,
                 opts.clients,
                 opts.link_delay,
-                if opts.dangerous { " --dangerous" } else { "" }
+                if opts.dangerous { " --dangerous" } else { "" },
+                if opts.family.is_some() {
+                    " --family partner-down-expiry"
+                } else {
+                    ""
+                }
             );
         }
     }

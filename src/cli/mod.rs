@@ -86,6 +86,9 @@ enum Command {
     Keygen,
 }
 
+/// Parses the command line and runs the subcommand. Returns the subcommand's own
+/// exit code (e.g. 2 from `check-config` for an invalid file); an error is printed
+/// to stderr with its context chain and gives exit status 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

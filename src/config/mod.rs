@@ -17,51 +17,94 @@ use std::path::{Path, PathBuf};
 /// A validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// Server-wide settings: identity, sockets, database, timers and rate limits.
     pub server: ServerConfig,
     /// The pair, if this server has a partner.
     pub failover: Option<FailoverConfig>,
+    /// Subnets in file order; `SubnetId` indexes this list.
     pub subnets: Vec<Subnet>,
     /// Every pool of every subnet; `PoolId` indexes this list.
     pub pools: Vec<Pool>,
 }
 
+/// The `[server]` section, with defaults filled in.
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
+    /// Name shown in logs, `tandem status` and to the partner at connect (default "tandem").
     pub name: String,
+    /// Interfaces to serve on (at least one); each gets its own socket bound to the device.
     pub interfaces: Vec<String>,
+    /// Path of the SQLite lease database (the journal).
     pub lease_db: PathBuf,
+    /// UDP port to listen on (default 67).
     pub port: u16,
+    /// UDP port clients listen on, where direct replies go (default 68).
     pub client_port: u16,
+    /// Server identifier (option 54) to send instead of the receiving interface's address;
+    /// also accepted as ours when a client names it.
     pub server_id: Option<Ipv4Addr>,
+    /// Seconds a DECLINEd address stays quarantined before it is free again (default 86400).
     pub decline_probation: u64,
+    /// Seconds an OFFERed address stays set aside for its client (default 30, at least 1).
     pub offer_hold: u64,
+    /// How to deliver a reply to a client that has no address yet (default `Packet`).
     pub direct_unicast: DirectUnicast,
+    /// SQLite `synchronous=FULL` (true, the default) or `NORMAL` (false, from `sync = "normal"`).
+    /// FULL is what makes "committed before the ACK" survive a power loss.
     pub sync_full: bool,
+    /// Packets per second accepted from one client before the rest are dropped
+    /// (default 20; 0 turns it off).
     pub client_rate_limit: u32,
+    /// Packets per second accepted from all clients together (default 20000; 0 turns it off).
     pub global_rate_limit: u32,
+    /// Unix socket for `tandem status` and `tandem partner-down`
+    /// (default /run/tandem/control.sock).
     pub control_socket: PathBuf,
 }
 
 /// Which of the pair this server is.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Role {
+    /// The draft's primary server: in load balancing, serves the RFC 3074 hash
+    /// buckets below `split`.
     Primary,
+    /// The draft's secondary server: serves the hash buckets from `split` up.
     Secondary,
 }
 
+/// The `[failover]` section, with defaults filled in: the pair and its timers.
 #[derive(Clone, Debug)]
 pub struct FailoverConfig {
+    /// Which of the pair this server is; the two peers must differ.
     pub role: Role,
+    /// Address the peer link listens on (TCP, port 647 unless given); only the
+    /// secondary listens.
     pub listen: std::net::SocketAddr,
+    /// The partner's peer link address (TCP, port 647 unless given); only the
+    /// primary connects.
     pub peer: std::net::SocketAddr,
+    /// File holding the pre-shared key (hex, at least 16 bytes) that authenticates the peer link.
     pub secret_file: PathBuf,
+    /// Maximum Client Lead Time (the draft's MCLT) in seconds; default 3600, 10 s to 7 days:
+    /// how far a lease may run past what the partner has acknowledged.
     pub mclt: u64,
     /// Buckets (of 256) and pool shares (of 256) that belong to the primary.
     pub split: u16,
+    /// Seconds without any message from the partner, or without an acknowledgement of
+    /// pending updates, before the link is closed (default 20, 2 s to 1 h); keepalives go
+    /// every third of it.
     pub max_response_delay: u64,
+    /// A client whose `secs` field reaches this many seconds is answered by either peer,
+    /// whatever its hash bucket (the partner seems not to answer; default 3).
     pub load_balance_max_secs: u16,
+    /// Seconds of partner silence in COMMUNICATIONS-INTERRUPTED after which the server
+    /// enters PARTNER-DOWN by itself; `None` (the default) waits for the operator. At least
+    /// `max_response_delay`.
     pub auto_partner_down: Option<u64>,
+    /// Lease updates sent to the partner and not yet acknowledged before sending pauses
+    /// (the draft's MAX-UNACKED-BNDUPD; default 256, 1 to 10000).
     pub max_unacked_updates: usize,
+    /// Seconds of clock offset between the peers above which status raises an alarm (default 5).
     pub max_clock_offset: u64,
 }
 
@@ -76,77 +119,128 @@ pub enum DirectUnicast {
     Broadcast,
 }
 
+/// Index of a pool in `Config::pools`, in file order across all subnets.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PoolId(pub u32);
 
+/// Index of a subnet in `Config::subnets`, in file order.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SubnetId(pub u32);
 
+/// One pool: a range of addresses the server may allocate dynamically.
 #[derive(Clone, Debug)]
 pub struct Pool {
+    /// This pool's index in `Config::pools`.
     pub id: PoolId,
+    /// The subnet the pool lies in.
     pub subnet: SubnetId,
+    /// The addresses, inclusive at both ends; never the network or broadcast address.
     pub range: Range,
 }
 
+/// One `[[subnet]]`: a network the server serves, its pools, lease times and options.
 #[derive(Clone, Debug)]
 pub struct Subnet {
+    /// This subnet's index in `Config::subnets`.
     pub id: SubnetId,
+    /// The network; a client is on this subnet when the selecting address lies inside it.
     pub cidr: Cidr,
+    /// Its pools, in file order (may be empty for a reservations-only subnet).
     pub pools: Vec<PoolId>,
+    /// Lease time bounds and T1/T2.
     pub lease: LeaseTimes,
+    /// NAK an INIT-REBOOT or REQUEST from a client this server has no record of,
+    /// as ISC's `authoritative;` does (RFC 2131 §4.3.2); otherwise stay silent.
     pub authoritative: bool,
     /// Options in the order the operator wrote them; the subnet mask is implied by `cidr`.
     pub options: Vec<OptionValue>,
+    /// `siaddr` in replies: the next server for network boot (TFTP).
     pub next_server: Option<Ipv4Addr>,
+    /// Boot file name (1 to 127 octets), sent in `file` and as option 67 when requested.
     pub boot_file: Option<String>,
+    /// TFTP server name (1 to 63 octets), sent in `sname` and as option 66 when requested.
     pub server_hostname: Option<String>,
+    /// Fixed addresses for known clients, by MAC or client identifier.
     pub reservations: Vec<Reservation>,
 }
 
+/// A subnet's lease time bounds, all in seconds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct LeaseTimes {
+    /// Granted when the client does not ask (option 51); default 43200 (12 h).
     pub default: u64,
+    /// Shortest time granted, even when the client asks for less (defaults to `default`).
     pub min: u64,
+    /// Longest time granted, even when the client asks for more (defaults to `default`).
     pub max: u64,
+    /// Fixed renewal time (T1, option 58); `None`, or a value that does not fit
+    /// inside the grant, means half the granted time.
     pub t1: Option<u64>,
+    /// Fixed rebinding time (T2, option 59); `None`, or a value that does not fit
+    /// inside the grant, means 7/8 of the granted time.
     pub t2: Option<u64>,
 }
 
+/// A fixed address for one client; exactly one of `mac` and `client_id` is set.
 #[derive(Clone, Debug)]
 pub struct Reservation {
+    /// Matches a client whose chaddr is this Ethernet address (htype 1); a
+    /// client-id reservation for the same client wins.
     pub mac: Option<[u8; 6]>,
+    /// Matches a client whose option 61 is exactly these bytes (type byte included).
     pub client_id: Option<Vec<u8>>,
+    /// The reserved address, inside the subnet; it is given to no other client.
     pub address: Ipv4Addr,
+    /// Host name sent as option 12 when the client asks for it.
     pub hostname: Option<String>,
+    /// Options for this client, taking precedence over the subnet's.
     pub options: Vec<OptionValue>,
 }
 
 /// One problem found in a config file, located for the operator.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
+    /// Line (1-based) in the file the problem points at.
     pub line: usize,
+    /// The config key at fault, e.g. `subnet[0].pools`.
     pub key: String,
+    /// What is wrong and, where it helps, how to fix it.
     pub message: String,
 }
 
+/// Why a config file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Io {
+        /// The file as given.
         path: String,
+        /// The read error.
         source: std::io::Error,
     },
+    /// The file is not valid TOML or does not fit the schema (unknown key, wrong type, bad value).
     #[error("{path}: {message}")]
-    Syntax { path: String, message: String },
+    Syntax {
+        /// The file as given.
+        path: String,
+        /// The TOML parser's message, with line and column.
+        message: String,
+    },
+    /// The file parses but breaks one or more rules; every problem is listed, in line order.
     #[error("{path}: {}", problems.iter().map(|p| format!("line {}: {}: {}", p.line, p.key, p.message)).collect::<Vec<_>>().join("\n  "))]
     Invalid {
+        /// The file as given.
         path: String,
+        /// Each problem found, sorted by line.
         problems: Vec<Problem>,
     },
 }
 
 impl Config {
+    /// Reads and validates the file at `path`.
+    ///
+    /// Errors: `Io` when it cannot be read, `Syntax` or `Invalid` as for `Config::parse`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
             path: path.display().to_string(),
@@ -193,10 +287,12 @@ impl Config {
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// The subnet with this id. Panics on an id not from this config.
     pub fn subnet(&self, id: SubnetId) -> &Subnet {
         &self.subnets[id.0 as usize]
     }
 
+    /// The pool with this id. Panics on an id not from this config.
     pub fn pool(&self, id: PoolId) -> &Pool {
         &self.pools[id.0 as usize]
     }

@@ -7,7 +7,9 @@ use std::net::Ipv4Addr;
 /// One configured option, ready to append to a reply.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OptionValue {
+    /// Option code (RFC 2132 numbering).
     pub code: u8,
+    /// Option payload as it goes on the wire, without code and length octets.
     pub data: Vec<u8>,
     /// Sent even when the client's parameter request list does not name it.
     pub always_send: bool,
@@ -117,6 +119,7 @@ pub fn encode_classless_routes(routes: &[(Cidr, Ipv4Addr)]) -> Vec<u8> {
     out
 }
 
+/// The addresses' octets back to back, as options 3, 6 and 42 carry them.
 pub fn encode_addrs(addrs: &[Ipv4Addr]) -> Vec<u8> {
     addrs.iter().flat_map(|a| a.octets()).collect()
 }

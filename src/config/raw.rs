@@ -5,21 +5,29 @@ use super::values::{Cidr, Hex, Ip, Mac, Range, Secs};
 use serde::Deserialize;
 use toml::Spanned;
 
+/// The whole file: `[server]`, an optional `[failover]` and any number of `[[subnet]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
+    /// The `[server]` table (required).
     pub server: RawServer,
+    /// The `[failover]` table; absent for a server without a partner.
     pub failover: Option<Spanned<RawFailover>>,
+    /// The `[[subnet]]` tables, in file order.
     #[serde(default)]
     pub subnet: Vec<Spanned<RawSubnet>>,
 }
 
+/// The `[server]` table.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawServer {
+    /// Name for logs, status and the partner; "tandem" when absent.
     pub name: Option<String>,
+    /// Interface names to serve on, e.g. `["eth0"]`.
     #[serde(default)]
     pub interfaces: Vec<Spanned<String>>,
+    /// Path of the SQLite lease database.
     pub lease_db: Spanned<String>,
     /// UDP port to listen on; 67 unless testing without privileges.
     pub port: Option<u16>,
@@ -27,6 +35,7 @@ pub struct RawServer {
     pub client_port: Option<u16>,
     /// Server identifier (option 54) to use instead of the receiving address.
     pub server_id: Option<Ip>,
+    /// Quarantine of a DECLINEd address, as a duration ("24h" when absent).
     pub decline_probation: Option<Secs>,
     /// How long an OFFERed address stays set aside for its client.
     pub offer_hold: Option<Secs>,
@@ -42,83 +51,132 @@ pub struct RawServer {
     pub control_socket: Option<String>,
 }
 
+/// The `[failover]` table.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawFailover {
+    /// "primary" or "secondary".
     pub role: Spanned<String>,
+    /// Address the secondary listens on for the peer link, with an optional port (647 when absent).
     pub listen: Spanned<String>,
+    /// The partner's peer link address, which the primary connects to, with an
+    /// optional port (647 when absent).
     pub peer: Spanned<String>,
+    /// Path of the file holding the hex pre-shared key.
     pub secret_file: Spanned<String>,
+    /// Maximum Client Lead Time, as a duration ("1h" when absent).
     pub mclt: Option<Spanned<Secs>>,
+    /// Hash buckets of 256 served by the primary, 0 to 256 (128 when absent).
     pub split: Option<Spanned<i64>>,
+    /// Silence on the link before it is closed, as a duration ("20s" when absent).
     pub max_response_delay: Option<Spanned<Secs>>,
+    /// Client `secs` from which either peer answers any client (3 when absent).
     pub load_balance_max_secs: Option<Spanned<i64>>,
+    /// Silence in COMMUNICATIONS-INTERRUPTED before entering PARTNER-DOWN by itself;
+    /// absent means never without the operator.
     pub auto_partner_down: Option<Spanned<Secs>>,
+    /// Unacknowledged binding updates allowed in flight (256 when absent).
     pub max_unacked_updates: Option<Spanned<i64>>,
     /// Clock offset between the peers above which status raises an alarm.
     pub max_clock_offset: Option<Spanned<Secs>>,
 }
 
+/// One `[[subnet]]` table.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSubnet {
+    /// The network, e.g. "10.20.0.0/16"; host bits must be zero.
     pub cidr: Spanned<Cidr>,
+    /// Dynamic ranges, "first-last" or a CIDR, inside `cidr`.
     #[serde(default)]
     pub pools: Vec<Spanned<Range>>,
+    /// Default lease time ("12h" when absent).
     pub lease_time: Option<Spanned<Secs>>,
+    /// Shortest lease granted (defaults to `lease_time`).
     pub min_lease_time: Option<Spanned<Secs>>,
+    /// Longest lease granted (defaults to `lease_time`).
     pub max_lease_time: Option<Spanned<Secs>>,
+    /// Fixed T1 (renewal time, option 58); half the lease when absent.
     pub t1: Option<Spanned<Secs>>,
+    /// Fixed T2 (rebinding time, option 59); 7/8 of the lease when absent.
     pub t2: Option<Spanned<Secs>>,
+    /// NAK clients this server has no record of instead of staying silent.
     #[serde(default)]
     pub authoritative: bool,
+    /// Option 3, routers.
     #[serde(default)]
     pub routers: Vec<Ip>,
+    /// Option 6, DNS servers.
     #[serde(default)]
     pub dns_servers: Vec<Ip>,
+    /// Option 15, domain name (1 to 255 octets).
     pub domain_name: Option<String>,
+    /// Option 119, domain search list.
     #[serde(default)]
     pub domain_search: Vec<String>,
+    /// Option 42, NTP servers.
     #[serde(default)]
     pub ntp_servers: Vec<Ip>,
+    /// Option 26, interface MTU (at least 68).
     pub mtu: Option<Spanned<u16>>,
+    /// Option 28, broadcast address.
     pub broadcast_address: Option<Ip>,
+    /// Option 121, classless static routes (RFC 3442).
     #[serde(default)]
     pub classless_routes: Vec<Spanned<RawRoute>>,
+    /// `siaddr`: next server for network boot.
     pub next_server: Option<Ip>,
+    /// `file` and option 67: boot file name.
     pub boot_file: Option<Spanned<String>>,
+    /// `sname` and option 66: TFTP server name.
     pub server_hostname: Option<Spanned<String>>,
+    /// Numbered options (`[[subnet.option]]`).
     #[serde(default)]
     pub option: Vec<Spanned<RawOption>>,
+    /// Fixed addresses (`[[subnet.reservation]]`).
     #[serde(default)]
     pub reservation: Vec<Spanned<RawReservation>>,
 }
 
+/// One classless static route (option 121).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRoute {
+    /// Destination network.
     pub dest: Cidr,
+    /// Router for it; must be on the subnet.
     pub via: Ip,
 }
 
+/// One numbered option: `code`, `type` and `value`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOption {
+    /// Option code, 1 to 254, except the codes tandem manages (`RESERVED_CODES`).
     pub code: Spanned<i64>,
+    /// How to encode `value`: ipv4, u8, u16, u32, i32, bool, string, fqdn, hex or `<type>-list`.
     #[serde(rename = "type")]
     pub kind: Spanned<String>,
+    /// The value, a TOML string, integer, boolean or array as `kind` requires.
     pub value: Spanned<toml::Value>,
+    /// Send even when the client's parameter request list does not name it.
     #[serde(default)]
     pub always_send: bool,
 }
 
+/// One `[[subnet.reservation]]`: give exactly one of `mac` and `client_id`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReservation {
+    /// Client hardware address, e.g. "52:54:00:12:34:56".
     pub mac: Option<Mac>,
+    /// Client identifier (option 61) as hex, type byte included.
     pub client_id: Option<Hex>,
+    /// The reserved address; a usable address of the subnet.
     pub address: Spanned<Ip>,
+    /// Option 12, host name.
     pub hostname: Option<String>,
+    /// Numbered options for this client only.
     #[serde(default)]
     pub option: Vec<Spanned<RawOption>>,
 }

@@ -15,6 +15,9 @@ impl<'de> Deserialize<'de> for Secs {
     }
 }
 
+/// Parses a humantime duration ("90s", "12h", "1h30m") into whole seconds.
+///
+/// Errors: text humantime does not accept, or a fraction of a second.
 pub fn parse_duration(s: &str) -> Result<u64, String> {
     let d = humantime::parse_duration(s.trim()).map_err(|e| {
         format!("invalid duration {s:?} ({e}); write e.g. \"90s\", \"12h\", \"1h30m\"")
@@ -42,11 +45,14 @@ impl<'de> Deserialize<'de> for Ip {
 /// An IPv4 network in CIDR notation; host bits must be zero.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Cidr {
+    /// The network address (host bits zero).
     pub network: Ipv4Addr,
+    /// Prefix length, 0 to 32.
     pub prefix: u8,
 }
 
 impl Cidr {
+    /// The netmask as a host-order `u32` (0 for /0).
     pub fn mask(self) -> u32 {
         if self.prefix == 0 {
             0
@@ -55,18 +61,22 @@ impl Cidr {
         }
     }
 
+    /// The netmask as an address, e.g. 255.255.0.0 for /16 (option 1's value).
     pub fn netmask(self) -> Ipv4Addr {
         Ipv4Addr::from(self.mask())
     }
 
+    /// Whether `a` lies in this network.
     pub fn contains(self, a: Ipv4Addr) -> bool {
         u32::from(a) & self.mask() == u32::from(self.network)
     }
 
+    /// The all-ones broadcast address of this network (option 28's usual value).
     pub fn broadcast(self) -> Ipv4Addr {
         Ipv4Addr::from(u32::from(self.network) | !self.mask())
     }
 
+    /// Parses "a.b.c.d/n". Errors: malformed text, a prefix above 32, or host bits set.
     pub fn parse(s: &str) -> Result<Cidr, String> {
         let bad = || format!("invalid CIDR {s:?}; write e.g. \"10.20.0.0/16\"");
         let (a, p) = s.trim().split_once('/').ok_or_else(bad)?;
@@ -102,23 +112,29 @@ impl<'de> Deserialize<'de> for Cidr {
 /// An inclusive address range "a-b" (or a CIDR, meaning all of it).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Range {
+    /// First address of the range.
     pub first: Ipv4Addr,
+    /// Last address of the range, included; never before `first`.
     pub last: Ipv4Addr,
 }
 
 impl Range {
+    /// Number of addresses, both ends included (at least 1).
     pub fn len(self) -> u64 {
         u64::from(u32::from(self.last)) - u64::from(u32::from(self.first)) + 1
     }
 
+    /// Always false: a range holds at least one address.
     pub fn is_empty(self) -> bool {
         false
     }
 
+    /// Whether `a` lies in the range.
     pub fn contains(self, a: Ipv4Addr) -> bool {
         self.first <= a && a <= self.last
     }
 
+    /// Whether the two ranges share at least one address.
     pub fn overlaps(self, o: Range) -> bool {
         self.first <= o.last && o.first <= self.last
     }
@@ -155,6 +171,9 @@ impl<'de> Deserialize<'de> for Range {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hex(pub Vec<u8>);
 
+/// Parses hex bytes, with or without ':', '-' or ' ' separators and an optional "0x".
+///
+/// Errors: no digits, an odd number of digits, or a non-hex character.
 pub fn parse_hex(s: &str) -> Result<Vec<u8>, String> {
     let digits: String = s
         .trim()

@@ -9,12 +9,19 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use crate::node::Command;
 
+/// One command from the control socket, handed to the node, with where its answer goes.
 pub struct Request {
+    /// The parsed command line.
     pub command: Command,
+    /// Receives the JSON answer written back to the caller.
     pub reply: oneshot::Sender<serde_json::Value>,
 }
 
-/// Binds the socket (replacing a stale one) and serves it until the task is dropped.
+/// Binds the socket at `path` with mode 0600, creating its directory and
+/// replacing a stale socket no server answers on; `serve` then serves it.
+///
+/// Errors: `AddrInUse` when another tandem answers there, or any I/O error
+/// creating the directory, removing the stale socket or binding.
 pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -34,6 +41,9 @@ pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
     Ok(l)
 }
 
+/// Accepts connections for ever, each answered on its own task: one command
+/// line (at most 256 bytes) in, one JSON line out, 5 s at most per connection.
+/// An unknown command is answered `{"ok": false, ...}` without reaching the node.
 pub async fn serve(listener: UnixListener, tx: mpsc::Sender<Request>) {
     loop {
         let stream = match listener.accept().await {

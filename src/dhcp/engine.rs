@@ -17,6 +17,9 @@ use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
+/// The sans-IO DHCP server: takes a decoded request, the time, the lease
+/// store and the failover policy, and returns an `Outcome`. It holds only
+/// the config and indexes of its reservations; all lease state is in the store.
 pub struct Engine {
     pub(super) config: Arc<Config>,
     /// Our addresses, any of which a client may name as server identifier.
@@ -54,10 +57,14 @@ impl Engine {
         }
     }
 
+    /// The configuration the engine was built with.
     pub fn config(&self) -> &Arc<Config> {
         &self.config
     }
 
+    /// Decides one request received as `ctx` describes: the reply (if any)
+    /// and the lease records to journal, which the engine has already applied
+    /// to `store`. Ignores everything while `policy` is not responsive.
     pub fn handle(
         &self,
         now: Time,

@@ -26,7 +26,9 @@ pub struct RecvContext {
 /// 2.1) and where it goes (RFC 2131 4.1, decided by `route`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
+    /// The encoded DHCP message.
     pub bytes: Vec<u8>,
+    /// Where it goes.
     pub route: ReplyRoute,
     /// Held back until the lease changes of the same outcome are durable.
     pub after_commit: bool,
@@ -35,12 +37,19 @@ pub struct Reply {
 /// What the engine did, for logs and metrics.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Verdict {
+    /// DHCPOFFER of this address.
     Offer(Ipv4Addr),
+    /// DHCPACK granting (or renewing) this address.
     Ack(Ipv4Addr),
+    /// DHCPNAK, with the rule that caused it.
     Nak(&'static str),
+    /// DHCPACK to a DHCPINFORM: options only, no lease.
     Informed,
+    /// The client released this address (no reply is sent).
     Released(Ipv4Addr),
+    /// The client declined this address; it is quarantined (no reply is sent).
     Declined(Ipv4Addr),
+    /// No reply, and why (wrong server, unknown subnet, load balancing, failover state...).
     Ignored(&'static str),
 }
 
@@ -49,6 +58,7 @@ pub enum Verdict {
 /// verdict.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// The reply to send; `None` when the request is ignored or takes no reply.
     pub reply: Option<Reply>,
     /// Lease records to journal (and, in a pair, replicate), in order; for
     /// an ACK the granted binding is the first.

@@ -5,6 +5,9 @@ use crate::lease::{Lease, Owner};
 use crate::proto::ClientKey;
 use crate::time::Time;
 
+/// The failover rules as the engine sees them, implemented by `failover`
+/// (and by `Standalone` for a server without a partner). All times are
+/// `Time` values from the injected clock; durations are seconds.
 pub trait Policy {
     /// This server's role; the owner of the free addresses it allocates from.
     fn me(&self) -> Owner;

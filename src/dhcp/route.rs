@@ -4,16 +4,28 @@
 use crate::proto::{HwAddr, Request};
 use std::net::Ipv4Addr;
 
+/// Where one reply goes, per RFC 2131 section 4.1; `net` turns it into a destination.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReplyRoute {
     /// To the relay agent at `giaddr`, server port.
-    Relay { giaddr: Ipv4Addr },
+    Relay {
+        /// The relay agent's address from the request.
+        giaddr: Ipv4Addr,
+    },
     /// To a client that already has an address, client port.
-    Unicast { ciaddr: Ipv4Addr },
+    Unicast {
+        /// The client's configured address from the request.
+        ciaddr: Ipv4Addr,
+    },
     /// To 255.255.255.255 on the receiving link.
     Broadcast,
     /// To `yiaddr` at IP and `hw` at the link layer: the client cannot answer ARP yet.
-    HwUnicast { yiaddr: Ipv4Addr, hw: HwAddr },
+    HwUnicast {
+        /// The address being granted.
+        yiaddr: Ipv4Addr,
+        /// The client's chaddr, the link-layer destination.
+        hw: HwAddr,
+    },
 }
 
 /// Route for an OFFER or ACK granting `yiaddr`. `bound` says the client is

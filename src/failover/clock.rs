@@ -24,6 +24,8 @@ pub const WINDOW: u64 = 60;
 /// At most this many samples are kept (keepalives come every few seconds).
 const MAX_SAMPLES: usize = 64;
 
+/// The running estimate of the partner's clock offset (partner − us, seconds),
+/// from the stamps on its messages and the bound it reports in its keepalives.
 #[derive(Clone, Debug, Default)]
 pub struct ClockOffset {
     /// (our time when measured, partner − us in seconds)
@@ -40,11 +42,14 @@ pub struct ClockOffset {
 /// report from the partner yet, both are our estimate.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct OffsetBounds {
+    /// Lowest possible offset (partner − us), seconds.
     pub low: i64,
+    /// Highest possible offset (partner − us), seconds; never below `low`.
     pub high: i64,
 }
 
 impl OffsetBounds {
+    /// Bounds that pin the offset to exactly `offset` (e.g. 0 when no partner is connected).
     pub fn exact(offset: i64) -> OffsetBounds {
         OffsetBounds {
             low: offset,
@@ -70,6 +75,8 @@ pub fn sample(now: Time, their: u64) -> i64 {
 }
 
 impl ClockOffset {
+    /// Starts the estimate from one stamp: `their` is the partner's clock at sending,
+    /// `now` ours at arrival.
     pub fn new(now: Time, their: u64) -> ClockOffset {
         let mut c = ClockOffset::default();
         c.observe(now, their);
@@ -81,6 +88,8 @@ impl ClockOffset {
         self.estimate
     }
 
+    /// The range the true offset lies in: our estimate as `low`, the partner's
+    /// negated report (when it is higher) as `high`.
     pub fn bounds(&self) -> OffsetBounds {
         let high = self
             .reported

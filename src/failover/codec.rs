@@ -20,22 +20,36 @@ const HELLO_LEN: usize = 4 + 2 + 1 + 32;
 const TAG_LEN: usize = 32;
 const SEQ_LEN: usize = 8;
 
+/// Why a hello or frame from the partner was refused; the link closes on any of them.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum CodecError {
+    /// The hello has the wrong length, magic or role byte.
     #[error("hello is malformed")]
     BadHello,
+    /// The partner's `PROTOCOL_VERSION` differs from ours.
     #[error("peer speaks protocol version {0}, we speak {PROTOCOL_VERSION}")]
     Version(u16),
+    /// Both hellos claim the same role (both primary or both secondary).
     #[error("peer claims the same role as this server")]
     SameRole,
+    /// The frame is shorter than a sequence number, a tag and one byte of payload.
     #[error("frame of {0} bytes is too short")]
     TooShort(usize),
+    /// The frame exceeds `MAX_FRAME`.
     #[error("frame of {0} bytes exceeds the {MAX_FRAME}-byte limit")]
     TooLarge(usize),
+    /// The HMAC-SHA256 tag does not verify.
     #[error("authentication failed (wrong key, or a forged or altered frame)")]
     BadTag,
+    /// The sequence number is not the one after the last accepted.
     #[error("sequence {got} where {expected} was due (replayed or reordered frame)")]
-    Sequence { expected: u64, got: u64 },
+    Sequence {
+        /// The number due: one more than the last accepted.
+        expected: u64,
+        /// The number the frame carried.
+        got: u64,
+    },
+    /// The payload is not a valid `Message` (or ours could not be encoded).
     #[error("frame does not decode: {0}")]
     Malformed(String),
 }
@@ -43,12 +57,17 @@ pub enum CodecError {
 /// The first frame each way.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Hello {
+    /// The sender's `PROTOCOL_VERSION`.
     pub version: u16,
+    /// Whether the sender is the primary.
     pub primary: bool,
+    /// 32 random bytes, fresh for each connection, mixed into the session key so
+    /// frames of an earlier session cannot be replayed.
     pub nonce: [u8; 32],
 }
 
 impl Hello {
+    /// The hello's wire form: "TDM1", version (big-endian u16), role byte, nonce (39 octets).
     pub fn encode(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(HELLO_LEN);
         b.extend_from_slice(MAGIC);
@@ -58,6 +77,8 @@ impl Hello {
         b
     }
 
+    /// Reads a hello. Errors: `BadHello` for a wrong length, magic or role byte,
+    /// `Version` for another protocol version.
     pub fn decode(b: &[u8]) -> Result<Hello, CodecError> {
         if b.len() != HELLO_LEN || &b[..4] != MAGIC || b[6] > 1 {
             return Err(CodecError::BadHello);
@@ -119,6 +140,10 @@ impl Session {
         m
     }
 
+    /// Encodes and authenticates the next outgoing message: sequence number (u64,
+    /// big-endian), postcard payload, HMAC-SHA256 tag over both and the sender's role.
+    ///
+    /// Errors: `Malformed` if the message cannot be encoded, `TooLarge` above `MAX_FRAME`.
     pub fn seal(&mut self, msg: &Message) -> Result<Vec<u8>, CodecError> {
         self.sent += 1;
         let mut b = self.sent.to_be_bytes().to_vec();
@@ -132,6 +157,10 @@ impl Session {
         Ok(b)
     }
 
+    /// Verifies and decodes one incoming frame, which must carry the next sequence number.
+    ///
+    /// Errors: `TooLarge`, `TooShort`, `BadTag` (wrong key, forged or altered frame),
+    /// `Sequence` (replayed, reordered or dropped frame), `Malformed`.
     pub fn open(&mut self, frame: &[u8]) -> Result<Message, CodecError> {
         if frame.len() > MAX_FRAME {
             return Err(CodecError::TooLarge(frame.len()));

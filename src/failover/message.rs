@@ -11,51 +11,83 @@ use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
+/// Version of this message set; peers refuse a CONNECT (and a hello) of another version.
 pub const PROTOCOL_VERSION: u16 = 3;
 
+/// One message on the peer link. Times are whole seconds of the sender's clock.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
+    /// Opens a session: who the sender is, its configuration fingerprint and its state.
     Connect(Connect),
+    /// Answers a CONNECT, with the clock reading and offset bound it needs.
     ConnectAck(ConnectAck),
+    /// The sender's failover state changed (the draft's STATE message).
     State {
+        /// The new state.
         state: WireState,
+        /// When the sender entered it (sender's clock).
         since: u64,
     },
     /// Keepalive; carries the sender's clock so the offset stays current,
     /// and the sender's lower bound on (receiver's clock − sender's), which
     /// is the receiver's upper bound on the offset (see `failover::clock`).
     Contact {
+        /// The sender's clock at sending.
         time: u64,
+        /// The sender's lower bound on (receiver − sender), once it has one.
         floor: Option<i64>,
     },
+    /// A batch of lease records (the draft's BNDUPD, several per message).
     BindingUpdate {
+        /// The sender's batch number, echoed by the BINDING-ACK.
         batch: u64,
+        /// The sender's clock at sending, to keep the offset current.
         time: u64,
+        /// The records, in the order the sender committed them.
         leases: Vec<WireLease>,
     },
+    /// Acknowledges a BINDING-UPDATE once the accepted records are durable here
+    /// (the draft's BNDACK); sent only after the commit.
     BindingAck {
+        /// The batch acknowledged.
         batch: u64,
+        /// Records not taken, each with why; the refusing side sends its own
+        /// version back in a binding update of its own.
         rejects: Vec<Reject>,
     },
+    /// Asks for every change the partner made after a sequence number (the draft's UPDREQ).
     UpdateRequest {
+        /// The highest sequence number of the partner's changes already committed here.
         since: u64,
     },
+    /// Asks for every record the partner holds (the draft's UPDREQALL), after a
+    /// database loss or when the partner's database is not the one known.
     UpdateRequestAll,
+    /// All records the request asked for have been sent and acknowledged (the draft's UPDDONE).
     UpdateDone,
+    /// Asks the partner for free addresses of a pool (the draft's POOLREQ), in NORMAL only.
     PoolRequest {
+        /// The pool, as its `PoolId` number.
         pool: u32,
+        /// How many free addresses the sender would need to reach its share.
         wanted: u32,
     },
+    /// Answers a POOL-REQUEST (the draft's POOLRESP); the addresses move by binding update.
     PoolResponse {
+        /// The pool, as its `PoolId` number.
         pool: u32,
+        /// How many free addresses were handed over (0 outside NORMAL).
         given: u32,
     },
+    /// The sender is closing the link, and why (the draft's DISCONNECT).
     Disconnect {
+        /// Human-readable reason, logged by the receiver.
         reason: String,
     },
 }
 
 impl Message {
+    /// Lower-case name for logs and errors, e.g. "binding-update".
     pub fn name(&self) -> &'static str {
         match self {
             Message::Connect(_) => "connect",
@@ -77,25 +109,33 @@ impl Message {
 /// Sent by each side first: who it is and what it has.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connect {
+    /// Must equal `PROTOCOL_VERSION`.
     pub version: u16,
+    /// The sender's server name, for logs and status.
     pub name: String,
+    /// Whether the sender is the primary; the two must differ.
     pub primary: bool,
     /// The sender's clock, for the offset (draft section 5.10).
     pub time: u64,
+    /// Digest of the pool configuration (`Config::fingerprint`); must match ours.
     pub fingerprint: String,
     /// The sender's database identity.
     pub epoch: u64,
     /// The receiver's epoch as the sender last knew it, if ever.
     pub seen_epoch: Option<u64>,
+    /// The sender's current failover state.
     pub state: WireState,
+    /// The sender's MCLT in seconds.
     pub mclt: u64,
     /// The sender's database holds every binding of the pair: a partner
     /// that lost its database may stop re-learning once it has all of them.
     pub covers: bool,
 }
 
+/// Answers a CONNECT.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConnectAck {
+    /// The sender's clock at sending.
     pub time: u64,
     /// The sender's lower bound on (receiver − sender), from the CONNECT it
     /// answers: the receiver's first upper bound on the offset, in place
@@ -114,45 +154,67 @@ impl From<State> for WireState {
 }
 
 impl WireState {
+    /// The state, or `None` for a number this version does not know.
     pub fn state(self) -> Option<State> {
         State::ALL.get(usize::from(self.0)).copied()
     }
 }
 
+/// One record of a BINDING-UPDATE the receiver refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reject {
+    /// The address, as a host-order `u32`.
     pub addr: u32,
+    /// Why it was refused, for the sender's log.
     pub reason: String,
 }
 
 /// A full-fidelity lease record on the wire (times in the sender's clock).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WireLease {
+    /// The address, as a host-order `u32`.
     pub addr: u32,
+    /// `LeaseState::code`.
     pub state: u8,
+    /// `Owner::index`.
     pub owner: u8,
+    /// Option 61 bytes, type byte included (2 to 255 octets).
     pub client_id: Option<Vec<u8>>,
+    /// Hardware type of the client.
     pub htype: u8,
+    /// chaddr, up to 16 octets.
     pub chaddr: Vec<u8>,
+    /// Host name (up to 255 octets).
     pub hostname: Option<String>,
+    /// Option 82 as last received (up to 255 octets).
     pub relay_info: Option<Vec<u8>>,
+    /// Time of the latest grant; 0 means never.
     pub starts: u64,
+    /// End of the binding; 0 means never.
     pub expires: u64,
+    /// Client last transaction time; 0 means never.
     pub cltt: u64,
+    /// Seconds granted at the last ACK.
     pub lease_time: u32,
+    /// The expiry the sender may grant up to, which the receiver must honour; 0 means never.
     pub potential_expiry: u64,
     /// The sender's sequence number for this change (0: not its own change).
     pub seq: u64,
 }
 
+/// Why a received `WireLease` cannot become a `Lease`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidLease {
+    /// The state number is not a `LeaseState` code.
     #[error("unknown binding state {0}")]
     State(u8),
+    /// The owner number is not 0 or 1.
     #[error("unknown owner {0}")]
     Owner(u8),
+    /// The named field is longer than its limit (chaddr 16, others 255 octets).
     #[error("{0} is longer than allowed")]
     TooLong(&'static str),
+    /// An active binding with neither chaddr nor client identifier.
     #[error("an active binding without a client")]
     NoClient,
 }

@@ -8,13 +8,21 @@ use crate::lease::{Lease, LeaseState, Owner};
 use crate::proto::ClientKey;
 use crate::time::Time;
 
+/// The failover side of `dhcp::Policy`: a snapshot of the peer's state and settings,
+/// taken per request, that answers the engine's questions with the draft's safety rules.
 #[derive(Copy, Clone, Debug)]
 pub struct PairPolicy {
+    /// This server's role, the owner of the free addresses it allocates from.
     pub me: Owner,
+    /// The current failover state.
     pub state: State,
+    /// Hash buckets (of 256) the primary serves, from the config.
     pub split: u16,
+    /// Client `secs` from which a foreign-bucket client is answered anyway.
     pub load_balance_max_secs: u16,
+    /// Maximum Client Lead Time, seconds.
     pub mclt: u64,
+    /// When this server entered PARTNER-DOWN, while it is there (persisted).
     pub partner_down_since: Option<Time>,
     /// The last PARTNER-DOWN or RECOVER episode (entered, left), if any.
     pub guard: Option<(Time, Time)>,

@@ -10,6 +10,7 @@ use crate::time::Time;
 /// How far ahead of our clock the partner's expiry of a binding is accepted.
 pub const EXPIRY_GRACE: u64 = 10;
 
+/// The decision on one incoming binding update (`resolve`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Resolution {
     /// Store this record: the incoming one (merged with ours where both
@@ -21,8 +22,11 @@ pub enum Resolution {
     /// decision hangs on times within [`CLOSE_CALL`] seconds, where the two
     /// peers' views of each other's clock may disagree (see `yield_to`).
     Reject {
+        /// Which rule kept ours, for the reject message and the log.
         why: &'static str,
+        /// Ours raised by the partner's longer commitments, if that changed anything.
         merged: Option<Lease>,
+        /// The decision rests on times within `CLOSE_CALL` seconds.
         close: bool,
     },
 }

@@ -3,16 +3,33 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A server's failover state, after the draft's state machine; it decides whom the
+/// server answers (`serving`) and is announced to the partner on every change.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum State {
+    /// Just started: waits to hear the partner (or for its wait to end) before resuming
+    /// the saved state. Serves no one.
     Startup,
+    /// Both peers in contact and synchronised: each answers its load-balancing share.
     Normal,
+    /// The partner is unreachable but may be running: serve every client, but only from
+    /// this server's own free addresses and within MCLT of what the partner acknowledged.
     CommunicationsInterrupted,
+    /// The partner is known to be down (operator, or `auto_partner_down`): serve every
+    /// client with full lease times and, once MCLT has passed since entering the
+    /// state, allocate the partner's free addresses too.
     PartnerDown,
+    /// Both peers may have served alone with conflicting bindings: serve no one until
+    /// the databases are exchanged and reconciled.
     PotentialConflict,
+    /// This server has resolved a POTENTIAL-CONFLICT; waits for the partner to reach NORMAL.
     ConflictDone,
+    /// Catching up from the partner after a lost or missing database: serve no one
+    /// until every binding the partner holds has arrived.
     Recover,
+    /// RECOVER's updates are in, but MCLT must pass (after a lost database) before serving.
     RecoverWait,
+    /// Recovery finished; waits for the partner to agree before entering NORMAL.
     RecoverDone,
 }
 
@@ -28,6 +45,7 @@ pub enum Serving {
 }
 
 impl State {
+    /// Every state, in the order whose index is the state's number on the wire (`WireState`).
     pub const ALL: [State; 9] = [
         State::Startup,
         State::Normal,
@@ -55,10 +73,13 @@ impl State {
         }
     }
 
+    /// The state named by `as_str`'s text, or `None`.
     pub fn parse(s: &str) -> Option<State> {
         State::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
+    /// Whom a server in this state answers: NORMAL its share, COMMUNICATIONS-INTERRUPTED
+    /// and PARTNER-DOWN everyone, the rest no one.
     pub fn serving(self) -> Serving {
         match self {
             State::Normal => Serving::Balanced,

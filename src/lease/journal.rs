@@ -28,7 +28,9 @@ pub struct Batch {
 /// What a journal held when the server started.
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
+    /// Every lease record stored, one per address.
     pub leases: Vec<Lease>,
+    /// The meta table: failover state, sequence marks, the database identity.
     pub meta: HashMap<String, String>,
     /// True when there was no database (no file, or one without tandem's
     /// identity in it): there is no history. After `tandem init` that means

@@ -5,6 +5,8 @@ use crate::proto::{ClientKey, HwAddr};
 use crate::time::Time;
 use std::net::Ipv4Addr;
 
+/// Where an address stands in its binding life cycle; the draft's binding states,
+/// reduced to those this server uses.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum LeaseState {
     /// Available, owned by `owner`.
@@ -20,6 +22,7 @@ pub enum LeaseState {
 }
 
 impl LeaseState {
+    /// Lower-case name for logs, JSON and `tandem leases`.
     pub fn as_str(self) -> &'static str {
         match self {
             LeaseState::Free => "free",
@@ -30,6 +33,7 @@ impl LeaseState {
         }
     }
 
+    /// Stable number stored in the database and sent on the peer link; never renumber.
     pub fn code(self) -> i64 {
         match self {
             LeaseState::Free => 0,
@@ -40,6 +44,7 @@ impl LeaseState {
         }
     }
 
+    /// The state stored as `code`, or `None` for an unknown number.
     pub fn from_code(c: i64) -> Option<LeaseState> {
         Some(match c {
             0 => LeaseState::Free,
@@ -64,11 +69,14 @@ impl LeaseState {
 /// primary and owns every address.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Owner {
+    /// The primary server of the pair (and a server without a partner).
     Primary,
+    /// The secondary server of the pair.
     Secondary,
 }
 
 impl Owner {
+    /// Lower-case name for logs, JSON and `tandem leases`.
     pub fn as_str(self) -> &'static str {
         match self {
             Owner::Primary => "primary",
@@ -76,10 +84,12 @@ impl Owner {
         }
     }
 
+    /// Stable number stored in the database and sent on the peer link: 0 primary, 1 secondary.
     pub fn index(self) -> usize {
         self as usize
     }
 
+    /// The owner stored as `index`, or `None` for an unknown number.
     pub fn from_code(c: i64) -> Option<Owner> {
         match c {
             0 => Some(Owner::Primary),
@@ -89,17 +99,29 @@ impl Owner {
     }
 }
 
+/// The record of one address: its state, owner, client and times. There is one per
+/// address that has ever been touched; an address with no record is free and owned
+/// as the pool split says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lease {
+    /// The address this record is about.
     pub addr: Ipv4Addr,
+    /// Where the binding stands.
     pub state: LeaseState,
+    /// Which peer may allocate it while it is free.
     pub owner: Owner,
+    /// Option 61 of the client, type byte included, when it sent one.
     pub client_id: Option<Vec<u8>>,
+    /// The client's htype and chaddr.
     pub hw: HwAddr,
+    /// Host name: the reservation's, else what the client sent (option 12), else the previous one.
     pub hostname: Option<String>,
     /// Option 82 as last received, for audit and for the partner.
     pub relay_info: Option<Vec<u8>>,
+    /// Time of the latest grant (renewals included).
     pub starts: Time,
+    /// When the binding ends: lease end for an active lease, quarantine end for a
+    /// declined one, the release time for a released one; `Time::ZERO` if never bound.
     pub expires: Time,
     /// Client last transaction time.
     pub cltt: Time,

@@ -21,35 +21,61 @@ const SCHEMA_VERSION: i64 = 1;
 /// transaction (and every waiting ACK) open for long.
 const MAX_BATCH_LEASES: usize = 8192;
 
+/// Why the lease database could not be opened, read or written. Each names the
+/// database file, so the log line says where to look.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// SQLite refused an operation (open, pragma, schema, query or commit).
     #[error("lease database {path}: {source}")]
     Sqlite {
+        /// The database file.
         path: PathBuf,
+        /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// The database's directory does not exist and cannot be created.
     #[error("lease database {path}: cannot create its directory: {source}")]
     Dir {
+        /// The database file.
         path: PathBuf,
+        /// The error creating the directory.
         source: std::io::Error,
     },
+    /// The system random source failed while giving a new database its identity (epoch).
     #[error("lease database {path}: no random number for its identity: {source}")]
     Random {
+        /// The database file.
         path: PathBuf,
+        /// The error from the random source.
         source: std::io::Error,
     },
+    /// The writer thread could not be spawned.
     #[error("cannot start the lease journal's writer thread: {source}")]
-    Thread { source: std::io::Error },
+    Thread {
+        /// The error from spawning it.
+        source: std::io::Error,
+    },
+    /// A stored row cannot be a lease record (unknown state or owner, oversized field...).
     #[error("lease database {path}: row for {addr} is corrupt: {what}")]
     Corrupt {
+        /// The database file.
         path: PathBuf,
+        /// The row's address.
         addr: Ipv4Addr,
+        /// What is wrong with it.
         what: String,
     },
     #[error(
         "lease database {path} has schema version {found}, newer than this tandem ({SCHEMA_VERSION}); upgrade tandem"
     )]
-    TooNew { path: PathBuf, found: i64 },
+    /// The database was written by a newer tandem (`PRAGMA user_version` above ours);
+    /// it is left untouched.
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// The schema version found in it.
+        found: i64,
+    },
 }
 
 /// What the writer thread reports back to the server.
@@ -57,12 +83,20 @@ pub enum StoreError {
 pub enum CommitEvent {
     /// Every batch numbered up to `upto` is durable.
     Committed {
+        /// Every batch numbered up to this one.
         upto: u64,
+        /// Lease records written in the transaction.
         leases: usize,
+        /// How long the transaction took, fsync included, microseconds.
         micros: u64,
     },
     /// The batches up to `upto` could not be written; their replies must not be sent.
-    Failed { upto: u64, error: String },
+    Failed {
+        /// The highest batch number of the failed transaction.
+        upto: u64,
+        /// The database error, for the log.
+        error: String,
+    },
 }
 
 fn read_meta(c: &Connection) -> rusqlite::Result<std::collections::HashMap<String, String>> {
@@ -286,6 +320,9 @@ fn write_epoch(conn: &Connection, path: &Path, epoch: &str) -> Result<(), StoreE
     })
 }
 
+/// Reads every lease record from the database at `path`, opened read-only, so it
+/// works while the server runs (`tandem leases`). Errors: `Sqlite` when the file
+/// cannot be opened or read, `Corrupt` for a row that is not a lease record.
 pub fn read_all(path: &Path) -> Result<Vec<Lease>, StoreError> {
     let c = Connection::open_with_flags(
         path,

@@ -30,6 +30,10 @@ struct PoolSpan {
     id: PoolId,
 }
 
+/// The in-memory lease table and its indexes, the one the engine and the peer
+/// work on; SQLite only journals its changes. Holds a record per touched address
+/// (an untouched pool address is free, owned as the split says) and the
+/// outstanding offers.
 pub struct LeaseStore {
     leases: HashMap<Ipv4Addr, Lease>,
     by_client: HashMap<ClientKey, Vec<Ipv4Addr>>,
@@ -131,6 +135,7 @@ impl LeaseStore {
         (a <= s.last).then_some(s)
     }
 
+    /// The pool containing `addr`, if any.
     pub fn pool_of(&self, addr: Ipv4Addr) -> Option<PoolId> {
         self.span_of(addr).map(|s| s.id)
     }
@@ -150,6 +155,7 @@ impl LeaseStore {
         }
     }
 
+    /// The record of `addr`, if it has one.
     pub fn get(&self, addr: Ipv4Addr) -> Option<&Lease> {
         self.leases.get(&addr)
     }
@@ -170,14 +176,17 @@ impl LeaseStore {
             .filter_map(|a| self.leases.get(a))
     }
 
+    /// Every record, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &Lease> {
         self.leases.values()
     }
 
+    /// Number of records (addresses ever touched), not of pool addresses.
     pub fn len(&self) -> usize {
         self.leases.len()
     }
 
+    /// Whether no address has a record.
     pub fn is_empty(&self) -> bool {
         self.leases.is_empty()
     }
@@ -231,10 +240,12 @@ impl LeaseStore {
         self.relearn_until.is_some_and(|t| now < t)
     }
 
+    /// The sequence number the next local change will get.
     pub fn next_seq(&self) -> u64 {
         self.next_seq
     }
 
+    /// Highest local sequence number the partner has acknowledged (0 without a partner).
     pub fn acked_seq(&self) -> u64 {
         self.acked_seq
     }
@@ -311,6 +322,8 @@ impl LeaseStore {
             .map(|(_, a)| *a)
     }
 
+    /// How many addresses of `pool` owned by `owner` are allocatable now: free, expired
+    /// or released, acknowledged by the partner, not reserved and not on offer.
     pub fn free_count(&self, pool: PoolId, owner: Owner) -> usize {
         self.free
             .get(pool.0 as usize)

@@ -21,7 +21,9 @@ enum Direct {
     Broadcast,
 }
 
+/// The DHCP socket of one served interface, and how it delivers replies.
 pub struct DhcpSocket {
+    /// The interface this socket is pinned to.
     pub iface: Interface,
     sock: tokio::net::UdpSocket,
     direct: Direct,
@@ -32,10 +34,14 @@ pub struct DhcpSocket {
 /// One received datagram and where it arrived.
 #[derive(Debug, Clone, Copy)]
 pub struct Received {
+    /// Octets received (the datagram's full length when `truncated`).
     pub len: usize,
     /// Larger than the buffer: cut short, to be dropped.
     pub truncated: bool,
+    /// Sender's address and port: a relay at 67, or a client at 68 (0.0.0.0
+    /// before it has an address).
     pub src: SocketAddrV4,
+    /// Index of the interface it arrived on.
     pub ifindex: u32,
     /// The local address the datagram reached (ipi_spec_dst).
     pub local: Ipv4Addr,
@@ -44,6 +50,12 @@ pub struct Received {
 }
 
 impl DhcpSocket {
+    /// Opens the socket for `iface`: UDP on 0.0.0.0:`server_port` with SO_BINDTODEVICE,
+    /// SO_BROADCAST and IP_PKTINFO; replies to clients go to `client_port`. `mode`
+    /// chooses direct delivery; `Packet` falls back to broadcast, with a warning, when
+    /// an AF_PACKET socket cannot be opened (no CAP_NET_RAW).
+    ///
+    /// Errors: any socket, option or bind failure (e.g. port 67 without privilege).
     pub fn open(
         iface: Interface,
         server_port: u16,
@@ -78,6 +90,7 @@ impl DhcpSocket {
         })
     }
 
+    /// Waits for the next datagram into `buf`, with where it arrived (from IP_PKTINFO).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
         self.sock
             .async_io(Interest::READABLE, || {

@@ -2,23 +2,33 @@
 
 use std::net::Ipv4Addr;
 
+/// One interface to serve on, as found at start.
 #[derive(Clone, Debug)]
 pub struct Interface {
+    /// Kernel name, e.g. "eth0".
     pub name: String,
+    /// Kernel interface index (as in IP_PKTINFO).
     pub index: u32,
+    /// Its IPv4 addresses; any may serve as server identifier on this link.
     pub addrs: Vec<Ipv4Addr>,
+    /// Its Ethernet address, if it has a non-zero one.
     pub mac: Option<[u8; 6]>,
 }
 
+/// Why an interface named in the config cannot be served.
 #[derive(Debug, thiserror::Error)]
 pub enum IfaceError {
+    /// No interface of that name (if_nametoindex failed).
     #[error("interface {0:?} does not exist")]
     Missing(String),
+    /// getifaddrs(3) failed.
     #[error("cannot list interfaces: {0}")]
     List(nix::Error),
 }
 
 impl Interface {
+    /// Reads the index, IPv4 addresses and MAC of interface `name`.
+    /// Errors: `Missing` if it does not exist, `List` if the addresses cannot be listed.
     pub fn lookup(name: &str) -> Result<Interface, IfaceError> {
         let index = nix::net::if_::if_nametoindex(name)
             .map_err(|_| IfaceError::Missing(name.to_string()))?;

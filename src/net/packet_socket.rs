@@ -14,6 +14,7 @@ pub struct PacketSocket {
 }
 
 impl PacketSocket {
+    /// Opens a send-only AF_PACKET datagram socket. Errors: typically `EPERM` without CAP_NET_RAW.
     pub fn open() -> io::Result<PacketSocket> {
         // SAFETY: plain socket(2) call; the result is checked before use.
         let fd = unsafe {

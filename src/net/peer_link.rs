@@ -25,14 +25,19 @@ pub const SEND_QUEUE: usize = 4096;
 /// partner has stopped reading: the connection is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// What the link task reports to the server.
 #[derive(Debug)]
 pub enum LinkEvent {
     /// A new authenticated connection; commands for it carry `generation`.
     Up {
+        /// The partner's address.
         remote: SocketAddr,
+        /// Number of this connection; `LinkCmd`s for an older one are dropped.
         generation: u64,
     },
+    /// An authenticated message from the partner.
     Message(Message),
+    /// The connection ended (or was replaced), and why; the task keeps reconnecting.
     Down(String),
 }
 
@@ -41,15 +46,22 @@ pub enum LinkEvent {
 /// acknowledgement would be taken as part of the new session).
 #[derive(Debug)]
 pub enum LinkCmd {
+    /// Send a message on connection `generation` (the first field).
     Send(u64, Message),
+    /// Close connection `generation` (the first field), logging the reason.
     Close(u64, String),
 }
 
+/// What the link task needs: the role and addresses from `[failover]` and the key.
 #[derive(Clone)]
 pub struct LinkConfig {
+    /// Whether this is the primary, which connects; the secondary listens.
     pub primary: bool,
+    /// Where the secondary listens.
     pub listen: SocketAddr,
+    /// Where the primary connects.
     pub peer: SocketAddr,
+    /// The pre-shared key (at least 16 octets) that authenticates the handshake.
     pub key: Arc<Vec<u8>>,
 }
 

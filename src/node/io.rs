@@ -9,7 +9,9 @@ use std::net::Ipv4Addr;
 /// A parsed DHCP datagram and where it arrived.
 #[derive(Debug)]
 pub struct Received {
+    /// The checked request.
     pub req: Request,
+    /// Where it arrived: interface, local address, link, broadcast or not.
     pub ctx: RecvContext,
     /// The edge's socket it came in on; its reply goes out the same one.
     pub socket: usize,
@@ -28,14 +30,25 @@ pub enum Input {
     /// the protocol cannot go on without it), with the reason.
     PeerDown(String),
     /// Every journal batch numbered up to `upto` is durable.
-    Committed { upto: u64 },
+    Committed {
+        /// The highest batch number now durable.
+        upto: u64,
+    },
     /// The journal batches up to `upto` could not be written.
-    CommitFailed { upto: u64 },
+    CommitFailed {
+        /// The highest batch number of the failed transaction.
+        upto: u64,
+    },
     /// Time passed: due at [`Node::poll_timeout`](super::Node::poll_timeout).
     Tick,
     /// An operator's command from the control socket; answered by
     /// [`Output::Answer`] with the same `id`.
-    Control { id: u64, command: super::Command },
+    Control {
+        /// The edge's number for the request, echoed in the answer.
+        id: u64,
+        /// What the operator asked.
+        command: super::Command,
+    },
 }
 
 /// Something for the edge to carry out, in the order the node gives them.
@@ -46,8 +59,11 @@ pub enum Output {
     Journal(Batch),
     /// Send this reply from `src` on `socket` (the request's own).
     Reply {
+        /// The encoded reply and its route.
         reply: Reply,
+        /// The edge's socket the request came in on.
         socket: usize,
+        /// Source address to send from: the local address the request reached.
         src: Ipv4Addr,
     },
     /// Send this message to the partner on the current connection.
@@ -56,5 +72,10 @@ pub enum Output {
     /// reconnects as usual).
     PeerClose(String),
     /// The answer to a control command.
-    Answer { id: u64, answer: serde_json::Value },
+    Answer {
+        /// The `id` of the `Input::Control` answered.
+        id: u64,
+        /// The JSON answer for the control socket.
+        answer: serde_json::Value,
+    },
 }

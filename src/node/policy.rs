@@ -9,7 +9,9 @@ use crate::time::Time;
 /// The policy the engine consults: this server alone, or as one of a pair
 /// in its current failover state.
 pub enum ServerPolicy {
+    /// A server without a partner: owns every address, answers every client.
     Alone(Standalone),
+    /// One of a failover pair, in the state it had when the policy was taken.
     Pair(PairPolicy),
 }
 

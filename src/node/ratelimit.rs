@@ -19,6 +19,8 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// A limiter allowing `per_second` packets per client and `global` packets in all per
+    /// second; 0 turns either off.
     pub fn new(per_second: u32, global: u32) -> RateLimiter {
         RateLimiter {
             per_second,

@@ -6,6 +6,7 @@ use std::fmt;
 /// A hardware address as the client sent it (htype, up to 16 bytes).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct HwAddr {
+    /// Hardware address type (ARP hardware type; 1 for Ethernet).
     pub htype: u8,
     len: u8,
     bytes: [u8; 16],
@@ -24,6 +25,7 @@ impl HwAddr {
         }
     }
 
+    /// The hlen octets of chaddr the client sent.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes[..usize::from(self.len)]
     }
@@ -55,6 +57,7 @@ impl fmt::Debug for HwAddr {
     }
 }
 
+/// Writes `b` as lower-case hex pairs joined by ':' (e.g. "52:54:00:12:34:56").
 pub fn write_hex(f: &mut impl fmt::Write, b: &[u8]) -> fmt::Result {
     for (i, x) in b.iter().enumerate() {
         if i > 0 {
@@ -65,6 +68,7 @@ pub fn write_hex(f: &mut impl fmt::Write, b: &[u8]) -> fmt::Result {
     Ok(())
 }
 
+/// `b` as lower-case hex pairs joined by ':', for logs and JSON.
 pub fn hex(b: &[u8]) -> String {
     let mut s = String::with_capacity(b.len() * 3);
     let _ = write_hex(&mut s, b);
@@ -81,6 +85,8 @@ pub enum ClientKey {
 }
 
 impl ClientKey {
+    /// The client's identity: option 61 when it sent one, else (htype, chaddr)
+    /// (RFC 2131 section 4.2).
     pub fn new(client_id: Option<&[u8]>, hw: &HwAddr) -> ClientKey {
         match client_id {
             Some(id) => ClientKey::Id(id.into()),

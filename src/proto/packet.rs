@@ -12,35 +12,59 @@ pub const HEADER_LEN: usize = 240;
 pub const MAX_LEN: usize = 1500;
 const MAGIC: [u8; 4] = [99, 130, 83, 99];
 
+/// The client message types a server handles (option 53, RFC 2132 section 9.6);
+/// any other type is a `ParseError::UnsupportedType`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum MessageType {
+    /// DHCPDISCOVER (1): looking for offers.
     Discover,
+    /// DHCPREQUEST (3): selecting an offer, confirming after reboot, renewing or rebinding.
     Request,
+    /// DHCPDECLINE (4): the offered address is already in use on the link.
     Decline,
+    /// DHCPRELEASE (7): the client gives its address back.
     Release,
+    /// DHCPINFORM (8): the client has an address and wants options only.
     Inform,
 }
 
+/// Why a received packet was dropped before the engine saw it; the edge counts
+/// and logs each by kind.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
+    /// Shorter than the 240-octet header with magic cookie.
     #[error("packet of {0} bytes is shorter than the 240-byte DHCP header")]
     TooShort(usize),
+    /// Longer than `MAX_LEN` octets.
     #[error("packet of {0} bytes is larger than {MAX_LEN}")]
     TooLong(usize),
+    /// `op` is not 1 (BOOTREQUEST): a reply or garbage.
     #[error("op {0} is not BOOTREQUEST")]
     NotRequest(u8),
+    /// `hlen` above 16, the size of chaddr.
     #[error("hlen {0} is larger than the 16-byte chaddr field")]
     BadHlen(u8),
+    /// The magic cookie 99.130.83.99 is not at offset 236.
     #[error("magic cookie is missing")]
     BadMagic,
+    /// An option's length runs past its area.
     #[error("option {0} runs past the end of the packet")]
     TruncatedOption(u8),
+    /// No option 53: a BOOTP request or garbage; this server speaks DHCP only.
     #[error("no DHCP message type (option 53)")]
     NoMessageType,
+    /// An option 53 value that is not a client message this server handles.
     #[error("message type {0} is not one a server handles")]
     UnsupportedType(u8),
+    /// An option the engine relies on does not have its RFC length.
     #[error("option {code} has invalid length {len}")]
-    BadOptionLength { code: u8, len: usize },
+    BadOptionLength {
+        /// The option's code.
+        code: u8,
+        /// Its length as received, octets.
+        len: usize,
+    },
+    /// hlen 0 and no option 61: nothing to bind a lease to.
     #[error("neither a hardware address nor a client identifier")]
     NoIdentity,
 }
@@ -48,14 +72,23 @@ pub enum ParseError {
 /// A parsed BOOTREQUEST.
 #[derive(Clone, Debug)]
 pub struct Request {
+    /// The DHCP message type (option 53).
     pub kind: MessageType,
+    /// Hardware address type (1 for Ethernet).
     pub htype: u8,
+    /// Relay hops so far.
     pub hops: u8,
+    /// Transaction id, echoed in the reply.
     pub xid: u32,
+    /// Seconds since the client began acquiring or renewing; load balancing reads it.
     pub secs: u16,
+    /// Flags; the top bit is the broadcast bit (`broadcast_flag`).
     pub flags: u16,
+    /// The client's address, when it has one (BOUND, RENEWING, REBINDING, INFORM).
     pub ciaddr: Ipv4Addr,
+    /// The relay agent's address, 0.0.0.0 when the request came directly.
     pub giaddr: Ipv4Addr,
+    /// The client's hardware address (htype, chaddr cut to hlen).
     pub hw: HwAddr,
     /// Options in the order received, long options (RFC 3396) concatenated.
     options: Vec<(u8, Vec<u8>)>,
@@ -66,6 +99,10 @@ fn ip_at(b: &[u8], at: usize) -> Ipv4Addr {
 }
 
 impl Request {
+    /// Parses and checks one received packet, the whole UDP payload.
+    ///
+    /// Options from `file` and `sname` are read when option 52 says so, and
+    /// repeated options are concatenated (RFC 3396). Errors: see `ParseError`.
     pub fn parse(b: &[u8]) -> Result<Request, ParseError> {
         if b.len() < HEADER_LEN {
             return Err(ParseError::TooShort(b.len()));
@@ -158,6 +195,7 @@ impl Request {
         Ok(())
     }
 
+    /// The value of option `code`, if present (concatenated when split, RFC 3396).
     pub fn option(&self, code: u8) -> Option<&[u8]> {
         self.options
             .iter()
@@ -169,36 +207,45 @@ impl Request {
         self.option(code).map(|v| ip_at(v, 0))
     }
 
+    /// Option 50: the address the client asks for.
     pub fn requested_ip(&self) -> Option<Ipv4Addr> {
         self.ip_option(code::REQUESTED_IP)
     }
 
+    /// Option 54: the server the client answers or addresses.
     pub fn server_id(&self) -> Option<Ipv4Addr> {
         self.ip_option(code::SERVER_ID)
     }
 
+    /// Option 118 (RFC 3011): the subnet the client wants an address on, overriding giaddr.
     pub fn subnet_selection(&self) -> Option<Ipv4Addr> {
         self.ip_option(code::SUBNET_SELECTION)
     }
 
+    /// Option 51: the lease time the client asks for, seconds.
     pub fn requested_lease_time(&self) -> Option<u32> {
         self.option(code::LEASE_TIME)
             .map(|v| u32::from_be_bytes([v[0], v[1], v[2], v[3]]))
     }
 
+    /// Option 57: the largest DHCP message the client accepts, octets.
     pub fn max_message_size(&self) -> Option<u16> {
         self.option(code::MAX_MESSAGE_SIZE)
             .map(|v| u16::from_be_bytes([v[0], v[1]]))
     }
 
+    /// Option 55: the codes the client asks for, in its order; empty without one.
     pub fn parameter_list(&self) -> &[u8] {
         self.option(code::PARAMETER_LIST).unwrap_or(&[])
     }
 
+    /// Option 61 bytes, type byte included.
     pub fn client_id(&self) -> Option<&[u8]> {
         self.option(code::CLIENT_ID)
     }
 
+    /// Option 12 as text (lossy UTF-8, trailing NULs removed, at most 255 characters);
+    /// `None` when absent or empty.
     pub fn hostname(&self) -> Option<String> {
         let h = self.option(code::HOSTNAME)?;
         let s = String::from_utf8_lossy(h);
@@ -227,14 +274,18 @@ impl Request {
         None
     }
 
+    /// Whether the client set the broadcast bit (RFC 2131 section 4.1): it cannot
+    /// receive unicast before it has its address.
     pub fn broadcast_flag(&self) -> bool {
         self.flags & 0x8000 != 0
     }
 
+    /// The identity leases are bound to: option 61 if present, else (htype, chaddr).
     pub fn client_key(&self) -> ClientKey {
         ClientKey::new(self.client_id(), &self.hw)
     }
 
+    /// Whether the request came through a relay agent (giaddr is set).
     pub fn is_relayed(&self) -> bool {
         !self.giaddr.is_unspecified()
     }

@@ -11,10 +11,14 @@ pub const MIN_REPLY: usize = 300;
 /// IPv4 + UDP header bytes counted in option 57.
 const IP_UDP: usize = 28;
 
+/// The server message types this server sends, with their option 53 values.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ReplyKind {
+    /// DHCPOFFER (2): an address proposed in answer to a DISCOVER.
     Offer = 2,
+    /// DHCPACK (5): a lease granted or renewed, or an INFORM answered.
     Ack = 5,
+    /// DHCPNAK (6): the client's notion of its address is wrong; it must restart.
     Nak = 6,
 }
 
@@ -28,6 +32,8 @@ pub fn reply_limit(req: &Request) -> usize {
     max - IP_UDP
 }
 
+/// Builds one BOOTREPLY in place: header fields from the request, then options in
+/// push order, never beyond the client's size limit.
 pub struct ReplyBuilder {
     buf: Vec<u8>,
     limit: usize,
@@ -37,6 +43,9 @@ pub struct ReplyBuilder {
 }
 
 impl ReplyBuilder {
+    /// Starts a reply of `kind` to `req`: op 2, and htype, hlen, xid, flags, giaddr and
+    /// chaddr copied from the request, option 53 first. `limit` is the largest DHCP
+    /// message in octets (see `reply_limit`), raised to `MIN_REPLY`.
     pub fn new(req: &Request, kind: ReplyKind, limit: usize) -> ReplyBuilder {
         let mut buf = vec![0u8; HEADER_LEN];
         buf[0] = 2;
@@ -57,21 +66,26 @@ impl ReplyBuilder {
         b
     }
 
+    /// Sets ciaddr.
     pub fn set_ciaddr(&mut self, a: Ipv4Addr) -> &mut Self {
         self.buf[12..16].copy_from_slice(&a.octets());
         self
     }
 
+    /// Sets yiaddr, the address being offered or granted.
     pub fn set_yiaddr(&mut self, a: Ipv4Addr) -> &mut Self {
         self.buf[16..20].copy_from_slice(&a.octets());
         self
     }
 
+    /// Sets siaddr, the next server in the boot process.
     pub fn set_siaddr(&mut self, a: Ipv4Addr) -> &mut Self {
         self.buf[20..24].copy_from_slice(&a.octets());
         self
     }
 
+    /// Sets the broadcast bit, telling a relay to broadcast the reply to the
+    /// client (a relayed NAK, or an INFORM answer to a client without ciaddr).
     pub fn set_broadcast_flag(&mut self) -> &mut Self {
         self.buf[10] |= 0x80;
         self
@@ -91,6 +105,7 @@ impl ReplyBuilder {
         self
     }
 
+    /// Whether option `code` has been written.
     pub fn has(&self, code: u8) -> bool {
         self.present[usize::from(code)]
     }
@@ -123,14 +138,18 @@ impl ReplyBuilder {
         self.reserved = bytes;
     }
 
+    /// Frees the space kept by `reserve`.
     pub fn release_reserve(&mut self) {
         self.reserved = 0;
     }
 
+    /// Appends a 4-octet big-endian option (times in seconds, RFC 2132).
+    /// Returns false as `push` does.
     pub fn push_u32(&mut self, code: u8, v: u32) -> bool {
         self.push(code, &v.to_be_bytes())
     }
 
+    /// Writes END and pads to `MIN_REPLY` octets; returns the encoded message.
     pub fn finish(mut self) -> Vec<u8> {
         self.buf.push(code::END);
         if self.buf.len() < MIN_REPLY {

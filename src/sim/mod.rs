@@ -10,4 +10,4 @@ mod node;
 mod rng;
 mod world;
 
-pub use world::{Options, Summary, Violation, run};
+pub use world::{Family, Options, Summary, Violation, run};

@@ -39,6 +39,21 @@ pub struct Options {
     /// Longest delay of a peer frame, seconds (frames stay in order, as on
     /// TCP): a congested or long link skews every clock sample.
     pub link_delay: u64,
+    /// A scenario aimed at one dangerous corner, added to the random
+    /// faults (`None`: the random faults alone, as every regression seed
+    /// was found with).
+    pub family: Option<Family>,
+}
+
+/// Scenario families: schedules that reach a corner random faults hit
+/// rarely (FoundationDB-style fault biasing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Family {
+    /// The link is cut while one server renews its clients, then that
+    /// server dies and the operator declares partner-down on the other:
+    /// the survivor knows older expiries than the clients hold, and must
+    /// wait MCLT past them before reusing an address (draft-12 5.3.4).
+    PartnerDownExpiry,
 }
 
 impl Default for Options {
@@ -49,6 +64,7 @@ impl Default for Options {
             trace: false,
             live: false,
             link_delay: 1,
+            family: None,
         }
     }
 }

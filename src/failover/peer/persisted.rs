@@ -8,7 +8,10 @@ use std::collections::HashMap;
 /// What a peer keeps across restarts, in the database's meta table.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Persisted {
+    /// The state this server was last in, from which the next start resumes;
+    /// `None` before any was saved.
     pub state: Option<State>,
+    /// When that state was entered.
     pub state_since: Time,
     /// The partner database we are in step with (its epoch).
     pub partner_epoch: Option<u64>,
@@ -16,7 +19,11 @@ pub struct Persisted {
     pub received_seq: u64,
     /// Highest local sequence number the partner has acknowledged.
     pub acked_seq: u64,
+    /// When this server entered PARTNER-DOWN; cleared on reaching NORMAL. Partner
+    /// addresses become ours MCLT after it.
     pub partner_down_since: Option<Time>,
+    /// When RECOVER-WAIT may end: MCLT after entering RECOVER with a lost database,
+    /// at once otherwise; cleared on reaching NORMAL.
     pub recover_until: Option<Time>,
     /// When this server last entered RECOVER (until it reaches NORMAL).
     pub recover_since: Option<Time>,
@@ -29,6 +36,8 @@ pub struct Persisted {
 }
 
 impl Persisted {
+    /// The meta table entries ("fo_*" keys, decimal seconds; "" for none), written in
+    /// the same transaction as the leases they concern.
     pub fn to_meta(&self) -> Vec<(String, String)> {
         let opt = |v: Option<u64>| v.map_or_else(String::new, |x| x.to_string());
         vec![
@@ -57,6 +66,7 @@ impl Persisted {
         ]
     }
 
+    /// Reads the entries `to_meta` wrote; a missing or unreadable value takes its default.
     pub fn from_meta(m: &HashMap<String, String>) -> Persisted {
         let num = |k: &str| m.get(k).and_then(|v| v.parse::<u64>().ok());
         Persisted {

@@ -10,6 +10,7 @@ impl LeaseStore {
         self.offer_by_client.get(client).copied()
     }
 
+    /// Whether `addr` is set aside for some client by an outstanding offer.
     pub fn is_offered(&self, addr: Ipv4Addr) -> bool {
         self.offers.contains_key(&addr)
     }

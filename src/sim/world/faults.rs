@@ -51,7 +51,38 @@ impl World {
             let c = self.rng.range(0, self.opts.clients as u64 - 1) as usize;
             self.at(t, Ev::ClientFault(c));
         }
+        if self.opts.family == Some(Family::PartnerDownExpiry) {
+            self.partner_down_expiry();
+        }
         self.at(CHAOS, Ev::EndChaos);
+    }
+
+    /// See [`Family::PartnerDownExpiry`]: a two-way partition long enough
+    /// for renewals at T1 (half the 300 s lease) to stay on one side, the
+    /// renewing server's crash inside it, and partner-down on the other
+    /// soon after, while its clients' leases run out on the survivor's
+    /// books.
+    fn partner_down_expiry(&mut self) {
+        let t = self.rng.range(200, CHAOS - 700);
+        let victim = self.rng.range(0, 1) as usize;
+        let cut = self.rng.range(100, 300);
+        self.at(
+            t,
+            Ev::Partition {
+                dir: None,
+                secs: cut,
+            },
+        );
+        let crash = t + self.rng.range(cut / 2, cut);
+        self.at(
+            crash,
+            Ev::Crash {
+                node: victim,
+                wipe: false,
+            },
+        );
+        let declared = crash + self.rng.range(1, 60);
+        self.at(declared, Ev::PartnerDown { node: 1 - victim });
     }
 
     pub(super) fn crash(&mut self, node: usize, wipe: bool) {
