@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The simulator sweep a change to failover logic must hold before it is done
-# (docs/SIMULATION.md): 1,000,000 seeds by default, over 10 and 24 clients,
-# with and without a slow peer link, on every core. Seeds start away from
+# (docs/SIMULATION.md): 1,020,000 seeds by default, over 10 and 24 clients,
+# with and without a slow peer link, and a partner-down scenario family, on
+# every core. Seeds start away from
 # those `cargo test` runs. Exits non-zero on any violation.
 #
-#   scripts/sweep.sh            # 600k + 250k + 110k + 40k seeds
+#   scripts/sweep.sh            # 600k + 250k + 110k + 40k + 20k seeds
 #   SCALE=0.01 scripts/sweep.sh # a 1% smoke run
 #   FIRST=20000000 scripts/sweep.sh   # another stretch of seeds
 set -euo pipefail
@@ -14,20 +15,23 @@ first=${FIRST:-10000000}
 jobs=${JOBS:-$(nproc)}
 cargo build --release --bin tandem-sim
 status=0
-# clients link-delay seeds(at scale 1)
-while read -r clients delay seeds; do
+# clients link-delay seeds(at scale 1) [scenario family]
+while read -r clients delay seeds family; do
   n=$(awk -v s="$seeds" -v k="$scale" 'BEGIN { printf "%d", s * k }')
   [ "$n" -gt 0 ] || continue
-  echo "== --clients $clients --link-delay $delay: $n seeds from $first"
-  if ! target/release/tandem-sim --seeds "$n" --first "$first" --clients "$clients" \
-      --link-delay "$delay" --jobs "$jobs" | grep -E "VIOLATION|replay:|seeds from"; then
-    status=1
-  fi
+  extra=()
+  [ -n "${family:-}" ] && extra=(--family "$family")
+  echo "== --clients $clients --link-delay $delay ${extra[*]}: $n seeds from $first"
+  out=$(target/release/tandem-sim --seeds "$n" --first "$first" --clients "$clients" \
+      --link-delay "$delay" "${extra[@]}" --jobs "$jobs")
+  grep -E "VIOLATION|replay:|seeds from" <<<"$out"
+  grep -q "VIOLATION" <<<"$out" && status=1
   first=$((first + n))
 done <<'SETS'
 10 1 600000
 10 4 250000
 24 1 110000
 24 4 40000
+24 1 20000 partner-down-expiry
 SETS
 exit $status

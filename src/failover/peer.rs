@@ -23,18 +23,33 @@ const STARTUP_WAIT: u64 = 5;
 /// How often NORMAL checks whether free addresses need rebalancing.
 const REBALANCE_EVERY: u64 = 5;
 
+/// What the peer state machine needs of the configuration (the
+/// `[failover]` section and the pools), copied out so it runs without the
+/// whole config.
 #[derive(Clone, Debug)]
 pub struct PeerConfig {
+    /// This server's name (`[server] name`), sent in CONNECT.
     pub name: String,
+    /// This server is the primary (it breaks ties, RFC 3074 buckets below `split`).
     pub primary: bool,
+    /// Maximum client lead time, seconds (draft-12 section 5.3).
     pub mclt: u64,
+    /// Seconds of silence on an open link before it is closed.
     pub max_response_delay: u64,
+    /// Seconds in COMMUNICATIONS-INTERRUPTED before PARTNER-DOWN, if automatic.
     pub auto_partner_down: Option<u64>,
+    /// Binding updates sent and not yet acknowledged, at most (rounded up
+    /// to whole batches of 64).
     pub max_unacked: usize,
+    /// Seconds of partner clock offset beyond which an alarm is raised.
     pub max_clock_offset: u64,
+    /// The config's pair fingerprint: both peers must serve the same pools.
     pub fingerprint: String,
+    /// RFC 3074 hash buckets (of 256) served by the primary.
     pub split: u16,
+    /// A request with `secs` above this is answered by either peer.
     pub load_balance_max_secs: u16,
+    /// Every pool, for rebalancing free addresses between the peers.
     pub pools: Vec<PoolId>,
     /// Networks served: a record for an address outside them is refused.
     pub subnets: Vec<crate::config::Cidr>,
@@ -60,6 +75,7 @@ impl PeerConfig {
         })
     }
 
+    /// This server's side in address ownership.
     pub fn me(&self) -> Owner {
         if self.primary {
             Owner::Primary
@@ -77,15 +93,21 @@ impl PeerConfig {
     }
 }
 
+/// What the peer asks of its driver (`crate::node`), in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
+    /// Send this message on the current connection.
     Send(Message),
     /// Journal `leases` and `meta` together; once durable, send `then`, and
     /// if `replicate`, hand the leases back through `local_committed`.
     Commit {
+        /// Records to store.
         leases: Vec<Lease>,
+        /// Meta rows to store in the same batch (state, sequence marks).
         meta: Vec<(String, String)>,
+        /// Messages (binding acknowledgements) that wait for the batch.
         then: Vec<Message>,
+        /// The leases are local changes to replicate once durable.
         replicate: bool,
     },
     /// Once every commit asked for so far is durable, call
@@ -95,7 +117,9 @@ pub enum Action {
     /// the state entered and when, which is what goes out (a later state
     /// has its own announcement, behind its own commits).
     Announce {
+        /// The state entered.
         state: State,
+        /// When it was entered (local time, seconds).
         since: Time,
     },
     /// Close the link with this reason (logged by the edge).
@@ -147,6 +171,11 @@ struct Sync {
     sent_done: bool,
 }
 
+/// The failover peer state machine (draft-ietf-dhc-failover-12, DESIGN.md
+/// section 3), sans-IO: fed link events, partner messages, ticks and local
+/// commits with the time; asks for sends and commits through
+/// [`poll_action`](Peer::poll_action); tells the DHCP engine what it may do
+/// through [`policy`](Peer::policy).
 pub struct Peer {
     cfg: PeerConfig,
     epoch: u64,
@@ -186,6 +215,8 @@ pub struct Peer {
 }
 
 impl Peer {
+    /// A peer starting in STARTUP at `now` (seconds) with the state saved in
+    /// the journal (`p`) and this database's identity (`epoch`).
     pub fn new(cfg: PeerConfig, p: Persisted, epoch: u64, now: Time) -> Peer {
         let resume = p.state;
         Peer {
@@ -223,6 +254,7 @@ impl Peer {
         self.lost = true;
     }
 
+    /// This server's failover state.
     pub fn state(&self) -> State {
         self.state
     }
@@ -232,10 +264,13 @@ impl Peer {
         self.since
     }
 
+    /// The partner's state as last heard, `None` while not connected.
     pub fn partner_state(&self) -> Option<State> {
         self.partner.as_ref().map(|p| p.state)
     }
 
+    /// What the DHCP engine may do now: serve which clients, allocate from
+    /// which addresses, grant how long (the MCLT cap).
     pub fn policy(&self) -> PairPolicy {
         PairPolicy {
             me: self.cfg.me(),
@@ -262,10 +297,12 @@ impl Peer {
         }
     }
 
+    /// The next thing the driver must do, in order.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
     }
 
+    /// The state that goes to the journal's meta table.
     pub fn persisted(&self) -> &Persisted {
         &self.p
     }
@@ -286,6 +323,8 @@ impl Peer {
         self.link.is_some() && self.partner.is_some()
     }
 
+    /// A message from the partner at `now`. Out-of-order or flooding
+    /// messages close the link (with the reason logged), never panic.
     pub fn receive(&mut self, now: Time, msg: Message, store: &mut LeaseStore) {
         let Some(link) = &mut self.link else { return };
         link.last_rx = now;
@@ -407,6 +446,8 @@ impl Peer {
         });
     }
 
+    /// Time passed (call at least once a second): keepalives, the silence
+    /// timeout, STARTUP's wait, automatic partner-down and rebalancing.
     pub fn tick(&mut self, now: Time, store: &mut LeaseStore) {
         if let Some(l) = &self.link {
             if now.0.saturating_sub(l.last_rx.0) > self.cfg.max_response_delay {

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 /// A control-socket command; one line on the socket, one JSON answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Command {
+    /// This server's state, its partner's, counters and the re-learning wait.
     Status,
+    /// The operator declares the partner down (draft-12 PARTNER-DOWN).
     PartnerDown,
     /// End the re-learning wait after a lost database (`lease::relearn`).
     EndRelearn,

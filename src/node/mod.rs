@@ -48,9 +48,11 @@ const TICK: u64 = 1;
 /// sees it: the binding it grants, at what local time, in which state.
 #[derive(Clone, Debug)]
 pub struct Grant {
+    /// The binding granted, as journaled.
     pub lease: Lease,
     /// Granted in PARTNER-DOWN (no MCLT bound applies).
     pub partner_down: bool,
+    /// The granting server's time, seconds.
     pub local_now: Time,
 }
 

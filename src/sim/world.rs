@@ -26,12 +26,15 @@ const SETTLE: u64 = 900;
 /// from timestamps that travel with up to this much link delay.
 const CLOCK_SLACK: u64 = 3;
 
+/// How one seed's world is built.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// Simulated clients (the pool has 16 addresses).
     pub clients: usize,
     /// Also inject the faults no failover design survives: partner-down while
     /// the partner is alive, and forward clock jumps.
     pub dangerous: bool,
+    /// Keep a trace of every step (for `--replay`).
     pub trace: bool,
     /// Print the trace as it is made (so the servers' own log lines fall in
     /// place) instead of returning it.
@@ -52,7 +55,8 @@ pub enum Family {
     /// The link is cut while one server renews its clients, then that
     /// server dies and the operator declares partner-down on the other:
     /// the survivor knows older expiries than the clients hold, and must
-    /// wait MCLT past them before reusing an address (draft-12 5.3.4).
+    /// wait MCLT past them before reusing an address (draft-12's
+    /// PARTNER-DOWN rule, `failover::mclt::reusable_at`).
     PartnerDownExpiry,
 }
 
@@ -69,25 +73,39 @@ impl Default for Options {
     }
 }
 
+/// What a seed that held every invariant did.
 #[derive(Clone, Debug, Default)]
 pub struct Summary {
+    /// Events handled.
     pub steps: u64,
+    /// DHCPACKs clients received.
     pub acks: u64,
+    /// DHCPNAKs clients received.
     pub naks: u64,
+    /// Server crashes.
     pub crashes: u64,
+    /// Peer-link partitions.
     pub partitions: u64,
+    /// Faults no design survives (only with `dangerous`).
     pub dangerous_events: u64,
+    /// The trace, when asked for.
     pub trace: String,
 }
 
+/// An invariant broken: where, when and how.
 #[derive(Clone, Debug)]
 pub struct Violation {
+    /// The seed that breaks it (replay with `tandem-sim --replay`).
     pub seed: u64,
+    /// The event at which it was seen.
     pub step: u64,
+    /// Global simulated time, seconds.
     pub time: u64,
+    /// Which invariant, with the addresses and clients involved.
     pub message: String,
     /// The schedule contained a fault the design cannot survive.
     pub dangerous: bool,
+    /// The trace up to the violation, when asked for.
     pub trace: String,
 }
 

@@ -41,6 +41,7 @@ impl Peer {
         self.send(now, Message::Connect(c));
     }
 
+    /// The transport went down: the partner is unheard from now on.
     pub fn link_down(&mut self, now: Time) {
         if self.link.take().is_some() {
             tracing::warn!(state = %self.state, "peer link down");

@@ -4,6 +4,11 @@
 use super::*;
 
 impl Peer {
+    /// The operator declares the partner down (`tandem partner-down`).
+    /// Refused, with the reason, while the partner is connected or while
+    /// this server is still recovering (RECOVER, RECOVER-WAIT,
+    /// RECOVER-DONE): it would serve a database it has not finished
+    /// receiving.
     pub fn operator_partner_down(&mut self, now: Time) -> Result<(), String> {
         if self.connected() {
             return Err(
