@@ -2,7 +2,10 @@
 # perfdhcp against tandem (release build) in a throwaway namespace lab:
 # perfdhcp relays (giaddr 10.128.0.1, a /12 so no run exhausts the pool) to tandem at 192.168.77.1 over a bridge.
 # Usage: scripts/bench.sh [rate ...]   (default rates: 1000 2000 4000; 10 s each)
-# Prints one line per rate: offered rate, achieved 4-way exchanges/s, drops.
+#        BINS="before=/tmp/tandem-old after=target/release/tandem" scripts/bench.sh 4000
+#          (several builds side by side, alternating, in one run)
+# Prints one line per rate and build: offered rate, achieved 4-way
+# exchanges/s, drops, and the server's CPU seconds per 1,000 leases.
 # Bounded: each run is capped by -p and `timeout`; namespaces and processes are
 # removed on exit. Run as root.
 set -euo pipefail
@@ -13,7 +16,7 @@ rates=("$@"); ((${#rates[@]})) || rates=(1000 2000 4000)
 period=${PERIOD:-10}
 
 cargo build --release --quiet
-bin=$PWD/target/release/tandem
+read -r -a bins <<<"${BINS:-this=$PWD/target/release/tandem}"
 work=$(mktemp -d /tmp/tandem-bench.XXXXXX)
 sw=tbench-sw srv=tbench-srv perf=tbench-perf
 tandem_pid=
@@ -63,16 +66,26 @@ routers = ["10.128.0.1"]
 dns_servers = ["192.168.77.1"]
 CFG
 
-printf '%-8s %-12s %-10s %-10s\n' offered exchanges/s drops4 dropsRA
+# CPU seconds (user + system) a process has used so far.
+cpu_secs() {
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"
+}
+
+printf '%-8s %-8s %-12s %-10s %-10s %s\n' build offered exchanges/s drops4 dropsRA cpu-s/1000
 for rate in "${rates[@]}"; do
-  rm -f "$work"/leases.sqlite*
-  "$bin" init -c "$work/bench.toml" >/dev/null
-  ip netns exec $srv "$bin" serve -c "$work/bench.toml" --log warn 2> "$work/tandem.log" &
-  tandem_pid=$!
-  sleep 0.5
-  out=$(ip netns exec $perf timeout $((period + 20)) perfdhcp -4 -r "$rate" -R 1000000 -p "$period" -l 10.128.0.1 192.168.77.1 2>&1 || true)
-  kill "$tandem_pid"; wait "$tandem_pid" 2>/dev/null || true; tandem_pid=
-  achieved=$(echo "$out" | awk '/^Rate:/ {print $2}')
-  drops=$(echo "$out" | awk '/^drops:/ {print $2}' | paste -sd' ')
-  printf '%-8s %-12s %-10s %-10s\n' "$rate" "$achieved" $drops
+  for b in "${bins[@]}"; do
+    label=${b%%=*} bin=${b#*=}
+    rm -f "$work"/leases.sqlite*
+    "$bin" init -c "$work/bench.toml" >/dev/null
+    ip netns exec $srv "$bin" serve -c "$work/bench.toml" --log warn 2> "$work/tandem.log" &
+    tandem_pid=$!
+    sleep 0.5
+    out=$(ip netns exec $perf timeout $((period + 20)) perfdhcp -4 -r "$rate" -R 1000000 -p "$period" -l 10.128.0.1 192.168.77.1 2>&1 || true)
+    cpu=$(cpu_secs "$tandem_pid")
+    kill "$tandem_pid"; wait "$tandem_pid" 2>/dev/null || true; tandem_pid=
+    achieved=$(echo "$out" | awk '/^Rate:/ {print $2}')
+    drops=$(echo "$out" | awk '/^drops:/ {print $2}' | paste -sd' ')
+    per=$(awk -v c="$cpu" -v r="${achieved:-0}" -v p="$period" 'BEGIN { n = r * p; v = (n > 0) ? c * 1000 / n : 0; printf "%.3f", v }')
+    printf '%-8s %-8s %-12s %-10s %-10s %s\n' "$label" "$rate" "$achieved" $drops "$per"
+  done
 done
