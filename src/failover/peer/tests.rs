@@ -118,6 +118,11 @@ impl Side {
         l.cltt = now;
         l.expires = now.plus(secs);
         l.potential_expiry = now.plus(secs * 2);
+        self.change(now, l)
+    }
+
+    /// A local change, numbered, on disk at once, and handed to the peer.
+    fn change(&mut self, now: Time, l: Lease) -> Lease {
         let l = self.store.upsert(l);
         self.disk.insert(l.addr, l.clone());
         self.peer

@@ -16,10 +16,7 @@ impl Side {
         l.cltt = now;
         l.expires = now.plus(secs);
         l.potential_expiry = now.plus(secs * 2);
-        let l = self.store.upsert(l);
-        self.disk.insert(l.addr, l.clone());
-        self.peer
-            .local_committed(now, std::slice::from_ref(&l), &mut self.store);
+        self.change(now, l);
     }
 
     /// The client declines the address with this side.
@@ -29,10 +26,7 @@ impl Side {
         l.cltt = now;
         l.expires = now.plus(1000);
         l.acked_potential_expiry = Time::ZERO;
-        let l = self.store.upsert(l);
-        self.disk.insert(l.addr, l.clone());
-        self.peer
-            .local_committed(now, std::slice::from_ref(&l), &mut self.store);
+        self.change(now, l);
     }
 }
 
