@@ -331,3 +331,6 @@ impl Node {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,133 @@
+//! The node's ordering, alone (no peer): what waits for the journal and
+//! what a failed commit withholds; and the lost-database start.
+
+use super::*;
+use crate::dhcp::RecvContext;
+use crate::lease::journal::{EPOCH_KEY, Snapshot};
+use crate::proto::Request;
+use dhcproto::{Encodable, v4};
+use std::net::Ipv4Addr;
+
+const CONFIG: &str = r#"
+[server]
+interfaces = ["eth0"]
+lease_db = "/tmp/unused"
+server_id = "10.0.0.1"
+[[subnet]]
+cidr = "10.0.0.0/24"
+pools = ["10.0.0.100-10.0.0.103"]
+lease_time = "1h"
+"#;
+const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const NOW: Time = Time(1_000_000);
+
+fn node(created: bool) -> Node {
+    let config = Arc::new(Config::parse(CONFIG, "t").unwrap());
+    let mut snap = Snapshot {
+        created,
+        ..Snapshot::default()
+    };
+    snap.meta.insert(EPOCH_KEY.into(), "7".into());
+    Node::start(config, snap, vec![SERVER], NOW)
+}
+
+fn request(kind: v4::MessageType, mac: u8, opts: Vec<v4::DhcpOption>) -> Input {
+    let mut m = v4::Message::new(
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::UNSPECIFIED,
+        &[2, 0, 0, 0, 0, mac],
+    );
+    m.opts_mut().insert(v4::DhcpOption::MessageType(kind));
+    for o in opts {
+        m.opts_mut().insert(o);
+    }
+    let ctx = RecvContext {
+        ifindex: 1,
+        local: SERVER,
+        link: Some(SERVER),
+        broadcast: true,
+    };
+    let req = Request::parse(&m.to_vec().unwrap()).unwrap();
+    Input::Request(Box::new(Received {
+        req,
+        ctx,
+        socket: 3,
+    }))
+}
+
+fn outputs(n: &mut Node) -> Vec<Output> {
+    std::iter::from_fn(|| n.poll_output()).collect()
+}
+
+/// DISCOVER then SELECTING REQUEST; returns the ACK's journal batch number.
+fn ack_waiting(n: &mut Node) -> u64 {
+    n.handle(NOW, request(v4::MessageType::Discover, 1, vec![]));
+    let offered = outputs(n);
+    assert!(
+        matches!(offered.as_slice(), [Output::Reply { socket: 3, .. }]),
+        "the OFFER leaves at once: {offered:?}"
+    );
+    let a = Ipv4Addr::new(10, 0, 0, 100);
+    let opts = vec![
+        v4::DhcpOption::ServerIdentifier(SERVER),
+        v4::DhcpOption::RequestedIpAddress(a),
+    ];
+    n.handle(NOW, request(v4::MessageType::Request, 1, opts));
+    match outputs(n).as_slice() {
+        [Output::Journal(b)] if b.leases.iter().any(|l| l.addr == a) => b.id,
+        other => panic!("the ACK must wait for its batch: {other:?}"),
+    }
+}
+
+#[test]
+fn an_ack_leaves_once_its_batch_is_durable() {
+    let mut n = node(false);
+    outputs(&mut n);
+    let batch = ack_waiting(&mut n);
+    n.handle(NOW, Input::Committed { upto: batch - 1 });
+    assert!(
+        outputs(&mut n).is_empty(),
+        "an earlier batch releases nothing"
+    );
+    n.handle(NOW, Input::Committed { upto: batch });
+    let out = outputs(&mut n);
+    assert!(
+        matches!(out.as_slice(), [Output::Reply { socket: 3, src: SERVER, reply }] if reply.bytes[242] == 5),
+        "{out:?}"
+    );
+    assert_eq!(n.stats().acks, 1);
+}
+
+#[test]
+fn a_failed_commit_withholds_its_ack() {
+    let mut n = node(false);
+    outputs(&mut n);
+    let batch = ack_waiting(&mut n);
+    n.handle(NOW, Input::CommitFailed { upto: batch });
+    assert!(
+        outputs(&mut n).is_empty(),
+        "nothing of a failed batch leaves"
+    );
+    assert_eq!(n.stats().commit_failures, 1);
+    // and a later success does not release it either
+    n.handle(NOW, Input::Committed { upto: batch + 1 });
+    assert!(outputs(&mut n).is_empty());
+}
+
+#[test]
+fn a_lost_database_records_its_identity_and_wait_first() {
+    let mut n = node(true);
+    let out = outputs(&mut n);
+    let [Output::Journal(b)] = out.as_slice() else {
+        panic!("{out:?}")
+    };
+    assert_eq!(b.id, 1);
+    let keys: Vec<&str> = b.meta.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(keys, [EPOCH_KEY, crate::lease::relearn::META_KEY]);
+    assert!(n.store().relearning(NOW));
+    // a new client gets nothing during the wait
+    n.handle(NOW, request(v4::MessageType::Discover, 2, vec![]));
+    assert!(outputs(&mut n).is_empty());
+}
