@@ -339,33 +339,7 @@ impl World {
                     self.at(w, Ev::ClientWake(c));
                 }
             }
-            Ev::ToServer { node, bytes } => {
-                let (now, dd) = (self.now, self.faults.disk_delay);
-                let Some(n) = self.node(node) else {
-                    return Ok(());
-                };
-                let grant = n.packet(now, &bytes, dd);
-                if let Some(g) = &grant {
-                    let l = &g.lease;
-                    let msg = format!(
-                        "server {node} ({}) ACK {} to {:?} until {} pe {} ape {}",
-                        self.nodes[node]
-                            .as_ref()
-                            .and_then(|n| n.node.state())
-                            .map_or("down".into(), |s| s.to_string()),
-                        l.addr,
-                        l.client(),
-                        l.expires.0,
-                        l.potential_expiry.0,
-                        l.acked_potential_expiry.0
-                    );
-                    self.summary_note(msg);
-                }
-                if let Some(g) = grant {
-                    self.check_mclt(node, &g)?;
-                }
-                self.after_node(node)?;
-            }
+            Ev::ToServer { node, bytes } => self.to_server(node, &bytes)?,
             Ev::ToClient { client, bytes } => self.client_receive(client, &bytes)?,
             Ev::Frame { to, link, bytes } => self.frame(to, link, &bytes)?,
             Ev::Crash { node, wipe } => self.crash(node, wipe),
@@ -375,31 +349,58 @@ impl World {
                     self.summary_note(format!("server {node} restarted"));
                 }
             }
-            Ev::Partition { dir, secs } => {
-                self.summary.partitions += 1;
-                match dir {
-                    None => self.link.blocked = [true, true],
-                    Some(d) => self.link.blocked[d] = true,
-                }
-                self.at(self.now + secs, Ev::Heal);
-            }
+            Ev::Partition { dir, secs } => self.partition(dir, secs),
             Ev::Heal => self.link.blocked = [false, false],
             Ev::PartnerDown { node } => self.partner_down(node),
-            Ev::Jump { node, secs } => {
-                // A clock step moves every absolute time the server stored by
-                // `secs`: lease expiry (forward) or the MCLT bound (backward)
-                // can be off by that much. No design with absolute times survives it.
-                self.dangerous = true;
-                self.summary.dangerous_events += 1;
-                self.offsets[node] += secs;
-                if let Some(n) = self.nodes[node].as_mut() {
-                    n.offset += secs;
-                }
-            }
+            Ev::Jump { node, secs } => self.jump(node, secs),
             Ev::ClientFault(c) => self.client_fault(c),
             Ev::EndChaos => self.end_chaos(),
         }
         Ok(())
+    }
+
+    /// A client's packet reaches a server; its grant is checked.
+    fn to_server(&mut self, node: usize, bytes: &[u8]) -> Result<(), Violation> {
+        let (now, dd) = (self.now, self.faults.disk_delay);
+        let Some(n) = self.node(node) else {
+            return Ok(());
+        };
+        if let Some(g) = n.packet(now, bytes, dd) {
+            let l = &g.lease;
+            let msg = format!(
+                "server {node} ({}) ACK {} to {:?} until {} pe {} ape {}",
+                n.node.state().map_or("down".into(), |s| s.to_string()),
+                l.addr,
+                l.client(),
+                l.expires.0,
+                l.potential_expiry.0,
+                l.acked_potential_expiry.0
+            );
+            self.summary_note(msg);
+            self.check_mclt(node, &g)?;
+        }
+        self.after_node(node)
+    }
+
+    fn partition(&mut self, dir: Option<usize>, secs: u64) {
+        self.summary.partitions += 1;
+        match dir {
+            None => self.link.blocked = [true, true],
+            Some(d) => self.link.blocked[d] = true,
+        }
+        self.at(self.now + secs, Ev::Heal);
+    }
+
+    /// A clock step moves every absolute time the server stored by `secs`:
+    /// lease expiry (forward) or the MCLT bound (backward) can be off by
+    /// that much. No design with absolute times survives it.
+    fn jump(&mut self, node: usize, secs: i64) {
+        self.dangerous = true;
+        self.summary.dangerous_events += 1;
+        self.offsets[node] += secs;
+        if let Some(n) = self.nodes[node].as_mut() {
+            n.offset += secs;
+        }
     }
 
     fn summary_note(&mut self, s: String) {
