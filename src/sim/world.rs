@@ -339,7 +339,7 @@ impl World {
                     self.at(w, Ev::ClientWake(c));
                 }
             }
-            Ev::ToServer { node, bytes } => self.to_server(node, &bytes)?,
+            Ev::ToServer { node, bytes } => self.deliver(node, &bytes)?,
             Ev::ToClient { client, bytes } => self.client_receive(client, &bytes)?,
             Ev::Frame { to, link, bytes } => self.frame(to, link, &bytes)?,
             Ev::Crash { node, wipe } => self.crash(node, wipe),
@@ -360,7 +360,7 @@ impl World {
     }
 
     /// A client's packet reaches a server; its grant is checked.
-    fn to_server(&mut self, node: usize, bytes: &[u8]) -> Result<(), Violation> {
+    fn deliver(&mut self, node: usize, bytes: &[u8]) -> Result<(), Violation> {
         let (now, dd) = (self.now, self.faults.disk_delay);
         let Some(n) = self.node(node) else {
             return Ok(());
