@@ -13,6 +13,7 @@ use crate::lease::{Lease, LeaseStore, Owner};
 use crate::time::Time;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+pub use config::PeerConfig;
 pub use persisted::Persisted;
 use std::net::Ipv4Addr;
 
@@ -22,76 +23,6 @@ const BATCH: usize = 64;
 const STARTUP_WAIT: u64 = 5;
 /// How often NORMAL checks whether free addresses need rebalancing.
 const REBALANCE_EVERY: u64 = 5;
-
-/// What the peer state machine needs of the configuration (the
-/// `[failover]` section and the pools), copied out so it runs without the
-/// whole config.
-#[derive(Clone, Debug)]
-pub struct PeerConfig {
-    /// This server's name (`[server] name`), sent in CONNECT.
-    pub name: String,
-    /// This server is the primary (it breaks ties, RFC 3074 buckets below `split`).
-    pub primary: bool,
-    /// Maximum client lead time, seconds (draft-12 section 5.3).
-    pub mclt: u64,
-    /// Seconds of silence on an open link before it is closed.
-    pub max_response_delay: u64,
-    /// Seconds in COMMUNICATIONS-INTERRUPTED before PARTNER-DOWN, if automatic.
-    pub auto_partner_down: Option<u64>,
-    /// Binding updates sent and not yet acknowledged, at most (rounded up
-    /// to whole batches of 64).
-    pub max_unacked: usize,
-    /// Seconds of partner clock offset beyond which an alarm is raised.
-    pub max_clock_offset: u64,
-    /// The config's pair fingerprint: both peers must serve the same pools.
-    pub fingerprint: String,
-    /// RFC 3074 hash buckets (of 256) served by the primary.
-    pub split: u16,
-    /// A request with `secs` above this is answered by either peer.
-    pub load_balance_max_secs: u16,
-    /// Every pool, for rebalancing free addresses between the peers.
-    pub pools: Vec<PoolId>,
-    /// Networks served: a record for an address outside them is refused.
-    pub subnets: Vec<crate::config::Cidr>,
-}
-
-impl PeerConfig {
-    /// The peer settings of a validated config with a `[failover]` section.
-    pub fn from_config(c: &crate::config::Config) -> Option<PeerConfig> {
-        let f = c.failover.as_ref()?;
-        Some(PeerConfig {
-            name: c.server.name.clone(),
-            primary: f.role == crate::config::Role::Primary,
-            mclt: f.mclt,
-            max_response_delay: f.max_response_delay,
-            auto_partner_down: f.auto_partner_down,
-            max_unacked: f.max_unacked_updates,
-            max_clock_offset: f.max_clock_offset,
-            fingerprint: c.fingerprint(),
-            split: f.split,
-            load_balance_max_secs: f.load_balance_max_secs,
-            pools: c.pools.iter().map(|p| p.id).collect(),
-            subnets: c.subnets.iter().map(|s| s.cidr).collect(),
-        })
-    }
-
-    /// This server's side in address ownership.
-    pub fn me(&self) -> Owner {
-        if self.primary {
-            Owner::Primary
-        } else {
-            Owner::Secondary
-        }
-    }
-
-    fn partner(&self) -> Owner {
-        if self.primary {
-            Owner::Secondary
-        } else {
-            Owner::Primary
-        }
-    }
-}
 
 /// What the peer asks of its driver (`crate::node`), in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -485,6 +416,7 @@ impl Peer {
     }
 }
 
+mod config;
 mod link;
 mod persisted;
 mod pools;

@@ -7,9 +7,7 @@
 //! client never holds a lease the disk does not.
 
 use super::journal::{Batch, EPOCH_KEY, Snapshot};
-use super::model::{Lease, LeaseState, Owner};
-use crate::proto::HwAddr;
-use crate::time::Time;
+use super::model::Lease;
 use rusqlite::{Connection, OpenFlags, params};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -213,76 +211,6 @@ fn write(c: &mut Connection, batches: &[Batch]) -> rusqlite::Result<usize> {
     Ok(n)
 }
 
-fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError> {
-    let err = |source| StoreError::Sqlite {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut st = c
-        .prepare(
-            "SELECT address, state, owner, client_id, htype, chaddr, hostname, relay_info,
-             starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry, update_seq FROM lease ORDER BY address",
-        )
-        .map_err(err)?;
-    let rows = st
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, u32>(0)?,
-                r.get::<_, i64>(1)?,
-                r.get::<_, i64>(2)?,
-                r.get::<_, Option<Vec<u8>>>(3)?,
-                r.get::<_, u8>(4)?,
-                r.get::<_, Vec<u8>>(5)?,
-                r.get::<_, Option<String>>(6)?,
-                r.get::<_, Option<Vec<u8>>>(7)?,
-                [
-                    r.get::<_, i64>(8)?,
-                    r.get(9)?,
-                    r.get(10)?,
-                    r.get(12)?,
-                    r.get(13)?,
-                ],
-                r.get::<_, u32>(11)?,
-                r.get::<_, i64>(14)?,
-            ))
-        })
-        .map_err(err)?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (a, state, owner, client_id, htype, chaddr, hostname, relay_info, t, lease_time, seq) =
-            row.map_err(err)?;
-        let addr = Ipv4Addr::from(a);
-        let corrupt = |what: &str| StoreError::Corrupt {
-            path: path.to_path_buf(),
-            addr,
-            what: what.into(),
-        };
-        let state = LeaseState::from_code(state).ok_or_else(|| corrupt("unknown state"))?;
-        let owner = Owner::from_code(owner).ok_or_else(|| corrupt("unknown owner"))?;
-        if chaddr.len() > 16 || t.iter().any(|x| *x < 0) || seq < 0 {
-            return Err(corrupt("hardware address or time out of range"));
-        }
-        out.push(Lease {
-            addr,
-            state,
-            owner,
-            client_id,
-            hw: HwAddr::new(htype, &chaddr),
-            hostname,
-            relay_info,
-            starts: Time(t[0] as u64),
-            expires: Time(t[1] as u64),
-            cltt: Time(t[2] as u64),
-            lease_time,
-            potential_expiry: Time(t[3] as u64),
-            acked_potential_expiry: Time(t[4] as u64),
-            update_seq: seq as u64,
-        });
-    }
-    Ok(out)
-}
-
-/// Reads every lease without disturbing a server that has the database open.
 /// Creates the database of a new installation (`tandem init`). Returns
 /// false, touching nothing, if `path` already holds a tandem database.
 pub fn initialise(path: &Path) -> Result<bool, StoreError> {
@@ -323,6 +251,7 @@ fn write_epoch(conn: &Connection, path: &Path, epoch: &str) -> Result<(), StoreE
 /// Reads every lease record from the database at `path`, opened read-only, so it
 /// works while the server runs (`tandem leases`). Errors: `Sqlite` when the file
 /// cannot be opened or read, `Corrupt` for a row that is not a lease record.
+/// Reads every lease without disturbing a server that has the database open.
 pub fn read_all(path: &Path) -> Result<Vec<Lease>, StoreError> {
     let c = Connection::open_with_flags(
         path,
@@ -461,6 +390,10 @@ fn writer(
         let _ = events.send(event);
     }
 }
+
+mod rows;
+
+use rows::read;
 
 #[cfg(test)]
 mod tests;

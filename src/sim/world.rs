@@ -18,6 +18,9 @@ mod checks;
 mod faults;
 mod link;
 mod setup;
+mod trace;
+
+use trace::short;
 
 const MCLT: u64 = 60;
 const CHAOS: u64 = 1500;
@@ -234,55 +237,6 @@ pub fn run(seed: u64, opts: &Options) -> Result<Summary, Violation> {
     w.summary.steps = w.step;
     w.summary.trace = std::mem::take(&mut w.trace);
     Ok(w.summary)
-}
-
-fn short(ev: &Ev) -> String {
-    match ev {
-        Ev::ToServer { node, bytes } => {
-            format!("{} -> server {node}", describe(bytes))
-        }
-        Ev::ToClient { client, bytes } => {
-            format!("{} -> client {client}", describe(bytes))
-        }
-        Ev::Frame { to, link, bytes } => format!(
-            "peer frame ({} bytes) -> server {to} on link {link}",
-            bytes.len()
-        ),
-        other => format!("{other:?}"),
-    }
-}
-
-/// A DHCP packet in one line: type, client, and the addresses that matter.
-fn describe(bytes: &[u8]) -> String {
-    use dhcproto::{Decodable, v4};
-    let Ok(m) = v4::Message::decode(&mut dhcproto::Decoder::new(bytes)) else {
-        return format!("undecodable packet ({} bytes)", bytes.len());
-    };
-    let kind = match m.opts().get(v4::OptionCode::MessageType) {
-        Some(v4::DhcpOption::MessageType(t)) => format!("{t:?}"),
-        _ => "BOOTP".into(),
-    };
-    let mut s = format!(
-        "{kind} hw ..{:02x}",
-        m.chaddr().last().copied().unwrap_or(0)
-    );
-    if !m.ciaddr().is_unspecified() {
-        s += &format!(" ciaddr {}", m.ciaddr());
-    }
-    if !m.yiaddr().is_unspecified() {
-        s += &format!(" yiaddr {}", m.yiaddr());
-    }
-    if let Some(v4::DhcpOption::RequestedIpAddress(a)) =
-        m.opts().get(v4::OptionCode::RequestedIpAddress)
-    {
-        s += &format!(" requested {a}");
-    }
-    if let Some(v4::DhcpOption::ServerIdentifier(a)) =
-        m.opts().get(v4::OptionCode::ServerIdentifier)
-    {
-        s += &format!(" server-id {a}");
-    }
-    s
 }
 
 impl World {

@@ -1,5 +1,8 @@
 use super::*;
 use crate::lease::journal::SEQ_HIGH_KEY;
+use crate::lease::{LeaseState, Owner};
+use crate::proto::HwAddr;
+use crate::time::Time;
 
 fn lease(i: u8) -> Lease {
     let mut l = Lease::free(Ipv4Addr::new(10, 0, 0, i), Owner::Secondary);
