@@ -189,24 +189,17 @@ impl Node {
                 local_now: now,
             });
         }
-        let src = r.ctx.local;
-        let Some(reply) = out.reply else {
-            if !out.changes.is_empty() {
-                self.journal_local(out.changes, None);
-            }
-            return;
+        // A reply that grants what the changes record waits for them.
+        let reply = out.reply.map(|reply| (reply, r.socket, r.ctx.local));
+        let (waiting, now) = match reply {
+            Some(x) if x.0.after_commit && !out.changes.is_empty() => (Some(x), None),
+            x => (None, x),
         };
-        if out.changes.is_empty() || !reply.after_commit {
-            if !out.changes.is_empty() {
-                self.journal_local(out.changes, None);
-            }
-            self.out.push_back(Output::Reply {
-                reply,
-                socket: r.socket,
-                src,
-            });
-        } else {
-            self.journal_local(out.changes, Some((reply, r.socket, src)));
+        if !out.changes.is_empty() {
+            self.journal_local(out.changes, waiting);
+        }
+        if let Some((reply, socket, src)) = now {
+            self.out.push_back(Output::Reply { reply, socket, src });
         }
     }
 
