@@ -30,168 +30,102 @@ enum Spec {
 
 use Spec::*;
 
-/// The rule for `code`, with the RFC (and section) that sets it.
+/// At least `min` octets of any content.
+const fn at_least(min: usize) -> Spec {
+    Bytes { min, exact: false }
+}
+
+/// Exactly `min` octets of any content.
+const fn exactly(min: usize) -> Spec {
+    Bytes { min, exact: true }
+}
+
+/// One 16-bit value of at least `lo`.
+const fn u16_from(lo: u16) -> Spec {
+    U16 { lo, hi: u16::MAX }
+}
+
+/// IPv4 addresses, at least one.
+const ADDRS: Spec = Addrs { min: 1, group: 1 };
+
+/// Address pairs (options 21 and 33), at least one pair.
+const PAIRS: Spec = Addrs { min: 2, group: 2 };
+
+/// Every known option: its codes, its rule, and the RFC (and section) that
+/// sets the rule.
+const SPECS: &[(&[u8], Spec, &str)] = &[
+    (&[1], Addr, "RFC 2132 section 3.3"),
+    (&[2], U32, "RFC 2132 section 3.4"),
+    (
+        &[3, 4, 5, 6, 7, 8, 9, 10, 11],
+        ADDRS,
+        "RFC 2132 sections 3.5-3.13",
+    ),
+    (&[12], Text, "RFC 2132 section 3.14"),
+    (&[13], u16_from(0), "RFC 2132 section 3.15"),
+    (&[14, 15, 17, 18], Text, "RFC 2132 sections 3.16-3.20"),
+    (&[16], Addr, "RFC 2132 section 3.18"),
+    (&[19, 20], Flag, "RFC 2132 sections 4.1-4.2"),
+    (&[21], PAIRS, "RFC 2132 section 4.3"),
+    (&[22], u16_from(576), "RFC 2132 section 4.4"),
+    (&[23], U8 { lo: 1, hi: 255 }, "RFC 2132 section 4.5"),
+    (&[24], U32, "RFC 2132 section 4.6"),
+    (&[25], U16s { lo: 68 }, "RFC 2132 section 4.7"),
+    (&[26], u16_from(68), "RFC 2132 section 5.1"),
+    (&[27, 29, 30, 31], Flag, "RFC 2132 sections 5.2-5.6"),
+    (&[28, 32], Addr, "RFC 2132 sections 5.3, 5.7"),
+    (&[33], PAIRS, "RFC 2132 section 5.8"),
+    (&[34, 36, 39], Flag, "RFC 2132 sections 6.1, 6.3, 7.3"),
+    (&[35, 38], U32, "RFC 2132 sections 6.2, 7.2"),
+    (&[37], U8 { lo: 1, hi: 255 }, "RFC 2132 section 7.1"),
+    (
+        &[40, 47, 64, 66, 67],
+        Text,
+        "RFC 2132 sections 8.1, 8.7, 8.11, 9.4, 9.5",
+    ),
+    (
+        &[41, 42, 44, 45, 48, 49, 65, 69, 70, 71, 72, 73, 74, 75, 76],
+        ADDRS,
+        "RFC 2132 sections 8.2-8.14",
+    ),
+    (&[43], at_least(1), "RFC 2132 section 8.4"),
+    (&[46], U8 { lo: 1, hi: 8 }, "RFC 2132 section 8.7"),
+    (&[56], Text, "RFC 2132 section 9.9"),
+    (&[60], at_least(1), "RFC 2132 section 9.13"),
+    (&[62], Text, "RFC 2242"),
+    (&[63], at_least(1), "RFC 2242"),
+    (&[68], Addrs { min: 0, group: 1 }, "RFC 2132 section 8.15"),
+    (&[78, 79], at_least(1), "RFC 2610"),
+    (&[81], at_least(3), "RFC 4702"),
+    (&[85], ADDRS, "RFC 2241"),
+    (&[86, 87], Text, "RFC 2241"),
+    (&[89], ADDRS, "RFC 4280"),
+    (&[93], U16s { lo: 0 }, "RFC 4578"),
+    (&[94], exactly(3), "RFC 4578"),
+    (&[97], exactly(17), "RFC 4578"),
+    (&[100, 101, 114], Text, "RFC 4833, RFC 8910"),
+    (&[108], U32, "RFC 8925"),
+    (&[116], U8 { lo: 0, hi: 1 }, "RFC 2563"),
+    (&[117], U16s { lo: 0 }, "RFC 2937"),
+    (&[118], Addr, "RFC 3011"),
+    (&[119, 137, 141, 213], at_least(2), "RFC 3397"),
+    (&[120], at_least(2), "RFC 3361"),
+    (&[121], at_least(5), "RFC 3442"),
+    (&[123], exactly(16), "RFC 6225"),
+    (&[124, 125], at_least(5), "RFC 3925"),
+    (&[136, 138, 142, 150], ADDRS, "RFC 5192, 5417, 6153, 5859"),
+    (&[209, 210], Text, "RFC 5071"),
+    (&[211], U32, "RFC 5071"),
+    (&[212], at_least(22), "RFC 5969"),
+];
+
+/// The rule for `code`, with the RFC (and section) that sets it; `None`
+/// for a code tandem has no rule for.
 fn spec(code: u8) -> Option<(Spec, &'static str)> {
-    const ADDRS: Spec = Addrs { min: 1, group: 1 };
-    const TEXT: Spec = Text;
-    let s = match code {
-        1 => (Addr, "RFC 2132 section 3.3"),
-        2 => (U32, "RFC 2132 section 3.4"),
-        3..=11 => (ADDRS, "RFC 2132 sections 3.5-3.13"),
-        12 => (TEXT, "RFC 2132 section 3.14"),
-        13 => (
-            U16 {
-                lo: 0,
-                hi: u16::MAX,
-            },
-            "RFC 2132 section 3.15",
-        ),
-        14 | 15 | 17 | 18 => (TEXT, "RFC 2132 sections 3.16-3.20"),
-        16 => (Addr, "RFC 2132 section 3.18"),
-        19 | 20 => (Flag, "RFC 2132 sections 4.1-4.2"),
-        21 => (Addrs { min: 2, group: 2 }, "RFC 2132 section 4.3"),
-        22 => (
-            U16 {
-                lo: 576,
-                hi: u16::MAX,
-            },
-            "RFC 2132 section 4.4",
-        ),
-        23 => (U8 { lo: 1, hi: 255 }, "RFC 2132 section 4.5"),
-        24 => (U32, "RFC 2132 section 4.6"),
-        25 => (U16s { lo: 68 }, "RFC 2132 section 4.7"),
-        26 => (
-            U16 {
-                lo: 68,
-                hi: u16::MAX,
-            },
-            "RFC 2132 section 5.1",
-        ),
-        27 | 29 | 30 | 31 => (Flag, "RFC 2132 sections 5.2-5.6"),
-        28 | 32 => (Addr, "RFC 2132 sections 5.3, 5.7"),
-        33 => (Addrs { min: 2, group: 2 }, "RFC 2132 section 5.8"),
-        34 | 36 | 39 => (Flag, "RFC 2132 sections 6.1, 6.3, 7.3"),
-        35 | 38 => (U32, "RFC 2132 sections 6.2, 7.2"),
-        37 => (U8 { lo: 1, hi: 255 }, "RFC 2132 section 7.1"),
-        40 | 47 | 64 | 66 | 67 => (TEXT, "RFC 2132 sections 8.1, 8.7, 8.11, 9.4, 9.5"),
-        41 | 42 | 44 | 45 | 48 | 49 | 65 | 69..=76 => (ADDRS, "RFC 2132 sections 8.2-8.14"),
-        43 => (
-            Bytes {
-                min: 1,
-                exact: false,
-            },
-            "RFC 2132 section 8.4",
-        ),
-        46 => (U8 { lo: 1, hi: 8 }, "RFC 2132 section 8.7"),
-        56 => (TEXT, "RFC 2132 section 9.9"),
-        60 => (
-            Bytes {
-                min: 1,
-                exact: false,
-            },
-            "RFC 2132 section 9.13",
-        ),
-        62 => (TEXT, "RFC 2242"),
-        63 => (
-            Bytes {
-                min: 1,
-                exact: false,
-            },
-            "RFC 2242",
-        ),
-        68 => (Addrs { min: 0, group: 1 }, "RFC 2132 section 8.15"),
-        78 => (
-            Bytes {
-                min: 1,
-                exact: false,
-            },
-            "RFC 2610",
-        ),
-        79 => (
-            Bytes {
-                min: 1,
-                exact: false,
-            },
-            "RFC 2610",
-        ),
-        81 => (
-            Bytes {
-                min: 3,
-                exact: false,
-            },
-            "RFC 4702",
-        ),
-        85 => (ADDRS, "RFC 2241"),
-        86 | 87 => (TEXT, "RFC 2241"),
-        89 => (ADDRS, "RFC 4280"),
-        93 => (U16s { lo: 0 }, "RFC 4578"),
-        94 => (
-            Bytes {
-                min: 3,
-                exact: true,
-            },
-            "RFC 4578",
-        ),
-        97 => (
-            Bytes {
-                min: 17,
-                exact: true,
-            },
-            "RFC 4578",
-        ),
-        100 | 101 | 114 => (TEXT, "RFC 4833, RFC 8910"),
-        108 => (U32, "RFC 8925"),
-        116 => (U8 { lo: 0, hi: 1 }, "RFC 2563"),
-        117 => (U16s { lo: 0 }, "RFC 2937"),
-        118 => (Addr, "RFC 3011"),
-        119 | 137 | 141 | 213 => (
-            Bytes {
-                min: 2,
-                exact: false,
-            },
-            "RFC 3397",
-        ),
-        120 => (
-            Bytes {
-                min: 2,
-                exact: false,
-            },
-            "RFC 3361",
-        ),
-        121 => (
-            Bytes {
-                min: 5,
-                exact: false,
-            },
-            "RFC 3442",
-        ),
-        123 => (
-            Bytes {
-                min: 16,
-                exact: true,
-            },
-            "RFC 6225",
-        ),
-        124 | 125 => (
-            Bytes {
-                min: 5,
-                exact: false,
-            },
-            "RFC 3925",
-        ),
-        136 | 138 | 142 | 150 => (ADDRS, "RFC 5192, 5417, 6153, 5859"),
-        209 | 210 => (TEXT, "RFC 5071"),
-        211 => (U32, "RFC 5071"),
-        212 => (
-            Bytes {
-                min: 22,
-                exact: false,
-            },
-            "RFC 5969",
-        ),
-        _ => return None,
-    };
-    Some(s)
+    SPECS
+        .iter()
+        .find(|(codes, _, _)| codes.contains(&code))
+        .map(|&(_, spec, rfc)| (spec, rfc))
 }
 
 /// Checks `data` as the value of option `code`; unknown codes pass.

@@ -110,99 +110,96 @@ impl Client {
         if now < self.wake || self.phase == Phase::Gone {
             return vec![];
         }
-        if let Some(h) = self.held {
-            if now >= h.expiry() {
-                self.held = None;
-                self.phase = Phase::Init;
-                self.started = now;
-            } else if now >= h.start + h.t2 && matches!(self.phase, Phase::Bound | Phase::Renewing)
-            {
-                self.phase = Phase::Rebinding;
-            } else if now >= h.start + h.t1 && self.phase == Phase::Bound {
-                self.phase = Phase::Renewing;
-            }
-        }
+        self.follow_timers(now);
         let retry = now + rng_retry;
-        match self.phase {
+        let (to, message) = match self.phase {
+            Phase::Bound => {
+                self.wake = self.held.map_or(retry, |h| h.start + h.t1);
+                return vec![];
+            }
+            Phase::Gone => return vec![],
             Phase::Init => {
                 self.xid += 1;
-                self.sent_at = now;
                 self.wake = retry;
-                vec![(
+                (
                     Target::Both,
-                    build(
-                        v4::MessageType::Discover,
-                        self.mac,
-                        self.xid,
-                        self.secs(now),
-                        Ipv4Addr::UNSPECIFIED,
-                        vec![],
-                    ),
-                )]
+                    self.message(now, v4::MessageType::Discover, vec![]),
+                )
             }
             Phase::Requesting { addr, server } => {
-                self.sent_at = now;
                 self.wake = retry;
                 let opts = vec![
                     v4::DhcpOption::ServerIdentifier(server),
                     v4::DhcpOption::RequestedIpAddress(addr),
                 ];
-                vec![(
+                (
                     Target::Both,
-                    build(
-                        v4::MessageType::Request,
-                        self.mac,
-                        self.xid,
-                        self.secs(now),
-                        Ipv4Addr::UNSPECIFIED,
-                        opts,
-                    ),
-                )]
+                    self.message(now, v4::MessageType::Request, opts),
+                )
             }
             Phase::Rebooting { addr } => {
-                self.sent_at = now;
                 self.wake = retry;
                 let opts = vec![v4::DhcpOption::RequestedIpAddress(addr)];
-                vec![(
+                (
                     Target::Both,
-                    build(
-                        v4::MessageType::Request,
-                        self.mac,
-                        self.xid,
-                        self.secs(now),
-                        Ipv4Addr::UNSPECIFIED,
-                        opts,
-                    ),
-                )]
+                    self.message(now, v4::MessageType::Request, opts),
+                )
             }
-            Phase::Bound => {
-                self.wake = self.held.map_or(retry, |h| h.start + h.t1);
-                vec![]
-            }
-            Phase::Renewing | Phase::Rebinding => {
-                let h = self.held.expect("renewing clients hold a lease");
-                self.xid += 1;
-                self.sent_at = now;
-                self.wake = retry.min(h.expiry());
-                let to = if self.phase == Phase::Renewing {
-                    Target::Server(h.server)
-                } else {
-                    Target::Both
-                };
-                vec![(
-                    to,
-                    build(
-                        v4::MessageType::Request,
-                        self.mac,
-                        self.xid,
-                        0,
-                        h.addr,
-                        vec![],
-                    ),
-                )]
-            }
-            Phase::Gone => vec![],
+            Phase::Renewing | Phase::Rebinding => return vec![self.renewal(now, retry)],
+        };
+        self.sent_at = now;
+        vec![(to, message)]
+    }
+
+    /// Moves along the lease's life as RFC 2131 section 4.4.5 times it:
+    /// past expiry back to INIT, past T2 to REBINDING, past T1 to RENEWING.
+    fn follow_timers(&mut self, now: u64) {
+        let Some(h) = self.held else { return };
+        if now >= h.expiry() {
+            self.held = None;
+            self.phase = Phase::Init;
+            self.started = now;
+        } else if now >= h.start + h.t2 && matches!(self.phase, Phase::Bound | Phase::Renewing) {
+            self.phase = Phase::Rebinding;
+        } else if now >= h.start + h.t1 && self.phase == Phase::Bound {
+            self.phase = Phase::Renewing;
         }
+    }
+
+    /// A DISCOVER or REQUEST from a client without an address (ciaddr 0),
+    /// carrying `opts`.
+    fn message(&self, now: u64, kind: v4::MessageType, opts: Vec<v4::DhcpOption>) -> Vec<u8> {
+        build(
+            kind,
+            self.mac,
+            self.xid,
+            self.secs(now),
+            Ipv4Addr::UNSPECIFIED,
+            opts,
+        )
+    }
+
+    /// A renewing client's REQUEST (ciaddr set): unicast to the server that
+    /// granted the lease while RENEWING, to both while REBINDING.
+    fn renewal(&mut self, now: u64, retry: u64) -> (Target, Vec<u8>) {
+        let h = self.held.expect("renewing clients hold a lease");
+        self.xid += 1;
+        self.sent_at = now;
+        self.wake = retry.min(h.expiry());
+        let to = if self.phase == Phase::Renewing {
+            Target::Server(h.server)
+        } else {
+            Target::Both
+        };
+        let message = build(
+            v4::MessageType::Request,
+            self.mac,
+            self.xid,
+            0,
+            h.addr,
+            vec![],
+        );
+        (to, message)
     }
 
     /// Handles a reply addressed to this client.

@@ -10,7 +10,8 @@ use toml::Spanned;
 
 pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverConfig {
     let r = f.get_ref();
-    let role = role(c, &r.role);
+    let roles = [("primary", Role::Primary), ("secondary", Role::Secondary)];
+    let role = c.one_of(Some(&r.role), "failover.role", &roles, Role::Primary);
     let listen = address(c, &r.listen, "failover.listen");
     let peer = address(c, &r.peer, "failover.peer");
     if listen == peer {
@@ -18,6 +19,35 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverCon
     }
     let (key, days) = ("failover.mclt", "must be between 10s and 7 days");
     let mclt = secs_in(c, &r.mclt, 3600, 10..=7 * 86_400, key, days);
+    let (key, hour) = ("failover.max_response_delay", "must be between 2s and 1h");
+    let mrd = secs_in(c, &r.max_response_delay, 20, 2..=3600, key, hour);
+    let apd = r.auto_partner_down.as_ref().map(|d| d.get_ref().0);
+    if let (Some(d), Some(v)) = (&r.auto_partner_down, apd)
+        && v < mrd
+    {
+        let message = "must be at least max_response_delay";
+        c.at(d, "failover.auto_partner_down", message);
+    }
+    let (split, lbms, mu) = limits(c, r);
+    FailoverConfig {
+        role,
+        listen,
+        peer,
+        secret_file: PathBuf::from(r.secret_file.get_ref()),
+        mclt,
+        split,
+        max_response_delay: mrd,
+        load_balance_max_secs: lbms,
+        auto_partner_down: apd,
+        max_unacked_updates: mu,
+        max_clock_offset: r.max_clock_offset.as_ref().map_or(5, |d| d.get_ref().0),
+    }
+}
+
+/// The three counts: `split` (buckets of the RFC 3074 hash, 0 to 256),
+/// `load_balance_max_secs` (0 to 65535) and `max_unacked_updates` (1 to
+/// 10000), each clamped into its range after a problem is noted.
+fn limits(c: &mut Checker, r: &RawFailover) -> (u16, u16, usize) {
     let split = int_in(
         c,
         &r.split,
@@ -26,64 +56,17 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverCon
         "failover.split",
         "must be between 0 and 256 (buckets of the RFC 3074 hash served by the primary)",
     );
-    let (key, hour) = ("failover.max_response_delay", "must be between 2s and 1h");
-    let mrd = secs_in(c, &r.max_response_delay, 20, 2..=3600, key, hour);
     let key = "failover.load_balance_max_secs";
-    let lbms = int_in(
-        c,
-        &r.load_balance_max_secs,
-        3,
-        0..=65_535,
-        key,
-        "must be between 0 and 65535",
-    );
-    let apd = r.auto_partner_down.as_ref().map(|d| d.get_ref().0);
-    if let (Some(d), Some(v)) = (&r.auto_partner_down, apd)
-        && v < mrd
-    {
-        c.at(
-            d,
-            "failover.auto_partner_down",
-            "must be at least max_response_delay",
-        );
-    }
+    let message = "must be between 0 and 65535";
+    let lbms = int_in(c, &r.load_balance_max_secs, 3, 0..=65_535, key, message);
     let key = "failover.max_unacked_updates";
-    let mu = int_in(
-        c,
-        &r.max_unacked_updates,
-        256,
-        1..=10_000,
-        key,
-        "must be between 1 and 10000",
-    );
-    FailoverConfig {
-        role,
-        listen,
-        peer,
-        secret_file: PathBuf::from(r.secret_file.get_ref()),
-        mclt,
-        split: split.clamp(0, 256) as u16,
-        max_response_delay: mrd,
-        load_balance_max_secs: lbms.clamp(0, 65_535) as u16,
-        auto_partner_down: apd,
-        max_unacked_updates: mu.clamp(1, 10_000) as usize,
-        max_clock_offset: r.max_clock_offset.as_ref().map_or(5, |d| d.get_ref().0),
-    }
-}
-
-fn role(c: &mut Checker, v: &Spanned<String>) -> Role {
-    match v.get_ref().as_str() {
-        "primary" => Role::Primary,
-        "secondary" => Role::Secondary,
-        other => {
-            c.at(
-                v,
-                "failover.role",
-                format!("{other:?} is not \"primary\" or \"secondary\""),
-            );
-            Role::Primary
-        }
-    }
+    let message = "must be between 1 and 10000";
+    let mu = int_in(c, &r.max_unacked_updates, 256, 1..=10_000, key, message);
+    (
+        split.clamp(0, 256) as u16,
+        lbms.clamp(0, 65_535) as u16,
+        mu.clamp(1, 10_000) as usize,
+    )
 }
 
 /// An address with an optional port (647, the failover port, by default).

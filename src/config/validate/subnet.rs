@@ -1,0 +1,165 @@
+//! One `[[subnet]]`: its pools, lease times, options, boot fields and
+//! reservations.
+
+use super::Checker;
+use super::option_checks::{custom_option, named_options, reservation};
+use super::raw::RawSubnet;
+use crate::config::options::OptionValue;
+use crate::config::values::Secs;
+use crate::config::*;
+use toml::Spanned;
+
+/// How each subnet names its keys in problems: `subnet[3].pools`.
+type KeyOf<'a> = &'a dyn Fn(&str) -> String;
+
+pub(super) fn subnet(
+    c: &mut Checker,
+    s: &Spanned<RawSubnet>,
+    i: usize,
+    id: SubnetId,
+    pools: &mut Vec<Pool>,
+) -> Subnet {
+    let key = |k: &str| format!("subnet[{i}].{k}");
+    let r = s.get_ref();
+    let cidr = *r.cidr.get_ref();
+    let pool_ids = subnet_pools(c, r, &key, id, pools);
+    let lease = lease_times(c, r, &key);
+    let options = subnet_options(c, r, &key, cidr);
+    boot_fields(c, r, &key);
+    let reservations = r
+        .reservation
+        .iter()
+        .map(|res| reservation(c, res, &key("reservation"), cidr))
+        .collect();
+    Subnet {
+        id,
+        cidr,
+        pools: pool_ids,
+        lease,
+        authoritative: r.authoritative,
+        options,
+        next_server: r.next_server.map(|i| i.0),
+        boot_file: r.boot_file.as_ref().map(|b| b.get_ref().clone()),
+        server_hostname: r.server_hostname.as_ref().map(|b| b.get_ref().clone()),
+        reservations,
+    }
+}
+
+/// Adds the subnet's pools to `pools` (numbered across the whole config)
+/// and returns their ids; a pool must lie inside the subnet and, below a
+/// /31, leave out its network and broadcast addresses.
+fn subnet_pools(
+    c: &mut Checker,
+    r: &RawSubnet,
+    key: KeyOf,
+    id: SubnetId,
+    pools: &mut Vec<Pool>,
+) -> Vec<PoolId> {
+    let cidr = *r.cidr.get_ref();
+    let mut pool_ids = Vec::new();
+    for p in &r.pools {
+        let range = *p.get_ref();
+        let (first, last) = (range.first, range.last);
+        if !cidr.contains(first) || !cidr.contains(last) {
+            let message = format!("pool {first}-{last} is not inside {cidr}");
+            c.at(p, key("pools"), message);
+        } else if cidr.prefix < 31
+            && (range.contains(cidr.network) || range.contains(cidr.broadcast()))
+        {
+            let message =
+                format!("pool {first}-{last} includes the network or broadcast address of {cidr}");
+            c.at(p, key("pools"), message);
+        }
+        let pid = PoolId(pools.len() as u32);
+        pools.push(Pool {
+            id: pid,
+            subnet: id,
+            range,
+        });
+        pool_ids.push(pid);
+    }
+    pool_ids
+}
+
+/// The named options, then the numbered `[[subnet.option]]`s; a code set
+/// twice is a problem.
+fn subnet_options(c: &mut Checker, r: &RawSubnet, key: KeyOf, cidr: Cidr) -> Vec<OptionValue> {
+    let mut opts = named_options(c, r, key, cidr);
+    for o in &r.option {
+        if let Some(v) = custom_option(c, o, &key("option")) {
+            if opts.iter().any(|x| x.code == v.code) {
+                let message = format!(
+                    "option {} is already set by a named key or another [[option]]",
+                    v.code
+                );
+                c.at(&o.get_ref().code, key("option"), message);
+            }
+            opts.push(v);
+        }
+    }
+    opts
+}
+
+/// The BOOTP `file` and `sname` fields: 1 to 127 and 1 to 63 octets
+/// (RFC 2131 section 2, less the terminating NUL).
+fn boot_fields(c: &mut Checker, r: &RawSubnet, key: KeyOf) {
+    for (name, v, max) in [
+        ("boot_file", &r.boot_file, 127),
+        ("server_hostname", &r.server_hostname, 63),
+    ] {
+        if let Some(v) = v
+            && (v.get_ref().is_empty() || v.get_ref().len() > max)
+        {
+            c.at(v, key(name), format!("must be 1 to {max} bytes"));
+        }
+    }
+}
+
+/// The subnet's lease times (seconds): `lease_time` (12 hours by default)
+/// with its bounds, and T1/T2 when set.
+fn lease_times(c: &mut Checker, r: &RawSubnet, key: KeyOf) -> LeaseTimes {
+    let get = |v: &Option<Spanned<Secs>>| v.as_ref().map(|s| s.get_ref().0);
+    let default = get(&r.lease_time).unwrap_or(43_200);
+    let t = LeaseTimes {
+        default,
+        min: get(&r.min_lease_time).unwrap_or(default),
+        max: get(&r.max_lease_time).unwrap_or(default),
+        t1: get(&r.t1),
+        t2: get(&r.t2),
+    };
+    let at = |c: &mut Checker, v: &Option<Spanned<Secs>>, name: &str, message: &str| {
+        let offset = v.as_ref().map_or(r.cidr.span().start, |s| s.span().start);
+        c.at_line(c.line(offset), key(name), message);
+    };
+    if default < 10 || default > u64::from(u32::MAX - 1) {
+        at(
+            c,
+            &r.lease_time,
+            "lease_time",
+            "must be between 10s and about 136 years",
+        );
+    }
+    if t.min > default {
+        at(
+            c,
+            &r.min_lease_time,
+            "min_lease_time",
+            "is longer than lease_time",
+        );
+    }
+    if t.max < default || t.max > u64::from(u32::MAX - 1) {
+        let message = "must be at least lease_time and below 2^32-1 seconds";
+        at(c, &r.max_lease_time, "max_lease_time", message);
+    }
+    if t.t1.is_some_and(|t1| t1 == 0 || t1 >= t.min) {
+        let message = "must be above zero and shorter than the shortest lease (min_lease_time)";
+        at(c, &r.t1, "t1", message);
+    }
+    if let Some(t2) = t.t2
+        && (t2 >= t.min || t.t1.is_some_and(|t1| t2 <= t1))
+    {
+        let message = "must be longer than t1 and shorter than the shortest lease (min_lease_time)";
+        at(c, &r.t2, "t2", message);
+    }
+    t
+}
