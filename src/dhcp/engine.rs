@@ -211,15 +211,50 @@ impl Engine {
         if grant.lease == 0 {
             return Outcome::ignore("failover leaves no lease time to grant");
         }
-        let acked = same_client.map_or(Time::ZERO, |l| l.acked_potential_expiry);
-        let owner = prev
-            .as_ref()
-            .map_or_else(|| store.owner_of(addr), |l| l.owner);
+        let lease = self.binding(now, store, p, subnet, req, addr, prev.as_ref(), &grant);
+        // ciaddr is the client's own configured address only when it is
+        // renewing or rebinding; a client answering our offer with the
+        // offered address in ciaddr (not option 50) does not have it yet.
+        let bound = matches!(
+            super::request::RequestState::of(req),
+            Some(super::request::RequestState::Renewing { .. })
+        ) && store.offer_for(&key) != Some(addr);
+        store.drop_offer(addr);
+        // The grant comes first in the changes (callers read it there).
+        let mut changes = vec![store.upsert(lease)];
+        changes.extend(self.end_other_bindings(now, store, subnet, &key, addr));
+        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Ack, addr, grant, bound);
+        Outcome {
+            reply: Some(reply),
+            changes,
+            verdict: Verdict::Ack(addr),
+        }
+    }
+
+    /// The binding that grants `addr` to the requesting client from `now`
+    /// for `grant.lease` seconds. `prev` is what the store holds for the
+    /// address; when it is this client's, it keeps the partner's
+    /// acknowledgement of its potential expiry (what the partner
+    /// acknowledged for an earlier client says nothing about this one).
+    #[allow(clippy::too_many_arguments)]
+    fn binding(
+        &self,
+        now: Time,
+        store: &LeaseStore,
+        p: &impl Policy,
+        subnet: &Subnet,
+        req: &Request,
+        addr: Ipv4Addr,
+        prev: Option<&Lease>,
+        grant: &Grant,
+    ) -> Lease {
+        let key = req.client_key();
+        let same_client = prev.filter(|l| l.client().as_ref() == Some(&key));
         let hostname = self
             .reservation(subnet, req)
             .and_then(|r| r.hostname.clone())
             .or_else(|| req.hostname())
-            .or_else(|| prev.as_ref().and_then(|l| l.hostname.clone()));
+            .or_else(|| prev.and_then(|l| l.hostname.clone()));
         // A re-grant never moves the binding's end earlier than an ACK the
         // client already holds: a client that is BOUND ignores a late answer
         // to its retransmission (simulator seed 10316476), so the shorter
@@ -229,49 +264,45 @@ impl Engine {
             .map_or((Time::ZERO, Time::ZERO), |l| {
                 (l.expires, l.potential_expiry)
             });
-        let expires = now.plus(u64::from(grant.lease)).max(held.0);
-        let lease = Lease {
+        Lease {
             addr,
             state: LeaseState::Active,
-            owner,
+            owner: prev.map_or_else(|| store.owner_of(addr), |l| l.owner),
             client_id: req.client_id().map(<[u8]>::to_vec),
             hw: req.hw,
             hostname,
             relay_info: req.relay_info().map(<[u8]>::to_vec),
             starts: now,
-            expires,
+            expires: now.plus(u64::from(grant.lease)).max(held.0),
             cltt: now,
             lease_time: grant.lease,
             potential_expiry: p
                 .potential_expiry(now, grant.desired, u64::from(grant.lease))
                 .max(held.1),
-            acked_potential_expiry: acked,
+            acked_potential_expiry: same_client.map_or(Time::ZERO, |l| l.acked_potential_expiry),
             update_seq: 0,
-        };
-        // ciaddr is the client's own configured address only when it is
-        // renewing or rebinding; a client answering our offer with the
-        // offered address in ciaddr (not option 50) does not have it yet.
-        let bound = matches!(
-            super::request::RequestState::of(req),
-            Some(super::request::RequestState::Renewing { .. })
-        ) && store.offer_for(&key) != Some(addr);
-        store.drop_offer(addr);
-        // The grant comes first in the changes (callers read it there), then
-        // one client, one lease in a subnet: binding this address ends any
-        // other it holds here (a new reservation, a pool that moved).
-        let mut changes = vec![store.upsert(lease)];
-        while let Some(other) = Self::other_active(store, subnet, &key, addr) {
+        }
+    }
+
+    /// One client, one lease in a subnet: binding `addr` ends any other
+    /// binding the client holds in `subnet` (a new reservation, a pool that
+    /// moved). Returns the ended records to journal.
+    fn end_other_bindings(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        subnet: &Subnet,
+        key: &ClientKey,
+        addr: Ipv4Addr,
+    ) -> Vec<Lease> {
+        let mut ended = Vec::new();
+        while let Some(other) = Self::other_active(store, subnet, key, addr) {
             let Some(l) = store.get(other).cloned() else {
                 break;
             };
-            changes.extend(self.end_lease(now, store, &l));
+            ended.extend(self.end_lease(now, store, &l));
         }
-        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Ack, addr, grant, bound);
-        Outcome {
-            reply: Some(reply),
-            changes,
-            verdict: Verdict::Ack(addr),
-        }
+        ended
     }
 
     /// Ends the client's binding `l` now (state expired), returning the

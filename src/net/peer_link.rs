@@ -83,71 +83,112 @@ fn framed(s: TcpStream) -> Conn {
 pub async fn run(
     cfg: LinkConfig,
     events: mpsc::Sender<LinkEvent>,
-    mut cmds: mpsc::Receiver<LinkCmd>,
+    cmds: mpsc::Receiver<LinkCmd>,
     reset: Arc<tokio::sync::Notify>,
 ) {
-    let (auth_tx, mut auth_rx) = mpsc::channel::<(Conn, Session, SocketAddr)>(1);
+    let (auth_tx, auth_rx) = mpsc::channel::<(Conn, Session, SocketAddr)>(1);
     let gone = Arc::new(tokio::sync::Notify::new());
     if cfg.primary {
         tokio::spawn(dial(cfg.clone(), auth_tx, gone.clone()));
     } else {
         tokio::spawn(listen(cfg.clone(), auth_tx));
     }
-    let mut current: Option<(Conn, Session)> = None;
-    let mut generation = 0u64;
-    loop {
-        let Some((conn, session)) = current.as_mut() else {
-            // Idle: wait for an authenticated connection, discarding commands meant for a dead link.
-            tokio::select! {
-                Some((c, s, remote)) = auth_rx.recv() => {
-                    current = Some((c, s));
-                    generation += 1;
-                    if events.send(LinkEvent::Up { remote, generation }).await.is_err() { return; }
-                }
-                cmd = cmds.recv() => if cmd.is_none() { return },
-                // Nothing to drop; do not let the request linger for the next connection.
-                () = reset.notified() => {}
-            }
-            continue;
+    let mut link = Link {
+        events,
+        cmds,
+        reset,
+        auth_rx,
+        gone,
+        current: None,
+        generation: 0,
+    };
+    while link.turn().await.is_some() {}
+}
+
+/// The link task's state between turns of its loop.
+struct Link {
+    events: mpsc::Sender<LinkEvent>,
+    cmds: mpsc::Receiver<LinkCmd>,
+    reset: Arc<tokio::sync::Notify>,
+    /// Connections that passed the handshake, from `dial` or `listen`.
+    auth_rx: mpsc::Receiver<(Conn, Session, SocketAddr)>,
+    /// Tells `dial` the connection is gone, so it dials again.
+    gone: Arc<tokio::sync::Notify>,
+    current: Option<(Conn, Session)>,
+    generation: u64,
+}
+
+impl Link {
+    /// Waits for the next thing to happen and handles it; `None` once the
+    /// server has gone (its channels closed), which ends the task.
+    async fn turn(&mut self) -> Option<()> {
+        let Some((conn, session)) = self.current.as_mut() else {
+            return self.idle().await;
         };
         let down: Option<String> = tokio::select! {
             frame = conn.next() => match frame {
                 Some(Ok(bytes)) => match session.open(&bytes) {
-                    Ok(msg) => { if events.send(LinkEvent::Message(msg)).await.is_err() { return; } None }
+                    Ok(msg) => { self.events.send(LinkEvent::Message(msg)).await.ok()?; None }
                     Err(e) => Some(format!("peer frame rejected: {e}")),
                 },
                 Some(Err(e)) => Some(format!("peer link read failed: {e}")),
                 None => Some("partner closed the connection".into()),
             },
-            cmd = cmds.recv() => match cmd {
-                Some(LinkCmd::Send(g, _) | LinkCmd::Close(g, _)) if g != generation => None,
-                Some(LinkCmd::Send(_, m)) => match session.seal(&m) {
-                    Ok(b) => match tokio::time::timeout(WRITE_TIMEOUT, conn.send(Bytes::from(b))).await {
-                        Ok(r) => r.err().map(|e| format!("peer link write failed: {e}")),
-                        Err(_) => Some("the partner stopped reading".into()),
-                    },
-                    Err(e) => Some(format!("cannot encode {}: {e}", m.name())),
-                },
-                Some(LinkCmd::Close(_, why)) => Some(why),
-                None => return,
+            cmd = self.cmds.recv() => match cmd? {
+                LinkCmd::Send(g, _) | LinkCmd::Close(g, _) if g != self.generation => None,
+                LinkCmd::Send(_, m) => send(conn, session, &m).await,
+                LinkCmd::Close(_, why) => Some(why),
             },
-            () = reset.notified() => Some("the server dropped the connection".into()),
-            Some((c, s, remote)) = auth_rx.recv() => {
+            () = self.reset.notified() => Some("the server dropped the connection".into()),
+            Some((c, s, remote)) = self.auth_rx.recv() => {
                 // The partner (it proved the key) came back on a new connection: the old one is dead.
-                current = Some((c, s));
-                generation += 1;
-                let _ = events.send(LinkEvent::Down("partner reconnected".into())).await;
-                if events.send(LinkEvent::Up { remote, generation }).await.is_err() { return; }
+                let _ = self.events.send(LinkEvent::Down("partner reconnected".into())).await;
+                self.up(c, s, remote).await?;
                 None
             }
         };
         if let Some(why) = down {
-            current = None;
-            gone.notify_one();
-            if events.send(LinkEvent::Down(why)).await.is_err() {
-                return;
-            }
+            self.current = None;
+            self.gone.notify_one();
+            self.events.send(LinkEvent::Down(why)).await.ok()?;
         }
+        Some(())
+    }
+
+    /// No connection: waits for an authenticated one, discarding commands
+    /// meant for a dead link.
+    async fn idle(&mut self) -> Option<()> {
+        tokio::select! {
+            Some((c, s, remote)) = self.auth_rx.recv() => self.up(c, s, remote).await,
+            cmd = self.cmds.recv() => cmd.map(|_| ()),
+            // Nothing to drop; do not let the request linger for the next connection.
+            () = self.reset.notified() => Some(()),
+        }
+    }
+
+    /// Makes `c` the current connection and reports it up under a new
+    /// generation; `None` if the server has gone.
+    async fn up(&mut self, c: Conn, s: Session, remote: SocketAddr) -> Option<()> {
+        self.current = Some((c, s));
+        self.generation += 1;
+        let generation = self.generation;
+        self.events
+            .send(LinkEvent::Up { remote, generation })
+            .await
+            .ok()
+    }
+}
+
+/// Seals and writes `m`; the reason to drop the connection if that fails or
+/// the partner has stopped reading for `WRITE_TIMEOUT`.
+async fn send(conn: &mut Conn, session: &mut Session, m: &Message) -> Option<String> {
+    let b = match session.seal(m) {
+        Ok(b) => b,
+        Err(e) => return Some(format!("cannot encode {}: {e}", m.name())),
+    };
+    match tokio::time::timeout(WRITE_TIMEOUT, conn.send(Bytes::from(b))).await {
+        Ok(r) => r.err().map(|e| format!("peer link write failed: {e}")),
+        Err(_) => Some("the partner stopped reading".into()),
     }
 }
 

@@ -98,62 +98,83 @@ fn ip_at(b: &[u8], at: usize) -> Ipv4Addr {
     Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3])
 }
 
+/// Checks the fixed header: the length (`HEADER_LEN` to `MAX_LEN` octets),
+/// op BOOTREQUEST, hlen at most 16 and the magic cookie. Returns hlen.
+fn check_header(b: &[u8]) -> Result<u8, ParseError> {
+    if b.len() < HEADER_LEN {
+        return Err(ParseError::TooShort(b.len()));
+    }
+    if b.len() > MAX_LEN {
+        return Err(ParseError::TooLong(b.len()));
+    }
+    if b[0] != 1 {
+        return Err(ParseError::NotRequest(b[0]));
+    }
+    let hlen = b[2];
+    if hlen > 16 {
+        return Err(ParseError::BadHlen(hlen));
+    }
+    if b[236..240] != MAGIC {
+        return Err(ParseError::BadMagic);
+    }
+    Ok(hlen)
+}
+
+/// Every option of a packet whose header passed `check_header`: the
+/// options field, then `file` and `sname` when option 52 says they hold
+/// options (RFC 2131 section 4.1), in that order.
+fn all_options(b: &[u8]) -> Result<Vec<(u8, Vec<u8>)>, ParseError> {
+    let mut options: Vec<(u8, Vec<u8>)> = Vec::new();
+    walk_options(&b[HEADER_LEN..], &mut options)?;
+    let overload = options
+        .iter()
+        .find(|(c, _)| *c == code::OVERLOAD)
+        .and_then(|(_, v)| v.first().copied());
+    if let Some(o) = overload {
+        if o & 1 != 0 {
+            walk_options(&b[108..236], &mut options)?;
+        }
+        if o & 2 != 0 {
+            walk_options(&b[44..108], &mut options)?;
+        }
+    }
+    Ok(options)
+}
+
+/// The message type (option 53) of a request; one a server answers or
+/// records, else an error.
+fn message_type(options: &[(u8, Vec<u8>)]) -> Result<MessageType, ParseError> {
+    let kind = match options
+        .iter()
+        .find(|(c, _)| *c == code::MESSAGE_TYPE)
+        .map(|(_, v)| v.as_slice())
+    {
+        None => return Err(ParseError::NoMessageType),
+        Some([1]) => MessageType::Discover,
+        Some([3]) => MessageType::Request,
+        Some([4]) => MessageType::Decline,
+        Some([7]) => MessageType::Release,
+        Some([8]) => MessageType::Inform,
+        Some([t]) => return Err(ParseError::UnsupportedType(*t)),
+        Some(v) => {
+            return Err(ParseError::BadOptionLength {
+                code: code::MESSAGE_TYPE,
+                len: v.len(),
+            });
+        }
+    };
+    Ok(kind)
+}
+
 impl Request {
     /// Parses and checks one received packet, the whole UDP payload.
     ///
     /// Options from `file` and `sname` are read when option 52 says so, and
     /// repeated options are concatenated (RFC 3396). Errors: see `ParseError`.
     pub fn parse(b: &[u8]) -> Result<Request, ParseError> {
-        if b.len() < HEADER_LEN {
-            return Err(ParseError::TooShort(b.len()));
-        }
-        if b.len() > MAX_LEN {
-            return Err(ParseError::TooLong(b.len()));
-        }
-        if b[0] != 1 {
-            return Err(ParseError::NotRequest(b[0]));
-        }
-        let hlen = b[2];
-        if hlen > 16 {
-            return Err(ParseError::BadHlen(hlen));
-        }
-        if b[236..240] != MAGIC {
-            return Err(ParseError::BadMagic);
-        }
-        let mut options: Vec<(u8, Vec<u8>)> = Vec::new();
-        walk_options(&b[HEADER_LEN..], &mut options)?;
-        let overload = options
-            .iter()
-            .find(|(c, _)| *c == code::OVERLOAD)
-            .and_then(|(_, v)| v.first().copied());
-        if let Some(o) = overload {
-            // RFC 2131 section 4.1: options continue in 'file', then in 'sname'.
-            if o & 1 != 0 {
-                walk_options(&b[108..236], &mut options)?;
-            }
-            if o & 2 != 0 {
-                walk_options(&b[44..108], &mut options)?;
-            }
-        }
-        let kind = match options
-            .iter()
-            .find(|(c, _)| *c == code::MESSAGE_TYPE)
-            .map(|(_, v)| v.as_slice())
-        {
-            None => return Err(ParseError::NoMessageType),
-            Some([1]) => MessageType::Discover,
-            Some([3]) => MessageType::Request,
-            Some([4]) => MessageType::Decline,
-            Some([7]) => MessageType::Release,
-            Some([8]) => MessageType::Inform,
-            Some([t]) => return Err(ParseError::UnsupportedType(*t)),
-            Some(v) => {
-                return Err(ParseError::BadOptionLength {
-                    code: code::MESSAGE_TYPE,
-                    len: v.len(),
-                });
-            }
-        };
+        let hlen = check_header(b)?;
+        let options = all_options(b)?;
+        let kind = message_type(&options)?;
         let req = Request {
             kind,
             htype: b[1],

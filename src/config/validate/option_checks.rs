@@ -48,36 +48,48 @@ pub(super) fn named_options(
         push(42, addrs(&r.ntp_servers));
     }
     if !r.domain_search.is_empty() {
-        let mut data = Vec::new();
-        for d in &r.domain_search {
-            match options::encode_fqdn(d) {
-                Ok(b) => data.extend(b),
-                Err(e) => c.at(&r.cidr, key("domain_search"), e),
-            }
-        }
-        push(119, data);
+        push(119, domain_search(c, r, key));
     }
     if !r.classless_routes.is_empty() {
-        let routes: Vec<_> = r
-            .classless_routes
-            .iter()
-            .map(|s| (s.get_ref().dest, s.get_ref().via.0))
-            .collect();
-        for s in &r.classless_routes {
-            if !cidr.contains(s.get_ref().via.0) {
-                c.at(
-                    s,
-                    key("classless_routes"),
-                    format!(
-                        "router {} is not on {cidr}, so clients cannot reach it",
-                        s.get_ref().via.0
-                    ),
-                );
-            }
-        }
-        push(121, options::encode_classless_routes(&routes));
+        push(121, classless_routes(c, r, key, cidr));
     }
     out
+}
+
+/// Option 119's data: the search list in RFC 1035 name encoding (RFC 3397
+/// allows compression; tandem writes names out whole).
+fn domain_search(c: &mut Checker, r: &RawSubnet, key: &dyn Fn(&str) -> String) -> Vec<u8> {
+    let mut data = Vec::new();
+    for d in &r.domain_search {
+        match options::encode_fqdn(d) {
+            Ok(b) => data.extend(b),
+            Err(e) => c.at(&r.cidr, key("domain_search"), e),
+        }
+    }
+    data
+}
+
+/// Option 121's data (RFC 3442); each route's router must be on the
+/// subnet, or clients could not reach it.
+fn classless_routes(
+    c: &mut Checker,
+    r: &RawSubnet,
+    key: &dyn Fn(&str) -> String,
+    cidr: Cidr,
+) -> Vec<u8> {
+    for s in &r.classless_routes {
+        let via = s.get_ref().via.0;
+        if !cidr.contains(via) {
+            let message = format!("router {via} is not on {cidr}, so clients cannot reach it");
+            c.at(s, key("classless_routes"), message);
+        }
+    }
+    let routes: Vec<_> = r
+        .classless_routes
+        .iter()
+        .map(|s| (s.get_ref().dest, s.get_ref().via.0))
+        .collect();
+    options::encode_classless_routes(&routes)
 }
 
 pub(super) fn custom_option(

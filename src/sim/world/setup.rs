@@ -44,9 +44,11 @@ authoritative = true
 }
 
 impl World {
+    /// A world for `seed`: both servers booted on fresh disks (epochs 1 and
+    /// 2), clocks ahead of the global clock, fault rates drawn from the
+    /// seed, and `opts.clients` clients waking in the first minute.
     pub(super) fn new(seed: u64, opts: Options) -> World {
         let mut rng = Rng::new(seed);
-        let configs = [config(true), config(false)];
         // Servers' clocks run ahead of the global clock by 980 to 1020 s, so
         // no local time starts near zero (where it would clamp and make the
         // two clocks look equal to the offset measurement).
@@ -54,16 +56,11 @@ impl World {
             rng.range(0, 40) as i64 - 20 + CLOCK_BASE,
             rng.range(0, 40) as i64 - 20 + CLOCK_BASE,
         ];
-        let disks = [
-            Disk {
-                epoch: 1,
-                ..Disk::default()
-            },
-            Disk {
-                epoch: 2,
-                ..Disk::default()
-            },
-        ];
+        let faults = Faults::draw(&mut rng);
+        let disk = |epoch| Disk {
+            epoch,
+            ..Disk::default()
+        };
         let mut w = World {
             seed,
             rng,
@@ -72,7 +69,7 @@ impl World {
             seq: 0,
             queue: BTreeMap::new(),
             nodes: [None, None],
-            disks,
+            disks: [disk(1), disk(2)],
             offsets,
             link: Link {
                 id: 0,
@@ -84,40 +81,30 @@ impl World {
             clients: vec![],
             holders: HashMap::new(),
             acked: [HashMap::new(), HashMap::new()],
-            faults: Faults {
-                client_loss: 0.0,
-                client_dup: 0.0,
-                link_loss: 0.0,
-                link_dup: 0.0,
-                link_reorder: 0.0,
-                disk_delay: 0,
-            },
+            faults,
             chaos: true,
             dangerous: false,
             summary: Summary::default(),
             trace: String::new(),
             epochs: 2,
-            configs,
+            configs: [config(true), config(false)],
             opts,
         };
-        w.faults = Faults {
-            client_loss: w.rng.range(0, 10) as f64 / 100.0,
-            client_dup: w.rng.range(0, 5) as f64 / 100.0,
-            link_loss: w.rng.range(0, 3) as f64 / 1000.0,
-            link_dup: w.rng.range(0, 2) as f64 / 1000.0,
-            link_reorder: w.rng.range(0, 2) as f64 / 1000.0,
-            disk_delay: w.rng.range(0, 2),
-        };
-        for i in 0..2 {
-            w.boot(i);
-        }
-        for c in 0..w.opts.clients {
-            let start = w.rng.range(1, 60);
-            w.clients.push(Client::new(c, start));
-            w.at(start, Ev::ClientWake(c));
-        }
-        w.at(1, Ev::Tick);
+        w.populate();
         w
+    }
+
+    /// Boots both servers and schedules every client's first wake.
+    fn populate(&mut self) {
+        for i in 0..2 {
+            self.boot(i);
+        }
+        for c in 0..self.opts.clients {
+            let start = self.rng.range(1, 60);
+            self.clients.push(Client::new(c, start));
+            self.at(start, Ev::ClientWake(c));
+        }
+        self.at(1, Ev::Tick);
     }
 
     pub(super) fn boot(&mut self, i: usize) {
@@ -128,5 +115,21 @@ impl World {
             self.now,
         );
         self.nodes[i] = Some(n);
+    }
+}
+
+impl Faults {
+    /// The seed's background fault rates: client datagrams lost (0-9 %)
+    /// or duplicated (0-4 %), peer frames lost, duplicated or reordered
+    /// (0-0.2 %), and a disk that takes 0 or 1 s to commit.
+    fn draw(rng: &mut Rng) -> Faults {
+        Faults {
+            client_loss: rng.range(0, 10) as f64 / 100.0,
+            client_dup: rng.range(0, 5) as f64 / 100.0,
+            link_loss: rng.range(0, 3) as f64 / 1000.0,
+            link_dup: rng.range(0, 2) as f64 / 1000.0,
+            link_reorder: rng.range(0, 2) as f64 / 1000.0,
+            disk_delay: rng.range(0, 2),
+        }
     }
 }
