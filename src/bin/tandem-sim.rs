@@ -65,34 +65,7 @@ fn main() -> ExitCode {
         family: args.family,
     };
     if let Some(seed) = args.replay {
-        // RUST_LOG=tandem=debug adds the servers' own decisions to the trace.
-        if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
-            tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_ansi(false)
-                .with_writer(std::io::stdout)
-                .without_time()
-                .init();
-        }
-        return match run(seed, &opts) {
-            Ok(s) => {
-                print!("{}", s.trace);
-                println!(
-                    "seed {seed}: ok ({} steps, {} acks, {} naks, {} crashes, {} partitions)",
-                    s.steps, s.acks, s.naks, s.crashes, s.partitions
-                );
-                ExitCode::SUCCESS
-            }
-            Err(v) => {
-                print!("{}", v.trace);
-                println!("VIOLATION {v}");
-                if v.dangerous {
-                    ExitCode::SUCCESS
-                } else {
-                    ExitCode::FAILURE
-                }
-            }
-        };
+        return replay(seed, &opts);
     }
     let started = Instant::now();
     let jobs = args
@@ -115,6 +88,39 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+/// Runs one seed and prints its trace and verdict; fails only on a
+/// violation outside dangerous mode (where violations are the point).
+fn replay(seed: u64, opts: &Options) -> ExitCode {
+    // RUST_LOG=tandem=debug adds the servers' own decisions to the trace.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::io::stdout)
+            .without_time()
+            .init();
+    }
+    match run(seed, opts) {
+        Ok(s) => {
+            print!("{}", s.trace);
+            println!(
+                "seed {seed}: ok ({} steps, {} acks, {} naks, {} crashes, {} partitions)",
+                s.steps, s.acks, s.naks, s.crashes, s.partitions
+            );
+            ExitCode::SUCCESS
+        }
+        Err(v) => {
+            print!("{}", v.trace);
+            println!("VIOLATION {v}");
+            if v.dangerous {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
     }
 }
 

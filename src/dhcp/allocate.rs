@@ -12,6 +12,11 @@ use crate::time::Time;
 use std::net::Ipv4Addr;
 
 impl Engine {
+    /// The address to offer `key` in `subnet` (RFC 2131 section 4.3.1's
+    /// order): its reservation, else the binding it had, else the address
+    /// it asks for, else our outstanding offer, else a free address of
+    /// ours. `None` while relearning (only known bindings then) or when the
+    /// pools are exhausted.
     pub(super) fn choose(
         &self,
         now: Time,
@@ -21,15 +26,8 @@ impl Engine {
         key: &ClientKey,
         req: &Request,
     ) -> Option<Ipv4Addr> {
-        if let Some(r) = self.reservation(subnet, req) {
-            let taken = store
-                .get(r.address)
-                .is_some_and(|l| l.state == LeaseState::Active && l.client().as_ref() != Some(key))
-                || store.offered_to_other(r.address, key);
-            if !taken {
-                return Some(r.address);
-            }
-            tracing::warn!(addr = %r.address, client = %key, "reserved address is held by another client; allocating dynamically");
+        if let Some(a) = self.free_reservation(store, subnet, key, req) {
+            return Some(a);
         }
         let usable = |a: Ipv4Addr| {
             subnet.cidr.contains(a)
@@ -63,6 +61,27 @@ impl Engine {
             return None;
         }
         self.next_free(now, store, p, subnet)
+    }
+
+    /// The client's reserved address, unless another client holds or is
+    /// offered it (then it is allocated dynamically, with a warning).
+    fn free_reservation(
+        &self,
+        store: &LeaseStore,
+        subnet: &Subnet,
+        key: &ClientKey,
+        req: &Request,
+    ) -> Option<Ipv4Addr> {
+        let r = self.reservation(subnet, req)?;
+        let taken = store
+            .get(r.address)
+            .is_some_and(|l| l.state == LeaseState::Active && l.client().as_ref() != Some(key))
+            || store.offered_to_other(r.address, key);
+        if taken {
+            tracing::warn!(addr = %r.address, client = %key, "reserved address is held by another client; allocating dynamically");
+            return None;
+        }
+        Some(r.address)
     }
 
     /// Whether a free address may go to `key`: nothing else claims it, its

@@ -116,6 +116,28 @@ pub struct Journal {
     next_id: u64,
 }
 
+/// The tables, created on first open: one row per address (times in
+/// seconds since the Unix epoch) and the key/value `meta` table.
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS lease (
+            address INTEGER PRIMARY KEY,
+            state INTEGER NOT NULL,
+            owner INTEGER NOT NULL,
+            client_id BLOB,
+            htype INTEGER NOT NULL,
+            chaddr BLOB NOT NULL,
+            hostname TEXT,
+            relay_info BLOB,
+            starts INTEGER NOT NULL,
+            expires INTEGER NOT NULL,
+            cltt INTEGER NOT NULL,
+            lease_time INTEGER NOT NULL,
+            potential_expiry INTEGER NOT NULL,
+            acked_potential_expiry INTEGER NOT NULL,
+            update_seq INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        PRAGMA user_version = 1;";
+
 /// A connection with tandem's pragmas and schema.
 fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
     let err = |source| StoreError::Sqlite {
@@ -147,28 +169,7 @@ fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
             found: version,
         });
     }
-    c.execute_batch(
-        "CREATE TABLE IF NOT EXISTS lease (
-            address INTEGER PRIMARY KEY,
-            state INTEGER NOT NULL,
-            owner INTEGER NOT NULL,
-            client_id BLOB,
-            htype INTEGER NOT NULL,
-            chaddr BLOB NOT NULL,
-            hostname TEXT,
-            relay_info BLOB,
-            starts INTEGER NOT NULL,
-            expires INTEGER NOT NULL,
-            cltt INTEGER NOT NULL,
-            lease_time INTEGER NOT NULL,
-            potential_expiry INTEGER NOT NULL,
-            acked_potential_expiry INTEGER NOT NULL,
-            update_seq INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        PRAGMA user_version = 1;",
-    )
-    .map_err(err)?;
+    c.execute_batch(SCHEMA).map_err(err)?;
     Ok(c)
 }
 

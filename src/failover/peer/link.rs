@@ -94,24 +94,14 @@ impl Peer {
         }
     }
 
+    /// The partner introduced itself. A CONNECT we cannot pair with is
+    /// refused (`check_connect`); otherwise we note the clock offset, learn
+    /// whether we lost our database, answer with CONNECTACK and ask for the
+    /// partner's updates (all of them if its database is new to us).
     pub(super) fn on_connect(&mut self, now: Time, c: Connect) {
-        if c.version != PROTOCOL_VERSION {
-            return self.refuse(
-                now,
-                format!(
-                    "partner speaks protocol {}, we speak {PROTOCOL_VERSION}",
-                    c.version
-                ),
-            );
-        }
-        if c.primary == self.cfg.primary {
-            return self.refuse(now, "both peers are configured with the same role".into());
-        }
-        if c.fingerprint != self.cfg.fingerprint {
-            return self.refuse(now, "pool configuration differs between the peers (fingerprint mismatch); fix the configs so subnets, pools, reservations, split and mclt match".into());
-        }
-        let Some(state) = c.state.state() else {
-            return self.refuse(now, format!("unknown partner state {}", c.state.0));
+        let state = match self.check_connect(&c) {
+            Ok(state) => state,
+            Err(why) => return self.refuse(now, why),
         };
         let offset = crate::failover::clock::sample(now, c.time);
         self.alarm = (offset.unsigned_abs() > self.cfg.max_clock_offset)
@@ -133,23 +123,46 @@ impl Peer {
         });
         let floor = self.partner.as_ref().map_or(0, |p| p.clock.get());
         self.send(now, Message::ConnectAck(ConnectAck { time: now.0, floor }));
-        let known = self.p.partner_epoch == Some(c.epoch);
-        self.sync.full = !known;
-        if known {
-            self.send(
-                now,
-                Message::UpdateRequest {
-                    since: self.p.received_seq,
-                },
-            );
-        } else {
-            self.p.received_seq = 0;
-            self.send(now, Message::UpdateRequestAll);
-        }
+        self.request_updates(now, c.epoch);
         // A state announcement queued before the partner introduced itself
         // goes now.
         self.pump(now);
         self.evaluate(now);
+    }
+
+    /// The partner's state if we can pair with it: the same protocol
+    /// version, the other role, the same pool configuration; else why not.
+    fn check_connect(&self, c: &Connect) -> Result<State, String> {
+        if c.version != PROTOCOL_VERSION {
+            let theirs = c.version;
+            return Err(format!(
+                "partner speaks protocol {theirs}, we speak {PROTOCOL_VERSION}"
+            ));
+        }
+        if c.primary == self.cfg.primary {
+            return Err("both peers are configured with the same role".into());
+        }
+        if c.fingerprint != self.cfg.fingerprint {
+            return Err("pool configuration differs between the peers (fingerprint mismatch); fix the configs so subnets, pools, reservations, split and mclt match".into());
+        }
+        c.state
+            .state()
+            .ok_or_else(|| format!("unknown partner state {}", c.state.0))
+    }
+
+    /// Asks the partner for what we lack: the updates after the last one
+    /// we received from its database `epoch`, or all of them (UPDREQALL)
+    /// when that database is new to us.
+    fn request_updates(&mut self, now: Time, epoch: u64) {
+        let known = self.p.partner_epoch == Some(epoch);
+        self.sync.full = !known;
+        if known {
+            let since = self.p.received_seq;
+            self.send(now, Message::UpdateRequest { since });
+        } else {
+            self.p.received_seq = 0;
+            self.send(now, Message::UpdateRequestAll);
+        }
     }
 
     /// Whether our database holds every binding of the pair, so a partner

@@ -3,6 +3,10 @@
 use super::*;
 
 impl Peer {
+    /// The partner asks for up to `wanted` free addresses of `pool`. In
+    /// NORMAL we give what we hold beyond our split's share (at most 1,024
+    /// at a time), committed and replicated as free records owned by the
+    /// partner; the POOLRESP tells how many (0 outside NORMAL).
     pub(super) fn on_pool_request(
         &mut self,
         now: Time,
@@ -10,39 +14,9 @@ impl Peer {
         wanted: u32,
         store: &mut LeaseStore,
     ) {
-        let me = self.cfg.me();
-        let to = self.cfg.partner();
         let mut given = 0u32;
         if self.state == State::Normal {
-            let mine = store.free_count(pool, me) as u64;
-            let theirs = store.free_count(pool, to) as u64;
-            let my_share = if self.cfg.primary {
-                u64::from(self.cfg.split)
-            } else {
-                256 - u64::from(self.cfg.split)
-            };
-            let target = (mine + theirs) * my_share / 256;
-            let spare = mine.saturating_sub(target).min(u64::from(wanted)).min(1024);
-            let addrs: Vec<Ipv4Addr> = store
-                .free_addrs(pool, me)
-                // A free record with history (a past decline's times) stays
-                // with its owner: reuse guards compare its transaction time,
-                // which a transfer would move.
-                .filter(|a| {
-                    store.get(*a).is_none_or(|l| {
-                        l.state == crate::lease::LeaseState::Free && !l.has_history()
-                    })
-                })
-                .take(spare as usize)
-                .collect();
-            let mut moved = Vec::new();
-            for a in addrs {
-                // The transfer is a transaction of its own: its time orders
-                // it after the record it replaces, on both sides.
-                let mut l = Lease::free(a, to);
-                l.cltt = store.get(a).map_or(now, |old| old.cltt.max(now));
-                moved.push(store.upsert(l));
-            }
+            let moved = self.give_free(now, pool, wanted, store);
             given = moved.len() as u32;
             if given > 0 {
                 tracing::info!(pool = pool.0, given, "giving free addresses to the partner");
@@ -54,13 +28,50 @@ impl Peer {
                 });
             }
         }
-        self.send(
-            now,
-            Message::PoolResponse {
-                pool: pool.0,
-                given,
-            },
-        );
+        let pool = pool.0;
+        self.send(now, Message::PoolResponse { pool, given });
+    }
+
+    /// Moves up to `wanted` of our spare free addresses of `pool` to the
+    /// partner in `store`; returns the records to commit.
+    fn give_free(
+        &self,
+        now: Time,
+        pool: PoolId,
+        wanted: u32,
+        store: &mut LeaseStore,
+    ) -> Vec<Lease> {
+        let (me, to) = (self.cfg.me(), self.cfg.partner());
+        let mine = store.free_count(pool, me) as u64;
+        let theirs = store.free_count(pool, to) as u64;
+        let my_share = if self.cfg.primary {
+            u64::from(self.cfg.split)
+        } else {
+            256 - u64::from(self.cfg.split)
+        };
+        let target = (mine + theirs) * my_share / 256;
+        let spare = mine.saturating_sub(target).min(u64::from(wanted)).min(1024);
+        let addrs: Vec<Ipv4Addr> = store
+            .free_addrs(pool, me)
+            // A free record with history (a past decline's times) stays
+            // with its owner: reuse guards compare its transaction time,
+            // which a transfer would move.
+            .filter(|a| {
+                store
+                    .get(*a)
+                    .is_none_or(|l| l.state == crate::lease::LeaseState::Free && !l.has_history())
+            })
+            .take(spare as usize)
+            .collect();
+        let mut moved = Vec::new();
+        for a in addrs {
+            // The transfer is a transaction of its own: its time orders
+            // it after the record it replaces, on both sides.
+            let mut l = Lease::free(a, to);
+            l.cltt = store.get(a).map_or(now, |old| old.cltt.max(now));
+            moved.push(store.upsert(l));
+        }
+        moved
     }
 
     pub(super) fn rebalance(&mut self, now: Time, store: &LeaseStore) {

@@ -134,20 +134,24 @@ impl Peer {
                 *self.disputes.entry(rec.addr).or_insert(0) += 1;
                 tracing::info!(addr = %rec.addr, reason = why, "partner's update refused; sending ours back");
                 v.rejects.push(reject(why.into()));
-                // Ours goes back as a local change, so it is sent only
-                // once durable (the partner takes what it receives as
-                // committed here) and tracked until acknowledged.
-                if let Some(mut keep) = merged.or_else(|| store.get(rec.addr).cloned()) {
-                    // The partner holds its own version until ours
-                    // arrives: nothing it acknowledged for our client
-                    // stands if that version binds someone else.
-                    if keep.client() != rec.client() {
-                        keep.acked_potential_expiry = Time::ZERO;
-                    }
-                    v.resend.push(store.upsert(keep));
-                }
+                v.resend.extend(Self::keep_ours(&rec, merged, store));
             }
         }
+    }
+
+    /// We refused the partner's version `rec` of an address: ours (or
+    /// `merged`, ours with the partner's newer times folded in) goes back as
+    /// a local change, so it is sent only once durable (the partner takes
+    /// what it receives as committed here) and tracked until acknowledged.
+    fn keep_ours(rec: &Lease, merged: Option<Lease>, store: &mut LeaseStore) -> Option<Lease> {
+        let mut keep = merged.or_else(|| store.get(rec.addr).cloned())?;
+        // The partner holds its own version until ours arrives: nothing it
+        // acknowledged for our client stands if that version binds someone
+        // else.
+        if keep.client() != rec.client() {
+            keep.acked_potential_expiry = Time::ZERO;
+        }
+        Some(store.upsert(keep))
     }
 
     pub(super) fn on_ack(
@@ -179,13 +183,29 @@ impl Peer {
             }
         }
         disputed.extend(self.refused(&rejects, store));
-        if self
+        self.commit_acknowledgements(batch, top, changed, disputed, store);
+        self.pump(now);
+        self.evaluate(now);
+    }
+
+    /// Queues what an acknowledgement of `batch` changed: the records whose
+    /// acknowledged potential expiry moved (`changed`) with the sequence
+    /// marks, acknowledged up to `top` once no earlier batch is still in
+    /// flight; and the records offered again (`disputed`), replicated.
+    fn commit_acknowledgements(
+        &mut self,
+        batch: u64,
+        top: u64,
+        changed: Vec<Lease>,
+        disputed: Vec<Lease>,
+        store: &mut LeaseStore,
+    ) {
+        let earliest = self
             .inflight
             .keys()
             .next()
-            .is_none_or(|first| *first > batch)
-            && top > 0
-        {
+            .is_none_or(|first| *first > batch);
+        if earliest && top > 0 {
             store.ack_upto(top);
             self.p.acked_seq = store.acked_seq();
         }
@@ -205,8 +225,6 @@ impl Peer {
                 replicate: true,
             });
         }
-        self.pump(now);
-        self.evaluate(now);
     }
 
     /// The partner took the version we sent (`s`). Records the potential

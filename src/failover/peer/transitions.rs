@@ -139,6 +139,18 @@ impl Peer {
         })
     }
 
+    /// RECOVER-WAIT while the MCLT wait after recovery runs, then
+    /// RECOVER-DONE (draft-ietf-dhc-failover-12, the RECOVER-WAIT state).
+    fn after_recover(&self, now: Time) -> State {
+        if self.p.recover_until.is_some_and(|t| now < t) {
+            State::RecoverWait
+        } else {
+            State::RecoverDone
+        }
+    }
+
+    /// The state the transition table leads to from where we and the
+    /// partner (as last heard) stand at `now`; `None` to stay.
     pub(super) fn next_state(&self, now: Time) -> Option<State> {
         let connected = self.connected();
         let partner = self.partner.as_ref().map(|p| p.state);
@@ -180,13 +192,7 @@ impl Peer {
             (PotentialConflict, Some(_)) if self.synced() => Some(ConflictDone),
             (ConflictDone, Some(ConflictDone | Normal | RecoverDone)) => Some(Normal),
             (ConflictDone, None) => Some(CommunicationsInterrupted),
-            (Recover, Some(_)) if self.synced() => {
-                Some(if self.p.recover_until.is_some_and(|t| now < t) {
-                    RecoverWait
-                } else {
-                    RecoverDone
-                })
-            }
+            (Recover, Some(_)) if self.synced() => Some(self.after_recover(now)),
             (RecoverWait, _) if self.p.recover_until.is_none_or(|t| now >= t) => Some(RecoverDone),
             // Only once this connection has brought everything the partner
             // holds (its UPDDONE follows its answer to our request).

@@ -7,43 +7,7 @@ impl World {
         let n = self.rng.range(2, 8);
         for _ in 0..n {
             let t = self.rng.range(60, CHAOS - 100);
-            let ev = match self.rng.range(0, 9) {
-                0 | 1 => Ev::Crash {
-                    node: self.rng.range(0, 1) as usize,
-                    wipe: self.rng.chance(0.4),
-                },
-                2 | 3 => Ev::Partition {
-                    dir: None,
-                    secs: self.rng.range(5, 400),
-                },
-                4 => Ev::Partition {
-                    dir: Some(self.rng.range(0, 1) as usize),
-                    secs: self.rng.range(5, 200),
-                },
-                5 => {
-                    if self.opts.dangerous {
-                        // The draft's operator error: the partner is only unreachable, not down.
-                        self.at(
-                            t.saturating_sub(1),
-                            Ev::Partition {
-                                dir: None,
-                                secs: 600,
-                            },
-                        );
-                    }
-                    Ev::PartnerDown {
-                        node: self.rng.range(0, 1) as usize,
-                    }
-                }
-                6 | 7 if self.opts.dangerous => {
-                    let secs = self.rng.range(1, 30) as i64;
-                    Ev::Jump {
-                        node: self.rng.range(0, 1) as usize,
-                        secs: if self.rng.chance(0.5) { secs } else { -secs },
-                    }
-                }
-                _ => Ev::ClientFault(self.rng.range(0, self.opts.clients as u64 - 1) as usize),
-            };
+            let ev = self.draw_fault(t);
             self.at(t, ev);
         }
         for _ in 0..self.rng.range(0, 12) {
@@ -55,6 +19,50 @@ impl World {
             self.partner_down_expiry();
         }
         self.at(CHAOS, Ev::EndChaos);
+    }
+
+    /// One fault of the chaos phase, due at `t`: a crash (wiping the disk
+    /// 40 % of the time), a two-way or one-way partition, an operator's
+    /// partner-down (behind a long partition in dangerous mode), a clock
+    /// jump (dangerous mode only), or a client fault.
+    fn draw_fault(&mut self, t: u64) -> Ev {
+        match self.rng.range(0, 9) {
+            0 | 1 => Ev::Crash {
+                node: self.rng.range(0, 1) as usize,
+                wipe: self.rng.chance(0.4),
+            },
+            2 | 3 => Ev::Partition {
+                dir: None,
+                secs: self.rng.range(5, 400),
+            },
+            4 => Ev::Partition {
+                dir: Some(self.rng.range(0, 1) as usize),
+                secs: self.rng.range(5, 200),
+            },
+            5 => {
+                if self.opts.dangerous {
+                    // The draft's operator error: the partner is only unreachable, not down.
+                    self.at(
+                        t.saturating_sub(1),
+                        Ev::Partition {
+                            dir: None,
+                            secs: 600,
+                        },
+                    );
+                }
+                Ev::PartnerDown {
+                    node: self.rng.range(0, 1) as usize,
+                }
+            }
+            6 | 7 if self.opts.dangerous => {
+                let secs = self.rng.range(1, 30) as i64;
+                Ev::Jump {
+                    node: self.rng.range(0, 1) as usize,
+                    secs: if self.rng.chance(0.5) { secs } else { -secs },
+                }
+            }
+            _ => Ev::ClientFault(self.rng.range(0, self.opts.clients as u64 - 1) as usize),
+        }
     }
 
     /// See [`Family::PartnerDownExpiry`]: a two-way partition long enough
