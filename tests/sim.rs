@@ -134,6 +134,10 @@ fn lost_database_and_liveness_seeds() {
         // primary kept an acknowledgement that came with the version the
         // secondary had just given up.
         (10_384_342, 10, 1),
+        // Session 5: a wipe just after PARTNER-DOWN gave way to NORMAL, with
+        // a full-length PARTNER-DOWN grant not yet acknowledged (the only
+        // copy): a dangerous fault, not scheduled in a normal run.
+        (20_973_975, 24, 4),
     ] {
         check(
             [seed].into_iter(),
@@ -192,6 +196,32 @@ fn partner_down_over_expiring_leases_holds_every_invariant() {
     assert!(
         check(1..=200, &opts) > 1_000_000,
         "the schedules did real work"
+    );
+}
+
+/// Found by the session-5 sweep, all double allocations or MCLT overruns:
+/// a refusal lost with its connection (21207067), a restarted server that
+/// took a partner still in STARTUP for one it had heard (21263175), two
+/// partner-down declarations each made while the other server really was
+/// down, hidden from each other by a partition (21256616), and a released
+/// binding given back to its client in PARTNER-DOWN at once (21256604).
+#[test]
+fn session_5_sweep_seeds() {
+    check(
+        [21_207_067].into_iter(),
+        &Options {
+            clients: 24,
+            ..Options::default()
+        },
+    );
+    let family = Options {
+        clients: 24,
+        family: Some(Family::PartnerDownExpiry),
+        ..Options::default()
+    };
+    check(
+        [21_263_175, 21_256_616, 21_256_604, 21_253_232, 21_250_006].into_iter(),
+        &family,
     );
 }
 

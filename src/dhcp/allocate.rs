@@ -38,7 +38,9 @@ impl Engine {
         let previous = store
             .client_leases(key)
             .filter(|l| {
-                usable(l.addr) && l.state != LeaseState::Declined && Self::may_regrant(l, p, now)
+                usable(l.addr)
+                    && l.state != LeaseState::Declined
+                    && Self::may_regrant(store, l, p, now)
             })
             .max_by_key(|l| (l.state == LeaseState::Active, l.last_used()));
         if let Some(l) = previous {
@@ -120,7 +122,7 @@ impl Engine {
         a: Ipv4Addr,
     ) -> bool {
         match Self::own_record(store, key, a) {
-            Some(l) if l.state != LeaseState::Declined => Self::may_regrant(l, p, now),
+            Some(l) if l.state != LeaseState::Declined => Self::may_regrant(store, l, p, now),
             Some(_) => false,
             None => self.may_give(now, store, p, key, a, false),
         }

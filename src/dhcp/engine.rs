@@ -206,7 +206,10 @@ impl Engine {
         let prev = store.get(addr).cloned();
         // What the partner acknowledged for an earlier client says nothing about this one.
         let key = req.client_key();
-        let same_client = prev.as_ref().filter(|l| l.client().as_ref() == Some(&key));
+        // Nor for an ended binding: the partner, told it ended, may reuse it.
+        let same_client = prev
+            .as_ref()
+            .filter(|l| l.client().as_ref() == Some(&key) && l.state == LeaseState::Active);
         let grant = times::grant(subnet, req, p.lease_cap(same_client, now));
         if grant.lease == 0 {
             return Outcome::ignore("failover leaves no lease time to grant");
@@ -250,6 +253,7 @@ impl Engine {
     ) -> Lease {
         let key = req.client_key();
         let same_client = prev.filter(|l| l.client().as_ref() == Some(&key));
+        let bound = same_client.filter(|l| l.state == LeaseState::Active);
         let hostname = self
             .reservation(subnet, req)
             .and_then(|r| r.hostname.clone())
@@ -259,11 +263,9 @@ impl Engine {
         // client already holds: a client that is BOUND ignores a late answer
         // to its retransmission (simulator seed 10316476), so the shorter
         // time may never reach it.
-        let held = same_client
-            .filter(|l| l.state == LeaseState::Active)
-            .map_or((Time::ZERO, Time::ZERO), |l| {
-                (l.expires, l.potential_expiry)
-            });
+        let held = bound.map_or((Time::ZERO, Time::ZERO), |l| {
+            (l.expires, l.potential_expiry)
+        });
         Lease {
             addr,
             state: LeaseState::Active,
@@ -279,7 +281,7 @@ impl Engine {
             potential_expiry: p
                 .potential_expiry(now, grant.desired, u64::from(grant.lease))
                 .max(held.1),
-            acked_potential_expiry: same_client.map_or(Time::ZERO, |l| l.acked_potential_expiry),
+            acked_potential_expiry: bound.map_or(Time::ZERO, |l| l.acked_potential_expiry),
             update_seq: 0,
         }
     }
@@ -419,8 +421,12 @@ impl Engine {
     /// Whether the client's record may be granted again here: a lease that
     /// is still active is renewed by whoever hears the client; one that has
     /// ended (expired, released) is an allocation like any other, so it must
-    /// come from a pool this server may allocate from now.
-    pub(super) fn may_regrant(l: &Lease, p: &impl Policy, now: Time) -> bool {
-        l.state == LeaseState::Active || p.may_allocate(l.owner, now)
+    /// come from a pool this server may allocate from now, and wait as any
+    /// reuse waits: once the end was known, the partner may have given the
+    /// address to someone else where we could not see it (simulator seed
+    /// 21256604).
+    pub(super) fn may_regrant(store: &LeaseStore, l: &Lease, p: &impl Policy, now: Time) -> bool {
+        l.state == LeaseState::Active
+            || (p.may_allocate(l.owner, now) && p.may_reuse(l, now, store.is_synced(l)))
     }
 }

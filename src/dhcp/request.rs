@@ -166,7 +166,7 @@ impl Engine {
         }
         match Self::own_record(store, &key, addr) {
             Some(l) if l.state == LeaseState::Declined => false,
-            Some(l) => store.pool_of(addr).is_some() && Self::may_regrant(l, p, now),
+            Some(l) => store.pool_of(addr).is_some() && Self::may_regrant(store, l, p, now),
             None => self.may_give(now, store, p, &key, addr, false),
         }
     }
@@ -228,7 +228,7 @@ impl Engine {
             .reservation(subnet, req)
             .is_some_and(|r| r.address == addr);
         // Whether the client's own record is there, and may be granted again.
-        let own = Self::own_record(store, &key, addr).map(|l| Self::may_regrant(l, p, now));
+        let own = Self::own_record(store, &key, addr).map(|l| Self::may_regrant(store, l, p, now));
         if !reserved && own.is_none() {
             return None;
         }

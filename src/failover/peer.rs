@@ -122,9 +122,14 @@ pub struct Peer {
     /// Our database vanished since `tandem init` (`lease::relearn`).
     lost: bool,
     last_contact: Option<Time>,
-    /// This process has reached the partner at least once. Until then the
-    /// partner may have entered PARTNER-DOWN while we were down.
+    /// This process has heard the partner's state (other than STARTUP) at
+    /// least once. Until then the partner may have entered PARTNER-DOWN
+    /// while we were down.
     heard: bool,
+    /// PARTNER-DOWN was entered by this process (the operator's command or
+    /// `auto_partner_down`), not resumed from the saved state: the partner's
+    /// downness was judged after our own restart.
+    declared: bool,
     out: VecDeque<Out>,
     /// Per batch in flight: address, sequence, potential expiry and client of each record sent.
     inflight: BTreeMap<u64, Vec<Sent>>,
@@ -163,6 +168,7 @@ impl Peer {
             lost: false,
             last_contact: None,
             heard: false,
+            declared: false,
             out: VecDeque::new(),
             inflight: BTreeMap::new(),
             ack_wait_since: None,
@@ -200,6 +206,23 @@ impl Peer {
         self.partner.as_ref().map(|p| p.state)
     }
 
+    /// Since this start we have neither heard the partner's state nor
+    /// judged it down: it may have been declared down itself while we were
+    /// away, and be serving alone (seeds 982 and 21256616).
+    pub(super) fn partner_unknown(&self) -> bool {
+        !self.heard && !self.declared
+    }
+
+    /// Serving blind: renewals of known leases only, within MCLT of what
+    /// the partner acknowledged (`PairPolicy::blind`).
+    pub(super) fn blind(&self) -> bool {
+        self.partner_unknown()
+            && matches!(
+                self.state,
+                State::CommunicationsInterrupted | State::PartnerDown
+            )
+    }
+
     /// What the DHCP engine may do now: serve which clients, allocate from
     /// which addresses, grant how long (the MCLT cap).
     pub fn policy(&self) -> PairPolicy {
@@ -211,7 +234,7 @@ impl Peer {
             mclt: self.cfg.mclt,
             partner_down_since: self.p.partner_down_since,
             guard: self.p.guard,
-            partner_unknown: !self.heard,
+            partner_unknown: self.partner_unknown(),
         }
     }
 
@@ -286,7 +309,14 @@ impl Peer {
             }
             Message::BindingAck { batch, rejects } => self.on_ack(now, batch, rejects, store),
             Message::UpdateRequest { since } => {
-                let changes = store.changes_since(since);
+                // Everything the partner has not acknowledged goes again,
+                // even what it says it received: its verdict on an update
+                // sent on an earlier connection (a refusal, above all) may
+                // have been lost with that connection, and a later
+                // cumulative acknowledgement would take silence for
+                // agreement (simulator seed 21207067). A record it already
+                // took is taken again as the same binding.
+                let changes = store.changes_since(since.min(store.acked_seq()));
                 tracing::info!(since, records = changes.len(), "partner asked for updates");
                 self.answer(now, changes);
             }
@@ -325,6 +355,7 @@ impl Peer {
             }
             p.state = s;
         }
+        self.heard |= s != State::Startup;
         self.evaluate(now);
     }
 

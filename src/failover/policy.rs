@@ -26,21 +26,27 @@ pub struct PairPolicy {
     pub partner_down_since: Option<Time>,
     /// The last PARTNER-DOWN or RECOVER episode (entered, left), if any.
     pub guard: Option<(Time, Time)>,
-    /// This server restarted and has not reached its partner since: the
-    /// partner may have entered PARTNER-DOWN meanwhile and be serving our
+    /// This server restarted and has neither reached its partner since nor
+    /// judged it down again (operator or `auto_partner_down`): the partner
+    /// may have entered PARTNER-DOWN meanwhile and be serving our
     /// pool (DESIGN.md 3.2: one peer in PARTNER-DOWN means the other must
     /// not be serving).
     pub partner_unknown: bool,
 }
 
 impl PairPolicy {
-    /// In COMMUNICATIONS-INTERRUPTED straight after a restart, without word
-    /// from the partner: nothing new is given, and renewals stay within MCLT
+    /// In COMMUNICATIONS-INTERRUPTED or a resumed PARTNER-DOWN straight
+    /// after a restart, without word from the partner (and without judging
+    /// it down again): nothing new is given, and renewals stay within MCLT
     /// of what the partner acknowledged, which a partner in PARTNER-DOWN
     /// honours too (it reuses an address only MCLT past every potential
     /// expiry it knows).
     fn blind(&self) -> bool {
-        self.partner_unknown && self.state == State::CommunicationsInterrupted
+        self.partner_unknown
+            && matches!(
+                self.state,
+                State::CommunicationsInterrupted | State::PartnerDown
+            )
     }
 
     /// In PARTNER-DOWN, whether MCLT has passed since entering it.
@@ -111,10 +117,11 @@ impl Policy for PairPolicy {
     }
 
     fn lease_cap(&self, previous: Option<&Lease>, now: Time) -> Option<u64> {
-        if self.state == State::PartnerDown {
-            // The partner is down and will recover our whole database before it serves again.
-            return None;
-        }
+        // In every state, PARTNER-DOWN included (as ISC dhcpd does): the
+        // partner may have been judged down too while we were away, or our
+        // disk may be lost, and the MCLT bound is then all that tells the
+        // other server when a binding it never heard of has ended
+        // (simulator seeds 20973975, 21256616).
         let acked = previous.map_or(Time::ZERO, |l| l.acked_potential_expiry);
         if self.blind() {
             return Some(acked.plus(self.mclt).0.saturating_sub(now.0));
@@ -189,15 +196,14 @@ mod tests {
     }
 
     #[test]
-    fn mclt_caps_outside_partner_down() {
+    fn mclt_caps_in_every_state() {
         let n = p(State::Normal, Owner::Primary);
         assert_eq!(n.lease_cap(None, Time(5000)), Some(100));
         let mut l = Lease::free("10.0.0.1".parse().unwrap(), Owner::Primary);
         l.acked_potential_expiry = Time(9000);
         assert_eq!(n.lease_cap(Some(&l), Time(5000)), Some(4100));
-        assert_eq!(
-            p(State::PartnerDown, Owner::Primary).lease_cap(Some(&l), Time(5000)),
-            None
-        );
+        let pd = p(State::PartnerDown, Owner::Primary);
+        assert_eq!(pd.lease_cap(Some(&l), Time(5000)), Some(4100));
+        assert_eq!(pd.lease_cap(None, Time(5000)), Some(100));
     }
 }

@@ -16,7 +16,8 @@ pub enum State {
     /// this server's own free addresses and within MCLT of what the partner acknowledged.
     CommunicationsInterrupted,
     /// The partner is known to be down (operator, or `auto_partner_down`): serve every
-    /// client with full lease times and, once MCLT has passed since entering the
+    /// client, still within MCLT of what the partner acknowledged (its disk may be all
+    /// that is left if ours is lost), and, once MCLT has passed since entering the
     /// state, allocate the partner's free addresses too.
     PartnerDown,
     /// Both peers may have served alone with conflicting bindings: serve no one until

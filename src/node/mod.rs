@@ -45,13 +45,11 @@ pub const MAX_PARKED: usize = 50_000;
 const TICK: u64 = 1;
 
 /// A DHCPACK the engine decided, as an auditor (the simulator's checker)
-/// sees it: the binding it grants, at what local time, in which state.
+/// sees it: the binding it grants and at what local time.
 #[derive(Clone, Debug)]
 pub struct Grant {
     /// The binding granted, as journaled.
     pub lease: Lease,
-    /// Granted in PARTNER-DOWN (no MCLT bound applies).
-    pub partner_down: bool,
     /// The granting server's time, seconds.
     pub local_now: Time,
 }
@@ -185,7 +183,6 @@ impl Node {
         {
             g.push(Grant {
                 lease: l.clone(),
-                partner_down: policy.state() == Some(State::PartnerDown),
                 local_now: now,
             });
         }

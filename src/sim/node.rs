@@ -84,6 +84,10 @@ pub struct Host {
     pub answers: Vec<serde_json::Value>,
     /// ACKs that left before their lease was on disk (an invariant violation).
     pub undurable: Vec<String>,
+    /// This server has been in PARTNER-DOWN since its partner last
+    /// acknowledged every change of ours: some of its grants may exist on
+    /// this disk only (see `World::crash`).
+    pub partner_down_debt: bool,
     /// Active bindings (address, chaddr) in the group being committed.
     landed: Vec<(Ipv4Addr, Vec<u8>)>,
     /// Every (address, update sequence number) of ours that reached the disk.
@@ -111,6 +115,17 @@ impl Host {
     }
 
     /// Starts (or restarts) from what is on disk.
+    /// Updates `partner_down_debt` after a step: set in PARTNER-DOWN,
+    /// cleared once the partner has acknowledged all our changes.
+    pub fn note_partner_down_debt(&mut self) {
+        if self.node.state() == Some(crate::failover::State::PartnerDown) {
+            self.partner_down_debt = true;
+        }
+        if self.node.store().unacked() == 0 {
+            self.partner_down_debt = false;
+        }
+    }
+
     pub fn boot(config: Arc<Config>, disk: Disk, offset: i64, global: u64) -> Host {
         let server_id = config.server.server_id.expect("sim configs set server_id");
         let now = Time((global as i64 + offset).max(0) as u64);
@@ -133,6 +148,7 @@ impl Host {
             close: None,
             answers: vec![],
             undurable: vec![],
+            partner_down_debt: false,
             landed: vec![],
             seqs_on_disk: on_disk,
             writes: 0,

@@ -394,6 +394,9 @@ impl World {
 
     fn after_node(&mut self, i: usize) -> Result<(), Violation> {
         self.collect_acked(i);
+        if let Some(n) = self.nodes[i].as_mut() {
+            n.note_partner_down_debt();
+        }
         if let Some(p) = self.nodes[i].as_mut().and_then(|n| n.undurable.pop()) {
             return Err(self.violation(format!("server {i}: {p}")));
         }

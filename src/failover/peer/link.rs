@@ -113,7 +113,9 @@ impl Peer {
         // init`) or the partner knew an older one of ours.
         self.amnesia = self.lost || c.seen_epoch.is_some_and(|e| e != self.epoch);
         tracing::info!(partner = %c.name, partner_state = %state, offset, amnesia = self.amnesia, "peer connected");
-        self.heard = true;
+        // A partner still in STARTUP has not said where it stands: it may
+        // resume PARTNER-DOWN, and serve our pool (simulator seed 21263175).
+        self.heard |= state != State::Startup;
         self.partner = Some(Partner {
             name: c.name,
             state,

@@ -18,9 +18,10 @@ impl Peer {
             })
             .collect();
         let serving = match self.state.serving() {
-            _ if self.state == State::CommunicationsInterrupted && !self.heard => {
-                "renewals only: the partner has not been reached since this start"
+            _ if self.blind() && self.state == State::PartnerDown => {
+                "renewals only: resumed partner-down after a restart without reaching the partner; run `tandem partner-down` again if it is still down"
             }
+            _ if self.blind() => "renewals only: the partner has not been reached since this start",
             crate::failover::state::Serving::Balanced => {
                 "its hash share of new clients, and every renewal"
             }

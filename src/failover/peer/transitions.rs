@@ -16,15 +16,19 @@ impl Peer {
             );
         }
         match self.state {
-            State::PartnerDown => Ok(()),
+            State::PartnerDown => {
+                self.declared = true;
+                Ok(())
+            }
             // RECOVER-DONE too: the partner, in PARTNER-DOWN, went on
-            // granting full-length leases after it sent us its bindings, and
-            // they are on its disk only (simulator seed 8181606).
+            // granting leases after it sent us its bindings, and they are on
+            // its disk only (simulator seed 8181606).
             State::Recover | State::RecoverWait | State::RecoverDone => {
                 Err("this server is recovering its database; it cannot serve alone until the partner helps it (the partner may have granted leases since it sent its bindings)".into())
             }
             _ => {
                 tracing::warn!(from = %self.state, "operator declared the partner down");
+                self.declared = true;
                 self.enter(now, State::PartnerDown);
                 Ok(())
             }
@@ -53,8 +57,18 @@ impl Peer {
                     "resuming without word from the partner: renewing known leases within MCLT of what it acknowledged, no new leases until it is reached or partner-down is declared"
                 );
             }
-            State::PartnerDown if self.p.partner_down_since.is_none() => {
-                self.p.partner_down_since = Some(now)
+            State::PartnerDown => {
+                // Resumed from the saved state at start-up, it stays blind
+                // until the partner is heard or judged down again.
+                self.declared |= self.state != State::Startup;
+                if self.p.partner_down_since.is_none() {
+                    self.p.partner_down_since = Some(now);
+                }
+                if !self.declared && !self.heard {
+                    tracing::warn!(
+                        "resuming partner-down without word from the partner: renewing known leases within MCLT of what it acknowledged, no new leases until it is reached or partner-down is declared again"
+                    );
+                }
             }
             State::Recover => {
                 let wait = if self.amnesia { self.cfg.mclt } else { 0 };

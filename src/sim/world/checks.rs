@@ -68,12 +68,10 @@ impl World {
         Ok(())
     }
 
-    /// Outside PARTNER-DOWN no lease runs past MCLT beyond what the partner
-    /// has acknowledged (its disk) or beyond the grant time.
+    /// In every state, PARTNER-DOWN included, no lease runs past MCLT
+    /// beyond what the partner has acknowledged (its disk) or beyond the
+    /// grant time.
     pub(super) fn check_mclt(&self, i: usize, g: &Grant) -> Result<(), Violation> {
-        if g.partner_down {
-            return Ok(());
-        }
         let to_global = |t: u64, node: usize| (t as i64 - self.offsets[node]).max(0) as u64;
         // What this ACK granted; the record may keep a later end that an
         // earlier ACK (checked then) promised the same client.

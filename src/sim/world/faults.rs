@@ -97,8 +97,11 @@ impl World {
         // Losing the only copy of a lease loses it in any design. A wipe
         // keeps a copy only while the partner holds our database: it is
         // running and not itself still recovering from a lost database, and
-        // (in PARTNER-DOWN, where leases run their full time rather than MCLT
-        // past what the partner knows) it has acknowledged all we granted.
+        // it has acknowledged all we granted since we were last in
+        // PARTNER-DOWN, where leases run their full time rather than MCLT
+        // past what the partner knows. That holds after leaving PARTNER-DOWN
+        // too, until the partner has acknowledged every change (seed
+        // 20973975: a wipe just after PARTNER-DOWN gave way to NORMAL).
         // Other wipes are the dangerous kind: shown, not survived.
         let partner_whole = self.nodes[1 - node].as_ref().is_some_and(|p| {
             !matches!(
@@ -106,9 +109,9 @@ impl World {
                 Some(State::Recover | State::RecoverWait | State::Startup)
             )
         });
-        let sole_copy = self.nodes[node].as_ref().is_some_and(|n| {
-            n.node.state() == Some(State::PartnerDown) && n.node.store().unacked() > 0
-        });
+        let sole_copy = self.nodes[node]
+            .as_ref()
+            .is_some_and(|n| n.partner_down_debt && n.node.store().unacked() > 0);
         let safe = partner_whole && !sole_copy;
         let wipe = wipe && (safe || self.opts.dangerous);
         if wipe && !safe {
