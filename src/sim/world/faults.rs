@@ -98,10 +98,11 @@ impl World {
         // keeps a copy only while the partner holds our database: it is
         // running and not itself still recovering from a lost database, and
         // it has acknowledged all we granted since we were last in
-        // PARTNER-DOWN, where leases run their full time rather than MCLT
-        // past what the partner knows. That holds after leaving PARTNER-DOWN
-        // too, until the partner has acknowledged every change (seed
-        // 20973975: a wipe just after PARTNER-DOWN gave way to NORMAL).
+        // PARTNER-DOWN, where we may give the partner's free addresses to
+        // new clients: the partner, back, knows nothing of them. That holds
+        // after leaving PARTNER-DOWN too, until the partner has acknowledged
+        // every change (seed 20973975: a wipe just after PARTNER-DOWN gave
+        // way to NORMAL).
         // Other wipes are the dangerous kind: shown, not survived.
         let partner_whole = self.nodes[1 - node].as_ref().is_some_and(|p| {
             !matches!(
