@@ -193,6 +193,12 @@ mod tests {
         assert_eq!(ci.lease_cap(None, Time(5000)), Some(0));
         ci.partner_unknown = false;
         assert!(ci.may_allocate(Owner::Primary, Time(5000)));
+        // A PARTNER-DOWN resumed after a restart is just as blind.
+        let mut pd = p(State::PartnerDown, Owner::Primary);
+        pd.partner_unknown = true;
+        assert!(!pd.may_allocate(Owner::Primary, Time(5000)));
+        assert!(!pd.may_allocate(Owner::Secondary, Time(5000)));
+        assert_eq!(pd.lease_cap(Some(&l), Time(5000)), Some(130));
     }
 
     #[test]

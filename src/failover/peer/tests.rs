@@ -211,6 +211,12 @@ impl Duo {
         let from_a = self.a.drain();
         let from_b = self.b.drain();
         let sent = !(from_a.is_empty() && from_b.is_empty());
+        self.deliver(from_a, from_b);
+        sent
+    }
+
+    /// Delivers `from_a` to b and `from_b` to a, over the current sessions.
+    fn deliver(&mut self, from_a: Vec<Message>, from_b: Vec<Message>) {
         for m in from_a {
             if let (Some(sa), Some(sb)) = (&mut self.a.session, &mut self.b.session) {
                 let m = sb.open(&sa.seal(&m).unwrap()).unwrap();
@@ -223,7 +229,6 @@ impl Duo {
                 self.a.peer.receive(self.now, m, &mut self.a.store);
             }
         }
-        sent
     }
 
     fn advance(&mut self, secs: u64) {
@@ -458,3 +463,4 @@ mod acks;
 mod limits;
 mod liveness;
 mod lost;
+mod restart;
