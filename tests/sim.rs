@@ -204,13 +204,24 @@ fn partner_down_over_expiring_leases_holds_every_invariant() {
 /// took a partner still in STARTUP for one it had heard (21263175), two
 /// partner-down declarations each made while the other server really was
 /// down, hidden from each other by a partition (21256616), and a released
-/// binding given back to its client in PARTNER-DOWN at once (21256604).
+/// binding given back to its client in PARTNER-DOWN at once (21256604), and
+/// an UPDDONE ahead of a change still being committed (21139914).
 #[test]
 fn session_5_sweep_seeds() {
     check(
         [21_207_067].into_iter(),
         &Options {
             clients: 24,
+            ..Options::default()
+        },
+    );
+    // UPDDONE sent while a record changed before the request was still
+    // being committed: the record was in no answer.
+    check(
+        [21_139_914].into_iter(),
+        &Options {
+            clients: 24,
+            link_delay: 4,
             ..Options::default()
         },
     );

@@ -100,6 +100,9 @@ struct Sync {
     full: bool,
     got_done: bool,
     sent_done: bool,
+    /// The partner's update request (`Some(since)`, or `None` for all),
+    /// held until every change made before it is durable.
+    deferred: Option<Option<u64>>,
 }
 
 /// The failover peer state machine (draft-ietf-dhc-failover-12, DESIGN.md
@@ -308,19 +311,8 @@ impl Peer {
                 self.on_update(now, batch, leases, store)
             }
             Message::BindingAck { batch, rejects } => self.on_ack(now, batch, rejects, store),
-            Message::UpdateRequest { since } => {
-                // Everything the partner has not acknowledged goes again,
-                // even what it says it received: its verdict on an update
-                // sent on an earlier connection (a refusal, above all) may
-                // have been lost with that connection, and a later
-                // cumulative acknowledgement would take silence for
-                // agreement (simulator seed 21207067). A record it already
-                // took is taken again as the same binding.
-                let changes = store.changes_since(since.min(store.acked_seq()));
-                tracing::info!(since, records = changes.len(), "partner asked for updates");
-                self.answer(now, changes);
-            }
-            Message::UpdateRequestAll => self.on_update_request_all(now, store),
+            Message::UpdateRequest { since } => self.on_update_request(now, Some(since), store),
+            Message::UpdateRequestAll => self.on_update_request(now, None, store),
             Message::UpdateDone => self.on_update_done(now, store),
             Message::PoolRequest { pool, wanted } => {
                 self.on_pool_request(now, PoolId(pool), wanted, store)
@@ -357,6 +349,32 @@ impl Peer {
         }
         self.heard |= s != State::Startup;
         self.evaluate(now);
+    }
+
+    /// The partner asks for our changes after `since` (`None`: every
+    /// binding). The answer ends with UPDDONE, which tells the partner it
+    /// now holds our whole database; so it waits until every change made
+    /// before the request is durable, or a record whose newest version was
+    /// still being committed would be in no answer at all (simulator seed
+    /// 21139914). `local_committed` answers a request held here.
+    pub(super) fn on_update_request(&mut self, now: Time, since: Option<u64>, store: &LeaseStore) {
+        if !store.all_durable() {
+            self.sync.deferred = Some(since);
+            return;
+        }
+        self.sync.deferred = None;
+        let Some(since) = since else {
+            return self.on_update_request_all(now, store);
+        };
+        // Everything the partner has not acknowledged goes again, even what
+        // it says it received: its verdict on an update sent on an earlier
+        // connection (a refusal, above all) may have been lost with that
+        // connection, and a later cumulative acknowledgement would take
+        // silence for agreement (simulator seed 21207067). A record it
+        // already took is taken again as the same binding.
+        let changes = store.changes_since(since.min(store.acked_seq()));
+        tracing::info!(since, records = changes.len(), "partner asked for updates");
+        self.answer(now, changes);
     }
 
     /// The partner wants every binding: everything durable here, oldest

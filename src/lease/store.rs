@@ -245,6 +245,13 @@ impl LeaseStore {
         self.next_seq
     }
 
+    /// Whether every local change made so far is on disk: an answer to the
+    /// partner's update request holds only durable versions, so one given
+    /// while a change is still being committed would leave that record out.
+    pub fn all_durable(&self) -> bool {
+        self.durable_seq + 1 >= self.next_seq
+    }
+
     /// Highest local sequence number the partner has acknowledged (0 without a partner).
     pub fn acked_seq(&self) -> u64 {
         self.acked_seq

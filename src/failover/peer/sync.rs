@@ -22,6 +22,11 @@ impl Peer {
         if let Some(top) = leases.iter().map(|l| l.update_seq).max() {
             store.mark_durable(top);
         }
+        if let Some(since) = self.sync.deferred
+            && store.all_durable()
+        {
+            return self.on_update_request(now, since, store);
+        }
         if self.connected() && self.sync.answered {
             self.out.extend(
                 leases

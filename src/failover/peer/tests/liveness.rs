@@ -31,6 +31,7 @@ fn connected_pair(config: &Config, sa: State, sb: State, now: Time, wait: bool) 
             full: false,
             got_done: true,
             sent_done: true,
+            deferred: None,
         };
     }
     p
