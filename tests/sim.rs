@@ -138,6 +138,11 @@ fn lost_database_and_liveness_seeds() {
         // a full-length PARTNER-DOWN grant not yet acknowledged (the only
         // copy): a dangerous fault, not scheduled in a normal run.
         (20_973_975, 24, 4),
+        // Session 5: a refusal lost with its connection (21207067), and an
+        // UPDDONE ahead of a change still being committed (21139914); see
+        // `partner_down_family_seeds` for the rest.
+        (21_207_067, 24, 1),
+        (21_139_914, 24, 4),
     ] {
         check(
             [seed].into_iter(),
@@ -180,6 +185,15 @@ fn crowded_seeds_hold_every_invariant() {
     );
 }
 
+/// The partner-down scenario family at 24 clients.
+fn partner_down_family() -> Options {
+    Options {
+        clients: 24,
+        family: Some(Family::PartnerDownExpiry),
+        ..Options::default()
+    }
+}
+
 /// Partner-down over leases the dead partner renewed while the link was
 /// cut, with more clients than addresses: the survivor reuses ended
 /// leases as soon as the rules let it. Without the MCLT wait of the
@@ -188,51 +202,26 @@ fn crowded_seeds_hold_every_invariant() {
 /// schedules at 24 clients).
 #[test]
 fn partner_down_over_expiring_leases_holds_every_invariant() {
-    let opts = Options {
-        clients: 24,
-        family: Some(Family::PartnerDownExpiry),
-        ..Options::default()
-    };
     assert!(
-        check(1..=200, &opts) > 1_000_000,
+        check(1..=200, &partner_down_family()) > 1_000_000,
         "the schedules did real work"
     );
 }
 
-/// Found by the session-5 sweep, all double allocations or MCLT overruns:
-/// a refusal lost with its connection (21207067), a restarted server that
+/// Found by the session-5 sweep in the partner-down family, all double
+/// allocations or MCLT overruns (the others are in
+/// `lost_database_and_liveness_seeds`): a restarted server that
 /// took a partner still in STARTUP for one it had heard (21263175), two
 /// partner-down declarations each made while the other server really was
 /// down, hidden from each other by a partition (21256616), and a released
-/// binding given back to its client in PARTNER-DOWN at once (21256604), and
-/// an UPDDONE ahead of a change still being committed (21139914).
+/// binding given back to its client in PARTNER-DOWN at once (21256604);
+/// and two MCLT overruns the PARTNER-DOWN cap first showed (21253232,
+/// 21250006).
 #[test]
-fn session_5_sweep_seeds() {
-    check(
-        [21_207_067].into_iter(),
-        &Options {
-            clients: 24,
-            ..Options::default()
-        },
-    );
-    // UPDDONE sent while a record changed before the request was still
-    // being committed: the record was in no answer.
-    check(
-        [21_139_914].into_iter(),
-        &Options {
-            clients: 24,
-            link_delay: 4,
-            ..Options::default()
-        },
-    );
-    let family = Options {
-        clients: 24,
-        family: Some(Family::PartnerDownExpiry),
-        ..Options::default()
-    };
+fn partner_down_family_seeds() {
     check(
         [21_263_175, 21_256_616, 21_256_604, 21_253_232, 21_250_006].into_iter(),
-        &family,
+        &partner_down_family(),
     );
 }
 

@@ -100,9 +100,9 @@ struct Sync {
     full: bool,
     got_done: bool,
     sent_done: bool,
-    /// The partner's update request (`Some(since)`, or `None` for all),
-    /// held until every change made before it is durable.
-    deferred: Option<Option<u64>>,
+    /// The partner's update request, held until every change made before
+    /// it is durable.
+    deferred: Option<UpdateRequest>,
 }
 
 /// The failover peer state machine (draft-ietf-dhc-failover-12, DESIGN.md
@@ -219,11 +219,7 @@ impl Peer {
     /// Serving blind: renewals of known leases only, within MCLT of what
     /// the partner acknowledged (`PairPolicy::blind`).
     pub(super) fn blind(&self) -> bool {
-        self.partner_unknown()
-            && matches!(
-                self.state,
-                State::CommunicationsInterrupted | State::PartnerDown
-            )
+        self.policy().blind()
     }
 
     /// What the DHCP engine may do now: serve which clients, allocate from
@@ -311,8 +307,10 @@ impl Peer {
                 self.on_update(now, batch, leases, store)
             }
             Message::BindingAck { batch, rejects } => self.on_ack(now, batch, rejects, store),
-            Message::UpdateRequest { since } => self.on_update_request(now, Some(since), store),
-            Message::UpdateRequestAll => self.on_update_request(now, None, store),
+            Message::UpdateRequest { since } => {
+                self.on_update_request(now, UpdateRequest::Since(since), store)
+            }
+            Message::UpdateRequestAll => self.on_update_request(now, UpdateRequest::All, store),
             Message::UpdateDone => self.on_update_done(now, store),
             Message::PoolRequest { pool, wanted } => {
                 self.on_pool_request(now, PoolId(pool), wanted, store)
@@ -349,81 +347,6 @@ impl Peer {
         }
         self.heard |= s != State::Startup;
         self.evaluate(now);
-    }
-
-    /// The partner asks for our changes after `since` (`None`: every
-    /// binding). The answer ends with UPDDONE, which tells the partner it
-    /// now holds our whole database; so it waits until every change made
-    /// before the request is durable, or a record whose newest version was
-    /// still being committed would be in no answer at all (simulator seed
-    /// 21139914). `local_committed` answers a request held here.
-    pub(super) fn on_update_request(&mut self, now: Time, since: Option<u64>, store: &LeaseStore) {
-        if !store.all_durable() {
-            self.sync.deferred = Some(since);
-            return;
-        }
-        self.sync.deferred = None;
-        let Some(since) = since else {
-            return self.on_update_request_all(now, store);
-        };
-        // Everything the partner has not acknowledged goes again, even what
-        // it says it received: its verdict on an update sent on an earlier
-        // connection (a refusal, above all) may have been lost with that
-        // connection, and a later cumulative acknowledgement would take
-        // silence for agreement (simulator seed 21207067). A record it
-        // already took is taken again as the same binding.
-        let changes = store.changes_since(since.min(store.acked_seq()));
-        tracing::info!(since, records = changes.len(), "partner asked for updates");
-        self.answer(now, changes);
-    }
-
-    /// The partner wants every binding: everything durable here, oldest
-    /// change first.
-    fn on_update_request_all(&mut self, now: Time, store: &LeaseStore) {
-        let mut all: Vec<Lease> = store
-            .iter()
-            .filter(|l| store.is_durable(l))
-            .cloned()
-            .collect();
-        all.sort_by_key(|l| (l.update_seq, l.addr));
-        tracing::info!(records = all.len(), "partner asked for every binding");
-        self.answer(now, all);
-    }
-
-    /// The partner has sent everything we asked for.
-    fn on_update_done(&mut self, now: Time, store: &mut LeaseStore) {
-        self.sync.got_done = true;
-        if self.sync.full {
-            self.p.partner_epoch = self.partner.as_ref().map(|p| p.epoch);
-            self.end_relearning(now, store);
-        }
-        tracing::info!(full = self.sync.full, "partner finished sending updates");
-        self.persist(now);
-        self.evaluate(now);
-    }
-
-    /// A full copy of a partner whose database covers the pair's bindings
-    /// is here: ours lacks nothing any more but what we granted without the
-    /// partner's acknowledgement before the loss. Those leases ran at most
-    /// MCLT (the cap outside PARTNER-DOWN), so the wait shrinks to MCLT from
-    /// now, whatever state this start took (RECOVER, or PARTNER-DOWN
-    /// declared from STARTUP).
-    fn end_relearning(&mut self, now: Time, store: &mut LeaseStore) {
-        let Some(until) = store.relearn_until().filter(|t| now < *t) else {
-            return;
-        };
-        if !self.partner.as_ref().is_some_and(|p| p.covers) {
-            return;
-        }
-        let until = until.min(now.plus(self.cfg.mclt));
-        tracing::info!(%until, "the partner sent every binding of the pair: re-learning after the lost database ends MCLT from now");
-        store.set_relearn_until(Some(until));
-        self.actions.push_back(Action::Commit {
-            leases: vec![],
-            meta: vec![crate::lease::relearn::to_meta(Some(until))],
-            then: vec![],
-            replicate: false,
-        });
     }
 
     /// Time passed (call at least once a second): keepalives, the silence
@@ -469,6 +392,8 @@ mod config;
 mod link;
 mod persisted;
 mod pools;
+mod requests;
+use requests::UpdateRequest;
 mod status;
 mod sync;
 mod transitions;

@@ -41,7 +41,7 @@ impl PairPolicy {
     /// of what the partner acknowledged, which a partner in PARTNER-DOWN
     /// honours too (it reuses an address only MCLT past every potential
     /// expiry it knows).
-    fn blind(&self) -> bool {
+    pub fn blind(&self) -> bool {
         self.partner_unknown
             && matches!(
                 self.state,

@@ -1,5 +1,5 @@
-//! Binding updates: answering update requests, applying the partner's
-//! records, acknowledgements, and pumping queued records within the window.
+//! Binding updates: applying the partner's records, acknowledgements, and
+//! pumping queued records within the window.
 
 use super::*;
 use crate::failover::message::{Reject, WireLease};
@@ -22,10 +22,10 @@ impl Peer {
         if let Some(top) = leases.iter().map(|l| l.update_seq).max() {
             store.mark_durable(top);
         }
-        if let Some(since) = self.sync.deferred
+        if let Some(req) = self.sync.deferred
             && store.all_durable()
         {
-            return self.on_update_request(now, since, store);
+            return self.on_update_request(now, req, store);
         }
         if self.connected() && self.sync.answered {
             self.out.extend(
@@ -49,21 +49,6 @@ impl Peer {
             self.alarm = (offset.unsigned_abs() > self.cfg.max_clock_offset)
                 .then(|| format!("partner clock is {offset:+} s from ours; times on the wire are corrected, but fix NTP"));
         }
-    }
-
-    pub(super) fn answer(&mut self, now: Time, records: Vec<Lease>) {
-        // The answer holds every record queued so far; a pending state
-        // announcement still follows them.
-        let announcements: Vec<Out> = self
-            .out
-            .drain(..)
-            .filter(|o| matches!(o, Out::State(..)))
-            .collect();
-        self.out.extend(records.into_iter().map(Out::Lease));
-        self.out.push_back(Out::Done);
-        self.out.extend(announcements);
-        self.sync.answered = true;
-        self.pump(now);
     }
 
     pub(super) fn on_update(

@@ -112,7 +112,7 @@ impl World {
         });
         let sole_copy = self.nodes[node]
             .as_ref()
-            .is_some_and(|n| n.partner_down_debt && n.node.store().unacked() > 0);
+            .is_some_and(|n| n.partner_down_debt);
         let safe = partner_whole && !sole_copy;
         let wipe = wipe && (safe || self.opts.dangerous);
         if wipe && !safe {
