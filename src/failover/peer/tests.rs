@@ -232,6 +232,24 @@ impl Duo {
         }
     }
 
+    /// Settles the pair like `settle`, returning everything a sent, in
+    /// order.
+    fn exchange(&mut self) -> Vec<Message> {
+        let mut sent = vec![];
+        for _ in 0..10_000 {
+            self.a.now = self.now;
+            self.b.now = self.now;
+            let from_a = self.a.drain();
+            let from_b = self.b.drain();
+            if from_a.is_empty() && from_b.is_empty() {
+                return sent;
+            }
+            sent.extend(from_a.iter().cloned());
+            self.deliver(from_a, from_b);
+        }
+        panic!("peers never went quiet");
+    }
+
     fn advance(&mut self, secs: u64) {
         for _ in 0..secs {
             self.now = self.now.plus(1);

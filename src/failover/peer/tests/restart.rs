@@ -1,6 +1,7 @@
 //! What a new connection or a restart must not take on trust: an update
 //! whose verdict was lost with the connection, and a partner still in
-//! STARTUP (simulator seeds 21207067 and 21263175).
+//! STARTUP (simulator seeds 21207067 and 21263175), and an update request
+//! that arrives while a change is still being committed (seed 21139914).
 
 use super::*;
 
@@ -26,18 +27,7 @@ fn an_update_whose_verdict_was_lost_is_sent_again() {
     let _lost = d.b.drain();
     d.disconnect();
     d.link_up();
-    let mut resent = false;
-    for _ in 0..100 {
-        d.a.now = d.now;
-        d.b.now = d.now;
-        let from_a = d.a.drain();
-        let from_b = d.b.drain();
-        resent |= carries(&from_a, l.update_seq);
-        if from_a.is_empty() && from_b.is_empty() {
-            break;
-        }
-        d.deliver(from_a, from_b);
-    }
+    let resent = carries(&d.exchange(), l.update_seq);
     assert!(
         resent,
         "b said it received the update, but a has no verdict on it: it goes again"
@@ -65,4 +55,51 @@ fn a_partner_heard_in_startup_leaves_a_restarted_server_blind() {
     d.deliver(from_a, vec![]);
     d.settle();
     assert!(!d.a.peer.partner_unknown(), "its next state does");
+}
+
+/// Whether `msgs` carry UPDDONE, and where.
+fn done_at(msgs: &[Message]) -> Option<usize> {
+    msgs.iter().position(|m| matches!(m, Message::UpdateDone))
+}
+
+#[test]
+fn an_update_request_waits_for_every_earlier_change_to_be_durable() {
+    for all in [false, true] {
+        let mut d = Duo::new();
+        d.connect();
+        d.advance(2);
+        // a changes a binding; its journal batch is still being written.
+        let addr: Ipv4Addr = "10.0.0.12".parse().unwrap();
+        let mut l = Lease::free(addr, d.a.store.owner_of(addr));
+        l.state = LeaseState::Active;
+        l.hw = HwAddr::new(1, &[2, 0, 0, 0, 0, 7]);
+        l.starts = d.now;
+        l.cltt = d.now;
+        l.expires = d.now.plus(300);
+        l.potential_expiry = d.now.plus(600);
+        let l = d.a.store.upsert(l);
+        assert!(!d.a.store.all_durable());
+        let req = if all {
+            Message::UpdateRequestAll
+        } else {
+            Message::UpdateRequest { since: 0 }
+        };
+        d.a.peer.receive(d.now, req, &mut d.a.store);
+        let early = d.a.drain();
+        assert_eq!(
+            done_at(&early),
+            None,
+            "UPDDONE before {} is on disk would tell b it holds a's whole database",
+            l.addr
+        );
+        d.a.disk.insert(l.addr, l.clone());
+        d.a.peer
+            .local_committed(d.now, std::slice::from_ref(&l), &mut d.a.store);
+        let answer = d.exchange();
+        let done = done_at(&answer).expect("the held request is answered once durable");
+        assert!(
+            carries(&answer[..done], l.update_seq),
+            "the answer holds the change that was being committed (all={all})"
+        );
+    }
 }
