@@ -50,6 +50,11 @@ impl Engine {
         }
     }
 
+    /// DHCPRELEASE: the client's active binding on `ciaddr` ends now.
+    /// RFC 2131 table 5 makes option 54 a MUST, but systemd-networkd (252)
+    /// sends RELEASE without it, and ISC dhcpd and Kea take such a release;
+    /// so only a release that names another server is ignored (it is that
+    /// server's to act on). The client key must match the binding either way.
     pub(super) fn release(
         &self,
         now: Time,
@@ -57,8 +62,8 @@ impl Engine {
         req: &Request,
         ctx: &RecvContext,
     ) -> Outcome {
-        if !req.server_id().is_some_and(|id| self.is_ours(id, ctx)) {
-            return Outcome::ignore("release names another server or none");
+        if req.server_id().is_some_and(|id| !self.is_ours(id, ctx)) {
+            return Outcome::ignore("release names another server");
         }
         let addr = req.ciaddr;
         let key = req.client_key();

@@ -6,10 +6,15 @@ use super::*;
 fn release_then_same_client_gets_it_back() {
     let mut t = t();
     let a = t.dora(mac(1));
-    let mut rel = msg(v4::MessageType::Release, mac(1), vec![]);
+    let mut rel = msg(
+        v4::MessageType::Release,
+        mac(1),
+        vec![v4::DhcpOption::ServerIdentifier(Ipv4Addr::new(10, 9, 9, 9))],
+    );
     rel.set_ciaddr(a);
-    // without our server id: ignored
+    // naming another server: that server's to act on
     assert!(matches!(t.send(&rel).verdict, Verdict::Ignored(_)));
+    assert_eq!(t.store.get(a).unwrap().state, LeaseState::Active);
     rel.opts_mut()
         .insert(v4::DhcpOption::ServerIdentifier(SERVER));
     let o = t.send(&rel);
@@ -22,6 +27,18 @@ fn release_then_same_client_gets_it_back() {
     other.set_chaddr(&mac(2));
     assert!(matches!(t.send(&other).verdict, Verdict::Ignored(_)));
     assert_eq!(t.dora(mac(1)), a);
+}
+
+/// systemd-networkd 252 sends RELEASE without option 54 (seen in the lab);
+/// ISC dhcpd and Kea release the binding all the same.
+#[test]
+fn release_without_server_identifier_is_taken() {
+    let mut t = t();
+    let a = t.dora(mac(1));
+    let mut rel = msg(v4::MessageType::Release, mac(1), vec![]);
+    rel.set_ciaddr(a);
+    assert_eq!(t.send(&rel).verdict, Verdict::Released(a));
+    assert_eq!(t.store.get(a).unwrap().state, LeaseState::Released);
 }
 
 #[test]
