@@ -21,6 +21,7 @@ pub fn to_json(l: &Lease, now: Time) -> serde_json::Value {
         "mac": (!l.hw.bytes().is_empty()).then(|| l.hw.to_string()),
         "client_id": l.client_id.as_deref().map(hex),
         "hostname": l.hostname,
+        "relay_info": l.relay_info.as_deref().map(hex),
         "state": shown_state(l, now),
         "starts": (l.starts != Time::ZERO).then(|| l.starts.rfc3339()),
         "expires": (l.expires != Time::ZERO).then(|| l.expires.rfc3339()),

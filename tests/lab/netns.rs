@@ -49,6 +49,7 @@ pub struct Lab {
     pub switch: String,
     hosts: Vec<String>,
     children: Vec<Child>,
+    links: usize,
 }
 
 impl Lab {
@@ -65,6 +66,7 @@ impl Lab {
             switch,
             hosts: Vec::new(),
             children: Vec::new(),
+            links: 0,
         }
     }
 
@@ -107,6 +109,68 @@ impl Lab {
             run(&["ip", "-n", &ns, "addr", "add", addr, "dev", ifname]);
         }
         ns
+    }
+
+    /// A namespace `name` with only its loopback up, not on the bridge;
+    /// removed with the lab. Returns the namespace name.
+    pub fn namespace(&mut self, name: &str) -> String {
+        let ns = format!("{}{}", self.prefix, name);
+        let _ = Command::new("ip").args(["netns", "del", &ns]).output();
+        run(&["ip", "netns", "add", &ns]);
+        run(&["ip", "-n", &ns, "link", "set", "lo", "up"]);
+        self.hosts.push(ns.clone());
+        ns
+    }
+
+    /// A veth link straight from `a` (named `if_a` there) to `b` (`if_b`),
+    /// both ends up.
+    pub fn veth(&mut self, a: &str, if_a: &str, b: &str, if_b: &str) {
+        self.links += 1;
+        let (ea, eb) = (
+            format!("{}v{}a", self.prefix, self.links),
+            format!("{}v{}b", self.prefix, self.links),
+        );
+        run(&[
+            "ip", "link", "add", &ea, "type", "veth", "peer", "name", &eb,
+        ]);
+        for (e, ns, name) in [(&ea, a, if_a), (&eb, b, if_b)] {
+            run(&["ip", "link", "set", e, "netns", ns]);
+            run(&["ip", "-n", ns, "link", "set", e, "name", name]);
+            run(&["ip", "-n", ns, "link", "set", name, "up"]);
+        }
+    }
+
+    /// Drops (`on`) or lets through again the UDP datagrams that `ns`
+    /// sends from its own sockets to `dst` port 67, with nftables: a
+    /// client's unicast RENEW fails, while the broadcast it sends from a
+    /// packet socket (REBINDING) still leaves.
+    pub fn block_unicast_to(&self, ns: &str, dst: &str, on: bool) {
+        let dport = format!("ip daddr {dst} udp dport 67 drop");
+        let cmds: Vec<Vec<&str>> = if on {
+            vec![
+                vec!["nft", "add", "table", "ip", "tandemlab"],
+                vec![
+                    "nft",
+                    "add",
+                    "chain",
+                    "ip",
+                    "tandemlab",
+                    "out",
+                    "{ type filter hook output priority 0 ; }",
+                ],
+                vec!["nft", "add", "rule", "ip", "tandemlab", "out", &dport],
+            ]
+        } else {
+            vec![vec!["nft", "delete", "table", "ip", "tandemlab"]]
+        };
+        for c in cmds {
+            let out = self.exec(ns, &c);
+            assert!(
+                out.status.success(),
+                "{c:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 
     /// Runs a command to completion inside `ns`.

@@ -24,6 +24,23 @@ pub fn lab_config(dir: &Path) -> PathBuf {
     p
 }
 
+/// [`lab_config`] with every 1-hour lease made `lease`, so that a real
+/// client renews (T1) and rebinds (T2) within a test.
+pub fn lab_config_leases(dir: &Path, lease: &str) -> PathBuf {
+    let p = lab_config(dir);
+    let text = std::fs::read_to_string(&p).unwrap();
+    assert!(
+        text.contains("lease_time = \"1h\""),
+        "lab.toml's lease times changed; update this test"
+    );
+    std::fs::write(
+        &p,
+        text.replace("lease_time = \"1h\"", &format!("lease_time = \"{lease}\"")),
+    )
+    .unwrap();
+    p
+}
+
 pub fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
