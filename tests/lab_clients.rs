@@ -233,3 +233,122 @@ fn lab_udhcpc_lease_life() {
         &["renewing", "rebinding", "release"],
     );
 }
+
+/// dhcpcd with its state folders (/run/dhcpcd, /var/lib/dhcpcd) bound to
+/// the test's own in a private mount namespace; returns its pid, which
+/// `nsenter` uses to reach its control socket.
+fn start_dhcpcd(w: &mut World, ns: &str, conf: &Path, script: &Path, log: &Path) -> u32 {
+    let (run, db) = (w.path("dhcpcd-run"), w.path("dhcpcd-db"));
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::create_dir_all(&db).unwrap();
+    let sh = format!(
+        "mkdir -p /run/dhcpcd /var/lib/dhcpcd && mount --bind {} /run/dhcpcd && mount --bind {} /var/lib/dhcpcd && \
+         exec dhcpcd -4 -B -d -f {} -c {} -t 20 eth0",
+        run.display(),
+        db.display(),
+        conf.display(),
+        script.display()
+    );
+    w.lab.spawn(ns, &["unshare", "-m", "sh", "-c", &sh], log)
+}
+
+/// `dhcpcd -4 ARG eth0` talking to the running daemon `pid`.
+fn dhcpcd_ctl(pid: u32, arg: &str) {
+    netns::run(&[
+        "nsenter",
+        "-t",
+        &pid.to_string(),
+        "-m",
+        "-n",
+        "dhcpcd",
+        "-4",
+        arg,
+        "eth0",
+    ]);
+}
+
+#[test]
+fn lab_dhcpcd_lease_life() {
+    let Some(mut w) = World::new("k", "lab_dhcpcd_lease_life", &["dhcpcd"]) else {
+        return;
+    };
+    let cli = w.lab.host("c", "eth0", None, Some("02:00:00:77:01:02"));
+    let events = w.path("dhcpcd.events");
+    let script = w.script(
+        "dhcpcd.sh",
+        &format!(
+            "echo \"$reason ip=$new_ip_address mask=$new_subnet_mask router=$new_routers dns=$new_domain_name_servers lease=$new_dhcp_lease_time sid=$new_dhcp_server_identifier\" >> {}",
+            events.display()
+        ),
+    );
+    let conf = w.path("dhcpcd.conf");
+    std::fs::write(
+        &conf,
+        "duid\noption domain_name_servers, domain_name, routers, subnet_mask\nrequire dhcp_server_identifier\nhostname dhcpcd-host\n",
+    )
+    .unwrap();
+    let cap = Capture::start(&mut w.lab, &w.srv, "tdm-srv", w.dir.path(), 150);
+    let log = w.path("dhcpcd.log");
+    let pid = start_dhcpcd(&mut w, &cli, &conf, &script, &log);
+    let bound = |n: usize| {
+        wait_for("dhcpcd to bind", Duration::from_secs(30), || {
+            lines_starting(&events, "BOUND").len() >= n
+        });
+        lines_starting(&events, "BOUND")[n - 1].clone()
+    };
+    let first = bound(1);
+    let addr = field(&first, "ip").to_string();
+    assert!(
+        addr.starts_with("192.168.77.1"),
+        "an address from the pool: {first}"
+    );
+    for (k, v) in [
+        ("mask", "255.255.255.0"),
+        ("router", SERVER),
+        ("dns", SERVER),
+        ("lease", "20"),
+        ("sid", SERVER),
+    ] {
+        assert_eq!(field(&first, k), v, "dhcpcd's {k}: {first}");
+    }
+    assert!(
+        w.configured(&cli, "eth0", &addr),
+        "dhcpcd configured {addr}"
+    );
+    let l = w.lease(&addr);
+    assert_eq!(l["state"], "active");
+    let id = l["client_id"].as_str().unwrap_or_default();
+    assert!(
+        id.starts_with("ff:"),
+        "an RFC 4361 client id (IAID + DUID): {id}"
+    );
+    assert_eq!(l["hostname"], "dhcpcd-host");
+
+    let renews = || lines_starting(&events, "RENEW").len();
+    dhcpcd_ctl(pid, "-N");
+    wait_for("dhcpcd to renew", Duration::from_secs(10), || renews() >= 1);
+    let n = renews();
+    dhcpcd_ctl(pid, "-n");
+    wait_for("dhcpcd to rebind", Duration::from_secs(10), || renews() > n);
+
+    // A reboot with the lease kept on disk: INIT-REBOOT, same address.
+    w.lab.signal(pid, "TERM");
+    netns::run(&["ip", "-n", &cli, "addr", "flush", "dev", "eth0"]);
+    let pid = start_dhcpcd(&mut w, &cli, &conf, &script, &log);
+    assert_eq!(
+        field(&bound(2), "ip"),
+        addr,
+        "the same address after the reboot"
+    );
+    assert!(w.configured(&cli, "eth0", &addr));
+
+    dhcpcd_ctl(pid, "-k");
+    w.wait_state(&addr, "released");
+    let seen = cap.stop(&mut w.lab);
+    assert_seen(
+        &seen,
+        &addr,
+        "dhcpcd",
+        &["renewing", "rebinding", "init-reboot", "release"],
+    );
+}

@@ -93,6 +93,9 @@ impl Capture {
     /// Stops the capture and returns every DHCP message in it, after
     /// checking that tshark found none malformed.
     pub fn stop(self, lab: &mut Lab) -> Vec<Seen> {
+        // dumpcap hands packets to the file in batches: the last ones
+        // would be lost to an immediate stop.
+        std::thread::sleep(Duration::from_secs(1));
         lab.signal(self.pid, "INT");
         let pcap = self.pcap.to_str().unwrap();
         let bad = tshark(
