@@ -352,3 +352,116 @@ fn lab_dhcpcd_lease_life() {
         &["renewing", "rebinding", "init-reboot", "release"],
     );
 }
+
+/// systemd-networkd in a private mount namespace, with the read-only /sys
+/// that makes it run without udev (`../shared/research/real-clients.md`);
+/// returns its pid.
+fn start_networkd(w: &mut World, ns: &str, log: &Path) -> u32 {
+    let conf = w.path("networkd");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::write(
+        conf.join("10-eth0.network"),
+        "[Match]\nName=eth0\n\n[Network]\nDHCP=ipv4\n\n[DHCPv4]\nClientIdentifier=mac\nSendHostname=yes\nHostname=networkd-host\n",
+    )
+    .unwrap();
+    let sh = format!(
+        "mount -o remount,bind,ro /sys && mount -t tmpfs none /run/systemd && \
+         mkdir -p /run/systemd/netif/links /run/systemd/netif/leases && \
+         chown -R systemd-network: /run/systemd/netif && mount --bind {} /etc/systemd/network && \
+         SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console exec /lib/systemd/systemd-networkd",
+        conf.display()
+    );
+    w.lab.spawn(ns, &["unshare", "-m", "sh", "-c", &sh], log)
+}
+
+/// networkd's own lease file, `KEY=value` lines.
+fn networkd_lease(pid: u32) -> String {
+    let out = netns::run(&[
+        "nsenter",
+        "-t",
+        &pid.to_string(),
+        "-m",
+        "sh",
+        "-c",
+        "cat /run/systemd/netif/leases/*",
+    ]);
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+#[test]
+fn lab_systemd_networkd_lease_life() {
+    let Some(mut w) = World::new(
+        "n",
+        "lab_systemd_networkd_lease_life",
+        &["/lib/systemd/systemd-networkd"],
+    ) else {
+        return;
+    };
+    let cli = w.lab.host("c", "eth0", None, Some("02:00:00:77:01:03"));
+    let cap = Capture::start(&mut w.lab, &w.srv, "tdm-srv", w.dir.path(), 150);
+    let log = w.path("networkd.log");
+    let pid = start_networkd(&mut w, &cli, &log);
+    let acks = || read(&log).matches("DHCPv4 client: ACK").count();
+    wait_for("networkd to bind", Duration::from_secs(20), || acks() >= 1);
+    wait_for(
+        "networkd to write its lease",
+        Duration::from_secs(10),
+        || networkd_lease(pid).contains("ADDRESS="),
+    );
+    let lease = networkd_lease(pid);
+    let get = |k: &str| {
+        lease
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .unwrap_or("")
+            .to_string()
+    };
+    let addr = get("ADDRESS");
+    assert!(
+        addr.starts_with("192.168.77.1"),
+        "an address from the pool:\n{lease}"
+    );
+    for (k, v) in [
+        ("NETMASK", "255.255.255.0"),
+        ("ROUTER", SERVER),
+        ("DNS", SERVER),
+        ("SERVER_ADDRESS", SERVER),
+        ("LIFETIME", "20"),
+        ("T1", "10"),
+        ("T2", "17"),
+        ("DOMAINNAME", "lab.example"),
+        ("CLIENTID", "01020000770103"),
+    ] {
+        assert_eq!(get(k), v, "networkd's {k}:\n{lease}");
+    }
+    assert!(w.configured(&cli, "eth0", &addr));
+    let l = w.lease(&addr);
+    assert_eq!(l["state"], "active");
+    assert_eq!(l["hostname"], "networkd-host");
+
+    wait_for("networkd to renew at T1", Duration::from_secs(20), || {
+        read(&log).contains("REQUEST (renewing)") && acks() >= 2
+    });
+    w.lab.block_unicast_to(&cli, SERVER, true);
+    let n = acks();
+    wait_for("networkd to rebind at T2", Duration::from_secs(30), || {
+        read(&log).contains("REQUEST (rebinding)") && acks() > n
+    });
+    w.lab.block_unicast_to(&cli, SERVER, false);
+    assert!(
+        w.configured(&cli, "eth0", &addr),
+        "still {addr} after the rebind"
+    );
+
+    // networkd 252 releases on stop, and its RELEASE has no option 54.
+    w.lab.signal(pid, "TERM");
+    w.wait_state(&addr, "released");
+    let seen = cap.stop(&mut w.lab);
+    // networkd 252 keeps no lease across restarts, so it has no INIT-REBOOT.
+    assert_seen(
+        &seen,
+        &addr,
+        "networkd",
+        &["renewing", "rebinding", "release"],
+    );
+}
