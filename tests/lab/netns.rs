@@ -24,7 +24,7 @@ pub fn unavailable(tools: &[&str]) -> Option<String> {
             .is_ok_and(|o| o.status.success());
         if !found {
             return Some(format!(
-                "{t} is not installed (apt-get install isc-dhcp-client kea-admin tshark iproute2)"
+                "{t} is not installed (bash .ci/run installs what the lab needs)"
             ));
         }
     }
