@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// One DHCP message in a capture.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Seen {
     pub src: String,
     pub dst: String,
@@ -23,6 +23,11 @@ pub struct Seen {
     /// Option 54, empty if absent.
     pub server_id: String,
     pub xid: String,
+    /// Seconds since the Unix epoch, as captured.
+    pub time: f64,
+    pub chaddr: String,
+    /// Option 51 in seconds, 0 if absent.
+    pub lease: u64,
 }
 
 impl Seen {
@@ -122,6 +127,9 @@ impl Capture {
             "dhcp.option.requested_ip_address",
             "dhcp.option.dhcp_server_id",
             "dhcp.id",
+            "frame.time_epoch",
+            "dhcp.hw.mac_addr",
+            "dhcp.option.ip_address_lease_time",
         ];
         let mut args = vec![
             "-r",
@@ -150,6 +158,9 @@ impl Capture {
                     requested: f[6].clone(),
                     server_id: f[7].clone(),
                     xid: f[8].clone(),
+                    time: f[9].parse().unwrap_or(0.0),
+                    chaddr: f[10].clone(),
+                    lease: f[11].parse().unwrap_or(0),
                 }
             })
             .collect()
@@ -166,6 +177,43 @@ fn tshark(lab: &Lab, ns: &str, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Every address that was ACKed to one client while another still held
+/// it by an earlier ACK (RFC 2131's first rule: an address is bound to one
+/// client at a time), as "addr: client until t, then client at t".
+/// A RELEASE by the earlier holder ends its hold.
+pub fn double_acks(seen: &[Seen]) -> Vec<String> {
+    let mut held: std::collections::HashMap<&str, (&str, f64)> = Default::default();
+    let mut found = vec![];
+    let mut ordered: Vec<&Seen> = seen.iter().collect();
+    ordered.sort_by(|a, b| a.time.total_cmp(&b.time));
+    for s in ordered {
+        match s.kind {
+            5 if s.yiaddr != "0.0.0.0" => {
+                if let Some((who, until)) = held.get(s.yiaddr.as_str())
+                    && *who != s.chaddr
+                    && *until > s.time
+                {
+                    found.push(format!(
+                        "{}: {who} until {until}, then {} at {}",
+                        s.yiaddr, s.chaddr, s.time
+                    ));
+                }
+                held.insert(&s.yiaddr, (&s.chaddr, s.time + s.lease as f64));
+            }
+            7 => {
+                if held
+                    .get(s.ciaddr.as_str())
+                    .is_some_and(|(who, _)| *who == s.chaddr)
+                {
+                    held.remove(s.ciaddr.as_str());
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 /// Whether `seen` holds a request matching `is` that the server answered
