@@ -147,7 +147,11 @@ impl Capture {
         tshark(lab, &self.ns, &args)
             .lines()
             .map(|l| {
-                let f: Vec<String> = l.split('|').map(str::to_string).collect();
+                // A field that occurs twice in a packet comes as "a,b".
+                let f: Vec<String> = l
+                    .split('|')
+                    .map(|v| v.split(',').next().unwrap_or("").to_string())
+                    .collect();
                 Seen {
                     src: f[0].clone(),
                     dst: f[1].clone(),
