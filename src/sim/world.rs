@@ -322,10 +322,12 @@ impl World {
         if let Some(g) = n.packet(now, bytes, dd) {
             let l = &g.lease;
             let msg = format!(
-                "server {node} ({}) ACK {} to {:?} until {} pe {} ape {}",
+                "server {node} ({}) ACK {} to {:?} for {} s at {} until {} pe {} ape {}",
                 n.node.state().map_or("down".into(), |s| s.to_string()),
                 l.addr,
                 l.client(),
+                l.lease_time,
+                g.local_now.0,
                 l.expires.0,
                 l.potential_expiry.0,
                 l.acked_potential_expiry.0

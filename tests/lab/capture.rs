@@ -206,13 +206,11 @@ pub fn double_acks(seen: &[Seen]) -> Vec<String> {
                 }
                 held.insert(&s.yiaddr, (&s.chaddr, s.time + s.lease as f64));
             }
-            7 => {
-                if held
-                    .get(s.ciaddr.as_str())
-                    .is_some_and(|(who, _)| *who == s.chaddr)
-                {
-                    held.remove(s.ciaddr.as_str());
-                }
+            7 if held
+                .get(s.ciaddr.as_str())
+                .is_some_and(|(who, _)| *who == s.chaddr) =>
+            {
+                held.remove(s.ciaddr.as_str());
             }
             _ => {}
         }
