@@ -143,6 +143,9 @@ fn lost_database_and_liveness_seeds() {
         // `partner_down_family_seeds` for the rest.
         (21_207_067, 24, 1),
         (21_139_914, 24, 4),
+        // Session 6: a version superseded by the partner's still offered,
+        // and the peers settling the dispute on different versions.
+        (21_203_840, 24, 1),
     ] {
         check(
             [seed].into_iter(),
@@ -216,11 +219,16 @@ fn partner_down_over_expiring_leases_holds_every_invariant() {
 /// down, hidden from each other by a partition (21256616), and a released
 /// binding given back to its client in PARTNER-DOWN at once (21256604);
 /// and two MCLT overruns the PARTNER-DOWN cap first showed (21253232,
-/// 21250006).
+/// 21250006). Session 6: an address reused at exactly the bound its
+/// partner granted up to, while the client, counting from a later moment,
+/// still held it (21266797, 21254538).
 #[test]
 fn partner_down_family_seeds() {
     check(
-        [21_263_175, 21_256_616, 21_256_604, 21_253_232, 21_250_006].into_iter(),
+        [
+            21_263_175, 21_256_616, 21_256_604, 21_253_232, 21_250_006, 21_266_797, 21_254_538,
+        ]
+        .into_iter(),
         &partner_down_family(),
     );
 }

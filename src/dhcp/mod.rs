@@ -19,7 +19,7 @@ mod times;
 
 pub use engine::Engine;
 pub use outcome::{Outcome, RecvContext, Reply, Verdict};
-pub use policy::{Policy, Standalone};
+pub use policy::{Policy, REUSE_GRACE, Standalone, ended_for_client};
 pub use route::ReplyRoute;
 
 #[cfg(test)]

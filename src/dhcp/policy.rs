@@ -1,9 +1,31 @@
 //! What the failover state lets the engine do. The engine asks; `failover`
 //! answers. A server without a partner is allowed everything.
 
-use crate::lease::{Lease, Owner};
+use crate::lease::{Lease, LeaseState, Owner};
 use crate::proto::ClientKey;
 use crate::time::Time;
+
+/// Seconds an ended binding's address waits past its end before another
+/// client may get it. An ACK carries the lease's length, not its end, and a
+/// client counts that length from when the ACK reached it (ISC dhclient,
+/// `client/dhclient.c` `dhcpack`) or from its last retransmitted REQUEST:
+/// up to a commit wait and the network's delay later than the moment the
+/// server decided. Without a margin, a lease that ended on time at the
+/// server (or at the MCLT bound its partner relies on) can still be in use
+/// at the client when the address goes to another (simulator seeds
+/// 21266797 and 21254538).
+pub const REUSE_GRACE: u64 = 10;
+
+/// Whether the binding `lease` records is over at its client too by `now`:
+/// one that ran out waits [`REUSE_GRACE`] seconds past its end; one the
+/// client released or declined is over at once (no client holds it).
+pub fn ended_for_client(lease: &Lease, now: Time) -> bool {
+    let grace = match lease.state {
+        LeaseState::Released | LeaseState::Declined => 0,
+        _ => REUSE_GRACE,
+    };
+    lease.expires.plus(grace) <= now
+}
 
 /// The failover rules as the engine sees them, implemented by `failover`
 /// (and by `Standalone` for a server without a partner). All times are
@@ -46,7 +68,7 @@ impl Policy for Standalone {
         owner == Owner::Primary
     }
     fn may_reuse(&self, lease: &Lease, now: Time, _: bool) -> bool {
-        lease.state == crate::lease::LeaseState::Free || lease.expires <= now
+        lease.state == crate::lease::LeaseState::Free || ended_for_client(lease, now)
     }
     fn lease_cap(&self, _: Option<&Lease>, _: Time) -> Option<u64> {
         None

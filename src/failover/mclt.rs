@@ -2,6 +2,7 @@
 //! lease more than MCLT past what the partner has acknowledged (or, for a
 //! lease the partner has not heard of, past the moment it was granted).
 
+use crate::dhcp::REUSE_GRACE;
 use crate::lease::Lease;
 use crate::time::Time;
 
@@ -20,13 +21,16 @@ pub fn potential_expiry(now: Time, desired: u64, granted: u64) -> Time {
 
 /// In PARTNER-DOWN, when an address the partner might still consider its
 /// client's may be given to someone else: MCLT after the latest of entering
-/// PARTNER-DOWN, the lease's expiry, and every potential expiry known.
+/// PARTNER-DOWN, the lease's expiry, and every potential expiry known, and
+/// the client's margin ([`REUSE_GRACE`]) after that, since the partner may
+/// have granted right up to that bound.
 pub fn reusable_at(lease: &Lease, partner_down_since: Time, mclt: u64) -> Time {
     partner_down_since
         .max(lease.expires)
         .max(lease.potential_expiry)
         .max(lease.acked_potential_expiry)
         .plus(mclt)
+        .plus(REUSE_GRACE)
 }
 
 #[cfg(test)]
@@ -52,7 +56,7 @@ mod tests {
         let mut l = Lease::free("10.0.0.1".parse().unwrap(), Owner::Primary);
         l.expires = Time(500);
         l.potential_expiry = Time(900);
-        assert_eq!(reusable_at(&l, Time(100), 60), Time(960));
-        assert_eq!(reusable_at(&l, Time(2000), 60), Time(2060));
+        assert_eq!(reusable_at(&l, Time(100), 60), Time(960 + REUSE_GRACE));
+        assert_eq!(reusable_at(&l, Time(2000), 60), Time(2060 + REUSE_GRACE));
     }
 }

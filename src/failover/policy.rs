@@ -4,6 +4,7 @@ use super::hash;
 use super::mclt;
 use super::state::{Serving, State};
 use crate::dhcp::Policy;
+use crate::dhcp::ended_for_client;
 use crate::lease::{Lease, LeaseState, Owner};
 use crate::proto::ClientKey;
 use crate::time::Time;
@@ -110,10 +111,7 @@ impl Policy for PairPolicy {
         {
             return false;
         }
-        if lease.state == LeaseState::Free {
-            return synced;
-        }
-        synced && lease.expires <= now
+        synced && ended_for_client(lease, now)
     }
 
     fn lease_cap(&self, previous: Option<&Lease>, now: Time) -> Option<u64> {

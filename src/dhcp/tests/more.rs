@@ -76,6 +76,12 @@ fn expiry_and_least_recently_used_reuse() {
     let ch = t.engine.tick(t.now, &mut t.store);
     assert_eq!(ch.len(), 1);
     assert_eq!(ch[0].state, LeaseState::Expired);
+    // the client may still count its lease for a few seconds (it counts
+    // from the ACK's arrival): not yet to another client
+    let l = t.store.get(a).unwrap().clone();
+    assert!(!Standalone.may_reuse(&l, t.now, true));
+    t.now = t.now.plus(crate::dhcp::REUSE_GRACE);
+    assert!(Standalone.may_reuse(&l, t.now, true));
     // never-used addresses go first
     for n in 2..5 {
         assert_ne!(t.dora(mac(n)), a);

@@ -28,15 +28,27 @@ impl Peer {
             return self.on_update_request(now, req, store);
         }
         if self.connected() && self.sync.answered {
+            // A version the partner's own has replaced here since it was
+            // queued for commit is not offered: the partner would take it
+            // as ours still, and two peers would settle on different
+            // versions (simulator seed 21203840).
+            let current = |l: &Lease| store.get(l.addr).is_none_or(|c| c.update_seq != 0);
             self.out.extend(
                 leases
                     .iter()
-                    .filter(|l| l.update_seq > 0)
+                    .filter(|l| l.update_seq > 0 && current(l))
                     .cloned()
                     .map(Out::Lease),
             );
             self.pump(now);
         }
+    }
+
+    /// The partner's version of `addr` has replaced ours here: versions of
+    /// ours still queued for it are superseded and stay unsent.
+    fn drop_superseded(&mut self, addr: Ipv4Addr) {
+        self.out
+            .retain(|o| !matches!(o, Out::Lease(l) if l.addr == addr));
     }
 
     /// Re-measures the partner's clock offset from a timestamped message, so
@@ -104,6 +116,7 @@ impl Peer {
         match resolve(store.get(rec.addr), &rec, now, sender_primary) {
             Resolution::Accept(r) => {
                 self.disputes.remove(&rec.addr);
+                self.drop_superseded(rec.addr);
                 store.put(r.clone());
                 v.accepted.push(r);
             }
@@ -117,6 +130,7 @@ impl Peer {
                 let r = yield_to(local, &rec);
                 tracing::info!(addr = %rec.addr, "close call disputed twice: taking the primary's version");
                 self.disputes.remove(&rec.addr);
+                self.drop_superseded(rec.addr);
                 store.put(r.clone());
                 v.accepted.push(r);
             }

@@ -179,3 +179,46 @@ fn crossed_versions_keep_no_stale_acknowledgement() {
     );
     assert_eq!(la.client(), lb.client(), "they converge");
 }
+
+/// A renewal still being committed when the partner's later DECLINE
+/// replaces it here is not offered once durable: the partner would take it
+/// for this side's version still, and the two would settle on different
+/// ones (simulator seed 21203840).
+#[test]
+fn a_version_the_partners_replaced_is_not_offered() {
+    let mut d = Duo::new();
+    d.connect();
+    d.advance(2);
+    d.a.grant(ADDR, 1, d.now, 600);
+    d.settle();
+    // a renews; its journal batch is still being written.
+    let addr: Ipv4Addr = ADDR.parse().unwrap();
+    let mut l = d.a.store.get(addr).unwrap().clone();
+    l.cltt = d.now;
+    l.expires = d.now.plus(600);
+    let renewal = d.a.store.upsert(l);
+    // The client declines with b a second later; a takes b's version.
+    d.now = d.now.plus(1);
+    d.b.now = d.now;
+    d.b.decline(d.now);
+    let from_b = d.b.drain();
+    d.deliver(vec![], from_b);
+    assert_eq!(d.a.store.get(addr).unwrap().state, LeaseState::Declined);
+    // Now the renewal is on disk.
+    d.a.disk.insert(addr, renewal.clone());
+    d.a.peer
+        .local_committed(d.now, std::slice::from_ref(&renewal), &mut d.a.store);
+    let sent = d.exchange();
+    assert!(
+        !sent
+            .iter()
+            .any(|m| matches!(m, Message::BindingUpdate { leases, .. }
+            if leases.iter().any(|w| w.seq == renewal.update_seq))),
+        "the superseded renewal went to the partner"
+    );
+    let (sa, sb) = (
+        d.a.store.get(addr).unwrap().state,
+        d.b.store.get(addr).unwrap().state,
+    );
+    assert_eq!((sa, sb), (LeaseState::Declined, LeaseState::Declined));
+}
