@@ -74,22 +74,10 @@ routers = ["10.99.0.1"]
     p
 }
 
-fn status(cfg: &Path) -> Option<serde_json::Value> {
-    let out = std::process::Command::new(BIN)
-        .args(["status", "--json", "-c"])
-        .arg(cfg)
-        .output()
-        .ok()?;
-    out.status
-        .success()
-        .then(|| serde_json::from_slice(&out.stdout).ok())
-        .flatten()
-}
-
 fn wait_state(cfg: &Path, want: &str, timeout: Duration) -> Duration {
     let t0 = Instant::now();
     while t0.elapsed() < timeout {
-        if status(cfg).is_some_and(|s| s["state"] == want) {
+        if common::status(cfg).is_some_and(|s| s["state"] == want) {
             return t0.elapsed();
         }
         std::thread::sleep(Duration::from_millis(100));
@@ -97,7 +85,7 @@ fn wait_state(cfg: &Path, want: &str, timeout: Duration) -> Duration {
     panic!(
         "{} never reached {want}: last status {:?}",
         cfg.display(),
-        status(cfg)
+        common::status(cfg)
     );
 }
 
@@ -287,7 +275,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         !pd.status.success(),
         "partner-down must be refused while connected"
     );
-    let st = status(&a.cfg).unwrap();
+    let st = common::status(&a.cfg).unwrap();
     for key in [
         "state",
         "partner_state",
@@ -379,7 +367,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
     );
     assert!(is_ack(&renewed));
     assert_eq!(renewed.yiaddr(), b_client.1);
-    let st = status(&a.cfg).unwrap();
+    let st = common::status(&a.cfg).unwrap();
     assert_eq!(st["state"], "communications-interrupted");
     let new = net
         .dora(To::A, mac(500), 7000)
@@ -404,8 +392,8 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
     let mut last_ok = Instant::now();
     let mut gap = Duration::ZERO;
     let mut k = 0;
-    while status(&b.cfg).is_none_or(|s| s["state"] != "normal")
-        || status(&a.cfg).is_none_or(|s| s["state"] != "normal")
+    while common::status(&b.cfg).is_none_or(|s| s["state"] != "normal")
+        || common::status(&a.cfg).is_none_or(|s| s["state"] != "normal")
     {
         assert!(
             t_restart.elapsed() < Duration::from_secs(20),
@@ -471,7 +459,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
     );
     let _sbad = Server::start(&bad, &tmp.path().join("bad/log"));
     std::thread::sleep(Duration::from_secs(3));
-    let st = status(&a.cfg).unwrap();
+    let st = common::status(&a.cfg).unwrap();
     assert_eq!(st["connected"], false, "{st}");
     assert_ne!(st["state"], "normal");
     let log = sa.log_text();
@@ -490,7 +478,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         "communications-interrupted",
         Duration::from_secs(20),
     );
-    let st = status(&a.cfg).unwrap();
+    let st = common::status(&a.cfg).unwrap();
     assert!(
         st["serving"].as_str().unwrap().starts_with("renewals only"),
         "{st}"
@@ -520,7 +508,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         "{}",
         String::from_utf8_lossy(&pd.stderr)
     );
-    let st = status(&a.cfg).unwrap();
+    let st = common::status(&a.cfg).unwrap();
     assert_eq!(st["state"], "partner-down");
     assert!(st["partner_down_since"].is_string(), "{st}");
     assert!(

@@ -44,26 +44,8 @@ fn lab_dhclient_and_perfdhcp() {
     let srv = lab.host("s", "tdm-srv", Some("192.168.77.1/24"), None);
     let cli = lab.host("c", "eth0", None, Some(CLIENT_MAC));
     let perf = lab.host("p", "eth0", Some("192.168.80.1/20"), None);
-    netns::run(&[
-        "ip",
-        "-n",
-        &srv,
-        "route",
-        "add",
-        "192.168.80.0/20",
-        "dev",
-        "tdm-srv",
-    ]);
-    netns::run(&[
-        "ip",
-        "-n",
-        &perf,
-        "route",
-        "add",
-        "192.168.77.0/24",
-        "dev",
-        "eth0",
-    ]);
+    netns::route(&srv, &["192.168.80.0/20", "dev", "tdm-srv"]);
+    netns::route(&perf, &["192.168.77.0/24", "dev", "eth0"]);
 
     let log = d.join("tandem.log");
     let mut tandem = start_tandem(&mut lab, &srv, &cfg, &log);

@@ -119,27 +119,9 @@ impl Pair {
         let perf = lab.host("p", "eth0", Some("10.128.0.1/12"), None);
         let cli = lab.host("c", "eth0", None, Some("02:00:00:77:02:01"));
         for n in &ns {
-            netns::run(&[
-                "ip",
-                "-n",
-                n,
-                "route",
-                "add",
-                "10.128.0.0/12",
-                "dev",
-                "tdm-srv",
-            ]);
+            netns::route(n, &["10.128.0.0/12", "dev", "tdm-srv"]);
         }
-        netns::run(&[
-            "ip",
-            "-n",
-            &perf,
-            "route",
-            "add",
-            "192.168.77.0/24",
-            "dev",
-            "eth0",
-        ]);
+        netns::route(&perf, &["192.168.77.0/24", "dev", "eth0"]);
         let cfg = [write_config(dir.path(), 0), write_config(dir.path(), 1)];
         let log = [dir.path().join("a.log"), dir.path().join("b.log")];
         let mut p = Pair {
@@ -180,14 +162,7 @@ impl Pair {
     }
 
     fn status(&self, i: usize) -> Option<serde_json::Value> {
-        let out = std::process::Command::new(BIN)
-            .args(["status", "--json", "-c", self.cfg[i].to_str().unwrap()])
-            .output()
-            .ok()?;
-        out.status
-            .success()
-            .then(|| serde_json::from_slice(&out.stdout).ok())
-            .flatten()
+        common::status(&self.cfg[i])
     }
 
     fn wait_state(&self, i: usize, want: &str, secs: u64) {

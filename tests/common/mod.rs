@@ -136,6 +136,19 @@ pub fn leases(config: &Path) -> Vec<serde_json::Value> {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// `tandem status --json` of the server running `config`, if it answers.
+pub fn status(config: &Path) -> Option<serde_json::Value> {
+    let out = Command::new(BIN)
+        .args(["status", "--json", "-c"])
+        .arg(config)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| serde_json::from_slice(&out.stdout).ok())
+        .flatten()
+}
+
 /// A DHCP relay agent on loopback: sends requests with giaddr = its address
 /// and receives the server's replies on the server port.
 pub struct Relay {

@@ -44,6 +44,13 @@ pub fn run(args: &[&str]) -> Output {
     out
 }
 
+/// `ip -n NS route add ROUTE...`, e.g. `["10.128.0.0/12", "dev", "eth0"]`.
+pub fn route(ns: &str, route: &[&str]) {
+    let mut args = vec!["ip", "-n", ns, "route", "add"];
+    args.extend_from_slice(route);
+    run(&args);
+}
+
 pub struct Lab {
     pub prefix: String,
     pub switch: String,
