@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Builds tandem, starts it on the shipped lab config (config/lab.toml) inside a
-# throwaway network-namespace lab, and shows a real dhclient leasing an
-# address from it. Everything it creates is removed on exit. Run as root.
+# Builds tandem and shows a failover pair in a throwaway network-namespace lab:
+# two peers on one bridge (the shipped config/lab.toml plus a [failover]
+# section), a real ISC dhclient, the peer that granted its lease killed with
+# SIGKILL, the client renewed by the survivor when it rebinds, the peer
+# restarted and both back in NORMAL. About 30 seconds after the build.
+# Everything it creates is removed on exit. Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,57 +19,100 @@ fi
 cargo build --release --quiet
 bin=$PWD/target/release/tandem
 work=$(mktemp -d /tmp/tandem-demo.XXXXXX)
-sw=tdemo-sw srv=tdemo-srv cli=tdemo-cli
-tandem_pid=
+sw=tdemo-sw cli=tdemo-cli
+ns=(tdemo-a tdemo-b)
+addr=(192.168.77.1 192.168.77.2)
+pids=("" "")
 
 cleanup() {
   set +e
-  [ -n "$tandem_pid" ] && kill "$tandem_pid" 2>/dev/null && wait "$tandem_pid" 2>/dev/null
-  for ns in $cli $srv $sw; do
-    for pid in $(ip netns pids $ns 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
-    ip netns del $ns 2>/dev/null
+  for p in "${pids[@]}"; do [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  for n in $cli "${ns[@]}" $sw; do
+    for pid in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    ip netns del "$n" 2>/dev/null
   done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-for ns in $sw $srv $cli; do ip netns del $ns 2>/dev/null || true; ip netns add $ns; done
+for n in $sw "${ns[@]}" $cli; do ip netns del "$n" 2>/dev/null || true; ip netns add "$n"; done
 ip -n $sw link add br0 type bridge && ip -n $sw link set br0 up
-ip link add tdemo-a type veth peer name tdemo-b
-ip link set tdemo-a netns $srv && ip link set tdemo-b netns $sw
-ip -n $srv link set tdemo-a name tdm-srv
-ip -n $srv addr add 192.168.77.1/24 dev tdm-srv && ip -n $srv link set tdm-srv up
-ip link add tdemo-c type veth peer name tdemo-d
-ip link set tdemo-c netns $cli && ip link set tdemo-d netns $sw
-ip -n $cli link set tdemo-c name eth0 && ip -n $cli link set eth0 up
-for l in tdemo-b tdemo-d; do ip -n $sw link set $l master br0 up; done
+links=0
+attach() { # namespace interface [address]
+  links=$((links + 1))
+  ip link add tdemo-$links type veth peer name tdemo-${links}s
+  ip link set tdemo-$links netns "$1" && ip link set tdemo-${links}s netns $sw
+  ip -n "$1" link set tdemo-$links name "$2" && ip -n "$1" link set "$2" up
+  ip -n $sw link set tdemo-${links}s master br0 up
+  [ -z "${3:-}" ] || ip -n "$1" addr add "$3" dev "$2"
+}
+attach "${ns[0]}" tdm-srv 192.168.77.1/24
+attach "${ns[1]}" tdm-srv 192.168.77.2/24
+attach $cli eth0
 
-sed "s|/tmp/tandem-lab/|$work/|" config/lab.toml > "$work/lab.toml"
-"$bin" check-config -c "$work/lab.toml"
-"$bin" init -c "$work/lab.toml"
-ip netns exec $srv "$bin" serve -c "$work/lab.toml" 2> "$work/tandem.log" &
-tandem_pid=$!
-for _ in $(seq 50); do grep -q listening "$work/tandem.log" && break; sleep 0.1; done
-echo "--- tandem is serving 192.168.77.0/24 on tdm-srv (log: first lines)"
-head -n 5 "$work/tandem.log"
+"$bin" keygen > "$work/peer.key"
+for i in 0 1; do
+  role=primary; [ $i = 1 ] && role=secondary
+  mkdir -p "$work/$i"
+  sed -e "s|/tmp/tandem-lab/|$work/$i/|" -e "s|name = \"lab-a\"|name = \"demo-$role\"|" \
+    config/lab.toml > "$work/$i/tandem.toml"
+  cat >> "$work/$i/tandem.toml" <<CFG
+
+[failover]
+role = "$role"
+listen = "${addr[$i]}:647"
+peer = "${addr[$((1 - i))]}:647"
+secret_file = "$work/peer.key"
+mclt = "20s"
+max_response_delay = "4s"
+CFG
+  "$bin" check-config -c "$work/$i/tandem.toml" >/dev/null
+  "$bin" init -c "$work/$i/tandem.toml" >/dev/null
+done
+
+serve() { # peer index
+  ip netns exec "${ns[$1]}" "$bin" serve -c "$work/$1/tandem.toml" 2>> "$work/$1.log" &
+  pids[$1]=$!
+}
+state() { "$bin" status --json -c "$work/$1/tandem.toml" 2>/dev/null | sed -n 's/^ *"state": "\(.*\)",*$/\1/p'; }
+wait_normal() {
+  for _ in $(seq 150); do
+    [ "$(state 0)" = normal ] && [ "$(state 1)" = normal ] && return 0
+    sleep 0.2
+  done
+  echo "the pair did not reach NORMAL; logs:" >&2; cat "$work"/*.log >&2; exit 1
+}
+serve 0; serve 1
+wait_normal
+echo "--- two tandem peers serve 192.168.77.0/24, both in NORMAL"
+"$bin" status -c "$work/0/tandem.toml" | head -n 4
 
 # dhclient's own script would rewrite /etc/resolv.conf; this one only sets the address.
-cat > "$work/script" <<'S'
+cat > "$work/script" <<S
 #!/bin/sh
-case "$reason" in
-  BOUND|RENEW|REBIND|REBOOT) ip addr replace "$new_ip_address/$new_subnet_mask" dev "$interface"
-    echo "dhclient: $reason $new_ip_address router $new_routers dns $new_domain_name_servers lease ${new_dhcp_lease_time}s" ;;
-  RELEASE|EXPIRE|STOP) ip addr flush dev "$interface"; echo "dhclient: $reason" ;;
+case "\$reason" in BOUND|RENEW|REBIND|REBOOT)
+  ip addr replace "\$new_ip_address/\$new_subnet_mask" dev "\$interface"
+  echo "\$(date +%T) dhclient: \$reason \$new_ip_address from \$new_dhcp_server_identifier, lease \${new_dhcp_lease_time}s" >> "$work/events" ;;
 esac
 S
 chmod +x "$work/script"
-echo "--- dhclient in namespace $cli asks for an address"
-ip netns exec $cli dhclient -4 -1 -sf "$work/script" -lf "$work/dhclient.leases" -pf "$work/dhclient.pid" eth0
-ip -n $cli -4 addr show dev eth0 | grep inet
-echo "--- tandem leases"
-"$bin" leases -c "$work/lab.toml"
-echo "--- dhclient releases it"
-ip netns exec $cli dhclient -4 -r -sf "$work/script" -lf "$work/dhclient.leases" -pf "$work/dhclient.pid" eth0
-sleep 0.3
-"$bin" leases -c "$work/lab.toml"
+printf 'send dhcp-lease-time 20;\ninitial-interval 1;\nbackoff-cutoff 2;\n' > "$work/dhclient.conf"
+echo "--- dhclient in namespace $cli asks for an address (20-second leases)"
+ip netns exec $cli dhclient -4 -1 -cf "$work/dhclient.conf" -sf "$work/script" \
+  -lf "$work/dhclient.leases" -pf "$work/dhclient.pid" eth0 2>/dev/null
+cat "$work/events"
+sid=$(sed -n 's/.* from \([0-9.]*\),.*/\1/p' "$work/events" | tail -n 1)
+v=0; [ "$sid" = "${addr[1]}" ] && v=1
+s=$((1 - v))
+echo "--- kill -9 of the peer that granted it (${addr[$v]})"
+kill -9 "${pids[$v]}"; wait "${pids[$v]}" 2>/dev/null || true; pids[$v]=""
+echo "--- waiting for the client to renew (unicast to the dead peer, unanswered), then rebind"
+for _ in $(seq 200); do grep -q "from ${addr[$s]}" "$work/events" && break; sleep 0.2; done
+grep "from ${addr[$s]}" "$work/events" | head -n 1 || { echo "no renewal from the survivor" >&2; exit 1; }
+echo "--- the survivor (${addr[$s]}) is in $(state $s)"
+echo "--- the dead peer restarts on its database"
+serve $v
+wait_normal
+echo "--- both peers are in NORMAL again; the restarted peer holds the survivor's renewal:"
+"$bin" leases -c "$work/$v/tandem.toml" | grep -E "address|active"
 echo "--- done; cleaning up the lab"
