@@ -327,6 +327,8 @@ fn fault_scenario(tag: &str, test: &str, fault: Fault) {
 
     let t_fault = epoch();
     inject(&mut p, v, fault, false);
+    p.wait_state(1 - v, "communications-interrupted", 30);
+    let t_detect = epoch();
     wait_for(
         "the survivor to renew dhclient at its rebind",
         Duration::from_secs(40),
@@ -336,12 +338,21 @@ fn fault_scenario(tag: &str, test: &str, fault: Fault) {
                 .any(|l| l.starts_with("RE") && field(l, "sid") == survivor)
         },
     );
+    let t_renew = epoch();
     let left = t_fault + OUTAGE - epoch();
     std::thread::sleep(Duration::from_secs_f64(left.max(0.0)));
     let t_heal = epoch();
     inject(&mut p, v, fault, true);
     p.wait_state(0, "normal", 60);
     p.wait_state(1, "normal", 60);
+    // The failover timeline, for the issue notes and the benchmark (a
+    // figure, not an assertion: the lab shares its cores with the tests).
+    eprintln!(
+        "TIMELINE {fault:?}: the survivor left NORMAL {:.1} s after the fault, renewed dhclient {:.1} s after it; both in NORMAL {:.1} s after healing",
+        t_detect - t_fault,
+        t_renew - t_fault,
+        epoch() - t_heal
+    );
     std::thread::sleep(Duration::from_secs(3));
     p.lab.signal(perf_pid, "INT");
     let seen: Vec<Seen> = caps.into_iter().flat_map(|c| c.stop(&mut p.lab)).collect();
