@@ -74,21 +74,6 @@ routers = ["10.99.0.1"]
     p
 }
 
-fn wait_state(cfg: &Path, want: &str, timeout: Duration) -> Duration {
-    let t0 = Instant::now();
-    while t0.elapsed() < timeout {
-        if common::status(cfg).is_some_and(|s| s["state"] == want) {
-            return t0.elapsed();
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!(
-        "{} never reached {want}: last status {:?}",
-        cfg.display(),
-        common::status(cfg)
-    );
-}
-
 /// The relay: one socket per server (each server replies to its own port).
 struct Net {
     a: Relay,
@@ -263,8 +248,8 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
             .set_read_timeout(Some(Duration::from_millis(20)))
             .unwrap();
     }
-    wait_state(&a.cfg, "normal", Duration::from_secs(20));
-    wait_state(&b.cfg, "normal", Duration::from_secs(5));
+    wait_state(&a.cfg, "normal", Duration::from_secs(20), None);
+    wait_state(&b.cfg, "normal", Duration::from_secs(5), None);
     // partner-down is refused while the partner is connected
     let pd = std::process::Command::new(BIN)
         .args(["partner-down", "-c"])
@@ -429,7 +414,12 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
     };
     let before = addresses(&a.cfg);
     let mut sb = Server::start_lost(&b.cfg, &b.dir.join("log3"));
-    let t = wait_state(&b.cfg, "normal", Duration::from_secs(MCLT as u64 + 20));
+    let t = wait_state(
+        &b.cfg,
+        "normal",
+        Duration::from_secs(MCLT as u64 + 20),
+        None,
+    );
     println!("METRIC wiped peer back to normal after {t:?} (MCLT {MCLT} s)");
     assert!(
         t >= Duration::from_secs(MCLT as u64 - 1),
@@ -477,6 +467,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         &a.cfg,
         "communications-interrupted",
         Duration::from_secs(20),
+        None,
     );
     let st = common::status(&a.cfg).unwrap();
     assert!(

@@ -5,13 +5,16 @@
 //! Needs root (CI runs as root); elsewhere it says why and skips.
 
 mod common;
+#[path = "lab/dhclient.rs"]
+mod dhclient;
 #[path = "lab/netns.rs"]
 mod netns;
 #[path = "lab/setup.rs"]
 mod setup;
 
+use dhclient::Dhclient;
 use netns::Lab;
-use setup::{lab_config, read, serve, start_tandem, wait_for};
+use setup::{field, lab_config, read, serve, start_tandem, wait_for};
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
@@ -51,66 +54,24 @@ fn lab_dhclient_and_perfdhcp() {
     let mut tandem = start_tandem(&mut lab, &srv, &cfg, &log);
 
     // --- dhclient: DORA, renew, kill -9 of the server, renew again, release
-    let script = d.join("dhclient-script");
-    let events = d.join("events");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho \"$reason $new_ip_address $new_subnet_mask $new_routers $new_dhcp_lease_time\" >> {ev}\n\
-             case \"$reason\" in BOUND|REBOOT|RENEW|REBIND) ip addr replace \"$new_ip_address/$new_subnet_mask\" dev \"$interface\" ;;\n\
-             RELEASE|EXPIRE|STOP) ip addr flush dev \"$interface\" ;; esac\nexit 0\n",
-            ev = events.display()
-        ),
-    )
-    .unwrap();
-    netns::run(&["chmod", "+x", script.to_str().unwrap()]);
-    let conf = d.join("dhclient.conf");
-    std::fs::write(&conf, "timeout 20;\nretry 1;\nsend dhcp-lease-time 20;\nrequest subnet-mask, routers, domain-name-servers, domain-name, dhcp-lease-time;\n").unwrap();
-    let (lf, pf) = (d.join("dhclient.leases"), d.join("dhclient.pid"));
-    let dh = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = [
-            "dhclient",
-            "-4",
-            "-v",
-            "-cf",
-            conf.to_str().unwrap(),
-            "-sf",
-            script.to_str().unwrap(),
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        v.extend(
-            ["-lf", lf.to_str().unwrap(), "-pf", pf.to_str().unwrap()]
-                .iter()
-                .map(|s| s.to_string()),
-        );
-        v.extend(extra.iter().map(|s| s.to_string()));
-        v.push("eth0".into());
-        v
-    };
-    let args = dh(&["-1"]);
-    let out = lab.exec(&cli, &args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(
-        out.status.success(),
-        "dhclient got no lease: {}\ntandem log:\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        read(&log)
+    let dh = Dhclient::new(
+        d,
+        "timeout 20;\nretry 1;\nsend dhcp-lease-time 20;\nrequest subnet-mask, routers, domain-name-servers, domain-name, dhcp-lease-time;\n",
     );
-    let ev = read(&events);
-    let bound = ev
-        .lines()
-        .find(|l| l.starts_with("BOUND"))
-        .unwrap_or_else(|| panic!("no BOUND event: {ev}"));
-    let f: Vec<&str> = bound.split_whitespace().collect();
-    let addr = f[1].to_string();
+    dh.run(&lab, &cli, &["-1"], &format!("tandem log:\n{}", read(&log)));
+    let bound = dh.events("BOUND").pop().expect("a BOUND event");
+    let addr = field(&bound, "ip").to_string();
     assert!(
         addr.starts_with("192.168.77.1"),
         "address from the pool: {bound}"
     );
-    assert_eq!(f[2], "255.255.255.0");
-    assert_eq!(f[3], "192.168.77.1", "router option");
-    assert_eq!(f[4], "20", "requested lease time honoured within bounds");
+    assert_eq!(field(&bound, "mask"), "255.255.255.0");
+    assert_eq!(field(&bound, "router"), "192.168.77.1", "router option");
+    assert_eq!(
+        field(&bound, "lease"),
+        "20",
+        "requested lease time honoured within bounds"
+    );
     let shown = String::from_utf8_lossy(
         &lab.exec(&cli, &["ip", "-4", "addr", "show", "dev", "eth0"])
             .stdout,
@@ -123,7 +84,7 @@ fn lab_dhclient_and_perfdhcp() {
     );
 
     wait_for("dhclient to renew at T1", Duration::from_secs(25), || {
-        read(&events).contains("RENEW")
+        !dh.events("RENEW").is_empty()
     });
 
     lab.signal(tandem, "KILL");
@@ -132,27 +93,21 @@ fn lab_dhclient_and_perfdhcp() {
         Some((addr.clone(), "active".into())),
         "lease survives kill -9"
     );
-    let renewals = read(&events).matches("RENEW").count();
+    let renewals = dh.events("RENEW").len();
     tandem = serve(&mut lab, &srv, &cfg, &log);
     wait_for(
         "dhclient to renew with the restarted server",
         Duration::from_secs(30),
-        || read(&events).matches("RENEW").count() > renewals,
+        || dh.events("RENEW").len() > renewals,
     );
-    let ev = read(&events);
-    let last = ev.lines().rev().find(|l| l.starts_with("RENEW")).unwrap();
-    assert!(
-        last.contains(&addr),
+    let last = dh.events("RENEW").pop().unwrap();
+    assert_eq!(
+        field(&last, "ip"),
+        addr,
         "same address after the restart: {last}"
     );
 
-    let args = dh(&["-r"]);
-    let out = lab.exec(&cli, &args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(
-        out.status.success(),
-        "dhclient -r: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    dh.run(&lab, &cli, &["-r"], "");
     wait_for(
         "the release to reach the database",
         Duration::from_secs(5),

@@ -12,14 +12,17 @@
 #[path = "lab/capture.rs"]
 mod capture;
 mod common;
+#[path = "lab/dhclient.rs"]
+mod dhclient;
 #[path = "lab/netns.rs"]
 mod netns;
 #[path = "lab/setup.rs"]
 mod setup;
 
 use capture::{Capture, Seen, acked};
+use dhclient::Dhclient;
 use netns::Lab;
-use setup::{lab_config_leases, read, start_tandem, wait_for};
+use setup::{field, lab_config_leases, lines_starting, read, start_tandem, wait_for};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -94,25 +97,6 @@ impl World {
             .exec(ns, &["ip", "-4", "-o", "addr", "show", "dev", ifname]);
         String::from_utf8_lossy(&out.stdout).contains(&format!("inet {addr}/"))
     }
-}
-
-/// `key=value` out of a space-separated event line.
-fn field<'a>(line: &'a str, key: &str) -> &'a str {
-    line.split_whitespace()
-        .find_map(|w| w.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
-        .unwrap_or("")
-}
-
-fn lines_starting(path: &Path, word: &str) -> Vec<String> {
-    read(path)
-        .lines()
-        .filter(|l| l.split_whitespace().next() == Some(word))
-        .map(str::to_string)
-        .collect()
-}
-
-fn signal(pid: u32, sig: &str) {
-    netns::run(&["kill", &format!("-{sig}"), &pid.to_string()]);
 }
 
 /// Checks the capture for the states every client went through.
@@ -212,14 +196,14 @@ fn lab_udhcpc_lease_life() {
     let last = lines_starting(&events, "renew").pop().unwrap();
     assert_eq!(field(&last, "ip"), addr, "same address after the rebind");
 
-    signal(pid, "USR2");
+    netns::kill(pid, "USR2");
     w.wait_state(&addr, "released");
     assert!(
         !w.configured(&cli, "eth0", &addr),
         "udhcpc deconfigured on release"
     );
     // Back from the released state: a new DISCOVER gets the same address.
-    signal(pid, "USR1");
+    netns::kill(pid, "USR1");
     wait_for("udhcpc to bind again", Duration::from_secs(20), || {
         lines_starting(&events, "bound").len() > 1
     });
@@ -466,56 +450,6 @@ fn lab_systemd_networkd_lease_life() {
     );
 }
 
-/// The ISC dhclient command line for `ns`'s eth0, with a script that logs
-/// what it was given and configures it (address and default route), and
-/// short retransmissions (`backoff-cutoff`) so that it reaches T2 on a
-/// 20-second lease; `mode` are its mode flags.
-fn dhclient_args(w: &World, mode: &[&str]) -> Vec<String> {
-    let (events, conf) = (w.path("dhclient.events"), w.path("dhclient.conf"));
-    let script = w.script(
-        "dhclient.sh",
-        &format!(
-            "echo \"$reason ip=$new_ip_address mask=$new_subnet_mask router=$new_routers dns=$new_domain_name_servers lease=$new_dhcp_lease_time\" >> {}\n\
-             case \"$reason\" in BOUND|REBOOT|RENEW|REBIND) ip addr replace \"$new_ip_address/$new_subnet_mask\" dev \"$interface\"; ip route replace default via \"$new_routers\" ;;\n\
-             RELEASE|EXPIRE|STOP) ip addr flush dev \"$interface\" ;; esac",
-            events.display()
-        ),
-    );
-    std::fs::write(
-        &conf,
-        "initial-interval 1;\nbackoff-cutoff 2;\nrequest subnet-mask, routers, domain-name-servers, domain-name, dhcp-lease-time;\n",
-    )
-    .unwrap();
-    let (lf, pf) = (w.path("dhclient.leases"), w.path("dhclient.pid"));
-    let mut args: Vec<String> = ["dhclient", "-4", "-v", "-cf"].map(String::from).to_vec();
-    for p in [
-        &conf,
-        &PathBuf::from("-sf"),
-        &script,
-        &PathBuf::from("-lf"),
-        &lf,
-        &PathBuf::from("-pf"),
-        &pf,
-    ] {
-        args.push(p.to_str().unwrap().to_string());
-    }
-    args.extend(mode.iter().map(|m| m.to_string()));
-    args.push("eth0".into());
-    args
-}
-
-/// dhclient in the foreground in `ns`, logging to the test folder; returns
-/// its pid.
-fn start_dhclient(w: &mut World, ns: &str) -> u32 {
-    let args = dhclient_args(w, &["-d"]);
-    let log = w.path("dhclient.log");
-    w.lab.spawn(
-        ns,
-        &args.iter().map(String::as_str).collect::<Vec<_>>(),
-        &log,
-    )
-}
-
 /// A client network 192.168.80.0/20 behind a relay host on the bridge
 /// (192.168.77.2) that forwards IP and runs ISC dhcrelay adding option 82
 /// (`-a`) and dropping replies that do not echo it (`-D`, RFC 3046).
@@ -591,15 +525,18 @@ fn lab_dhclient_behind_dhcrelay_with_option_82() {
         return;
     };
     let cli = relayed_network(&mut w);
-    let events = w.path("dhclient.events");
+    // Short retransmissions, or its backoff skips T2 on a 20-second lease.
+    let dh = Dhclient::new(
+        w.dir.path(),
+        "initial-interval 1;\nbackoff-cutoff 2;\nrequest subnet-mask, routers, domain-name-servers, domain-name, dhcp-lease-time;\n",
+    );
     let cap = Capture::start(&mut w.lab, &w.srv, "tdm-srv", w.dir.path(), 150);
-    let pid = start_dhclient(&mut w, &cli);
-    let dhclient_log = w.path("dhclient.log");
-    let count = |reason: &str| lines_starting(&events, reason).len();
+    let pid = dh.spawn(&mut w.lab, &cli);
+    let count = |reason: &str| dh.events(reason).len();
     wait_for("dhclient to bind", Duration::from_secs(20), || {
         count("BOUND") == 1
     });
-    let bound = lines_starting(&events, "BOUND").pop().unwrap();
+    let bound = dh.events("BOUND").pop().unwrap();
     let addr = field(&bound, "ip").to_string();
     assert!(
         addr.starts_with("192.168.8"),
@@ -637,35 +574,23 @@ fn lab_dhclient_behind_dhcrelay_with_option_82() {
         || count("RENEW") > renewed,
     );
     w.lab.block_unicast_to(&cli, SERVER, false);
-    let rebind = lines_starting(&events, "RENEW").pop().unwrap();
+    let rebind = dh.events("RENEW").pop().unwrap();
     assert_eq!(field(&rebind, "ip"), addr);
-    assert!(
-        read(&dhclient_log).contains("to 255.255.255.255"),
-        "a broadcast REQUEST"
-    );
 
     // Stop without releasing, start again: INIT-REBOOT from the lease file.
     w.lab.signal(pid, "TERM");
-    start_dhclient(&mut w, &cli);
+    dh.spawn(&mut w.lab, &cli);
     wait_for("dhclient to reboot", Duration::from_secs(20), || {
         count("REBOOT") == 1
     });
-    let reboot = lines_starting(&events, "REBOOT").pop().unwrap();
+    let reboot = dh.events("REBOOT").pop().unwrap();
     assert_eq!(
         field(&reboot, "ip"),
         addr,
         "the same address after the reboot"
     );
 
-    let args = dhclient_args(&w, &["-r"]);
-    let out = w
-        .lab
-        .exec(&cli, &args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(
-        out.status.success(),
-        "dhclient -r: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    dh.run(&w.lab, &cli, &["-r"], &read(&w.log));
     w.wait_state(&addr, "released");
     let seen = cap.stop(&mut w.lab);
     assert_seen(

@@ -14,6 +14,8 @@
 #[path = "lab/capture.rs"]
 mod capture;
 mod common;
+#[path = "lab/dhclient.rs"]
+mod dhclient;
 #[path = "lab/netns.rs"]
 mod netns;
 #[path = "lab/setup.rs"]
@@ -21,8 +23,9 @@ mod setup;
 
 use capture::{Capture, Seen, double_acks};
 use common::BIN;
+use dhclient::Dhclient;
 use netns::Lab;
-use setup::{read, wait_for};
+use setup::{field, read, wait_for};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -161,23 +164,12 @@ impl Pair {
         });
     }
 
-    fn status(&self, i: usize) -> Option<serde_json::Value> {
-        common::status(&self.cfg[i])
-    }
-
     fn wait_state(&self, i: usize, want: &str, secs: u64) {
-        let what = format!("peer {i} to be {want}");
-        let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-        while std::time::Instant::now() < deadline {
-            if self.status(i).is_some_and(|s| s["state"] == want) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        panic!(
-            "timed out waiting for {what}: {:?}\nlog:\n{}",
-            self.status(i),
-            read(&self.log[i])
+        common::wait_state(
+            &self.cfg[i],
+            want,
+            Duration::from_secs(secs),
+            Some(&self.log[i]),
         );
     }
 
@@ -213,59 +205,6 @@ impl Pair {
     }
 }
 
-/// `key=value` out of a space-separated event line.
-fn field<'a>(line: &'a str, key: &str) -> &'a str {
-    line.split_whitespace()
-        .find_map(|w| w.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
-        .unwrap_or("")
-}
-
-/// dhclient in the foreground on the link, 20-second leases, short
-/// retransmissions; its script logs the reason, address and server id.
-fn start_dhclient(p: &mut Pair) -> PathBuf {
-    let d = p.dir.path();
-    let events = d.join("dhclient.events");
-    let script = d.join("dhclient.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho \"$reason ip=$new_ip_address sid=$new_dhcp_server_identifier\" >> {}\n\
-             case \"$reason\" in BOUND|REBOOT|RENEW|REBIND) ip addr replace \"$new_ip_address/$new_subnet_mask\" dev \"$interface\" ;; esac\nexit 0\n",
-            events.display()
-        ),
-    )
-    .unwrap();
-    netns::run(&["chmod", "+x", script.to_str().unwrap()]);
-    let conf = d.join("dhclient.conf");
-    std::fs::write(&conf, "initial-interval 1;\nbackoff-cutoff 2;\n").unwrap();
-    let (lf, pf, log) = (
-        d.join("dhclient.leases"),
-        d.join("dhclient.pid"),
-        d.join("dhclient.log"),
-    );
-    let cli = p.cli.clone();
-    p.lab.spawn(
-        &cli,
-        &[
-            "dhclient",
-            "-4",
-            "-d",
-            "-v",
-            "-cf",
-            conf.to_str().unwrap(),
-            "-sf",
-            script.to_str().unwrap(),
-            "-lf",
-            lf.to_str().unwrap(),
-            "-pf",
-            pf.to_str().unwrap(),
-            "eth0",
-        ],
-        &log,
-    );
-    events
-}
-
 #[derive(Clone, Copy, Debug)]
 enum Fault {
     /// SIGKILL, then `serve` again on the same database.
@@ -287,8 +226,7 @@ fn inject(p: &mut Pair, v: usize, fault: Fault, heal: bool) {
         }
         (Fault::Kill, true) => p.serve(v),
         (Fault::Hang, _) => {
-            let sig = if heal { "-CONT" } else { "-STOP" };
-            netns::run(&["kill", sig, &p.pid[v].to_string()]);
+            netns::kill(p.pid[v], if heal { "CONT" } else { "STOP" });
         }
         (Fault::Cut, _) => {
             let state = if heal { "up" } else { "down" };
@@ -307,15 +245,13 @@ fn fault_scenario(tag: &str, test: &str, fault: Fault) {
         Capture::start(&mut p.lab, &perf, "eth0", &dir, 240),
         Capture::start(&mut p.lab, &cli, "eth0", &dir, 240),
     ];
-    let events = start_dhclient(&mut p);
+    // Short retransmissions, or its backoff skips T2 on a 20-second lease.
+    let dh = Dhclient::new(&dir, "initial-interval 1;\nbackoff-cutoff 2;\n");
+    dh.spawn(&mut p.lab, &cli);
     wait_for("dhclient to bind", Duration::from_secs(20), || {
-        read(&events).contains("BOUND")
+        !dh.events("BOUND").is_empty()
     });
-    let bound = read(&events)
-        .lines()
-        .find(|l| l.starts_with("BOUND"))
-        .unwrap()
-        .to_string();
+    let bound = dh.events("BOUND").remove(0);
     // The peer that granted dhclient's lease is the one that fails.
     let v = ADDR
         .iter()
@@ -333,9 +269,9 @@ fn fault_scenario(tag: &str, test: &str, fault: Fault) {
         "the survivor to renew dhclient at its rebind",
         Duration::from_secs(40),
         || {
-            read(&events)
-                .lines()
-                .any(|l| l.starts_with("RE") && field(l, "sid") == survivor)
+            ["RENEW", "REBIND"]
+                .iter()
+                .any(|r| dh.events(r).iter().any(|l| field(l, "sid") == survivor))
         },
     );
     let t_renew = epoch();

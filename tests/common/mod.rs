@@ -149,6 +149,26 @@ pub fn status(config: &Path) -> Option<serde_json::Value> {
         .flatten()
 }
 
+/// Waits up to `timeout` for the server running `config` to report failover
+/// state `want`; returns how long that took. Panics with its last status
+/// and, if given, its log.
+pub fn wait_state(config: &Path, want: &str, timeout: Duration, log: Option<&Path>) -> Duration {
+    let t0 = Instant::now();
+    while t0.elapsed() < timeout {
+        if status(config).is_some_and(|s| s["state"] == want) {
+            return t0.elapsed();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!(
+        "{} never reached {want}: last status {:?}\nlog:\n{}",
+        config.display(),
+        status(config),
+        log.map(|l| std::fs::read_to_string(l).unwrap_or_default())
+            .unwrap_or_default()
+    );
+}
+
 /// A DHCP relay agent on loopback: sends requests with giaddr = its address
 /// and receives the server's replies on the server port.
 pub struct Relay {

@@ -228,3 +228,47 @@ pub fn acked(seen: &[Seen], addr: &str, is: impl Fn(&Seen) -> bool) -> bool {
                 .any(|a| a.kind == 5 && a.xid == r.xid && a.yiaddr == addr)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ack(t: f64, addr: &str, mac: &str, lease: u64) -> Seen {
+        Seen {
+            src: "192.168.77.1".into(),
+            dst: addr.into(),
+            kind: 5,
+            ciaddr: "0.0.0.0".into(),
+            yiaddr: addr.into(),
+            giaddr: "0.0.0.0".into(),
+            requested: String::new(),
+            server_id: "192.168.77.1".into(),
+            xid: "0x1".into(),
+            time: t,
+            chaddr: mac.into(),
+            lease,
+        }
+    }
+
+    /// The checker the pair's fault tests rest on finds a double
+    /// allocation, and only one.
+    #[test]
+    fn double_acks_finds_an_address_given_twice() {
+        let (a, b) = ("02:00:00:00:00:0a", "02:00:00:00:00:0b");
+        let given_twice = [ack(10.0, "10.0.0.5", a, 20), ack(25.0, "10.0.0.5", b, 20)];
+        assert_eq!(double_acks(&given_twice).len(), 1);
+        let after_expiry = [ack(10.0, "10.0.0.5", a, 20), ack(31.0, "10.0.0.5", b, 20)];
+        assert!(double_acks(&after_expiry).is_empty());
+        let renewed = [ack(10.0, "10.0.0.5", a, 20), ack(25.0, "10.0.0.5", a, 20)];
+        assert!(double_acks(&renewed).is_empty());
+        let mut release = ack(12.0, "10.0.0.5", a, 0);
+        release.kind = 7;
+        release.ciaddr = "10.0.0.5".into();
+        let released = [
+            ack(10.0, "10.0.0.5", a, 20),
+            release,
+            ack(13.0, "10.0.0.5", b, 20),
+        ];
+        assert!(double_acks(&released).is_empty());
+    }
+}

@@ -51,6 +51,11 @@ pub fn route(ns: &str, route: &[&str]) {
     run(&args);
 }
 
+/// Sends `sig` (`USR1`, `STOP`...) to `pid` and returns at once.
+pub fn kill(pid: u32, sig: &str) {
+    run(&["kill", &format!("-{sig}"), &pid.to_string()]);
+}
+
 pub struct Lab {
     pub prefix: String,
     pub switch: String,

@@ -52,6 +52,22 @@ pub fn wait_for(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
     panic!("timed out waiting for {what}");
 }
 
+/// `key=value` out of a space-separated event line ("" when absent).
+pub fn field<'a>(line: &'a str, key: &str) -> &'a str {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(key).and_then(|v| v.strip_prefix('=')))
+        .unwrap_or("")
+}
+
+/// The lines of the file at `path` whose first word is `word`.
+pub fn lines_starting(path: &Path, word: &str) -> Vec<String> {
+    read(path)
+        .lines()
+        .filter(|l| l.split_whitespace().next() == Some(word))
+        .map(str::to_string)
+        .collect()
+}
+
 pub fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }

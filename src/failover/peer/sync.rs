@@ -44,11 +44,16 @@ impl Peer {
         }
     }
 
-    /// The partner's version of `addr` has replaced ours here: versions of
-    /// ours still queued for it are superseded and stay unsent.
-    fn drop_superseded(&mut self, addr: Ipv4Addr) {
+    /// The partner's version `r` replaces ours: the dispute over it is
+    /// over, and versions of ours still queued for it are superseded and
+    /// stay unsent (the partner would take them for ours still: seed
+    /// 21203840). Stored now, acknowledged once durable.
+    fn take_partners(&mut self, r: Lease, store: &mut LeaseStore, v: &mut Verdicts) {
+        self.disputes.remove(&r.addr);
         self.out
-            .retain(|o| !matches!(o, Out::Lease(l) if l.addr == addr));
+            .retain(|o| !matches!(o, Out::Lease(l) if l.addr == r.addr));
+        store.put(r.clone());
+        v.accepted.push(r);
     }
 
     /// Re-measures the partner's clock offset from a timestamped message, so
@@ -114,12 +119,7 @@ impl Peer {
         self.p.received_seq = self.p.received_seq.max(w.seq);
         let sender_primary = !self.cfg.primary;
         match resolve(store.get(rec.addr), &rec, now, sender_primary) {
-            Resolution::Accept(r) => {
-                self.disputes.remove(&rec.addr);
-                self.drop_superseded(rec.addr);
-                store.put(r.clone());
-                v.accepted.push(r);
-            }
+            Resolution::Accept(r) => self.take_partners(r, store, v),
             // A close call refused twice on this connection: each peer
             // may be judging with its own view of the other's clock and
             // keep its own version, forever. The secondary gives way.
@@ -129,10 +129,7 @@ impl Peer {
                 let local = store.get(rec.addr).expect("a refusal has a local record");
                 let r = yield_to(local, &rec);
                 tracing::info!(addr = %rec.addr, "close call disputed twice: taking the primary's version");
-                self.disputes.remove(&rec.addr);
-                self.drop_superseded(rec.addr);
-                store.put(r.clone());
-                v.accepted.push(r);
+                self.take_partners(r, store, v);
             }
             Resolution::Reject { why, merged, .. } => {
                 *self.disputes.entry(rec.addr).or_insert(0) += 1;
