@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The simulator sweep a change to failover logic must hold before it is done
-# (docs/SIMULATION.md): 1,020,000 seeds by default, over 10 and 24 clients,
+# (docs/SIMULATION.md): 1,040,000 seeds by default, over 10 and 24 clients,
 # with and without a slow peer link, and a partner-down scenario family, on
 # every core. Seeds start away from
 # those `cargo test` runs. Exits non-zero on any violation.
@@ -33,5 +33,6 @@ done <<'SETS'
 24 1 110000
 24 4 40000
 24 1 20000 partner-down-expiry
+10 1 20000 disk-failure
 SETS
 exit $status

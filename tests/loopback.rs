@@ -145,6 +145,90 @@ fn relayed_dora_renew_release_and_restarts() {
     assert!(server.stop());
 }
 
+/// A full disk (a 1 MiB tmpfs, filled up behind the server's back): the
+/// commit fails, the server sends no ACK for what it could not record and
+/// stops with a failure, and once there is room again it restarts with
+/// every lease it had acknowledged. Needs root (mount).
+#[test]
+fn a_full_disk_stops_the_server_and_loses_no_acked_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m", "tandem-test"])
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("SKIP a_full_disk_stops_the_server: cannot mount a tmpfs (not root?)");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount")
+                .arg("-l")
+                .arg(&self.0)
+                .status();
+        }
+    }
+    let _unmount = Unmount(dir.path().into());
+    let port = free_port();
+    let cfg = config(dir.path(), port);
+    let log = std::env::temp_dir().join(format!("tandem-full-disk-{port}.log"));
+    let mut server = Server::start(&cfg, &log);
+    let relay = Relay::new(Ipv4Addr::new(127, 0, 0, 4), port);
+    let mut acked = Vec::new();
+    for n in 0..5u32 {
+        let ack = relay.dora(mac(n), n + 1, LINK);
+        acked.push(addr_of(
+            &ack.unwrap_or_else(|| panic!("{}", server.log_text())),
+        ));
+    }
+    // fill the file system to the last block
+    let _ = std::process::Command::new("dd")
+        .args(["if=/dev/zero", "bs=4k"])
+        .arg(format!("of={}", dir.path().join("filler").display()))
+        .stderr(std::process::Stdio::null())
+        .status();
+    let mut refused = 0;
+    for n in 100..300u32 {
+        match relay.dora(mac(n), n, LINK) {
+            Some(ack) => acked.push(addr_of(&ack)),
+            None => refused += 1,
+        }
+        if server.child.as_mut().unwrap().try_wait().unwrap().is_some() {
+            break;
+        }
+    }
+    let status = server.wait_exit(Duration::from_secs(10));
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        status.is_some_and(|s| !s.success()),
+        "the server stops with a failure ({status:?}); log:\n{text}"
+    );
+    assert!(
+        refused > 0,
+        "a request whose lease could not be recorded got no ACK"
+    );
+    assert!(text.contains("lease journal commit failed"), "{text}");
+    // room again: every ACKed lease is there
+    std::fs::remove_file(dir.path().join("filler")).unwrap();
+    let mut server = Server::start(&cfg, &log);
+    let l = leases(&cfg);
+    for a in &acked {
+        assert!(
+            l.iter()
+                .any(|x| x["address"] == a.to_string() && x["state"] == "active"),
+            "ACKed lease {a} is in the database after the failure"
+        );
+    }
+    assert!(
+        relay.dora(mac(400), 400, LINK).is_some(),
+        "and it serves again"
+    );
+    assert!(server.stop());
+    let _ = std::fs::remove_file(&log);
+}
+
 #[test]
 fn malformed_packets_are_dropped_and_service_continues() {
     let dir = tempfile::tempdir().unwrap();

@@ -10,15 +10,9 @@ fn check(seeds: impl Iterator<Item = u64>, opts: &Options) -> u64 {
         match run(seed, opts) {
             Ok(s) => steps += s.steps,
             Err(v) => panic!(
-                "{v}\nreplay with: cargo run --release --bin tandem-sim -- --replay {} --clients {} --link-delay {}{}",
+                "{v}\nreplay with: cargo run --release --bin tandem-sim -- --replay {} {}",
                 v.seed,
-                opts.clients,
-                opts.link_delay,
-                if opts.family.is_some() {
-                    " --family partner-down-expiry"
-                } else {
-                    ""
-                }
+                opts.replay_args()
             ),
         }
     }
@@ -208,6 +202,30 @@ fn partner_down_over_expiring_leases_holds_every_invariant() {
     assert!(
         check(1..=200, &partner_down_family()) > 1_000_000,
         "the schedules did real work"
+    );
+}
+
+/// Commits failing for a while on either server (a full or broken disk):
+/// each failure stops the node with nothing of the failed batches sent,
+/// and the pair carries on through the restarts (some into the same
+/// failure).
+#[test]
+fn failing_disks_hold_every_invariant() {
+    let opts = Options {
+        family: Some(Family::DiskFailure),
+        ..Options::default()
+    };
+    assert!(
+        check(1..=200, &opts) > 1_000_000,
+        "the schedules did real work"
+    );
+    let halts: u64 = (1..=50)
+        .filter_map(|s| run(s, &opts).ok())
+        .map(|s| s.halts)
+        .sum();
+    assert!(
+        halts >= 25,
+        "the disks failed commits: {halts} halts in 50 seeds"
     );
 }
 

@@ -166,16 +166,9 @@ fn one_seed(seed: u64, opts: &Options, t: &mut Tally) {
             t.failures += 1;
             t.steps += v.step;
             println!(
-                "VIOLATION {v}\n  replay: tandem-sim --replay {} --clients {} --link-delay {}{}{}",
+                "VIOLATION {v}\n  replay: tandem-sim --replay {} {}",
                 v.seed,
-                opts.clients,
-                opts.link_delay,
-                if opts.dangerous { " --dangerous" } else { "" },
-                if opts.family.is_some() {
-                    " --family partner-down-expiry"
-                } else {
-                    ""
-                }
+                opts.replay_args()
             );
         }
     }

@@ -55,6 +55,7 @@ impl Node {
             started: now,
             next_tick: now,
             grants: None,
+            halted: None,
         };
         node.start_relearning(&snap, now);
         node

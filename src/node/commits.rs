@@ -93,6 +93,14 @@ impl Commits {
         ready
     }
 
+    /// Every batch handed out failed or will never be reported: drops what
+    /// waited on them.
+    pub fn abandon(&mut self) {
+        self.done = self.last;
+        self.waiting.clear();
+        self.parked = 0;
+    }
+
     /// Replies waiting for their batch.
     pub fn parked(&self) -> usize {
         self.parked

@@ -34,7 +34,8 @@ pub enum Input {
         /// The highest batch number now durable.
         upto: u64,
     },
-    /// The journal batches up to `upto` could not be written.
+    /// The journal batches up to `upto` could not be written: the node
+    /// stops (see [`Output::Halt`]).
     CommitFailed {
         /// The highest batch number of the failed transaction.
         upto: u64,
@@ -71,6 +72,16 @@ pub enum Output {
     /// Close the current peer connection, with the reason (the edge
     /// reconnects as usual).
     PeerClose(String),
+    /// Stop this server, with the reason: a journal commit failed, so the
+    /// node's memory holds changes its journal may not. Nothing that
+    /// waited on the failed batches has left, and the node takes no further
+    /// input (control commands get an error answer). The edge exits with a
+    /// failure; a restart rebuilds from the journal, which holds every
+    /// lease ever acknowledged. Fail-stop, as PostgreSQL does on a failed
+    /// fsync: retrying a write whose outcome is unknown, or serving from
+    /// memory the disk does not hold, could acknowledge what a crash
+    /// would lose.
+    Halt(String),
     /// The answer to a control command.
     Answer {
         /// The `id` of the `Input::Control` answered.

@@ -68,6 +68,8 @@ pub struct Node {
     next_tick: Time,
     /// Grants recorded for an auditor, when asked for (`record_grants`).
     grants: Option<Vec<Grant>>,
+    /// Why this node stopped ([`Output::Halt`]), once it has.
+    halted: Option<String>,
 }
 
 impl Node {
@@ -75,6 +77,13 @@ impl Node {
     /// what cannot be done is logged and counted, and the outputs say what
     /// the edge must do.
     pub fn handle(&mut self, now: Time, input: Input) {
+        if let Some(why) = &self.halted {
+            if let Input::Control { id, .. } = input {
+                let answer = serde_json::json!({"ok": false, "error": format!("stopping: {why}")});
+                self.out.push_back(Output::Answer { id, answer });
+            }
+            return;
+        }
         match input {
             Input::Request(r) => self.request(now, *r),
             Input::PeerUp => {
@@ -93,8 +102,8 @@ impl Node {
                     p.link_down(now);
                 }
             }
-            Input::Committed { upto } => self.committed(now, upto, true),
-            Input::CommitFailed { upto } => self.committed(now, upto, false),
+            Input::Committed { upto } => self.committed(now, upto),
+            Input::CommitFailed { upto } => self.commit_failed(upto),
             Input::Tick => self.tick(now),
             Input::Control { id, command } => {
                 let answer = self.control(now, command);
@@ -223,16 +232,10 @@ impl Node {
         }
     }
 
-    /// Batches up to `upto` are done: release what waited on them, or,
-    /// when they failed, drop it (nothing of theirs is on disk).
-    fn committed(&mut self, now: Time, upto: u64, ok: bool) {
-        if !ok {
-            self.stats.commit_failures += 1;
-        }
+    /// Batches up to `upto` are durable: release what waited on them, in
+    /// order.
+    fn committed(&mut self, now: Time, upto: u64) {
         for w in self.commits.done(upto) {
-            if !ok {
-                continue;
-            }
             for (reply, socket, src) in w.replies {
                 self.out.push_back(Output::Reply { reply, socket, src });
             }
@@ -246,15 +249,24 @@ impl Node {
                 }
             }
         }
-        if !ok && let Some(p) = &mut self.peer {
-            // Acknowledgements, replication or a state announcement were
-            // lost with the batch: start the conversation over, so the
-            // partner resends what it has not had acknowledged.
-            tracing::error!("lease journal commit failed: dropping the peer link to resynchronise");
-            p.link_down(now);
-            self.out
-                .push_back(Output::PeerClose("lease journal commit failed".into()));
+    }
+
+    /// Batches up to `upto` failed: drop everything that waited on any
+    /// batch (memory is now ahead of the journal, so no later decision can
+    /// be trusted either), close the peer link and stop ([`Output::Halt`]).
+    fn commit_failed(&mut self, upto: u64) {
+        self.stats.commit_failures += 1;
+        let why = format!("lease journal commit failed (batch {upto})");
+        tracing::error!(
+            "{why}: stopping without sending what waited on it; restart once the disk is writable, the journal holds every acknowledged lease"
+        );
+        self.commits.abandon();
+        self.out.clear();
+        if self.peer.is_some() {
+            self.out.push_back(Output::PeerClose(why.clone()));
         }
+        self.out.push_back(Output::Halt(why.clone()));
+        self.halted = Some(why);
     }
 
     fn tick(&mut self, now: Time) {

@@ -101,19 +101,45 @@ fn an_ack_leaves_once_its_batch_is_durable() {
 }
 
 #[test]
-fn a_failed_commit_withholds_its_ack() {
+fn a_failed_commit_withholds_its_ack_and_stops_the_node() {
     let mut n = node(false);
     outputs(&mut n);
     let batch = ack_waiting(&mut n);
+    // a second client's ACK waits on a later batch
+    n.handle(NOW, request(v4::MessageType::Discover, 2, vec![]));
+    outputs(&mut n);
+    let b = Ipv4Addr::new(10, 0, 0, 101);
+    let opts = vec![
+        v4::DhcpOption::ServerIdentifier(SERVER),
+        v4::DhcpOption::RequestedIpAddress(b),
+    ];
+    n.handle(NOW, request(v4::MessageType::Request, 2, opts));
+    assert!(matches!(outputs(&mut n).as_slice(), [Output::Journal(_)]));
     n.handle(NOW, Input::CommitFailed { upto: batch });
+    let out = outputs(&mut n);
     assert!(
-        outputs(&mut n).is_empty(),
-        "nothing of a failed batch leaves"
+        matches!(out.as_slice(), [Output::Halt(why)] if why.contains("commit failed")),
+        "nothing of a failed batch leaves, and the node stops: {out:?}"
     );
     assert_eq!(n.stats().commit_failures, 1);
-    // and a later success does not release it either
+    // a later success releases nothing (the second ACK was decided on
+    // memory the journal may not hold), and requests go unanswered
     n.handle(NOW, Input::Committed { upto: batch + 1 });
+    n.handle(NOW, request(v4::MessageType::Discover, 3, vec![]));
     assert!(outputs(&mut n).is_empty());
+    // an operator still gets an answer
+    n.handle(
+        NOW,
+        Input::Control {
+            id: 9,
+            command: Command::Status,
+        },
+    );
+    let out = outputs(&mut n);
+    assert!(
+        matches!(out.as_slice(), [Output::Answer { id: 9, answer }] if answer["ok"] == false),
+        "{out:?}"
+    );
 }
 
 #[test]

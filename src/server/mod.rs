@@ -40,6 +40,8 @@ struct Edge {
     link: Option<PeerLink>,
     answers: HashMap<u64, oneshot::Sender<serde_json::Value>>,
     next_question: u64,
+    /// The node stopped ([`Output::Halt`]): why.
+    halted: Option<String>,
 }
 
 /// What feeds the node besides the journal: the interfaces' receive tasks,
@@ -54,7 +56,8 @@ struct Feeds {
 }
 
 /// Runs until `shutdown` resolves, then commits everything and returns.
-/// Errors: the database, the key file or a socket cannot be opened.
+/// Errors: the database, the key file or a socket cannot be opened, or a
+/// journal commit failed (the node stops: [`Output::Halt`]).
 pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> anyhow::Result<Stats> {
     let clock = SystemClock;
     let (commit_tx, mut commit_rx) = mpsc::unbounded_channel();
@@ -80,6 +83,7 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
         link,
         answers: HashMap::new(),
         next_question: 0,
+        halted: None,
     };
     edge.flush(clock.now());
     edge.serve(&clock, &mut feeds, &mut commit_rx, shutdown)
@@ -96,7 +100,10 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
     let _ = std::fs::remove_file(&config.server.control_socket);
     let stats = edge.node.stats().clone();
     tracing::info!(stats = ?stats, leases = edge.node.store().len(), "stopped");
-    Ok(stats)
+    match edge.halted {
+        Some(why) => anyhow::bail!("{why}: stopped; the partner (if any) serves meanwhile"),
+        None => Ok(stats),
+    }
 }
 
 /// Starts the receive tasks and the control socket.
@@ -181,10 +188,13 @@ impl Edge {
     ) {
         let timer = tokio::time::sleep(self.until_timeout(clock.now()));
         tokio::pin!(shutdown, timer);
-        loop {
+        while self.halted.is_none() {
             // Commits first: they release parked replies and replication.
             while let Ok(ev) = commits.try_recv() {
                 self.committed(clock.now(), ev);
+            }
+            if self.halted.is_some() {
+                break;
             }
             // The rest in fair (random) order, so neither a busy partner nor
             // a busy segment can starve the other.
@@ -240,6 +250,7 @@ impl Edge {
                         let _ = tx.send(answer);
                     }
                 }
+                Output::Halt(why) => self.halted = Some(why),
             }
         }
         if broken && let Some(l) = &self.link {

@@ -26,6 +26,8 @@ pub struct Disk {
     /// does whose file is gone after `tandem init`, until the node's first
     /// batch (which records its identity) is on disk.
     pub lost: bool,
+    /// Every commit fails before this global time (a full or failing disk).
+    pub fails_until: u64,
 }
 
 impl Disk {
@@ -82,6 +84,9 @@ pub struct Host {
     pub close: Option<String>,
     /// Answers to control commands.
     pub answers: Vec<serde_json::Value>,
+    /// The node stopped after a failed commit: the world takes the process
+    /// down.
+    pub halted: Option<String>,
     /// ACKs that left before their lease was on disk (an invariant violation).
     pub undurable: Vec<String>,
     /// This server has been in PARTNER-DOWN since its partner last
@@ -147,6 +152,7 @@ impl Host {
             outbox: vec![],
             close: None,
             answers: vec![],
+            halted: None,
             undurable: vec![],
             partner_down_debt: false,
             landed: vec![],
@@ -225,6 +231,7 @@ impl Host {
                 }
                 Output::PeerClose(why) => self.close = Some(why),
                 Output::Answer { answer, .. } => self.answers.push(answer),
+                Output::Halt(why) => self.halted = Some(why),
             }
         }
     }
@@ -321,9 +328,35 @@ impl Host {
         }
     }
 
+    /// The disk fails every batch due by `global`: none reaches it, and the
+    /// node hears of the failure as from the journal's writer.
+    fn fail_due(&mut self, global: u64) {
+        let mut upto = None;
+        while self.queue.front().is_some_and(|b| b.due <= global) {
+            upto = self.queue.pop_front().map(|p| p.batch.id);
+        }
+        let Some(upto) = upto else { return };
+        self.node
+            .handle(self.local(global), Input::CommitFailed { upto });
+        // Nothing may leave on a failed commit but the link's close and
+        // the halt.
+        for o in std::iter::from_fn(|| self.node.poll_output()) {
+            match o {
+                Output::PeerClose(why) => self.close = Some(why),
+                Output::Halt(why) => self.halted = Some(why),
+                other => self
+                    .undurable
+                    .push(format!("{other:?} left on failed batch {upto}")),
+            }
+        }
+    }
+
     /// Commits every batch due by `global`, then tells the node, as the
     /// journal's writer reports a group commit.
     pub fn commit_due(&mut self, global: u64, disk_delay: u64) {
+        if global < self.disk.fails_until {
+            return self.fail_due(global);
+        }
         let mut upto = None;
         while self.queue.front().is_some_and(|b| b.due <= global) {
             let p = self.queue.pop_front().expect("front exists");

@@ -61,6 +61,30 @@ pub enum Family {
     /// wait MCLT past them before reusing an address (draft-12's
     /// PARTNER-DOWN rule, `failover::mclt::reusable_at`).
     PartnerDownExpiry,
+    /// A server's disk fails its commits for a while (full, or an I/O
+    /// error): the node must withhold everything that waited on the failed
+    /// batches and stop (`node::Output::Halt`); it restarts from what its
+    /// disk holds, maybe into the same failure.
+    DiskFailure,
+}
+
+impl Options {
+    /// The `tandem-sim` arguments that rebuild this world for a seed:
+    /// `--clients C --link-delay D` and the family and danger flags.
+    pub fn replay_args(&self) -> String {
+        use clap::ValueEnum;
+        let mut a = format!(
+            "--clients {} --link-delay {}",
+            self.clients, self.link_delay
+        );
+        if self.dangerous {
+            a.push_str(" --dangerous");
+        }
+        if let Some(v) = self.family.and_then(|f| f.to_possible_value()) {
+            a.push_str(&format!(" --family {}", v.get_name()));
+        }
+        a
+    }
 }
 
 impl Default for Options {
@@ -87,6 +111,8 @@ pub struct Summary {
     pub naks: u64,
     /// Server crashes.
     pub crashes: u64,
+    /// Servers that stopped after a failed commit.
+    pub halts: u64,
     /// Peer-link partitions.
     pub partitions: u64,
     /// Faults no design survives (only with `dangerous`).
@@ -167,6 +193,11 @@ enum Ev {
         secs: i64,
     },
     ClientFault(usize),
+    /// Node `node`'s disk fails every commit for `secs` seconds.
+    DiskFail {
+        node: usize,
+        secs: u64,
+    },
     EndChaos,
 }
 
@@ -308,6 +339,7 @@ impl World {
             Ev::PartnerDown { node } => self.partner_down(node),
             Ev::Jump { node, secs } => self.jump(node, secs),
             Ev::ClientFault(c) => self.client_fault(c),
+            Ev::DiskFail { node, secs } => self.disk_fail(node, secs),
             Ev::EndChaos => self.end_chaos(),
         }
         Ok(())
@@ -402,6 +434,7 @@ impl World {
         if let Some(p) = self.nodes[i].as_mut().and_then(|n| n.undurable.pop()) {
             return Err(self.violation(format!("server {i}: {p}")));
         }
+
         let replies = self.nodes[i]
             .as_mut()
             .map(|n| std::mem::take(&mut n.replies))
@@ -432,6 +465,12 @@ impl World {
         }
         if let Some(why) = close {
             self.close_link(&why);
+        }
+        // What left before the failure is out; the process exits now.
+        if let Some(why) = self.nodes[i].as_ref().and_then(|n| n.halted.clone()) {
+            self.summary.halts += 1;
+            self.summary_note(format!("server {i} halted: {why}"));
+            self.crash(i, false);
         }
         Ok(())
     }

@@ -93,6 +93,19 @@ impl Server {
         }
     }
 
+    /// Waits up to `timeout` for the server to exit on its own; its status.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(s) = self.child.as_mut()?.try_wait().unwrap() {
+                self.child = None;
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
     /// SIGKILL, no chance to clean up.
     pub fn kill9(&mut self) {
         let mut c = self.child.take().unwrap();

@@ -15,8 +15,10 @@ impl World {
             let c = self.rng.range(0, self.opts.clients as u64 - 1) as usize;
             self.at(t, Ev::ClientFault(c));
         }
-        if self.opts.family == Some(Family::PartnerDownExpiry) {
-            self.partner_down_expiry();
+        match self.opts.family {
+            Some(Family::PartnerDownExpiry) => self.partner_down_expiry(),
+            Some(Family::DiskFailure) => self.disk_failures(),
+            None => {}
         }
         self.at(CHAOS, Ev::EndChaos);
     }
@@ -91,6 +93,26 @@ impl World {
         );
         let declared = crash + self.rng.range(1, 60);
         self.at(declared, Ev::PartnerDown { node: 1 - victim });
+    }
+
+    /// See [`Family::DiskFailure`]: one to three spells of failing commits,
+    /// on either server, some long enough to fail the restart too.
+    fn disk_failures(&mut self) {
+        for _ in 0..self.rng.range(1, 3) {
+            let t = self.rng.range(60, CHAOS - 100);
+            let node = self.rng.range(0, 1) as usize;
+            let secs = self.rng.range(1, 300);
+            self.at(t, Ev::DiskFail { node, secs });
+        }
+    }
+
+    pub(super) fn disk_fail(&mut self, node: usize, secs: u64) {
+        let until = self.now + secs;
+        self.summary_note(format!("server {node}'s disk fails commits until {until}"));
+        match self.nodes[node].as_mut() {
+            Some(n) => n.disk.fails_until = until,
+            None => self.disks[node].fails_until = until,
+        }
     }
 
     pub(super) fn crash(&mut self, node: usize, wipe: bool) {
