@@ -34,7 +34,7 @@ impl Peer {
             fingerprint: self.cfg.fingerprint.clone(),
             epoch: self.epoch,
             seen_epoch: self.p.partner_epoch,
-            state: self.state.into(),
+            state: self.durable_state.into(),
             mclt: self.cfg.mclt,
             covers: self.covers(now, store),
         };
