@@ -115,10 +115,6 @@ pub struct Peer {
     epoch: u64,
     state: State,
     since: Time,
-    /// The latest state whose commit is durable ([`Peer::announce`]): the
-    /// one a CONNECT carries, since a crash now resumes from it, not from
-    /// `state`.
-    durable_state: State,
     p: Persisted,
     /// The state saved before this start, resolved when STARTUP ends.
     resume: Option<State>,
@@ -167,7 +163,6 @@ impl Peer {
             epoch,
             state: State::Startup,
             since: now,
-            durable_state: State::Startup,
             p,
             resume,
             link: None,
@@ -246,7 +241,6 @@ impl Peer {
     /// `state` it carried (entered at `since`) behind the records they
     /// released.
     pub fn announce(&mut self, now: Time, state: State, since: Time) {
-        self.durable_state = state;
         // On a link whose partner has not introduced itself yet, the
         // announcement waits in the queue: our CONNECT may have carried the
         // state from before this change.

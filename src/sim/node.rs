@@ -260,16 +260,6 @@ impl Host {
         self.state_needs.insert((state.into(), since.0), needs);
     }
 
-    /// The latest state entered whose batch is on disk: what a crash now
-    /// would resume from.
-    fn durable_state(&self) -> Option<crate::failover::message::WireState> {
-        self.state_needs
-            .iter()
-            .filter(|(_, needs)| **needs <= self.durable)
-            .max_by_key(|((_, since), needs)| (*since, **needs))
-            .map(|((state, _), _)| *state)
-    }
-
     /// Every ACK leaves only once the lease it grants is on disk.
     fn check_durable(&mut self, r: &Reply) {
         if r.bytes.get(242) != Some(&5) || !r.after_commit {
@@ -318,15 +308,6 @@ impl Host {
                     self.undurable.push(format!(
                         "state {state:?} announced before batch {needs} was on disk (only {} is)",
                         self.durable
-                    ));
-                }
-            }
-            Message::Connect(c) => {
-                let durable = self.durable_state();
-                if c.state != crate::failover::State::Startup.into() && Some(c.state) != durable {
-                    self.undurable.push(format!(
-                        "CONNECT carried state {:?} while the durable one was {durable:?}",
-                        c.state
                     ));
                 }
             }

@@ -34,7 +34,16 @@ impl Peer {
             fingerprint: self.cfg.fingerprint.clone(),
             epoch: self.epoch,
             seen_epoch: self.p.partner_epoch,
-            state: self.durable_state.into(),
+            // The current state, even when its commit is still pending: a
+            // crash before it is durable brings us back in a resumed state
+            // the partner must handle anyway (a restart never resumes
+            // NORMAL), and each not-yet-durable state only makes the
+            // partner more careful. Carrying the last durable state instead
+            // let a partner pair with our stale COMMUNICATIONS-INTERRUPTED
+            // and then meet our PARTNER-DOWN: simulator seed 22235258
+            // (`--clients 24 --family partner-down-expiry`) echoed
+            // POTENTIAL-CONFLICT between the peers forever.
+            state: self.state.into(),
             mclt: self.cfg.mclt,
             covers: self.covers(now, store),
         };

@@ -103,37 +103,3 @@ fn an_update_request_waits_for_every_earlier_change_to_be_durable() {
         );
     }
 }
-
-#[test]
-fn a_connect_carries_only_a_durable_state() {
-    let mut d = Duo::new();
-    d.connect();
-    d.advance(2);
-    assert_eq!(d.states(), (State::Normal, State::Normal));
-    // a loses the link and enters COMMUNICATIONS-INTERRUPTED; that change is
-    // still being committed when the link comes back.
-    d.a.session = None;
-    d.a.peer.link_down(d.now);
-    assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
-    d.link_up();
-    let sent = d.a.drain();
-    let carried = sent.iter().find_map(|m| match m {
-        Message::Connect(c) => Some(c.state),
-        _ => None,
-    });
-    assert_eq!(
-        carried,
-        Some(State::Normal.into()),
-        "a crash now would resume from NORMAL: the CONNECT says so"
-    );
-    // the new state follows, behind the partner's introduction
-    d.deliver(sent, vec![]);
-    let from_b = d.b.drain();
-    d.deliver(vec![], from_b);
-    let next = d.a.drain();
-    assert!(
-        next.iter().any(|m| matches!(m, Message::State { state, .. }
-            if *state == State::CommunicationsInterrupted.into())),
-        "{next:?}"
-    );
-}
