@@ -4,7 +4,7 @@
 //! transaction times, one client on both sides) common.
 
 use proptest::prelude::*;
-use tandem::failover::reconcile::{Resolution, beats, resolve, yield_to};
+use tandem::failover::reconcile::{Resolution, beats, close_call_takes, resolve, yield_to};
 use tandem::lease::{Lease, LeaseState, Owner};
 use tandem::proto::HwAddr;
 use tandem::time::Time;
@@ -93,8 +93,9 @@ proptest! {
         // call differently. The model follows the peer (`sync.rs`): a refusal
         // sends our version back, and a refused sender offers its own again;
         // a primary whose version was taken while it took the partner's (the
-        // two crossed) offers the one it holds; the secondary gives way on a
-        // close call it has refused before.
+        // two crossed) offers the one it holds; on a close call it has refused
+        // before, the side whose version `close_call_takes` passes over gives
+        // way.
         enum Wire {
             Update(Lease),
             Ack { taken: bool },
@@ -119,7 +120,9 @@ proptest! {
                     let clock = Time(now + if to == 1 { late } else { 0 });
                     let taken = match resolve(Some(&held[to]), &version, clock, to == 1) {
                         Resolution::Accept(l) => Some(l),
-                        Resolution::Reject { close: true, .. } if to == 1 && disputes[to] >= 1 => {
+                        Resolution::Reject { close: true, .. }
+                            if disputes[to] >= 1 && close_call_takes(&held[to], &version, to == 1) =>
+                        {
                             Some(yield_to(&held[to], &version))
                         }
                         Resolution::Reject { merged, .. } => {

@@ -239,12 +239,17 @@ fn failing_disks_hold_every_invariant() {
 /// and two MCLT overruns the PARTNER-DOWN cap first showed (21253232,
 /// 21250006). Session 6: an address reused at exactly the bound its
 /// partner granted up to, while the client, counting from a later moment,
-/// still held it (21266797, 21254538).
+/// still held it (21266797, 21254538). Session 7: a close call between a
+/// decline and a later grant settled on the decline, freeing an address
+/// its client held (22234459); and a livelock of POTENTIAL-CONFLICT echoes
+/// when a CONNECT carried a stale state (22235258, kept for whoever tries
+/// that change again).
 #[test]
 fn partner_down_family_seeds() {
     check(
         [
             21_263_175, 21_256_616, 21_256_604, 21_253_232, 21_250_006, 21_266_797, 21_254_538,
+            22_234_459, 22_235_258,
         ]
         .into_iter(),
         &partner_down_family(),

@@ -81,6 +81,27 @@ pub fn yield_to(local: &Lease, incoming: &Lease) -> Lease {
     combine(incoming, local)
 }
 
+/// Which version ends a close call disputed twice (each peer judging with
+/// its own view of the other's clock): whether the receiver takes
+/// `incoming` (from the partner, the primary if `sender_primary`) over its
+/// `local` record. Both peers compute the same answer.
+///
+/// An active binding beats any version that is not one: the times cannot
+/// say which came last, and only keeping the binding is safe either way
+/// (the address stays out of use until the binding ends, where the other
+/// choice frees an address a client may hold; simulator seed 22234459
+/// freed one its client had been granted 6 s after it declined it).
+/// Between two active bindings, or two versions that are not, the
+/// primary's wins.
+pub fn close_call_takes(local: &Lease, incoming: &Lease, sender_primary: bool) -> bool {
+    let bound = |l: &Lease| l.state == LeaseState::Active;
+    match (bound(incoming), bound(local)) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => sender_primary,
+    }
+}
+
 /// Whether shifting the incoming record's times and our clock, each by up
 /// to `CLOSE_CALL` seconds, would change the outcome: then the partner, who
 /// converts our times with its own estimate of the offset, may have decided
@@ -236,6 +257,23 @@ mod tests {
             resolve(Some(&c), &a, Time(12), false),
             Resolution::Reject { .. }
         ));
+    }
+
+    #[test]
+    fn a_close_call_ends_on_the_active_binding_else_the_primarys() {
+        let declined = lease(LeaseState::Declined, 1, 100, 100);
+        let active = lease(LeaseState::Active, 1, 106, 400);
+        // the same answer on both sides, whichever is the primary
+        for primary_declined in [true, false] {
+            assert!(close_call_takes(&declined, &active, !primary_declined));
+            assert!(!close_call_takes(&active, &declined, primary_declined));
+        }
+        let other = lease(LeaseState::Active, 2, 104, 400);
+        assert!(close_call_takes(&active, &other, true));
+        assert!(!close_call_takes(&other, &active, false));
+        let free = Lease::free(active.addr, Owner::Secondary);
+        assert!(close_call_takes(&declined, &free, true));
+        assert!(!close_call_takes(&free, &declined, false));
     }
 
     #[test]

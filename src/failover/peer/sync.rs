@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::failover::message::{Reject, WireLease};
-use crate::failover::reconcile::{Resolution, resolve, yield_to};
+use crate::failover::reconcile::{Resolution, close_call_takes, resolve, yield_to};
 
 /// What one binding-update batch from the partner came to.
 #[derive(Default)]
@@ -122,13 +122,17 @@ impl Peer {
             Resolution::Accept(r) => self.take_partners(r, store, v),
             // A close call refused twice on this connection: each peer
             // may be judging with its own view of the other's clock and
-            // keep its own version, forever. The secondary gives way.
+            // keep its own version, forever. Both end it the same way
+            // (`close_call_takes`): the side whose version loses gives way.
             Resolution::Reject { close: true, .. }
-                if sender_primary && self.disputes.get(&rec.addr).is_some_and(|n| *n >= 1) =>
+                if self.disputes.get(&rec.addr).is_some_and(|n| *n >= 1)
+                    && store
+                        .get(rec.addr)
+                        .is_some_and(|l| close_call_takes(l, &rec, sender_primary)) =>
             {
                 let local = store.get(rec.addr).expect("a refusal has a local record");
                 let r = yield_to(local, &rec);
-                tracing::info!(addr = %rec.addr, "close call disputed twice: taking the primary's version");
+                tracing::info!(addr = %rec.addr, state = ?r.state, "close call disputed twice: taking the partner's version");
                 self.take_partners(r, store, v);
             }
             Resolution::Reject { why, merged, .. } => {
