@@ -133,7 +133,7 @@ fn measure(t: Target, rate: u32, secs: u64) -> Result<(Sample, tempfile::TempDir
     let run = perf::perfdhcp(&perf_ns, LAB.relay, t.perf_target(), rate, secs);
     let cpu = pids.iter().map(|p| perf::cpu_secs(*p)).sum::<f64>() - before;
     let rss = pids.iter().map(|p| perf::rss_mib(*p)).sum();
-    if pids.iter().any(|p| perf::cpu_secs(*p) == 0.0) {
+    if pids.iter().any(|p| !perf::alive(*p)) {
         return Err(format!("{} exited during the run", t.name()));
     }
     let sample = Sample {

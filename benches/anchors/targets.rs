@@ -133,10 +133,7 @@ impl Target {
     fn wait_ready(self, dirs: &[PathBuf], pids: &[u32]) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(90);
         while !dirs.iter().all(|d| self.ready(d)) {
-            if let Some(p) = pids
-                .iter()
-                .find(|p| !Path::new(&format!("/proc/{p}")).exists())
-            {
+            if let Some(p) = pids.iter().find(|p| !crate::perf::alive(**p)) {
                 return Err(format!(
                     "{} server {p} exited; see {}",
                     self.name(),
@@ -180,14 +177,12 @@ impl Target {
             Target::Tandem { .. } => log().contains("listening"),
             Target::TandemPair => log().contains("to=normal"),
             Target::Isc => log().contains("Server starting service"),
-            Target::IscPair => {
-                log().contains("I move from")
-                    && log()
-                        .lines()
-                        .rev()
-                        .find(|l| l.contains("I move from"))
-                        .is_some_and(|l| l.ends_with("to normal"))
-            }
+            // Its latest own state change is into NORMAL.
+            Target::IscPair => log()
+                .lines()
+                .rev()
+                .find(|l| l.contains("I move from"))
+                .is_some_and(|l| l.ends_with("to normal")),
             Target::Kea => kea_command(d, "status-get").is_some_and(|r| r["result"] == 0),
             Target::KeaHa => kea_command(d, "ha-heartbeat")
                 .is_some_and(|r| r["arguments"]["state"] == "load-balancing"),

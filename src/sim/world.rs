@@ -17,9 +17,11 @@ use std::sync::Arc;
 mod checks;
 mod faults;
 mod link;
+mod options;
 mod setup;
 mod trace;
 
+pub use options::{Family, Options, Summary, Violation};
 use trace::short;
 
 const MCLT: u64 = 60;
@@ -28,133 +30,6 @@ const SETTLE: u64 = 900;
 /// Error allowed when comparing two servers' clocks: offsets are measured
 /// from timestamps that travel with up to this much link delay.
 const CLOCK_SLACK: u64 = 3;
-
-/// How one seed's world is built.
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// Simulated clients (the pool has 16 addresses).
-    pub clients: usize,
-    /// Also inject the faults no failover design survives: partner-down while
-    /// the partner is alive, and forward clock jumps.
-    pub dangerous: bool,
-    /// Keep a trace of every step (for `--replay`).
-    pub trace: bool,
-    /// Print the trace as it is made (so the servers' own log lines fall in
-    /// place) instead of returning it.
-    pub live: bool,
-    /// Longest delay of a peer frame, seconds (frames stay in order, as on
-    /// TCP): a congested or long link skews every clock sample.
-    pub link_delay: u64,
-    /// A scenario aimed at one dangerous corner, added to the random
-    /// faults (`None`: the random faults alone, as every regression seed
-    /// was found with).
-    pub family: Option<Family>,
-}
-
-/// Scenario families: schedules that reach a corner random faults hit
-/// rarely (FoundationDB-style fault biasing).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Family {
-    /// The link is cut while one server renews its clients, then that
-    /// server dies and the operator declares partner-down on the other:
-    /// the survivor knows older expiries than the clients hold, and must
-    /// wait MCLT past them before reusing an address (draft-12's
-    /// PARTNER-DOWN rule, `failover::mclt::reusable_at`).
-    PartnerDownExpiry,
-    /// A server's disk fails its commits for a while (full, or an I/O
-    /// error): the node must withhold everything that waited on the failed
-    /// batches and stop (`node::Output::Halt`); it restarts from what its
-    /// disk holds, maybe into the same failure.
-    DiskFailure,
-}
-
-impl Options {
-    /// The `tandem-sim` arguments that rebuild this world for a seed:
-    /// `--clients C --link-delay D` and the family and danger flags.
-    pub fn replay_args(&self) -> String {
-        use clap::ValueEnum;
-        let mut a = format!(
-            "--clients {} --link-delay {}",
-            self.clients, self.link_delay
-        );
-        if self.dangerous {
-            a.push_str(" --dangerous");
-        }
-        if let Some(v) = self.family.and_then(|f| f.to_possible_value()) {
-            a.push_str(&format!(" --family {}", v.get_name()));
-        }
-        a
-    }
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            clients: 10,
-            dangerous: false,
-            trace: false,
-            live: false,
-            link_delay: 1,
-            family: None,
-        }
-    }
-}
-
-/// What a seed that held every invariant did.
-#[derive(Clone, Debug, Default)]
-pub struct Summary {
-    /// Events handled.
-    pub steps: u64,
-    /// DHCPACKs clients received.
-    pub acks: u64,
-    /// DHCPNAKs clients received.
-    pub naks: u64,
-    /// Server crashes.
-    pub crashes: u64,
-    /// Servers that stopped after a failed commit.
-    pub halts: u64,
-    /// Peer-link partitions.
-    pub partitions: u64,
-    /// Faults no design survives (only with `dangerous`).
-    pub dangerous_events: u64,
-    /// The trace, when asked for.
-    pub trace: String,
-}
-
-/// An invariant broken: where, when and how.
-#[derive(Clone, Debug)]
-pub struct Violation {
-    /// The seed that breaks it (replay with `tandem-sim --replay`).
-    pub seed: u64,
-    /// The event at which it was seen.
-    pub step: u64,
-    /// Global simulated time, seconds.
-    pub time: u64,
-    /// Which invariant, with the addresses and clients involved.
-    pub message: String,
-    /// The schedule contained a fault the design cannot survive.
-    pub dangerous: bool,
-    /// The trace up to the violation, when asked for.
-    pub trace: String,
-}
-
-impl std::fmt::Display for Violation {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "seed {} step {} t={}s: {}{}",
-            self.seed,
-            self.step,
-            self.time,
-            self.message,
-            if self.dangerous {
-                " (dangerous schedule)"
-            } else {
-                ""
-            }
-        )
-    }
-}
 
 #[derive(Clone, Debug)]
 enum Ev {
