@@ -137,11 +137,13 @@ fn hostile_peers_and_floods_do_not_disturb_service() {
     hello.extend_from_slice(&[0, 1, 1]);
     hello.extend_from_slice(&[9u8; 32]);
     garbage.write_all(&hello).unwrap();
-    garbage.write_all(&[0, 0, 0, 60]).unwrap();
-    garbage.write_all(&[0xAB; 60]).unwrap();
+    // The server may hang up on the stranger's hello at once (a broken
+    // pipe here): that is the behaviour under test, not a failure.
+    let _ = garbage.write_all(&[0, 0, 0, 60]);
+    let _ = garbage.write_all(&[0xAB; 60]);
     // A frame length far over the limit.
     let mut huge = TcpStream::connect(("127.0.0.1", peer_port)).unwrap();
-    huge.write_all(&[0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3]).unwrap();
+    let _ = huge.write_all(&[0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3]);
 
     // Meanwhile DHCP goes on.
     for n in 2..6 {
