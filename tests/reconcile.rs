@@ -40,6 +40,24 @@ fn record() -> impl Strategy<Value = Lease> {
         })
 }
 
+/// A version as the receiver decodes it: the sender has committed to its
+/// own potential expiry (`failover::message`).
+fn on_the_wire(l: &Lease) -> Lease {
+    Lease {
+        acked_potential_expiry: l.potential_expiry,
+        ..l.clone()
+    }
+}
+
+/// The record both peers share once settled: all but the acknowledged
+/// potential expiry, which is each one's view of the other.
+fn shared(l: &Lease) -> Lease {
+    Lease {
+        acked_potential_expiry: Time::ZERO,
+        ..l.clone()
+    }
+}
+
 /// Applies `incoming` at a peer holding `local`; returns what it then holds
 /// and whether it sends its version back.
 fn apply(local: &Lease, incoming: &Lease, now: Time, sender_primary: bool) -> (Lease, bool) {
@@ -71,13 +89,19 @@ proptest! {
         while let Some((to, version)) = wire.pop_front() {
             delivered += 1;
             prop_assert!(delivered <= 8, "peers keep refusing each other");
-            let (next, refuse) = apply(&held[to], &version, Time(now), to == 1);
+            let (next, refuse) = apply(&held[to], &on_the_wire(&version), Time(now), to == 1);
             held[to] = next;
             if refuse {
                 wire.push_back((1 - to, held[to].clone()));
             }
         }
-        prop_assert_eq!(&held[0], &held[1]);
+        // Each peer's acknowledged potential expiry is its view of the
+        // other's commitment, not part of the shared record; it may not
+        // exceed what the other holds (the MCLT rule rests on it).
+        for i in 0..2 {
+            prop_assert!(held[i].acked_potential_expiry <= held[1 - i].potential_expiry);
+        }
+        prop_assert_eq!(shared(&held[0]), shared(&held[1]));
     }
 
     #[test]
@@ -116,7 +140,7 @@ proptest! {
             }
             match msg {
                 Wire::Update(version) => {
-                    let version = version.shifted(if to == 0 { skew.0 } else { skew.1 });
+                    let version = on_the_wire(&version.shifted(if to == 0 { skew.0 } else { skew.1 }));
                     let clock = Time(now + if to == 1 { late } else { 0 });
                     let taken = match resolve(Some(&held[to]), &version, clock, to == 1) {
                         Resolution::Accept(l) => Some(l),

@@ -140,6 +140,10 @@ fn lost_database_and_liveness_seeds() {
         // Session 6: a version superseded by the partner's still offered,
         // and the peers settling the dispute on different versions.
         (21_203_840, 24, 1),
+        // Session 8: an acknowledgement of a released binding carried over
+        // to the same client's new, shorter one; the secondary renewed the
+        // client past the partner's MCLT bound.
+        (23_243_386, 10, 1),
     ] {
         check(
             [seed].into_iter(),

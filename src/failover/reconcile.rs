@@ -57,16 +57,17 @@ pub fn resolve(
     // apart): nothing to dispute. Both sides store the winner raised by the
     // other's commitments, and neither needs the other's version back.
     if l.state == incoming.state && l.owner == incoming.owner && l.client() == incoming.client() {
-        return Resolution::Accept(if incoming_wins {
+        let kept = if incoming_wins {
             combine(incoming, l)
         } else {
             combine(l, incoming)
-        });
+        };
+        return Resolution::Accept(acked_as_sent(kept, incoming));
     }
     if incoming_wins {
-        return Resolution::Accept(combine(incoming, l));
+        return Resolution::Accept(acked_as_sent(combine(incoming, l), incoming));
     }
-    let merged = combine(l, incoming);
+    let merged = acked_as_sent(combine(l, incoming), incoming);
     Resolution::Reject {
         why: why_kept(l, incoming),
         merged: (merged != *l).then_some(merged),
@@ -78,7 +79,7 @@ pub fn resolve(
 /// both sides (a close call each peer judged with its own clock): the
 /// incoming version, raised by ours where both describe one client.
 pub fn yield_to(local: &Lease, incoming: &Lease) -> Lease {
-    combine(incoming, local)
+    acked_as_sent(combine(incoming, local), incoming)
 }
 
 /// Which version ends a close call disputed twice (each peer judging with
@@ -185,10 +186,27 @@ fn why_kept(local: &Lease, incoming: &Lease) -> &'static str {
     }
 }
 
+/// What we store after seeing the partner's version `incoming`: `kept`,
+/// acknowledged only as far as the partner is committed. It holds its own
+/// version and nothing more: an acknowledgement it gave for an earlier
+/// binding of the address no longer stands once it sends this one, since a
+/// binding that ended (released, expired) and began again carries a fresh,
+/// possibly shorter, potential expiry. And where we keep ours, the partner
+/// is about to take it, with our potential expiry. Raising our acknowledged
+/// potential expiry from an ended binding let a peer renew a client past
+/// the MCLT bound the partner kept (simulator seed 23243386). Lower is
+/// always safe: it only shortens what we may grant; the partner's
+/// acknowledgement of our version raises it again.
+fn acked_as_sent(mut kept: Lease, incoming: &Lease) -> Lease {
+    kept.acked_potential_expiry = incoming.acked_potential_expiry.min(kept.potential_expiry);
+    kept
+}
+
 /// The winner, raised by the loser's commitments when both describe one
 /// client: no server may free the address while the client might hold it,
 /// so potential expiries (and, between grant and expiry, the expiry time)
-/// take the larger of the two. Computed the same on both sides.
+/// take the larger of the two. Computed the same on both sides; the
+/// acknowledged potential expiry is the winner's (see `acked_as_sent`).
 fn combine(winner: &Lease, loser: &Lease) -> Lease {
     use LeaseState::*;
     let mut m = winner.clone();
@@ -196,9 +214,6 @@ fn combine(winner: &Lease, loser: &Lease) -> Lease {
         return m;
     }
     m.potential_expiry = winner.potential_expiry.max(loser.potential_expiry);
-    m.acked_potential_expiry = winner
-        .acked_potential_expiry
-        .max(loser.acked_potential_expiry);
     if matches!(winner.state, Active | Expired) && matches!(loser.state, Active | Expired) {
         if loser.expires > winner.expires {
             m.expires = loser.expires;
@@ -286,6 +301,33 @@ mod tests {
             (m.expires, m.cltt, m.potential_expiry),
             (Time(500), Time(20), Time(900))
         );
+    }
+
+    #[test]
+    fn an_acknowledgement_of_an_ended_binding_does_not_carry_over() {
+        // We hold the client's released binding, acknowledged by the
+        // partner until 1445; the partner then granted the same client a
+        // new, shorter binding (potential expiry 1365).
+        let mut released = lease(LeaseState::Released, 4, 1005, 1005);
+        released.potential_expiry = Time(1445);
+        released.acked_potential_expiry = Time(1445);
+        let mut granted = lease(LeaseState::Active, 4, 1035, 1095);
+        granted.potential_expiry = Time(1365);
+        granted.acked_potential_expiry = Time(1365);
+        let m = accepted(resolve(Some(&released), &granted, Time(1036), true));
+        assert_eq!(m.potential_expiry, Time(1445), "our own commitment stays");
+        assert_eq!(
+            m.acked_potential_expiry,
+            Time(1365),
+            "the partner's is its new one"
+        );
+        // The same when ours is the later view of that binding.
+        let mut later = lease(LeaseState::Active, 4, 1040, 1340);
+        later.potential_expiry = Time(1500);
+        later.acked_potential_expiry = Time(1445);
+        let m = accepted(resolve(Some(&later), &granted, Time(1041), true));
+        assert_eq!((m.cltt, m.potential_expiry), (Time(1040), Time(1500)));
+        assert_eq!(m.acked_potential_expiry, Time(1365));
     }
 
     #[test]

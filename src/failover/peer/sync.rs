@@ -253,17 +253,22 @@ impl Peer {
             && let Some(mut l) = store.get(s.addr).filter(|l| l.update_seq == 0).cloned()
         {
             // The partner now holds the version we sent: an
-            // acknowledgement that came with its own version (for
-            // another client, or none) no longer stands.
-            let stale = l.client() != s.client;
-            if stale {
-                l.acked_potential_expiry = Time::ZERO;
+            // acknowledgement that came with its own version stands no
+            // further than that (not at all if it binds another client).
+            let held = if l.client() == s.client {
+                l.acked_potential_expiry.min(s.pe)
+            } else {
+                Time::ZERO
+            };
+            let lowered = held != l.acked_potential_expiry;
+            if lowered {
+                l.acked_potential_expiry = held;
                 store.put(l.clone());
             }
             if self.cfg.primary {
                 tracing::info!(addr = %s.addr, "our update and the partner's crossed; offering ours again");
                 crossed.push(store.upsert(l));
-            } else if stale {
+            } else if lowered {
                 changed.push(l);
             }
             return;
