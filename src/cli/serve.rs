@@ -16,8 +16,12 @@ pub fn run(path: &Path, log: Option<&str>) -> anyhow::Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     let config = Arc::new(Config::load(path)?);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread for every socket, the peer link, the control socket and
+    // the node (which is one state machine anyway); the SQLite writer has
+    // its own. Handing each packet from a worker thread to the node's
+    // thread cost a futex wake and a context switch per packet, a third of
+    // the server's CPU per lease (BENCHMARKS.md).
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
