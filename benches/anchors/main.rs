@@ -11,13 +11,25 @@
 //! `kea-dhcp4-server` and `isc-dhcp-server`; a target whose server is not
 //! installed is skipped with a note.
 
+#[path = "../../tests/lab/capture.rs"]
+mod capture;
+#[path = "../../tests/lab/dhclient.rs"]
+mod dhclient;
 #[path = "../../tests/lab/netns.rs"]
 mod netns;
 mod perf;
 mod render;
 mod report;
 mod scale;
+#[path = "../../tests/lab/setup.rs"]
+mod setup;
 mod targets;
+mod timeline;
+
+/// What the lab helpers shared with the tests (`tests/lab/`) expect.
+mod common {
+    pub const BIN: &str = super::TANDEM;
+}
 
 use perf::Run;
 use render::LAB;
@@ -36,6 +48,8 @@ struct Args {
     out: PathBuf,
     /// Also (or, with `--rates ''`, only) the scaling runs on the /14.
     scale: bool,
+    /// Also the failover timeline of the pairs.
+    timeline: bool,
 }
 
 fn args() -> Args {
@@ -46,6 +60,7 @@ fn args() -> Args {
         only: ALL.to_vec(),
         out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md"),
         scale: true,
+        timeline: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -62,6 +77,7 @@ fn args() -> Args {
                     .collect()
             }
             "--no-scale" => a.scale = false,
+            "--no-timeline" => a.timeline = false,
             "--period" => a.period = value().parse().unwrap_or_else(|_| usage("--period")),
             "--rounds" => a.rounds = value().parse().unwrap_or_else(|_| usage("--rounds")),
             "--only" => {
@@ -86,7 +102,7 @@ fn args() -> Args {
 fn usage(bad: &str) -> ! {
     let names: Vec<&str> = ALL.iter().map(|t| t.name()).collect();
     eprintln!(
-        "anchors: bad argument {bad:?}\nusage: cargo bench --bench anchors -- [--rates R,R] [--period SECS] [--rounds N] [--only {}] [--no-scale] [--out FILE]",
+        "anchors: bad argument {bad:?}\nusage: cargo bench --bench anchors -- [--rates R,R] [--period SECS] [--rounds N] [--only {}] [--no-scale] [--no-timeline] [--out FILE]",
         names.join(",")
     );
     std::process::exit(2)
@@ -195,6 +211,40 @@ fn scaling(targets: &[Target]) -> Vec<scale::Scale> {
     out
 }
 
+/// The failover timeline of each pair among `targets`, each fault in turn.
+fn timelines(targets: &[Target]) -> Vec<timeline::Timeline> {
+    let mut out = Vec::new();
+    let missing = netns::unavailable(&["tshark", "dhclient"]);
+    for t in targets.iter().copied().filter(|t| t.is_pair()) {
+        if let Some(why) = &missing {
+            eprintln!("{} timeline skipped: {why}", t.name());
+            continue;
+        }
+        for f in timeline::Fault::ALL {
+            match timeline::measure(t, f) {
+                Ok(x) => {
+                    let s = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
+                    println!(
+                        "{:<14} {:<9} detect {} renew {} (rebind {:.1}) new served {} recover {} ({} new clients, {} double ACKs)",
+                        t.name(),
+                        f.name(),
+                        s(x.detect),
+                        s(x.renew),
+                        x.rebind,
+                        s(x.served),
+                        s(x.recover),
+                        x.new_clients,
+                        x.doubles
+                    );
+                    out.push(x);
+                }
+                Err(e) => eprintln!("{} {} timeline: {e}", t.name(), f.name()),
+            }
+        }
+    }
+    out
+}
+
 /// The targets of `only` whose servers are installed, and a note for each
 /// one that is not.
 fn available(only: &[Target]) -> (Vec<Target>, Vec<String>) {
@@ -262,6 +312,11 @@ fn main() {
     } else {
         Vec::new()
     };
+    let timelines = if a.timeline {
+        timelines(&targets)
+    } else {
+        Vec::new()
+    };
     let cmd: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")
@@ -269,6 +324,7 @@ fn main() {
     let run = report::Run {
         samples: &samples,
         scales: &scales,
+        timelines: &timelines,
         skipped: &skipped,
         cmd: &cmd.join(" "),
         period: a.period,

@@ -17,16 +17,16 @@ pub struct Lab {
     pub subnet: &'static str,
     pub subnet_addr: &'static str,
     pub subnet_mask: &'static str,
-    /// Lease time, seconds.
-    pub valid: u64,
 }
 
-/// A pool of the lab's subnet: first and last address, and its size.
+/// A pool of the lab's subnet: first and last address, its size, and the
+/// lease time its addresses are granted for (seconds).
 #[derive(Clone, Copy, Debug)]
 pub struct Pool {
     pub start: &'static str,
     pub end: &'static str,
     pub size: u64,
+    pub lease: u64,
 }
 
 /// The pool of the side-by-side runs: 65,280 addresses. ISC dhcpd 4.4's
@@ -38,6 +38,7 @@ pub const POOL: Pool = Pool {
     start: "10.128.1.0",
     end: "10.128.255.250",
     size: 65_280,
+    lease: 3600,
 };
 
 /// The scaling runs' pool: the whole /14 less the servers' own range,
@@ -46,6 +47,7 @@ pub const BIG_POOL: Pool = Pool {
     start: "10.128.1.0",
     end: "10.131.255.250",
     size: 261_880,
+    lease: 3600,
 };
 
 /// One /14 for everything.
@@ -56,12 +58,11 @@ pub const LAB: Lab = Lab {
     subnet: "10.128.0.0/14",
     subnet_addr: "10.128.0.0",
     subnet_mask: "255.252.0.0",
-    valid: 3600,
 };
 
 /// The placeholders every template shares; `i` is the server (0 or 1).
 fn common(dir: &Path, i: usize, pool: Pool) -> HashMap<&'static str, String> {
-    let v = LAB.valid;
+    let v = pool.lease;
     let mut m: HashMap<&'static str, String> = HashMap::new();
     for (k, val) in [
         ("IFACE", "eth0".to_string()),
@@ -87,7 +88,11 @@ fn common(dir: &Path, i: usize, pool: Pool) -> HashMap<&'static str, String> {
         ("HA_HEARTBEAT_MS", "1000".into()),
         ("HA_MAX_RESPONSE_MS", "4000".into()),
         ("HA_MAX_ACK_MS", "2000".into()),
-        ("HA_MAX_UNACKED", "10".into()),
+        // Partner-down as soon as the partner stops answering: perfdhcp's
+        // clients never retry with a rising `secs`, the evidence a
+        // positive setting waits for, so Kea would never take over under
+        // the timeline's load (and the throughput runs never fail over).
+        ("HA_MAX_UNACKED", "0".into()),
         ("FO_PORT", "647".into()),
         ("FO_MCLT_S", "60".into()),
         ("FO_MAX_RESPONSE_S", "4".into()),
@@ -151,7 +156,7 @@ routers = ["{router}"]
         subnet = LAB.subnet,
         start = pool.start,
         end = pool.end,
-        valid = LAB.valid,
+        valid = pool.lease,
         router = LAB.server[0],
     );
     let p = dir.join("tandem.toml");

@@ -6,6 +6,7 @@
 use crate::Sample;
 use crate::scale::{PROBE_RATE, Scale};
 use crate::targets::{ALL, Target};
+use crate::timeline::{self, Timeline};
 use std::fmt::Write;
 use std::path::Path;
 use std::process::Command;
@@ -18,6 +19,7 @@ const END: &str = "<!-- bench:end -->";
 pub struct Run<'a> {
     pub samples: &'a [Sample],
     pub scales: &'a [Scale],
+    pub timelines: &'a [Timeline],
     pub skipped: &'a [String],
     /// The arguments given to `scripts/bench.sh`.
     pub cmd: &'a str,
@@ -68,6 +70,7 @@ fn measured(run: &Run) -> String {
         table(&mut s, samples, rate);
     }
     scale_table(&mut s, run.scales);
+    timeline_table(&mut s, run.timelines);
     for k in skipped {
         let _ = writeln!(s, "- not measured: {k}");
     }
@@ -145,6 +148,41 @@ fn scale_table(s: &mut String, scales: &[Scale]) {
             x.rss_full,
             x.probe.avg_ms[1],
             x.probe_cpu_ms_per_1000()
+        );
+    }
+    let _ = writeln!(s);
+}
+
+fn timeline_table(s: &mut String, timelines: &[Timeline]) {
+    if timelines.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "### Failover timeline
+
+Each pair under {} new clients/s (perfdhcp, both peers hear every request) with a real dhclient on the link (lease 20 s, T1 10 s, T2 17.5 s). Right after the peer that granted dhclient's lease renews it, that peer fails for {:.0} s: kill -9 (then started again on its files), SIGSTOP (then SIGCONT) or its link cut (then restored). Seconds after the fault: the survivor leaves its balanced state; it ACKs dhclient (whose first REBIND, the earliest it can be heard, comes 17.5 s after the fault); from then on every new client's ACK comes within 2 s of its DISCOVER (from a capture; 0: never otherwise). Then seconds after the heal until both peers are balanced again. '-': not within the scenario. All pairs with the same timers: a peer is declared unreachable after 4 s of silence, no automatic partner-down for tandem and ISC (Kea HA: `max-unacked-clients` 0, since perfdhcp's `secs` never rises).\n",
+        timeline::RATE,
+        timeline::OUTAGE
+    );
+    let _ = writeln!(
+        s,
+        "| pair | fault | survivor notices | dhclient renewed by the survivor | every new client served within 2 s from | balanced again after the heal | new clients in the outage | addresses ACKed to two clients |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
+    for x in timelines {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            x.target.name(),
+            x.fault.name(),
+            f(x.detect),
+            f(x.renew),
+            f(x.served),
+            f(x.recover),
+            x.new_clients,
+            x.doubles
         );
     }
     let _ = writeln!(s);

@@ -172,21 +172,63 @@ impl Target {
 
     /// Whether the server with its files in `d` serves.
     fn ready(self, d: &Path) -> bool {
-        let log = || std::fs::read_to_string(d.join("server.log")).unwrap_or_default();
         match self {
-            Target::Tandem { .. } => log().contains("listening"),
-            Target::TandemPair => log().contains("to=normal"),
-            Target::Isc => log().contains("Server starting service"),
-            // Its latest own state change is into NORMAL.
-            Target::IscPair => log()
+            Target::Tandem { .. } => read_log(d).contains("listening"),
+            Target::Isc => read_log(d).contains("Server starting service"),
+            Target::Kea => kea_command(d, "status-get").is_some_and(|r| r["result"] == 0),
+            _ => self.state(d).as_deref() == Some(self.balanced()),
+        }
+    }
+
+    /// The failover (HA) state of the pair's server with its files in `d`:
+    /// tandem and ISC dhcpd by their latest own state change in the log,
+    /// Kea by asking its control socket. `None` before the first, or from
+    /// a server that does not answer.
+    pub fn state(self, d: &Path) -> Option<String> {
+        match self {
+            Target::TandemPair => read_log(d)
+                .lines()
+                .rev()
+                .find(|l| l.contains("failover state change"))
+                .and_then(|l| l.split_whitespace().find_map(|w| w.strip_prefix("to=")))
+                .map(str::to_string),
+            Target::IscPair => read_log(d)
                 .lines()
                 .rev()
                 .find(|l| l.contains("I move from"))
-                .is_some_and(|l| l.ends_with("to normal")),
-            Target::Kea => kea_command(d, "status-get").is_some_and(|r| r["result"] == 0),
+                .and_then(|l| l.rsplit(" to ").next())
+                .map(|s| s.trim().to_string()),
             Target::KeaHa => kea_command(d, "ha-heartbeat")
-                .is_some_and(|r| r["arguments"]["state"] == "load-balancing"),
+                .and_then(|r| r["arguments"]["state"].as_str().map(str::to_string)),
+            _ => None,
         }
+    }
+
+    /// The state of a pair's server serving its share in balance.
+    pub fn balanced(self) -> &'static str {
+        match self {
+            Target::KeaHa => "load-balancing",
+            _ => "normal",
+        }
+    }
+
+    /// Starts server `i` of the pair again (its files kept in `dir`), in
+    /// namespace `ns`, without waiting for it: the heal after a kill -9.
+    pub fn restart(
+        self,
+        lab: &mut Lab,
+        ns: &str,
+        dir: &Path,
+        i: usize,
+        pool: Pool,
+    ) -> Result<u32, String> {
+        let d = dir.join(format!("s{i}"));
+        let log = d.join("server.log");
+        let _ = std::fs::rename(
+            &log,
+            log.with_extension(format!("log.{}", next_log_number())),
+        );
+        self.spawn(lab, ns, &d, i, &dir.join("peer.key"), pool)
     }
 
     /// Where perfdhcp sends: the server, or (for a pair) the broadcast that
@@ -194,6 +236,16 @@ impl Target {
     pub fn perf_target(self) -> &'static str {
         if self.is_pair() { "all" } else { LAB.server[0] }
     }
+}
+
+fn read_log(d: &Path) -> String {
+    std::fs::read_to_string(d.join("server.log")).unwrap_or_default()
+}
+
+/// A number for each log set aside, so that none overwrites another.
+fn next_log_number() -> u64 {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Sends `command` to the Kea control socket in `d`; its JSON answer.
