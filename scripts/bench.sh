@@ -4,7 +4,7 @@
 # and an HA load-balancing pair) and ISC dhcpd 4.4 (single and a failover
 # pair), each in a throwaway namespace lab; medians go to BENCHMARKS.md.
 #
-#   scripts/bench.sh                                  # the whole run (~25 min)
+#   scripts/bench.sh                                  # the whole run (~40 min)
 #   scripts/bench.sh --rates 1200 --rounds 1 --only tandem,kea
 #
 # Run as root on an otherwise idle machine. Installs what it needs first.

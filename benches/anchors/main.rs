@@ -2,14 +2,17 @@
 //! perfdhcp full DORA, relayed, against each server set in a throwaway
 //! namespace lab, at a moderate rate (server CPU per 1,000 leases,
 //! latency) and at the load generator's ceiling (saturation), rounds
-//! alternating the targets so that drift hits all alike; medians go to
-//! `BENCHMARKS.md` with the machine, versions, command and date.
+//! alternating the targets so that drift hits all alike; then how the
+//! single servers scale on a /14 (`scale`) and the pairs' failover
+//! timeline (`timeline`). Medians go to `BENCHMARKS.md` with the machine,
+//! versions, command and date.
 //!
 //! Run as root: `scripts/bench.sh` (or `cargo bench --bench anchors --
 //! [--rates 1200,10000] [--period 10] [--rounds 3] [--only tandem,kea]
-//! [--out BENCHMARKS.md]`). Needs `kea-admin` (perfdhcp),
-//! `kea-dhcp4-server` and `isc-dhcp-server`; a target whose server is not
-//! installed is skipped with a note.
+//! [--no-scale] [--no-timeline] [--out BENCHMARKS.md]`). Needs `kea-admin`
+//! (perfdhcp), `kea-dhcp4-server` and `isc-dhcp-server` (and `tshark` and
+//! `dhclient` for the timeline); a target whose server is not installed is
+//! skipped with a note.
 
 #[path = "../../tests/lab/capture.rs"]
 mod capture;
