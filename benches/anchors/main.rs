@@ -23,6 +23,7 @@ mod netns;
 mod perf;
 mod render;
 mod report;
+mod saturation;
 mod scale;
 #[path = "../../tests/lab/setup.rs"]
 mod setup;
@@ -53,6 +54,8 @@ struct Args {
     scale: bool,
     /// Also the failover timeline of the pairs.
     timeline: bool,
+    /// Also each target's saturation and latency at half of it.
+    saturation: bool,
 }
 
 fn args() -> Args {
@@ -64,6 +67,7 @@ fn args() -> Args {
         out: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md"),
         scale: true,
         timeline: true,
+        saturation: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -81,6 +85,7 @@ fn args() -> Args {
             }
             "--no-scale" => a.scale = false,
             "--no-timeline" => a.timeline = false,
+            "--no-saturation" => a.saturation = false,
             "--period" => a.period = value().parse().unwrap_or_else(|_| usage("--period")),
             "--rounds" => a.rounds = value().parse().unwrap_or_else(|_| usage("--rounds")),
             "--only" => {
@@ -105,7 +110,7 @@ fn args() -> Args {
 fn usage(bad: &str) -> ! {
     let names: Vec<&str> = ALL.iter().map(|t| t.name()).collect();
     eprintln!(
-        "anchors: bad argument {bad:?}\nusage: cargo bench --bench anchors -- [--rates R,R] [--period SECS] [--rounds N] [--only {}] [--no-scale] [--no-timeline] [--out FILE]",
+        "anchors: bad argument {bad:?}\nusage: cargo bench --bench anchors -- [--rates R,R] [--period SECS] [--rounds N] [--only {}] [--no-saturation] [--no-scale] [--no-timeline] [--out FILE]",
         names.join(",")
     );
     std::process::exit(2)
@@ -134,20 +139,52 @@ impl Sample {
     }
 }
 
+/// A fresh lab with `t` serving in it: the lab, the servers' files, the
+/// load generator's namespace and the servers' PIDs.
+pub struct Bed {
+    pub lab: netns::Lab,
+    pub dir: tempfile::TempDir,
+    pub perf_ns: String,
+    pub pids: Vec<u32>,
+}
+
+impl Bed {
+    /// Starts `t` on [`render::POOL`]. Errors: a server that does not come up.
+    pub fn new(t: Target) -> Result<Bed, String> {
+        let mut lab = netns::Lab::new("b");
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let cidr = |a: &str| format!("{a}/{}", LAB.prefix);
+        let servers: Vec<String> = (0..if t.is_pair() { 2 } else { 1 })
+            .map(|i| lab.host(&format!("s{i}"), "eth0", Some(&cidr(LAB.server[i])), None))
+            .collect();
+        let perf_ns = lab.host("p", "eth0", Some(&cidr(LAB.relay)), None);
+        let pids = t.start(&mut lab, &servers, dir.path(), render::POOL)?;
+        // Write out everything dirty first: with ext4's ordered data mode a
+        // server's first fsync would otherwise wait for whatever else the
+        // machine wrote (a build, the previous run), and every exchange
+        // behind it would count as unanswered.
+        let _ = std::process::Command::new("sync").status();
+        Ok(Bed {
+            lab,
+            dir,
+            perf_ns,
+            pids,
+        })
+    }
+}
+
 /// Starts `t` in a fresh lab, loads it for `secs` at `rate`, measures.
 /// The server's files are returned, to be removed only after the whole
 /// run: on this machine's ext4 (mounted with `discard`) freeing blocks
 /// makes a later fsync wait, which would charge one run for another's
 /// clean-up.
-fn measure(t: Target, rate: u32, secs: u64) -> Result<(Sample, tempfile::TempDir), String> {
-    let mut lab = netns::Lab::new("b");
-    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let cidr = |a: &str| format!("{a}/{}", LAB.prefix);
-    let servers: Vec<String> = (0..if t.is_pair() { 2 } else { 1 })
-        .map(|i| lab.host(&format!("s{i}"), "eth0", Some(&cidr(LAB.server[i])), None))
-        .collect();
-    let perf_ns = lab.host("p", "eth0", Some(&cidr(LAB.relay)), None);
-    let pids = t.start(&mut lab, &servers, dir.path(), render::POOL)?;
+pub fn measure(t: Target, rate: u32, secs: u64) -> Result<(Sample, tempfile::TempDir), String> {
+    let Bed {
+        lab,
+        dir,
+        perf_ns,
+        pids,
+    } = Bed::new(t)?;
     let before: f64 = pids.iter().map(|p| perf::cpu_secs(*p)).sum();
     let run = perf::perfdhcp(&perf_ns, LAB.relay, t.perf_target(), rate, secs);
     let cpu = pids.iter().map(|p| perf::cpu_secs(*p)).sum::<f64>() - before;
@@ -155,6 +192,7 @@ fn measure(t: Target, rate: u32, secs: u64) -> Result<(Sample, tempfile::TempDir
     if pids.iter().any(|p| !perf::alive(*p)) {
         return Err(format!("{} exited during the run", t.name()));
     }
+    drop(lab);
     let sample = Sample {
         target: t,
         rate,
@@ -171,7 +209,7 @@ pub const MAX_CLIENTS_PER_RUN: u64 = 60_000;
 
 /// The run length at `rate`: `period` seconds, shortened so that a run
 /// stays under [`MAX_CLIENTS_PER_RUN`] new clients.
-fn period_for(rate: u32, period: u64) -> u64 {
+pub fn period_for(rate: u32, period: u64) -> u64 {
     period
         .min(MAX_CLIENTS_PER_RUN / u64::from(rate.max(1)))
         .max(1)
@@ -228,13 +266,14 @@ fn timelines(targets: &[Target]) -> Vec<timeline::Timeline> {
                 Ok(x) => {
                     let s = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
                     println!(
-                        "{:<14} {:<9} detect {} renew {} (rebind {:.1}) new served {} recover {} ({} new clients, {} double ACKs)",
+                        "{:<14} {:<9} detect {} renew {} (rebind {:.1}) new served {} new dhclient bound {} recover {} ({} new clients, {} double ACKs)",
                         t.name(),
                         f.name(),
                         s(x.detect),
                         s(x.renew),
                         x.rebind,
                         s(x.served),
+                        timeline::newcomer(x.new_real),
                         s(x.recover),
                         x.new_clients,
                         x.doubles
@@ -309,7 +348,19 @@ fn side_by_side(a: &Args, targets: &[Target]) -> (Vec<Sample>, Vec<tempfile::Tem
 fn main() {
     let a = args();
     let (targets, skipped) = available(&a.only);
-    let (samples, dirs) = side_by_side(&a, &targets);
+    let (samples, mut dirs) = side_by_side(&a, &targets);
+    let saturations = if a.saturation {
+        targets
+            .iter()
+            .filter_map(|t| {
+                saturation::measure(*t, &mut dirs)
+                    .map_err(|e| eprintln!("{} saturation: {e}", t.name()))
+                    .ok()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let scales = if a.scale {
         scaling(&targets)
     } else {
@@ -328,6 +379,7 @@ fn main() {
         samples: &samples,
         scales: &scales,
         timelines: &timelines,
+        saturations: &saturations,
         skipped: &skipped,
         cmd: &cmd.join(" "),
         period: a.period,

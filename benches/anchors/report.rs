@@ -4,6 +4,7 @@
 //! survives a re-run.
 
 use crate::Sample;
+use crate::saturation::{self, Saturation};
 use crate::scale::{PROBE_RATE, Scale};
 use crate::targets::{ALL, Target};
 use crate::timeline::{self, Timeline};
@@ -20,6 +21,7 @@ pub struct Run<'a> {
     pub samples: &'a [Sample],
     pub scales: &'a [Scale],
     pub timelines: &'a [Timeline],
+    pub saturations: &'a [Saturation],
     pub skipped: &'a [String],
     /// The arguments given to `scripts/bench.sh`.
     pub cmd: &'a str,
@@ -69,6 +71,7 @@ fn measured(run: &Run) -> String {
     for rate in rates {
         table(&mut s, samples, rate);
     }
+    saturation_table(&mut s, run.saturations);
     scale_table(&mut s, run.scales);
     timeline_table(&mut s, run.timelines);
     for k in skipped {
@@ -153,6 +156,49 @@ fn scale_table(s: &mut String, scales: &[Scale]) {
     let _ = writeln!(s);
 }
 
+fn saturation_table(s: &mut String, sats: &[Saturation]) {
+    if sats.is_empty() {
+        return;
+    }
+    let ladder: Vec<String> = saturation::LADDER.iter().map(u32::to_string).collect();
+    let _ = writeln!(
+        s,
+        "### Saturation, and latency at half of it\n\nThe highest offered rate of the ladder {} (new clients/s, {} s each, a fresh lab each) with under 1% of exchanges unanswered; then a run at half that rate with perfdhcp's interface captured, for the median and 99th percentile of each client's DISCOVER -> OFFER and REQUEST -> ACK (the capture shares the cores too). 10,000/s is the load generator's own ceiling here.\n",
+        ladder.join(", "),
+        saturation::STEP_SECS
+    );
+    let _ = writeln!(
+        s,
+        "| server | durability | saturation (offered/s) | DORA/s there | vs tandem | OFFER p50 ms | OFFER p99 ms | ACK p50 ms | ACK p99 ms |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
+    let base = sats
+        .iter()
+        .find(|x| x.target == Target::Tandem { full: true })
+        .and_then(|x| x.rate);
+    for x in sats {
+        let (rate, done) = x
+            .rate
+            .map_or(("under the ladder".into(), "-".into()), |(r, d)| {
+                (r.to_string(), format!("{d:.0}"))
+            });
+        let ratio = base.zip(x.rate).map_or("".into(), |((b, _), (r, _))| {
+            format!("{:.2}", f64::from(r) / f64::from(b))
+        });
+        let _ = writeln!(
+            s,
+            "| {} | {} | {rate} | {done} | {ratio} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            x.target.name(),
+            x.target.durability(),
+            x.offer_ms[0],
+            x.offer_ms[1],
+            x.ack_ms[0],
+            x.ack_ms[1]
+        );
+    }
+    let _ = writeln!(s);
+}
+
 fn timeline_table(s: &mut String, timelines: &[Timeline]) {
     if timelines.is_empty() {
         return;
@@ -161,25 +207,26 @@ fn timeline_table(s: &mut String, timelines: &[Timeline]) {
         s,
         "### Failover timeline
 
-Each pair under {} new clients/s (perfdhcp, both peers hear every request) with a real dhclient on the link (lease 20 s, T1 10 s, T2 17.5 s). Right after the peer that granted dhclient's lease renews it, that peer fails for {:.0} s: kill -9 (then started again on its files), SIGSTOP (then SIGCONT) or its link cut (then restored). Seconds after the fault: the survivor leaves its balanced state; it ACKs dhclient (whose first REBIND, the earliest it can be heard, comes 17.5 s after the fault); from then on every new client's ACK comes within 2 s of its DISCOVER (from a capture; 0: never otherwise). Then seconds after the heal until both peers are balanced again. '-': not within the scenario. All pairs with the same timers: a peer is declared unreachable after 4 s of silence, no automatic partner-down for tandem and ISC (Kea HA: `max-unacked-clients` 0, since perfdhcp's `secs` never rises).\n",
+Each pair under {} new clients/s (perfdhcp, both peers hear every request) with a real dhclient on the link (lease 20 s, T1 10 s, T2 17.5 s). Right after the peer that granted dhclient's lease renews it, that peer fails for {:.0} s: kill -9 (then started again on its files), SIGSTOP (then SIGCONT) or its link cut (then restored). Seconds after the fault: the survivor leaves its balanced state; it ACKs dhclient (whose first REBIND, the earliest it can be heard, comes 17.5 s after the fault); from then on every new client's ACK comes within 2 s of its DISCOVER (from a capture; 0: never otherwise); a new dhclient started at the fault in the failed peer's hash bucket (`initial-interval 4`, near RFC 2131's 4 s; dhclient randomises it) holds a lease (in brackets: when its first retransmission was due). Then seconds after the heal until both peers are balanced again. '-': not within the scenario. All pairs with the same timers: a peer is declared unreachable after 4 s of silence, no automatic partner-down for tandem and ISC (Kea HA: `max-unacked-clients` 0, since perfdhcp's `secs` never rises).\n",
         timeline::RATE,
         timeline::OUTAGE
     );
     let _ = writeln!(
         s,
-        "| pair | fault | survivor notices | dhclient renewed by the survivor | every new client served within 2 s from | balanced again after the heal | new clients in the outage | addresses ACKed to two clients |"
+        "| pair | fault | survivor notices | dhclient renewed by the survivor | every new client served within 2 s from | new dhclient in the failed peer's bucket bound (its first retransmission due) | balanced again after the heal | new clients in the outage | addresses ACKed to two clients |"
     );
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|---|");
     let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
     for x in timelines {
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             x.target.name(),
             x.fault.name(),
             f(x.detect),
             f(x.renew),
             f(x.served),
+            timeline::newcomer(x.new_real),
             f(x.recover),
             x.new_clients,
             x.doubles

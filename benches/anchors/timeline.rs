@@ -65,6 +65,11 @@ pub struct Timeline {
     pub renew: Option<f64>,
     /// From here to the heal, every new client's ACK came within 2 s.
     pub served: Option<f64>,
+    /// A new dhclient started right after the fault in the failed peer's
+    /// hash bucket, retransmitting about as RFC 2131 section 4.1 says
+    /// (dhclient's `initial-interval 4`, which it randomises): when it got
+    /// its first lease, and when its first retransmission was due.
+    pub new_real: Option<(f64, Option<f64>)>,
     /// Both peers balanced again, after the heal.
     pub recover: Option<f64>,
     /// New clients started during the outage, and addresses ACKed to two
@@ -83,11 +88,17 @@ struct Scene {
 }
 
 /// Runs `fault` against pair `t`. Errors: a server that does not come up, a
-/// client that gets no first lease.
+/// client that gets no first lease or renewal before the fault.
 pub fn measure(t: Target, fault: Fault) -> Result<Timeline, String> {
     let mut s = Scene::new(t)?;
     let perf_ns = s.lab.host("p", "eth0", Some(&cidr(LAB.relay)), None);
     let cli = s.lab.host("c", "eth0", None, None);
+    let fresh: Vec<String> = (0..2)
+        .map(|i| {
+            s.lab
+                .host(&format!("n{i}"), "eth0", None, Some(&mac_in_bucket_of(i)))
+        })
+        .collect();
     let dir = s.dir.path().to_path_buf();
     let cap = Capture::start(&mut s.lab, &perf_ns, "eth0", &dir, 400);
     let dh = Dhclient::new(&dir, "initial-interval 1;\nbackoff-cutoff 2;\n");
@@ -96,62 +107,41 @@ pub fn measure(t: Target, fault: Fault) -> Result<Timeline, String> {
     let perf_args = perfdhcp_args((OUTAGE as u64) * 4 + 40);
     let perf_pid = s.lab.spawn(&perf_ns, &perf_args, &dir.join("perfdhcp.log"));
     std::thread::sleep(Duration::from_secs(5));
-    // Right after a renewal, so that every pair's client rebinds T2 after
-    // the fault; the peer that renewed it is the one that fails.
+    let v = after_renewal(&dh)?;
+    let wall0 = epoch();
+    let mut x = s.outage(v, fault, &dh, &fresh[v])?;
+    let wall_heal = epoch();
+    let healed = Instant::now();
+    s.inject(v, fault, true)?;
+    x.recover = wait("both peers balanced again", 120.0, || {
+        (0..2)
+            .all(|i| s.state(i).as_deref() == Some(t.balanced()))
+            .then(|| healed.elapsed().as_secs_f64())
+    })
+    .ok();
+    std::thread::sleep(Duration::from_secs(3));
+    s.lab.signal(perf_pid, "INT");
+    let seen = cap.stop(&mut s.lab);
+    (x.served, x.new_clients) = served_from(&seen, wall0, wall_heal);
+    let doubles = double_acks(&seen);
+    x.doubles = doubles.len();
+    for d in doubles.iter().take(3) {
+        println!("  {} {}: ACKed twice: {d}", t.name(), fault.name());
+    }
+    Ok(x)
+}
+
+/// Waits for dhclient's next renewal, so that every pair's client rebinds
+/// T2 after the fault; returns the peer that renewed it, the one to fail.
+fn after_renewal(dh: &Dhclient) -> Result<usize, String> {
     let renewed = dh.events("RENEW").len();
     let renewal = wait("dhclient to renew", 30.0, || {
         dh.events("RENEW").get(renewed).cloned()
     })?;
-    let v = LAB
-        .server
+    LAB.server
         .iter()
         .position(|a| *a == field(&renewal, "sid"))
-        .ok_or("dhclient renewed by neither server")?;
-    let survivor = LAB.server[1 - v];
-    let t0 = Instant::now();
-    let wall0 = epoch();
-    s.inject(v, fault, false)?;
-    let detect = wait("the survivor to notice", 30.0, || {
-        (s.state(1 - v).as_deref() != Some(t.balanced())).then_some(())
-    })
-    .ok()
-    .map(|()| t0.elapsed().as_secs_f64());
-    let renew = wait("the survivor to renew dhclient", 45.0, || {
-        ["RENEW", "REBIND"]
-            .iter()
-            .any(|r| dh.events(r).iter().any(|l| field(l, "sid") == survivor))
-            .then_some(())
-    })
-    .ok()
-    .map(|()| t0.elapsed().as_secs_f64());
-    std::thread::sleep(Duration::from_secs_f64(
-        (OUTAGE - t0.elapsed().as_secs_f64()).max(0.0),
-    ));
-    let wall_heal = epoch();
-    let healed = Instant::now();
-    s.inject(v, fault, true)?;
-    let recover = wait("both peers balanced again", 120.0, || {
-        (0..2)
-            .all(|i| s.state(i).as_deref() == Some(t.balanced()))
-            .then_some(())
-    })
-    .ok()
-    .map(|()| healed.elapsed().as_secs_f64());
-    std::thread::sleep(Duration::from_secs(3));
-    s.lab.signal(perf_pid, "INT");
-    let seen = cap.stop(&mut s.lab);
-    let (served, new_clients) = served_from(&seen, wall0, wall_heal);
-    Ok(Timeline {
-        target: t,
-        fault,
-        detect,
-        rebind: SHORT.lease as f64 * 7.0 / 8.0,
-        renew,
-        served,
-        recover,
-        new_clients,
-        doubles: double_acks(&seen).len(),
-    })
+        .ok_or_else(|| "dhclient renewed by neither server".into())
 }
 
 impl Scene {
@@ -168,6 +158,61 @@ impl Scene {
             servers,
             pids,
             t,
+        })
+    }
+
+    /// Fails peer `v` for [`OUTAGE`] seconds and watches: the survivor
+    /// noticing, renewing dhclient `dh`, and a new dhclient started in
+    /// namespace `fresh` (in `v`'s hash bucket) getting its first lease.
+    fn outage(
+        &mut self,
+        v: usize,
+        fault: Fault,
+        dh: &Dhclient,
+        fresh: &str,
+    ) -> Result<Timeline, String> {
+        let t0 = Instant::now();
+        let since = || t0.elapsed().as_secs_f64();
+        self.inject(v, fault, false)?;
+        let d = self.dir.path().join("new");
+        let _ = std::fs::create_dir_all(&d);
+        let newcomer = Dhclient::new(&d, "initial-interval 4;\nbackoff-cutoff 16;\n");
+        newcomer.spawn(&mut self.lab, fresh);
+        // When the new client got its first lease, noted while waiting.
+        let mut bound_at = None;
+        let mut note = || {
+            if bound_at.is_none() && !newcomer.events("BOUND").is_empty() {
+                bound_at = Some(since());
+            }
+        };
+        let balanced = self.t.balanced();
+        let detect = wait("the survivor to notice", 30.0, || {
+            note();
+            (self.state(1 - v).as_deref() != Some(balanced)).then(since)
+        })
+        .ok();
+        let survivor = LAB.server[1 - v];
+        let renew = wait("the survivor to renew dhclient", 45.0, || {
+            note();
+            ["RENEW", "REBIND"]
+                .iter()
+                .any(|r| dh.events(r).iter().any(|l| field(l, "sid") == survivor))
+                .then(since)
+        })
+        .ok();
+        note();
+        std::thread::sleep(Duration::from_secs_f64((OUTAGE - since()).max(0.0)));
+        Ok(Timeline {
+            target: self.t,
+            fault,
+            detect,
+            rebind: SHORT.lease as f64 * 7.0 / 8.0,
+            renew,
+            served: None,
+            new_real: bound_at.map(|at| (at, first_retransmission(&newcomer))),
+            recover: None,
+            new_clients: 0,
+            doubles: 0,
         })
     }
 
@@ -266,6 +311,45 @@ fn wait<T>(what: &str, secs: f64, mut f: impl FnMut() -> Option<T>) -> Result<T,
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The new client's figure as the tables show it: "4.8 (4)".
+pub fn newcomer(x: Option<(f64, Option<f64>)>) -> String {
+    match x {
+        None => "-".into(),
+        Some((t, Some(r))) => format!("{t:.1} ({r:.0})"),
+        Some((t, None)) => format!("{t:.1}"),
+    }
+}
+
+/// When dhclient `d` planned its first retransmission, seconds after its
+/// first DISCOVER (its log: "DHCPDISCOVER on eth0 ... interval N").
+fn first_retransmission(d: &Dhclient) -> Option<f64> {
+    let log = std::fs::read_to_string(&d.log).unwrap_or_default();
+    log.lines()
+        .find(|l| l.starts_with("DHCPDISCOVER"))?
+        .rsplit_once("interval ")?
+        .1
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// A MAC address whose RFC 3074 bucket belongs to peer `i` (0: the
+/// primary) with the pairs' split of 128; every pair here balances on the
+/// hardware address when a client sends no client identifier (dhclient
+/// sends none by default).
+fn mac_in_bucket_of(i: usize) -> String {
+    (0u8..=255)
+        .map(|last| [0x02, 0x5e, 0x00, 0x00, 0x10, last])
+        .find(|m| tandem::failover::hash::primary_serves(m, 128) == (i == 0))
+        .map(|m| {
+            m.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        })
+        .expect("a MAC in each bucket")
 }
 
 fn cidr(a: &str) -> String {
