@@ -252,41 +252,6 @@ fn scaling(targets: &[Target]) -> Vec<scale::Scale> {
     out
 }
 
-/// The failover timeline of each pair among `targets`, each fault in turn.
-fn timelines(targets: &[Target]) -> Vec<timeline::Timeline> {
-    let mut out = Vec::new();
-    let missing = netns::unavailable(&["tshark", "dhclient"]);
-    for t in targets.iter().copied().filter(|t| t.is_pair()) {
-        if let Some(why) = &missing {
-            eprintln!("{} timeline skipped: {why}", t.name());
-            continue;
-        }
-        for f in timeline::Fault::ALL {
-            match timeline::measure(t, f) {
-                Ok(x) => {
-                    let s = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
-                    println!(
-                        "{:<14} {:<9} detect {} renew {} (rebind {:.1}) new served {} new dhclient bound {} recover {} ({} new clients, {} double ACKs)",
-                        t.name(),
-                        f.name(),
-                        s(x.detect),
-                        s(x.renew),
-                        x.rebind,
-                        s(x.served),
-                        timeline::newcomer(x.new_real),
-                        s(x.recover),
-                        x.new_clients,
-                        x.doubles
-                    );
-                    out.push(x);
-                }
-                Err(e) => eprintln!("{} {} timeline: {e}", t.name(), f.name()),
-            }
-        }
-    }
-    out
-}
-
 /// The targets of `only` whose servers are installed, and a note for each
 /// one that is not.
 fn available(only: &[Target]) -> (Vec<Target>, Vec<String>) {
@@ -350,14 +315,7 @@ fn main() {
     let (targets, skipped) = available(&a.only);
     let (samples, mut dirs) = side_by_side(&a, &targets);
     let saturations = if a.saturation {
-        targets
-            .iter()
-            .filter_map(|t| {
-                saturation::measure(*t, &mut dirs)
-                    .map_err(|e| eprintln!("{} saturation: {e}", t.name()))
-                    .ok()
-            })
-            .collect()
+        saturation::run_all(&targets, &mut dirs)
     } else {
         Vec::new()
     };
@@ -367,7 +325,7 @@ fn main() {
         Vec::new()
     };
     let timelines = if a.timeline {
-        timelines(&targets)
+        timeline::run_all(&targets)
     } else {
         Vec::new()
     };

@@ -30,6 +30,18 @@ pub struct Saturation {
     pub ack_ms: [f64; 2],
 }
 
+/// Every target's saturation; the labs' files go to `keep`.
+pub fn run_all(targets: &[Target], keep: &mut Vec<tempfile::TempDir>) -> Vec<Saturation> {
+    targets
+        .iter()
+        .filter_map(|t| {
+            measure(*t, keep)
+                .map_err(|e| eprintln!("{} saturation: {e}", t.name()))
+                .ok()
+        })
+        .collect()
+}
+
 /// Measures `t` as the module docs say; the labs' files are kept in `keep`
 /// until the whole run ends (see `main::measure`). Errors: a server that
 /// does not come up or exits.

@@ -87,6 +87,41 @@ struct Scene {
     t: Target,
 }
 
+/// The failover timeline of each pair among `targets`, each fault in turn.
+pub fn run_all(targets: &[Target]) -> Vec<Timeline> {
+    let mut out = Vec::new();
+    let missing = crate::netns::unavailable(&["tshark", "dhclient"]);
+    for t in targets.iter().copied().filter(|t| t.is_pair()) {
+        if let Some(why) = &missing {
+            eprintln!("{} timeline skipped: {why}", t.name());
+            continue;
+        }
+        for f in Fault::ALL {
+            match measure(t, f) {
+                Ok(x) => {
+                    let s = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
+                    println!(
+                        "{:<14} {:<9} detect {} renew {} (rebind {:.1}) new served {} new dhclient bound {} recover {} ({} new clients, {} double ACKs)",
+                        t.name(),
+                        f.name(),
+                        s(x.detect),
+                        s(x.renew),
+                        x.rebind,
+                        s(x.served),
+                        newcomer(x.new_real),
+                        s(x.recover),
+                        x.new_clients,
+                        x.doubles
+                    );
+                    out.push(x);
+                }
+                Err(e) => eprintln!("{} {} timeline: {e}", t.name(), f.name()),
+            }
+        }
+    }
+    out
+}
+
 /// Runs `fault` against pair `t`. Errors: a server that does not come up, a
 /// client that gets no first lease or renewal before the fault.
 pub fn measure(t: Target, fault: Fault) -> Result<Timeline, String> {
