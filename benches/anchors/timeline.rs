@@ -140,6 +140,7 @@ pub fn measure(t: Target, fault: Fault) -> Result<Timeline, String> {
     dh.spawn(&mut s.lab, &cli);
     wait("dhclient's first lease", 40.0, || dh.events("BOUND").pop())?;
     let perf_args = perfdhcp_args((OUTAGE as u64) * 4 + 40);
+    let perf_args: Vec<&str> = perf_args.iter().map(String::as_str).collect();
     let perf_pid = s.lab.spawn(&perf_ns, &perf_args, &dir.join("perfdhcp.log"));
     std::thread::sleep(Duration::from_secs(5));
     let v = after_renewal(&dh)?;
@@ -278,23 +279,14 @@ impl Scene {
 
 /// perfdhcp as the relay, [`RATE`] new clients a second to both peers, for
 /// `secs` at most (it is stopped once the scenario ends).
-fn perfdhcp_args(secs: u64) -> Vec<&'static str> {
-    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
-    vec![
-        "timeout",
-        leak((secs + 10).to_string()),
-        "perfdhcp",
-        "-4",
-        "-R",
-        "1000000",
-        "-r",
-        leak(RATE.to_string()),
-        "-p",
-        leak(secs.to_string()),
-        "-l",
-        LAB.relay,
-        "all",
+fn perfdhcp_args(secs: u64) -> Vec<String> {
+    let (limit, rate, secs) = ((secs + 10).to_string(), RATE.to_string(), secs.to_string());
+    [
+        "timeout", &limit, "perfdhcp", "-4", "-R", "1000000", "-r", &rate, "-p", &secs, "-l",
+        LAB.relay, "all",
     ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// From the capture: the first second after the fault (wall clock
