@@ -21,6 +21,7 @@ mod dhclient;
 #[path = "../../tests/lab/netns.rs"]
 mod netns;
 mod perf;
+mod reading;
 mod render;
 mod report;
 mod saturation;

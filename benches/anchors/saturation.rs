@@ -5,11 +5,11 @@
 //! DISCOVER -> OFFER and REQUEST -> ACK, read from a capture of perfdhcp's
 //! interface, since perfdhcp itself reports only averages and maxima.
 
-use crate::capture::{Capture, Seen};
+use crate::capture::Capture;
+use crate::reading::delays;
 use crate::render::LAB;
 use crate::targets::Target;
 use crate::{Bed, perf};
-use std::collections::HashMap;
 
 /// The offered rates tried, new clients per second.
 pub const LADDER: [u32; 8] = [500, 1000, 2000, 3000, 4000, 6000, 8000, 10_000];
@@ -96,33 +96,4 @@ fn latency(
     let seen = cap.stop(&mut bed.lab);
     keep.push(bed.dir);
     Ok((delays(&seen, 1, 2), delays(&seen, 3, 5)))
-}
-
-/// Median and 99th percentile, milliseconds, of the time from each
-/// client's first message of kind `ask` to its first of kind `answer`.
-fn delays(seen: &[Seen], ask: u8, answer: u8) -> [f64; 2] {
-    let mut asked: HashMap<&str, f64> = HashMap::new();
-    let mut answered: HashMap<&str, f64> = HashMap::new();
-    for s in seen {
-        let first = if s.kind == ask {
-            &mut asked
-        } else if s.kind == answer {
-            &mut answered
-        } else {
-            continue;
-        };
-        first.entry(s.chaddr.as_str()).or_insert(s.time);
-    }
-    let mut ms: Vec<f64> = asked
-        .iter()
-        .filter_map(|(c, t)| answered.get(c).map(|a| (a - t) * 1000.0))
-        .filter(|d| *d >= 0.0)
-        .collect();
-    ms.sort_by(f64::total_cmp);
-    let at = |q: f64| {
-        ms.get(((ms.len() as f64 * q) as usize).min(ms.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
-    [at(0.5), at(0.99)]
 }

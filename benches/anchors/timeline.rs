@@ -7,13 +7,13 @@
 //! every new client gets its ACK within 2 s (from a capture), and how long
 //! after healing both peers are balanced again.
 
-use crate::capture::{Capture, Seen, double_acks};
+use crate::capture::{Capture, double_acks};
 use crate::dhclient::Dhclient;
 use crate::netns::{self, Lab};
+use crate::reading::{first_retransmission, served_from};
 use crate::render::{LAB, POOL, Pool};
 use crate::setup::field;
 use crate::targets::Target;
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 /// How long the failed peer stays failed, seconds.
@@ -158,7 +158,7 @@ pub fn measure(t: Target, fault: Fault) -> Result<Timeline, String> {
     std::thread::sleep(Duration::from_secs(3));
     s.lab.signal(perf_pid, "INT");
     let seen = cap.stop(&mut s.lab);
-    (x.served, x.new_clients) = served_from(&seen, wall0, wall_heal);
+    (x.served, x.new_clients) = served_from(&seen, wall0, wall_heal, SERVED_WITHIN);
     let doubles = double_acks(&seen);
     x.doubles = doubles.len();
     for d in doubles.iter().take(3) {
@@ -245,7 +245,14 @@ impl Scene {
             rebind: SHORT.lease as f64 * 7.0 / 8.0,
             renew,
             served: None,
-            new_real: bound_at.map(|at| (at, first_retransmission(&newcomer))),
+            new_real: bound_at.map(|at| {
+                (
+                    at,
+                    first_retransmission(
+                        &std::fs::read_to_string(&newcomer.log).unwrap_or_default(),
+                    ),
+                )
+            }),
             recover: None,
             new_clients: 0,
             doubles: 0,
@@ -289,43 +296,6 @@ fn perfdhcp_args(secs: u64) -> Vec<String> {
     .to_vec()
 }
 
-/// From the capture: the first second after the fault (wall clock
-/// `fault`) from which, until `heal`, every new client's ACK came within
-/// [`SERVED_WITHIN`] of its DISCOVER (`None`: not before the heal), and
-/// how many new clients the outage saw.
-fn served_from(seen: &[Seen], fault: f64, heal: f64) -> (Option<f64>, usize) {
-    let mut acked: HashMap<&str, f64> = HashMap::new();
-    for s in seen.iter().filter(|s| s.kind == 5) {
-        acked.entry(s.chaddr.as_str()).or_insert(s.time);
-    }
-    // Per second since the fault: DISCOVERs, and those served in time.
-    let mut bins: Vec<(usize, usize)> = vec![(0, 0); (heal - fault).ceil().max(0.0) as usize];
-    let mut first_seen: HashMap<&str, f64> = HashMap::new();
-    for s in seen.iter().filter(|s| s.kind == 1) {
-        first_seen.entry(s.chaddr.as_str()).or_insert(s.time);
-    }
-    for (chaddr, t) in &first_seen {
-        if *t < fault || *t >= heal - SERVED_WITHIN {
-            continue;
-        }
-        let bin = &mut bins[(*t - fault) as usize];
-        bin.0 += 1;
-        if acked.get(chaddr).is_some_and(|a| *a - *t <= SERVED_WITHIN) {
-            bin.1 += 1;
-        }
-    }
-    let new_clients = bins.iter().map(|b| b.0).sum();
-    let judged = bins.len().saturating_sub(SERVED_WITHIN as usize);
-    // A second with clients and fewer than 99% served in time is a bad one.
-    let bad = |b: &(usize, usize)| b.0 > 0 && b.1 * 100 < b.0 * 99;
-    let served = match bins[..judged].iter().rposition(bad) {
-        None => Some(0.0),
-        Some(i) if i + 1 < judged => Some((i + 1) as f64),
-        Some(_) => None,
-    };
-    (served, new_clients)
-}
-
 /// Polls `f` every 100 ms until it gives a value or `secs` pass.
 fn wait<T>(what: &str, secs: f64, mut f: impl FnMut() -> Option<T>) -> Result<T, String> {
     let deadline = Instant::now() + Duration::from_secs_f64(secs);
@@ -347,19 +317,6 @@ pub fn newcomer(x: Option<(f64, Option<f64>)>) -> String {
         Some((t, Some(r))) => format!("{t:.1} ({r:.0})"),
         Some((t, None)) => format!("{t:.1}"),
     }
-}
-
-/// When dhclient `d` planned its first retransmission, seconds after its
-/// first DISCOVER (its log: "DHCPDISCOVER on eth0 ... interval N").
-fn first_retransmission(d: &Dhclient) -> Option<f64> {
-    let log = std::fs::read_to_string(&d.log).unwrap_or_default();
-    log.lines()
-        .find(|l| l.starts_with("DHCPDISCOVER"))?
-        .rsplit_once("interval ")?
-        .1
-        .trim()
-        .parse()
-        .ok()
 }
 
 /// A MAC address whose RFC 3074 bucket belongs to peer `i` (0: the
