@@ -3,12 +3,9 @@
 //! (`benches/anchors/reading.rs`), tested here because the bench itself
 //! has no test harness.
 
-#[allow(dead_code)]
 #[path = "lab/capture.rs"]
 mod capture;
-#[allow(dead_code)]
 mod common;
-#[allow(dead_code)]
 #[path = "lab/netns.rs"]
 mod netns;
 #[allow(dead_code)]
@@ -16,7 +13,6 @@ mod netns;
 mod perf;
 #[path = "../benches/anchors/reading.rs"]
 mod reading;
-#[allow(dead_code)]
 #[path = "lab/setup.rs"]
 mod setup;
 
