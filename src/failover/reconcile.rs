@@ -56,18 +56,18 @@ pub fn resolve(
     // Two views of the same binding (one state, client and owner, times
     // apart): nothing to dispute. Both sides store the winner raised by the
     // other's commitments, and neither needs the other's version back.
+    let settle = |winner: &Lease, loser: &Lease| acked_as_sent(combine(winner, loser), incoming);
     if l.state == incoming.state && l.owner == incoming.owner && l.client() == incoming.client() {
-        let kept = if incoming_wins {
-            combine(incoming, l)
+        return Resolution::Accept(if incoming_wins {
+            settle(incoming, l)
         } else {
-            combine(l, incoming)
-        };
-        return Resolution::Accept(acked_as_sent(kept, incoming));
+            settle(l, incoming)
+        });
     }
     if incoming_wins {
-        return Resolution::Accept(acked_as_sent(combine(incoming, l), incoming));
+        return Resolution::Accept(settle(incoming, l));
     }
-    let merged = acked_as_sent(combine(l, incoming), incoming);
+    let merged = settle(l, incoming);
     Resolution::Reject {
         why: why_kept(l, incoming),
         merged: (merged != *l).then_some(merged),
@@ -191,14 +191,20 @@ fn why_kept(local: &Lease, incoming: &Lease) -> &'static str {
 /// version and nothing more: an acknowledgement it gave for an earlier
 /// binding of the address no longer stands once it sends this one, since a
 /// binding that ended (released, expired) and began again carries a fresh,
-/// possibly shorter, potential expiry. And where we keep ours, the partner
-/// is about to take it, with our potential expiry. Raising our acknowledged
+/// possibly shorter, potential expiry; and nothing it holds speaks for our
+/// client when its version binds another (or none where ours binds one).
+/// Where we keep ours, the partner is about to take it, with our potential
+/// expiry. Raising our acknowledged
 /// potential expiry from an ended binding let a peer renew a client past
 /// the MCLT bound the partner kept (simulator seed 23243386). Lower is
 /// always safe: it only shortens what we may grant; the partner's
 /// acknowledgement of our version raises it again.
 fn acked_as_sent(mut kept: Lease, incoming: &Lease) -> Lease {
-    kept.acked_potential_expiry = incoming.acked_potential_expiry.min(kept.potential_expiry);
+    kept.acked_potential_expiry = if kept.client() == incoming.client() {
+        incoming.acked_potential_expiry.min(kept.potential_expiry)
+    } else {
+        Time::ZERO
+    };
     kept
 }
 
@@ -328,6 +334,17 @@ mod tests {
         let m = accepted(resolve(Some(&later), &granted, Time(1041), true));
         assert_eq!((m.cltt, m.potential_expiry), (Time(1040), Time(1500)));
         assert_eq!(m.acked_potential_expiry, Time(1365));
+        // Ours kept against a version binding another client: the partner
+        // is committed to nothing for ours until it takes it.
+        let mut other = lease(LeaseState::Active, 9, 1000, 1100);
+        other.potential_expiry = Time(1400);
+        other.acked_potential_expiry = Time(1400);
+        match resolve(Some(&later), &other, Time(1041), false) {
+            Resolution::Reject {
+                merged: Some(m), ..
+            } => assert_eq!(m.acked_potential_expiry, Time::ZERO),
+            r => panic!("ours (the later grant) should be kept: {r:?}"),
+        }
     }
 
     #[test]

@@ -375,7 +375,7 @@ fn writer(
         let busy = idle_since.elapsed() < COMMIT_WINDOW;
         let batches = gather(first, &rx, busy.then(|| Instant::now() + COMMIT_WINDOW));
         let upto = batches.last().map_or(0, |b| b.id);
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let event = match write(conn, &batches) {
             Ok(leases) => CommitEvent::Committed {
                 upto,

@@ -145,17 +145,13 @@ impl Peer {
     }
 
     /// We refused the partner's version `rec` of an address: ours (or
-    /// `merged`, ours with the partner's newer times folded in) goes back as
-    /// a local change, so it is sent only once durable (the partner takes
-    /// what it receives as committed here) and tracked until acknowledged.
+    /// `merged`, ours with the partner's newer times folded in and its
+    /// acknowledgement cut to what `rec` commits it to, see `reconcile`)
+    /// goes back as a local change, so it is sent only once durable (the
+    /// partner takes what it receives as committed here) and tracked until
+    /// acknowledged.
     fn keep_ours(rec: &Lease, merged: Option<Lease>, store: &mut LeaseStore) -> Option<Lease> {
-        let mut keep = merged.or_else(|| store.get(rec.addr).cloned())?;
-        // The partner holds its own version until ours arrives: nothing it
-        // acknowledged for our client stands if that version binds someone
-        // else.
-        if keep.client() != rec.client() {
-            keep.acked_potential_expiry = Time::ZERO;
-        }
+        let keep = merged.or_else(|| store.get(rec.addr).cloned())?;
         Some(store.upsert(keep))
     }
 
