@@ -140,26 +140,33 @@ impl Sample {
     }
 }
 
-/// A fresh lab with `t` serving in it: the lab, the servers' files, the
-/// load generator's namespace and the servers' PIDs.
+/// A fresh lab with `t` serving in it: the lab, the servers' files, their
+/// namespaces and PIDs, and the load generator's namespace.
 pub struct Bed {
     pub lab: netns::Lab,
     pub dir: tempfile::TempDir,
-    pub perf_ns: String,
+    pub servers: Vec<String>,
     pub pids: Vec<u32>,
+    pub perf_ns: String,
 }
 
 impl Bed {
-    /// Starts `t` on [`render::POOL`]. Errors: a server that does not come up.
-    pub fn new(t: Target) -> Result<Bed, String> {
+    /// Starts `t` on `pool`. Errors: a server that does not come up.
+    pub fn start(t: Target, pool: render::Pool) -> Result<Bed, String> {
         let mut lab = netns::Lab::new("b");
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let cidr = |a: &str| format!("{a}/{}", LAB.prefix);
         let servers: Vec<String> = (0..if t.is_pair() { 2 } else { 1 })
-            .map(|i| lab.host(&format!("s{i}"), "eth0", Some(&cidr(LAB.server[i])), None))
+            .map(|i| {
+                lab.host(
+                    &format!("s{i}"),
+                    "eth0",
+                    Some(&render::cidr(LAB.server[i])),
+                    None,
+                )
+            })
             .collect();
-        let perf_ns = lab.host("p", "eth0", Some(&cidr(LAB.relay)), None);
-        let pids = t.start(&mut lab, &servers, dir.path(), render::POOL)?;
+        let perf_ns = lab.host("p", "eth0", Some(&render::cidr(LAB.relay)), None);
+        let pids = t.start(&mut lab, &servers, dir.path(), pool)?;
         // Write out everything dirty first: with ext4's ordered data mode a
         // server's first fsync would otherwise wait for whatever else the
         // machine wrote (a build, the previous run), and every exchange
@@ -168,8 +175,9 @@ impl Bed {
         Ok(Bed {
             lab,
             dir,
-            perf_ns,
+            servers,
             pids,
+            perf_ns,
         })
     }
 }
@@ -185,7 +193,8 @@ pub fn measure(t: Target, rate: u32, secs: u64) -> Result<(Sample, tempfile::Tem
         dir,
         perf_ns,
         pids,
-    } = Bed::new(t)?;
+        ..
+    } = Bed::start(t, render::POOL)?;
     let before: f64 = pids.iter().map(|p| perf::cpu_secs(*p)).sum();
     let run = perf::perfdhcp(&perf_ns, LAB.relay, t.perf_target(), rate, secs);
     let cpu = pids.iter().map(|p| perf::cpu_secs(*p)).sum::<f64>() - before;

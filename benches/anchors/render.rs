@@ -60,6 +60,11 @@ pub const LAB: Lab = Lab {
     subnet_mask: "255.252.0.0",
 };
 
+/// `addr` with the lab's prefix length, as `ip addr add` takes it.
+pub fn cidr(addr: &str) -> String {
+    format!("{addr}/{}", LAB.prefix)
+}
+
 /// The placeholders every template shares; `i` is the server (0 or 1).
 fn common(dir: &Path, i: usize, pool: Pool) -> HashMap<&'static str, String> {
     let v = pool.lease;

@@ -205,11 +205,10 @@ fn timeline_table(s: &mut String, timelines: &[Timeline]) {
     }
     let _ = writeln!(
         s,
-        "### Failover timeline
-
-Each pair under {} new clients/s (perfdhcp, both peers hear every request) with a real dhclient on the link (lease 20 s, T1 10 s, T2 17.5 s). Right after the peer that granted dhclient's lease renews it, that peer fails for {:.0} s: kill -9 (then started again on its files), SIGSTOP (then SIGCONT) or its link cut (then restored). Seconds after the fault: the survivor leaves its balanced state; it ACKs dhclient (whose first REBIND, the earliest it can be heard, comes 17.5 s after the fault); from then on every new client's ACK comes within 2 s of its DISCOVER (from a capture; 0: never otherwise); a new dhclient started at the fault in the failed peer's hash bucket (`initial-interval 4`, near RFC 2131's 4 s; dhclient randomises it) holds a lease (in brackets: when its first retransmission was due). Then seconds after the heal until both peers are balanced again. '-': not within the scenario. All pairs with the same timers: a peer is declared unreachable after 4 s of silence, no automatic partner-down for tandem and ISC (Kea HA: `max-unacked-clients` 0, since perfdhcp's `secs` never rises).\n",
+        "### Failover timeline\n\nEach pair under {} new clients/s (perfdhcp, both peers hear every request) with a real dhclient on the link (lease 20 s, T1 10 s, T2 {rebind} s). Right after the peer that granted dhclient's lease renews it, that peer fails for {:.0} s: kill -9 (then started again on its files), SIGSTOP (then SIGCONT) or its link cut (then restored). Seconds after the fault: the survivor leaves its balanced state; it ACKs dhclient (whose first REBIND, the earliest it can be heard, comes {rebind} s after the fault); from then on every new client's ACK comes within 2 s of its DISCOVER (from a capture; 0: never otherwise); a new dhclient started at the fault in the failed peer's hash bucket (`initial-interval 4`, near RFC 2131's 4 s; dhclient randomises it) holds a lease (in brackets: when its first retransmission was due). Then seconds after the heal until both peers are balanced again. '-': not within the scenario. All pairs with the same timers: a peer is declared unreachable after 4 s of silence, no automatic partner-down for tandem and ISC (Kea HA: `max-unacked-clients` 0, since perfdhcp's `secs` never rises).\n",
         timeline::RATE,
-        timeline::OUTAGE
+        timeline::OUTAGE,
+        rebind = timeline::REBIND
     );
     let _ = writeln!(
         s,

@@ -88,7 +88,7 @@ fn latency(
     rate: u32,
     keep: &mut Vec<tempfile::TempDir>,
 ) -> Result<([f64; 2], [f64; 2]), String> {
-    let mut bed = Bed::new(t)?;
+    let mut bed = Bed::start(t, crate::render::POOL)?;
     let dir = bed.dir.path().to_path_buf();
     let secs = crate::period_for(rate, STEP_SECS);
     let cap = Capture::start(&mut bed.lab, &bed.perf_ns, "eth0", &dir, secs as u32 + 60);

@@ -6,7 +6,7 @@
 
 use crate::netns::Lab;
 use crate::perf::{self, Run};
-use crate::render::{BIG_POOL, LAB};
+use crate::render::{BIG_POOL, LAB, cidr};
 use crate::targets::Target;
 use std::time::Instant;
 
@@ -46,7 +46,6 @@ impl Scale {
 pub fn measure(t: Target) -> Result<Scale, String> {
     let mut lab = Lab::new("z");
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let cidr = |a: &str| format!("{a}/{}", LAB.prefix);
     let ns = vec![lab.host("s0", "eth0", Some(&cidr(LAB.server[0])), None)];
     let perf_ns = lab.host("p", "eth0", Some(&cidr(LAB.relay)), None);
     let timed_start = |lab: &mut Lab| -> Result<(Vec<u32>, f64), String> {

@@ -165,8 +165,7 @@ impl Target {
             lab.signal(*p, "TERM");
         }
         for i in 0..pids.len() {
-            let log = dir.join(format!("s{i}/server.log"));
-            let _ = std::fs::rename(&log, log.with_extension("log.old"));
+            set_log_aside(&dir.join(format!("s{i}")));
         }
     }
 
@@ -223,11 +222,7 @@ impl Target {
         pool: Pool,
     ) -> Result<u32, String> {
         let d = dir.join(format!("s{i}"));
-        let log = d.join("server.log");
-        let _ = std::fs::rename(
-            &log,
-            log.with_extension(format!("log.{}", next_log_number())),
-        );
+        set_log_aside(&d);
         self.spawn(lab, ns, &d, i, &dir.join("peer.key"), pool)
     }
 
@@ -242,10 +237,14 @@ fn read_log(d: &Path) -> String {
     std::fs::read_to_string(d.join("server.log")).unwrap_or_default()
 }
 
-/// A number for each log set aside, so that none overwrites another.
-fn next_log_number() -> u64 {
+/// Renames the server log in `d` (numbered, so that none overwrites
+/// another), so that a restart's readiness and state are read from a fresh
+/// one.
+fn set_log_aside(d: &Path) {
     static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let log = d.join("server.log");
+    let _ = std::fs::rename(&log, log.with_extension(format!("log.{n}")));
 }
 
 /// Sends `command` to the Kea control socket in `d`; its JSON answer.

@@ -9,7 +9,7 @@
 
 use crate::capture::{Capture, double_acks};
 use crate::dhclient::Dhclient;
-use crate::netns::{self, Lab};
+use crate::netns;
 use crate::reading::{first_retransmission, served_from};
 use crate::render::{LAB, POOL, Pool};
 use crate::setup::field;
@@ -23,6 +23,10 @@ pub const RATE: u32 = 100;
 /// The pool, with a lease short enough that dhclient renews (T1 10 s) and
 /// rebinds (T2 17.5 s) within the outage.
 const SHORT: Pool = Pool { lease: 20, ..POOL };
+/// dhclient, whose lease the failed peer renewed just before the fault,
+/// sends its first REBIND (T2) this long after it, seconds: the earliest
+/// the survivor can hear from it.
+pub const REBIND: f64 = SHORT.lease as f64 * 7.0 / 8.0;
 /// A new client counts as served when its ACK comes this soon after its
 /// DISCOVER, seconds (issue 15: one client retransmission's worth less).
 const SERVED_WITHIN: f64 = 2.0;
@@ -57,10 +61,6 @@ pub struct Timeline {
     pub fault: Fault,
     /// The survivor left its balanced state.
     pub detect: Option<f64>,
-    /// dhclient, whose lease the failed peer renewed just before the
-    /// fault, sends its first REBIND (T2) this long after it: the earliest
-    /// the survivor can hear from it.
-    pub rebind: f64,
     /// The survivor ACKed dhclient.
     pub renew: Option<f64>,
     /// From here to the heal, every new client's ACK came within 2 s.
@@ -80,11 +80,15 @@ pub struct Timeline {
 
 /// The lab of one scenario and where it stands.
 struct Scene {
-    lab: Lab,
-    dir: tempfile::TempDir,
-    servers: Vec<String>,
-    pids: Vec<u32>,
+    bed: crate::Bed,
     t: Target,
+}
+
+/// What the outage itself showed, seconds after the fault.
+struct Outage {
+    detect: Option<f64>,
+    renew: Option<f64>,
+    new_real: Option<(f64, Option<f64>)>,
 }
 
 /// The failover timeline of each pair among `targets`, each fault in turn.
@@ -106,7 +110,7 @@ pub fn run_all(targets: &[Target]) -> Vec<Timeline> {
                         f.name(),
                         s(x.detect),
                         s(x.renew),
-                        x.rebind,
+                        REBIND,
                         s(x.served),
                         newcomer(x.new_real),
                         s(x.recover),
@@ -125,46 +129,59 @@ pub fn run_all(targets: &[Target]) -> Vec<Timeline> {
 /// Runs `fault` against pair `t`. Errors: a server that does not come up, a
 /// client that gets no first lease or renewal before the fault.
 pub fn measure(t: Target, fault: Fault) -> Result<Timeline, String> {
-    let mut s = Scene::new(t)?;
-    let perf_ns = s.lab.host("p", "eth0", Some(&cidr(LAB.relay)), None);
-    let cli = s.lab.host("c", "eth0", None, None);
+    let mut s = Scene {
+        bed: crate::Bed::start(t, SHORT)?,
+        t,
+    };
+    let lab = &mut s.bed.lab;
+    let perf_ns = s.bed.perf_ns.clone();
+    let cli = lab.host("c", "eth0", None, None);
     let fresh: Vec<String> = (0..2)
-        .map(|i| {
-            s.lab
-                .host(&format!("n{i}"), "eth0", None, Some(&mac_in_bucket_of(i)))
-        })
+        .map(|i| lab.host(&format!("n{i}"), "eth0", None, Some(&mac_in_bucket_of(i))))
         .collect();
-    let dir = s.dir.path().to_path_buf();
-    let cap = Capture::start(&mut s.lab, &perf_ns, "eth0", &dir, 400);
+    let dir = s.bed.dir.path().to_path_buf();
+    let cap = Capture::start(lab, &perf_ns, "eth0", &dir, 400);
     let dh = Dhclient::new(&dir, "initial-interval 1;\nbackoff-cutoff 2;\n");
-    dh.spawn(&mut s.lab, &cli);
+    dh.spawn(lab, &cli);
     wait("dhclient's first lease", 40.0, || dh.events("BOUND").pop())?;
     let perf_args = perfdhcp_args((OUTAGE as u64) * 4 + 40);
     let perf_args: Vec<&str> = perf_args.iter().map(String::as_str).collect();
-    let perf_pid = s.lab.spawn(&perf_ns, &perf_args, &dir.join("perfdhcp.log"));
+    let perf_pid = s
+        .bed
+        .lab
+        .spawn(&perf_ns, &perf_args, &dir.join("perfdhcp.log"));
     std::thread::sleep(Duration::from_secs(5));
     let v = after_renewal(&dh)?;
     let wall0 = epoch();
-    let mut x = s.outage(v, fault, &dh, &fresh[v])?;
+    let o = s.outage(v, fault, &dh, &fresh[v])?;
     let wall_heal = epoch();
     let healed = Instant::now();
     s.inject(v, fault, true)?;
-    x.recover = wait("both peers balanced again", 120.0, || {
+    let recover = wait("both peers balanced again", 120.0, || {
         (0..2)
             .all(|i| s.state(i).as_deref() == Some(t.balanced()))
             .then(|| healed.elapsed().as_secs_f64())
     })
     .ok();
     std::thread::sleep(Duration::from_secs(3));
-    s.lab.signal(perf_pid, "INT");
-    let seen = cap.stop(&mut s.lab);
-    (x.served, x.new_clients) = served_from(&seen, wall0, wall_heal, SERVED_WITHIN);
+    s.bed.lab.signal(perf_pid, "INT");
+    let seen = cap.stop(&mut s.bed.lab);
+    let (served, new_clients) = served_from(&seen, wall0, wall_heal, SERVED_WITHIN);
     let doubles = double_acks(&seen);
-    x.doubles = doubles.len();
     for d in doubles.iter().take(3) {
         println!("  {} {}: ACKed twice: {d}", t.name(), fault.name());
     }
-    Ok(x)
+    Ok(Timeline {
+        target: t,
+        fault,
+        detect: o.detect,
+        renew: o.renew,
+        served,
+        new_real: o.new_real,
+        recover,
+        new_clients,
+        doubles: doubles.len(),
+    })
 }
 
 /// Waits for dhclient's next renewal, so that every pair's client rebinds
@@ -181,22 +198,6 @@ fn after_renewal(dh: &Dhclient) -> Result<usize, String> {
 }
 
 impl Scene {
-    fn new(t: Target) -> Result<Scene, String> {
-        let mut lab = Lab::new("f");
-        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let servers: Vec<String> = (0..2)
-            .map(|i| lab.host(&format!("s{i}"), "eth0", Some(&cidr(LAB.server[i])), None))
-            .collect();
-        let pids = t.start(&mut lab, &servers, dir.path(), SHORT)?;
-        Ok(Scene {
-            lab,
-            dir,
-            servers,
-            pids,
-            t,
-        })
-    }
-
     /// Fails peer `v` for [`OUTAGE`] seconds and watches: the survivor
     /// noticing, renewing dhclient `dh`, and a new dhclient started in
     /// namespace `fresh` (in `v`'s hash bucket) getting its first lease.
@@ -206,14 +207,14 @@ impl Scene {
         fault: Fault,
         dh: &Dhclient,
         fresh: &str,
-    ) -> Result<Timeline, String> {
+    ) -> Result<Outage, String> {
         let t0 = Instant::now();
         let since = || t0.elapsed().as_secs_f64();
         self.inject(v, fault, false)?;
-        let d = self.dir.path().join("new");
-        let _ = std::fs::create_dir_all(&d);
+        let d = self.bed.dir.path().join("new");
+        std::fs::create_dir_all(&d).map_err(|e| e.to_string())?;
         let newcomer = Dhclient::new(&d, "initial-interval 4;\nbackoff-cutoff 16;\n");
-        newcomer.spawn(&mut self.lab, fresh);
+        newcomer.spawn(&mut self.bed.lab, fresh);
         // When the new client got its first lease, noted while waiting.
         let mut bound_at = None;
         let mut note = || {
@@ -238,46 +239,42 @@ impl Scene {
         .ok();
         note();
         std::thread::sleep(Duration::from_secs_f64((OUTAGE - since()).max(0.0)));
-        Ok(Timeline {
-            target: self.t,
-            fault,
+        let log = std::fs::read_to_string(&newcomer.log).unwrap_or_default();
+        Ok(Outage {
             detect,
-            rebind: SHORT.lease as f64 * 7.0 / 8.0,
             renew,
-            served: None,
-            new_real: bound_at.map(|at| {
-                (
-                    at,
-                    first_retransmission(
-                        &std::fs::read_to_string(&newcomer.log).unwrap_or_default(),
-                    ),
-                )
-            }),
-            recover: None,
-            new_clients: 0,
-            doubles: 0,
+            new_real: bound_at.map(|at| (at, first_retransmission(&log))),
         })
     }
 
     fn state(&self, i: usize) -> Option<String> {
-        self.t.state(&self.dir.path().join(format!("s{i}")))
+        self.t.state(&self.bed.dir.path().join(format!("s{i}")))
     }
 
     /// Fails peer `v` (or, with `heal`, ends the failure).
     fn inject(&mut self, v: usize, fault: Fault, heal: bool) -> Result<(), String> {
         match (fault, heal) {
             (Fault::Kill, false) => {
-                self.lab.signal(self.pids[v], "KILL");
+                self.bed.lab.signal(self.bed.pids[v], "KILL");
             }
             (Fault::Kill, true) => {
-                self.pids[v] =
-                    self.t
-                        .restart(&mut self.lab, &self.servers[v], self.dir.path(), v, SHORT)?;
+                let b = &mut self.bed;
+                b.pids[v] = self
+                    .t
+                    .restart(&mut b.lab, &b.servers[v], b.dir.path(), v, SHORT)?;
             }
-            (Fault::Stop, _) => netns::kill(self.pids[v], if heal { "CONT" } else { "STOP" }),
+            (Fault::Stop, _) => netns::kill(self.bed.pids[v], if heal { "CONT" } else { "STOP" }),
             (Fault::Cut, _) => {
                 let state = if heal { "up" } else { "down" };
-                netns::run(&["ip", "-n", &self.servers[v], "link", "set", "eth0", state]);
+                netns::run(&[
+                    "ip",
+                    "-n",
+                    &self.bed.servers[v],
+                    "link",
+                    "set",
+                    "eth0",
+                    state,
+                ]);
             }
         }
         Ok(())
@@ -334,10 +331,6 @@ fn mac_in_bucket_of(i: usize) -> String {
                 .join(":")
         })
         .expect("a MAC in each bucket")
-}
-
-fn cidr(a: &str) -> String {
-    format!("{a}/{}", LAB.prefix)
 }
 
 fn epoch() -> f64 {
