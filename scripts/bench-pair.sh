@@ -40,7 +40,7 @@ attach $b tdm-srv 192.168.77.2/24
 attach $perf eth0 10.128.0.1/12
 for ns in $a $b; do ip -n $ns route add 10.128.0.0/12 dev tdm-srv; done
 ip -n $perf route add 192.168.77.0/24 dev eth0
-"$bin" keygen > "$work/key"
+"$bin" keygen -o "$work/key" 2>/dev/null
 for side in a b; do
   if [ $side = a ]; then role=primary me=192.168.77.1 peer=192.168.77.2; else role=secondary me=192.168.77.2 peer=192.168.77.1; fi
   mkdir -p "$work/$side"

@@ -50,7 +50,7 @@ attach "${ns[0]}" tdm-srv 192.168.77.1/24
 attach "${ns[1]}" tdm-srv 192.168.77.2/24
 attach $cli eth0
 
-"$bin" keygen > "$work/peer.key"
+"$bin" keygen -o "$work/peer.key" 2>/dev/null
 for i in 0 1; do
   role=primary; [ $i = 1 ] && role=secondary
   mkdir -p "$work/$i"

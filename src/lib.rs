@@ -19,6 +19,7 @@
 //! - [`sim`]: the deterministic simulator that drives two nodes.
 //! - [`cli`]: the `tandem` command line.
 //! - [`fuzzing`]: entry points of the fuzz targets.
+//! - [`keyfile`]: the failover key file at rest (mode checks, `keygen -o`).
 //! - [`random`]: randomness from the operating system.
 //! - [`time`]: whole-second time and the clock trait.
 
@@ -31,6 +32,7 @@ pub mod control;
 pub mod dhcp;
 pub mod failover;
 pub mod fuzzing;
+pub mod keyfile;
 pub mod lease;
 pub mod net;
 pub mod node;

@@ -26,7 +26,9 @@ fn config_with(
     peer_port: u16,
     failover_extra: &str,
 ) -> std::path::PathBuf {
-    std::fs::write(dir.join("peer.key"), "00112233445566778899aabbccddeeff").unwrap();
+    let key = dir.join("peer.key");
+    std::fs::write(&key, "00112233445566778899aabbccddeeff").unwrap();
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let p = dir.join("t.toml");
     std::fs::write(
         &p,

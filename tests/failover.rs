@@ -31,6 +31,7 @@ fn write_config(
 ) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("peer.key"), key).unwrap();
+    private(&dir.join("peer.key"));
     let sid = if role == "primary" {
         "10.99.0.2"
     } else {
@@ -181,6 +182,11 @@ impl Net {
             tries,
         )
     }
+}
+
+/// Mode 0600: the server refuses a key file group or others can read.
+fn private(p: &Path) {
+    std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
 }
 
 fn lease_time(m: &v4::Message) -> u32 {
@@ -507,4 +513,32 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         "new clients served after partner-down"
     );
     assert!(sa.stop(), "clean shutdown");
+}
+
+#[test]
+fn a_key_file_others_can_read_is_refused_by_serve_and_check_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = "00112233445566778899aabbccddeeff";
+    let cfg = write_config(tmp.path(), "a", "primary", free_port(), 1, 2, key);
+    let key_file = tmp.path().join("peer.key");
+    std::fs::set_permissions(
+        &key_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o644),
+    )
+    .unwrap();
+    let fix = format!("chmod 600 {}", key_file.display());
+    for cmd in ["check-config", "serve"] {
+        let out = std::process::Command::new(BIN)
+            .args([cmd, "-c"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{cmd} accepted a world-readable key");
+        assert!(err.contains(&fix), "{cmd}: {err}");
+    }
+    assert!(
+        !tmp.path().join("leases.sqlite").exists(),
+        "serve refused before touching the database"
+    );
 }

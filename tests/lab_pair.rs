@@ -110,10 +110,11 @@ impl Pair {
         let dir = tempfile::tempdir().unwrap();
         let key = std::process::Command::new(BIN)
             .arg("keygen")
-            .output()
+            .arg("-o")
+            .arg(dir.path().join("peer.key"))
+            .status()
             .unwrap();
-        assert!(key.status.success(), "tandem keygen");
-        std::fs::write(dir.path().join("peer.key"), &key.stdout).unwrap();
+        assert!(key.success(), "tandem keygen -o");
         let mut lab = Lab::new(tag);
         let ns = [
             lab.host("a", "tdm-srv", Some("192.168.77.1/24"), None),

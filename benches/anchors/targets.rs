@@ -80,11 +80,15 @@ impl Target {
         let n = if self.is_pair() { 2 } else { 1 };
         let key = dir.join("peer.key");
         if self == Target::TandemPair && !key.exists() {
-            let out = std::process::Command::new(crate::TANDEM)
+            let made = std::process::Command::new(crate::TANDEM)
                 .arg("keygen")
-                .output()
+                .arg("-o")
+                .arg(&key)
+                .status()
                 .map_err(|e| e.to_string())?;
-            std::fs::write(&key, out.stdout).map_err(|e| e.to_string())?;
+            if !made.success() {
+                return Err(format!("tandem keygen -o {} failed", key.display()));
+            }
         }
         let mut pids = Vec::new();
         for (i, ns) in ns.iter().enumerate().take(n) {

@@ -1,3 +1,6 @@
+//! `tandem check-config`: validates a configuration file, and the key file it
+//! names, without starting anything. Exit 2 for an invalid file.
+
 use crate::config::Config;
 use std::path::Path;
 use std::process::ExitCode;
@@ -5,6 +8,12 @@ use std::process::ExitCode;
 pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
     match Config::load(path) {
         Ok(c) => {
+            if let Some(f) = &c.failover
+                && let Err(e) = crate::keyfile::load(&f.secret_file)
+            {
+                eprintln!("{}: {e}", path.display());
+                return Ok(ExitCode::from(2));
+            }
             let addrs: u64 = c.pools.iter().map(|p| p.range.len()).sum();
             let res: usize = c.subnets.iter().map(|s| s.reservations.len()).sum();
             println!(

@@ -82,8 +82,13 @@ enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// Print a new random pre-shared key for `failover.secret_file`.
-    Keygen,
+    /// Make a new random pre-shared key for `failover.secret_file`: printed, or written to a
+    /// new file with mode 0600 (the server refuses a key file that group or others can read).
+    Keygen {
+        /// Write the key to this new file (mode 0600) instead of printing it.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
 }
 
 /// Parses the command line and runs the subcommand. Returns the subcommand's own
@@ -99,7 +104,7 @@ pub fn main() -> ExitCode {
         Command::Leases { config, json } => leases::run(&config.config, json),
         Command::Status { config, json } => pair::status(&config.config, json),
         Command::PartnerDown { config } => pair::partner_down(&config.config),
-        Command::Keygen => pair::keygen(),
+        Command::Keygen { output } => pair::keygen(output.as_deref()),
     };
     match result {
         Ok(code) => code,

@@ -69,11 +69,18 @@ pub fn partner_down(path: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
-pub fn keygen() -> anyhow::Result<ExitCode> {
-    let key = crate::random::bytes::<32>()?;
-    println!(
-        "{}",
-        key.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
+/// `tandem keygen [-o FILE]`: a new key on stdout, or in a new file with
+/// mode 0600 (never over an existing one).
+pub fn keygen(out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    match out {
+        Some(path) => {
+            crate::keyfile::write_new(path)?;
+            eprintln!(
+                "wrote a new key to {} (mode 0600); copy it to the partner and make the server's user its owner",
+                path.display()
+            );
+        }
+        None => print!("{}", crate::keyfile::generate()?),
+    }
     Ok(ExitCode::SUCCESS)
 }

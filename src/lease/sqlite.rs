@@ -40,12 +40,15 @@ pub enum StoreError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
-    /// The database's directory does not exist and cannot be created.
-    #[error("lease database {path}: cannot create its directory: {source}")]
-    Dir {
+    /// The database file or its directory cannot be created, or its mode
+    /// cannot be made private (0640).
+    #[error(
+        "lease database {path}: cannot create it or its directory, or make it private: {source}"
+    )]
+    File {
         /// The database file.
         path: PathBuf,
-        /// The error creating the directory.
+        /// The error from the file system.
         source: std::io::Error,
     },
     /// The system random source failed while giving a new database its identity (epoch).
@@ -147,18 +150,45 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS lease (
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         PRAGMA user_version = 1;";
 
+/// Creates the database file (and its directory) with mode 0640, or takes
+/// group write and every bit for others from an existing one and its WAL
+/// files: it holds client MACs and host names. SQLite gives the `-wal` and
+/// `-shm` files it creates the database file's mode.
+fn private_file(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o640)
+        .open(path)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.as_os_str().to_owned();
+        file.push(suffix);
+        let Ok(meta) = std::fs::metadata(&file) else {
+            continue;
+        };
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o027 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & !0o027))?;
+        }
+    }
+    Ok(())
+}
+
 /// A connection with tandem's pragmas and schema.
 fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
     let err = |source| StoreError::Sqlite {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Dir {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    }
+    private_file(path).map_err(|source| StoreError::File {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let c = Connection::open(path).map_err(err)?;
     c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
     c.pragma_update(

@@ -3,10 +3,8 @@
 //! connection.
 
 use crate::config::Config;
-use crate::failover::codec::parse_key;
 use crate::failover::message::Message;
 use crate::net::peer_link::{self, LinkCmd, LinkConfig, LinkEvent};
-use anyhow::Context;
 use std::sync::Arc;
 use tokio::sync::{Notify, mpsc};
 
@@ -20,17 +18,13 @@ pub struct PeerLink {
 
 impl PeerLink {
     /// Starts the link task when `config` has a partner; its events come
-    /// on the returned receiver. Errors: the key file cannot be read or
-    /// holds no valid key.
+    /// on the returned receiver. Errors: the key file cannot be read, is
+    /// open to group or others, or holds no valid key (`keyfile::load`).
     pub fn start(config: &Config) -> anyhow::Result<Option<(PeerLink, mpsc::Receiver<LinkEvent>)>> {
         let Some(f) = &config.failover else {
             return Ok(None);
         };
-        let text = std::fs::read_to_string(&f.secret_file)
-            .with_context(|| format!("failover.secret_file {}", f.secret_file.display()))?;
-        let key = parse_key(&text).map_err(|e| {
-            anyhow::anyhow!("failover.secret_file {}: {e}", f.secret_file.display())
-        })?;
+        let key = crate::keyfile::load(&f.secret_file)?;
         let (ev_tx, ev_rx) = mpsc::channel(1024);
         let (cmd_tx, cmd_rx) = mpsc::channel(peer_link::SEND_QUEUE);
         let link_cfg = LinkConfig {

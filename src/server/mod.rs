@@ -61,13 +61,14 @@ struct Feeds {
 pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> anyhow::Result<Stats> {
     let clock = SystemClock;
     let (commit_tx, mut commit_rx) = mpsc::unbounded_channel();
-    let (journal, snap) =
-        Journal::open(&config.server.lease_db, config.server.sync_full, commit_tx)?;
-    tracing::info!(db = %config.server.lease_db.display(), "lease database opened");
+    // The key first: a refused key file leaves the database untouched.
     let (link, link_rx) = match PeerLink::start(&config)? {
         Some((l, rx)) => (Some(l), Some(rx)),
         None => (None, None),
     };
+    let (journal, snap) =
+        Journal::open(&config.server.lease_db, config.server.sync_full, commit_tx)?;
+    tracing::info!(db = %config.server.lease_db.display(), "lease database opened");
     let node = Node::start(
         config.clone(),
         snap,

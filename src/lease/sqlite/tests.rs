@@ -121,3 +121,33 @@ fn an_identity_is_written_by_init_or_the_first_batch_only() {
     let (_j, after) = Journal::open(&path, false, tx).unwrap();
     assert!(!after.created);
 }
+
+#[tokio::test]
+async fn the_database_and_its_wal_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("leases.sqlite");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (mut j, _) = Journal::open(&path, true, tx).unwrap();
+    j.submit(Batch {
+        id: 1,
+        leases: vec![lease(1)],
+        meta: vec![],
+    });
+    assert!(matches!(
+        rx.recv().await.unwrap(),
+        CommitEvent::Committed { .. }
+    ));
+    let wal = dir.path().join("leases.sqlite-wal");
+    assert_eq!(mode(&path), 0o640);
+    assert_eq!(mode(&wal), 0o640, "the WAL takes the database's mode");
+    j.close();
+    // an older installation's world-readable files are made private
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let (j, loaded) = Journal::open(&path, true, tx).unwrap();
+    assert_eq!(loaded.leases.len(), 1);
+    assert_eq!(mode(&path), 0o640);
+    drop(j);
+}
