@@ -19,6 +19,7 @@ use crate::time::{Clock, SystemClock, Time};
 use anyhow::Context;
 use link::PeerLink;
 use receive::RecvEvent;
+use sd_notify::NotifyState;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::Ipv4Addr;
@@ -87,8 +88,11 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
         halted: None,
     };
     edge.flush(clock.now());
+    let status = format!("serving; {} leases loaded", edge.node.store().len());
+    tell_systemd(&[NotifyState::Ready, NotifyState::Status(&status)]);
     edge.serve(&clock, &mut feeds, &mut commit_rx, shutdown)
         .await;
+    tell_systemd(&[NotifyState::Stopping]);
     tracing::info!("shutting down: committing queued lease changes");
     for t in &feeds.tasks {
         t.abort();
@@ -104,6 +108,15 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
     match edge.halted {
         Some(why) => anyhow::bail!("{why}: stopped; the partner (if any) serves meanwhile"),
         None => Ok(stats),
+    }
+}
+
+/// Tells systemd (`Type=notify`, packaging/tandem.service) where start-up or
+/// shutdown stands; nothing without `NOTIFY_SOCKET`. A failure is logged,
+/// not fatal: the server works the same without a service manager.
+fn tell_systemd(state: &[NotifyState]) {
+    if let Err(e) = sd_notify::notify(state) {
+        tracing::warn!(error = %e, "cannot notify systemd");
     }
 }
 
