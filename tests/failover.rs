@@ -184,6 +184,124 @@ impl Net {
     }
 }
 
+/// Adds `server.metrics` on a free loopback port to the config at `cfg`.
+fn add_metrics(cfg: &Path) -> u16 {
+    let port = free_port_tcp();
+    let text = std::fs::read_to_string(cfg).unwrap().replacen(
+        "[server]\n",
+        &format!("[server]\nmetrics = \"127.0.0.1:{port}\"\n"),
+        1,
+    );
+    std::fs::write(cfg, text).unwrap();
+    port
+}
+
+/// A live server's metrics (issue 16): every family there, the pair in
+/// NORMAL on both sides, `leases` leases held, every address accounted for,
+/// binding updates flowing both ways and commits timed.
+fn check_metrics(port: u16, leases: usize) {
+    let text = scrape(port);
+    let families = [
+        "process_start_time_seconds",
+        "tandem_build_info",
+        "tandem_dhcp_received_total",
+        "tandem_dhcp_dropped_total",
+        "tandem_dhcp_ignored_total",
+        "tandem_dhcp_replies_total",
+        "tandem_dhcp_send_errors_total",
+        "tandem_leases",
+        "tandem_free_addresses",
+        "tandem_failover_state",
+        "tandem_failover_partner_state",
+        "tandem_failover_connected",
+        "tandem_failover_state_since_seconds",
+        "tandem_failover_last_contact_age_seconds",
+        "tandem_failover_clock_offset_seconds",
+        "tandem_failover_unacked_updates",
+        "tandem_failover_messages_total",
+        "tandem_failover_binding_updates_total",
+        "tandem_failover_binding_rejects_total",
+        "tandem_journal_commits_total",
+        "tandem_journal_commit_duration_seconds_bucket",
+        "tandem_journal_commit_leases_bucket",
+        "tandem_parked_replies",
+    ];
+    for f in families {
+        assert!(
+            text.lines().any(|l| l.starts_with(f)),
+            "no {f} on port {port}:\n{text}"
+        );
+    }
+    let sum = |prefix: &str| -> f64 {
+        text.lines()
+            .filter(|l| l.starts_with(prefix))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    assert_eq!(
+        sum("tandem_failover_state{state=\"normal\"}"),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(sum("tandem_failover_partner_state{state=\"normal\"}"), 1.0);
+    assert_eq!(sum("tandem_failover_connected "), 1.0);
+    assert_eq!(sum("tandem_leases{"), leases as f64, "{text}");
+    assert_eq!(
+        sum("tandem_leases{") + sum("tandem_free_addresses{"),
+        240.0,
+        "every pool address is leased or free"
+    );
+    for dir in ["sent", "received"] {
+        let k = format!("tandem_failover_binding_updates_total{{direction=\"{dir}\"}}");
+        assert!(sum(&k) > 0.0, "{k}: {text}");
+    }
+    assert!(sum("tandem_journal_commit_duration_seconds_count") > 0.0);
+    assert!(sum("tandem_dhcp_received_total{type=\"discover\"}") > 0.0);
+    dashboard_names_exported_series(&text);
+}
+
+/// Every series a query of the shipped Grafana dashboard names is one the
+/// server exports (`packaging/grafana-dashboard.json`).
+fn dashboard_names_exported_series(scrape: &str) {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/grafana-dashboard.json"
+    );
+    let dash: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut queries: Vec<String> = Vec::new();
+    for p in dash["panels"].as_array().unwrap() {
+        for t in p["targets"].as_array().unwrap() {
+            queries.push(t["expr"].as_str().unwrap().to_string());
+        }
+    }
+    for v in dash["templating"]["list"].as_array().unwrap() {
+        if let Some(q) = v["query"].as_str() {
+            queries.push(q.to_string());
+        }
+    }
+    let mut names = BTreeSet::new();
+    for q in &queries {
+        let tokens = q.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+        names.extend(
+            tokens
+                .filter(|t| t.starts_with("tandem_") || t.starts_with("process_"))
+                .map(str::to_string),
+        );
+    }
+    assert!(names.len() >= 15, "the dashboard queries {names:?}");
+    for n in &names {
+        let exported = scrape.lines().any(|l| {
+            l.strip_prefix(n.as_str())
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        });
+        assert!(
+            exported,
+            "the dashboard queries {n}, which the server does not export"
+        );
+    }
+}
+
 /// Mode 0600: the server refuses a key file group or others can read.
 fn private(p: &Path) {
     std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
@@ -243,6 +361,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         cfg: write_config(&tmp.path().join("b"), "b", "secondary", pb, lb, la, key),
         dir: tmp.path().join("b"),
     };
+    let metrics = [add_metrics(&a.cfg), add_metrics(&b.cfg)];
     let mut sa = Server::start(&a.cfg, &a.dir.join("log"));
     let mut sb = Server::start(&b.cfg, &b.dir.join("log"));
     let net = Net {
@@ -323,6 +442,9 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         granted.len(),
         "every lease is on both servers"
     );
+    for port in metrics {
+        check_metrics(port, granted.len());
+    }
     // after the partner's ack, a renewal gets the full time
     let (n0, addr0, _) = granted[0];
     let ack = net.renew(To::Both, mac(n0), addr0, 5000, 5).unwrap();

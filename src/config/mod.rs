@@ -60,6 +60,8 @@ pub struct ServerConfig {
     /// Unix socket for `tandem status` and `tandem partner-down`
     /// (default /run/tandem/control.sock).
     pub control_socket: PathBuf,
+    /// Where to serve Prometheus metrics (`GET /metrics`); none when absent.
+    pub metrics: Option<std::net::SocketAddr>,
 }
 
 /// Which of the pair this server is.

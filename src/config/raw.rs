@@ -49,6 +49,8 @@ pub struct RawServer {
     pub global_rate_limit: Option<u32>,
     /// Unix socket for `tandem status` and `tandem partner-down`.
     pub control_socket: Option<String>,
+    /// TCP address serving Prometheus metrics on `/metrics`, "ADDR[:PORT]".
+    pub metrics: Option<Spanned<String>>,
 }
 
 /// The `[failover]` table.

@@ -14,6 +14,6 @@ pub mod policy;
 pub mod reconcile;
 pub mod state;
 
-pub use peer::{Action, Peer, PeerConfig, Persisted};
+pub use peer::{Action, Peer, PeerConfig, PeerGauges, Persisted};
 pub use policy::PairPolicy;
 pub use state::State;

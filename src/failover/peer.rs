@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 pub use config::PeerConfig;
 pub use persisted::Persisted;
+pub use status::PeerGauges;
 use std::net::Ipv4Addr;
 
 /// Records per binding-update frame; well under the 64 KiB frame limit.

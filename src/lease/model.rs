@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 
 /// Where an address stands in its binding life cycle; the draft's binding states,
 /// reduced to those this server uses.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum LeaseState {
     /// Available, owned by `owner`.
     Free,

@@ -17,15 +17,17 @@ mod boot;
 mod commits;
 mod control;
 mod io;
+mod metrics;
 mod policy;
 mod ratelimit;
 mod stats;
 
 pub use control::Command;
 pub use io::{Input, Output, Received};
+pub use metrics::{Figures, PoolFigures};
 pub use policy::ServerPolicy;
 pub use ratelimit::RateLimiter;
-pub use stats::Stats;
+pub use stats::{PeerTraffic, Stats};
 
 use crate::config::Config;
 use crate::dhcp::{Engine, Standalone, Verdict};
@@ -92,6 +94,7 @@ impl Node {
                 }
             }
             Input::PeerFrame(m) => {
+                self.stats.peer_received.count(&m);
                 if let Some(p) = &mut self.peer {
                     p.receive(now, m, &mut self.store);
                 }
@@ -115,7 +118,11 @@ impl Node {
 
     /// The next thing for the edge to do, in order.
     pub fn poll_output(&mut self) -> Option<Output> {
-        self.out.pop_front()
+        let o = self.out.pop_front();
+        if let Some(Output::PeerFrame(m)) = &o {
+            self.stats.peer_sent.count(m);
+        }
+        o
     }
 
     /// When the next [`Input::Tick`] is due (local time, seconds).
@@ -174,6 +181,11 @@ impl Node {
 
     fn request(&mut self, now: Time, r: Received) {
         self.stats.received += 1;
+        *self
+            .stats
+            .received_by_type
+            .entry(r.req.kind.as_str())
+            .or_default() += 1;
         if self.commits.parked() >= MAX_PARKED {
             self.stats.overloaded += 1;
             return;

@@ -1,6 +1,9 @@
-//! Counters of what the server did, logged at shutdown and exported later as metrics.
+//! Counters of what the server did: logged at shutdown, shown by `tandem
+//! status` and exported as Prometheus metrics (`server::metrics`).
 
 use crate::dhcp::Verdict;
+use crate::failover::message::Message;
+use std::collections::BTreeMap;
 
 /// Counters since start, all monotonic; logged at shutdown, most of them also
 /// shown by `tandem status`.
@@ -39,6 +42,38 @@ pub struct Stats {
     pub committed_leases: u64,
     /// Journal transactions that failed; their replies were withheld.
     pub commit_failures: u64,
+    /// Parsed requests by DHCP message type (`MessageType::as_str`).
+    pub received_by_type: BTreeMap<&'static str, u64>,
+    /// Requests the engine chose not to answer, by its reason (a fixed set
+    /// of phrases from `dhcp`).
+    pub ignored_by_reason: BTreeMap<&'static str, u64>,
+    /// Peer messages this server sent.
+    pub peer_sent: PeerTraffic,
+    /// Peer messages this server received.
+    pub peer_received: PeerTraffic,
+}
+
+/// Failover messages one way on the peer link.
+#[derive(Default, Debug, Clone)]
+pub struct PeerTraffic {
+    /// Messages by name (`Message::name`: `binding-update`, `binding-ack`, ...).
+    pub messages: BTreeMap<&'static str, u64>,
+    /// Lease records carried by binding updates (the draft's BNDUPDs; several per message).
+    pub binding_records: u64,
+    /// Records refused in binding acks (each is resolved by the refusing side's own update).
+    pub rejected_records: u64,
+}
+
+impl PeerTraffic {
+    /// Counts one message.
+    pub fn count(&mut self, m: &Message) {
+        *self.messages.entry(m.name()).or_default() += 1;
+        match m {
+            Message::BindingUpdate { leases, .. } => self.binding_records += leases.len() as u64,
+            Message::BindingAck { rejects, .. } => self.rejected_records += rejects.len() as u64,
+            _ => {}
+        }
+    }
 }
 
 impl Stats {
@@ -51,7 +86,10 @@ impl Stats {
             Verdict::Informed => self.informs += 1,
             Verdict::Released(_) => self.releases += 1,
             Verdict::Declined(_) => self.declines += 1,
-            Verdict::Ignored(_) => self.ignored += 1,
+            Verdict::Ignored(why) => {
+                self.ignored += 1;
+                *self.ignored_by_reason.entry(why).or_default() += 1;
+            }
         }
     }
 }

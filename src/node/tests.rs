@@ -157,3 +157,39 @@ fn a_lost_database_records_its_identity_and_wait_first() {
     n.handle(NOW, request(v4::MessageType::Discover, 2, vec![]));
     assert!(outputs(&mut n).is_empty());
 }
+
+#[test]
+fn figures_count_requests_leases_and_free_addresses_per_pool() {
+    let mut n = node(false);
+    outputs(&mut n);
+    let batch = ack_waiting(&mut n);
+    let f = n.figures(NOW);
+    assert_eq!(f.parked_replies, 1, "the ACK waits for its commit");
+    assert_eq!(f.stats.received_by_type["discover"], 1);
+    assert_eq!(f.stats.received_by_type["request"], 1);
+    n.handle(NOW, Input::Committed { upto: batch });
+    let f = n.figures(NOW);
+    assert_eq!(f.parked_replies, 0);
+    assert!(f.peer.is_none());
+    let [pool] = f.pools.as_slice() else {
+        panic!("one pool: {:?}", f.pools)
+    };
+    assert_eq!(pool.range, "10.0.0.100-10.0.0.103");
+    assert_eq!(pool.subnet, "10.0.0.0/24");
+    let active = pool.leases[&(
+        crate::lease::LeaseState::Active,
+        crate::lease::Owner::Primary,
+    )];
+    assert_eq!(active, 1);
+    assert_eq!(pool.free, [3, 0], "a standalone server owns every address");
+    // a request the engine does not answer is counted under its reason
+    let other = vec![v4::DhcpOption::ServerIdentifier(Ipv4Addr::new(10, 0, 0, 9))];
+    n.handle(NOW, request(v4::MessageType::Request, 2, other));
+    let f = n.figures(NOW);
+    assert_eq!(
+        f.stats.ignored_by_reason.values().sum::<u64>(),
+        1,
+        "{:?}",
+        f.stats.ignored_by_reason
+    );
+}

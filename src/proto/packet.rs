@@ -28,6 +28,20 @@ pub enum MessageType {
     Inform,
 }
 
+impl MessageType {
+    /// The type's name without the DHCP prefix, lower case (`discover`,
+    /// `request`, ...), as metrics label it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageType::Discover => "discover",
+            MessageType::Request => "request",
+            MessageType::Decline => "decline",
+            MessageType::Release => "release",
+            MessageType::Inform => "inform",
+        }
+    }
+}
+
 /// Why a received packet was dropped before the engine saw it; the edge counts
 /// and logs each by kind.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -5,6 +5,7 @@
 //! decision is made here.
 
 mod link;
+pub mod metrics;
 mod receive;
 
 pub use crate::node::Stats;
@@ -43,6 +44,9 @@ struct Edge {
     next_question: u64,
     /// The node stopped ([`Output::Halt`]): why.
     halted: Option<String>,
+    exporter: metrics::Exporter,
+    /// The last metrics text and when it was rendered.
+    rendered: Option<(std::time::Instant, String)>,
 }
 
 /// What feeds the node besides the journal: the interfaces' receive tasks,
@@ -51,6 +55,8 @@ struct Feeds {
     packets: mpsc::Receiver<RecvEvent>,
     link: Option<mpsc::Receiver<LinkEvent>>,
     control: mpsc::Receiver<control::Request>,
+    /// Scrapes of the metrics listener, when `server.metrics` is set.
+    scrapes: Option<mpsc::Receiver<metrics::Scrape>>,
     /// Requests dropped because the node's queue was full.
     dropped_full: Arc<AtomicU64>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -77,7 +83,8 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
         clock.now(),
     );
     let sockets = open_sockets(&config)?;
-    let mut feeds = start_feeds(&config, &sockets, link_rx);
+    let metrics_listener = config.server.metrics.map(metrics::bind).transpose()?;
+    let mut feeds = start_feeds(&config, &sockets, link_rx, metrics_listener);
     let mut edge = Edge {
         node,
         journal,
@@ -86,6 +93,8 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
         answers: HashMap::new(),
         next_question: 0,
         halted: None,
+        exporter: metrics::Exporter::new(),
+        rendered: None,
     };
     edge.flush(clock.now());
     let status = format!("serving; {} leases loaded", edge.node.store().len());
@@ -120,11 +129,12 @@ fn tell_systemd(state: &[NotifyState]) {
     }
 }
 
-/// Starts the receive tasks and the control socket.
+/// Starts the receive tasks, the control socket and the metrics listener.
 fn start_feeds(
     config: &Config,
     sockets: &[Arc<DhcpSocket>],
     link: Option<mpsc::Receiver<LinkEvent>>,
+    metrics_listener: Option<tokio::net::TcpListener>,
 ) -> Feeds {
     let (in_tx, packets) = mpsc::channel::<RecvEvent>(INBOUND_QUEUE);
     let dropped_full = Arc::new(AtomicU64::new(0));
@@ -136,10 +146,19 @@ fn start_feeds(
             tracing::warn!(path = %config.server.control_socket.display(), error = %e, "no control socket; `tandem status` will not reach this server")
         }
     }
+    let scrapes = metrics_listener.map(|l| {
+        let (tx, rx) = mpsc::channel(8);
+        if let Ok(a) = l.local_addr() {
+            tracing::info!(addr = %a, "serving metrics on /metrics");
+        }
+        tasks.push(tokio::spawn(metrics::serve(l, tx)));
+        rx
+    });
     Feeds {
         packets,
         link,
         control,
+        scrapes,
         dropped_full,
         tasks,
     }
@@ -221,6 +240,9 @@ impl Edge {
                 }
                 Some(ev) = feeds.packets.recv() => self.packet(clock.now(), ev),
                 Some(req) = feeds.control.recv() => self.control(clock.now(), req),
+                Some(tx) = async { feeds.scrapes.as_mut()?.recv().await } => {
+                    let _ = tx.send(self.metrics_text(clock.now(), &feeds.dropped_full));
+                }
                 () = &mut timer => {
                     self.input(clock.now(), Input::Tick);
                     let next = tokio::time::Instant::now() + self.until_timeout(clock.now());
@@ -307,6 +329,7 @@ impl Edge {
                 leases,
                 micros,
             } => {
+                self.exporter.observe_commit(micros, leases);
                 let s = self.node.stats_mut();
                 s.commits += 1;
                 s.committed_leases += leases as u64;
@@ -316,6 +339,22 @@ impl Edge {
             CommitEvent::Failed { upto, .. } => Input::CommitFailed { upto },
         };
         self.input(now, input);
+    }
+
+    /// The metrics text: rendered from the node's figures at most once a
+    /// second, however often it is scraped.
+    fn metrics_text(&mut self, now: Time, dropped_full: &AtomicU64) -> String {
+        let fresh = |at: &std::time::Instant| at.elapsed() < std::time::Duration::from_secs(1);
+        match &self.rendered {
+            Some((at, text)) if fresh(at) => text.clone(),
+            _ => {
+                let mut figures = self.node.figures(now);
+                figures.stats.overloaded += dropped_full.load(Ordering::Relaxed);
+                let text = self.exporter.render(&figures);
+                self.rendered = Some((std::time::Instant::now(), text.clone()));
+                text
+            }
+        }
     }
 
     fn link_event(&mut self, now: Time, ev: LinkEvent) {

@@ -297,3 +297,23 @@ pub fn mac(n: u32) -> [u8; 6] {
     let b = n.to_be_bytes();
     [0x02, 0x42, b[0], b[1], b[2], b[3]]
 }
+
+/// `GET /metrics` from a tandem on 127.0.0.1:`port`; panics unless it
+/// answers 200 with OpenMetrics text. Returns the body.
+pub fn scrape(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics listener");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut all = String::new();
+    s.read_to_string(&mut all).unwrap();
+    let (head, body) = all.split_once("\r\n\r\n").expect("an HTTP answer");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: application/openmetrics-text"),
+        "{head}"
+    );
+    body.to_string()
+}

@@ -210,3 +210,20 @@ fn option_values_outside_their_rfc_rules_are_refused() {
     assert!(Config::parse(&opt(23, "u8", "64"), "t").is_ok());
     assert!(Config::parse(&opt(33, "ipv4-list", r#"["10.9.0.0", "10.0.0.1"]"#), "t").is_ok());
 }
+
+#[test]
+fn the_metrics_address_takes_a_default_port_and_a_bad_one_is_named() {
+    let subnet = "[[subnet]]\ncidr = \"10.0.0.0/24\"\n";
+    let with = |m: &str| {
+        format!("[server]\nmetrics = \"{m}\"\ninterfaces = [\"eth0\"]\nlease_db = \"/x\"\n{subnet}")
+    };
+    let c = Config::parse(&with("127.0.0.1"), "t").unwrap();
+    assert_eq!(c.server.metrics, Some("127.0.0.1:9267".parse().unwrap()));
+    let c = Config::parse(&with("0.0.0.0:9100"), "t").unwrap();
+    assert_eq!(c.server.metrics, Some("0.0.0.0:9100".parse().unwrap()));
+    let c = Config::parse(&format!("{BASE}{subnet}"), "t").unwrap();
+    assert_eq!(c.server.metrics, None, "no listener unless asked for");
+    let p = problems(&with("localhost:x"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!((p[0].0, p[0].1.as_str()), (2, "server.metrics"));
+}

@@ -1,8 +1,40 @@
-//! The `status --json` view of the peer.
+//! The `status --json` view of the peer, and the figures its metrics export.
 
 use super::*;
 
+/// The peer's gauges at one moment, for the metrics exporter.
+#[derive(Clone, Debug)]
+pub struct PeerGauges {
+    /// This server's state, and since when (local seconds).
+    pub state: State,
+    /// When it entered `state`.
+    pub since: Time,
+    /// The partner's state as last heard; `None` while not connected.
+    pub partner_state: Option<State>,
+    /// An authenticated connection to the partner is up.
+    pub connected: bool,
+    /// Seconds since the partner was last heard from; `None` if never.
+    pub last_contact_age: Option<u64>,
+    /// Where the partner's clock offset (partner − us) surely lies, seconds.
+    pub clock_offset: Option<OffsetBounds>,
+    /// Local changes the partner has not acknowledged yet.
+    pub unacked_updates: usize,
+}
+
 impl Peer {
+    /// The gauges of this peer at `now` (local seconds).
+    pub fn gauges(&self, now: Time, store: &LeaseStore) -> PeerGauges {
+        PeerGauges {
+            state: self.state,
+            since: self.since,
+            partner_state: self.partner_state(),
+            connected: self.connected(),
+            last_contact_age: self.last_contact.map(|t| now.0.saturating_sub(t.0)),
+            clock_offset: self.partner.as_ref().map(|p| p.clock.bounds()),
+            unacked_updates: store.unacked(),
+        }
+    }
+
     /// The status fields of DESIGN.md section 4 (`status --json`).
     pub fn status(&self, now: Time, store: &LeaseStore) -> serde_json::Value {
         let pools: Vec<_> = self
