@@ -405,3 +405,56 @@ fn a_relayed_inform_without_ciaddr_is_answered_with_the_broadcast_bit() {
     assert_eq!(ack.yiaddr(), Ipv4Addr::UNSPECIFIED);
     assert!(server.stop());
 }
+
+#[test]
+fn json_logs_are_one_object_per_line_with_a_line_per_lease_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = config(dir.path(), port);
+    let init = std::process::Command::new(BIN)
+        .args(["init", "-c"])
+        .arg(&cfg)
+        .status()
+        .unwrap();
+    assert!(init.success());
+    let log = dir.path().join("log");
+    let child = std::process::Command::new(BIN)
+        .args([
+            "serve",
+            "--log-format",
+            "json",
+            "--log",
+            "tandem=debug",
+            "-c",
+        ])
+        .arg(&cfg)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut server = Server {
+        child: Some(child),
+        config: cfg.clone(),
+        log: log.clone(),
+    };
+    let relay = Relay::new(Ipv4Addr::new(127, 0, 0, 2), port);
+    let ack = relay.dora([2, 0, 0, 0, 0, 7], 77, LINK).expect("an ACK");
+    let addr = addr_of(&ack);
+    assert!(server.stop(), "clean stop");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .all(|e| e["level"].is_string() && e["timestamp"].is_string())
+    );
+    let decided = events
+        .iter()
+        .any(|e| e["level"] == "DEBUG" && e["fields"].to_string().contains(&addr.to_string()));
+    assert!(
+        decided,
+        "a debug line names the leased address {addr}:\n{text}"
+    );
+}

@@ -40,6 +40,9 @@ enum Command {
         /// Log filter, e.g. "info" or "tandem=debug" (overrides RUST_LOG).
         #[arg(long)]
         log: Option<String>,
+        /// Log lines as text (for a person) or JSON objects, one per line (for log shippers).
+        #[arg(long, value_enum, default_value_t = serve::LogFormat::Text)]
+        log_format: serve::LogFormat,
     },
     /// Create the lease database of a new installation (once, before the first `serve`). A
     /// server that later finds its database missing treats it as lost, not as new: it
@@ -97,7 +100,11 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { config, log } => serve::run(&config.config, log.as_deref()),
+        Command::Serve {
+            config,
+            log,
+            log_format,
+        } => serve::run(&config.config, log.as_deref(), log_format),
         Command::Init { config } => init::init(&config.config),
         Command::EndRelearn { config } => init::end_relearn(&config.config),
         Command::CheckConfig { config } => check_config::run(&config.config),

@@ -4,17 +4,34 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-pub fn run(path: &Path, log: Option<&str>) -> anyhow::Result<ExitCode> {
+/// How `serve` writes its log lines to stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One line of text per event, coloured on a terminal.
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `fields`, `target`).
+    Json,
+}
+
+/// `tandem serve`: logs to stderr with `log` (a filter; else RUST_LOG, else
+/// "info") in `format`, then runs the server until SIGTERM or SIGINT.
+/// Errors: a bad filter, a bad config, or the server's own start-up and
+/// commit failures (`server::run`).
+pub fn run(path: &Path, log: Option<&str>, format: LogFormat) -> anyhow::Result<ExitCode> {
     let filter = match log {
         Some(f) => tracing_subscriber::EnvFilter::try_new(f).context("invalid --log filter")?,
         None => tracing_subscriber::EnvFilter::try_from_default_env()
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
     };
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let config = Arc::new(Config::load(path)?);
     // One thread for every socket, the peer link, the control socket and
     // the node (which is one state machine anyway); the SQLite writer has
