@@ -125,6 +125,7 @@ fn verify_unit(root: &Path) {
     let text = std::fs::read_to_string(&unit).unwrap();
     for line in [
         "Type=notify",
+        "ExecReload=/bin/kill -HUP $MAINPID",
         "User=tandem",
         "CapabilityBoundingSet=CAP_NET_BIND_SERVICE CAP_NET_RAW",
         "ProtectSystem=strict",

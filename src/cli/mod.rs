@@ -85,6 +85,14 @@ enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Make the running server re-read its configuration file (as SIGHUP does) and say what
+    /// it applied: options, lease times, reservations, rate limits and added pools take
+    /// effect at once; a change that needs a restart (sockets, database, [failover], a pool
+    /// removed or resized under leases) is refused by key and the old configuration keeps running.
+    Reload {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Make a new random pre-shared key for `failover.secret_file`: printed, or written to a
     /// new file with mode 0600 (the server refuses a key file that group or others can read).
     Keygen {
@@ -111,6 +119,7 @@ pub fn main() -> ExitCode {
         Command::Leases { config, json } => leases::run(&config.config, json),
         Command::Status { config, json } => pair::status(&config.config, json),
         Command::PartnerDown { config } => pair::partner_down(&config.config),
+        Command::Reload { config } => pair::reload(&config.config),
         Command::Keygen { output } => pair::keygen(output.as_deref()),
     };
     match result {

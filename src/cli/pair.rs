@@ -1,4 +1,4 @@
-//! `status`, `partner-down` and `keygen`.
+//! `status`, `partner-down`, `reload` and `keygen`.
 
 use crate::config::Config;
 use crate::control::{self, Command};
@@ -67,6 +67,38 @@ pub fn partner_down(path: &Path) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// `tandem reload -c FILE`: checks FILE, then asks the server whose control
+/// socket it names to re-read its own configuration file (the one it was
+/// started with) and prints what it applied or every key it refused.
+pub fn reload(path: &Path) -> anyhow::Result<ExitCode> {
+    let config = Config::load(path)?;
+    let v = control::call(&config.server.control_socket, Command::Reload)?;
+    if v["ok"] == true {
+        println!(
+            "reloaded: {} subnets, {} pools, {} reservations",
+            v["subnets"], v["pools"], v["reservations"]
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    match v["refused"].as_array() {
+        Some(list) => {
+            eprintln!("reload refused; the running configuration stays:");
+            for r in list {
+                eprintln!(
+                    "  {}: {}",
+                    r["key"].as_str().unwrap_or("?"),
+                    r["why"].as_str().unwrap_or("?")
+                );
+            }
+        }
+        None => eprintln!(
+            "reload refused; the running configuration stays: {}",
+            v["error"].as_str().unwrap_or("unknown error")
+        ),
+    }
+    Ok(ExitCode::FAILURE)
 }
 
 /// `tandem keygen [-o FILE]`: a new key on stdout, or in a new file with

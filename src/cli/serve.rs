@@ -43,7 +43,7 @@ pub fn run(path: &Path, log: Option<&str>, format: LogFormat) -> anyhow::Result<
         .build()?;
     rt.block_on(async move {
         tracing::info!(config = %path.display(), name = %config.server.name, version = env!("CARGO_PKG_VERSION"), "tandem starting");
-        crate::server::run(config, shutdown_signal()).await
+        crate::server::run(config, path.to_path_buf(), shutdown_signal()).await
     })?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 pub mod option_specs;
 pub mod options;
 pub mod raw;
+pub mod reload;
 mod validate;
 pub mod values;
 

@@ -32,29 +32,38 @@ pub struct Engine {
 impl Engine {
     /// `our_ids` are the local addresses clients may know this server by.
     pub fn new(config: Arc<Config>, our_ids: Vec<Ipv4Addr>) -> Engine {
-        let mut by_mac = HashMap::new();
-        let mut by_client_id = HashMap::new();
-        let mut reserved_for = HashMap::new();
+        let mut our_ids = our_ids;
+        our_ids.extend(config.server.server_id);
+        let mut e = Engine {
+            config: config.clone(),
+            our_ids,
+            by_mac: HashMap::new(),
+            by_client_id: HashMap::new(),
+            reserved_for: HashMap::new(),
+        };
+        e.reconfigure(config);
+        e
+    }
+
+    /// Takes a reloaded configuration (`config::reload` has checked that
+    /// the server identity is unchanged): its subnets, options, lease times
+    /// and reservations apply to the next request.
+    pub fn reconfigure(&mut self, config: Arc<Config>) {
+        self.by_mac.clear();
+        self.by_client_id.clear();
+        self.reserved_for.clear();
         for s in &config.subnets {
             for (i, r) in s.reservations.iter().enumerate() {
                 if let Some(m) = r.mac {
-                    by_mac.insert((s.id, m), i);
+                    self.by_mac.insert((s.id, m), i);
                 }
                 if let Some(c) = &r.client_id {
-                    by_client_id.insert((s.id, c.clone()), i);
+                    self.by_client_id.insert((s.id, c.clone()), i);
                 }
-                reserved_for.insert(r.address, (s.id, i));
+                self.reserved_for.insert(r.address, (s.id, i));
             }
         }
-        let mut our_ids = our_ids;
-        our_ids.extend(config.server.server_id);
-        Engine {
-            config,
-            our_ids,
-            by_mac,
-            by_client_id,
-            reserved_for,
-        }
+        self.config = config;
     }
 
     /// The configuration the engine was built with.

@@ -195,6 +195,14 @@ impl Peer {
         self.lost = true;
     }
 
+    /// Takes the peer settings of a reloaded configuration (its pools and
+    /// fingerprint; `config::reload` refuses any `[failover]` change). The
+    /// new fingerprint goes to the partner at the next connection.
+    pub fn reconfigure(&mut self, cfg: PeerConfig) {
+        self.pool_request_until.clear();
+        self.cfg = cfg;
+    }
+
     /// This server's failover state.
     pub fn state(&self) -> State {
         self.state

@@ -68,21 +68,8 @@ impl LeaseStore {
     /// An empty table for `config`'s pools; `split` of 256 parts of every pool
     /// start out owned by the primary (256 for a server without a partner).
     pub fn new(config: &Config, split: u16) -> LeaseStore {
-        let mut spans: Vec<PoolSpan> = config
-            .pools
-            .iter()
-            .map(|p| PoolSpan {
-                first: u32::from(p.range.first),
-                last: u32::from(p.range.last),
-                id: p.id,
-            })
-            .collect();
-        spans.sort_by_key(|s| s.first);
-        let reserved = config
-            .subnets
-            .iter()
-            .flat_map(|s| s.reservations.iter().map(|r| r.address))
-            .collect();
+        let spans = spans_of(config);
+        let reserved = reserved_of(config);
         let mut store = LeaseStore {
             leases: HashMap::new(),
             by_client: HashMap::new(),
@@ -362,7 +349,32 @@ impl LeaseStore {
     }
 }
 
+/// The pools of `config` in address order.
+fn spans_of(config: &Config) -> Vec<PoolSpan> {
+    let mut spans: Vec<PoolSpan> = config
+        .pools
+        .iter()
+        .map(|p| PoolSpan {
+            first: u32::from(p.range.first),
+            last: u32::from(p.range.last),
+            id: p.id,
+        })
+        .collect();
+    spans.sort_by_key(|s| s.first);
+    spans
+}
+
+/// Every reserved address of `config`.
+fn reserved_of(config: &Config) -> HashSet<Ipv4Addr> {
+    config
+        .subnets
+        .iter()
+        .flat_map(|s| s.reservations.iter().map(|r| r.address))
+        .collect()
+}
+
 mod offers;
+mod reconfigure;
 mod sequence;
 
 #[cfg(test)]

@@ -14,6 +14,10 @@ pub enum Command {
     PartnerDown,
     /// End the re-learning wait after a lost database (`lease::relearn`).
     EndRelearn,
+    /// Re-read the configuration file. The edge reads and validates it and
+    /// hands it over as `Input::Reload`; the node cannot read files, so it
+    /// answers this command itself only with an error.
+    Reload,
 }
 
 impl Command {
@@ -23,6 +27,7 @@ impl Command {
             "status" => Some(Command::Status),
             "partner-down" => Some(Command::PartnerDown),
             "end-relearn" => Some(Command::EndRelearn),
+            "reload" => Some(Command::Reload),
             _ => None,
         }
     }
@@ -33,6 +38,7 @@ impl Command {
             Command::Status => "status",
             Command::PartnerDown => "partner-down",
             Command::EndRelearn => "end-relearn",
+            Command::Reload => "reload",
         }
     }
 }
@@ -41,6 +47,9 @@ impl Node {
     pub(super) fn control(&mut self, now: Time, cmd: Command) -> Value {
         match cmd {
             Command::Status => self.status(now),
+            Command::Reload => {
+                json!({ "ok": false, "error": "reload needs the configuration file, which the edge reads (Input::Reload)" })
+            }
             Command::EndRelearn => {
                 let was = self.store.relearn_until().filter(|t| now < *t);
                 if was.is_some() {

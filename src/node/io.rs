@@ -50,6 +50,15 @@ pub enum Input {
         /// What the operator asked.
         command: super::Command,
     },
+    /// A changed configuration (SIGHUP, `tandem reload`), already validated;
+    /// applied whole or refused whole (`config::reload`), answered by
+    /// [`Output::Answer`] with the same `id`.
+    Reload {
+        /// The edge's number for the request, echoed in the answer.
+        id: u64,
+        /// The new configuration.
+        config: std::sync::Arc<crate::config::Config>,
+    },
 }
 
 /// Something for the edge to carry out, in the order the node gives them.

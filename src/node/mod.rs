@@ -20,6 +20,7 @@ mod io;
 mod metrics;
 mod policy;
 mod ratelimit;
+mod reload;
 mod stats;
 
 pub use control::Command;
@@ -80,7 +81,7 @@ impl Node {
     /// the edge must do.
     pub fn handle(&mut self, now: Time, input: Input) {
         if let Some(why) = &self.halted {
-            if let Input::Control { id, .. } = input {
+            if let Input::Control { id, .. } | Input::Reload { id, .. } = input {
                 let answer = serde_json::json!({"ok": false, "error": format!("stopping: {why}")});
                 self.out.push_back(Output::Answer { id, answer });
             }
@@ -110,6 +111,10 @@ impl Node {
             Input::Tick => self.tick(now),
             Input::Control { id, command } => {
                 let answer = self.control(now, command);
+                self.out.push_back(Output::Answer { id, answer });
+            }
+            Input::Reload { id, config } => {
+                let answer = self.reload(config);
                 self.out.push_back(Output::Answer { id, answer });
             }
         }

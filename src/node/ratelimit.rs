@@ -19,6 +19,12 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// Takes new limits (a reload); the current window's counts stand.
+    pub fn set_limits(&mut self, per_second: u32, global: u32) {
+        self.per_second = per_second;
+        self.global = global;
+    }
+
     /// A limiter allowing `per_second` packets per client and `global` packets in all per
     /// second; 0 turns either off.
     pub fn new(per_second: u32, global: u32) -> RateLimiter {

@@ -193,3 +193,70 @@ fn figures_count_requests_leases_and_free_addresses_per_pool() {
         f.stats.ignored_by_reason
     );
 }
+
+fn reload(n: &mut Node, text: &str) -> serde_json::Value {
+    let config = Arc::new(Config::parse(text, "t").unwrap());
+    n.handle(NOW, Input::Reload { id: 9, config });
+    match outputs(n).as_slice() {
+        [Output::Answer { id: 9, answer }] => answer.clone(),
+        other => panic!("one answer: {other:?}"),
+    }
+}
+
+/// The OFFER's lease time (option 51) for client `mac`.
+fn offered_time(n: &mut Node, mac: u8) -> u32 {
+    n.handle(NOW, request(v4::MessageType::Discover, mac, vec![]));
+    let out = outputs(n);
+    let [Output::Reply { reply, .. }] = out.as_slice() else {
+        panic!("an OFFER: {out:?}")
+    };
+    let m = <v4::Message as dhcproto::Decodable>::from_bytes(&reply.bytes).unwrap();
+    match m.opts().get(v4::OptionCode::AddressLeaseTime) {
+        Some(v4::DhcpOption::AddressLeaseTime(t)) => *t,
+        other => panic!("no lease time: {other:?}"),
+    }
+}
+
+#[test]
+fn a_reload_applies_new_lease_times_and_keeps_the_leases() {
+    let mut n = node(false);
+    outputs(&mut n);
+    let batch = ack_waiting(&mut n);
+    n.handle(NOW, Input::Committed { upto: batch });
+    outputs(&mut n);
+    assert_eq!(offered_time(&mut n, 2), 3600);
+    let answer = reload(
+        &mut n,
+        &CONFIG.replace("lease_time = \"1h\"", "lease_time = \"2h\""),
+    );
+    assert_eq!(answer["ok"], true, "{answer}");
+    assert_eq!(
+        offered_time(&mut n, 3),
+        7200,
+        "the new time applies at once"
+    );
+    assert_eq!(n.store().len(), 1, "the lease is kept");
+    // refused whole, naming the key; the running config stays
+    let answer = reload(
+        &mut n,
+        &CONFIG.replace("[server]\n", "[server]\nport = 6767\n"),
+    );
+    assert_eq!(answer["ok"], false);
+    assert_eq!(answer["refused"][0]["key"], "server.port", "{answer}");
+    // the pool range holding the active lease cannot go
+    let shrunk = CONFIG.replace("10.0.0.100-10.0.0.103", "10.0.0.101-10.0.0.103");
+    let answer = reload(&mut n, &shrunk);
+    assert_eq!(answer["ok"], false, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap()
+            .contains("10.0.0.100-10.0.0.100"),
+        "{answer}"
+    );
+    assert_eq!(
+        offered_time(&mut n, 4),
+        7200,
+        "refused whole: the running (2h) config stands"
+    );
+}

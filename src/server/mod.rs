@@ -47,6 +47,8 @@ struct Edge {
     exporter: metrics::Exporter,
     /// The last metrics text and when it was rendered.
     rendered: Option<(std::time::Instant, String)>,
+    /// The configuration file, re-read on SIGHUP and `tandem reload`.
+    path: std::path::PathBuf,
 }
 
 /// What feeds the node besides the journal: the interfaces' receive tasks,
@@ -57,6 +59,8 @@ struct Feeds {
     control: mpsc::Receiver<control::Request>,
     /// Scrapes of the metrics listener, when `server.metrics` is set.
     scrapes: Option<mpsc::Receiver<metrics::Scrape>>,
+    /// SIGHUP: reload the configuration (`None` if the handler could not be installed).
+    hangup: Option<tokio::signal::unix::Signal>,
     /// Requests dropped because the node's queue was full.
     dropped_full: Arc<AtomicU64>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -65,7 +69,11 @@ struct Feeds {
 /// Runs until `shutdown` resolves, then commits everything and returns.
 /// Errors: the database, the key file or a socket cannot be opened, or a
 /// journal commit failed (the node stops: [`Output::Halt`]).
-pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> anyhow::Result<Stats> {
+pub async fn run(
+    config: Arc<Config>,
+    path: std::path::PathBuf,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<Stats> {
     let clock = SystemClock;
     let (commit_tx, mut commit_rx) = mpsc::unbounded_channel();
     // The key first: a refused key file leaves the database untouched.
@@ -95,6 +103,7 @@ pub async fn run(config: Arc<Config>, shutdown: impl Future<Output = ()>) -> any
         halted: None,
         exporter: metrics::Exporter::new(),
         rendered: None,
+        path,
     };
     edge.flush(clock.now());
     let status = format!("serving; {} leases loaded", edge.node.store().len());
@@ -154,11 +163,15 @@ fn start_feeds(
         tasks.push(tokio::spawn(metrics::serve(l, tx)));
         rx
     });
+    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|e| tracing::warn!(error = %e, "no SIGHUP handler; reload with `tandem reload`"))
+        .ok();
     Feeds {
         packets,
         link,
         control,
         scrapes,
+        hangup,
         dropped_full,
         tasks,
     }
@@ -240,6 +253,10 @@ impl Edge {
                 }
                 Some(ev) = feeds.packets.recv() => self.packet(clock.now(), ev),
                 Some(req) = feeds.control.recv() => self.control(clock.now(), req),
+                Some(()) = async { feeds.hangup.as_mut()?.recv().await } => {
+                    tracing::info!("SIGHUP: reloading {}", self.path.display());
+                    self.reload(clock.now(), None);
+                }
                 Some(tx) = async { feeds.scrapes.as_mut()?.recv().await } => {
                     let _ = tx.send(self.metrics_text(clock.now(), &feeds.dropped_full));
                 }
@@ -372,7 +389,39 @@ impl Edge {
         self.input(now, input);
     }
 
+    /// Re-reads the configuration file and hands it to the node; `reply`
+    /// gets the answer (`tandem reload`), else it is only logged (SIGHUP).
+    /// A file that does not load is refused here, with its problems.
+    fn reload(&mut self, now: Time, reply: Option<oneshot::Sender<serde_json::Value>>) {
+        // systemd 253 and later want the monotonic time beside RELOADING.
+        match NotifyState::monotonic_usec_now() {
+            Ok(t) => tell_systemd(&[NotifyState::Reloading, t]),
+            Err(_) => tell_systemd(&[NotifyState::Reloading]),
+        }
+        match Config::load(&self.path) {
+            Err(e) => {
+                tracing::error!("reload refused, the running configuration stays: {e}");
+                if let Some(r) = reply {
+                    let _ = r.send(serde_json::json!({ "ok": false, "error": e.to_string() }));
+                }
+            }
+            Ok(config) => {
+                self.next_question += 1;
+                let id = self.next_question;
+                if let Some(r) = reply {
+                    self.answers.insert(id, r);
+                }
+                let config = Arc::new(config);
+                self.input(now, Input::Reload { id, config });
+            }
+        }
+        tell_systemd(&[NotifyState::Ready]);
+    }
+
     fn control(&mut self, now: Time, req: control::Request) {
+        if req.command == control::Command::Reload {
+            return self.reload(now, Some(req.reply));
+        }
         self.next_question += 1;
         let id = self.next_question;
         self.answers.insert(id, req.reply);

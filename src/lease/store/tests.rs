@@ -146,3 +146,33 @@ fn unacknowledged_local_changes_are_not_free() {
     assert!(s.is_allocatable(a));
     assert_eq!(s.limbo().count(), 0);
 }
+
+#[test]
+fn a_reload_moves_reservations_and_pools_and_keeps_every_record() {
+    let c = cfg();
+    let mut s = LeaseStore::new(&c, 256);
+    s.upsert(active("10.0.0.12", 9, 500));
+    assert_eq!(s.free_count(PoolId(0), Owner::Primary), 2);
+    // 10.0.0.11 is no longer reserved, 10.0.0.10 now is; a pool is added
+    // before the others (pool ids shift) and the second one is gone.
+    let text = r#"[server]
+interfaces = ["lo"]
+lease_db = "/tmp/x"
+[[subnet]]
+cidr = "10.0.0.0/24"
+pools = ["10.0.0.100-10.0.0.104", "10.0.0.10-10.0.0.13"]
+[[subnet.reservation]]
+mac = "02:00:00:00:00:01"
+address = "10.0.0.10"
+"#;
+    let c2 = Config::parse(text, "t").unwrap();
+    s.reconfigure(&c2);
+    assert_eq!(s.free_count(PoolId(0), Owner::Primary), 5, "the added pool");
+    let old_pool: Vec<_> = s.free_addrs(PoolId(1), Owner::Primary).collect();
+    assert_eq!(old_pool, [ip("10.0.0.11"), ip("10.0.0.13")]);
+    assert!(s.is_allocatable(ip("10.0.0.11")));
+    assert!(!s.is_allocatable(ip("10.0.0.10")), "newly reserved");
+    assert!(s.pool_of(ip("10.0.0.20")).is_none(), "the removed pool");
+    assert_eq!(s.get(ip("10.0.0.12")).unwrap().state, LeaseState::Active);
+    assert_eq!(s.len(), 1);
+}

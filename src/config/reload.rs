@@ -1,0 +1,181 @@
+//! What a running server may take from a changed configuration (SIGHUP,
+//! `tandem reload`) and what it must refuse. Options, lease times, T1/T2,
+//! PXE fields, reservations, rate limits, probation and offer hold apply at
+//! once; pools and subnets may be added. Refused, each naming its key:
+//!
+//! - what the edge opened at start (interfaces, ports, database, sockets,
+//!   metrics listener, server identity): a restart applies those;
+//! - anything in `[failover]`: role, key, MCLT and split must change on both
+//!   peers together, by restarting them;
+//! - a pool removed or resized in a pair: a pool's extent decides which peer
+//!   owns each never-leased address (`LeaseStore::initial_owner`), so two
+//!   peers disagreeing on it could both allocate one address. Alone, a pool
+//!   may shrink or go when no lease is held in what leaves (the node checks
+//!   that against its lease store: [`Change::vacated`]).
+
+use super::{Config, FailoverConfig, Range, ServerConfig};
+
+/// One reason a reload is refused: the key (`server.port`,
+/// `failover.split`, `subnet.pools`...) and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    /// The configuration key that changed.
+    pub key: String,
+    /// Why it cannot change on a running server.
+    pub why: String,
+}
+
+/// What a reload changes that the node must check against its leases.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Change {
+    /// Address ranges of the old pools that no new pool covers (only for a
+    /// server without a partner; in a pair they are refused outright).
+    pub vacated: Vec<Range>,
+}
+
+/// Compares the running `old` configuration with `new`. Returns what the
+/// node must still check ([`Change`]), or every refusal.
+pub fn check(old: &Config, new: &Config) -> Result<Change, Vec<Refusal>> {
+    let mut refused = Vec::new();
+    server(&old.server, &new.server, &mut refused);
+    failover(old.failover.as_ref(), new.failover.as_ref(), &mut refused);
+    let vacated = pools(old, new, &mut refused);
+    if refused.is_empty() {
+        Ok(Change { vacated })
+    } else {
+        Err(refused)
+    }
+}
+
+fn refuse(out: &mut Vec<Refusal>, key: &str, why: impl Into<String>) {
+    out.push(Refusal {
+        key: key.into(),
+        why: why.into(),
+    });
+}
+
+/// The `[server]` keys the edge acts on only at start.
+fn server(old: &ServerConfig, new: &ServerConfig, out: &mut Vec<Refusal>) {
+    let restart = "changes only with a restart";
+    let changed = [
+        ("server.name", old.name != new.name),
+        ("server.interfaces", old.interfaces != new.interfaces),
+        ("server.lease_db", old.lease_db != new.lease_db),
+        ("server.port", old.port != new.port),
+        ("server.client_port", old.client_port != new.client_port),
+        ("server.server_id", old.server_id != new.server_id),
+        (
+            "server.direct_unicast",
+            old.direct_unicast != new.direct_unicast,
+        ),
+        ("server.sync", old.sync_full != new.sync_full),
+        (
+            "server.control_socket",
+            old.control_socket != new.control_socket,
+        ),
+        ("server.metrics", old.metrics != new.metrics),
+    ];
+    for (key, _) in changed.iter().filter(|c| c.1) {
+        refuse(out, key, restart);
+    }
+}
+
+/// Any `[failover]` change: both peers must agree on all of it.
+fn failover(old: Option<&FailoverConfig>, new: Option<&FailoverConfig>, out: &mut Vec<Refusal>) {
+    let (o, n) = match (old, new) {
+        (None, None) => return,
+        (Some(o), Some(n)) => (o, n),
+        _ => {
+            let why = "adding or removing the partner changes only with a restart";
+            return refuse(out, "failover", why);
+        }
+    };
+    let changed = [
+        ("failover.role", o.role != n.role),
+        ("failover.listen", o.listen != n.listen),
+        ("failover.peer", o.peer != n.peer),
+        ("failover.secret_file", o.secret_file != n.secret_file),
+        ("failover.mclt", o.mclt != n.mclt),
+        ("failover.split", o.split != n.split),
+        (
+            "failover.max_response_delay",
+            o.max_response_delay != n.max_response_delay,
+        ),
+        (
+            "failover.load_balance_max_secs",
+            o.load_balance_max_secs != n.load_balance_max_secs,
+        ),
+        (
+            "failover.auto_partner_down",
+            o.auto_partner_down != n.auto_partner_down,
+        ),
+        (
+            "failover.max_unacked_updates",
+            o.max_unacked_updates != n.max_unacked_updates,
+        ),
+        (
+            "failover.max_clock_offset",
+            o.max_clock_offset != n.max_clock_offset,
+        ),
+    ];
+    let why =
+        "the pair's failover settings change only by restarting both peers with the same value";
+    for (key, _) in changed.iter().filter(|c| c.1) {
+        refuse(out, key, why);
+    }
+}
+
+/// Old pool ranges not kept exactly: refused in a pair, else returned
+/// (the parts no new pool covers) for the node to check.
+fn pools(old: &Config, new: &Config, out: &mut Vec<Refusal>) -> Vec<Range> {
+    let kept = |r: &Range| new.pools.iter().any(|p| p.range == *r);
+    let mut vacated = Vec::new();
+    for p in old.pools.iter().filter(|p| !kept(&p.range)) {
+        let cidr = old.subnet(p.subnet).cidr;
+        let r = p.range;
+        if old.failover.is_some() {
+            let why = format!(
+                "pool {}-{} of subnet {cidr} was removed or resized: a pool's extent decides which peer owns its free addresses, so change it by restarting both peers with the same pools",
+                r.first, r.last
+            );
+            refuse(out, "subnet.pools", why);
+        } else {
+            vacated.extend(uncovered(r, new));
+        }
+    }
+    vacated
+}
+
+/// The parts of `r` that no pool of `new` covers.
+fn uncovered(r: Range, new: &Config) -> Vec<Range> {
+    let mut spans: Vec<(u32, u32)> = new
+        .pools
+        .iter()
+        .map(|p| (u32::from(p.range.first), u32::from(p.range.last)))
+        .collect();
+    spans.sort_unstable();
+    let (mut at, end) = (u64::from(u32::from(r.first)), u64::from(u32::from(r.last)));
+    let mut gaps = Vec::new();
+    for (a, b) in spans {
+        let (a, b) = (u64::from(a), u64::from(b));
+        if b < at || a > end {
+            continue;
+        }
+        if a > at {
+            gaps.push((at, a - 1));
+        }
+        at = at.max(b + 1);
+    }
+    if at <= end {
+        gaps.push((at, end));
+    }
+    gaps.into_iter()
+        .map(|(a, b)| Range {
+            first: (a as u32).into(),
+            last: (b as u32).into(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
