@@ -19,6 +19,7 @@
 //! - [`sim`]: the deterministic simulator that drives two nodes.
 //! - [`cli`]: the `tandem` command line.
 //! - [`fuzzing`]: entry points of the fuzz targets.
+//! - [`migrate`]: ISC dhcpd's lease file read and turned into tandem's records.
 //! - [`keyfile`]: the failover key file at rest (mode checks, `keygen -o`).
 //! - [`random`]: randomness from the operating system.
 //! - [`time`]: whole-second time and the clock trait.
@@ -34,6 +35,7 @@ pub mod failover;
 pub mod fuzzing;
 pub mod keyfile;
 pub mod lease;
+pub mod migrate;
 pub mod net;
 pub mod node;
 pub mod proto;

@@ -2,6 +2,7 @@
 //! the user through anyhow with the context that names what failed.
 
 mod check_config;
+mod import_isc;
 mod init;
 mod leases;
 mod pair;
@@ -85,6 +86,19 @@ enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Import an ISC dhcpd lease file (dhcpd.leases) into this configuration's new lease
+    /// database, failover states and times included; the last entry for an address wins, as
+    /// in dhcpd. Prints counts by binding state and every line it skipped; writes all or nothing.
+    ImportIsc {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The dhcpd.leases file (copy it from the ISC server while dhcpd is stopped).
+        #[arg(long)]
+        leases: PathBuf,
+        /// Read and report only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Make the running server re-read its configuration file (as SIGHUP does) and say what
     /// it applied: options, lease times, reservations, rate limits and added pools take
     /// effect at once; a change that needs a restart (sockets, database, [failover], a pool
@@ -120,6 +134,11 @@ pub fn main() -> ExitCode {
         Command::Status { config, json } => pair::status(&config.config, json),
         Command::PartnerDown { config } => pair::partner_down(&config.config),
         Command::Reload { config } => pair::reload(&config.config),
+        Command::ImportIsc {
+            config,
+            leases,
+            dry_run,
+        } => import_isc::run(&config.config, &leases, dry_run),
         Command::Keygen { output } => pair::keygen(output.as_deref()),
     };
     match result {

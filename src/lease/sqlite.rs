@@ -59,6 +59,16 @@ pub enum StoreError {
         /// The error from the random source.
         source: std::io::Error,
     },
+    /// An import found lease records already in the database.
+    #[error(
+        "lease database {path} already holds {held} lease records; import into a new database (move this one aside)"
+    )]
+    NotEmpty {
+        /// The database file.
+        path: PathBuf,
+        /// Records found.
+        held: u64,
+    },
     /// The writer thread could not be spawned.
     #[error("cannot start the lease journal's writer thread: {source}")]
     Thread {
@@ -444,8 +454,10 @@ fn gather(first: Batch, rx: &mpsc::Receiver<Batch>, deadline: Option<Instant>) -
     batches
 }
 
+mod import;
 mod rows;
 
+pub use import::import;
 use rows::read;
 
 #[cfg(test)]
