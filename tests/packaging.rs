@@ -81,6 +81,7 @@ fn the_package_holds_the_server_its_hardened_unit_and_a_conffile() {
         "usr/share/doc/tandem/packaging.md",
         "usr/share/doc/tandem/grafana-dashboard.json",
         "usr/share/doc/tandem/OPERATIONS.md",
+        "usr/share/doc/tandem/MIGRATION.md",
     ] {
         assert!(root.join(f).is_file(), "the package lacks /{f}");
     }
