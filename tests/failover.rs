@@ -302,6 +302,82 @@ fn dashboard_names_exported_series(scrape: &str) {
     }
 }
 
+/// `tandem status` as a person sees it in an 80x24 terminal (tmux): both
+/// peers and the pool on one screen, no line wrapped.
+fn check_status_screen(cfg: &Path) {
+    if std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED the status screen check: tmux is not installed (.ci/run installs it)");
+        return;
+    }
+    let server = format!("tandem-status-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .args(["-L", &server])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        tmux(&[
+            "new-session",
+            "-d",
+            "-x",
+            "80",
+            "-y",
+            "24",
+            "-s",
+            "st",
+            "sh"
+        ])
+        .status
+        .success()
+    );
+    let cmd = format!("clear; {BIN} status -c {}", cfg.display());
+    tmux(&["send-keys", "-t", "st", &cmd, "Enter"]);
+    let t0 = Instant::now();
+    let screen = loop {
+        let shown =
+            String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "st"]).stdout).into_owned();
+        if shown.contains("10.99.0.10-10.99.0.249") || t0.elapsed() > Duration::from_secs(10) {
+            break shown;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    tmux(&["kill-server"]);
+    for want in [
+        "tandem a (primary), up ",
+        "  state    NORMAL since ",
+        "  partner  b: NORMAL, connected, last contact ",
+        "  clock    partner - this server in [",
+        "  updates  0 unacknowledged by the partner",
+        "pool                            free:pri     sec  active expired releas. declin.",
+    ] {
+        assert!(
+            screen.lines().any(|l| l.starts_with(want)),
+            "no line starting {want:?} on the screen:\n{screen}"
+        );
+    }
+    let row = screen
+        .lines()
+        .find(|l| l.starts_with("10.99.0.10-10.99.0.249"))
+        .unwrap_or_else(|| panic!("no pool line:\n{screen}"));
+    let cols: Vec<u64> = row
+        .split_whitespace()
+        .skip(1)
+        .map(|c| c.parse().unwrap())
+        .collect();
+    assert_eq!(cols.len(), 6, "{row}");
+    assert_eq!(
+        cols[0] + cols[1] + cols[2] + cols[3] + cols[4] + cols[5],
+        240,
+        "{row}"
+    );
+}
+
 /// Mode 0600: the server refuses a key file group or others can read.
 fn private(p: &Path) {
     std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
@@ -445,6 +521,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
     for port in metrics {
         check_metrics(port, granted.len());
     }
+    check_status_screen(&a.cfg);
     // after the partner's ack, a renewal gets the full time
     let (n0, addr0, _) = granted[0];
     let ack = net.renew(To::Both, mac(n0), addr0, 5000, 5).unwrap();

@@ -7,6 +7,7 @@ mod init;
 mod leases;
 mod pair;
 mod serve;
+mod status_view;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

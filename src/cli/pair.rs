@@ -5,6 +5,8 @@ use crate::control::{self, Command};
 use std::path::Path;
 use std::process::ExitCode;
 
+/// `tandem status`: the running server's status object, as JSON or as one
+/// screen (`status_view`).
 pub fn status(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let config = Config::load(path)?;
     let v = control::call(&config.server.control_socket, Command::Status)?;
@@ -12,42 +14,7 @@ pub fn status(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let s = |k: &str| {
-        v.get(k).map_or_else(
-            || "-".to_string(),
-            |x| x.as_str().map_or_else(|| x.to_string(), str::to_string),
-        )
-    };
-    println!("server          {}", s("server"));
-    println!(
-        "state           {} (for {} s)",
-        s("state"),
-        s("time_in_state")
-    );
-    println!("serving         {}", s("serving"));
-    println!(
-        "partner         {} (connected: {})",
-        s("partner_state"),
-        s("connected")
-    );
-    println!("last contact    {}", s("last_contact"));
-    println!("clock offset    {} ms", s("clock_offset_ms"));
-    println!("unacked updates {}", s("unacked_updates"));
-    println!("leases          {}", s("leases"));
-    if let Some(t) = v.get("relearn_until").and_then(|a| a.as_str()) {
-        println!("relearning      lost database: no new address until {t} (`tandem end-relearn`)");
-    }
-    if let Some(a) = v.get("alarm").and_then(|a| a.as_str()) {
-        println!("ALARM           {a}");
-    }
-    if let Some(pools) = v.get("pools").and_then(|p| p.as_array()) {
-        for p in pools {
-            println!(
-                "pool {:<10} free: primary {} secondary {}",
-                p["pool"], p["free_primary"], p["free_secondary"]
-            );
-        }
-    }
+    print!("{}", super::status_view::render(&v));
     Ok(ExitCode::SUCCESS)
 }
 

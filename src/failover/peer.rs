@@ -9,7 +9,7 @@ use super::clock::{ClockOffset, OffsetBounds};
 use super::message::{Connect, ConnectAck, Message, PROTOCOL_VERSION, WireState};
 use super::state::State;
 use crate::config::PoolId;
-use crate::lease::{Lease, LeaseStore, Owner};
+use crate::lease::{Lease, LeaseStore};
 use crate::time::Time;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 

@@ -88,6 +88,7 @@ impl Node {
         } else if self.peer.is_none() {
             v["serving"] = "every client".into();
         }
+        v["pools"] = self.pool_status(now);
         v["server"] = self.config.server.name.clone().into();
         v["uptime"] = now.0.saturating_sub(self.started.0).into();
         v["leases"] = self.store.len().into();
@@ -105,5 +106,27 @@ impl Node {
             "commits": s.commits,
         });
         v
+    }
+
+    /// Per pool: its id, range and subnet, free addresses by owner and lease
+    /// records by state (`status --json` "pools").
+    fn pool_status(&self, now: Time) -> Value {
+        let f = self.figures(now);
+        let pools = f.pools.iter().enumerate().map(|(i, p)| {
+            let mut leases = serde_json::Map::new();
+            for ((state, _), n) in &p.leases {
+                let e = leases.entry(state.as_str()).or_insert(json!(0));
+                *e = json!(e.as_u64().unwrap_or(0) + *n as u64);
+            }
+            json!({
+                "pool": i,
+                "range": p.range,
+                "subnet": p.subnet,
+                "free_primary": p.free[0],
+                "free_secondary": p.free[1],
+                "leases": leases,
+            })
+        });
+        Value::Array(pools.collect())
     }
 }

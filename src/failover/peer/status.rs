@@ -35,20 +35,9 @@ impl Peer {
         }
     }
 
-    /// The status fields of DESIGN.md section 4 (`status --json`).
+    /// The status fields of DESIGN.md section 4 (`status --json`) that the
+    /// peer knows; the node adds the pools.
     pub fn status(&self, now: Time, store: &LeaseStore) -> serde_json::Value {
-        let pools: Vec<_> = self
-            .cfg
-            .pools
-            .iter()
-            .map(|p| {
-                serde_json::json!({
-                    "pool": p.0,
-                    "free_primary": store.free_count(*p, Owner::Primary),
-                    "free_secondary": store.free_count(*p, Owner::Secondary),
-                })
-            })
-            .collect();
         let serving = match self.state.serving() {
             _ if self.blind() && self.state == State::PartnerDown => {
                 "renewals only: resumed partner-down after a restart without reaching the partner; run `tandem partner-down` again if it is still down"
@@ -65,6 +54,7 @@ impl Peer {
             "state": self.state.as_str(),
             "serving": serving,
             "time_in_state": now.0.saturating_sub(self.since.0),
+            "since": self.since.rfc3339(),
             "partner_state": self.partner.as_ref().map(|p| p.state.as_str()),
             "partner_name": self.partner.as_ref().map(|p| p.name.clone()),
             "connected": self.connected(),
@@ -79,7 +69,6 @@ impl Peer {
             "unacked_updates": store.unacked(),
             "partner_down_since": self.p.partner_down_since.map(|t| t.rfc3339()),
             "alarm": self.alarm,
-            "pools": pools,
         })
     }
 }

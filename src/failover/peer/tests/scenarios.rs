@@ -2,6 +2,7 @@
 //! the link, restarts and wipes, conflicts, and rebalancing.
 
 use super::*;
+use crate::lease::Owner;
 
 #[test]
 fn fresh_pair_reaches_normal() {
