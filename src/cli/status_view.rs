@@ -18,9 +18,37 @@ pub fn render(v: &Value) -> String {
     let mut out = Vec::new();
     head(v, &mut out);
     pools(v, &mut out);
-    let mut s = out.join("\n");
+    let mut s = out
+        .iter()
+        .flat_map(|l| wrap(l))
+        .collect::<Vec<_>>()
+        .join("\n");
     s.push('\n');
     s
+}
+
+/// `line` broken at spaces into lines of at most `WIDTH` columns, the
+/// continuations indented under the value column.
+fn wrap(line: &str) -> Vec<String> {
+    const INDENT: &str = "           ";
+    let mut out: Vec<String> = Vec::new();
+    let mut cur: Option<String> = None;
+    for word in line.split(' ') {
+        cur = Some(match cur {
+            None => word.to_string(),
+            Some(c)
+                if c.chars().count() + 1 + word.chars().count() <= WIDTH || c.trim().is_empty() =>
+            {
+                format!("{c} {word}")
+            }
+            Some(c) => {
+                out.push(c);
+                format!("{INDENT}{word}")
+            }
+        });
+    }
+    out.extend(cur);
+    out
 }
 
 fn text(v: &Value, k: &str) -> String {
@@ -176,6 +204,27 @@ mod tests {
         let row = lines.iter().find(|l| l.starts_with("10.20.3.10")).unwrap();
         let cols: Vec<&str> = row.split_whitespace().collect();
         assert_eq!(cols[1..], ["100", "99", "40", "1", "0", "0"]);
+    }
+
+    #[test]
+    fn a_long_line_wraps_under_its_value() {
+        let long = "renewals only: resumed partner-down after a restart without reaching the partner; run `tandem partner-down` again if it is still down";
+        let v = json!({"server": "s", "state": "partner-down", "serving": long, "leases": 0, "uptime": 1});
+        let s = render(&v);
+        assert!(s.lines().all(|l| l.chars().count() <= WIDTH), "{s}");
+        assert!(s.contains("  serving  renewals only:"), "{s}");
+        assert!(
+            s.contains("\n           "),
+            "continued under the value: {s}"
+        );
+        assert_eq!(
+            s.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .matches("still down")
+                .count(),
+            1
+        );
     }
 
     #[test]
