@@ -3,8 +3,10 @@
 //! a bounded load of distinct clients to both, then the primary's
 //! dhcpd.leases imported into a new tandem database. Checked against the
 //! file itself, read independently of tandem's parser: every address's last
-//! block imported with its state, MAC and end time. Needs root, dhcpd and
-//! perfdhcp (CI has them); elsewhere it says why and skips.
+//! block imported with its state, MAC and end time. The primary's
+//! dhcpd.conf, translated, is a configuration tandem accepts with the same
+//! pool and failover peer. Needs root, dhcpd and perfdhcp (CI has them);
+//! elsewhere it says why and skips.
 
 mod common;
 #[path = "lab/netns.rs"]
@@ -177,6 +179,7 @@ fn a_real_isc_pairs_lease_file_is_imported_whole() {
         read(&perf_log)
     );
 
+    check_translation(dir.path());
     let cfg = tandem_conf(dir.path());
     let out = std::process::Command::new(BIN)
         .args(["import-isc", "--leases"])
@@ -225,5 +228,51 @@ fn a_real_isc_pairs_lease_file_is_imported_whole() {
                 "{addr}: free is the primary's, backup the secondary's"
             );
         }
+    }
+}
+
+/// The pair's real dhcpd.conf through `import-isc --dhcpd-conf`: tandem
+/// accepts the result (with a key file of its own), pool and peer kept.
+fn check_translation(dir: &Path) {
+    let out = dir.join("translated.toml");
+    let run = std::process::Command::new(BIN)
+        .args(["import-isc", "--dhcpd-conf"])
+        .arg(dir.join("dhcpd0.conf"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let key = dir.join("k");
+    let made = std::process::Command::new(BIN)
+        .arg("keygen")
+        .arg("-o")
+        .arg(&key)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let text = read(&out).replace("/etc/tandem/peer.key", &key.display().to_string());
+    std::fs::write(&out, &text).unwrap();
+    let check = std::process::Command::new(BIN)
+        .args(["check-config", "-c"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    for want in [
+        "pools = [\"10.128.1.0-10.128.1.255\"]",
+        "peer = \"192.168.77.2:647\"",
+        "mclt = \"60s\"",
+        "lease_time = \"600s\"",
+    ] {
+        assert!(text.contains(want), "{want} in:\n{text}");
     }
 }

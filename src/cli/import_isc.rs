@@ -1,11 +1,11 @@
-//! `tandem import-isc --leases FILE`: an ISC dhcpd lease file into the
-//! configured lease database (`migrate`), reported by state, with every
-//! skipped line; all or nothing.
+//! `tandem import-isc`: an ISC dhcpd lease file into the configured lease
+//! database (`--leases`: reported by state, with every skipped line; all or
+//! nothing), or a dhcpd.conf translated into tandem.toml (`--dhcpd-conf`).
 
 use crate::config::Config;
 use crate::control::{self, Command};
 use crate::lease::sqlite;
-use crate::migrate::{import, isc_leases};
+use crate::migrate::{import, isc_conf, isc_leases};
 use anyhow::Context;
 use std::path::Path;
 use std::process::ExitCode;
@@ -56,6 +56,45 @@ pub fn run(path: &Path, leases: &Path, dry_run: bool) -> anyhow::Result<ExitCode
     println!(
         "wrote {n} lease records to {} in one transaction",
         db.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Translates the dhcpd.conf at `conf` into tandem.toml on stdout, or into
+/// the new file `output`; lists what it left out on stderr. Errors: the file
+/// cannot be read or is not ISC syntax (named by line), or `output` exists.
+pub fn translate(conf: &Path, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read(conf).with_context(|| format!("{}", conf.display()))?;
+    let t = isc_conf::translate(&String::from_utf8_lossy(&text))
+        .with_context(|| format!("{}", conf.display()))?;
+    for s in &t.untranslated {
+        eprintln!(
+            "{}:{}: not translated `{}`: {}",
+            conf.display(),
+            s.line,
+            s.what,
+            s.why
+        );
+    }
+    match output {
+        Some(out) => {
+            use std::io::Write;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(out)
+                .with_context(|| format!("{}", out.display()))?;
+            f.write_all(t.toml.as_bytes())?;
+            eprintln!("wrote {}", out.display());
+        }
+        None => print!("{}", t.toml),
+    }
+    eprintln!(
+        "{}: {} subnets and {} reservations translated, {} statements not; review it, then `tandem check-config -c FILE`",
+        conf.display(),
+        t.subnets,
+        t.reservations,
+        t.untranslated.len()
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -87,16 +87,25 @@ enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// Import an ISC dhcpd lease file (dhcpd.leases) into this configuration's new lease
-    /// database, failover states and times included; the last entry for an address wins, as
-    /// in dhcpd. Prints counts by binding state and every line it skipped; writes all or nothing.
+    /// Move from ISC dhcpd (docs/MIGRATION.md). With --leases: import a dhcpd.leases file into
+    /// this configuration's new lease database, failover states and times included (the last
+    /// entry for an address wins, as in dhcpd), reporting counts by binding state and every
+    /// line it skipped; all or nothing. With --dhcpd-conf: translate a dhcpd.conf into
+    /// tandem.toml, listing with line numbers what it could not translate.
+    #[command(group(clap::ArgGroup::new("source").required(true).args(["leases", "dhcpd_conf"])))]
     ImportIsc {
         #[command(flatten)]
         config: ConfigArg,
         /// The dhcpd.leases file (copy it from the ISC server while dhcpd is stopped).
         #[arg(long)]
-        leases: PathBuf,
-        /// Read and report only; write nothing.
+        leases: Option<PathBuf>,
+        /// The dhcpd.conf to translate; the TOML goes to stdout or --output.
+        #[arg(long)]
+        dhcpd_conf: Option<PathBuf>,
+        /// With --dhcpd-conf: write the TOML to this new file instead of stdout.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// With --leases: read and report only; write nothing.
         #[arg(long)]
         dry_run: bool,
     },
@@ -138,8 +147,14 @@ pub fn main() -> ExitCode {
         Command::ImportIsc {
             config,
             leases,
+            dhcpd_conf,
+            output,
             dry_run,
-        } => import_isc::run(&config.config, &leases, dry_run),
+        } => match (leases, dhcpd_conf) {
+            (Some(l), _) => import_isc::run(&config.config, &l, dry_run),
+            (None, Some(c)) => import_isc::translate(&c, output.as_deref()),
+            (None, None) => unreachable!("clap requires --leases or --dhcpd-conf"),
+        },
         Command::Keygen { output } => pair::keygen(output.as_deref()),
     };
     match result {

@@ -1,0 +1,364 @@
+//! The common subset of ISC dhcpd.conf translated into tandem's TOML
+//! (`tandem import-isc --dhcpd-conf`): subnets and their ranges and pools,
+//! lease times, the options tandem names (routers, DNS, domain, search,
+//! NTP, MTU, broadcast, T1/T2, PXE fields) and any other option of a known
+//! code, `authoritative`, host reservations with a fixed address, and the
+//! failover peer. Parameters are inherited from the global scope and
+//! `group`s as dhcpd does. Everything else is listed with its line and why,
+//! never guessed at.
+
+use super::isc_leases::Skipped;
+use super::lexer::{self, Kind, Token};
+use super::statements::{self, Statement, show};
+use std::fmt::Write;
+use std::net::Ipv4Addr;
+
+mod emit;
+mod options;
+
+/// The translation and what it left out.
+#[derive(Clone, Debug, Default)]
+pub struct Translation {
+    /// tandem.toml text, to review before use.
+    pub toml: String,
+    /// Statements not translated, in file order.
+    pub untranslated: Vec<Skipped>,
+    /// Subnets written.
+    pub subnets: usize,
+    /// Reservations written.
+    pub reservations: usize,
+}
+
+/// The file cannot be read as ISC syntax.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfError {
+    /// An unterminated string.
+    #[error(transparent)]
+    Lex(#[from] lexer::LexError),
+    /// Unbalanced braces or a statement without `;`.
+    #[error(transparent)]
+    Syntax(#[from] statements::SyntaxError),
+}
+
+/// Parameters a scope sets and its inner scopes inherit.
+#[derive(Clone, Debug, Default)]
+struct Params {
+    default_lease: Option<u64>,
+    max_lease: Option<u64>,
+    min_lease: Option<u64>,
+    /// Line of the latest default- or max-lease-time, for reports.
+    lease_line: usize,
+    authoritative: Option<bool>,
+    next_server: Option<Ipv4Addr>,
+    filename: Option<String>,
+    server_name: Option<String>,
+    /// `option NAME ...;` by name, the innermost setting last.
+    options: Vec<(String, Vec<Token>, usize)>,
+}
+
+/// One `subnet` with what it inherited.
+#[derive(Clone, Debug)]
+struct Subnet {
+    net: Ipv4Addr,
+    prefix: u8,
+    params: Params,
+    ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
+}
+
+/// One `host` with a single fixed address.
+#[derive(Clone, Debug)]
+struct Host {
+    name: String,
+    line: usize,
+    mac: Option<String>,
+    client_id: Option<String>,
+    addr: Ipv4Addr,
+    params: Params,
+}
+
+/// The `failover peer` statement's values.
+#[derive(Clone, Debug, Default)]
+struct Failover {
+    line: usize,
+    primary: Option<bool>,
+    address: Option<String>,
+    port: Option<u16>,
+    peer_address: Option<String>,
+    peer_port: Option<u16>,
+    mclt: Option<u64>,
+    split: Option<u64>,
+    max_response_delay: Option<u64>,
+    load_balance_max_secs: Option<u64>,
+    auto_partner_down: Option<u64>,
+}
+
+#[derive(Default)]
+struct Walk {
+    subnets: Vec<Subnet>,
+    hosts: Vec<Host>,
+    failover: Option<Failover>,
+    skipped: Vec<Skipped>,
+}
+
+impl Walk {
+    fn skip(&mut self, s: &Statement<'_>, why: impl Into<String>) {
+        self.skipped.push(Skipped {
+            line: s.line,
+            what: show(s.head),
+            why: why.into(),
+        });
+    }
+}
+
+/// Translates the dhcpd.conf `text`. Errors: the text is not ISC syntax.
+pub fn translate(text: &str) -> Result<Translation, ConfError> {
+    let tokens = lexer::tokens(text)?;
+    let mut w = Walk::default();
+    scope(
+        &mut w,
+        &statements::statements(&tokens)?,
+        &Params::default(),
+    )?;
+    w.skipped.sort_by_key(|s| s.line);
+    Ok(emit::toml(w))
+}
+
+fn word<'a>(s: &'a Statement<'_>, i: usize) -> Option<&'a str> {
+    match &s.head.get(i)?.kind {
+        Kind::Word(w) => Some(w),
+        _ => None,
+    }
+}
+
+/// The statements of one scope (global, `group`, `shared-network`).
+fn scope(w: &mut Walk, list: &[Statement<'_>], outer: &Params) -> Result<(), ConfError> {
+    let mut params = outer.clone();
+    // Parameters apply to the whole scope wherever they stand, as in dhcpd.
+    for s in list.iter().filter(|s| s.body.is_none()) {
+        param(w, s, &mut params);
+    }
+    for s in list {
+        let Some(body) = s.body else { continue };
+        let inner = statements::statements(body)?;
+        match word(s, 0) {
+            Some("subnet") => subnet(w, s, &inner, &params)?,
+            Some("group") => scope(w, &inner, &params)?,
+            Some("shared-network") => {
+                w.skip(s, "tandem has no shared networks yet: its subnets are translated one by one, each serving only clients whose relay or interface address lies in it");
+                scope(w, &inner, &params)?;
+            }
+            Some("host") => host(w, s, &inner, &params),
+            Some("failover") => failover(w, s, &inner),
+            _ => w.skip(
+                s,
+                "no tandem equivalent (classes, pools outside a subnet, event blocks...)",
+            ),
+        }
+    }
+    Ok(())
+}
+
+/// One parameter statement into `p`, or a report.
+fn param(w: &mut Walk, s: &Statement<'_>, p: &mut Params) {
+    let num = |i| word(s, i).and_then(|v| v.parse::<u64>().ok());
+    let text = |i: usize| match s.head.get(i).map(|t| &t.kind) {
+        Some(Kind::Str(v)) => Some(String::from_utf8_lossy(v).into_owned()),
+        Some(Kind::Word(v)) => Some(v.clone()),
+        _ => None,
+    };
+    match (word(s, 0), word(s, 1), s.head.len()) {
+        (Some("default-lease-time"), _, 2) if num(1).is_some() => {
+            p.default_lease = num(1);
+            p.lease_line = s.line;
+        }
+        (Some("max-lease-time"), _, 2) if num(1).is_some() => {
+            p.max_lease = num(1);
+            p.lease_line = s.line;
+        }
+        (Some("min-lease-time"), _, 2) if num(1).is_some() => p.min_lease = num(1),
+        (Some("authoritative"), None, 1) => p.authoritative = Some(true),
+        (Some("not"), Some("authoritative"), 2) => p.authoritative = Some(false),
+        (Some("next-server"), Some(a), 2) if a.parse::<Ipv4Addr>().is_ok() => {
+            p.next_server = a.parse().ok()
+        }
+        (Some("filename"), _, 2) => p.filename = text(1),
+        (Some("server-name"), _, 2) => p.server_name = text(1),
+        (Some("option"), Some(_), n) if n > 2 && word(s, 2) != Some("code") => {
+            let name = word(s, 1).unwrap_or_default().to_string();
+            p.options.retain(|(o, _, _)| *o != name);
+            p.options.push((name, s.head[2..].to_vec(), s.line));
+        }
+        (Some("ddns-update-style"), Some("none"), 2) | (Some("ping-check"), Some("false"), 2) => {}
+        (Some("range"), ..) => w.skip(s, "a range outside any subnet"),
+        (
+            Some("ddns-update-style" | "ddns-updates" | "ddns-domainname" | "ddns-rev-domainname"),
+            ..,
+        ) => w.skip(s, "DDNS is not in tandem yet"),
+        (Some("ping-check"), ..) => w.skip(s, "ping check is not in tandem yet"),
+        (Some("log-facility"), ..) => w.skip(
+            s,
+            "tandem logs to stderr (journald under systemd); `--log-format json` for shippers",
+        ),
+        (Some("option"), _, _) => w.skip(
+            s,
+            "an option definition: use [[subnet.option]] with its code and type",
+        ),
+        _ => w.skip(s, "no tandem equivalent"),
+    }
+}
+
+/// `subnet NET netmask MASK { ... }`.
+fn subnet(
+    w: &mut Walk,
+    s: &Statement<'_>,
+    body: &[Statement<'_>],
+    outer: &Params,
+) -> Result<(), ConfError> {
+    let net = word(s, 1).and_then(|a| a.parse::<Ipv4Addr>().ok());
+    let mask = word(s, 3).and_then(|a| a.parse::<Ipv4Addr>().ok());
+    let prefix = mask
+        .map(u32::from)
+        .filter(|m| m.leading_ones() == m.count_ones());
+    let (Some(net), Some(mask), Some(_), Some("netmask")) = (net, prefix, mask, word(s, 2)) else {
+        w.skip(s, "not `subnet ADDRESS netmask MASK`");
+        return Ok(());
+    };
+    let mut sub = Subnet {
+        net,
+        prefix: mask.leading_ones() as u8,
+        params: outer.clone(),
+        ranges: Vec::new(),
+    };
+    for st in body.iter().filter(|st| st.body.is_none()) {
+        if word(st, 0) == Some("range") {
+            range(w, st, &mut sub);
+        } else {
+            param(w, st, &mut sub.params);
+        }
+    }
+    for st in body.iter().filter(|st| st.body.is_some()) {
+        let inner = statements::statements(st.body.unwrap_or_default())?;
+        match word(st, 0) {
+            Some("pool") => pool(w, &inner, &mut sub),
+            Some("host") => host(w, st, &inner, &sub.params),
+            _ => w.skip(st, "no tandem equivalent inside a subnet"),
+        }
+    }
+    w.subnets.push(sub);
+    Ok(())
+}
+
+/// `range A B;` (a single address when B is absent).
+fn range(w: &mut Walk, s: &Statement<'_>, sub: &mut Subnet) {
+    let ip = |i| word(s, i).and_then(|a| a.parse::<Ipv4Addr>().ok());
+    match (ip(1), ip(2), s.head.len()) {
+        (Some(a), Some(b), 3) => sub.ranges.push((a, b)),
+        (Some(a), None, 2) => sub.ranges.push((a, a)),
+        _ => w.skip(s, "dynamic-bootp ranges are not in tandem (DHCP only)"),
+    }
+}
+
+/// `pool { range ...; failover peer "x"; }`: its ranges join the subnet's
+/// pools; allow/deny and other pool parameters are reported.
+fn pool(w: &mut Walk, body: &[Statement<'_>], sub: &mut Subnet) {
+    for st in body {
+        match (word(st, 0), word(st, 1), st.body) {
+            (Some("range"), _, None) => range(w, st, sub),
+            (Some("failover"), Some("peer"), None) => {}
+            _ => w.skip(
+                st,
+                "pool parameters other than ranges are not in tandem (classes, allow/deny)",
+            ),
+        }
+    }
+}
+
+/// `host NAME { hardware ethernet MAC; fixed-address ADDR; ... }`.
+fn host(w: &mut Walk, s: &Statement<'_>, body: &[Statement<'_>], outer: &Params) {
+    let mut h = Host {
+        name: word(s, 1).unwrap_or("host").to_string(),
+        line: s.line,
+        mac: None,
+        client_id: None,
+        addr: Ipv4Addr::UNSPECIFIED,
+        params: outer.clone(),
+    };
+    for st in body {
+        match (word(st, 0), word(st, 1), word(st, 2), st.head.len()) {
+            (Some("hardware"), Some("ethernet"), Some(m), 3) => h.mac = Some(m.to_string()),
+            (Some("fixed-address"), Some(a), None, 2) if a.parse::<Ipv4Addr>().is_ok() => {
+                h.addr = a.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
+            }
+            (Some("option"), Some("dhcp-client-identifier"), _, _) => {
+                h.client_id = options::client_id(&st.head[2..])
+            }
+            _ if st.body.is_none() => param(w, st, &mut h.params),
+            _ => w.skip(st, "no tandem equivalent inside a host"),
+        }
+    }
+    if h.addr.is_unspecified() || (h.mac.is_none() && h.client_id.is_none()) {
+        w.skip(
+            s,
+            "a host without one fixed IPv4 address and a hardware ethernet or client identifier",
+        );
+    } else {
+        w.hosts.push(h);
+    }
+}
+
+/// `failover peer "NAME" { ... }`.
+fn failover(w: &mut Walk, s: &Statement<'_>, body: &[Statement<'_>]) {
+    let mut f = Failover {
+        line: s.line,
+        ..Failover::default()
+    };
+    for st in body {
+        let num = |i| word(st, i).and_then(|v| v.parse::<u64>().ok());
+        let words: Vec<&str> = (0..st.head.len()).filter_map(|i| word(st, i)).collect();
+        match words.as_slice() {
+            ["primary"] => f.primary = Some(true),
+            ["secondary"] => f.primary = Some(false),
+            ["address", a] => f.address = Some(a.to_string()),
+            ["port", p] => f.port = p.parse().ok(),
+            ["peer", "address", a] => f.peer_address = Some(a.to_string()),
+            ["peer", "port", p] => f.peer_port = p.parse().ok(),
+            ["mclt", _] => f.mclt = num(1),
+            ["split", _] => f.split = num(1),
+            ["max-response-delay", _] => f.max_response_delay = num(1),
+            ["load", "balance", "max", "seconds", _] => f.load_balance_max_secs = num(4),
+            ["auto-partner-down", _] => f.auto_partner_down = num(1),
+            ["max-unacked-updates", _]
+            | ["max-lease-misbalance", _]
+            | ["max-lease-ownership", _]
+            | ["min-balance", _]
+            | ["max-balance", _] => w.skip(
+                st,
+                "tandem sets its own update window and rebalances by itself",
+            ),
+            _ => w.skip(st, "no tandem equivalent in [failover]"),
+        }
+    }
+    if w.failover.is_some() {
+        w.skip(s, "a second failover peer: tandem has one partner");
+    } else {
+        w.failover = Some(f);
+    }
+}
+
+/// Seconds as tandem's duration text.
+fn secs(n: u64) -> String {
+    format!("{n}s")
+}
+
+/// A TOML string literal for `s`.
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// Appends `key = value` to `out`.
+fn kv(out: &mut String, key: &str, value: &str) {
+    let _ = writeln!(out, "{key} = {value}");
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,207 @@
+//! The translated configuration as tandem.toml text: `[server]` with what
+//! dhcpd.conf cannot say left for the operator, `[failover]`, then each
+//! subnet with its pools, parameters, options and reservations.
+
+use super::options::{self, Mapped};
+use super::{Failover, Host, Params, Skipped, Subnet, Translation, Walk, kv, quoted, secs};
+use std::fmt::Write;
+use std::net::Ipv4Addr;
+
+const HEADER: &str = "\
+# tandem.toml translated from dhcpd.conf by `tandem import-isc --dhcpd-conf`.
+# Review every value, set `interfaces`, then `tandem check-config -c FILE`.
+
+[server]
+interfaces = [\"eth0\"]          # dhcpd.conf does not name them: set yours
+lease_db = \"/var/lib/tandem/leases.sqlite\"
+";
+
+/// Writes the whole file.
+pub(super) fn toml(mut w: Walk) -> Translation {
+    let mut out = String::from(HEADER);
+    if let Some(f) = w.failover.take() {
+        failover(&mut out, &f, &mut w.skipped);
+    }
+    let mut t = Translation::default();
+    let hosts = std::mem::take(&mut w.hosts);
+    let mut placed = vec![false; hosts.len()];
+    for s in &w.subnets {
+        subnet(&mut out, s, &mut w.skipped);
+        for (i, h) in hosts.iter().enumerate() {
+            if !placed[i] && contains(s, h.addr) {
+                placed[i] = true;
+                t.reservations += 1;
+                reservation(&mut out, h, &mut w.skipped);
+            }
+        }
+    }
+    for (h, _) in hosts.iter().zip(placed).filter(|(_, p)| !p) {
+        let what = format!("host {}", h.name);
+        w.skipped.push(Skipped {
+            line: h.line,
+            what,
+            why: format!("fixed-address {} lies in no subnet", h.addr),
+        });
+    }
+    w.skipped.sort_by_key(|s| s.line);
+    t.subnets = w.subnets.len();
+    t.toml = out;
+    t.untranslated = w.skipped;
+    t
+}
+
+fn contains(s: &Subnet, a: Ipv4Addr) -> bool {
+    let mask = u32::MAX.checked_shl(32 - u32::from(s.prefix)).unwrap_or(0);
+    u32::from(a) & mask == u32::from(s.net)
+}
+
+fn failover(out: &mut String, f: &Failover, skipped: &mut Vec<Skipped>) {
+    let primary = f.primary.unwrap_or(true);
+    let _ = writeln!(out, "\n[failover]");
+    kv(
+        out,
+        "role",
+        &quoted(if primary { "primary" } else { "secondary" }),
+    );
+    let at = |a: &Option<String>, p: Option<u16>| {
+        quoted(&format!(
+            "{}:{}",
+            a.as_deref().unwrap_or("0.0.0.0"),
+            p.unwrap_or(647)
+        ))
+    };
+    kv(out, "listen", &at(&f.address, f.port));
+    kv(out, "peer", &at(&f.peer_address, f.peer_port));
+    kv(out, "secret_file", &quoted("/etc/tandem/peer.key"));
+    let _ = writeln!(
+        out,
+        "# ISC's failover has no key: make one with `tandem keygen -o /etc/tandem/peer.key` and copy it to the partner"
+    );
+    match (f.mclt, f.split) {
+        (Some(m), s) => {
+            kv(out, "mclt", &quoted(&secs(m)));
+            kv(out, "split", &s.unwrap_or(128).to_string());
+        }
+        (None, _) => skipped.push(Skipped {
+            line: f.line,
+            what: "failover peer (secondary)".into(),
+            why: "ISC sets mclt and split on the primary only: copy the primary's values into [failover]; the two tandem peers must agree".into(),
+        }),
+    }
+    for (key, v) in [
+        ("max_response_delay", f.max_response_delay),
+        ("auto_partner_down", f.auto_partner_down.filter(|s| *s > 0)),
+    ] {
+        if let Some(v) = v {
+            kv(out, key, &quoted(&secs(v)));
+        }
+    }
+    if let Some(n) = f.load_balance_max_secs {
+        kv(out, "load_balance_max_secs", &n.to_string());
+    }
+}
+
+fn subnet(out: &mut String, s: &Subnet, skipped: &mut Vec<Skipped>) {
+    let _ = writeln!(out, "\n[[subnet]]");
+    kv(out, "cidr", &quoted(&format!("{}/{}", s.net, s.prefix)));
+    let pools: Vec<String> = s
+        .ranges
+        .iter()
+        .map(|(a, b)| quoted(&format!("{a}-{b}")))
+        .collect();
+    kv(out, "pools", &format!("[{}]", pools.join(", ")));
+    params(out, &s.params, skipped, false);
+}
+
+/// The parameters and options of a subnet (or, `in_host`, of a reservation:
+/// only its host name is kept there).
+fn params(out: &mut String, p: &Params, skipped: &mut Vec<Skipped>, in_host: bool) {
+    if !in_host {
+        let mut max = p.max_lease;
+        if let (Some(d), Some(m)) = (p.default_lease, p.max_lease)
+            && d > m
+        {
+            max = Some(d);
+            let why = format!(
+                "default-lease-time {d} is above max-lease-time {m}: tandem needs max_lease_time >= lease_time, so it was raised to {d}; check"
+            );
+            skipped.push(Skipped {
+                line: p.lease_line,
+                what: "max-lease-time".into(),
+                why,
+            });
+        }
+        for (key, v) in [
+            ("lease_time", p.default_lease),
+            ("max_lease_time", max),
+            ("min_lease_time", p.min_lease),
+        ] {
+            if let Some(v) = v {
+                kv(out, key, &quoted(&secs(v)));
+            }
+        }
+        if let Some(a) = p.authoritative {
+            kv(out, "authoritative", &a.to_string());
+        }
+        if let Some(a) = p.next_server {
+            kv(out, "next_server", &quoted(&a.to_string()));
+        }
+        for (key, v) in [
+            ("boot_file", &p.filename),
+            ("server_hostname", &p.server_name),
+        ] {
+            if let Some(v) = v {
+                kv(out, key, &quoted(v));
+            }
+        }
+    }
+    let mut numbered = Vec::new();
+    for (name, value, line) in &p.options {
+        match (options::map(name, value), in_host) {
+            (Mapped::Key(k, v), false) => kv(out, k, &v),
+            (Mapped::Numbered(c, t, v), false) => numbered.push((c, t, v)),
+            (Mapped::HostName(h), true) => kv(out, "hostname", &quoted(&h)),
+            (Mapped::Not(why), _) => skipped.push(Skipped {
+                line: *line,
+                what: format!("option {name}"),
+                why,
+            }),
+            _ => {}
+        }
+    }
+    for (code, kind, value) in numbered {
+        let _ = writeln!(out, "\n[[subnet.option]]");
+        kv(out, "code", &code.to_string());
+        kv(out, "type", &quoted(kind));
+        kv(out, "value", &value);
+    }
+}
+
+fn reservation(out: &mut String, h: &Host, skipped: &mut Vec<Skipped>) {
+    let _ = writeln!(out, "\n[[subnet.reservation]]");
+    match (&h.mac, &h.client_id) {
+        (_, Some(id)) => kv(out, "client_id", &quoted(id)),
+        (Some(m), None) => match options::mac(m) {
+            Some(m) => kv(out, "mac", &quoted(&m)),
+            None => skipped.push(Skipped {
+                line: h.line,
+                what: format!("host {}", h.name),
+                why: format!("hardware ethernet {m} is not a MAC"),
+            }),
+        },
+        (None, None) => {}
+    }
+    kv(out, "address", &quoted(&h.addr.to_string()));
+    let own: Vec<_> = h
+        .params
+        .options
+        .iter()
+        .filter(|(n, _, _)| n == "host-name")
+        .cloned()
+        .collect();
+    let p = Params {
+        options: own,
+        ..Params::default()
+    };
+    params(out, &p, skipped, true);
+}

@@ -1,0 +1,148 @@
+//! A campus dhcpd.conf translated: what maps, what is reported, and that
+//! tandem accepts the result.
+
+use super::*;
+use crate::config::Config;
+
+const CONF: &str = r#"# campus dhcpd.conf
+authoritative;
+ddns-update-style none;
+default-lease-time 3600;
+max-lease-time 7200;
+option domain-name "campus.example";
+option domain-name-servers 10.0.0.53, 10.0.1.53;
+log-facility local7;
+
+failover peer "campus" {
+  primary;
+  address 10.0.0.1;
+  port 647;
+  peer address 10.0.0.2;
+  peer port 647;
+  max-response-delay 30;
+  max-unacked-updates 10;
+  load balance max seconds 3;
+  mclt 1800;
+  split 128;
+}
+
+class "phones" { match if substring(option vendor-class-identifier, 0, 4) = "Cisc"; }
+
+subnet 10.20.0.0 netmask 255.255.0.0 {
+  option routers 10.20.0.1;
+  option ntp-servers 10.0.0.123;
+  option interface-mtu 1500;
+  option netbios-node-type 8;
+  option subnet-mask 255.255.0.0;
+  next-server 10.0.0.20;
+  filename "pxelinux.0";
+  pool {
+    failover peer "campus";
+    deny dynamic bootp clients;
+    range 10.20.1.0 10.20.255.254;
+  }
+}
+
+shared-network building-7 {
+  subnet 10.40.0.0 netmask 255.255.252.0 {
+    default-lease-time 14400;
+    range 10.40.0.20 10.40.3.250;
+    option routers 10.40.0.1;
+    option domain-search "labs.campus.example", "campus.example";
+  }
+}
+
+group {
+  option domain-name "printers.campus.example";
+  host printer-1 {
+    hardware ethernet 52:54:0:12:34:56;
+    fixed-address 10.20.0.10;
+    option host-name "printer-1";
+  }
+}
+host far-away { hardware ethernet 52:54:00:aa:bb:cc; fixed-address 192.0.2.9; }
+"#;
+
+fn translated() -> Translation {
+    translate(CONF).unwrap()
+}
+
+#[test]
+fn tandem_accepts_the_translation_and_it_keeps_the_campus() {
+    let t = translated();
+    let c = Config::parse(&t.toml, "translated.toml").unwrap_or_else(|e| panic!("{e}\n{}", t.toml));
+    assert_eq!((t.subnets, t.reservations), (2, 1));
+    let f = c.failover.as_ref().unwrap();
+    assert_eq!((f.mclt, f.split, f.max_response_delay), (1800, 128, 30));
+    assert_eq!(f.peer.to_string(), "10.0.0.2:647");
+    let s = &c.subnets[0];
+    assert_eq!(s.cidr.to_string(), "10.20.0.0/16");
+    assert_eq!(c.pools[0].range.first.to_string(), "10.20.1.0");
+    assert_eq!(
+        (s.lease.default, s.lease.max),
+        (3600, 7200),
+        "inherited from the global scope"
+    );
+    assert_eq!(s.reservations.len(), 1);
+    assert_eq!(s.reservations[0].address.to_string(), "10.20.0.10");
+    assert_eq!(
+        s.reservations[0].mac,
+        Some([0x52, 0x54, 0, 0x12, 0x34, 0x56]),
+        "leading zeros restored"
+    );
+    assert_eq!(s.reservations[0].hostname.as_deref(), Some("printer-1"));
+    assert_eq!(
+        c.subnets[1].lease.default, 14400,
+        "the subnet's own time wins"
+    );
+    assert_eq!(c.subnets[1].lease.max, 14400, "max raised to the default");
+    assert!(
+        t.toml
+            .contains("dns_servers = [\"10.0.0.53\", \"10.0.1.53\"]"),
+        "{}",
+        t.toml
+    );
+    assert!(
+        t.toml
+            .contains("domain_search = [\"labs.campus.example\", \"campus.example\"]")
+    );
+    assert!(
+        t.toml.contains("code = 46\ntype = \"u8\"\nvalue = 8"),
+        "{}",
+        t.toml
+    );
+    assert!(t.toml.contains("boot_file = \"pxelinux.0\""));
+}
+
+#[test]
+fn what_tandem_lacks_is_listed_with_its_line() {
+    let t = translated();
+    let at = |line: usize| {
+        t.untranslated
+            .iter()
+            .find(|s| s.line == line)
+            .unwrap_or_else(|| panic!("nothing reported at line {line}: {:#?}", t.untranslated))
+    };
+    assert!(at(8).why.contains("journald"), "log-facility");
+    assert!(at(17).why.contains("update window"), "max-unacked-updates");
+    assert!(at(23).what.starts_with("class"));
+    assert!(at(30).why.contains("own mask"), "subnet-mask");
+    assert!(at(35).what.starts_with("deny"));
+    assert!(at(40).why.contains("shared networks"));
+    assert!(
+        t.untranslated
+            .iter()
+            .any(|s| s.what == "max-lease-time" && s.why.contains("raised")),
+        "{:#?}",
+        t.untranslated
+    );
+    assert!(at(57).why.contains("no subnet"), "far-away: {:?}", at(57));
+    assert!(t.untranslated.windows(2).all(|w| w[0].line <= w[1].line));
+}
+
+#[test]
+fn a_broken_file_is_an_error_with_its_line() {
+    let e =
+        translate("subnet 10.0.0.0 netmask 255.0.0.0 {\n  range 10.0.0.1 10.0.0.9;\n").unwrap_err();
+    assert!(e.to_string().starts_with("line 1:"), "{e}");
+}
