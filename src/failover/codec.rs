@@ -7,7 +7,7 @@
 //! Length framing (and its size limit) is the transport's job; this module
 //! turns one frame's bytes into one `Message` and back, purely.
 
-use super::message::{Message, PROTOCOL_VERSION};
+use super::message::Message;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -26,8 +26,8 @@ pub enum CodecError {
     /// The hello has the wrong length, magic or role byte.
     #[error("hello is malformed")]
     BadHello,
-    /// The partner's `PROTOCOL_VERSION` differs from ours.
-    #[error("peer speaks protocol version {0}, we speak {PROTOCOL_VERSION}")]
+    /// No protocol version both peers speak (`message::agree`).
+    #[error("{}", super::message::agree(*.0).err().unwrap_or_default())]
     Version(u16),
     /// Both hellos claim the same role (both primary or both secondary).
     #[error("peer claims the same role as this server")]
@@ -78,13 +78,14 @@ impl Hello {
     }
 
     /// Reads a hello. Errors: `BadHello` for a wrong length, magic or role byte,
-    /// `Version` for another protocol version.
+    /// `Version` for a partner older than any version we speak (a newer one
+    /// is accepted: it speaks ours, `message::agree`).
     pub fn decode(b: &[u8]) -> Result<Hello, CodecError> {
         if b.len() != HELLO_LEN || &b[..4] != MAGIC || b[6] > 1 {
             return Err(CodecError::BadHello);
         }
         let version = u16::from_be_bytes([b[4], b[5]]);
-        if version != PROTOCOL_VERSION {
+        if super::message::agree(version).is_err() {
             return Err(CodecError::Version(version));
         }
         let mut nonce = [0u8; 32];

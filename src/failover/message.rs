@@ -11,8 +11,27 @@ use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
 
-/// Version of this message set; peers refuse a CONNECT (and a hello) of another version.
+/// The newest version of the peer protocol (hello, framing and this message
+/// set) this tandem speaks; sent in the hello and in CONNECT.
 pub const PROTOCOL_VERSION: u16 = 3;
+
+/// The oldest version this tandem still speaks, so that a pair is upgraded
+/// one peer at a time: raise it only a release after the version it drops.
+pub const OLDEST_PROTOCOL_VERSION: u16 = 3;
+
+/// The version a pair speaks when the partner's newest is `theirs`: the
+/// newest both speak (a newer partner speaks ours, if it still can; it
+/// decides that by the same rule). Errors: the partner is older than
+/// anything we speak, named so that the operator knows which to upgrade.
+pub fn agree(theirs: u16) -> Result<u16, String> {
+    let v = theirs.min(PROTOCOL_VERSION);
+    if v < OLDEST_PROTOCOL_VERSION {
+        return Err(format!(
+            "the partner speaks peer protocol versions up to {theirs}, this tandem {OLDEST_PROTOCOL_VERSION} to {PROTOCOL_VERSION}: upgrade the partner (a pair is upgraded one release at a time)"
+        ));
+    }
+    Ok(v)
+}
 
 /// One message on the peer link. Times are whole seconds of the sender's clock.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,7 +128,7 @@ impl Message {
 /// Sent by each side first: who it is and what it has.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Connect {
-    /// Must equal `PROTOCOL_VERSION`.
+    /// The sender's `PROTOCOL_VERSION` (its newest); see `agree`.
     pub version: u16,
     /// The sender's server name, for logs and status.
     pub name: String,

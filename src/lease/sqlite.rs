@@ -200,15 +200,7 @@ fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
         source,
     })?;
     let c = Connection::open(path).map_err(err)?;
-    c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
-    c.pragma_update(
-        None,
-        "synchronous",
-        if sync_full { "FULL" } else { "NORMAL" },
-    )
-    .map_err(err)?;
-    c.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(err)?;
+    // The version first: a newer tandem's database is left as it was.
     let version: i64 = c
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .map_err(err)?;
@@ -218,6 +210,15 @@ fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
             found: version,
         });
     }
+    c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+    c.pragma_update(
+        None,
+        "synchronous",
+        if sync_full { "FULL" } else { "NORMAL" },
+    )
+    .map_err(err)?;
+    c.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(err)?;
     c.execute_batch(SCHEMA).map_err(err)?;
     Ok(c)
 }

@@ -1,5 +1,7 @@
 use super::*;
-use crate::failover::message::{Reject, WireLease, WireState};
+use crate::failover::message::{
+    OLDEST_PROTOCOL_VERSION, PROTOCOL_VERSION, Reject, WireLease, WireState,
+};
 use crate::failover::state::State;
 
 fn pair(k1: &[u8], k2: &[u8]) -> (Session, Session) {
@@ -158,9 +160,28 @@ fn hello_checks() {
     };
     assert_eq!(Hello::decode(&h.encode()), Ok(h));
     assert_eq!(Hello::decode(b"nonsense"), Err(CodecError::BadHello));
-    let mut v = h.encode();
-    v[5] = 99;
-    assert!(matches!(Hello::decode(&v), Err(CodecError::Version(_))));
+    // a newer partner speaks ours; an older one than we speak is refused by name
+    let newer = Hello {
+        version: PROTOCOL_VERSION + 1,
+        ..h
+    };
+    assert_eq!(Hello::decode(&newer.encode()), Ok(newer));
+    assert_eq!(
+        crate::failover::message::agree(newer.version),
+        Ok(PROTOCOL_VERSION)
+    );
+    let older = Hello {
+        version: OLDEST_PROTOCOL_VERSION - 1,
+        ..h
+    };
+    let e = Hello::decode(&older.encode()).unwrap_err();
+    assert_eq!(e, CodecError::Version(OLDEST_PROTOCOL_VERSION - 1));
+    let text = e.to_string();
+    assert!(
+        text.contains("upgrade the partner")
+            && text.contains(&format!("up to {}", OLDEST_PROTOCOL_VERSION - 1)),
+        "{text}"
+    );
     assert!(matches!(
         Session::new(b"k", &h, &h),
         Err(CodecError::SameRole)

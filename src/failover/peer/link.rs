@@ -141,15 +141,10 @@ impl Peer {
         self.evaluate(now);
     }
 
-    /// The partner's state if we can pair with it: the same protocol
-    /// version, the other role, the same pool configuration; else why not.
+    /// The partner's state if we can pair with it: a protocol version
+    /// both speak, the other role, the same pool configuration; else why not.
     fn check_connect(&self, c: &Connect) -> Result<State, String> {
-        if c.version != PROTOCOL_VERSION {
-            let theirs = c.version;
-            return Err(format!(
-                "partner speaks protocol {theirs}, we speak {PROTOCOL_VERSION}"
-            ));
-        }
+        crate::failover::message::agree(c.version)?;
         if c.primary == self.cfg.primary {
             return Err("both peers are configured with the same role".into());
         }
