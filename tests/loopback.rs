@@ -411,31 +411,9 @@ fn json_logs_are_one_object_per_line_with_a_line_per_lease_decision() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let cfg = config(dir.path(), port);
-    let init = std::process::Command::new(BIN)
-        .args(["init", "-c"])
-        .arg(&cfg)
-        .status()
-        .unwrap();
-    assert!(init.success());
     let log = dir.path().join("log");
-    let child = std::process::Command::new(BIN)
-        .args([
-            "serve",
-            "--log-format",
-            "json",
-            "--log",
-            "tandem=debug",
-            "-c",
-        ])
-        .arg(&cfg)
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut server = Server {
-        child: Some(child),
-        config: cfg.clone(),
-        log: log.clone(),
-    };
+    let args = ["--log-format", "json", "--log", "tandem=debug"];
+    let mut server = Server::start_with(&cfg, &log, &args, &[]);
     let relay = Relay::new(Ipv4Addr::new(127, 0, 0, 2), port);
     let ack = relay.dora([2, 0, 0, 0, 0, 7], 77, LINK).expect("an ACK");
     let addr = addr_of(&ack);

@@ -174,21 +174,8 @@ fn serve_tells_systemd_ready_only_once_it_answers_and_stopping_at_the_end() {
     let sock = UnixDatagram::bind(&notify).unwrap();
     sock.set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
-    let (ok, _, err) = run(Command::new(BIN).args(["init", "-c"]).arg(&cfg));
-    assert!(ok, "init: {err}");
-    let log = dir.path().join("log");
-    let child = Command::new(BIN)
-        .args(["serve", "-c"])
-        .arg(&cfg)
-        .env("NOTIFY_SOCKET", &notify)
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let mut server = Server {
-        child: Some(child),
-        config: cfg.clone(),
-        log,
-    };
+    let env = [("NOTIFY_SOCKET", notify.as_path())];
+    let mut server = Server::start_with(&cfg, &dir.path().join("log"), &[], &env);
     let mut buf = [0u8; 512];
     let n = sock.recv(&mut buf).expect("READY within 20 s");
     let msg = String::from_utf8_lossy(&buf[..n]).into_owned();

@@ -37,6 +37,11 @@ pub struct Server {
 impl Server {
     /// `tandem init` (a no-op on an existing database), then `serve`.
     pub fn start(config: &Path, log: &Path) -> Server {
+        Server::start_with(config, log, &["--log", "tandem=debug"], &[])
+    }
+
+    /// `tandem init`, then `serve` with `args` added and `env` set.
+    pub fn start_with(config: &Path, log: &Path, args: &[&str], env: &[(&str, &Path)]) -> Server {
         let init = Command::new(BIN)
             .args(["init", "-c"])
             .arg(config)
@@ -47,11 +52,15 @@ impl Server {
             "tandem init: {}",
             String::from_utf8_lossy(&init.stderr)
         );
-        Server::start_lost(config, log)
+        Server::spawn(config, log, args, env)
     }
 
     /// `serve` without `init`: a missing database is then a lost one.
     pub fn start_lost(config: &Path, log: &Path) -> Server {
+        Server::spawn(config, log, &["--log", "tandem=debug"], &[])
+    }
+
+    fn spawn(config: &Path, log: &Path, args: &[&str], env: &[(&str, &Path)]) -> Server {
         let out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -60,7 +69,8 @@ impl Server {
         let child = Command::new(BIN)
             .args(["serve", "-c"])
             .arg(config)
-            .args(["--log", "tandem=debug"])
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v.as_os_str())))
             .stdout(Stdio::null())
             .stderr(out)
             .spawn()
