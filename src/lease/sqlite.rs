@@ -160,35 +160,6 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS lease (
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         PRAGMA user_version = 1;";
 
-/// Creates the database file (and its directory) with mode 0640, or takes
-/// group write and every bit for others from an existing one and its WAL
-/// files: it holds client MACs and host names. SQLite gives the `-wal` and
-/// `-shm` files it creates the database file's mode.
-fn private_file(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o640)
-        .open(path)?;
-    for suffix in ["", "-wal", "-shm"] {
-        let mut file = path.as_os_str().to_owned();
-        file.push(suffix);
-        let Ok(meta) = std::fs::metadata(&file) else {
-            continue;
-        };
-        let mode = meta.permissions().mode() & 0o7777;
-        if mode & 0o027 != 0 {
-            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & !0o027))?;
-        }
-    }
-    Ok(())
-}
-
 /// A connection with tandem's pragmas and schema.
 fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
     let err = |source| StoreError::Sqlite {
@@ -455,9 +426,11 @@ fn gather(first: Batch, rx: &mpsc::Receiver<Batch>, deadline: Option<Instant>) -
     batches
 }
 
+mod file;
 mod import;
 mod rows;
 
+use file::private_file;
 pub use import::import;
 use rows::read;
 

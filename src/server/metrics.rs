@@ -180,6 +180,12 @@ fn dhcp(reg: &mut Registry, f: &Figures) {
         "Replies decided, by type (DHCPACKs to DHCPINFORM as inform-ack)",
         replies.map(|(t, v)| (one("type", t), v)),
     );
+    outcomes(reg, f);
+}
+
+/// What became of the decisions: sends, releases, declines, commits.
+fn outcomes(reg: &mut Registry, f: &Figures) {
+    let s = &f.stats;
     counter(
         reg,
         "dhcp_send_errors",
