@@ -107,8 +107,8 @@ fn the_package_holds_the_server_its_hardened_unit_and_a_conffile() {
 }
 
 /// `systemd-analyze verify` on the unit as installed (the host's targets
-/// copied beside it so that `--root` resolves its dependencies), and its
-/// offline security score.
+/// and kill(1) copied into the root so that `--root` resolves what the unit
+/// names), and its offline security score.
 fn verify_unit(root: &Path) {
     let units = root.join("usr/lib/systemd/system");
     for e in std::fs::read_dir("/usr/lib/systemd/system").unwrap() {
@@ -117,6 +117,10 @@ fn verify_unit(root: &Path) {
             std::fs::copy(&p, units.join(p.file_name().unwrap())).unwrap();
         }
     }
+    // ExecReload's kill(1), which the unit names by its path on Debian
+    let bin = root.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::copy("/bin/kill", bin.join("kill")).expect("/bin/kill on this host");
     let unit = root.join(UNIT);
     let (ok, out, err) = run(Command::new("systemd-analyze")
         .arg("verify")
