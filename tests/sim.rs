@@ -209,6 +209,30 @@ fn partner_down_over_expiring_leases_holds_every_invariant() {
     );
 }
 
+/// Planned maintenance: a server hands its clients to the partner and comes
+/// back by `maintenance stop` or by a restart, sometimes both at once,
+/// among the random faults; the returning server must learn what the
+/// partner granted before it serves again.
+#[test]
+fn maintenance_holds_every_invariant() {
+    let opts = Options {
+        family: Some(Family::Maintenance),
+        ..Options::default()
+    };
+    assert!(
+        check(1..=200, &opts) > 1_000_000,
+        "the schedules did real work"
+    );
+    let taken: u64 = (1..=50)
+        .filter_map(|s| run(s, &opts).ok())
+        .map(|s| s.maintenances)
+        .sum();
+    assert!(
+        taken >= 20,
+        "maintenance was entered: {taken} times in 50 seeds"
+    );
+}
+
 /// Commits failing for a while on either server (a full or broken disk):
 /// each failure stops the node with nothing of the failed batches sent,
 /// and the pair carries on through the restarts (some into the same

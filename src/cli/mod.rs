@@ -109,6 +109,20 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Planned maintenance of this server (a reboot, an upgrade): `start` hands every client to
+    /// the partner, which takes over in PARTNER-DOWN, and this server serves no one; `stop` (or
+    /// restarting the server) catches up with the partner and serves again. Needs both peers
+    /// in NORMAL and connected.
+    Maintenance {
+        /// `start` or `stop`.
+        #[arg(value_enum)]
+        action: pair::MaintenanceAction,
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Print the server's JSON answer instead of a sentence.
+        #[arg(long)]
+        json: bool,
+    },
     /// Make the running server re-read its configuration file (as SIGHUP does) and say what
     /// it applied: options, lease times, reservations, rate limits and added pools take
     /// effect at once; a change that needs a restart (sockets, database, [failover], a pool
@@ -144,6 +158,11 @@ pub fn main() -> ExitCode {
         Command::Status { config, json } => pair::status(&config.config, json),
         Command::PartnerDown { config } => pair::partner_down(&config.config),
         Command::Reload { config } => pair::reload(&config.config),
+        Command::Maintenance {
+            action,
+            config,
+            json,
+        } => pair::maintenance(&config.config, action, json),
         Command::ImportIsc {
             config,
             leases,

@@ -1,4 +1,4 @@
-//! `status`, `partner-down`, `reload` and `keygen`.
+//! `status`, `partner-down`, `maintenance`, `reload` and `keygen`.
 
 use crate::config::Config;
 use crate::control::{self, Command};
@@ -34,6 +34,50 @@ pub fn partner_down(path: &Path) -> anyhow::Result<ExitCode> {
         );
         Ok(ExitCode::FAILURE)
     }
+}
+
+/// What `tandem maintenance` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum MaintenanceAction {
+    /// Hand every client to the partner and serve no one.
+    Start,
+    /// Catch up with the partner and serve again.
+    Stop,
+}
+
+/// `tandem maintenance start|stop -c FILE [--json]`: asks the running
+/// server, prints its answer; exit 1 when it refuses (with why).
+pub fn maintenance(path: &Path, action: MaintenanceAction, json: bool) -> anyhow::Result<ExitCode> {
+    let config = Config::load(path)?;
+    let cmd = match action {
+        MaintenanceAction::Start => Command::MaintenanceStart,
+        MaintenanceAction::Stop => Command::MaintenanceStop,
+    };
+    let v = control::call(&config.server.control_socket, cmd)?;
+    let ok = v["ok"] == true;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else if ok && action == MaintenanceAction::Start {
+        println!(
+            "maintenance: this server now serves no one (state {}); the partner takes over every client. End it with `tandem maintenance stop` or a restart.",
+            v["state"].as_str().unwrap_or("?")
+        );
+    } else if ok {
+        println!(
+            "maintenance over: this server catches up with the partner, then serves again (state {} until then)",
+            v["state"].as_str().unwrap_or("?")
+        );
+    } else {
+        eprintln!(
+            "maintenance refused: {}",
+            v["error"].as_str().unwrap_or("unknown error")
+        );
+    }
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 /// `tandem reload -c FILE`: checks FILE, then asks the server whose control

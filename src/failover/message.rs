@@ -13,7 +13,10 @@ use std::net::Ipv4Addr;
 
 /// The newest version of the peer protocol (hello, framing and this message
 /// set) this tandem speaks; sent in the hello and in CONNECT.
-pub const PROTOCOL_VERSION: u16 = 3;
+///
+/// Version 4 added the SHUTDOWN state (maintenance), which a version 3
+/// partner does not know: it is entered only with a partner that speaks 4.
+pub const PROTOCOL_VERSION: u16 = 4;
 
 /// The oldest version this tandem still speaks, so that a pair is upgraded
 /// one peer at a time: raise it only a release after the version it drops.

@@ -68,6 +68,8 @@ struct Link {
 struct Partner {
     name: String,
     state: State,
+    /// The peer protocol version the pair speaks (`message::agree`).
+    version: u16,
     epoch: u64,
     /// Its database holds every binding of the pair (`Connect::covers`).
     covers: bool,
@@ -130,6 +132,9 @@ pub struct Peer {
     /// least once. Until then the partner may have entered PARTNER-DOWN
     /// while we were down.
     heard: bool,
+    /// `maintenance stop` was asked: leave SHUTDOWN once the partner is
+    /// reached on a fresh connection (see `Peer::maintenance_stop`).
+    leaving_shutdown: bool,
     /// PARTNER-DOWN was entered by this process (the operator's command or
     /// `auto_partner_down`), not resumed from the saved state: the partner's
     /// downness was judged after our own restart.
@@ -172,6 +177,7 @@ impl Peer {
             lost: false,
             last_contact: None,
             heard: false,
+            leaving_shutdown: false,
             declared: false,
             out: VecDeque::new(),
             inflight: BTreeMap::new(),

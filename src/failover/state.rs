@@ -32,6 +32,11 @@ pub enum State {
     RecoverWait,
     /// Recovery finished; waits for the partner to agree before entering NORMAL.
     RecoverDone,
+    /// Going down for maintenance (`tandem maintenance start`, the draft's
+    /// SHUTDOWN): serves no one, so the partner may take over in
+    /// PARTNER-DOWN. Left by `maintenance stop` once the partner is reached
+    /// again, or by a restart (resumed as COMMUNICATIONS-INTERRUPTED).
+    Shutdown,
 }
 
 /// Whom a server in a state answers.
@@ -47,7 +52,7 @@ pub enum Serving {
 
 impl State {
     /// Every state, in the order whose index is the state's number on the wire (`WireState`).
-    pub const ALL: [State; 9] = [
+    pub const ALL: [State; 10] = [
         State::Startup,
         State::Normal,
         State::CommunicationsInterrupted,
@@ -57,6 +62,7 @@ impl State {
         State::Recover,
         State::RecoverWait,
         State::RecoverDone,
+        State::Shutdown,
     ];
 
     /// The draft's name, lower case with hyphens (the `status --json` contract).
@@ -71,6 +77,7 @@ impl State {
             State::Recover => "recover",
             State::RecoverWait => "recover-wait",
             State::RecoverDone => "recover-done",
+            State::Shutdown => "shutdown",
         }
     }
 

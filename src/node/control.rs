@@ -14,6 +14,10 @@ pub enum Command {
     PartnerDown,
     /// End the re-learning wait after a lost database (`lease::relearn`).
     EndRelearn,
+    /// Hand every client to the partner and serve no one (SHUTDOWN).
+    MaintenanceStart,
+    /// Leave maintenance: catch up with the partner, then serve again.
+    MaintenanceStop,
     /// Re-read the configuration file. The edge reads and validates it and
     /// hands it over as `Input::Reload`; the node cannot read files, so it
     /// answers this command itself only with an error.
@@ -28,6 +32,8 @@ impl Command {
             "partner-down" => Some(Command::PartnerDown),
             "end-relearn" => Some(Command::EndRelearn),
             "reload" => Some(Command::Reload),
+            "maintenance-start" => Some(Command::MaintenanceStart),
+            "maintenance-stop" => Some(Command::MaintenanceStop),
             _ => None,
         }
     }
@@ -39,6 +45,8 @@ impl Command {
             Command::PartnerDown => "partner-down",
             Command::EndRelearn => "end-relearn",
             Command::Reload => "reload",
+            Command::MaintenanceStart => "maintenance-start",
+            Command::MaintenanceStop => "maintenance-stop",
         }
     }
 }
@@ -60,6 +68,7 @@ impl Node {
                 }
                 json!({ "ok": true, "was_waiting": was.is_some() })
             }
+            Command::MaintenanceStart | Command::MaintenanceStop => self.maintenance(now, cmd),
             Command::PartnerDown => match &mut self.peer {
                 None => json!({ "ok": false, "error": "this server has no [failover] partner" }),
                 Some(p) => match p.operator_partner_down(now) {
@@ -128,5 +137,21 @@ impl Node {
             })
         });
         Value::Array(pools.collect())
+    }
+
+    /// `maintenance start|stop`: the peer's answer, with the state after.
+    fn maintenance(&mut self, now: Time, cmd: Command) -> Value {
+        let Some(p) = &mut self.peer else {
+            return json!({ "ok": false, "error": "this server has no [failover] partner to hand its clients to" });
+        };
+        let done = if cmd == Command::MaintenanceStart {
+            p.maintenance_start(now)
+        } else {
+            p.maintenance_stop(now)
+        };
+        match done {
+            Ok(()) => json!({ "ok": true, "state": p.state().as_str() }),
+            Err(e) => json!({ "ok": false, "error": e, "state": p.state().as_str() }),
+        }
     }
 }

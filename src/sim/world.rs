@@ -68,6 +68,11 @@ enum Ev {
         secs: i64,
     },
     ClientFault(usize),
+    /// The operator's `maintenance start` (`start`) or `stop` on `node`.
+    Maintenance {
+        node: usize,
+        start: bool,
+    },
     /// Node `node`'s disk fails every commit for `secs` seconds.
     DiskFail {
         node: usize,
@@ -215,6 +220,7 @@ impl World {
             Ev::Jump { node, secs } => self.jump(node, secs),
             Ev::ClientFault(c) => self.client_fault(c),
             Ev::DiskFail { node, secs } => self.disk_fail(node, secs),
+            Ev::Maintenance { node, start } => self.maintenance(node, start),
             Ev::EndChaos => self.end_chaos(),
         }
         Ok(())

@@ -108,8 +108,8 @@ impl Peer {
     /// whether we lost our database, answer with CONNECTACK and ask for the
     /// partner's updates (all of them if its database is new to us).
     pub(super) fn on_connect(&mut self, now: Time, c: Connect) {
-        let state = match self.check_connect(&c) {
-            Ok(state) => state,
+        let (state, version) = match self.check_connect(&c) {
+            Ok(v) => v,
             Err(why) => return self.refuse(now, why),
         };
         let offset = crate::failover::clock::sample(now, c.time);
@@ -128,6 +128,7 @@ impl Peer {
         self.partner = Some(Partner {
             name: c.name,
             state,
+            version,
             epoch: c.epoch,
             covers: c.covers,
             clock: ClockOffset::new(now, c.time),
@@ -141,19 +142,22 @@ impl Peer {
         self.evaluate(now);
     }
 
-    /// The partner's state if we can pair with it: a protocol version
-    /// both speak, the other role, the same pool configuration; else why not.
-    fn check_connect(&self, c: &Connect) -> Result<State, String> {
-        crate::failover::message::agree(c.version)?;
+    /// The partner's state and the protocol version the pair speaks, if we
+    /// can pair with it: a version both speak, the other role, the same pool
+    /// configuration; else why not.
+    fn check_connect(&self, c: &Connect) -> Result<(State, u16), String> {
+        let version = crate::failover::message::agree(c.version)?;
         if c.primary == self.cfg.primary {
             return Err("both peers are configured with the same role".into());
         }
         if c.fingerprint != self.cfg.fingerprint {
             return Err("pool configuration differs between the peers (fingerprint mismatch); fix the configs so subnets, pools, reservations, split and mclt match".into());
         }
-        c.state
+        let state = c
+            .state
             .state()
-            .ok_or_else(|| format!("unknown partner state {}", c.state.0))
+            .ok_or_else(|| format!("unknown partner state {}", c.state.0))?;
+        Ok((state, version))
     }
 
     /// Asks the partner for what we lack: the updates after the last one

@@ -39,6 +39,12 @@ impl Peer {
     /// peer knows; the node adds the pools.
     pub fn status(&self, now: Time, store: &LeaseStore) -> serde_json::Value {
         let serving = match self.state.serving() {
+            _ if self.state == State::Shutdown && self.leaving_shutdown => {
+                "no one: maintenance over, waiting to reach the partner and catch up"
+            }
+            _ if self.state == State::Shutdown => {
+                "no one: in maintenance, the partner serves every client (`tandem maintenance stop` or a restart ends it)"
+            }
             _ if self.blind() && self.state == State::PartnerDown => {
                 "renewals only: resumed partner-down after a restart without reaching the partner; run `tandem partner-down` again if it is still down"
             }

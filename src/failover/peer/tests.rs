@@ -279,5 +279,6 @@ mod acks;
 mod limits;
 mod liveness;
 mod lost;
+mod maintenance;
 mod restart;
 mod scenarios;

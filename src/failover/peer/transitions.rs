@@ -35,6 +35,59 @@ impl Peer {
         }
     }
 
+    /// `tandem maintenance start`: this server hands every client to its
+    /// partner and serves no one (SHUTDOWN), so the partner enters
+    /// PARTNER-DOWN. Only from NORMAL with the partner connected, in NORMAL
+    /// and speaking protocol 4: a partner that could not take over would
+    /// leave the clients with no server. Errors: why not, for the operator.
+    pub fn maintenance_start(&mut self, now: Time) -> Result<(), String> {
+        let Some(p) = self.partner.as_ref().filter(|_| self.connected()) else {
+            return Err(
+                "the partner is not connected: it could not take over this server's clients".into(),
+            );
+        };
+        if p.version < 4 {
+            return Err(format!(
+                "the partner speaks peer protocol {}, which has no maintenance: upgrade it first",
+                p.version
+            ));
+        }
+        if self.state == State::Shutdown {
+            return Ok(());
+        }
+        if (self.state, p.state) != (State::Normal, State::Normal) {
+            return Err(format!(
+                "maintenance needs both peers in normal; this server is in {}, the partner in {}",
+                self.state, p.state
+            ));
+        }
+        tracing::warn!("maintenance: handing every client to the partner and serving no one");
+        self.leaving_shutdown = false;
+        self.enter(now, State::Shutdown);
+        Ok(())
+    }
+
+    /// `tandem maintenance stop`: leave SHUTDOWN. The partner may have
+    /// served our clients in PARTNER-DOWN, with addresses we have not heard
+    /// of yet, so the link is reopened and we leave only through a fresh
+    /// connection's update exchange: RECOVER if the partner took over,
+    /// else COMMUNICATIONS-INTERRUPTED and on to NORMAL. Until the partner
+    /// is reached we keep serving no one. Errors: not in maintenance.
+    pub fn maintenance_stop(&mut self, now: Time) -> Result<(), String> {
+        if self.state != State::Shutdown {
+            return Err(format!(
+                "this server is not in maintenance (it is in {})",
+                self.state
+            ));
+        }
+        tracing::warn!("maintenance over: catching up with the partner before serving again");
+        self.leaving_shutdown = true;
+        if self.link.is_some() {
+            self.close(now, "maintenance over: reconnecting to catch up".into());
+        }
+        Ok(())
+    }
+
     pub(super) fn persist(&mut self, _now: Time) {
         self.p.state = Some(self.state);
         self.p.state_since = self.since;
@@ -89,6 +142,9 @@ impl Peer {
             }
             _ => {}
         }
+        if self.state == State::Shutdown {
+            self.leaving_shutdown = false;
+        }
         self.state = s;
         self.since = now;
         self.persist(now);
@@ -106,9 +162,14 @@ impl Peer {
     pub(super) fn resumed(&self) -> State {
         match self.resume {
             None | Some(State::Startup) => State::Recover,
-            Some(State::Normal | State::CommunicationsInterrupted | State::ConflictDone) => {
-                State::CommunicationsInterrupted
-            }
+            // A restart ends maintenance: the partner, if it took over in
+            // PARTNER-DOWN, sends us to RECOVER (`leave_startup`).
+            Some(
+                State::Normal
+                | State::CommunicationsInterrupted
+                | State::ConflictDone
+                | State::Shutdown,
+            ) => State::CommunicationsInterrupted,
             Some(State::RecoverWait | State::RecoverDone) => State::Recover,
             Some(State::PotentialConflict) => State::PotentialConflict,
             Some(s) => s,
@@ -141,6 +202,21 @@ impl Peer {
             }
             Some(_) => Some(r),
             None => (now.0 >= self.since.0 + STARTUP_WAIT).then_some(r),
+        }
+    }
+
+    /// SHUTDOWN's way out once `maintenance stop` was asked, on a connection
+    /// opened since: RECOVER from a partner that served alone in
+    /// PARTNER-DOWN, else COMMUNICATIONS-INTERRUPTED, whose rules lead on
+    /// (to NORMAL, or to PARTNER-DOWN beside a recovering partner). `None`
+    /// to stay: not asked, not connected, or the partner still in STARTUP.
+    fn leave_shutdown(&self, partner: Option<State>) -> Option<State> {
+        match partner? {
+            // `maintenance_stop` closed the link, so a connection now is a fresh one.
+            _ if !self.leaving_shutdown => None,
+            State::Startup => None,
+            State::PartnerDown => Some(State::Recover),
+            _ => Some(State::CommunicationsInterrupted),
         }
     }
 
@@ -211,6 +287,18 @@ impl Peer {
             // Only once this connection has brought everything the partner
             // holds (its UPDDONE follows its answer to our request).
             (RecoverDone, Some(Normal | RecoverDone)) if self.sync.got_done => Some(Normal),
+            // The partner went into maintenance and serves no one: take
+            // over its clients (with its consent: no waiting for silence).
+            (Normal | CommunicationsInterrupted, Some(Shutdown)) => Some(PartnerDown),
+            (RecoverDone, Some(Shutdown)) if self.sync.got_done => Some(PartnerDown),
+            (ConflictDone, Some(Shutdown)) => Some(PartnerDown),
+            // Both were put into maintenance at once (each saw the other in
+            // NORMAL): the secondary serves again rather than no one at all.
+            (Shutdown, Some(Shutdown)) if connected && !self.cfg.primary => {
+                tracing::warn!("both peers were put into maintenance; the secondary keeps serving");
+                Some(CommunicationsInterrupted)
+            }
+            (Shutdown, ps) => self.leave_shutdown(ps.filter(|_| connected)),
             _ => None,
         }
     }

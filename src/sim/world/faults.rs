@@ -18,6 +18,7 @@ impl World {
         match self.opts.family {
             Some(Family::PartnerDownExpiry) => self.partner_down_expiry(),
             Some(Family::DiskFailure) => self.disk_failures(),
+            Some(Family::Maintenance) => self.maintenance_rounds(),
             None => {}
         }
         self.at(CHAOS, Ev::EndChaos);
@@ -165,6 +166,66 @@ impl World {
         self.at(back, Ev::Restart { node });
     }
 
+    /// See [`Family::Maintenance`]: one or two rounds, each a `start` on a
+    /// server (sometimes on both at once) ended by `stop` or by a crash and
+    /// restart, all inside the chaos phase.
+    fn maintenance_rounds(&mut self) {
+        for _ in 0..self.rng.range(1, 2) {
+            let node = self.rng.range(0, 1) as usize;
+            let t = self.rng.range(100, CHAOS - 900);
+            self.at(t, Ev::Maintenance { node, start: true });
+            if self.rng.chance(0.2) {
+                let both = t + self.rng.range(0, 5);
+                self.at(
+                    both,
+                    Ev::Maintenance {
+                        node: 1 - node,
+                        start: true,
+                    },
+                );
+                let stop = both + self.rng.range(30, 300);
+                self.at(
+                    stop,
+                    Ev::Maintenance {
+                        node: 1 - node,
+                        start: false,
+                    },
+                );
+            }
+            let end = t + self.rng.range(30, 600);
+            let ev = if self.rng.chance(0.5) {
+                Ev::Maintenance { node, start: false }
+            } else {
+                Ev::Crash { node, wipe: false }
+            };
+            self.at(end, ev);
+        }
+    }
+
+    /// The operator's `maintenance start` or `stop` on `node`, if it runs.
+    pub(super) fn maintenance(&mut self, node: usize, start: bool) {
+        let (now, dd) = (self.now, self.faults.disk_delay);
+        let Some(n) = self.node(node) else { return };
+        let cmd = if start {
+            crate::node::Command::MaintenanceStart
+        } else {
+            crate::node::Command::MaintenanceStop
+        };
+        let answer = n.control(now, dd, cmd);
+        if start && answer["ok"] == true {
+            self.summary.maintenances += 1;
+        }
+        let verb = if start { "start" } else { "stop" };
+        self.summary_note(format!(
+            "operator: server {node} maintenance {verb}: {}",
+            if answer["ok"] == true {
+                "done".to_string()
+            } else {
+                answer["error"].to_string()
+            }
+        ));
+    }
+
     pub(super) fn partner_down(&mut self, node: usize) {
         let other = 1 - node;
         let partner_alive = self.nodes[other].is_some();
@@ -222,6 +283,12 @@ impl World {
         for i in 0..2 {
             if self.nodes[i].is_none() {
                 self.boot(i);
+            } else if self.nodes[i]
+                .as_ref()
+                .is_some_and(|n| n.node.state() == Some(crate::failover::State::Shutdown))
+            {
+                // The operator ends any maintenance still under way.
+                self.maintenance(i, false);
             }
         }
         self.summary_note("chaos over: network healed, both servers running".into());

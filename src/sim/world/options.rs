@@ -39,6 +39,12 @@ pub enum Family {
     /// batches and stop (`node::Output::Halt`); it restarts from what its
     /// disk holds, maybe into the same failure.
     DiskFailure,
+    /// Planned maintenance (`tandem maintenance`): a server hands its
+    /// clients to the partner (SHUTDOWN, the partner in PARTNER-DOWN), then
+    /// comes back by `maintenance stop` or by a restart, sometimes with
+    /// both put into maintenance at once; the returning server must learn
+    /// every binding the partner made before it serves again.
+    Maintenance,
 }
 
 impl Options {
@@ -86,6 +92,8 @@ pub struct Summary {
     pub crashes: u64,
     /// Servers that stopped after a failed commit.
     pub halts: u64,
+    /// Servers put into maintenance (a `maintenance start` that took).
+    pub maintenances: u64,
     /// Peer-link partitions.
     pub partitions: u64,
     /// Faults no design survives (only with `dangerous`).

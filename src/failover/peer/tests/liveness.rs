@@ -5,8 +5,15 @@ use super::*;
 
 /// Two peers in states `sa`/`sb` on a link that came up, each having heard
 /// the other and exchanged every update; with `wait`, each still owes
-/// RECOVER's MCLT wait (100 s).
-fn connected_pair(config: &Config, sa: State, sb: State, now: Time, wait: bool) -> [Peer; 2] {
+/// RECOVER's MCLT wait (100 s); with `leaving`, a side in SHUTDOWN was
+/// told `maintenance stop` before this connection.
+fn connected_pair(
+    config: &Config,
+    (sa, sb): (State, State),
+    now: Time,
+    wait: bool,
+    leaving: bool,
+) -> [Peer; 2] {
     let mut p = [
         side(config, true, 1, Persisted::default(), HashMap::new(), now).peer,
         side(config, false, 2, Persisted::default(), HashMap::new(), now).peer,
@@ -14,6 +21,7 @@ fn connected_pair(config: &Config, sa: State, sb: State, now: Time, wait: bool) 
     for (peer, (me, other)) in p.iter_mut().zip([(sa, sb), (sb, sa)]) {
         peer.state = me;
         peer.heard = true;
+        peer.leaving_shutdown = leaving;
         peer.p.recover_until = wait.then(|| now.plus(100));
         peer.link = Some(Link {
             last_rx: now,
@@ -22,6 +30,7 @@ fn connected_pair(config: &Config, sa: State, sb: State, now: Time, wait: bool) 
         peer.partner = Some(Partner {
             name: "x".into(),
             state: other,
+            version: crate::failover::message::PROTOCOL_VERSION,
             epoch: 9,
             covers: true,
             clock: ClockOffset::new(now, now.0),
@@ -70,6 +79,9 @@ fn settle_states(p: &mut [Peer; 2], mut now: Time, alternate: bool) -> (State, S
 /// exchanged, and whatever order their announcements cross in or timer
 /// (RECOVER's MCLT wait) they still owe, both reach NORMAL without outside
 /// help. STARTUP resolves before a partner's state is judged; it is left out.
+/// A server in maintenance (SHUTDOWN) stays there until `maintenance stop`,
+/// and its partner then serves everyone in PARTNER-DOWN (when both are, the
+/// secondary leaves); after the stop, they too reach NORMAL.
 #[test]
 fn every_pair_of_connected_states_reaches_normal() {
     let config = Config::parse(CFG, "t").unwrap();
@@ -81,12 +93,21 @@ fn every_pair_of_connected_states_reaches_normal() {
     let mut stuck = vec![];
     for &sa in &states {
         for &sb in &states {
-            for (wait, alternate) in [(false, false), (true, false), (false, true), (true, true)] {
-                let mut p = connected_pair(&config, sa, sb, now, wait);
+            let modes = [(false, false), (true, false), (false, true), (true, true)];
+            for ((wait, alternate), leaving) in
+                modes.into_iter().flat_map(|m| [(m, false), (m, true)])
+            {
+                let mut p = connected_pair(&config, (sa, sb), now, wait, leaving);
                 let end = settle_states(&mut p, now, alternate);
-                if end != (State::Normal, State::Normal) {
+                let want = match (sa, sb) {
+                    _ if leaving => (State::Normal, State::Normal),
+                    (State::Shutdown, _) => (State::Shutdown, State::PartnerDown),
+                    (_, State::Shutdown) => (State::PartnerDown, State::Shutdown),
+                    _ => (State::Normal, State::Normal),
+                };
+                if end != want {
                     stuck.push(format!(
-                        "{sa}/{sb} (wait {wait}, alternate {alternate}) -> {}/{}",
+                        "{sa}/{sb} (wait {wait}, alternate {alternate}, leaving {leaving}) -> {}/{}",
                         end.0, end.1
                     ));
                 }
