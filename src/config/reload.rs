@@ -5,13 +5,18 @@
 //!
 //! - what the edge opened at start (interfaces, ports, database, sockets,
 //!   metrics listener, server identity): a restart applies those;
-//! - anything in `[failover]`: role, key, MCLT and split must change on both
-//!   peers together, by restarting them;
-//! - a pool removed or resized in a pair: a pool's extent decides which peer
-//!   owns each never-leased address (`LeaseStore::initial_owner`), so two
-//!   peers disagreeing on it could both allocate one address. Alone, a pool
-//!   may shrink or go when no lease is held in what leaves (the node checks
-//!   that against its lease store: [`Change::vacated`]).
+//! - what both peers of a pair must agree on in `[failover]` (role, link,
+//!   key, MCLT, split; the rest is each peer's own and applies at once);
+//! - in a pair, a pool removed or resized: a pool's extent decides which
+//!   peer owns each never-leased address (`LeaseStore::initial_owner`), so
+//!   two peers disagreeing on it could both allocate one address. Alone, a
+//!   pool may shrink or go when no lease is held in what leaves (the node
+//!   checks that against its lease store: [`Change::vacated`]);
+//! - in a pair, a reservation added, removed or moved inside a pool: while
+//!   only one peer has it, that peer gives the address to the reserved
+//!   client and the other may give it, as its own free address, to anyone;
+//! - in a pair, a subnet added or removed: the peer without it refuses the
+//!   other's bindings there, again and again.
 
 use super::{Config, FailoverConfig, Range, ServerConfig};
 
@@ -40,6 +45,9 @@ pub fn check(old: &Config, new: &Config) -> Result<Change, Vec<Refusal>> {
     server(&old.server, &new.server, &mut refused);
     failover(old.failover.as_ref(), new.failover.as_ref(), &mut refused);
     let vacated = pools(old, new, &mut refused);
+    if old.failover.is_some() {
+        pair_only(old, new, &mut refused);
+    }
     if refused.is_empty() {
         Ok(Change { vacated })
     } else {
@@ -90,6 +98,9 @@ fn failover(old: Option<&FailoverConfig>, new: Option<&FailoverConfig>, out: &mu
             return refuse(out, "failover", why);
         }
     };
+    // max_response_delay, load_balance_max_secs, auto_partner_down,
+    // max_unacked_updates and max_clock_offset are each peer's own: they
+    // apply at once (`Peer::reconfigure`).
     let changed = [
         ("failover.role", o.role != n.role),
         ("failover.listen", o.listen != n.listen),
@@ -97,31 +108,54 @@ fn failover(old: Option<&FailoverConfig>, new: Option<&FailoverConfig>, out: &mu
         ("failover.secret_file", o.secret_file != n.secret_file),
         ("failover.mclt", o.mclt != n.mclt),
         ("failover.split", o.split != n.split),
-        (
-            "failover.max_response_delay",
-            o.max_response_delay != n.max_response_delay,
-        ),
-        (
-            "failover.load_balance_max_secs",
-            o.load_balance_max_secs != n.load_balance_max_secs,
-        ),
-        (
-            "failover.auto_partner_down",
-            o.auto_partner_down != n.auto_partner_down,
-        ),
-        (
-            "failover.max_unacked_updates",
-            o.max_unacked_updates != n.max_unacked_updates,
-        ),
-        (
-            "failover.max_clock_offset",
-            o.max_clock_offset != n.max_clock_offset,
-        ),
     ];
     let why =
         "the pair's failover settings change only by restarting both peers with the same value";
     for (key, _) in changed.iter().filter(|c| c.1) {
         refuse(out, key, why);
+    }
+}
+
+/// In a pair: reservations inside a pool and the set of subnets must not
+/// change on one peer alone (see the module docs).
+fn pair_only(old: &Config, new: &Config, out: &mut Vec<Refusal>) {
+    type Held = (std::net::Ipv4Addr, Option<[u8; 6]>, Option<Vec<u8>>);
+    let in_pool = |c: &Config, a: std::net::Ipv4Addr| {
+        c.pools
+            .iter()
+            .any(|p| p.range.first <= a && a <= p.range.last)
+    };
+    let held = |c: &Config| -> Vec<Held> {
+        let mut v: Vec<Held> = c
+            .subnets
+            .iter()
+            .flat_map(|s| &s.reservations)
+            .filter(|r| in_pool(old, r.address) || in_pool(new, r.address))
+            .map(|r| (r.address, r.mac, r.client_id.clone()))
+            .collect();
+        v.sort();
+        v
+    };
+    let (was, now) = (held(old), held(new));
+    let gone = was.iter().filter(|r| !now.contains(r));
+    for r in gone.chain(now.iter().filter(|r| !was.contains(r))) {
+        let why = format!(
+            "the reservation of {} lies in a pool: in a pair, change it on both peers together by restarting them, or move it out of the pools (as ISC dhcpd requires)",
+            r.0
+        );
+        refuse(out, "subnet.reservation", why);
+    }
+    let cidrs = |c: &Config| c.subnets.iter().map(|s| s.cidr).collect::<Vec<_>>();
+    let (a, b) = (cidrs(old), cidrs(new));
+    for c in a
+        .iter()
+        .filter(|c| !b.contains(c))
+        .chain(b.iter().filter(|c| !a.contains(c)))
+    {
+        let why = format!(
+            "subnet {c} was added or removed: in a pair the peer without it would refuse the other's bindings there; restart both peers with the same subnets"
+        );
+        refuse(out, "subnet.cidr", why);
     }
 }
 

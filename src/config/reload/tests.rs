@@ -84,3 +84,39 @@ fn a_pool_resized_in_a_pair_is_refused_and_alone_is_left_to_the_leases() {
         .collect();
     assert_eq!(gaps, ["10.0.0.20-10.0.0.29", "10.0.0.36-10.0.0.40"]);
 }
+
+#[test]
+fn in_a_pair_an_in_pool_reservation_and_the_subnets_change_only_together() {
+    let res = |a: &str| {
+        format!("[[subnet.reservation]]\nmac = \"52:54:00:00:00:01\"\naddress = \"{a}\"\n")
+    };
+    let base = subnet("\"10.0.0.10-10.0.0.20\"", "");
+    let in_pool = subnet("\"10.0.0.10-10.0.0.20\"", &res("10.0.0.15"));
+    let out_of_pool = subnet("\"10.0.0.10-10.0.0.20\"", &res("10.0.0.50"));
+    let refused = check(&cfg(true, &base), &cfg(true, &in_pool)).unwrap_err();
+    assert_eq!(refused[0].key, "subnet.reservation");
+    assert!(refused[0].why.contains("10.0.0.15"), "{refused:?}");
+    assert!(check(&cfg(true, &base), &cfg(true, &out_of_pool)).is_ok());
+    assert!(
+        check(&cfg(false, &base), &cfg(false, &in_pool)).is_ok(),
+        "alone: any reservation"
+    );
+    let more = format!("{base}[[subnet]]\ncidr = \"10.1.0.0/24\"\n");
+    assert_eq!(
+        keys(check(&cfg(true, &base), &cfg(true, &more))),
+        ["subnet.cidr"]
+    );
+    assert!(check(&cfg(false, &base), &cfg(false, &more)).is_ok());
+}
+
+#[test]
+fn each_peers_own_failover_settings_apply_at_once() {
+    let s = subnet("\"10.0.0.10-10.0.0.20\"", "");
+    let old = cfg(true, &s);
+    let mut new = cfg(true, &s);
+    let f = new.failover.as_mut().unwrap();
+    f.max_response_delay = 45;
+    f.load_balance_max_secs = 9;
+    f.max_unacked_updates = 64;
+    assert!(check(&old, &new).is_ok());
+}
