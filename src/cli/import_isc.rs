@@ -40,6 +40,12 @@ pub fn run(path: &Path, leases: &Path, dry_run: bool) -> anyhow::Result<ExitCode
     for (state, n) in &imported.by_state {
         println!("  {state:<10} {n}");
     }
+    if imported.free_unrecorded > 0 {
+        println!(
+            "  {} free addresses of a server without failover: no record, the pool split decides their owner",
+            imported.free_unrecorded
+        );
+    }
     if dry_run {
         println!("dry run: nothing written");
         return Ok(ExitCode::SUCCESS);

@@ -131,6 +131,15 @@ fn partner(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+/// A count in at most 7 columns: 9999999, then 12.3M.
+fn count(n: u64) -> String {
+    if n < 10_000_000 {
+        n.to_string()
+    } else {
+        format!("{:.1}M", n as f64 / 1e6)
+    }
+}
+
 fn pools(v: &Value, out: &mut Vec<String>) {
     let Some(list) = v["pools"].as_array().filter(|l| !l.is_empty()) else {
         return;
@@ -141,8 +150,8 @@ fn pools(v: &Value, out: &mut Vec<String>) {
         "pool", "free:pri", "sec", "active", "expired", "releas.", "declin."
     ));
     for p in list.iter().take(MAX_POOLS) {
-        let n = |k: &str| p[k].as_u64().unwrap_or(0);
-        let held = STATES.map(|s| p["leases"][s].as_u64().unwrap_or(0));
+        let n = |k: &str| count(p[k].as_u64().unwrap_or(0));
+        let held = STATES.map(|s| count(p["leases"][s].as_u64().unwrap_or(0)));
         let range = text(p, "range");
         out.push(format!(
             "{:<31} {:>8} {:>7} {:>7} {:>7} {:>7} {:>7}",
@@ -201,6 +210,11 @@ mod tests {
         assert!(s.contains("partner - this server in [-1, 1] s"));
         assert!(s.contains("10.20.0.10-10.20.0.250"), "{s}");
         assert!(s.contains("... and 2 more pools"), "{s}");
+        assert_eq!(
+            count(16_777_214),
+            "16.8M",
+            "a /8 pool's free count stays in its column"
+        );
         let row = lines.iter().find(|l| l.starts_with("10.20.3.10")).unwrap();
         let cols: Vec<&str> = row.split_whitespace().collect();
         assert_eq!(cols[1..], ["100", "99", "40", "1", "0", "0"]);

@@ -7,6 +7,12 @@
 //! lease keeps the owner its `rewind binding state` names, else the pool
 //! split's. `tstp` and `tsfp` become the potential expiry and what the
 //! partner acknowledged (never above what was sent).
+//!
+//! Ownership only means something when both sides are pairs: into a tandem
+//! without a partner every record is the primary's (the only owner such a
+//! server allocates from), and from an ISC server that ran alone (no
+//! `backup` state anywhere) free addresses get no record, so the tandem
+//! pair's split decides who owns them.
 
 use super::isc_leases::{IscLease, LeaseFile, Skipped};
 use crate::config::Config;
@@ -25,19 +31,33 @@ pub struct Imported {
     /// Leases and statements not imported, with line and reason (the
     /// parser's skips first).
     pub skipped: Vec<Skipped>,
+    /// `free` addresses of an ISC server that ran alone: no record is
+    /// written, so the pool split decides their owner.
+    pub free_unrecorded: usize,
 }
 
 /// Turns `file` into records for `config`. Never fails: a lease tandem
 /// cannot hold is skipped with its reason.
 pub fn to_tandem(file: LeaseFile, config: &Config) -> Imported {
     let owners = LeaseStore::new(config, config.split());
+    let isc_pair = file
+        .leases
+        .iter()
+        .any(|l| l.binding == "backup" || l.rewind.as_deref() == Some("backup"));
     let mut out = Imported {
         skipped: file.skipped,
         ..Imported::default()
     };
     for l in file.leases {
-        match record(&l, config, &owners) {
-            Ok(r) => {
+        if l.binding == "free" && !isc_pair && config.subnet_containing(l.addr).is_some() {
+            out.free_unrecorded += 1;
+            continue;
+        }
+        match record(&l, config, &owners, isc_pair) {
+            Ok(mut r) => {
+                if config.failover.is_none() {
+                    r.owner = Owner::Primary;
+                }
                 *out.by_state.entry(l.binding.clone()).or_default() += 1;
                 out.leases.push(r);
             }
@@ -53,7 +73,12 @@ pub fn to_tandem(file: LeaseFile, config: &Config) -> Imported {
 }
 
 /// One lease block as a record, or why it cannot be one.
-fn record(l: &IscLease, config: &Config, owners: &LeaseStore) -> Result<Lease, String> {
+fn record(
+    l: &IscLease,
+    config: &Config,
+    owners: &LeaseStore,
+    isc_pair: bool,
+) -> Result<Lease, String> {
     if config.subnet_containing(l.addr).is_none() {
         return Err("outside every [[subnet]] of the tandem configuration".into());
     }
@@ -63,10 +88,10 @@ fn record(l: &IscLease, config: &Config, owners: &LeaseStore) -> Result<Lease, S
     let (state, owner) = match l.binding.as_str() {
         "free" => (LeaseState::Free, Owner::Primary),
         "backup" => (LeaseState::Free, Owner::Secondary),
-        "active" => (LeaseState::Active, bound_owner(l, owners)),
-        "expired" => (LeaseState::Expired, bound_owner(l, owners)),
-        "released" => (LeaseState::Released, bound_owner(l, owners)),
-        "abandoned" => (LeaseState::Declined, bound_owner(l, owners)),
+        "active" => (LeaseState::Active, bound_owner(l, owners, isc_pair)),
+        "expired" => (LeaseState::Expired, bound_owner(l, owners, isc_pair)),
+        "released" => (LeaseState::Released, bound_owner(l, owners, isc_pair)),
+        "abandoned" => (LeaseState::Declined, bound_owner(l, owners, isc_pair)),
         other => return Err(format!("binding state {other} has no tandem equivalent")),
     };
     let mut r = Lease::free(l.addr, owner);
@@ -91,10 +116,11 @@ fn record(l: &IscLease, config: &Config, owners: &LeaseStore) -> Result<Lease, S
     Ok(r)
 }
 
-/// The owner of a bound address once it is free again.
-fn bound_owner(l: &IscLease, owners: &LeaseStore) -> Owner {
+/// The owner of a bound address once it is free again: the rewind state
+/// of an ISC pair's lease, else the tandem pool split's.
+fn bound_owner(l: &IscLease, owners: &LeaseStore, isc_pair: bool) -> Owner {
     match l.rewind.as_deref() {
-        Some("free") => Owner::Primary,
+        Some("free") if isc_pair => Owner::Primary,
         Some("backup") => Owner::Secondary,
         _ => owners.initial_owner(l.addr),
     }

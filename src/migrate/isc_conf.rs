@@ -70,10 +70,12 @@ struct Subnet {
 struct Host {
     name: String,
     line: usize,
+    /// Normalised ("52:54:00:12:34:56").
     mac: Option<String>,
     client_id: Option<String>,
     addr: Ipv4Addr,
-    params: Params,
+    /// `option host-name`.
+    hostname: Option<String>,
 }
 
 /// The `failover peer` statement's values.
@@ -118,6 +120,7 @@ pub fn translate(text: &str) -> Result<Translation, ConfError> {
         &mut w,
         &statements::statements(&tokens)?,
         &Params::default(),
+        false,
     )?;
     w.skipped.sort_by_key(|s| s.line);
     Ok(emit::toml(w))
@@ -131,23 +134,35 @@ fn word<'a>(s: &'a Statement<'_>, i: usize) -> Option<&'a str> {
 }
 
 /// The statements of one scope (global, `group`, `shared-network`).
-fn scope(w: &mut Walk, list: &[Statement<'_>], outer: &Params) -> Result<(), ConfError> {
+fn scope(
+    w: &mut Walk,
+    list: &[Statement<'_>],
+    outer: &Params,
+    nested: bool,
+) -> Result<(), ConfError> {
     let mut params = outer.clone();
+    let subnets =
+        |s: &&Statement<'_>| matches!(word(s, 0), Some("subnet" | "shared-network" | "group"));
+    let hosts_only = nested && !list.iter().any(|s| subnets(&s));
     // Parameters apply to the whole scope wherever they stand, as in dhcpd.
     for s in list.iter().filter(|s| s.body.is_none()) {
-        param(w, s, &mut params);
+        if hosts_only {
+            w.skip(s, "set for a group of hosts: per-host settings are not translated; add them to the reservations as [[subnet.reservation.option]]");
+        } else {
+            param(w, s, &mut params);
+        }
     }
     for s in list {
         let Some(body) = s.body else { continue };
         let inner = statements::statements(body)?;
         match word(s, 0) {
             Some("subnet") => subnet(w, s, &inner, &params)?,
-            Some("group") => scope(w, &inner, &params)?,
+            Some("group") => scope(w, &inner, &params, true)?,
             Some("shared-network") => {
                 w.skip(s, "tandem has no shared networks yet: its subnets are translated one by one, each serving only clients whose relay or interface address lies in it");
-                scope(w, &inner, &params)?;
+                scope(w, &inner, &params, true)?;
             }
-            Some("host") => host(w, s, &inner, &params),
+            Some("host") => host(w, s, &inner),
             Some("failover") => failover(w, s, &inner),
             _ => w.skip(
                 s,
@@ -183,6 +198,9 @@ fn param(w: &mut Walk, s: &Statement<'_>, p: &mut Params) {
         }
         (Some("filename"), _, 2) => p.filename = text(1),
         (Some("server-name"), _, 2) => p.server_name = text(1),
+        // The same fields as options: one key each in tandem, the later wins.
+        (Some("option"), Some("bootfile-name"), 3) => p.filename = text(2),
+        (Some("option"), Some("tftp-server-name"), 3) => p.server_name = text(2),
         (Some("option"), Some(_), n) if n > 2 && word(s, 2) != Some("code") => {
             let name = word(s, 1).unwrap_or_default().to_string();
             p.options.retain(|(o, _, _)| *o != name);
@@ -240,7 +258,7 @@ fn subnet(
         let inner = statements::statements(st.body.unwrap_or_default())?;
         match word(st, 0) {
             Some("pool") => pool(w, &inner, &mut sub),
-            Some("host") => host(w, st, &inner, &sub.params),
+            Some("host") => host(w, st, &inner),
             _ => w.skip(st, "no tandem equivalent inside a subnet"),
         }
     }
@@ -274,26 +292,34 @@ fn pool(w: &mut Walk, body: &[Statement<'_>], sub: &mut Subnet) {
 }
 
 /// `host NAME { hardware ethernet MAC; fixed-address ADDR; ... }`.
-fn host(w: &mut Walk, s: &Statement<'_>, body: &[Statement<'_>], outer: &Params) {
+/// Its hardware, fixed address, client identifier and host name become a
+/// reservation; any other setting of the host is reported, not dropped.
+fn host(w: &mut Walk, s: &Statement<'_>, body: &[Statement<'_>]) {
     let mut h = Host {
         name: word(s, 1).unwrap_or("host").to_string(),
         line: s.line,
         mac: None,
         client_id: None,
         addr: Ipv4Addr::UNSPECIFIED,
-        params: outer.clone(),
+        hostname: None,
     };
     for st in body {
         match (word(st, 0), word(st, 1), word(st, 2), st.head.len()) {
-            (Some("hardware"), Some("ethernet"), Some(m), 3) => h.mac = Some(m.to_string()),
+            (Some("hardware"), Some("ethernet"), Some(m), 3) => match options::mac(m) {
+                Some(mac) => h.mac = Some(mac),
+                None => return w.skip(s, format!("hardware ethernet {m} is not a MAC")),
+            },
             (Some("fixed-address"), Some(a), None, 2) if a.parse::<Ipv4Addr>().is_ok() => {
                 h.addr = a.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
             }
             (Some("option"), Some("dhcp-client-identifier"), _, _) => {
                 h.client_id = options::client_id(&st.head[2..])
             }
-            _ if st.body.is_none() => param(w, st, &mut h.params),
-            _ => w.skip(st, "no tandem equivalent inside a host"),
+            (Some("option"), Some("host-name"), _, 3) => match &st.head[2].kind {
+                Kind::Str(v) => h.hostname = Some(String::from_utf8_lossy(v).into_owned()),
+                _ => w.skip(st, "a host name that is not a string"),
+            },
+            _ => w.skip(st, "a host's own settings other than its address, hardware, client identifier and host name are not translated: add them to the reservation as [[subnet.reservation.option]]"),
         }
     }
     if h.addr.is_unspecified() || (h.mac.is_none() && h.client_id.is_none()) {

@@ -118,3 +118,31 @@ fn counts_by_state_and_what_tandem_cannot_hold_is_skipped_by_line() {
         "in file order: {lines:?}"
     );
 }
+
+#[test]
+fn owners_mean_something_only_between_pairs() {
+    // into a tandem without a partner: everything is the primary's
+    let alone = Config::parse(
+        "[server]\ninterfaces = [\"eth0\"]\nlease_db = \"/x\"\n[[subnet]]\ncidr = \"10.20.0.0/16\"\npools = [\"10.20.1.0-10.20.1.255\"]\n",
+        "t",
+    )
+    .unwrap();
+    let i = to_tandem(parse(SAMPLE).unwrap(), &alone);
+    assert!(
+        i.leases.iter().all(|l| l.owner == Owner::Primary),
+        "{:?}",
+        i.leases
+    );
+    // from an ISC server that ran alone: free addresses get no record
+    let single = "lease 10.20.1.7 {\n  binding state free;\n}\nlease 10.20.1.8 {\n  starts epoch 1;\n  ends epoch 2;\n  binding state expired;\n  rewind binding state free;\n  hardware ethernet 52:54:00:00:00:08;\n}\n";
+    let config = Config::parse(CONFIG, "t").unwrap();
+    let i = to_tandem(parse(single).unwrap(), &config);
+    assert_eq!(i.free_unrecorded, 1);
+    assert_eq!(i.leases.len(), 1);
+    let owners = LeaseStore::new(&config, config.split());
+    assert_eq!(
+        i.leases[0].owner,
+        owners.initial_owner(i.leases[0].addr),
+        "the split's, not the rewind state's"
+    );
+}

@@ -31,7 +31,7 @@ pub(super) fn toml(mut w: Walk) -> Translation {
             if !placed[i] && contains(s, h.addr) {
                 placed[i] = true;
                 t.reservations += 1;
-                reservation(&mut out, h, &mut w.skipped);
+                reservation(&mut out, h);
             }
         }
     }
@@ -110,63 +110,64 @@ fn subnet(out: &mut String, s: &Subnet, skipped: &mut Vec<Skipped>) {
         .map(|(a, b)| quoted(&format!("{a}-{b}")))
         .collect();
     kv(out, "pools", &format!("[{}]", pools.join(", ")));
-    params(out, &s.params, skipped, false);
+    params(out, &s.params, skipped);
 }
 
-/// The parameters and options of a subnet (or, `in_host`, of a reservation:
-/// only its host name is kept there).
-fn params(out: &mut String, p: &Params, skipped: &mut Vec<Skipped>, in_host: bool) {
-    if !in_host {
-        let mut max = p.max_lease;
-        if let (Some(d), Some(m)) = (p.default_lease, p.max_lease)
-            && d > m
-        {
-            max = Some(d);
-            let why = format!(
-                "default-lease-time {d} is above max-lease-time {m}: tandem needs max_lease_time >= lease_time, so it was raised to {d}; check"
-            );
-            skipped.push(Skipped {
-                line: p.lease_line,
-                what: "max-lease-time".into(),
-                why,
-            });
-        }
-        for (key, v) in [
-            ("lease_time", p.default_lease),
-            ("max_lease_time", max),
-            ("min_lease_time", p.min_lease),
-        ] {
-            if let Some(v) = v {
-                kv(out, key, &quoted(&secs(v)));
-            }
-        }
-        if let Some(a) = p.authoritative {
-            kv(out, "authoritative", &a.to_string());
-        }
-        if let Some(a) = p.next_server {
-            kv(out, "next_server", &quoted(&a.to_string()));
-        }
-        for (key, v) in [
-            ("boot_file", &p.filename),
-            ("server_hostname", &p.server_name),
-        ] {
-            if let Some(v) = v {
-                kv(out, key, &quoted(v));
-            }
+/// Lease times (max raised to the default, reported, where dhcpd had it
+/// lower), authoritative and the boot fields.
+fn times_and_boot(out: &mut String, p: &Params, skipped: &mut Vec<Skipped>) {
+    let mut max = p.max_lease;
+    if let (Some(d), Some(m)) = (p.default_lease, p.max_lease)
+        && d > m
+    {
+        max = Some(d);
+        let why = format!(
+            "default-lease-time {d} is above max-lease-time {m}: tandem needs max_lease_time >= lease_time, so it was raised to {d}; check"
+        );
+        skipped.push(Skipped {
+            line: p.lease_line,
+            what: "max-lease-time".into(),
+            why,
+        });
+    }
+    for (key, v) in [
+        ("lease_time", p.default_lease),
+        ("max_lease_time", max),
+        ("min_lease_time", p.min_lease),
+    ] {
+        if let Some(v) = v {
+            kv(out, key, &quoted(&secs(v)));
         }
     }
+    if let Some(a) = p.authoritative {
+        kv(out, "authoritative", &a.to_string());
+    }
+    if let Some(a) = p.next_server {
+        kv(out, "next_server", &quoted(&a.to_string()));
+    }
+    for (key, v) in [
+        ("boot_file", &p.filename),
+        ("server_hostname", &p.server_name),
+    ] {
+        if let Some(v) = v {
+            kv(out, key, &quoted(v));
+        }
+    }
+}
+
+/// The parameters and options of a subnet.
+fn params(out: &mut String, p: &Params, skipped: &mut Vec<Skipped>) {
+    times_and_boot(out, p, skipped);
     let mut numbered = Vec::new();
     for (name, value, line) in &p.options {
-        match (options::map(name, value), in_host) {
-            (Mapped::Key(k, v), false) => kv(out, k, &v),
-            (Mapped::Numbered(c, t, v), false) => numbered.push((c, t, v)),
-            (Mapped::HostName(h), true) => kv(out, "hostname", &quoted(&h)),
-            (Mapped::Not(why), _) => skipped.push(Skipped {
+        match options::map(name, value) {
+            Mapped::Key(k, v) => kv(out, k, &v),
+            Mapped::Numbered(c, t, v) => numbered.push((c, t, v)),
+            Mapped::Not(why) => skipped.push(Skipped {
                 line: *line,
                 what: format!("option {name}"),
                 why,
             }),
-            _ => {}
         }
     }
     for (code, kind, value) in numbered {
@@ -177,31 +178,15 @@ fn params(out: &mut String, p: &Params, skipped: &mut Vec<Skipped>, in_host: boo
     }
 }
 
-fn reservation(out: &mut String, h: &Host, skipped: &mut Vec<Skipped>) {
+fn reservation(out: &mut String, h: &Host) {
     let _ = writeln!(out, "\n[[subnet.reservation]]");
     match (&h.mac, &h.client_id) {
         (_, Some(id)) => kv(out, "client_id", &quoted(id)),
-        (Some(m), None) => match options::mac(m) {
-            Some(m) => kv(out, "mac", &quoted(&m)),
-            None => skipped.push(Skipped {
-                line: h.line,
-                what: format!("host {}", h.name),
-                why: format!("hardware ethernet {m} is not a MAC"),
-            }),
-        },
+        (Some(m), None) => kv(out, "mac", &quoted(m)),
         (None, None) => {}
     }
     kv(out, "address", &quoted(&h.addr.to_string()));
-    let own: Vec<_> = h
-        .params
-        .options
-        .iter()
-        .filter(|(n, _, _)| n == "host-name")
-        .cloned()
-        .collect();
-    let p = Params {
-        options: own,
-        ..Params::default()
-    };
-    params(out, &p, skipped, true);
+    if let Some(name) = &h.hostname {
+        kv(out, "hostname", &quoted(name));
+    }
 }

@@ -12,8 +12,6 @@ pub(super) enum Mapped {
     Key(&'static str, String),
     /// A `[[subnet.option]]`: code, type and TOML value.
     Numbered(u8, &'static str, String),
-    /// The host name of a reservation (`option host-name`).
-    HostName(String),
     /// Not translated, and why.
     Not(String),
 }
@@ -108,11 +106,11 @@ pub(super) fn map(name: &str, v: &[Token]) -> Mapped {
             .map(|x| Mapped::Key("broadcast_address", x[1..x.len() - 1].to_string())),
         "dhcp-renewal-time" => number(v).map(|n| Mapped::Key("t1", quoted(&format!("{n}s")))),
         "dhcp-rebinding-time" => number(v).map(|n| Mapped::Key("t2", quoted(&format!("{n}s")))),
-        "tftp-server-name" => one_string(v).map(|x| Mapped::Key("server_hostname", x)),
-        "bootfile-name" => one_string(v).map(|x| Mapped::Key("boot_file", x)),
-        "host-name" => strings(v)
-            .filter(|s| s.len() == 1)
-            .map(|s| Mapped::HostName(s[0].clone())),
+        "host-name" => {
+            return Mapped::Not(
+                "a host name for the whole scope: tandem sends the client's own or its reservation's".into(),
+            );
+        }
         "subnet-mask" => {
             return Mapped::Not("tandem sends the subnet's own mask (its cidr)".into());
         }

@@ -146,3 +146,46 @@ fn a_broken_file_is_an_error_with_its_line() {
         translate("subnet 10.0.0.0 netmask 255.0.0.0 {\n  range 10.0.0.1 10.0.0.9;\n").unwrap_err();
     assert!(e.to_string().starts_with("line 1:"), "{e}");
 }
+
+#[test]
+fn host_and_group_settings_are_reported_and_boot_fields_written_once() {
+    let conf = r#"subnet 10.0.0.0 netmask 255.255.255.0 {
+  range 10.0.0.10 10.0.0.20;
+  filename "a.0";
+  option bootfile-name "b.0";
+  server-name "s1";
+  option tftp-server-name "s2";
+}
+group {
+  option routers 10.0.0.254;
+  host pxe1 { hardware ethernet 52:54:00:00:00:01; fixed-address 10.0.0.5; filename "special.0"; }
+}
+host broken { hardware ethernet 52:54:zz; fixed-address 10.0.0.6; }
+"#;
+    let t = translate(conf).unwrap();
+    let c = Config::parse(&t.toml, "t").unwrap_or_else(|e| panic!("{e}\n{}", t.toml));
+    assert_eq!(t.toml.matches("boot_file").count(), 1, "{}", t.toml);
+    assert!(t.toml.contains("boot_file = \"b.0\"") && t.toml.contains("server_hostname = \"s2\""));
+    assert_eq!(
+        c.subnets[0].reservations.len(),
+        1,
+        "the broken host is not emitted"
+    );
+    assert_eq!(t.reservations, 1);
+    let lines: Vec<usize> = t.untranslated.iter().map(|s| s.line).collect();
+    assert!(
+        lines.contains(&9),
+        "the group's routers: {:#?}",
+        t.untranslated
+    );
+    assert!(
+        lines.contains(&10),
+        "the host's own filename: {:#?}",
+        t.untranslated
+    );
+    assert!(
+        t.untranslated
+            .iter()
+            .any(|s| s.line == 12 && s.why.contains("not a MAC"))
+    );
+}
