@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The simulator sweep a change to failover logic must hold before it is done
-# (docs/SIMULATION.md): 1,080,000 seeds by default, over 10 and 24 clients,
-# with and without a slow peer link, and the partner-down, disk-failure and
-# maintenance scenario families, on every core. Seeds start away from
+# (docs/SIMULATION.md): 1,100,000 seeds by default, over 10 and 24 clients,
+# with and without a slow peer link, and the scenario families, on every
+# core. Seeds start away from
 # those `cargo test` runs. Exits non-zero on any violation.
 #
 #   scripts/sweep.sh            # 600k + 250k + 110k + 40k + 20k seeds
@@ -36,5 +36,6 @@ done <<'SETS'
 10 1 20000 disk-failure
 10 1 20000 maintenance
 24 1 20000 maintenance
+24 1 20000 partner-down-fresh-grants
 SETS
 exit $status

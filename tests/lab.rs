@@ -171,7 +171,13 @@ fn lab_dhclient_and_perfdhcp() {
         2,
         "perfdhcp printed both exchange statistics:\n{report}"
     );
-    assert!(drops.iter().all(|d| *d == 0), "no drops:\n{report}");
+    // perfdhcp counts a reply that comes after its own wait as a drop, so on
+    // a loaded machine (perfdhcp and tandem share 2 cores) a few may show;
+    // whether tandem answered everyone is read from the capture below.
+    assert!(
+        drops.iter().all(|d| d * 100 <= clients as u64),
+        "at most 1% dropped by perfdhcp's reckoning:\n{report}"
+    );
 
     let acked = lab.exec(
         &perf,

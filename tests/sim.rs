@@ -233,6 +233,27 @@ fn maintenance_holds_every_invariant() {
     );
 }
 
+/// The dead partner's last grants lost before partner-down: the survivor
+/// must wait MCLT before giving out the partner's free addresses. 200
+/// seeds of the family at 24 clients, and the two seeds that catch the
+/// mutation dropping that wait (`PairPolicy::partner_surely_idle` with
+/// `||`, a cargo-mutants survivor before the family existed): 31001186 at
+/// 10 clients, 31000793 at 24.
+#[test]
+fn partner_down_after_lost_grants_holds_every_invariant() {
+    let opts = |clients| Options {
+        clients,
+        family: Some(Family::PartnerDownFreshGrants),
+        ..Options::default()
+    };
+    assert!(
+        check(1..=200, &opts(24)) > 1_000_000,
+        "the schedules did real work"
+    );
+    check([31_001_186].into_iter(), &opts(10));
+    check([31_000_793].into_iter(), &opts(24));
+}
+
 /// Commits failing for a while on either server (a full or broken disk):
 /// each failure stops the node with nothing of the failed batches sent,
 /// and the pair carries on through the restarts (some into the same

@@ -19,6 +19,7 @@ impl World {
             Some(Family::PartnerDownExpiry) => self.partner_down_expiry(),
             Some(Family::DiskFailure) => self.disk_failures(),
             Some(Family::Maintenance) => self.maintenance_rounds(),
+            Some(Family::PartnerDownFreshGrants) => self.fresh_grants_lost(),
             None => {}
         }
         self.at(CHAOS, Ev::EndChaos);
@@ -164,6 +165,32 @@ impl World {
             "server {node} crashed (wipe: {wipe}); back at {back}"
         ));
         self.at(back, Ev::Restart { node });
+    }
+
+    /// See [`Family::PartnerDownFreshGrants`]: frames from the victim are
+    /// lost for 60-300 s; it dies 20-60 s in, and the survivor is declared
+    /// partner-down 1-10 s later.
+    fn fresh_grants_lost(&mut self) {
+        let t = self.rng.range(200, CHAOS - 700);
+        let victim = self.rng.range(0, 1) as usize;
+        let secs = self.rng.range(60, 300);
+        self.at(
+            t,
+            Ev::Partition {
+                dir: Some(victim),
+                secs,
+            },
+        );
+        let crash = t + self.rng.range(20, 60);
+        self.at(
+            crash,
+            Ev::Crash {
+                node: victim,
+                wipe: false,
+            },
+        );
+        let declared = crash + self.rng.range(1, 10);
+        self.at(declared, Ev::PartnerDown { node: 1 - victim });
     }
 
     /// See [`Family::Maintenance`]: one or two rounds, each a `start` on a

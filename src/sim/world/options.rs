@@ -39,6 +39,13 @@ pub enum Family {
     /// batches and stop (`node::Output::Halt`); it restarts from what its
     /// disk holds, maybe into the same failure.
     DiskFailure,
+    /// The partner's last grants lost: frames from one server are dropped
+    /// while it keeps granting from its own free addresses, it dies, and
+    /// the operator declares partner-down on the other soon after, with
+    /// more clients than addresses: the survivor must wait MCLT before it
+    /// gives out the dead partner's free addresses
+    /// (`PairPolicy::partner_surely_idle`), which some client may hold.
+    PartnerDownFreshGrants,
     /// Planned maintenance (`tandem maintenance`): a server hands its
     /// clients to the partner (SHUTDOWN, the partner in PARTNER-DOWN), then
     /// comes back by `maintenance stop` or by a restart, sometimes with
