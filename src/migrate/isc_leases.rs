@@ -256,12 +256,11 @@ fn octets_of(st: &Statement<'_>) -> Result<Vec<u8>, LeaseFileError> {
 }
 
 /// `52:54:0:12:34:56` → octets (dhcpd drops leading zeros).
-fn hex_octets(s: &str) -> Option<Vec<u8>> {
+pub(crate) fn hex_octets(s: &str) -> Option<Vec<u8>> {
     s.split(':')
         .map(|p| {
-            (1..=2)
-                .contains(&p.len())
-                .then(|| u8::from_str_radix(p, 16).ok())?
+            let hex = (1..=2).contains(&p.len()) && p.chars().all(|c| c.is_ascii_hexdigit());
+            hex.then(|| u8::from_str_radix(p, 16).ok())?
         })
         .collect()
 }

@@ -12,8 +12,8 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverCon
     let r = f.get_ref();
     let roles = [("primary", Role::Primary), ("secondary", Role::Secondary)];
     let role = c.one_of(Some(&r.role), "failover.role", &roles, Role::Primary);
-    let listen = address(c, &r.listen, "failover.listen");
-    let peer = address(c, &r.peer, "failover.peer");
+    let listen = address(c, &r.listen, "failover.listen", 647);
+    let peer = address(c, &r.peer, "failover.peer", 647);
     if listen == peer {
         c.at(&r.peer, "failover.peer", "is the same as listen");
     }
@@ -69,17 +69,18 @@ fn limits(c: &mut Checker, r: &RawFailover) -> (u16, u16, usize) {
     )
 }
 
-/// An address with an optional port (647, the failover port, by default).
-fn address(c: &mut Checker, v: &Spanned<String>, key: &str) -> SocketAddr {
+/// An address with an optional port (`port` when absent: 647 for the
+/// peer link, `METRICS_PORT` for metrics), or a problem at `key`.
+pub(super) fn address(c: &mut Checker, v: &Spanned<String>, key: &str, port: u16) -> SocketAddr {
     let s = v.get_ref();
-    let parsed = s.parse().or_else(|_| format!("{s}:647").parse());
+    let parsed = s.parse().or_else(|_| format!("{s}:{port}").parse());
     parsed.unwrap_or_else(|_| {
         c.at(
             v,
             key,
-            format!("{s:?} is not an address with an optional port, e.g. \"192.0.2.1:647\""),
+            format!("{s:?} is not an address with an optional port, e.g. \"192.0.2.1:{port}\""),
         );
-        SocketAddr::from(([0, 0, 0, 0], 647))
+        SocketAddr::from(([0, 0, 0, 0], port))
     })
 }
 

@@ -3,7 +3,6 @@
 use super::Checker;
 use super::raw::RawServer;
 use crate::config::*;
-use toml::Spanned;
 
 pub(super) fn server(c: &mut Checker, s: &RawServer) -> ServerConfig {
     let interfaces = interfaces(c, s);
@@ -44,27 +43,16 @@ pub(super) fn server(c: &mut Checker, s: &RawServer) -> ServerConfig {
                 .as_deref()
                 .unwrap_or("/run/tandem/control.sock"),
         ),
-        metrics: s.metrics.as_ref().map(|m| metrics(c, m)),
+        metrics: s
+            .metrics
+            .as_ref()
+            .map(|m| super::failover::address(c, m, "server.metrics", METRICS_PORT)),
     }
 }
 
 /// Port of the metrics listener when `server.metrics` names none (the
 /// port of DESIGN.md's example configuration).
 pub const METRICS_PORT: u16 = 9267;
-
-/// `server.metrics`: an address with an optional port (`METRICS_PORT`).
-fn metrics(c: &mut Checker, v: &Spanned<String>) -> std::net::SocketAddr {
-    let s = v.get_ref();
-    let parsed = s.parse().or_else(|_| format!("{s}:{METRICS_PORT}").parse());
-    parsed.unwrap_or_else(|_| {
-        c.at(
-            v,
-            "server.metrics",
-            format!("{s:?} is not an address with an optional port, e.g. \"127.0.0.1:9267\""),
-        );
-        std::net::SocketAddr::from(([127, 0, 0, 1], METRICS_PORT))
-    })
-}
 
 /// The interface names to serve: at least one, each a name Linux accepts
 /// (under 16 octets, no `/` or white space).

@@ -142,14 +142,14 @@ fn numbered(name: &str, v: &[Token]) -> Mapped {
 
 /// Colon-separated hex as ISC writes it (leading zeros dropped) → "01:02:...".
 fn hex_of(w: &str) -> Option<String> {
-    let parts: Option<Vec<String>> = w
-        .split(':')
-        .map(|p| {
-            let ok = (1..=2).contains(&p.len()) && p.chars().all(|c| c.is_ascii_hexdigit());
-            ok.then(|| format!("{p:0>2}").to_ascii_lowercase())
-        })
-        .collect();
-    parts.map(|p| p.join(":"))
+    let octets = crate::migrate::isc_leases::hex_octets(w)?;
+    Some(
+        octets
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<Vec<_>>()
+            .join(":"),
+    )
 }
 
 fn hex(v: &[Token]) -> Option<String> {
