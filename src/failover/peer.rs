@@ -201,12 +201,29 @@ impl Peer {
         self.lost = true;
     }
 
-    /// Takes the peer settings of a reloaded configuration (its pools and
-    /// fingerprint; `config::reload` refuses any `[failover]` change). The
-    /// new fingerprint goes to the partner at the next connection.
-    pub fn reconfigure(&mut self, cfg: PeerConfig) {
+    /// Takes the peer settings of a reloaded configuration at `now` (its
+    /// pools and fingerprint, and this server's own failover knobs;
+    /// `config::reload` refuses what must not change). When the pair's
+    /// fingerprint changed, the link is closed so that the reconnection
+    /// carries the new one and the partner compares it (a CONNECT is the
+    /// only message that carries it): until both peers are reloaded alike
+    /// the partner refuses to pair, says why in `status`, and each peer
+    /// serves as in COMMUNICATIONS-INTERRUPTED. A mismatch thus shows when
+    /// the operator reloads, not at the next link failure.
+    pub fn reconfigure(&mut self, now: Time, cfg: PeerConfig) {
+        let changed = cfg.fingerprint != self.cfg.fingerprint;
         self.pool_request_until.clear();
         self.cfg = cfg;
+        if changed && self.link.is_some() {
+            let why = "the pair's configuration changed by a reload: reconnecting so that the partner compares it".to_string();
+            self.send(
+                now,
+                Message::Disconnect {
+                    reason: why.clone(),
+                },
+            );
+            self.close(now, why);
+        }
     }
 
     /// This server's failover state.

@@ -114,7 +114,7 @@ impl Node {
                 self.out.push_back(Output::Answer { id, answer });
             }
             Input::Reload { id, config } => {
-                let answer = self.reload(config);
+                let answer = self.reload(now, config);
                 self.out.push_back(Output::Answer { id, answer });
             }
         }

@@ -9,12 +9,13 @@ use crate::config::reload::{self, Refusal};
 use crate::config::{Config, Range};
 use crate::failover::PeerConfig;
 use crate::lease::LeaseState;
+use crate::time::Time;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
 impl Node {
     /// Applies `config` or refuses it; the answer for the operator says which.
-    pub(super) fn reload(&mut self, config: Arc<Config>) -> Value {
+    pub(super) fn reload(&mut self, now: Time, config: Arc<Config>) -> Value {
         let refused = match reload::check(&self.config, &config) {
             Ok(change) => self.held_in(&change.vacated),
             Err(r) => r,
@@ -40,7 +41,7 @@ impl Node {
         self.limiter
             .set_limits(s.client_rate_limit, s.global_rate_limit);
         if let (Some(p), Some(cfg)) = (&mut self.peer, PeerConfig::from_config(&config)) {
-            p.reconfigure(cfg);
+            p.reconfigure(now, cfg);
         }
         let reservations: usize = config.subnets.iter().map(|s| s.reservations.len()).sum();
         let summary = json!({

@@ -280,5 +280,6 @@ mod limits;
 mod liveness;
 mod lost;
 mod maintenance;
+mod reload;
 mod restart;
 mod scenarios;
