@@ -52,38 +52,6 @@ fn maintenance(p: &Pair, i: usize, action: &str) -> String {
     text
 }
 
-/// dhclient kept one address from its first BOUND to the end: every later
-/// event renewed or rebound that same address, and none expired it,
-/// failed or fell back to INIT.
-fn check_kept(dh: &Dhclient, dhclient_ip: &str) {
-    let events = read(&dh.events);
-    let lost: Vec<&str> = events
-        .lines()
-        .filter(|l| {
-            ["EXPIRE", "FAIL", "STOP", "RELEASE", "TIMEOUT"]
-                .iter()
-                .any(|r| l.starts_with(r))
-        })
-        .collect();
-    assert!(
-        lost.is_empty(),
-        "dhclient lost its lease: {lost:?}\n{events}"
-    );
-    let moved: Vec<&str> = events
-        .lines()
-        .filter(|l| {
-            ["BOUND", "RENEW", "REBIND", "REBOOT"]
-                .iter()
-                .any(|r| l.starts_with(r))
-        })
-        .filter(|l| field(l, "ip") != dhclient_ip)
-        .collect();
-    assert!(
-        moved.is_empty(),
-        "dhclient moved off {dhclient_ip}: {moved:?}\n{events}"
-    );
-}
-
 /// No server refused a client its address: a DHCPNAK in a planned
 /// maintenance is a client that lost its lease.
 fn check_no_nak(seen: &[Seen]) {
@@ -164,6 +132,6 @@ fn lab_pair_maintenance_reboot_under_load() {
         doubles.is_empty(),
         "addresses ACKed to two clients: {doubles:#?}"
     );
-    check_kept(&dh, &dhclient_ip);
+    dh.check_kept(&dhclient_ip);
     check_converged(&p, &seen);
 }

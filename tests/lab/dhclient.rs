@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use super::netns::Lab;
-use super::setup::lines_starting;
+use super::setup::{field, lines_starting, read};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -95,5 +95,37 @@ impl Dhclient {
     /// The event lines of `reason` (`BOUND`, `RENEW`, `REBOOT`...), oldest first.
     pub fn events(&self, reason: &str) -> Vec<String> {
         lines_starting(&self.events, reason)
+    }
+
+    /// dhclient kept one address from its first BOUND to the end: every later
+    /// event renewed or rebound that same address, and none expired it,
+    /// failed or fell back to INIT.
+    pub fn check_kept(&self, dhclient_ip: &str) {
+        let events = read(&self.events);
+        let lost: Vec<&str> = events
+            .lines()
+            .filter(|l| {
+                ["EXPIRE", "FAIL", "STOP", "RELEASE", "TIMEOUT"]
+                    .iter()
+                    .any(|r| l.starts_with(r))
+            })
+            .collect();
+        assert!(
+            lost.is_empty(),
+            "dhclient lost its lease: {lost:?}\n{events}"
+        );
+        let moved: Vec<&str> = events
+            .lines()
+            .filter(|l| {
+                ["BOUND", "RENEW", "REBIND", "REBOOT"]
+                    .iter()
+                    .any(|r| l.starts_with(r))
+            })
+            .filter(|l| field(l, "ip") != dhclient_ip)
+            .collect();
+        assert!(
+            moved.is_empty(),
+            "dhclient moved off {dhclient_ip}: {moved:?}\n{events}"
+        );
     }
 }

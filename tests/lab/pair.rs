@@ -33,6 +33,8 @@ pub struct Pair {
     pub pid: [u32; 2],
     pub perf: String,
     pub cli: String,
+    /// The tandem binary each peer runs (`serve`, `init`, `status`).
+    pub bin: [PathBuf; 2],
 }
 
 fn write_config(dir: &Path, i: usize) -> PathBuf {
@@ -84,7 +86,14 @@ lease_time = "5m"
 }
 
 impl Pair {
+    /// Both peers on this build's `tandem`; `None` (having said why) where
+    /// the lab cannot run.
     pub fn new(tag: &str, test: &str) -> Option<Pair> {
+        Pair::with_binaries(tag, test, [BIN.into(), BIN.into()])
+    }
+
+    /// The pair with peer `i` running `bin[i]` (an older release, say).
+    pub fn with_binaries(tag: &str, test: &str, bin: [PathBuf; 2]) -> Option<Pair> {
         let tools = ["ip", "tshark", "perfdhcp", "dhclient"];
         if let Some(why) = netns::unavailable(&tools) {
             eprintln!("SKIPPED {test}: {why}");
@@ -120,9 +129,10 @@ impl Pair {
             pid: [0, 0],
             perf,
             cli,
+            bin,
         };
         for i in 0..2 {
-            let init = std::process::Command::new(BIN)
+            let init = std::process::Command::new(&p.bin[i])
                 .args(["init", "-c", p.cfg[i].to_str().unwrap()])
                 .status()
                 .unwrap();
@@ -138,9 +148,10 @@ impl Pair {
     pub fn serve(&mut self, i: usize) {
         let before = read(&self.log[i]).matches("listening").count();
         let cfg = self.cfg[i].to_str().unwrap().to_string();
+        let bin = self.bin[i].to_str().unwrap().to_string();
         self.pid[i] = self.lab.spawn(
             &self.ns[i].clone(),
-            &[BIN, "serve", "-c", &cfg, "--log", "tandem=info"],
+            &[&bin, "serve", "-c", &cfg, "--log", "tandem=info"],
             &self.log[i].clone(),
         );
         wait_for("tandem to listen", Duration::from_secs(10), || {

@@ -63,6 +63,9 @@ impl Peer {
             "since": self.since.rfc3339(),
             "partner_state": self.partner.as_ref().map(|p| p.state.as_str()),
             "partner_name": self.partner.as_ref().map(|p| p.name.clone()),
+            // The peer protocol version the pair agreed on: during a
+            // rolling upgrade, the older side's newest.
+            "protocol": self.partner.as_ref().map(|p| p.version),
             "connected": self.connected(),
             "last_contact": self.last_contact.map(|t| t.rfc3339()),
             "clock_offset_ms": self.partner.as_ref().map(|p| p.clock.bounds().middle() * 1000),
