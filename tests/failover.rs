@@ -6,6 +6,8 @@
 mod common;
 #[path = "failover/observe.rs"]
 mod observe;
+#[path = "failover/reload.rs"]
+mod reload;
 
 use common::*;
 use dhcproto::v4;
@@ -331,6 +333,12 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         check_metrics(port, granted.len());
     }
     check_status_screen(&a.cfg);
+    reload::check_pair_reload(
+        &a.cfg,
+        &b.cfg,
+        "10.99.0.10-10.99.0.249",
+        "10.99.0.250-10.99.0.254",
+    );
     // after the partner's ack, a renewal gets the full time
     let (n0, addr0, _) = granted[0];
     let ack = net.renew(To::Both, mac(n0), addr0, 5000, 5).unwrap();

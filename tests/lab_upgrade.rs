@@ -5,9 +5,9 @@
 //! the link. The old peer's database was written by the old build. The old
 //! peer is then stopped and started again on this build, on the same
 //! database. Checked: the mixed pair agrees on protocol 3 and reaches
-//! NORMAL; after the upgrade both speak 4 and are back in NORMAL; no
-//! address was ACKed to two clients; dhclient kept its address; both
-//! databases hold every lease ACKed. Needs root and the repository's
+//! NORMAL; after the upgrade both speak this build's newest and are back
+//! in NORMAL; no address was ACKed to two clients; dhclient kept its
+//! address; both databases hold every lease ACKed. Needs root and the repository's
 //! history (a full clone); elsewhere it says why and skips.
 
 #[path = "lab/capture.rs"]
@@ -35,9 +35,10 @@ use std::time::Duration;
 /// `message::agree`); the next one introduced protocol 4 (SHUTDOWN).
 const PREVIOUS: &str = "ada15d07c68871b98f609e9115be32fe91d2d73b";
 
-/// The protocol versions of the previous release and of this build.
+/// The protocol version of the previous release.
 const OLD_PROTOCOL: u64 = 3;
-const NEW_PROTOCOL: u64 = 4;
+/// This build's.
+const NEW_PROTOCOL: u64 = tandem::failover::message::PROTOCOL_VERSION as u64;
 
 /// Runs `cmd`; its stderr as the error if it fails or cannot start.
 fn run(cmd: &mut Command) -> Result<(), String> {

@@ -16,7 +16,9 @@ use std::net::Ipv4Addr;
 ///
 /// Version 4 added the SHUTDOWN state (maintenance), which a version 3
 /// partner does not know: it is entered only with a partner that speaks 4.
-pub const PROTOCOL_VERSION: u16 = 4;
+/// Version 5 added `PairConfig` (a reload's new fingerprint, compared on a
+/// live link), sent only to a partner that speaks 5.
+pub const PROTOCOL_VERSION: u16 = 5;
 
 /// The oldest version this tandem still speaks, so that a pair is upgraded
 /// one peer at a time: raise it only a release after the version it drops.
@@ -106,6 +108,17 @@ pub enum Message {
         /// Human-readable reason, logged by the receiver.
         reason: String,
     },
+    /// The sender's pair fingerprint (`Config::fingerprint`) after a
+    /// reload, for the receiver to compare on a live link (protocol 5; not
+    /// in the draft, whose peers share no configuration digest). Appended
+    /// last, so the earlier messages keep their wire tags.
+    PairConfig {
+        /// The sender's fingerprint (hex SHA-256).
+        fingerprint: String,
+        /// Whether this answers the receiver's own `PairConfig`; a first one
+        /// is answered with the receiver's fingerprint, an answer is not.
+        answer: bool,
+    },
 }
 
 impl Message {
@@ -124,6 +137,7 @@ impl Message {
             Message::PoolRequest { .. } => "pool-request",
             Message::PoolResponse { .. } => "pool-response",
             Message::Disconnect { .. } => "disconnect",
+            Message::PairConfig { .. } => "pair-config",
         }
     }
 }

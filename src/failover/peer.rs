@@ -155,6 +155,9 @@ pub struct Peer {
     sync: Sync,
     actions: VecDeque<Action>,
     alarm: Option<String>,
+    /// Why the partner's pair configuration is known to differ from ours
+    /// since a reload, or cannot be compared live (`pair_config`).
+    pair_alarm: Option<String>,
     next_rebalance: Time,
     pool_request_until: HashMap<PoolId, Time>,
 }
@@ -189,6 +192,7 @@ impl Peer {
             sync: Sync::default(),
             actions: VecDeque::new(),
             alarm: None,
+            pair_alarm: None,
             next_rebalance: now,
             pool_request_until: HashMap::new(),
         }
@@ -199,31 +203,6 @@ impl Peer {
     /// count every lease it may have granted (`lease::relearn`).
     pub fn set_lost_database(&mut self) {
         self.lost = true;
-    }
-
-    /// Takes the peer settings of a reloaded configuration at `now` (its
-    /// pools and fingerprint, and this server's own failover knobs;
-    /// `config::reload` refuses what must not change). When the pair's
-    /// fingerprint changed, the link is closed so that the reconnection
-    /// carries the new one and the partner compares it (a CONNECT is the
-    /// only message that carries it): until both peers are reloaded alike
-    /// the partner refuses to pair, says why in `status`, and each peer
-    /// serves as in COMMUNICATIONS-INTERRUPTED. A mismatch thus shows when
-    /// the operator reloads, not at the next link failure.
-    pub fn reconfigure(&mut self, now: Time, cfg: PeerConfig) {
-        let changed = cfg.fingerprint != self.cfg.fingerprint;
-        self.pool_request_until.clear();
-        self.cfg = cfg;
-        if changed && self.link.is_some() {
-            let why = "the pair's configuration changed by a reload: reconnecting so that the partner compares it".to_string();
-            self.send(
-                now,
-                Message::Disconnect {
-                    reason: why.clone(),
-                },
-            );
-            self.close(now, why);
-        }
     }
 
     /// This server's failover state.
@@ -351,6 +330,10 @@ impl Peer {
                 tracing::info!(pool, given, "partner gave free addresses");
                 self.pool_request_until.remove(&PoolId(pool));
             }
+            Message::PairConfig {
+                fingerprint,
+                answer,
+            } => self.on_pair_config(now, &fingerprint, answer),
             Message::Disconnect { reason } => {
                 self.close(now, format!("partner disconnected: {reason}"))
             }
@@ -422,6 +405,7 @@ impl Peer {
 
 mod config;
 mod link;
+mod pair_config;
 mod persisted;
 mod pools;
 mod requests;

@@ -125,6 +125,7 @@ impl Peer {
         // A partner still in STARTUP has not said where it stands: it may
         // resume PARTNER-DOWN, and serve our pool (simulator seed 21263175).
         self.heard |= state != State::Startup;
+        self.pair_config_matched();
         self.partner = Some(Partner {
             name: c.name,
             state,

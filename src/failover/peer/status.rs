@@ -77,7 +77,7 @@ impl Peer {
             }),
             "unacked_updates": store.unacked(),
             "partner_down_since": self.p.partner_down_since.map(|t| t.rfc3339()),
-            "alarm": self.alarm,
+            "alarm": self.alarm(),
         })
     }
 }

@@ -1,6 +1,7 @@
-//! A reload that changes what the pair must agree on (pools, reservations,
-//! split, MCLT) reconnects, so that the partner compares the new
-//! fingerprint at once; one that changes nothing of it keeps the link.
+//! A reload that changes what the pair must agree on (pools, reservations)
+//! sends the new fingerprint over the live link (protocol 5): both sides
+//! report a mismatch until the other is reloaded alike, and the link and
+//! NORMAL stay up throughout.
 
 use super::*;
 
@@ -24,37 +25,44 @@ fn alarm(s: &Side) -> String {
 }
 
 #[test]
-fn a_reload_of_one_peer_is_compared_at_once_and_pairs_again_when_both_match() {
+fn a_reload_of_one_peer_is_compared_live_and_clears_when_both_match() {
     let mut d = Duo::new();
     d.connect();
-    assert_eq!(d.states(), (State::Normal, State::Normal));
     d.a.peer.reconfigure(d.now, wider(true));
     d.settle();
-    assert_eq!(d.a.closed.len(), 1, "a reconnects: {:?}", d.a.closed);
-    assert!(d.a.closed[0].contains("reload"), "{:?}", d.a.closed);
-    d.disconnect();
-    d.connect();
-    assert!(alarm(&d.b).contains("fingerprint"), "{}", alarm(&d.b));
-    assert_ne!(d.states(), (State::Normal, State::Normal), "not paired");
-    // the partner reloaded alike: they pair again, and the alarm clears
+    assert!(alarm(&d.b).contains("fingerprint"), "b: {}", alarm(&d.b));
+    assert!(alarm(&d.a).contains("fingerprint"), "a: {}", alarm(&d.a));
+    assert!(
+        d.a.closed.is_empty() && d.b.closed.is_empty(),
+        "the link stays"
+    );
+    assert_eq!(d.states(), (State::Normal, State::Normal));
     d.b.peer.reconfigure(d.now, wider(false));
+    d.settle();
+    assert_eq!((alarm(&d.a), alarm(&d.b)), (String::new(), String::new()));
+    assert_eq!(d.states(), (State::Normal, State::Normal));
+    // a reconnection with the matching configs pairs at once
     d.disconnect();
     d.connect();
     assert_eq!(d.states(), (State::Normal, State::Normal));
-    assert_eq!(alarm(&d.b), "");
 }
 
 #[test]
-fn a_reload_that_leaves_the_pair_config_alone_keeps_the_link() {
+fn a_reload_that_leaves_the_pair_config_alone_sends_nothing() {
     let mut d = Duo::new();
     d.connect();
-    d.a.peer.reconfigure(d.now, wider(true));
-    d.disconnect();
-    d.b.peer.reconfigure(d.now, wider(false));
+    let same = d.a.peer.cfg.clone();
+    d.a.peer.reconfigure(d.now, same);
+    assert!(d.a.drain().is_empty(), "nothing to compare");
+}
+
+#[test]
+fn a_mismatch_found_at_connection_is_refused_and_reported() {
+    let mut d = Duo::new();
     d.connect();
-    let closed = d.a.closed.len();
+    d.disconnect();
     d.a.peer.reconfigure(d.now, wider(true));
-    d.settle();
-    assert_eq!(d.a.closed.len(), closed, "no reconnection");
-    assert_eq!(d.states(), (State::Normal, State::Normal));
+    d.connect();
+    assert!(alarm(&d.b).contains("fingerprint"), "b: {}", alarm(&d.b));
+    assert_ne!(d.states(), (State::Normal, State::Normal), "not paired");
 }
