@@ -243,3 +243,84 @@ fn small_max_message_size_drops_options_not_echoes() {
     assert!(c.contains(&61), "client id echoed even when space is short");
     assert!(o.reply.as_ref().unwrap().bytes.len() <= 548);
 }
+
+/// Standalone, but with the failover MCLT cap of 100 s
+/// (`failover::mclt::cap`), as a peer in NORMAL applies it.
+struct Capped;
+
+impl Policy for Capped {
+    fn me(&self) -> Owner {
+        Owner::Primary
+    }
+    fn responsive(&self) -> bool {
+        true
+    }
+    fn serves(&self, _: &crate::proto::ClientKey, _: u16) -> bool {
+        true
+    }
+    fn may_allocate(&self, owner: Owner, now: Time) -> bool {
+        Standalone.may_allocate(owner, now)
+    }
+    fn may_reuse(&self, lease: &crate::lease::Lease, now: Time, synced: bool) -> bool {
+        Standalone.may_reuse(lease, now, synced)
+    }
+    fn lease_cap(&self, previous: Option<&crate::lease::Lease>, now: Time) -> Option<u64> {
+        let acked = previous.map_or(Time::ZERO, |l| l.acked_potential_expiry);
+        Some(crate::failover::mclt::cap(now, acked, 100))
+    }
+    fn potential_expiry(&self, now: Time, desired: u64, granted: u64) -> Time {
+        crate::failover::mclt::potential_expiry(now, desired, granted)
+    }
+}
+
+/// The lease time (option 51) of a reply.
+fn lease_secs(o: &Outcome) -> u32 {
+    match decode(o).opts().get(v4::OptionCode::AddressLeaseTime) {
+        Some(v4::DhcpOption::AddressLeaseTime(t)) => *t,
+        other => panic!("no lease time: {other:?}"),
+    }
+}
+
+/// What the partner acknowledged for an address's earlier client lengthens
+/// neither the ACK nor the OFFER to a new client: an OFFER promises what
+/// the ACK will grant (RFC 2131 4.3.1: the lease time offered).
+#[test]
+fn an_offer_under_the_mclt_cap_promises_what_the_ack_grants() {
+    let mut t = t();
+    let send = |t: &mut T, m: &v4::Message| {
+        let req = Request::parse(&m.to_vec().unwrap()).unwrap();
+        t.engine.handle(t.now, &mut t.store, &Capped, &req, &ctx())
+    };
+    let a = t.dora(mac(1));
+    let mut l = t.store.get(a).unwrap().clone();
+    l.acked_potential_expiry = t.now.plus(5000);
+    t.store.upsert(l);
+    let mut renew = msg(v4::MessageType::Request, mac(1), vec![]);
+    renew.set_ciaddr(a);
+    assert_eq!(
+        lease_secs(&send(&mut t, &renew)),
+        3600,
+        "its own ack counts"
+    );
+    let mut rel = msg(
+        v4::MessageType::Release,
+        mac(1),
+        vec![v4::DhcpOption::ServerIdentifier(SERVER)],
+    );
+    rel.set_ciaddr(a);
+    assert_eq!(send(&mut t, &rel).verdict, Verdict::Released(a));
+    let want = vec![v4::DhcpOption::RequestedIpAddress(a)];
+    let offer = send(&mut t, &msg(v4::MessageType::Discover, mac(2), want));
+    assert_eq!(offer.verdict, Verdict::Offer(a));
+    let req = msg(
+        v4::MessageType::Request,
+        mac(2),
+        vec![
+            v4::DhcpOption::ServerIdentifier(SERVER),
+            v4::DhcpOption::RequestedIpAddress(a),
+        ],
+    );
+    let ack = send(&mut t, &req);
+    assert_eq!(ack.verdict, Verdict::Ack(a));
+    assert_eq!((lease_secs(&offer), lease_secs(&ack)), (100, 100));
+}
