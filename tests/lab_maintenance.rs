@@ -23,9 +23,8 @@ mod pair;
 #[path = "lab/setup.rs"]
 mod setup;
 
-use capture::{Capture, Seen, double_acks};
+use capture::{Seen, double_acks};
 use common::BIN;
-use dhclient::Dhclient;
 use pair::{ADDR, Pair, check_converged, check_outage, epoch};
 use setup::{field, read, wait_for};
 use std::time::Duration;
@@ -65,18 +64,7 @@ fn lab_pair_maintenance_reboot_under_load() {
     let Some(mut p) = Pair::new("mr", test) else {
         return;
     };
-    let dir = p.dir.path().to_path_buf();
-    let (perf, cli) = (p.perf.clone(), p.cli.clone());
-    let caps = [
-        Capture::start(&mut p.lab, &perf, "eth0", &dir, 240),
-        Capture::start(&mut p.lab, &cli, "eth0", &dir, 240),
-    ];
-    let dh = Dhclient::new(&dir, "initial-interval 1;\nbackoff-cutoff 2;\n");
-    dh.spawn(&mut p.lab, &cli);
-    wait_for("dhclient to bind", Duration::from_secs(20), || {
-        !dh.events("BOUND").is_empty()
-    });
-    let bound = dh.events("BOUND").remove(0);
+    let (caps, dh, bound) = p.watch();
     let dhclient_ip = field(&bound, "ip").to_string();
     // The peer that granted dhclient's lease goes into maintenance.
     let v = ADDR

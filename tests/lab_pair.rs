@@ -23,8 +23,7 @@ mod pair;
 #[path = "lab/setup.rs"]
 mod setup;
 
-use capture::{Capture, Seen, double_acks};
-use dhclient::Dhclient;
+use capture::{Seen, double_acks};
 use pair::{ADDR, Pair, check_converged, check_outage, epoch};
 use setup::{field, read, wait_for};
 use std::time::Duration;
@@ -63,19 +62,7 @@ fn fault_scenario(tag: &str, test: &str, fault: Fault) {
     let Some(mut p) = Pair::new(tag, test) else {
         return;
     };
-    let dir = p.dir.path().to_path_buf();
-    let (perf, cli) = (p.perf.clone(), p.cli.clone());
-    let caps = [
-        Capture::start(&mut p.lab, &perf, "eth0", &dir, 240),
-        Capture::start(&mut p.lab, &cli, "eth0", &dir, 240),
-    ];
-    // Short retransmissions, or its backoff skips T2 on a 20-second lease.
-    let dh = Dhclient::new(&dir, "initial-interval 1;\nbackoff-cutoff 2;\n");
-    dh.spawn(&mut p.lab, &cli);
-    wait_for("dhclient to bind", Duration::from_secs(20), || {
-        !dh.events("BOUND").is_empty()
-    });
-    let bound = dh.events("BOUND").remove(0);
+    let (caps, dh, bound) = p.watch();
     // The peer that granted dhclient's lease is the one that fails.
     let v = ADDR
         .iter()

@@ -22,11 +22,10 @@ mod pair;
 #[path = "lab/setup.rs"]
 mod setup;
 
-use capture::{Capture, Seen, double_acks};
+use capture::{Seen, double_acks};
 use common::BIN;
-use dhclient::Dhclient;
 use pair::{Pair, check_converged, epoch};
-use setup::{field, wait_for};
+use setup::field;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -117,18 +116,8 @@ fn lab_pair_rolling_upgrade_from_the_previous_protocol_under_load() {
         Some(OLD_PROTOCOL),
         "the mixed pair speaks 3"
     );
-    let dir = p.dir.path().to_path_buf();
-    let (perf, cli) = (p.perf.clone(), p.cli.clone());
-    let caps = [
-        Capture::start(&mut p.lab, &perf, "eth0", &dir, 240),
-        Capture::start(&mut p.lab, &cli, "eth0", &dir, 240),
-    ];
-    let dh = Dhclient::new(&dir, "initial-interval 1;\nbackoff-cutoff 2;\n");
-    dh.spawn(&mut p.lab, &cli);
-    wait_for("dhclient to bind", Duration::from_secs(20), || {
-        !dh.events("BOUND").is_empty()
-    });
-    let dhclient_ip = field(&dh.events("BOUND")[0], "ip").to_string();
+    let (caps, dh, bound) = p.watch();
+    let dhclient_ip = field(&bound, "ip").to_string();
     let perf_pid = p.perfdhcp(30, 60);
     std::thread::sleep(Duration::from_secs(10));
 

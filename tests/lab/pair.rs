@@ -5,8 +5,9 @@
 //! captures and both databases.
 #![allow(dead_code)]
 
-use super::capture::Seen;
+use super::capture::{Capture, Seen};
 use super::common::{self, BIN};
+use super::dhclient::Dhclient;
 use super::netns::{self, Lab};
 use super::setup::{read, wait_for};
 use std::collections::{HashMap, HashSet};
@@ -197,6 +198,26 @@ impl Pair {
             ],
             &log,
         )
+    }
+
+    /// Starts watching the pair's clients: captures on the relay's and the
+    /// client's links (for up to 240 s) and a real dhclient, bound before
+    /// this returns (its first BOUND event line comes back with them).
+    pub fn watch(&mut self) -> ([Capture; 2], Dhclient, String) {
+        let dir = self.dir.path().to_path_buf();
+        let (perf, cli) = (self.perf.clone(), self.cli.clone());
+        let caps = [
+            Capture::start(&mut self.lab, &perf, "eth0", &dir, 240),
+            Capture::start(&mut self.lab, &cli, "eth0", &dir, 240),
+        ];
+        // Short retransmissions, or its backoff skips T2 on a 20-second lease.
+        let dh = Dhclient::new(&dir, "initial-interval 1;\nbackoff-cutoff 2;\n");
+        dh.spawn(&mut self.lab, &cli);
+        wait_for("dhclient to bind", Duration::from_secs(20), || {
+            !dh.events("BOUND").is_empty()
+        });
+        let bound = dh.events("BOUND").remove(0);
+        (caps, dh, bound)
     }
 }
 
