@@ -5,7 +5,7 @@
 //! captures and both databases.
 #![allow(dead_code)]
 
-use super::capture::{Capture, Seen};
+use super::capture::{Capture, Seen, double_acks};
 use super::common::{self, BIN};
 use super::dhclient::Dhclient;
 use super::netns::{self, Lab};
@@ -305,4 +305,17 @@ pub fn check_converged(p: &Pair, seen: &[Seen]) {
         missing(0),
         missing(1)
     );
+}
+
+/// What a planned change of a peer (maintenance, an upgrade) must leave
+/// its clients: no address ACKed to two clients, dhclient still on `ip`,
+/// and both databases holding every lease ACKed.
+pub fn check_clients_kept(p: &Pair, seen: &[Seen], dh: &Dhclient, ip: &str) {
+    let doubles = double_acks(seen);
+    assert!(
+        doubles.is_empty(),
+        "addresses ACKed to two clients: {doubles:#?}"
+    );
+    dh.check_kept(ip);
+    check_converged(p, seen);
 }
