@@ -5,7 +5,8 @@
 //! dropping the link (issue 16). A mismatch at connection is refused
 //! outright instead (`link::check_connect`): there it may be anything,
 //! while a reload can only add pools or move reservations outside them,
-//! which is safe while one side lags.
+//! which is safe while one side lags. Free addresses are not rebalanced
+//! while the two may number their pools differently.
 
 use super::*;
 
@@ -37,7 +38,19 @@ impl Peer {
             self.pair_alarm = Some(why);
             return;
         }
+        // Until the answer, the pools may be numbered differently on the
+        // two sides: no POOLREQ is sent or answered (`pools_agreed`).
+        self.pair_alarm = Some(
+            "the pair configuration changed by a reload; comparing it with the partner's".into(),
+        );
         self.send_pair_config(now, false);
+    }
+
+    /// Whether both sides are known to number the pools alike, as POOLREQ
+    /// and POOLRESP name a pool by its number: not between a reload and the
+    /// partner's matching fingerprint.
+    pub(super) fn pools_agreed(&self) -> bool {
+        self.pair_alarm.is_none()
     }
 
     fn send_pair_config(&mut self, now: Time, answer: bool) {

@@ -6,7 +6,8 @@ impl Peer {
     /// The partner asks for up to `wanted` free addresses of `pool`. In
     /// NORMAL we give what we hold beyond our split's share (at most 1,024
     /// at a time), committed and replicated as free records owned by the
-    /// partner; the POOLRESP tells how many (0 outside NORMAL).
+    /// partner; the POOLRESP tells how many (0 outside NORMAL, and while a
+    /// reload's pool numbering is not yet known to match the partner's).
     pub(super) fn on_pool_request(
         &mut self,
         now: Time,
@@ -15,7 +16,7 @@ impl Peer {
         store: &mut LeaseStore,
     ) {
         let mut given = 0u32;
-        if self.state == State::Normal {
+        if self.state == State::Normal && self.pools_agreed() {
             let moved = self.give_free(now, pool, wanted, store);
             given = moved.len() as u32;
             if given > 0 {
@@ -74,7 +75,13 @@ impl Peer {
         moved
     }
 
+    /// In NORMAL, asks the partner (POOLREQ, at most every 30 s per pool)
+    /// for free addresses of each pool where we hold noticeably fewer than
+    /// our split's share; nothing while the pool numbering may differ.
     pub(super) fn rebalance(&mut self, now: Time, store: &LeaseStore) {
+        if !self.pools_agreed() {
+            return;
+        }
         let me = self.cfg.me();
         let share = if self.cfg.primary {
             u64::from(self.cfg.split)

@@ -66,3 +66,37 @@ fn a_mismatch_found_at_connection_is_refused_and_reported() {
     assert!(alarm(&d.b).contains("fingerprint"), "b: {}", alarm(&d.b));
     assert_ne!(d.states(), (State::Normal, State::Normal), "not paired");
 }
+
+/// What `a` answers to a POOLREQ for the first pool.
+fn given(d: &mut Duo) -> u32 {
+    d.a.drain();
+    d.a.peer
+        .on_pool_request(d.now, crate::config::PoolId(0), 5, &mut d.a.store);
+    let sent = d.a.drain();
+    let answer = sent.iter().find_map(|m| match m {
+        Message::PoolResponse { given, .. } => Some(*given),
+        _ => None,
+    });
+    answer.unwrap_or_else(|| panic!("a POOLRESP: {sent:?}"))
+}
+
+#[test]
+fn no_free_addresses_move_while_the_pools_may_be_numbered_differently() {
+    let mut d = Duo::new();
+    d.connect();
+    for (i, addr) in ["10.0.0.20", "10.0.0.21", "10.0.0.22", "10.0.0.23"]
+        .iter()
+        .enumerate()
+    {
+        d.b.grant(addr, 40 + i as u8, d.now, 500);
+    }
+    d.settle();
+    // a reloaded; the partner's answer is not in yet
+    d.a.peer.reconfigure(d.now, wider(true));
+    assert_eq!(given(&mut d), 0, "pools not yet known to match");
+    d.settle();
+    assert_eq!(given(&mut d), 0, "the pools differ");
+    d.b.peer.reconfigure(d.now, wider(false));
+    d.settle();
+    assert_eq!(given(&mut d), 2, "matched again: a gives its spare");
+}
