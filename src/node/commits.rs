@@ -111,3 +111,62 @@ impl Commits {
         self.last - self.done
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lease::Owner;
+
+    /// A batch of one record numbered `seq` (0: the partner's record).
+    fn submit(c: &mut Commits, seq: u64) -> Vec<(String, String)> {
+        let mut l = Lease::free(Ipv4Addr::new(10, 0, 0, 1), Owner::Primary);
+        l.update_seq = seq;
+        let mut out = VecDeque::new();
+        c.submit(&mut out, vec![l], vec![]);
+        match out.pop_front() {
+            Some(Output::Journal(b)) => b.meta,
+            other => panic!("a journal batch: {other:?}"),
+        }
+    }
+
+    /// The journal keeps the highest sequence number ever written even once
+    /// its record is replaced by a partner's (numbered 0), so a restart
+    /// never numbers a new change at or below one the partner has seen.
+    #[test]
+    fn the_highest_sequence_number_is_written_once_and_only_when_it_rises() {
+        let mut c = Commits::new(7);
+        assert!(
+            submit(&mut c, 7).is_empty(),
+            "not above what the journal holds"
+        );
+        assert_eq!(submit(&mut c, 9), vec![(SEQ_HIGH_KEY.into(), "9".into())]);
+        assert!(submit(&mut c, 0).is_empty(), "a partner's record");
+        assert!(submit(&mut c, 8).is_empty());
+        assert_eq!(c.pending(), 4);
+    }
+
+    /// Replies are counted while they wait and released in batch order.
+    #[test]
+    fn parked_replies_are_counted_until_their_batch_is_done() {
+        let mut c = Commits::new(0);
+        let b1 = c.submit(&mut VecDeque::new(), vec![], vec![]);
+        let reply = Reply {
+            bytes: vec![1],
+            route: crate::dhcp::ReplyRoute::Relay {
+                giaddr: Ipv4Addr::new(10, 0, 0, 1),
+            },
+            after_commit: true,
+        };
+        c.after(Waiting {
+            batch: b1,
+            replies: vec![(reply, 0, Ipv4Addr::UNSPECIFIED)],
+            ..Waiting::default()
+        });
+        assert_eq!((c.parked(), c.pending()), (1, 1));
+        assert_eq!(c.done(b1).len(), 1);
+        assert_eq!((c.parked(), c.pending()), (0, 0));
+        c.submit(&mut VecDeque::new(), vec![], vec![]);
+        c.abandon();
+        assert_eq!((c.parked(), c.pending()), (0, 0));
+    }
+}
