@@ -210,4 +210,49 @@ mod tests {
         assert_eq!(pd.lease_cap(Some(&l), Time(5000)), Some(4100));
         assert_eq!(pd.lease_cap(None, Time(5000)), Some(100));
     }
+
+    /// The engine asks `responsive` first, but `may_allocate` stands on
+    /// its own: nothing is allocated in a state that serves no one.
+    #[test]
+    fn no_allocation_in_a_state_that_serves_no_one() {
+        for state in [State::Recover, State::Shutdown, State::PotentialConflict] {
+            assert!(!p(state, Owner::Primary).may_allocate(Owner::Primary, Time(5000)));
+        }
+    }
+
+    /// In PARTNER-DOWN a free address that was never bound and that the
+    /// partner knows of is free at once; only a record with history waits
+    /// out the MCLT rule.
+    #[test]
+    fn a_never_bound_free_address_is_reusable_at_once_in_partner_down() {
+        let pd = p(State::PartnerDown, Owner::Primary);
+        let free = Lease::free("10.0.0.1".parse().unwrap(), Owner::Primary);
+        assert!(pd.may_reuse(&free, Time(1000), true));
+        assert!(
+            !pd.may_reuse(&free, Time(1000), false),
+            "unknown to the partner"
+        );
+    }
+
+    /// The guard after a PARTNER-DOWN episode (entered 1000, left 2000)
+    /// holds a binding changed before it ended until MCLT (100) and the
+    /// client's margin past its times, and not one second longer; one
+    /// changed as it ended is not held.
+    #[test]
+    fn the_guard_after_partner_down_ends_exactly_at_its_bound() {
+        let mut n = p(State::Normal, Owner::Primary);
+        n.guard = Some((Time(1000), Time(2000)));
+        let mut l = Lease::free("10.0.0.1".parse().unwrap(), Owner::Primary);
+        l.state = LeaseState::Expired;
+        (l.cltt, l.expires, l.potential_expiry) = (Time(1500), Time(1500), Time(1500));
+        let at = mclt::reusable_at(&l, Time(1000), 100);
+        assert_eq!(at, Time(1610));
+        assert!(!n.may_reuse(&l, Time(1609), true));
+        assert!(n.may_reuse(&l, Time(1610), true));
+        (l.cltt, l.expires, l.potential_expiry) = (Time(2000), Time(2000), Time(2000));
+        assert!(
+            n.may_reuse(&l, Time(2050), true),
+            "changed as the episode ended"
+        );
+    }
 }
