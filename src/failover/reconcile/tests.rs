@@ -210,3 +210,67 @@ fn a_dispute_decided_by_a_minute_is_no_close_call() {
         }
     }
 }
+
+/// The merged binding starts at the earlier of the two starts (what
+/// `tandem leases` shows), and an equal expiry keeps the winner's length.
+#[test]
+fn same_client_merge_keeps_the_earliest_start() {
+    let mut mine = lease(LeaseState::Active, 1, 10, 500);
+    mine.starts = Time(5);
+    mine.lease_time = 495;
+    let mut theirs = lease(LeaseState::Active, 1, 20, 500);
+    theirs.starts = Time(15);
+    theirs.lease_time = 485;
+    let m = accepted(resolve(Some(&mine), &theirs, Time(25), false));
+    assert_eq!((m.starts, m.lease_time), (Time(5), 485));
+    // the other way round: the winner's own start is the earlier
+    theirs.starts = Time(3);
+    let m = accepted(resolve(Some(&mine), &theirs, Time(25), false));
+    assert_eq!(m.starts, Time(3));
+    // no start recorded on the winner: the loser's
+    theirs.starts = Time::ZERO;
+    let m = accepted(resolve(Some(&mine), &theirs, Time(25), false));
+    assert_eq!(m.starts, Time(5));
+}
+
+/// A release that wins over the active binding of the same client keeps
+/// its own end: the address is free at once, not at the binding's expiry.
+#[test]
+fn a_release_merged_with_the_binding_keeps_its_own_end() {
+    let active = lease(LeaseState::Active, 1, 10, 500);
+    let released = lease(LeaseState::Released, 1, 20, 20);
+    let m = accepted(resolve(Some(&active), &released, Time(25), false));
+    assert_eq!(
+        (m.state, m.expires, m.cltt),
+        (LeaseState::Released, Time(20), Time(20))
+    );
+}
+
+/// Each refusal names its rule (the partner logs it with the address).
+#[test]
+fn every_refusal_says_which_rule_kept_ours() {
+    let active = lease(LeaseState::Active, 1, 100, 500);
+    let cases = [
+        (
+            Lease::free(active.addr, Owner::Secondary),
+            "never overwritten by a free one",
+        ),
+        (
+            lease(LeaseState::Active, 2, 90, 500),
+            "bound to another client",
+        ),
+        (lease(LeaseState::Released, 1, 90, 90), "still active here"),
+    ];
+    for (theirs, rule) in cases {
+        match resolve(Some(&active), &theirs, Time(150), true) {
+            Resolution::Reject { why, .. } => assert!(why.contains(rule), "{why}"),
+            r => panic!("ours stands: {r:?}"),
+        }
+    }
+    let declined = lease(LeaseState::Declined, 1, 120, 120);
+    let granted = lease(LeaseState::Active, 2, 110, 500);
+    match resolve(Some(&declined), &granted, Time(150), true) {
+        Resolution::Reject { why, .. } => assert!(why.contains("declined after"), "{why}"),
+        r => panic!("the decline stands: {r:?}"),
+    }
+}
