@@ -187,11 +187,11 @@ impl Engine {
             tracing::warn!(subnet = %subnet.cidr, client = %key, "no free address to offer: pool exhausted");
             return Outcome::ignore("no free address");
         };
-        // Offered as the ACK will grant it (`own_binding`).
+        // Offered as the ACK will grant it (`times::own_binding`).
         let grant = times::grant(
             subnet,
             req,
-            p.lease_cap(own_binding(store, addr, &key), now),
+            p.lease_cap(times::own_binding(store, addr, &key), now),
         );
         if grant.lease == 0 {
             return Outcome::ignore("failover leaves no lease time to grant");
@@ -222,7 +222,7 @@ impl Engine {
         let grant = times::grant(
             subnet,
             req,
-            p.lease_cap(own_binding(store, addr, &key), now),
+            p.lease_cap(times::own_binding(store, addr, &key), now),
         );
         if grant.lease == 0 {
             return Outcome::ignore("failover leaves no lease time to grant");
@@ -442,16 +442,4 @@ impl Engine {
         l.state == LeaseState::Active
             || (p.may_allocate(l.owner, now) && p.may_reuse(l, now, store.is_synced(l)))
     }
-}
-
-/// The record whose partner-acknowledged potential expiry may lengthen a
-/// grant of `addr` to `key` under the failover MCLT cap: the client's own
-/// active binding only. What the partner acknowledged for an earlier
-/// client says nothing about this one, nor for an ended binding (the
-/// partner, told it ended, may reuse the address). Offers and ACKs both
-/// use it, so an OFFER promises what the ACK will grant.
-fn own_binding<'a>(store: &'a LeaseStore, addr: Ipv4Addr, key: &ClientKey) -> Option<&'a Lease> {
-    store
-        .get(addr)
-        .filter(|l| l.state == LeaseState::Active && l.client().as_ref() == Some(key))
 }

@@ -1,7 +1,10 @@
 //! How long a lease lasts and when the client renews.
 
 use crate::config::Subnet;
+use crate::lease::{Lease, LeaseState, LeaseStore};
+use crate::proto::ClientKey;
 use crate::proto::Request;
+use std::net::Ipv4Addr;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Grant {
@@ -38,4 +41,20 @@ pub fn grant(subnet: &Subnet, req: &Request, cap: Option<u64>) -> Grant {
         t1: t1 as u32,
         t2: t2 as u32,
     }
+}
+
+/// The record whose partner-acknowledged potential expiry may lengthen a
+/// grant of `addr` to `key` under the failover MCLT cap: the client's own
+/// active binding only. What the partner acknowledged for an earlier
+/// client says nothing about this one, nor for an ended binding (the
+/// partner, told it ended, may reuse the address). Offers and ACKs both
+/// use it, so an OFFER promises what the ACK will grant.
+pub(super) fn own_binding<'a>(
+    store: &'a LeaseStore,
+    addr: Ipv4Addr,
+    key: &ClientKey,
+) -> Option<&'a Lease> {
+    store
+        .get(addr)
+        .filter(|l| l.state == LeaseState::Active && l.client().as_ref() == Some(key))
 }
