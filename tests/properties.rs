@@ -135,6 +135,12 @@ fn message() -> impl Strategy<Value = Message> {
         (any::<u32>(), any::<u32>())
             .prop_map(|(pool, given)| Message::PoolResponse { pool, given }),
         "[a-z ]{0,50}".prop_map(|reason| Message::Disconnect { reason }),
+        ("[0-9a-f]{0,64}", any::<bool>()).prop_map(|(fingerprint, answer)| {
+            Message::PairConfig {
+                fingerprint,
+                answer,
+            }
+        }),
     ]
 }
 

@@ -155,9 +155,9 @@ pub struct Peer {
     sync: Sync,
     actions: VecDeque<Action>,
     alarm: Option<String>,
-    /// Why the partner's pair configuration is known to differ from ours
-    /// since a reload, or cannot be compared live (`pair_config`).
-    pair_alarm: Option<String>,
+    /// The partner's pair fingerprint as it last told us (CONNECT, then
+    /// `PairConfig`), while connected (`pair_config`).
+    partner_fingerprint: Option<String>,
     next_rebalance: Time,
     pool_request_until: HashMap<PoolId, Time>,
 }
@@ -192,7 +192,7 @@ impl Peer {
             sync: Sync::default(),
             actions: VecDeque::new(),
             alarm: None,
-            pair_alarm: None,
+            partner_fingerprint: None,
             next_rebalance: now,
             pool_request_until: HashMap::new(),
         }
@@ -333,7 +333,7 @@ impl Peer {
             Message::PairConfig {
                 fingerprint,
                 answer,
-            } => self.on_pair_config(now, &fingerprint, answer),
+            } => self.on_pair_config(now, fingerprint, answer),
             Message::Disconnect { reason } => {
                 self.close(now, format!("partner disconnected: {reason}"))
             }

@@ -81,7 +81,23 @@ pub fn every_message() -> Vec<Message> {
         Message::Disconnect {
             reason: "bye".into(),
         },
+        Message::PairConfig {
+            fingerprint: "ab".repeat(32),
+            answer: true,
+        },
     ]
+}
+
+/// Each message keeps its wire tag (postcard's variant index) across
+/// versions: a new message is appended, never inserted, so that a partner
+/// one protocol version behind still decodes every message it knows.
+#[test]
+fn wire_tags_stay_where_they_were() {
+    let tags: Vec<u8> = every_message()
+        .iter()
+        .map(|m| postcard::to_allocvec(m).unwrap()[0])
+        .collect();
+    assert_eq!(tags, (0..13).collect::<Vec<u8>>());
 }
 
 #[test]

@@ -19,6 +19,7 @@ impl Peer {
             last_keepalive: now,
         });
         self.partner = None;
+        self.partner_fingerprint = None;
         self.out.clear();
         self.inflight.clear();
         self.ack_wait_since = None;
@@ -56,6 +57,7 @@ impl Peer {
             tracing::warn!(state = %self.state, "peer link down");
         }
         self.partner = None;
+        self.partner_fingerprint = None;
         self.out.clear();
         self.inflight.clear();
         self.ack_wait_since = None;
@@ -125,7 +127,7 @@ impl Peer {
         // A partner still in STARTUP has not said where it stands: it may
         // resume PARTNER-DOWN, and serve our pool (simulator seed 21263175).
         self.heard |= state != State::Startup;
-        self.pair_config_matched();
+        self.partner_fingerprint = Some(c.fingerprint.clone());
         self.partner = Some(Partner {
             name: c.name,
             state,

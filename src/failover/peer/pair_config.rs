@@ -11,7 +11,10 @@
 use super::*;
 
 /// The status alarm while the partner's pair configuration differs.
-const MISMATCH: &str = "pool configuration differs from the partner's since a reload (fingerprint mismatch): reload both peers with the same subnets, pools and reservations";
+const MISMATCH: &str = "pool configuration differs from the partner's since a reload (fingerprint mismatch): reload both peers with the same subnets, pools and reservations; free addresses are not rebalanced meanwhile";
+
+/// The first peer protocol version that carries `Message::PairConfig`.
+const PAIR_CONFIG_VERSION: u16 = 5;
 
 impl Peer {
     /// Takes the peer settings of a reloaded configuration at `now` (its
@@ -24,33 +27,16 @@ impl Peer {
         let changed = cfg.fingerprint != self.cfg.fingerprint;
         self.pool_request_until.clear();
         self.cfg = cfg;
-        let Some(version) = self.partner.as_ref().map(|p| p.version) else {
-            return;
-        };
-        if !changed || !self.connected() {
+        if !changed {
             return;
         }
-        if version < 5 {
-            let why = format!(
-                "the pair configuration changed by a reload; the partner (peer protocol {version}) compares it only at the next connection"
-            );
-            tracing::warn!("{why}");
-            self.pair_alarm = Some(why);
-            return;
+        if let Some(p) = self.partner.as_ref().filter(|_| self.connected()) {
+            if p.version >= PAIR_CONFIG_VERSION {
+                self.send_pair_config(now, false);
+            } else if let Some(why) = self.pair_alarm() {
+                tracing::warn!("{why}");
+            }
         }
-        // Until the answer, the pools may be numbered differently on the
-        // two sides: no POOLREQ is sent or answered (`pools_agreed`).
-        self.pair_alarm = Some(
-            "the pair configuration changed by a reload; comparing it with the partner's".into(),
-        );
-        self.send_pair_config(now, false);
-    }
-
-    /// Whether both sides are known to number the pools alike, as POOLREQ
-    /// and POOLRESP name a pool by its number: not between a reload and the
-    /// partner's matching fingerprint.
-    pub(super) fn pools_agreed(&self) -> bool {
-        self.pair_alarm.is_none()
     }
 
     fn send_pair_config(&mut self, now: Time, answer: bool) {
@@ -65,30 +51,55 @@ impl Peer {
     }
 
     /// The partner's fingerprint after its reload (or its answer to ours):
-    /// compared with ours, the verdict logged and kept for `status`; a
-    /// first one is answered with ours so that both sides know.
-    pub(super) fn on_pair_config(&mut self, now: Time, theirs: &str, answer: bool) {
-        if theirs == self.cfg.fingerprint {
-            if self.pair_alarm.take().is_some() {
-                tracing::info!("the partner's pool configuration matches ours again");
-            }
-        } else {
+    /// kept, the verdict logged when it changes; a first one is answered
+    /// with ours so that both sides know. On a link that agreed an older
+    /// protocol, where the partner cannot mean it, it closes the link.
+    pub(super) fn on_pair_config(&mut self, now: Time, theirs: String, answer: bool) {
+        let version = self.partner.as_ref().map_or(0, |p| p.version);
+        if version < PAIR_CONFIG_VERSION {
+            return self.close(now, format!("pair-config on peer protocol {version}"));
+        }
+        let before = self.pools_agreed();
+        self.partner_fingerprint = Some(theirs);
+        let agreed = self.pools_agreed();
+        if agreed && !before {
+            tracing::info!("the partner's pool configuration matches ours again");
+        } else if !agreed && (before || answer) {
+            // Once per change, or in answer to our own reload's.
             tracing::warn!("{MISMATCH}");
-            self.pair_alarm = Some(MISMATCH.into());
         }
         if !answer {
             self.send_pair_config(now, true);
         }
     }
 
-    /// What `status` shows as the alarm: a pair mismatch first, else the
-    /// link's own (a refused connection, a clock offset).
-    pub(super) fn alarm(&self) -> Option<&String> {
-        self.pair_alarm.as_ref().or(self.alarm.as_ref())
+    /// Whether the partner is known to hold our pair configuration (its
+    /// fingerprint at CONNECT, or in its latest `PairConfig`), so that both
+    /// number the pools alike, as POOLREQ and POOLRESP name a pool by
+    /// number.
+    pub(super) fn pools_agreed(&self) -> bool {
+        self.partner_fingerprint.as_deref() == Some(self.cfg.fingerprint.as_str())
     }
 
-    /// A connection accepted: the fingerprints matched at CONNECT.
-    pub(super) fn pair_config_matched(&mut self) {
-        self.pair_alarm = None;
+    /// Why the pair configuration is not known to match on a live link.
+    fn pair_alarm(&self) -> Option<String> {
+        let p = self.partner.as_ref().filter(|_| self.connected())?;
+        if self.pools_agreed() {
+            return None;
+        }
+        Some(if p.version >= PAIR_CONFIG_VERSION {
+            MISMATCH.into()
+        } else {
+            format!(
+                "the pair configuration changed by a reload; the partner (peer protocol {}) compares it only at the next connection, and free addresses are not rebalanced until then",
+                p.version
+            )
+        })
+    }
+
+    /// What `status` shows as the alarm: a pair mismatch first, else the
+    /// link's own (a refused connection, a clock offset).
+    pub(super) fn alarm(&self) -> Option<String> {
+        self.pair_alarm().or_else(|| self.alarm.clone())
     }
 }

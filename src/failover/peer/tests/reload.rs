@@ -100,3 +100,50 @@ fn no_free_addresses_move_while_the_pools_may_be_numbered_differently() {
     d.settle();
     assert_eq!(given(&mut d), 2, "matched again: a gives its spare");
 }
+
+/// A partner one protocol behind (4) is sent nothing new: `status` says
+/// the compare waits for the next connection, rebalancing pauses until
+/// then, and a reconnection with matching configs clears it.
+#[test]
+fn a_partner_on_protocol_4_compares_at_the_next_connection() {
+    let mut d = Duo::new();
+    d.connect();
+    d.a.peer.partner.as_mut().unwrap().version = 4;
+    d.a.peer.reconfigure(d.now, wider(true));
+    assert!(
+        !d.a.drain()
+            .iter()
+            .any(|m| matches!(m, Message::PairConfig { .. })),
+        "nothing a protocol-4 partner cannot decode"
+    );
+    assert!(alarm(&d.a).contains("protocol 4"), "{}", alarm(&d.a));
+    assert!(!d.a.peer.pools_agreed());
+    d.b.peer.reconfigure(d.now, wider(false));
+    d.disconnect();
+    assert_eq!(alarm(&d.a), "", "no link, no pair alarm");
+    d.connect();
+    assert!(d.a.peer.pools_agreed());
+    assert_eq!(d.states(), (State::Normal, State::Normal));
+}
+
+/// A `PairConfig` on a link that agreed an older protocol is a fault of
+/// the partner: the link closes, saying why.
+#[test]
+fn a_pair_config_on_an_older_protocol_closes_the_link() {
+    let mut d = Duo::new();
+    d.connect();
+    d.a.peer.partner.as_mut().unwrap().version = 4;
+    let m = Message::PairConfig {
+        fingerprint: "00".into(),
+        answer: false,
+    };
+    d.a.peer.receive(d.now, m, &mut d.a.store);
+    d.a.drain();
+    assert!(
+        d.a.closed
+            .iter()
+            .any(|c| c.contains("pair-config on peer protocol 4")),
+        "{:?}",
+        d.a.closed
+    );
+}
