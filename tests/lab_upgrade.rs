@@ -50,11 +50,11 @@ fn run(cmd: &mut Command) -> Result<(), String> {
 }
 
 /// The previous release's `tandem`, built once from this repository's
-/// history into `target/previous-release` (kept for later runs); why not,
+/// history into `target/previous-release-COMMIT` (kept for later runs); why not,
 /// when the history or the build is not at hand.
 fn previous_release() -> Result<PathBuf, String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("target/previous-release");
+    let dir = root.join(format!("target/previous-release-{}", &PREVIOUS[..12]));
     let bin = dir.join("target/debug/tandem");
     if bin.exists() {
         return Ok(bin);
