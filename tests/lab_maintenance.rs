@@ -24,7 +24,6 @@ mod pair;
 mod setup;
 
 use capture::Seen;
-use common::BIN;
 use pair::{ADDR, Pair, check_clients_kept, check_outage, epoch};
 use setup::{field, read, wait_for};
 use std::time::Duration;
@@ -38,17 +37,7 @@ const REBOOT: f64 = 5.0;
 
 /// `tandem maintenance start|stop` on peer `i`; returns what it printed.
 fn maintenance(p: &Pair, i: usize, action: &str) -> String {
-    let out = std::process::Command::new(BIN)
-        .args(["maintenance", action, "-c", p.cfg[i].to_str().unwrap()])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(
-        out.status.success(),
-        "tandem maintenance {action}: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
+    common::tandem_ok(&["maintenance", action], &p.cfg[i])
 }
 
 /// No server refused a client its address: a DHCPNAK in a planned

@@ -144,19 +144,27 @@ fn unsafe_kill(pid: i32, sig: i32) {
         .status();
 }
 
-/// `tandem leases --json` parsed.
-pub fn leases(config: &Path) -> Vec<serde_json::Value> {
+/// `tandem ARGS -c CONFIG`, which must succeed; what it printed on stdout.
+/// A failure panics with both of its outputs.
+pub fn tandem_ok(args: &[&str], config: &Path) -> String {
     let out = Command::new(BIN)
-        .args(["leases", "--json", "-c"])
+        .args(args)
+        .arg("-c")
         .arg(config)
         .output()
         .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(
         out.status.success(),
-        "tandem leases failed: {}",
+        "tandem {args:?} failed: {stdout}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap()
+    stdout
+}
+
+/// `tandem leases --json` parsed.
+pub fn leases(config: &Path) -> Vec<serde_json::Value> {
+    serde_json::from_str(&tandem_ok(&["leases", "--json"], config)).unwrap()
 }
 
 /// `tandem status --json` of the server running `config`, if it answers.

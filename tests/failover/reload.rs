@@ -14,17 +14,7 @@ fn add_pool_and_reload(cfg: &Path, pool: &str, range: &str) {
     assert!(text.contains(&old), "the test config has {old}");
     let new = format!("pools = [\"{pool}\", \"{range}\"]");
     std::fs::write(cfg, text.replace(&old, &new)).unwrap();
-    let out = std::process::Command::new(BIN)
-        .args(["reload", "-c"])
-        .arg(cfg)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "tandem reload: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    tandem_ok(&["reload"], cfg);
 }
 
 /// Waits up to 10 s until `ok` holds for both peers' `status --json`.
