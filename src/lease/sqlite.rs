@@ -2,7 +2,7 @@
 //!
 //! Changes arrive in numbered batches. The writer takes everything queued
 //! while its previous transaction was syncing (and, under load, what
-//! arrives within [`COMMIT_WINDOW`]) and commits it as one transaction
+//! arrives within `writer::COMMIT_WINDOW`) and commits it as one transaction
 //! (group commit), then reports the highest batch number now
 //! durable. The server sends a DHCPACK only after its batch is reported, so a
 //! client never holds a lease the disk does not.
@@ -14,20 +14,8 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 const SCHEMA_VERSION: i64 = 1;
-/// Most leases written in one transaction, so one huge burst cannot hold a
-/// transaction (and every waiting ACK) open for long.
-const MAX_BATCH_LEASES: usize = 8192;
-/// How long a transaction stays open for more batches when work arrived
-/// within this time of the previous commit: under load one fsync then
-/// covers several leases (each DHCPACK waits at most this much longer),
-/// while a lone request after a quiet spell is committed at once. With the
-/// node on one thread, this took a third off the server's CPU per lease at
-/// 1,200 and 4,000 leases/s (`scripts/bench-builds.sh`, BENCHMARKS.md).
-const COMMIT_WINDOW: Duration = Duration::from_millis(2);
-
 /// Why the lease database could not be opened, read or written. Each names the
 /// database file, so the log line says where to look.
 #[derive(Debug, thiserror::Error)]
@@ -194,45 +182,6 @@ fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
     Ok(c)
 }
 
-fn write(c: &mut Connection, batches: &[Batch]) -> rusqlite::Result<usize> {
-    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let mut n = 0;
-    {
-        let mut st = tx.prepare_cached(
-            "INSERT OR REPLACE INTO lease (address, state, owner, client_id, htype, chaddr, hostname, relay_info,
-             starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry, update_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        )?;
-        for l in batches.iter().flat_map(|b| &b.leases) {
-            st.execute(params![
-                u32::from(l.addr),
-                l.state.code(),
-                l.owner.index() as i64,
-                l.client_id,
-                l.hw.htype,
-                l.hw.bytes(),
-                l.hostname,
-                l.relay_info,
-                l.starts.0 as i64,
-                l.expires.0 as i64,
-                l.cltt.0 as i64,
-                l.lease_time,
-                l.potential_expiry.0 as i64,
-                l.acked_potential_expiry.0 as i64,
-                l.update_seq as i64,
-            ])?;
-            n += 1;
-        }
-        let mut meta =
-            tx.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
-        for (k, v) in batches.iter().flat_map(|b| &b.meta) {
-            meta.execute(params![k, v])?;
-        }
-    }
-    tx.commit()?;
-    Ok(n)
-}
-
 /// Creates the database of a new installation (`tandem init`). Returns
 /// false, touching nothing, if `path` already holds a tandem database.
 pub fn initialise(path: &Path) -> Result<bool, StoreError> {
@@ -375,64 +324,15 @@ impl Drop for Journal {
     }
 }
 
-fn writer(
-    conn: &mut Connection,
-    path: &Path,
-    rx: mpsc::Receiver<Batch>,
-    events: tokio::sync::mpsc::UnboundedSender<CommitEvent>,
-) {
-    let mut idle_since = Instant::now();
-    while let Ok(first) = rx.recv() {
-        // Work arrived within the window of the last commit: more is coming.
-        let busy = idle_since.elapsed() < COMMIT_WINDOW;
-        let batches = gather(first, &rx, busy.then(|| Instant::now() + COMMIT_WINDOW));
-        let upto = batches.last().map_or(0, |b| b.id);
-        let started = Instant::now();
-        let event = match write(conn, &batches) {
-            Ok(leases) => CommitEvent::Committed {
-                upto,
-                leases,
-                micros: started.elapsed().as_micros() as u64,
-            },
-            Err(e) => {
-                tracing::error!(db = %path.display(), error = %e, "lease commit failed; the affected replies are withheld");
-                CommitEvent::Failed {
-                    upto,
-                    error: e.to_string(),
-                }
-            }
-        };
-        let _ = events.send(event);
-        idle_since = Instant::now();
-    }
-}
-
-/// The batches of one transaction: `first`, everything already queued, and,
-/// with a `deadline`, what arrives before it, up to [`MAX_BATCH_LEASES`].
-fn gather(first: Batch, rx: &mpsc::Receiver<Batch>, deadline: Option<Instant>) -> Vec<Batch> {
-    let mut count = first.leases.len();
-    let mut batches = vec![first];
-    while count < MAX_BATCH_LEASES {
-        let next = match deadline {
-            Some(d) => rx
-                .recv_timeout(d.saturating_duration_since(Instant::now()))
-                .ok(),
-            None => rx.try_recv().ok(),
-        };
-        let Some(b) = next else { break };
-        count += b.leases.len();
-        batches.push(b);
-    }
-    batches
-}
-
 mod file;
 mod import;
 mod rows;
+mod writer;
 
 use file::private_file;
 pub use import::import;
 use rows::read;
+use writer::{write, writer};
 
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,24 @@ use socket2::{Domain, Protocol, Socket, Type};
 use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::os::fd::AsRawFd;
+use std::task::{Context, Poll, ready};
 use tokio::io::Interest;
+
+/// The receive buffer asked for, in octets: the queue a burst of requests
+/// waits in while the server is busy (a few thousand datagrams).
+const RECEIVE_BUFFER: usize = 4 << 20;
+
+/// Sets the receive buffer to [`RECEIVE_BUFFER`]: beyond `net.core.rmem_max`
+/// where the process may (CAP_NET_ADMIN), else as far as that limit allows.
+/// A failure only costs burst headroom, so it is logged, not fatal.
+fn receive_buffer(s: &Socket, iface: &str) {
+    if nsock::setsockopt(s, nsock::sockopt::RcvBufForce, &RECEIVE_BUFFER).is_ok() {
+        return;
+    }
+    if let Err(e) = s.set_recv_buffer_size(RECEIVE_BUFFER) {
+        tracing::warn!(%iface, error = %e, "cannot enlarge the receive buffer");
+    }
+}
 
 /// How this socket reaches a client with no address yet, after start-up checks.
 enum Direct {
@@ -47,6 +64,10 @@ pub struct Received {
     pub local: Ipv4Addr,
     /// The destination in the IP header.
     pub dst: Ipv4Addr,
+    /// Datagrams the kernel has dropped on this socket since it was opened
+    /// because its receive buffer was full (SO_RXQ_OVFL; wraps at 2^32).
+    /// `None` until the first drop.
+    pub dropped: Option<u32>,
 }
 
 impl DhcpSocket {
@@ -67,6 +88,8 @@ impl DhcpSocket {
         s.bind_device(Some(iface.name.as_bytes()))?;
         s.set_broadcast(true)?;
         nsock::setsockopt(&s, nsock::sockopt::Ipv4PacketInfo, &true).map_err(io::Error::from)?;
+        nsock::setsockopt(&s, nsock::sockopt::RxqOvfl, &1).map_err(io::Error::from)?;
+        receive_buffer(&s, &iface.name);
         s.set_nonblocking(true)?;
         s.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, server_port)).into())?;
         let sock = tokio::net::UdpSocket::from_std(s.into())?;
@@ -90,43 +113,60 @@ impl DhcpSocket {
         })
     }
 
-    /// Waits for the next datagram into `buf`, with where it arrived (from IP_PKTINFO).
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Received> {
-        self.sock
-            .async_io(Interest::READABLE, || {
-                let mut iov = [IoSliceMut::new(buf)];
-                let mut cmsg = nix::cmsg_space!(libc::in_pktinfo);
-                let msg = nsock::recvmsg::<SockaddrIn>(
-                    self.sock.as_raw_fd(),
-                    &mut iov,
-                    Some(&mut cmsg),
-                    MsgFlags::MSG_TRUNC,
-                )
-                .map_err(io::Error::from)?;
-                let src = msg.address.map_or(
-                    SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
-                    SocketAddrV4::from,
-                );
-                let mut r = Received {
-                    len: msg.bytes,
-                    truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
-                    src,
-                    ifindex: self.iface.index,
-                    local: Ipv4Addr::UNSPECIFIED,
-                    dst: Ipv4Addr::UNSPECIFIED,
-                };
-                if let Ok(cmsgs) = msg.cmsgs() {
-                    for c in cmsgs {
-                        if let ControlMessageOwned::Ipv4PacketInfo(pi) = c {
-                            r.ifindex = pi.ipi_ifindex as u32;
-                            r.local = Ipv4Addr::from(u32::from_be(pi.ipi_spec_dst.s_addr));
-                            r.dst = Ipv4Addr::from(u32::from_be(pi.ipi_addr.s_addr));
-                        }
-                    }
+    /// Reads the next datagram into `buf` if one is waiting, with where it
+    /// arrived (from IP_PKTINFO); `Pending`, with `cx` woken on the next one,
+    /// if none is. Several sockets can be polled in turn from one task, so a
+    /// request goes from the socket to the node without a hand-off.
+    /// Errors: the socket's pending error (e.g. an ICMP error for an earlier
+    /// send); the socket stays usable.
+    pub fn poll_recv(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<Received>> {
+        loop {
+            ready!(self.sock.poll_recv_ready(cx))?;
+            match self.sock.try_io(Interest::READABLE, || self.recvmsg(buf)) {
+                // Readiness is cleared: poll again so the waker is registered.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    /// One `recvmsg` without waiting: the datagram, its IP_PKTINFO and the
+    /// socket's drop counter (SO_RXQ_OVFL).
+    fn recvmsg(&self, buf: &mut [u8]) -> io::Result<Received> {
+        let mut iov = [IoSliceMut::new(buf)];
+        let mut cmsg = nix::cmsg_space!(libc::in_pktinfo, u32);
+        let msg = nsock::recvmsg::<SockaddrIn>(
+            self.sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_TRUNC,
+        )
+        .map_err(io::Error::from)?;
+        let src = msg.address.map_or(
+            SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0),
+            SocketAddrV4::from,
+        );
+        let mut r = Received {
+            len: msg.bytes,
+            truncated: msg.flags.contains(MsgFlags::MSG_TRUNC),
+            src,
+            ifindex: self.iface.index,
+            local: Ipv4Addr::UNSPECIFIED,
+            dst: Ipv4Addr::UNSPECIFIED,
+            dropped: None,
+        };
+        for c in msg.cmsgs().into_iter().flatten() {
+            match c {
+                ControlMessageOwned::Ipv4PacketInfo(pi) => {
+                    r.ifindex = pi.ipi_ifindex as u32;
+                    r.local = Ipv4Addr::from(u32::from_be(pi.ipi_spec_dst.s_addr));
+                    r.dst = Ipv4Addr::from(u32::from_be(pi.ipi_addr.s_addr));
                 }
-                Ok(r)
-            })
-            .await
+                ControlMessageOwned::RxqOvfl(n) => r.dropped = Some(n),
+                _ => {}
+            }
+        }
+        Ok(r)
     }
 
     /// Sends `reply` along its route, from local address `src`. A full socket

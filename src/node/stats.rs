@@ -18,7 +18,8 @@ pub struct Stats {
     /// Requests dropped by the per-client or global rate limit.
     pub rate_limited: u64,
     /// Requests dropped for overload: too many replies waiting for their commit
-    /// (`MAX_PARKED`), or (added by the edge) a full receive queue.
+    /// (`MAX_PARKED`), or (added by the edge) datagrams the kernel dropped because
+    /// a socket's receive buffer was full (SO_RXQ_OVFL).
     pub overloaded: u64,
     /// DHCPOFFERs decided.
     pub offers: u64,

@@ -1,5 +1,5 @@
-//! The tokio edge around the node (`crate::node`): one receive task per
-//! interface, the SQLite writer thread, the peer link task, the control
+//! The tokio edge around the node (`crate::node`): the interfaces' sockets
+//! (read from the node's own task), the SQLite writer thread, the peer link task, the control
 //! socket and a timer feed the node's `Input`s; its `Output`s become sent
 //! replies, journal batches and peer frames. No DHCP, failover or ordering
 //! decision is made here.
@@ -19,17 +19,14 @@ use crate::node::{Input, Node, Output};
 use crate::time::{Clock, SystemClock, Time};
 use anyhow::Context;
 use link::PeerLink;
-use receive::RecvEvent;
+use receive::{Read, Receiver, RecvEvent};
 use sd_notify::NotifyState;
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::{mpsc, oneshot};
 
-/// Requests waiting for the node; beyond this the receive tasks drop.
-const INBOUND_QUEUE: usize = 4096;
 /// Journal batches not yet committed beyond which the partner's messages
 /// wait: a partner sending updates faster than the disk takes them is slowed
 /// by TCP instead of filling memory.
@@ -51,18 +48,16 @@ struct Edge {
     path: std::path::PathBuf,
 }
 
-/// What feeds the node besides the journal: the interfaces' receive tasks,
-/// the peer link and the control socket.
+/// What feeds the node besides the journal: the interfaces' sockets, the
+/// peer link and the control socket.
 struct Feeds {
-    packets: mpsc::Receiver<RecvEvent>,
+    packets: Receiver,
     link: Option<mpsc::Receiver<LinkEvent>>,
     control: mpsc::Receiver<control::Request>,
     /// Scrapes of the metrics listener, when `server.metrics` is set.
     scrapes: Option<mpsc::Receiver<metrics::Scrape>>,
     /// SIGHUP: reload the configuration (`None` if the handler could not be installed).
     hangup: Option<tokio::signal::unix::Signal>,
-    /// Requests dropped because the node's queue was full.
-    dropped_full: Arc<AtomicU64>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -119,7 +114,6 @@ pub async fn run(
     while let Ok(ev) = commit_rx.try_recv() {
         edge.committed(clock.now(), ev);
     }
-    edge.node.stats_mut().overloaded += feeds.dropped_full.load(Ordering::Relaxed);
     let _ = std::fs::remove_file(&config.server.control_socket);
     let stats = edge.node.stats().clone();
     tracing::info!(stats = ?stats, leases = edge.node.store().len(), "stopped");
@@ -138,16 +132,15 @@ fn tell_systemd(state: &[NotifyState]) {
     }
 }
 
-/// Starts the receive tasks, the control socket and the metrics listener.
+/// Starts the sockets' reader, the control socket and the metrics listener.
 fn start_feeds(
     config: &Config,
     sockets: &[Arc<DhcpSocket>],
     link: Option<mpsc::Receiver<LinkEvent>>,
     metrics_listener: Option<tokio::net::TcpListener>,
 ) -> Feeds {
-    let (in_tx, packets) = mpsc::channel::<RecvEvent>(INBOUND_QUEUE);
-    let dropped_full = Arc::new(AtomicU64::new(0));
-    let mut tasks = spawn_receivers(config, sockets, &in_tx, &dropped_full);
+    let packets = receiver(config, sockets);
+    let mut tasks = Vec::new();
     let (ctl_tx, control) = mpsc::channel::<control::Request>(16);
     match control::bind(&config.server.control_socket) {
         Ok(l) => tasks.push(tokio::spawn(control::serve(l, ctl_tx))),
@@ -172,7 +165,6 @@ fn start_feeds(
         control,
         scrapes,
         hangup,
-        dropped_full,
         tasks,
     }
 }
@@ -196,31 +188,24 @@ fn open_sockets(config: &Config) -> anyhow::Result<Vec<Arc<DhcpSocket>>> {
     Ok(sockets)
 }
 
-fn spawn_receivers(
-    config: &Config,
-    sockets: &[Arc<DhcpSocket>],
-    tx: &mpsc::Sender<RecvEvent>,
-    dropped_full: &Arc<AtomicU64>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let mut tasks = Vec::new();
-    for (i, s) in sockets.iter().enumerate() {
-        let link = s
-            .iface
-            .addrs
-            .iter()
-            .copied()
-            .find(|a| config.subnet_containing(*a).is_some())
-            .or(s.iface.addrs.first().copied());
-        tasks.push(tokio::spawn(receive::run(
-            s.clone(),
-            i,
-            link,
-            tx.clone(),
-            dropped_full.clone(),
-        )));
-        tracing::info!(iface = %s.iface.name, port = config.server.port, link = ?link, "listening");
-    }
-    tasks
+/// The reader of every served socket, each with the address that names its
+/// link: the interface's address inside a configured subnet, else its first.
+fn receiver(config: &Config, sockets: &[Arc<DhcpSocket>]) -> Receiver {
+    let links = sockets
+        .iter()
+        .map(|s| {
+            let link = s
+                .iface
+                .addrs
+                .iter()
+                .copied()
+                .find(|a| config.subnet_containing(*a).is_some())
+                .or(s.iface.addrs.first().copied());
+            tracing::info!(iface = %s.iface.name, port = config.server.port, link = ?link, "listening");
+            link
+        })
+        .collect();
+    Receiver::new(sockets.to_vec(), links)
 }
 
 impl Edge {
@@ -251,14 +236,14 @@ impl Edge {
                 Some(ev) = async { feeds.link.as_mut()?.recv().await }, if link_ok => {
                     self.link_event(clock.now(), ev);
                 }
-                Some(ev) = feeds.packets.recv() => self.packet(clock.now(), ev),
+                read = feeds.packets.recv() => self.packet(clock.now(), read),
                 Some(req) = feeds.control.recv() => self.control(clock.now(), req),
                 Some(()) = async { feeds.hangup.as_mut()?.recv().await } => {
                     tracing::info!("SIGHUP: reloading {}", self.path.display());
                     self.reload(clock.now(), None);
                 }
                 Some(tx) = async { feeds.scrapes.as_mut()?.recv().await } => {
-                    let _ = tx.send(self.metrics_text(clock.now(), &feeds.dropped_full));
+                    let _ = tx.send(self.metrics_text(clock.now()));
                 }
                 () = &mut timer => {
                     self.input(clock.now(), Input::Tick);
@@ -326,8 +311,9 @@ impl Edge {
         }
     }
 
-    fn packet(&mut self, now: Time, ev: RecvEvent) {
-        match ev {
+    fn packet(&mut self, now: Time, read: Read) {
+        self.node.stats_mut().overloaded += read.dropped;
+        match read.event {
             RecvEvent::Packet(p) => self.input(now, Input::Request(p)),
             RecvEvent::Malformed(e) => {
                 self.node.stats_mut().malformed += 1;
@@ -335,6 +321,9 @@ impl Edge {
             }
             RecvEvent::Oversized => {
                 self.node.stats_mut().oversized += 1;
+            }
+            RecvEvent::Failed(e) => {
+                tracing::warn!(error = %e, "receive failed");
             }
         }
     }
@@ -360,13 +349,12 @@ impl Edge {
 
     /// The metrics text: rendered from the node's figures at most once a
     /// second, however often it is scraped.
-    fn metrics_text(&mut self, now: Time, dropped_full: &AtomicU64) -> String {
+    fn metrics_text(&mut self, now: Time) -> String {
         let fresh = |at: &std::time::Instant| at.elapsed() < std::time::Duration::from_secs(1);
         match &self.rendered {
             Some((at, text)) if fresh(at) => text.clone(),
             _ => {
-                let mut figures = self.node.figures(now);
-                figures.stats.overloaded += dropped_full.load(Ordering::Relaxed);
+                let figures = self.node.figures(now);
                 let text = self.exporter.render(&figures);
                 self.rendered = Some((std::time::Instant::now(), text.clone()));
                 text
