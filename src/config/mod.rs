@@ -26,6 +26,20 @@ pub struct Config {
     pub subnets: Vec<Subnet>,
     /// Every pool of every subnet; `PoolId` indexes this list.
     pub pools: Vec<Pool>,
+    /// Links with several subnets, in file order; `Subnet::shared_network`
+    /// indexes this list.
+    pub shared_networks: Vec<SharedNetwork>,
+}
+
+/// A `[[shared_network]]`: several subnets on one link. A client on the link
+/// gets an address from the first of them with room, and keeps its lease's
+/// subnet on renewal (DESIGN.md's allocation order, per link).
+#[derive(Clone, Debug)]
+pub struct SharedNetwork {
+    /// The name its subnets give.
+    pub name: String,
+    /// Its subnets, in file order (at least one).
+    pub subnets: Vec<SubnetId>,
 }
 
 /// The `[server]` section, with defaults filled in.
@@ -148,6 +162,9 @@ pub struct Subnet {
     pub id: SubnetId,
     /// The network; a client is on this subnet when the selecting address lies inside it.
     pub cidr: Cidr,
+    /// The shared network (index in `Config::shared_networks`) whose link
+    /// this subnet shares with others; `None` when it has a link of its own.
+    pub shared_network: Option<usize>,
     /// Its pools, in file order (may be empty for a reservations-only subnet).
     pub pools: Vec<PoolId>,
     /// Lease time bounds and T1/T2.
@@ -276,6 +293,9 @@ impl Config {
         let mut h = Sha256::new();
         for s in &self.subnets {
             h.update(format!("subnet {}\n", s.cidr));
+            if let Some(n) = s.shared_network {
+                h.update(format!("shared {}\n", self.shared_networks[n].name));
+            }
             for p in &s.pools {
                 let r = self.pool(*p).range;
                 h.update(format!("pool {}-{}\n", r.first, r.last));
@@ -303,6 +323,26 @@ impl Config {
     /// The subnet whose network contains `addr`.
     pub fn subnet_containing(&self, addr: Ipv4Addr) -> Option<&Subnet> {
         self.subnets.iter().find(|s| s.cidr.contains(addr))
+    }
+
+    /// The subnets on `subnet`'s link, in file order: every subnet of its
+    /// shared network, or `subnet` alone.
+    pub fn link_of<'c>(&'c self, subnet: &'c Subnet) -> impl Iterator<Item = &'c Subnet> + 'c {
+        let shared = subnet
+            .shared_network
+            .map(|n| &self.shared_networks[n].subnets);
+        let alone = shared.is_none().then_some(subnet);
+        shared
+            .into_iter()
+            .flatten()
+            .map(|id| self.subnet(*id))
+            .chain(alone)
+    }
+
+    /// The subnet on `subnet`'s link that contains `addr`: where a client on
+    /// that link may hold `addr`. `None`: `addr` is not on the client's link.
+    pub fn on_link<'c>(&'c self, subnet: &'c Subnet, addr: Ipv4Addr) -> Option<&'c Subnet> {
+        self.link_of(subnet).find(|s| s.cidr.contains(addr))
     }
 
     /// The pool that contains `addr`.

@@ -5,7 +5,8 @@ use super::values::{Cidr, Hex, Ip, Mac, Range, Secs};
 use serde::Deserialize;
 use toml::Spanned;
 
-/// The whole file: `[server]`, an optional `[failover]` and any number of `[[subnet]]`.
+/// The whole file: `[server]`, an optional `[failover]`, any number of
+/// `[[subnet]]` and of `[[shared_network]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
@@ -16,6 +17,54 @@ pub struct RawConfig {
     /// The `[[subnet]]` tables, in file order.
     #[serde(default)]
     pub subnet: Vec<Spanned<RawSubnet>>,
+    /// The `[[shared_network]]` tables: links with several subnets.
+    #[serde(default)]
+    pub shared_network: Vec<Spanned<RawSharedNetwork>>,
+}
+
+/// One `[[shared_network]]`: several subnets on one link (ISC
+/// `shared-network`, Kea `shared-networks`, a Windows superscope). Its
+/// subnets name it with `shared_network = "NAME"`; what it sets here, each of
+/// them inherits unless it sets its own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSharedNetwork {
+    /// The name its subnets give as `shared_network`.
+    pub name: Spanned<String>,
+    /// Default lease time of its subnets.
+    pub lease_time: Option<Spanned<Secs>>,
+    /// Shortest lease granted.
+    pub min_lease_time: Option<Spanned<Secs>>,
+    /// Longest lease granted.
+    pub max_lease_time: Option<Spanned<Secs>>,
+    /// Fixed T1.
+    pub t1: Option<Spanned<Secs>>,
+    /// Fixed T2.
+    pub t2: Option<Spanned<Secs>>,
+    /// NAK clients this server has no record of.
+    pub authoritative: Option<bool>,
+    /// Option 6, DNS servers.
+    #[serde(default)]
+    pub dns_servers: Vec<Ip>,
+    /// Option 15, domain name.
+    pub domain_name: Option<String>,
+    /// Option 119, domain search list.
+    #[serde(default)]
+    pub domain_search: Vec<String>,
+    /// Option 42, NTP servers.
+    #[serde(default)]
+    pub ntp_servers: Vec<Ip>,
+    /// Option 26, interface MTU.
+    pub mtu: Option<Spanned<u16>>,
+    /// `siaddr`: next server for network boot.
+    pub next_server: Option<Ip>,
+    /// `file` and option 67: boot file name.
+    pub boot_file: Option<Spanned<String>>,
+    /// `sname` and option 66: TFTP server name.
+    pub server_hostname: Option<Spanned<String>>,
+    /// Numbered options (`[[shared_network.option]]`).
+    #[serde(default)]
+    pub option: Vec<Spanned<RawOption>>,
 }
 
 /// The `[server]` table.
@@ -84,11 +133,13 @@ pub struct RawFailover {
 }
 
 /// One `[[subnet]]` table.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSubnet {
     /// The network, e.g. "10.20.0.0/16"; host bits must be zero.
     pub cidr: Spanned<Cidr>,
+    /// The `[[shared_network]]` whose link this subnet shares with others.
+    pub shared_network: Option<Spanned<String>>,
     /// Dynamic ranges, "first-last" or a CIDR, inside `cidr`.
     #[serde(default)]
     pub pools: Vec<Spanned<Range>>,
@@ -102,9 +153,9 @@ pub struct RawSubnet {
     pub t1: Option<Spanned<Secs>>,
     /// Fixed T2 (rebinding time, option 59); 7/8 of the lease when absent.
     pub t2: Option<Spanned<Secs>>,
-    /// NAK clients this server has no record of instead of staying silent.
-    #[serde(default)]
-    pub authoritative: bool,
+    /// NAK clients this server has no record of instead of staying silent
+    /// (false when neither this subnet nor its shared network says).
+    pub authoritative: Option<bool>,
     /// Option 3, routers.
     #[serde(default)]
     pub routers: Vec<Ip>,
@@ -141,7 +192,7 @@ pub struct RawSubnet {
 }
 
 /// One classless static route (option 121).
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRoute {
     /// Destination network.
@@ -151,7 +202,7 @@ pub struct RawRoute {
 }
 
 /// One numbered option: `code`, `type` and `value`.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOption {
     /// Option code, 1 to 254, except the codes tandem manages (`RESERVED_CODES`).
@@ -167,7 +218,7 @@ pub struct RawOption {
 }
 
 /// One `[[subnet.reservation]]`: give exactly one of `mac` and `client_id`.
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReservation {
     /// Client hardware address, e.g. "52:54:00:12:34:56".

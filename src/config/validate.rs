@@ -72,12 +72,25 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
             "no [[subnet]] is configured; tandem would serve nothing",
         );
     }
+    let networks = shared::networks(&mut c, &raw);
     let mut subnets = Vec::new();
     let mut pools: Vec<Pool> = Vec::new();
     for (i, s) in raw.subnet.iter().enumerate() {
         let id = SubnetId(i as u32);
-        subnets.push(subnet(&mut c, s, i, id, &mut pools));
+        let label = format!("subnet[{i}]");
+        let net = shared::member(&mut c, s, i, &networks);
+        let sub = match net.map(|n| &networks[n]) {
+            Some(n) => {
+                let mut sub = subnet(&mut c, &shared::inherit_times(s, n), &label, id, &mut pools);
+                shared::inherit_options(&mut sub, n);
+                sub.shared_network = net;
+                sub
+            }
+            None => subnet(&mut c, s, &label, id, &mut pools),
+        };
+        subnets.push(sub);
     }
+    let shared_networks = shared::with_members(&mut c, &raw, networks, &subnets);
     cross_checks(&mut c, &raw, &subnets, &pools);
     if c.problems.is_empty() {
         Ok(Config {
@@ -85,6 +98,7 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
             failover,
             subnets,
             pools,
+            shared_networks,
         })
     } else {
         c.problems.sort_by_key(|p| p.line);
@@ -96,6 +110,7 @@ mod failover;
 mod option_checks;
 mod overlaps;
 mod server;
+mod shared;
 mod subnet;
 use failover::failover;
 use overlaps::cross_checks;

@@ -12,26 +12,32 @@ use crate::time::Time;
 use std::net::Ipv4Addr;
 
 impl Engine {
-    /// The address to offer `key` in `subnet` (RFC 2131 section 4.3.1's
+    /// The address to offer `key` on `link`'s link, that is in `link` or,
+    /// in a shared network, in any of its subnets (RFC 2131 section 4.3.1's
     /// order): its reservation, else the binding it had, else the address
     /// it asks for, else our outstanding offer, else a free address of
-    /// ours. `None` while relearning (only known bindings then) or when the
-    /// pools are exhausted.
+    /// ours, from the first subnet with room. `None` while relearning (only
+    /// known bindings then) or when the pools are exhausted.
     pub(super) fn choose(
         &self,
         now: Time,
         store: &LeaseStore,
         p: &impl Policy,
-        subnet: &Subnet,
+        link: &Subnet,
         key: &ClientKey,
         req: &Request,
     ) -> Option<Ipv4Addr> {
-        if let Some(a) = self.free_reservation(store, subnet, key, req) {
-            return Some(a);
+        let reserved = self
+            .config
+            .link_of(link)
+            .find_map(|s| self.free_reservation(store, s, key, req));
+        if reserved.is_some() {
+            return reserved;
         }
+        let on_link = |a: Ipv4Addr| self.config.on_link(link, a).is_some();
         let usable = |a: Ipv4Addr| {
-            subnet.cidr.contains(a)
-                && !self.reserved_for_other(a, subnet, req)
+            on_link(a)
+                && !self.reserved_for_other(a, req)
                 && store.pool_of(a).is_some()
                 && !store.offered_to_other(a, key)
         };
@@ -55,14 +61,14 @@ impl Engine {
         // client asked for (RFC 2131 section 4.3.1).
         if let Some(a) = store
             .offer_for(key)
-            .filter(|a| subnet.cidr.contains(*a) && self.offer_stands(now, store, p, key, *a))
+            .filter(|a| on_link(*a) && self.offer_stands(now, store, p, key, *a))
         {
             return Some(a);
         }
         if store.relearning(now) {
             return None;
         }
-        self.next_free(now, store, p, subnet)
+        self.next_free(now, store, p, link)
     }
 
     /// The client's reserved address, unless another client holds or is
@@ -128,12 +134,14 @@ impl Engine {
         }
     }
 
+    /// A free address on `link`'s link: this server's own first, in the
+    /// subnets' order, then (when the failover state allows) the partner's.
     fn next_free(
         &self,
         now: Time,
         store: &LeaseStore,
         p: &impl Policy,
-        subnet: &Subnet,
+        link: &Subnet,
     ) -> Option<Ipv4Addr> {
         let me = p.me();
         let owners = [
@@ -145,7 +153,7 @@ impl Engine {
             },
         ];
         for owner in owners.into_iter().filter(|o| p.may_allocate(*o, now)) {
-            for pool in &subnet.pools {
+            for pool in self.config.link_of(link).flat_map(|s| &s.pools) {
                 if let Some(a) = store.first_free(*pool, owner)
                     && store.get(a).is_none_or(|l| p.may_reuse(l, now, true))
                 {
@@ -158,7 +166,7 @@ impl Engine {
         store
             .limbo()
             .find(|l| {
-                subnet.cidr.contains(l.addr)
+                self.config.on_link(link, l.addr).is_some()
                     && p.may_reuse(l, now, false)
                     && !store.is_offered(l.addr)
             })

@@ -155,17 +155,13 @@ impl Engine {
         by_id.or_else(by_mac).map(|i| &subnet.reservations[*i])
     }
 
-    /// Whether `addr` is reserved for some client other than the one `req` is from.
-    pub(super) fn reserved_for_other(
-        &self,
-        addr: Ipv4Addr,
-        subnet: &Subnet,
-        req: &Request,
-    ) -> bool {
-        self.reserved_for.contains_key(&addr)
-            && self
-                .reservation(subnet, req)
+    /// Whether `addr` is reserved for some client other than the one `req`
+    /// is from (in whichever subnet holds the reservation).
+    pub(super) fn reserved_for_other(&self, addr: Ipv4Addr, req: &Request) -> bool {
+        self.reserved_for.get(&addr).is_some_and(|(sid, _)| {
+            self.reservation(self.config.subnet(*sid), req)
                 .is_none_or(|r| r.address != addr)
+        })
     }
 
     fn discover(
@@ -176,17 +172,19 @@ impl Engine {
         req: &Request,
         ctx: &RecvContext,
     ) -> Outcome {
-        let Some(subnet) = self.subnet(req, ctx) else {
+        let Some(link) = self.subnet(req, ctx) else {
             return Outcome::ignore("no subnet serves the client's link");
         };
         let key = req.client_key();
         if !p.serves(&key, req.secs) {
             return Outcome::ignore("client belongs to the partner's share");
         }
-        let Some(addr) = self.choose(now, store, p, subnet, &key, req) else {
-            tracing::warn!(subnet = %subnet.cidr, client = %key, "no free address to offer: pool exhausted");
+        let Some(addr) = self.choose(now, store, p, link, &key, req) else {
+            tracing::warn!(subnet = %link.cidr, client = %key, "no free address to offer: pool exhausted");
             return Outcome::ignore("no free address");
         };
+        // A shared network's subnets each have their own lease times and options.
+        let subnet = self.config.on_link(link, addr).unwrap_or(link);
         // Offered as the ACK will grant it (`times::own_binding`).
         let grant = times::grant(
             subnet,
@@ -299,9 +297,10 @@ impl Engine {
         }
     }
 
-    /// One client, one lease in a subnet: binding `addr` ends any other
-    /// binding the client holds in `subnet` (a new reservation, a pool that
-    /// moved). Returns the ended records to journal.
+    /// One client, one lease on a link: binding `addr` ends any other
+    /// binding the client holds on `subnet`'s link (a new reservation, a
+    /// pool that moved, another subnet of its shared network). Returns the
+    /// ended records to journal.
     fn end_other_bindings(
         &self,
         now: Time,
@@ -311,7 +310,7 @@ impl Engine {
         addr: Ipv4Addr,
     ) -> Vec<Lease> {
         let mut ended = Vec::new();
-        while let Some(other) = Self::other_active(store, subnet, key, addr) {
+        while let Some(other) = self.other_active(store, subnet, key, addr) {
             let Some(l) = store.get(other).cloned() else {
                 break;
             };

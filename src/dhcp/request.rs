@@ -87,12 +87,12 @@ impl Engine {
             }
             return Outcome::ignore("client chose another server");
         }
-        let Some(subnet) = self.subnet(req, ctx) else {
+        let Some(link) = self.subnet(req, ctx) else {
             return Outcome::ignore("no subnet serves the client's link");
         };
-        if !subnet.cidr.contains(addr) {
-            return self.nak(req, ctx, Some(subnet), "address is not on your network");
-        }
+        let Some(subnet) = self.config.on_link(link, addr) else {
+            return self.nak(req, ctx, Some(link), "address is not on your network");
+        };
         if self.may_bind(now, store, p, subnet, req, addr) {
             return self.ack(now, store, p, subnet, req, ctx, addr);
         }
@@ -106,12 +106,15 @@ impl Engine {
     }
 
     /// Whether this server has any record of the client: a lease (in any
-    /// state that remembers it), an offer, or a reservation in `subnet`.
+    /// state that remembers it), an offer, or a reservation on `subnet`'s link.
     fn knows(&self, store: &LeaseStore, subnet: &Subnet, req: &Request) -> bool {
         let key = req.client_key();
         store.client_leases(&key).next().is_some()
             || store.offer_for(&key).is_some()
-            || self.reservation(subnet, req).is_some()
+            || self
+                .config
+                .link_of(subnet)
+                .any(|s| self.reservation(s, req).is_some())
     }
 
     /// Whether a binding (or a decline's quarantine) holds `addr`: only
@@ -122,8 +125,10 @@ impl Engine {
             .is_some_and(|l| matches!(l.state, LeaseState::Active | LeaseState::Declined))
     }
 
-    /// The client's active lease in `subnet` on an address other than `addr`.
+    /// The client's active lease on `subnet`'s link (in any subnet of its
+    /// shared network) on an address other than `addr`.
     pub(super) fn other_active(
+        &self,
         store: &LeaseStore,
         subnet: &Subnet,
         key: &ClientKey,
@@ -132,7 +137,9 @@ impl Engine {
         store
             .client_leases(key)
             .find(|l| {
-                l.addr != addr && l.state == LeaseState::Active && subnet.cidr.contains(l.addr)
+                l.addr != addr
+                    && l.state == LeaseState::Active
+                    && self.config.on_link(subnet, l.addr).is_some()
             })
             .map(|l| l.addr)
     }
@@ -148,7 +155,7 @@ impl Engine {
         addr: Ipv4Addr,
     ) -> bool {
         let key = req.client_key();
-        if self.reserved_for_other(addr, subnet, req) || store.offered_to_other(addr, &key) {
+        if self.reserved_for_other(addr, req) || store.offered_to_other(addr, &key) {
             return false;
         }
         let reserved = self
@@ -159,7 +166,7 @@ impl Engine {
         }
         // A client holding another lease here keeps it unless we offered
         // it this one (the offer then replaces the old lease).
-        if Self::other_active(store, subnet, &key, addr).is_some()
+        if self.other_active(store, subnet, &key, addr).is_some()
             && store.offer_for(&key) != Some(addr)
         {
             return false;
@@ -180,16 +187,16 @@ impl Engine {
         ctx: &RecvContext,
         addr: Ipv4Addr,
     ) -> Outcome {
-        let Some(subnet) = self.subnet(req, ctx) else {
+        let Some(link) = self.subnet(req, ctx) else {
             return Outcome::ignore("no subnet serves the client's link");
         };
         let key = req.client_key();
         if !p.serves(&key, req.secs) {
             return Outcome::ignore("client belongs to the partner's share");
         }
-        if !subnet.cidr.contains(addr) {
-            return self.nak(req, ctx, Some(subnet), "address is not on your network");
-        }
+        let Some(subnet) = self.config.on_link(link, addr) else {
+            return self.nak(req, ctx, Some(link), "address is not on your network");
+        };
         if let Some(out) = self.verify_own(now, store, p, subnet, req, ctx, addr) {
             return out;
         }
@@ -232,7 +239,7 @@ impl Engine {
         if !reserved && own.is_none() {
             return None;
         }
-        if self.reserved_for_other(addr, subnet, req) {
+        if self.reserved_for_other(addr, req) {
             let why = "address is reserved for another client";
             return Some(self.nak(req, ctx, Some(subnet), why));
         }
@@ -270,17 +277,17 @@ impl Engine {
         ctx: &RecvContext,
         addr: Ipv4Addr,
     ) -> Outcome {
-        let Some(subnet) = self.subnet(req, ctx) else {
+        let Some(link) = self.subnet(req, ctx) else {
             return Outcome::ignore("no subnet serves the client's link");
         };
-        if !subnet.cidr.contains(addr) {
-            return self.nak(req, ctx, Some(subnet), "address is not on your network");
-        }
+        let Some(subnet) = self.config.on_link(link, addr) else {
+            return self.nak(req, ctx, Some(link), "address is not on your network");
+        };
         if let Some(out) = self.verify_own(now, store, p, subnet, req, ctx, addr) {
             return out;
         }
         let key = req.client_key();
-        if self.reserved_for_other(addr, subnet, req) {
+        if self.reserved_for_other(addr, req) {
             let why = "address is reserved for another client";
             return self.nak(req, ctx, Some(subnet), why);
         }
@@ -289,7 +296,7 @@ impl Engine {
         if Self::held(store, addr) || store.offered_to_other(addr, &key) {
             return self.nak(req, ctx, Some(subnet), "address belongs to another client");
         }
-        if Self::other_active(store, subnet, &key, addr).is_some() {
+        if self.other_active(store, subnet, &key, addr).is_some() {
             return self.nak(req, ctx, Some(subnet), "you hold a different lease");
         }
         if store.pool_of(addr).is_none() {

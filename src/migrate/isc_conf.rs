@@ -2,8 +2,8 @@
 //! (`tandem import-isc --dhcpd-conf`): subnets and their ranges and pools,
 //! lease times, the options tandem names (routers, DNS, domain, search,
 //! NTP, MTU, broadcast, T1/T2, PXE fields) and any other option of a known
-//! code, `authoritative`, host reservations with a fixed address, and the
-//! failover peer. Parameters are inherited from the global scope and
+//! code, `authoritative`, host reservations with a fixed address, shared
+//! networks, and the failover peer. Parameters are inherited from the global scope and
 //! `group`s as dhcpd does. Everything else is listed with its line and why,
 //! never guessed at.
 
@@ -54,6 +54,8 @@ struct Params {
     server_name: Option<String>,
     /// `option NAME ...;` by name, the innermost setting last.
     options: Vec<(String, Vec<Token>, usize)>,
+    /// The `shared-network` the scope lies in.
+    shared_network: Option<String>,
 }
 
 /// One `subnet` with what it inherited.
@@ -158,10 +160,7 @@ fn scope(
         match word(s, 0) {
             Some("subnet") => subnet(w, s, &inner, &params)?,
             Some("group") => scope(w, &inner, &params, true)?,
-            Some("shared-network") => {
-                w.skip(s, "tandem has no shared networks yet: its subnets are translated one by one, each serving only clients whose relay or interface address lies in it");
-                scope(w, &inner, &params, true)?;
-            }
+            Some("shared-network") => shared_network(w, s, &inner, &params)?,
             Some("host") => host(w, s, &inner),
             Some("failover") => failover(w, s, &inner),
             _ => w.skip(
@@ -171,6 +170,33 @@ fn scope(
         }
     }
     Ok(())
+}
+
+/// `shared-network NAME { subnet ... }`: its subnets name it (they inherit
+/// its parameters as they are translated, as in dhcpd).
+fn shared_network(
+    w: &mut Walk,
+    s: &Statement<'_>,
+    body: &[Statement<'_>],
+    outer: &Params,
+) -> Result<(), ConfError> {
+    let name = match s.head.get(1).map(|t| &t.kind) {
+        Some(Kind::Word(v)) => v.clone(),
+        Some(Kind::Str(v)) => String::from_utf8_lossy(v).into_owned(),
+        _ => {
+            w.skip(s, "a shared-network without a name");
+            return scope(w, body, outer, true);
+        }
+    };
+    if outer.shared_network.is_some() {
+        w.skip(s, "a shared-network inside another: dhcpd refuses it");
+        return Ok(());
+    }
+    let params = Params {
+        shared_network: Some(name),
+        ..outer.clone()
+    };
+    scope(w, body, &params, true)
 }
 
 /// One parameter statement into `p`, or a report.

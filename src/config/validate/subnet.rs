@@ -12,14 +12,17 @@ use toml::Spanned;
 /// How each subnet names its keys in problems: `subnet[3].pools`.
 type KeyOf<'a> = &'a dyn Fn(&str) -> String;
 
+/// Checks one subnet (or, labelled `shared_network[k]`, a shared network's
+/// settings) and adds its pools to `pools`. `label` names it in problems,
+/// e.g. `subnet[3]`.
 pub(super) fn subnet(
     c: &mut Checker,
     s: &Spanned<RawSubnet>,
-    i: usize,
+    label: &str,
     id: SubnetId,
     pools: &mut Vec<Pool>,
 ) -> Subnet {
-    let key = |k: &str| format!("subnet[{i}].{k}");
+    let key = |k: &str| format!("{label}.{k}");
     let r = s.get_ref();
     let cidr = *r.cidr.get_ref();
     let pool_ids = subnet_pools(c, r, &key, id, pools);
@@ -34,9 +37,10 @@ pub(super) fn subnet(
     Subnet {
         id,
         cidr,
+        shared_network: None,
         pools: pool_ids,
         lease,
-        authoritative: r.authoritative,
+        authoritative: r.authoritative.unwrap_or(false),
         options,
         next_server: r.next_server.map(|i| i.0),
         boot_file: r.boot_file.as_ref().map(|b| b.get_ref().clone()),

@@ -227,3 +227,124 @@ fn the_metrics_address_takes_a_default_port_and_a_bad_one_is_named() {
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!((p[0].0, p[0].1.as_str()), (2, "server.metrics"));
 }
+
+#[test]
+fn shared_networks_are_named_and_each_has_subnets() {
+    let text = format!(
+        r#"{BASE}
+[[shared_network]]
+name = "hall"
+lease_time = "5s"
+
+[[shared_network]]
+name = "hall"
+
+[[shared_network]]
+name = "empty"
+
+[[subnet]]
+cidr = "10.0.0.0/24"
+shared_network = "hal"
+
+[[subnet]]
+cidr = "10.0.1.0/24"
+shared_network = "hall"
+"#
+    );
+    let p = problems(&text);
+    let has = |key: &str, words: &str| p.iter().any(|(_, k, m)| k == key && m.contains(words));
+    assert!(has("shared_network[0].lease_time", "between 10s"), "{p:?}");
+    assert!(
+        has("shared_network[1].name", "another [[shared_network]]"),
+        "{p:?}"
+    );
+    assert!(has("shared_network[2]", "no [[subnet]] names it"), "{p:?}");
+    assert!(
+        has(
+            "subnet[0].shared_network",
+            "no [[shared_network]] is named \"hal\""
+        ),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn a_subnet_inherits_what_its_shared_network_sets_unless_it_sets_its_own() {
+    let text = format!(
+        r#"{BASE}
+[[shared_network]]
+name = "hall"
+lease_time = "2h"
+authoritative = true
+dns_servers = ["10.9.0.53"]
+boot_file = "net.efi"
+
+[[shared_network.option]]
+code = 150
+type = "ipv4"
+value = "10.9.0.5"
+
+[[subnet]]
+cidr = "10.0.0.0/24"
+shared_network = "hall"
+lease_time = "1h"
+authoritative = false
+
+[[subnet.option]]
+code = 6
+type = "ipv4-list"
+value = ["10.0.0.53"]
+
+[[subnet]]
+cidr = "10.0.1.0/24"
+shared_network = "hall"
+
+[[subnet]]
+cidr = "10.0.2.0/24"
+"#
+    );
+    let c = Config::parse(&text, "t").unwrap();
+    let (a, b, alone) = (&c.subnets[0], &c.subnets[1], &c.subnets[2]);
+    let data = |s: &crate::config::Subnet, code: u8| {
+        s.options
+            .iter()
+            .find(|o| o.code == code)
+            .map(|o| o.data.clone())
+    };
+    assert_eq!((a.lease.default, a.authoritative), (3600, false));
+    assert_eq!((b.lease.default, b.authoritative), (7200, true));
+    assert_eq!(
+        data(a, 6),
+        Some(vec![10, 0, 0, 53]),
+        "its own [[option]] 6 wins"
+    );
+    assert_eq!(data(b, 6), Some(vec![10, 9, 0, 53]));
+    assert_eq!(data(a, 150), Some(vec![10, 9, 0, 5]));
+    assert_eq!(b.boot_file.as_deref(), Some("net.efi"));
+    assert_eq!(alone.boot_file, None);
+    assert_eq!(c.shared_networks.len(), 1);
+    assert_eq!(c.shared_networks[0].subnets, [a.id, b.id]);
+    assert_eq!((a.shared_network, alone.shared_network), (Some(0), None));
+    assert_eq!(c.link_of(b).map(|s| s.id).collect::<Vec<_>>(), [a.id, b.id]);
+    assert_eq!(
+        c.link_of(alone).map(|s| s.id).collect::<Vec<_>>(),
+        [alone.id]
+    );
+    assert_eq!(
+        c.on_link(a, "10.0.1.9".parse().unwrap()).map(|s| s.id),
+        Some(b.id)
+    );
+    assert_eq!(
+        c.on_link(a, "10.0.2.9".parse().unwrap()).map(|s| s.id),
+        None
+    );
+
+    // Both peers must agree on which subnets share a link.
+    let split = text.replace(
+        "cidr = \"10.0.1.0/24\"\nshared_network = \"hall\"\n",
+        "cidr = \"10.0.1.0/24\"\n",
+    );
+    assert_ne!(split, text);
+    let c2 = Config::parse(&split, "t").unwrap();
+    assert_ne!(c.fingerprint(), c2.fingerprint());
+}

@@ -402,3 +402,4 @@ fn renewal_of_partners_free_address_is_silent() {
 
 mod conformance;
 mod more;
+mod shared;

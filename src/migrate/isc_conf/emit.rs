@@ -23,6 +23,7 @@ pub(super) fn toml(mut w: Walk) -> Translation {
         failover(&mut out, &f, &mut w.skipped);
     }
     let mut t = Translation::default();
+    shared_networks(&mut out, &w.subnets);
     let hosts = std::mem::take(&mut w.hosts);
     let mut placed = vec![false; hosts.len()];
     for s in &w.subnets {
@@ -101,9 +102,28 @@ fn failover(out: &mut String, f: &Failover, skipped: &mut Vec<Skipped>) {
     }
 }
 
+/// One `[[shared_network]]` per name the subnets give, in order of first use
+/// (its parameters are already in each subnet, inherited as dhcpd does).
+fn shared_networks(out: &mut String, subnets: &[Subnet]) {
+    let mut names: Vec<&str> = Vec::new();
+    for n in subnets
+        .iter()
+        .filter_map(|s| s.params.shared_network.as_deref())
+    {
+        if !names.contains(&n) {
+            names.push(n);
+            let _ = writeln!(out, "\n[[shared_network]]");
+            kv(out, "name", &quoted(n));
+        }
+    }
+}
+
 fn subnet(out: &mut String, s: &Subnet, skipped: &mut Vec<Skipped>) {
     let _ = writeln!(out, "\n[[subnet]]");
     kv(out, "cidr", &quoted(&format!("{}/{}", s.net, s.prefix)));
+    if let Some(n) = &s.params.shared_network {
+        kv(out, "shared_network", &quoted(n));
+    }
     let pools: Vec<String> = s
         .ranges
         .iter()

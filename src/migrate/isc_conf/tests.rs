@@ -50,6 +50,7 @@ shared-network building-7 {
     option routers 10.40.0.1;
     option domain-search "labs.campus.example", "campus.example";
   }
+  subnet 10.41.0.0 netmask 255.255.255.0 { range 10.41.0.20 10.41.0.250; option routers 10.41.0.1; }
 }
 
 group {
@@ -71,7 +72,7 @@ fn translated() -> Translation {
 fn tandem_accepts_the_translation_and_it_keeps_the_campus() {
     let t = translated();
     let c = Config::parse(&t.toml, "translated.toml").unwrap_or_else(|e| panic!("{e}\n{}", t.toml));
-    assert_eq!((t.subnets, t.reservations), (2, 1));
+    assert_eq!((t.subnets, t.reservations), (3, 1));
     let f = c.failover.as_ref().unwrap();
     assert_eq!((f.mclt, f.split, f.max_response_delay), (1800, 128, 30));
     assert_eq!(f.peer.to_string(), "10.0.0.2:647");
@@ -96,6 +97,18 @@ fn tandem_accepts_the_translation_and_it_keeps_the_campus() {
         "the subnet's own time wins"
     );
     assert_eq!(c.subnets[1].lease.max, 14400, "max raised to the default");
+    assert_eq!(c.shared_networks.len(), 1);
+    assert_eq!(c.shared_networks[0].name, "building-7");
+    assert_eq!(
+        c.shared_networks[0].subnets,
+        [c.subnets[1].id, c.subnets[2].id],
+        "both subnets of the shared-network share its link"
+    );
+    assert_eq!(c.subnets[0].shared_network, None);
+    assert_eq!(
+        c.subnets[2].lease.default, 3600,
+        "inherited from the global scope"
+    );
     assert!(
         t.toml
             .contains("dns_servers = [\"10.0.0.53\", \"10.0.1.53\"]"),
@@ -128,7 +141,6 @@ fn what_tandem_lacks_is_listed_with_its_line() {
     assert!(at(23).what.starts_with("class"));
     assert!(at(30).why.contains("own mask"), "subnet-mask");
     assert!(at(35).what.starts_with("deny"));
-    assert!(at(40).why.contains("shared networks"));
     assert!(
         t.untranslated
             .iter()
@@ -136,7 +148,7 @@ fn what_tandem_lacks_is_listed_with_its_line() {
         "{:#?}",
         t.untranslated
     );
-    assert!(at(57).why.contains("no subnet"), "far-away: {:?}", at(57));
+    assert!(at(58).why.contains("no subnet"), "far-away: {:?}", at(58));
     assert!(t.untranslated.windows(2).all(|w| w[0].line <= w[1].line));
 }
 
