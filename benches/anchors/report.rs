@@ -185,15 +185,20 @@ fn saturation_table(s: &mut String, sats: &[Saturation]) {
         let ratio = base.zip(x.rate).map_or("".into(), |((b, _), (r, _))| {
             format!("{:.2}", f64::from(r) / f64::from(b))
         });
+        // No rate held: there was no half-rate run to take latencies from.
+        let ms = |v: f64| match x.rate {
+            Some(_) => format!("{v:.2}"),
+            None => "-".into(),
+        };
         let _ = writeln!(
             s,
-            "| {} | {} | {rate} | {done} | {ratio} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            "| {} | {} | {rate} | {done} | {ratio} | {} | {} | {} | {} |",
             x.target.name(),
             x.target.durability(),
-            x.offer_ms[0],
-            x.offer_ms[1],
-            x.ack_ms[0],
-            x.ack_ms[1]
+            ms(x.offer_ms[0]),
+            ms(x.offer_ms[1]),
+            ms(x.ack_ms[0]),
+            ms(x.ack_ms[1])
         );
     }
     let _ = writeln!(s);
