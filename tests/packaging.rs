@@ -78,6 +78,8 @@ fn the_package_holds_the_server_its_hardened_unit_and_a_conffile() {
         "etc/tandem/tandem.toml",
         "usr/share/doc/tandem/examples/pair-a.toml",
         "usr/share/doc/tandem/examples/pair-b.toml",
+        "usr/share/doc/tandem/examples/campus-a.toml",
+        "usr/share/doc/tandem/examples/campus-b.toml",
         "usr/share/doc/tandem/packaging.md",
         "usr/share/doc/tandem/grafana-dashboard.json",
         "usr/share/doc/tandem/OPERATIONS.md",

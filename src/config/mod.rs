@@ -2,6 +2,7 @@
 //! encoding (`options`) and the checks that turn raw input into a `Config`
 //! the rest of the server can trust without re-checking (`validate`).
 
+pub mod class;
 pub mod option_specs;
 pub mod options;
 pub mod raw;
@@ -9,6 +10,7 @@ pub mod reload;
 mod validate;
 pub mod values;
 
+pub use class::{Class, ClassId, ClassRule};
 pub use options::OptionValue;
 pub use values::{Cidr, Range};
 
@@ -29,6 +31,8 @@ pub struct Config {
     /// Links with several subnets, in file order; `Subnet::shared_network`
     /// indexes this list.
     pub shared_networks: Vec<SharedNetwork>,
+    /// Client classes, in file order; `ClassId` indexes this list.
+    pub classes: Vec<Class>,
 }
 
 /// A `[[shared_network]]`: several subnets on one link. A client on the link
@@ -153,6 +157,20 @@ pub struct Pool {
     pub subnet: SubnetId,
     /// The addresses, inclusive at both ends; never the network or broadcast address.
     pub range: Range,
+    /// When not empty, only members of one of these classes are given new
+    /// addresses from this pool.
+    pub allow: Vec<ClassId>,
+    /// Members of any of these classes are given no new address from this pool.
+    pub deny: Vec<ClassId>,
+}
+
+impl Pool {
+    /// Whether a client in `classes` may be given a new address from this
+    /// pool: in an allowed class (when any is named) and in no denied one.
+    pub fn admits(&self, classes: &[&Class]) -> bool {
+        let member = |id: &ClassId| classes.iter().any(|c| c.id == *id);
+        (self.allow.is_empty() || self.allow.iter().any(member)) && !self.deny.iter().any(member)
+    }
 }
 
 /// One `[[subnet]]`: a network the server serves, its pools, lease times and options.
@@ -286,8 +304,9 @@ impl Config {
         self.failover.as_ref().map_or(256, |f| f.split)
     }
 
-    /// A digest of everything both peers must agree on: subnets, pools,
-    /// reservations, split and MCLT. Compared when the pair connects.
+    /// A digest of everything both peers must agree on: subnets, shared
+    /// networks, pools and their class rules, reservations, classes, split
+    /// and MCLT. Compared when the pair connects.
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
@@ -297,12 +316,18 @@ impl Config {
                 h.update(format!("shared {}\n", self.shared_networks[n].name));
             }
             for p in &s.pools {
-                let r = self.pool(*p).range;
-                h.update(format!("pool {}-{}\n", r.first, r.last));
+                let p = self.pool(*p);
+                h.update(format!("pool {}-{}\n", p.range.first, p.range.last));
+                if !p.allow.is_empty() || !p.deny.is_empty() {
+                    h.update(format!("allow {:?} deny {:?}\n", p.allow, p.deny));
+                }
             }
             for r in &s.reservations {
                 h.update(format!("res {:?} {:?} {}\n", r.mac, r.client_id, r.address));
             }
+        }
+        for c in &self.classes {
+            h.update(format!("class {} {:?}\n", c.name, c.rule));
         }
         if let Some(f) = &self.failover {
             h.update(format!("split {} mclt {}\n", f.split, f.mclt));

@@ -20,6 +20,83 @@ pub struct RawConfig {
     /// The `[[shared_network]]` tables: links with several subnets.
     #[serde(default)]
     pub shared_network: Vec<Spanned<RawSharedNetwork>>,
+    /// The `[[class]]` tables: client classes, in file order.
+    #[serde(default)]
+    pub class: Vec<Spanned<RawClass>>,
+}
+
+/// One `[[class]]`: a match table (every criterion given must hold; any of
+/// a criterion's values will do) and what members get.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClass {
+    /// The name pools' `allow` and `deny` lists give.
+    pub name: Spanned<String>,
+    /// Option 60 exactly.
+    #[serde(default)]
+    pub vendor_class: Vec<String>,
+    /// Option 60's start.
+    #[serde(default)]
+    pub vendor_class_prefix: Vec<String>,
+    /// Option 77, whole or one RFC 3004 instance.
+    #[serde(default)]
+    pub user_class: Vec<String>,
+    /// Option 93 architecture types.
+    #[serde(default)]
+    pub arch: Vec<Spanned<i64>>,
+    /// Leading octets of the hardware address, e.g. "52:54:00".
+    #[serde(default)]
+    pub mac_prefix: Vec<Spanned<Hex>>,
+    /// Option 82 sub-option 1, as text.
+    #[serde(default)]
+    pub circuit_id: Vec<String>,
+    /// Option 82 sub-option 1, as hex.
+    #[serde(default)]
+    pub circuit_id_hex: Vec<Hex>,
+    /// Option 82 sub-option 2, as text.
+    #[serde(default)]
+    pub remote_id: Vec<String>,
+    /// Option 82 sub-option 2, as hex.
+    #[serde(default)]
+    pub remote_id_hex: Vec<Hex>,
+    /// Has (true) or has not (false) a reservation on its link.
+    pub known: Option<bool>,
+    /// Option 6, DNS servers.
+    #[serde(default)]
+    pub dns_servers: Vec<Ip>,
+    /// Option 15, domain name.
+    pub domain_name: Option<String>,
+    /// Option 119, domain search list.
+    #[serde(default)]
+    pub domain_search: Vec<String>,
+    /// Option 42, NTP servers.
+    #[serde(default)]
+    pub ntp_servers: Vec<Ip>,
+    /// Option 26, interface MTU.
+    pub mtu: Option<Spanned<u16>>,
+    /// `siaddr`: next server for network boot.
+    pub next_server: Option<Ip>,
+    /// `file` and option 67: boot file name.
+    pub boot_file: Option<Spanned<String>>,
+    /// `sname` and option 66: TFTP server name.
+    pub server_hostname: Option<Spanned<String>>,
+    /// Numbered options (`[[class.option]]`).
+    #[serde(default)]
+    pub option: Vec<Spanned<RawOption>>,
+}
+
+/// One `[[subnet.pool]]`: a range with class rules.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPool {
+    /// "first-last" or a CIDR, inside the subnet.
+    pub range: Spanned<Range>,
+    /// Only members of one of these classes draw new addresses here.
+    #[serde(default)]
+    pub allow: Vec<Spanned<String>>,
+    /// Members of any of these classes draw no new address here.
+    #[serde(default)]
+    pub deny: Vec<Spanned<String>>,
 }
 
 /// One `[[shared_network]]`: several subnets on one link (ISC
@@ -143,6 +220,9 @@ pub struct RawSubnet {
     /// Dynamic ranges, "first-last" or a CIDR, inside `cidr`.
     #[serde(default)]
     pub pools: Vec<Spanned<Range>>,
+    /// Dynamic ranges with class rules (`[[subnet.pool]]`), after `pools`.
+    #[serde(default)]
+    pub pool: Vec<Spanned<RawPool>>,
     /// Default lease time ("12h" when absent).
     pub lease_time: Option<Spanned<Secs>>,
     /// Shortest lease granted (defaults to `lease_time`).
@@ -189,6 +269,45 @@ pub struct RawSubnet {
     /// Fixed addresses (`[[subnet.reservation]]`).
     #[serde(default)]
     pub reservation: Vec<Spanned<RawReservation>>,
+}
+
+impl RawSubnet {
+    /// A subnet with nothing set, at `span` (0.0.0.0/0 as its network): the
+    /// base of a shared network's or a class's settings, which are checked
+    /// by a subnet's rules.
+    pub fn settings_only(span: std::ops::Range<usize>) -> RawSubnet {
+        RawSubnet {
+            cidr: Spanned::new(
+                span,
+                Cidr {
+                    network: std::net::Ipv4Addr::UNSPECIFIED,
+                    prefix: 0,
+                },
+            ),
+            shared_network: None,
+            pools: Vec::new(),
+            pool: Vec::new(),
+            lease_time: None,
+            min_lease_time: None,
+            max_lease_time: None,
+            t1: None,
+            t2: None,
+            authoritative: None,
+            routers: Vec::new(),
+            dns_servers: Vec::new(),
+            domain_name: None,
+            domain_search: Vec::new(),
+            ntp_servers: Vec::new(),
+            mtu: None,
+            broadcast_address: None,
+            classless_routes: Vec::new(),
+            next_server: None,
+            boot_file: None,
+            server_hostname: None,
+            option: Vec::new(),
+            reservation: Vec::new(),
+        }
+    }
 }
 
 /// One classless static route (option 121).

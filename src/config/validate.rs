@@ -72,6 +72,7 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
             "no [[subnet]] is configured; tandem would serve nothing",
         );
     }
+    let classes = class::classes(&mut c, &raw);
     let networks = shared::networks(&mut c, &raw);
     let mut subnets = Vec::new();
     let mut pools: Vec<Pool> = Vec::new();
@@ -81,12 +82,19 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
         let net = shared::member(&mut c, s, i, &networks);
         let sub = match net.map(|n| &networks[n]) {
             Some(n) => {
-                let mut sub = subnet(&mut c, &shared::inherit_times(s, n), &label, id, &mut pools);
+                let mut sub = subnet(
+                    &mut c,
+                    &shared::inherit_times(s, n),
+                    &label,
+                    id,
+                    &mut pools,
+                    &classes,
+                );
                 shared::inherit_options(&mut sub, n);
                 sub.shared_network = net;
                 sub
             }
-            None => subnet(&mut c, s, &label, id, &mut pools),
+            None => subnet(&mut c, s, &label, id, &mut pools, &classes),
         };
         subnets.push(sub);
     }
@@ -99,6 +107,7 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
             subnets,
             pools,
             shared_networks,
+            classes,
         })
     } else {
         c.problems.sort_by_key(|p| p.line);
@@ -106,6 +115,7 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
     }
 }
 
+mod class;
 mod failover;
 mod option_checks;
 mod overlaps;

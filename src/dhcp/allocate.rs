@@ -5,7 +5,7 @@
 
 use super::engine::Engine;
 use super::policy::Policy;
-use crate::config::Subnet;
+use crate::config::{Class, Subnet};
 use crate::lease::{LeaseState, LeaseStore};
 use crate::proto::{ClientKey, Request};
 use crate::time::Time;
@@ -34,11 +34,12 @@ impl Engine {
         if reserved.is_some() {
             return reserved;
         }
+        let classes = self.classes(req, link);
         let on_link = |a: Ipv4Addr| self.config.on_link(link, a).is_some();
         let usable = |a: Ipv4Addr| {
             on_link(a)
                 && !self.reserved_for_other(a, req)
-                && store.pool_of(a).is_some()
+                && self.admitted(store, a, &classes)
                 && !store.offered_to_other(a, key)
         };
         let previous = store
@@ -68,7 +69,15 @@ impl Engine {
         if store.relearning(now) {
             return None;
         }
-        self.next_free(now, store, p, link)
+        self.next_free(now, store, p, link, &classes)
+    }
+
+    /// Whether `a` lies in a pool that gives new addresses to a client of
+    /// `classes` (`[[subnet.pool]]`'s `allow` and `deny`).
+    pub(super) fn admitted(&self, store: &LeaseStore, a: Ipv4Addr, classes: &[&Class]) -> bool {
+        store
+            .pool_of(a)
+            .is_some_and(|p| self.config.pool(p).admits(classes))
     }
 
     /// The client's reserved address, unless another client holds or is
@@ -134,14 +143,16 @@ impl Engine {
         }
     }
 
-    /// A free address on `link`'s link: this server's own first, in the
-    /// subnets' order, then (when the failover state allows) the partner's.
+    /// A free address on `link`'s link, in a pool that admits `classes`:
+    /// this server's own first, in the subnets' order, then (when the
+    /// failover state allows) the partner's.
     fn next_free(
         &self,
         now: Time,
         store: &LeaseStore,
         p: &impl Policy,
         link: &Subnet,
+        classes: &[&Class],
     ) -> Option<Ipv4Addr> {
         let me = p.me();
         let owners = [
@@ -153,7 +164,8 @@ impl Engine {
             },
         ];
         for owner in owners.into_iter().filter(|o| p.may_allocate(*o, now)) {
-            for pool in self.config.link_of(link).flat_map(|s| &s.pools) {
+            let pools = self.config.link_of(link).flat_map(|s| &s.pools);
+            for pool in pools.filter(|id| self.config.pool(**id).admits(classes)) {
                 if let Some(a) = store.first_free(*pool, owner)
                     && store.get(a).is_none_or(|l| p.may_reuse(l, now, true))
                 {
@@ -167,6 +179,7 @@ impl Engine {
             .limbo()
             .find(|l| {
                 self.config.on_link(link, l.addr).is_some()
+                    && self.admitted(store, l.addr, classes)
                     && p.may_reuse(l, now, false)
                     && !store.is_offered(l.addr)
             })

@@ -1,10 +1,13 @@
 //! Options for a reply: the ones the protocol requires, then what the client
 //! asked for in its own order (RFC 2132 section 9.8) or, when it sent no
 //! list, everything configured for it; then `always_send` ones; then the
-//! echoes of options 61 (RFC 6842) and 82 (RFC 3046).
+//! echoes of options 61 (RFC 6842) and 82 (RFC 3046). For each option and
+//! boot field the first source that sets it wins: the client's reservation,
+//! its classes in file order, its subnet (which has inherited its shared
+//! network's).
 
 use super::times::Grant;
-use crate::config::{OptionValue, Reservation, Subnet};
+use crate::config::{Class, OptionValue, Reservation, Subnet};
 use crate::proto::code;
 use crate::proto::{ReplyBuilder, Request};
 use std::net::Ipv4Addr;
@@ -13,17 +16,49 @@ pub struct Assembly<'a> {
     pub req: &'a Request,
     pub subnet: &'a Subnet,
     pub reservation: Option<&'a Reservation>,
+    /// The client's classes, in file order.
+    pub classes: Vec<&'a Class>,
     pub server_id: Ipv4Addr,
     /// None for a reply to DHCPINFORM, which carries no lease times.
     pub grant: Option<Grant>,
 }
 
 impl Assembly<'_> {
-    /// A configured value for `code`: the reservation's own first, then the subnet's.
-    fn configured(&self, code: u8) -> Option<&OptionValue> {
+    /// Every configured option for the client, by precedence: the
+    /// reservation's, its classes', then the subnet's.
+    fn all_options(&self) -> impl Iterator<Item = &OptionValue> {
         self.reservation
-            .and_then(|r| r.options.iter().find(|o| o.code == code))
-            .or_else(|| self.subnet.options.iter().find(|o| o.code == code))
+            .into_iter()
+            .flat_map(|r| &r.options)
+            .chain(self.classes.iter().flat_map(|c| &c.options))
+            .chain(&self.subnet.options)
+    }
+
+    /// A configured value for `code`: the first source that sets it.
+    fn configured(&self, code: u8) -> Option<&OptionValue> {
+        self.all_options().find(|o| o.code == code)
+    }
+
+    /// `siaddr`, `sname` and `file`: the first class that sets each, else the subnet's.
+    fn next_server(&self) -> Option<Ipv4Addr> {
+        self.classes
+            .iter()
+            .find_map(|c| c.next_server)
+            .or(self.subnet.next_server)
+    }
+
+    fn server_hostname(&self) -> Option<&String> {
+        self.classes
+            .iter()
+            .find_map(|c| c.server_hostname.as_ref())
+            .or(self.subnet.server_hostname.as_ref())
+    }
+
+    fn boot_file(&self) -> Option<&String> {
+        self.classes
+            .iter()
+            .find_map(|c| c.boot_file.as_ref())
+            .or(self.subnet.boot_file.as_ref())
     }
 
     /// Values the server derives rather than stores as options.
@@ -33,9 +68,23 @@ impl Assembly<'_> {
                 .reservation
                 .and_then(|r| r.hostname.clone())
                 .map(String::into_bytes),
-            code::TFTP_SERVER => self.subnet.server_hostname.clone().map(String::into_bytes),
-            code::BOOT_FILE => self.subnet.boot_file.clone().map(String::into_bytes),
+            code::TFTP_SERVER => self.server_hostname().map(|s| s.clone().into_bytes()),
+            code::BOOT_FILE => self.boot_file().map(|s| s.clone().into_bytes()),
             _ => None,
+        }
+    }
+
+    /// The BOOTP fields for network boot (RFC 2131 section 2): `siaddr`,
+    /// `sname` and `file`.
+    pub fn write_fixed(&self, rb: &mut ReplyBuilder) {
+        if let Some(ns) = self.next_server() {
+            rb.set_siaddr(ns);
+        }
+        if let Some(h) = self.server_hostname() {
+            rb.set_sname(h);
+        }
+        if let Some(f) = self.boot_file() {
+            rb.set_file(f);
         }
     }
 
@@ -65,12 +114,7 @@ impl Assembly<'_> {
                 dropped.push(c);
             }
         }
-        let always = self
-            .reservation
-            .into_iter()
-            .flat_map(|r| &r.options)
-            .chain(&self.subnet.options);
-        for o in always.filter(|o| o.always_send) {
+        for o in self.all_options().filter(|o| o.always_send) {
             if !rb.has(o.code) && !rb.push(o.code, &o.data) {
                 dropped.push(o.code);
             }
@@ -96,13 +140,7 @@ impl Assembly<'_> {
         if !list.is_empty() {
             return std::borrow::Cow::Borrowed(list);
         }
-        let mut codes: Vec<u8> = self
-            .reservation
-            .into_iter()
-            .flat_map(|r| &r.options)
-            .chain(&self.subnet.options)
-            .map(|o| o.code)
-            .collect();
+        let mut codes: Vec<u8> = self.all_options().map(|o| o.code).collect();
         if self.reservation.is_some_and(|r| r.hostname.is_some()) {
             codes.push(code::HOSTNAME);
         }

@@ -7,7 +7,7 @@ use super::policy::Policy;
 use super::route;
 use super::select::subnet_for;
 use super::times::{self, Grant};
-use crate::config::{Config, Reservation, Subnet, SubnetId};
+use crate::config::{Class, Config, Reservation, Subnet, SubnetId};
 use crate::lease::{Lease, LeaseState, LeaseStore};
 use crate::proto::packet::MessageType;
 use crate::proto::reply::{ReplyKind, reply_limit};
@@ -354,6 +354,7 @@ impl Engine {
                 req,
                 subnet,
                 reservation: None,
+                classes: Vec::new(),
                 server_id,
                 grant: None,
             }
@@ -374,15 +375,36 @@ impl Engine {
         }
     }
 
-    pub(super) fn fixed_fields(&self, rb: &mut ReplyBuilder, subnet: &Subnet) {
-        if let Some(ns) = subnet.next_server {
-            rb.set_siaddr(ns);
+    /// The classes the client of `req` on `subnet`'s link belongs to, in
+    /// file order (`classify`); it is known when it has a reservation on
+    /// the link.
+    pub(super) fn classes(&self, req: &Request, subnet: &Subnet) -> Vec<&Class> {
+        if self.config.classes.is_empty() {
+            return Vec::new();
         }
-        if let Some(h) = &subnet.server_hostname {
-            rb.set_sname(h);
-        }
-        if let Some(f) = &subnet.boot_file {
-            rb.set_file(f);
+        let known = self
+            .config
+            .link_of(subnet)
+            .any(|s| self.reservation(s, req).is_some());
+        super::classify::classes_of(&self.config, req, known)
+    }
+
+    /// What a reply to `req` on `subnet` carries for the client: its
+    /// reservation's and classes' settings over the subnet's.
+    pub(super) fn assembly<'a>(
+        &'a self,
+        req: &'a Request,
+        ctx: &RecvContext,
+        subnet: &'a Subnet,
+        grant: Option<Grant>,
+    ) -> Assembly<'a> {
+        Assembly {
+            req,
+            subnet,
+            reservation: self.reservation(subnet, req),
+            classes: self.classes(req, subnet),
+            server_id: self.server_id(ctx),
+            grant,
         }
     }
 
@@ -405,14 +427,8 @@ impl Engine {
         if bound {
             rb.set_ciaddr(req.ciaddr);
         }
-        self.fixed_fields(&mut rb, subnet);
-        let asm = Assembly {
-            req,
-            subnet,
-            reservation: self.reservation(subnet, req),
-            server_id: self.server_id(ctx),
-            grant: Some(grant),
-        };
+        let asm = self.assembly(req, ctx, subnet, Some(grant));
+        asm.write_fixed(&mut rb);
         asm.write(&mut rb);
         Reply {
             bytes: rb.finish(),

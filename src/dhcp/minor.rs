@@ -1,7 +1,6 @@
 //! The messages that grant nothing new: DHCPINFORM (options only), DHCPRELEASE
 //! and DHCPDECLINE (lease changes, no reply).
 
-use super::assemble::Assembly;
 use super::engine::Engine;
 use super::outcome::{Outcome, RecvContext, Reply, Verdict};
 use super::route;
@@ -29,14 +28,8 @@ impl Engine {
             // broadcast, and only if told to (RFC 1542 section 5.4).
             rb.set_broadcast_flag();
         }
-        self.fixed_fields(&mut rb, subnet);
-        let asm = Assembly {
-            req,
-            subnet,
-            reservation: self.reservation(subnet, req),
-            server_id: self.server_id(ctx),
-            grant: None,
-        };
+        let asm = self.assembly(req, ctx, subnet, None);
+        asm.write_fixed(&mut rb);
         asm.write(&mut rb);
         let reply = Reply {
             bytes: rb.finish(),

@@ -3,11 +3,13 @@
 //! returns the reply to send (with its route) and the lease changes to journal.
 //!
 //! The steps are kept apart so later features slot into one each: select the
-//! link and subnet (`select`), choose the address (`allocate`), decide the
-//! lease time (`times`), assemble options (`assemble`), route the reply (`route`).
+//! link and subnet (`select`), sort the client into its classes
+//! (`classify`), choose the address (`allocate`), decide the lease time
+//! (`times`), assemble options (`assemble`), route the reply (`route`).
 
 mod allocate;
 mod assemble;
+pub mod classify;
 mod engine;
 mod minor;
 mod outcome;

@@ -174,7 +174,10 @@ impl Engine {
         match Self::own_record(store, &key, addr) {
             Some(l) if l.state == LeaseState::Declined => false,
             Some(l) => store.pool_of(addr).is_some() && Self::may_regrant(store, l, p, now),
-            None => self.may_give(now, store, p, &key, addr, false),
+            None => {
+                self.admitted(store, addr, &self.classes(req, subnet))
+                    && self.may_give(now, store, p, &key, addr, false)
+            }
         }
     }
 

@@ -163,9 +163,13 @@ fn scope(
             Some("shared-network") => shared_network(w, s, &inner, &params)?,
             Some("host") => host(w, s, &inner),
             Some("failover") => failover(w, s, &inner),
+            Some("class" | "subclass") => w.skip(
+                s,
+                "classes are not translated: write the class as a [[class]] match table (docs/MIGRATION.md)",
+            ),
             _ => w.skip(
                 s,
-                "no tandem equivalent (classes, pools outside a subnet, event blocks...)",
+                "no tandem equivalent (pools outside a subnet, event blocks...)",
             ),
         }
     }
@@ -311,7 +315,7 @@ fn pool(w: &mut Walk, body: &[Statement<'_>], sub: &mut Subnet) {
             (Some("failover"), Some("peer"), None) => {}
             _ => w.skip(
                 st,
-                "pool parameters other than ranges are not in tandem (classes, allow/deny)",
+                "pool parameters other than ranges are not translated: write allow/deny members of a class as [[subnet.pool]] allow/deny",
             ),
         }
     }

@@ -28,16 +28,26 @@ pub const RENEWAL_TIME: u8 = 58;
 pub const REBINDING_TIME: u8 = 59;
 /// Client identifier (RFC 2132 section 9.14).
 pub const CLIENT_ID: u8 = 61;
+/// Vendor class identifier (RFC 2132 section 9.13).
+pub const VENDOR_CLASS: u8 = 60;
 /// TFTP server name (RFC 2132 section 9.4).
 pub const TFTP_SERVER: u8 = 66;
 /// Bootfile name (RFC 2132 section 9.5).
 pub const BOOT_FILE: u8 = 67;
+/// User class (RFC 3004).
+pub const USER_CLASS: u8 = 77;
 /// Relay agent information (RFC 3046).
 pub const RELAY_AGENT_INFO: u8 = 82;
+/// Client system architecture type (RFC 4578 section 2.1).
+pub const CLIENT_ARCH: u8 = 93;
 /// Subnet selection (RFC 3011).
 pub const SUBNET_SELECTION: u8 = 118;
 /// End: one octet, no length (RFC 2132 section 3.2).
 pub const END: u8 = 255;
 
+/// Relay agent sub-option: the agent's circuit id (RFC 3046 section 3.1).
+pub const RELAY_CIRCUIT_ID: u8 = 1;
+/// Relay agent sub-option: the agent's remote id (RFC 3046 section 3.2).
+pub const RELAY_REMOTE_ID: u8 = 2;
 /// Relay agent sub-option carrying the client's link (RFC 3527).
 pub const RELAY_LINK_SELECTION: u8 = 5;

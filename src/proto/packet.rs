@@ -293,20 +293,25 @@ impl Request {
         self.option(code::RELAY_AGENT_INFO)
     }
 
-    /// The link-selection sub-option of option 82 (RFC 3527).
-    pub fn link_selection(&self) -> Option<Ipv4Addr> {
+    /// Sub-option `sub` of option 82 (RFC 3046 section 2.0), its data; `None`
+    /// when absent or when the option's sub-options run past its end.
+    pub fn relay_sub_option(&self, sub: u8) -> Option<&[u8]> {
         let mut rest = self.relay_info()?;
-        while let [sub, len, tail @ ..] = rest {
-            let len = usize::from(*len);
-            if tail.len() < len {
-                return None;
+        while let [s, len, tail @ ..] = rest {
+            let data = tail.get(..usize::from(*len))?;
+            if *s == sub {
+                return Some(data);
             }
-            if *sub == code::RELAY_LINK_SELECTION && len == 4 {
-                return Some(ip_at(tail, 0));
-            }
-            rest = &tail[len..];
+            rest = &tail[data.len()..];
         }
         None
+    }
+
+    /// The link-selection sub-option of option 82 (RFC 3527).
+    pub fn link_selection(&self) -> Option<Ipv4Addr> {
+        self.relay_sub_option(code::RELAY_LINK_SELECTION)
+            .filter(|d| d.len() == 4)
+            .map(|d| ip_at(d, 0))
     }
 
     /// Whether the client set the broadcast bit (RFC 2131 section 4.1): it cannot

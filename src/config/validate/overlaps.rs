@@ -49,7 +49,14 @@ fn overlapping_pools(c: &mut Checker, raw: &RawConfig) {
         .subnet
         .iter()
         .enumerate()
-        .flat_map(|(i, s)| s.get_ref().pools.iter().map(move |p| (*p.get_ref(), p, i)))
+        .flat_map(|(i, s)| {
+            let s = s.get_ref();
+            let ruled = s.pool.iter().map(|p| &p.get_ref().range);
+            s.pools
+                .iter()
+                .chain(ruled)
+                .map(move |p| (*p.get_ref(), p, i))
+        })
         .collect();
     for (k, (r, span, i)) in ranges.iter().enumerate() {
         if let Some((o, _, _)) = ranges[..k].iter().find(|(o, _, _)| o.overlaps(*r)) {

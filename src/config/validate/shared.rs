@@ -39,6 +39,7 @@ pub(super) fn networks(c: &mut Checker, raw: &RawConfig) -> Vec<Network> {
             &label,
             SubnetId(u32::MAX),
             &mut Vec::new(),
+            &[],
         );
         out.push(Network {
             name,
@@ -143,38 +144,25 @@ pub(super) fn with_members(
 }
 
 /// A shared network's settings in a subnet's shape, to be checked by the
-/// same rules (the network address is a placeholder: nothing set here
-/// depends on it).
+/// same rules.
 fn as_subnet(n: &Spanned<RawSharedNetwork>) -> RawSubnet {
     let r = n.get_ref();
     RawSubnet {
-        cidr: Spanned::new(
-            n.span(),
-            Cidr {
-                network: std::net::Ipv4Addr::UNSPECIFIED,
-                prefix: 0,
-            },
-        ),
-        shared_network: None,
-        pools: Vec::new(),
         lease_time: r.lease_time.clone(),
         min_lease_time: r.min_lease_time.clone(),
         max_lease_time: r.max_lease_time.clone(),
         t1: r.t1.clone(),
         t2: r.t2.clone(),
         authoritative: r.authoritative,
-        routers: Vec::new(),
         dns_servers: r.dns_servers.clone(),
         domain_name: r.domain_name.clone(),
         domain_search: r.domain_search.clone(),
         ntp_servers: r.ntp_servers.clone(),
         mtu: r.mtu.clone(),
-        broadcast_address: None,
-        classless_routes: Vec::new(),
         next_server: r.next_server,
         boot_file: r.boot_file.clone(),
         server_hostname: r.server_hostname.clone(),
         option: r.option.clone(),
-        reservation: Vec::new(),
+        ..RawSubnet::settings_only(n.span())
     }
 }

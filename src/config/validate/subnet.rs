@@ -21,11 +21,12 @@ pub(super) fn subnet(
     label: &str,
     id: SubnetId,
     pools: &mut Vec<Pool>,
+    classes: &[Class],
 ) -> Subnet {
     let key = |k: &str| format!("{label}.{k}");
     let r = s.get_ref();
     let cidr = *r.cidr.get_ref();
-    let pool_ids = subnet_pools(c, r, &key, id, pools);
+    let pool_ids = subnet_pools(c, r, &key, id, pools, classes);
     let lease = lease_times(c, r, &key);
     let options = subnet_options(c, r, &key, cidr);
     boot_fields(c, r, &key);
@@ -49,40 +50,78 @@ pub(super) fn subnet(
     }
 }
 
-/// Adds the subnet's pools to `pools` (numbered across the whole config)
-/// and returns their ids; a pool must lie inside the subnet and, below a
-/// /31, leave out its network and broadcast addresses.
+/// Adds the subnet's pools (`pools`, then each `[[subnet.pool]]`) to
+/// `pools` (numbered across the whole config) and returns their ids.
 fn subnet_pools(
     c: &mut Checker,
     r: &RawSubnet,
     key: KeyOf,
     id: SubnetId,
     pools: &mut Vec<Pool>,
+    classes: &[Class],
 ) -> Vec<PoolId> {
-    let cidr = *r.cidr.get_ref();
+    let plain = r.pools.iter().map(|p| (p, Vec::new(), Vec::new()));
+    let ruled = r.pool.iter().map(|p| {
+        let p = p.get_ref();
+        let mut names = |list: &[Spanned<String>], which: &str| {
+            class_ids(c, list, &key(&format!("pool.{which}")), classes)
+        };
+        let allow = names(&p.allow, "allow");
+        (&p.range, allow, names(&p.deny, "deny"))
+    });
     let mut pool_ids = Vec::new();
-    for p in &r.pools {
+    for (p, allow, deny) in plain.chain(ruled.collect::<Vec<_>>()) {
         let range = *p.get_ref();
-        let (first, last) = (range.first, range.last);
-        if !cidr.contains(first) || !cidr.contains(last) {
-            let message = format!("pool {first}-{last} is not inside {cidr}");
-            c.at(p, key("pools"), message);
-        } else if cidr.prefix < 31
-            && (range.contains(cidr.network) || range.contains(cidr.broadcast()))
-        {
-            let message =
-                format!("pool {first}-{last} includes the network or broadcast address of {cidr}");
-            c.at(p, key("pools"), message);
-        }
+        check_range(c, p, key, r);
         let pid = PoolId(pools.len() as u32);
         pools.push(Pool {
             id: pid,
             subnet: id,
             range,
+            allow,
+            deny,
         });
         pool_ids.push(pid);
     }
     pool_ids
+}
+
+/// A pool must lie inside its subnet and, below a /31, leave out its
+/// network and broadcast addresses.
+fn check_range(c: &mut Checker, p: &Spanned<Range>, key: KeyOf, r: &RawSubnet) {
+    let cidr = *r.cidr.get_ref();
+    let (first, last) = (p.get_ref().first, p.get_ref().last);
+    if !cidr.contains(first) || !cidr.contains(last) {
+        let message = format!("pool {first}-{last} is not inside {cidr}");
+        c.at(p, key("pools"), message);
+    } else if cidr.prefix < 31
+        && (p.get_ref().contains(cidr.network) || p.get_ref().contains(cidr.broadcast()))
+    {
+        let message =
+            format!("pool {first}-{last} includes the network or broadcast address of {cidr}");
+        c.at(p, key("pools"), message);
+    }
+}
+
+/// The classes a pool's `allow` or `deny` names; a name no `[[class]]` has
+/// is a problem.
+fn class_ids(
+    c: &mut Checker,
+    names: &[Spanned<String>],
+    key: &str,
+    classes: &[Class],
+) -> Vec<ClassId> {
+    names
+        .iter()
+        .filter_map(|n| {
+            let found = classes.iter().find(|cl| cl.name == n.get_ref().trim());
+            if found.is_none() {
+                let message = format!("no [[class]] is named {:?}", n.get_ref());
+                c.at(n, key, message);
+            }
+            found.map(|cl| cl.id)
+        })
+        .collect()
 }
 
 /// The named options, then the numbered `[[subnet.option]]`s; a code set

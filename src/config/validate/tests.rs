@@ -23,11 +23,19 @@ fn shipped_examples_are_valid() {
         "config/lab.toml",
         "config/pair-a.toml",
         "config/pair-b.toml",
+        "config/campus-a.toml",
+        "config/campus-b.toml",
     ] {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
         let c = Config::load(&path).unwrap_or_else(|e| panic!("{f}: {e}"));
         assert!(!c.subnets.is_empty());
     }
+    // The campus pair's halves agree on everything both must.
+    let load =
+        |f: &str| Config::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f)).unwrap();
+    let (a, b) = (load("config/campus-a.toml"), load("config/campus-b.toml"));
+    assert_eq!(a.fingerprint(), b.fingerprint());
+    assert!(!a.classes.is_empty() && !a.shared_networks.is_empty());
 }
 
 #[test]
@@ -347,4 +355,89 @@ cidr = "10.0.2.0/24"
     assert_ne!(split, text);
     let c2 = Config::parse(&split, "t").unwrap();
     assert_ne!(c.fingerprint(), c2.fingerprint());
+}
+
+#[test]
+fn classes_need_a_unique_name_a_criterion_and_pools_name_real_ones() {
+    let text = format!(
+        r#"{BASE}
+[[class]]
+name = "pxe"
+arch = [70000]
+
+[[class]]
+name = "pxe"
+mac_prefix = ["52:54:00:00:00:00:01"]
+
+[[class]]
+name = "everyone"
+
+[[subnet]]
+cidr = "10.0.0.0/24"
+
+[[subnet.pool]]
+range = "10.0.0.10-10.0.0.20"
+allow = ["pxe", "phones"]
+deny = ["nobody"]
+"#
+    );
+    let p = problems(&text);
+    let has = |key: &str, words: &str| p.iter().any(|(_, k, m)| k == key && m.contains(words));
+    assert!(has("class[0].arch", "0 to 65535"), "{p:?}");
+    assert!(has("class[1].name", "another [[class]]"), "{p:?}");
+    assert!(has("class[1].mac_prefix", "longer than a MAC"), "{p:?}");
+    assert!(has("class[2]", "matches every client"), "{p:?}");
+    assert!(
+        has("subnet[0].pool.allow", "no [[class]] is named \"phones\""),
+        "{p:?}"
+    );
+    assert!(
+        has("subnet[0].pool.deny", "no [[class]] is named \"nobody\""),
+        "{p:?}"
+    );
+}
+
+#[test]
+fn class_rules_options_and_pool_rules_are_read() {
+    let text = format!(
+        r#"{BASE}
+[[class]]
+name = "floor-3"
+circuit_id = ["down0"]
+remote_id_hex = ["01:02"]
+known = false
+dns_servers = ["10.0.0.99"]
+boot_file = "x.efi"
+
+[[subnet]]
+cidr = "10.0.0.0/24"
+pools = ["10.0.0.10-10.0.0.20"]
+
+[[subnet.pool]]
+range = "10.0.0.30-10.0.0.40"
+deny = ["floor-3"]
+"#
+    );
+    let c = Config::parse(&text, "t").unwrap();
+    let cl = &c.classes[0];
+    assert_eq!(cl.rule.circuit_id, [b"down0".to_vec()]);
+    assert_eq!(cl.rule.remote_id, [vec![1, 2]]);
+    assert_eq!(cl.rule.known, Some(false));
+    assert_eq!(cl.options[0].data, [10, 0, 0, 99]);
+    assert_eq!(cl.boot_file.as_deref(), Some("x.efi"));
+    assert_eq!(c.pools.len(), 2);
+    assert!(c.pools[0].allow.is_empty() && c.pools[0].deny.is_empty());
+    assert_eq!(
+        (c.pools[1].range.first.to_string(), &c.pools[1].deny),
+        ("10.0.0.30".into(), &vec![cl.id])
+    );
+    assert_eq!(c.subnets[0].pools, [c.pools[0].id, c.pools[1].id]);
+
+    // Both peers must classify alike.
+    let other = Config::parse(
+        &text.replace("deny = [\"floor-3\"]", "allow = [\"floor-3\"]"),
+        "t",
+    )
+    .unwrap();
+    assert_ne!(c.fingerprint(), other.fingerprint());
 }

@@ -400,6 +400,7 @@ fn renewal_of_partners_free_address_is_silent() {
     );
 }
 
+mod classes;
 mod conformance;
 mod more;
 mod shared;

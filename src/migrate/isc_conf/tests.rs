@@ -138,7 +138,7 @@ fn what_tandem_lacks_is_listed_with_its_line() {
     };
     assert!(at(8).why.contains("journald"), "log-facility");
     assert!(at(17).why.contains("update window"), "max-unacked-updates");
-    assert!(at(23).what.starts_with("class"));
+    assert!(at(23).what.starts_with("class") && at(23).why.contains("[[class]]"));
     assert!(at(30).why.contains("own mask"), "subnet-mask");
     assert!(at(35).what.starts_with("deny"));
     assert!(
