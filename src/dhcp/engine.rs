@@ -126,12 +126,25 @@ impl Engine {
         changes
     }
 
-    pub(super) fn server_id(&self, ctx: &RecvContext) -> Ipv4Addr {
-        self.config.server.server_id.unwrap_or(ctx.local)
+    /// The server identifier (option 54) for replies to `req`: the relay's
+    /// override when it sends one (RFC 5107 section 4: the client then
+    /// sends its renewals to the relay), else the configured one, else the
+    /// address the request reached.
+    pub(super) fn server_id(&self, req: &Request, ctx: &RecvContext) -> Ipv4Addr {
+        req.server_id_override()
+            .or(self.config.server.server_id)
+            .unwrap_or(ctx.local)
     }
 
-    pub(super) fn is_ours(&self, id: Ipv4Addr, ctx: &RecvContext) -> bool {
-        id == self.server_id(ctx) || id == ctx.local || self.our_ids.contains(&id)
+    /// Whether a client naming `id` as server identifier means this server:
+    /// one of its own addresses, or the override `req`'s relay set.
+    pub(super) fn is_ours(&self, id: Ipv4Addr, req: &Request, ctx: &RecvContext) -> bool {
+        self.is_own_address(id, ctx) || req.server_id_override() == Some(id)
+    }
+
+    /// Whether `id` is one of this server's own identifiers.
+    pub(super) fn is_own_address(&self, id: Ipv4Addr, ctx: &RecvContext) -> bool {
+        Some(id) == self.config.server.server_id || id == ctx.local || self.our_ids.contains(&id)
     }
 
     pub(super) fn subnet(&self, req: &Request, ctx: &RecvContext) -> Option<&Subnet> {
@@ -348,7 +361,7 @@ impl Engine {
             // RFC 2131 section 4.3.2: the relay must broadcast a NAK to the client.
             rb.set_broadcast_flag();
         }
-        let server_id = self.server_id(ctx);
+        let server_id = self.server_id(req, ctx);
         match subnet.or_else(|| self.config.subnets.first()) {
             Some(subnet) => Assembly {
                 req,
@@ -403,7 +416,7 @@ impl Engine {
             subnet,
             reservation: self.reservation(subnet, req),
             classes: self.classes(req, subnet),
-            server_id: self.server_id(ctx),
+            server_id: self.server_id(req, ctx),
             grant,
         }
     }

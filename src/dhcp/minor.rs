@@ -55,7 +55,10 @@ impl Engine {
         req: &Request,
         ctx: &RecvContext,
     ) -> Outcome {
-        if req.server_id().is_some_and(|id| !self.is_ours(id, ctx)) {
+        if req
+            .server_id()
+            .is_some_and(|id| !self.is_ours(id, req, ctx))
+        {
             return Outcome::ignore("release names another server");
         }
         let addr = req.ciaddr;
@@ -85,7 +88,10 @@ impl Engine {
         req: &Request,
         ctx: &RecvContext,
     ) -> Outcome {
-        if req.server_id().is_some_and(|id| !self.is_ours(id, ctx)) {
+        if req
+            .server_id()
+            .is_some_and(|id| !self.is_ours(id, req, ctx))
+        {
             return Outcome::ignore("decline names another server");
         }
         let Some(addr) = req.requested_ip() else {

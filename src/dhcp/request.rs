@@ -57,7 +57,7 @@ impl Engine {
                 self.init_reboot(now, store, p, req, ctx, addr)
             }
             Some(RequestState::Renewing { server, .. })
-                if server.is_some_and(|s| !self.is_ours(s, ctx)) =>
+                if server.is_some_and(|s| !self.is_ours(s, req, ctx)) =>
             {
                 Outcome::ignore("renewal names another server")
             }
@@ -80,12 +80,20 @@ impl Engine {
         addr: Ipv4Addr,
     ) -> Outcome {
         let key = req.client_key();
-        if !self.is_ours(sid, ctx) {
+        if !self.is_ours(sid, req, ctx) {
             // The client took another server's offer: free ours at once.
             if let Some(a) = store.offer_for(&key) {
                 store.drop_offer(a);
             }
             return Outcome::ignore("client chose another server");
+        }
+        // Behind a relay's override every server has the relay's identifier
+        // (RFC 5107): only the one that made the offer may answer, or the
+        // failover partner that did not would NAK its partner's offer.
+        if !self.is_own_address(sid, ctx) && store.offer_for(&key) != Some(addr) {
+            return Outcome::ignore(
+                "selecting, through a relay's override, an offer this server did not make",
+            );
         }
         let Some(link) = self.subnet(req, ctx) else {
             return Outcome::ignore("no subnet serves the client's link");

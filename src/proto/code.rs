@@ -49,5 +49,8 @@ pub const END: u8 = 255;
 pub const RELAY_CIRCUIT_ID: u8 = 1;
 /// Relay agent sub-option: the agent's remote id (RFC 3046 section 3.2).
 pub const RELAY_REMOTE_ID: u8 = 2;
+/// Relay agent sub-option: the server identifier to use instead of ours
+/// (RFC 5107).
+pub const RELAY_SERVER_ID_OVERRIDE: u8 = 11;
 /// Relay agent sub-option carrying the client's link (RFC 3527).
 pub const RELAY_LINK_SELECTION: u8 = 5;

@@ -314,6 +314,14 @@ impl Request {
             .map(|d| ip_at(d, 0))
     }
 
+    /// The server identifier override sub-option of option 82 (RFC 5107):
+    /// the relay's address, which replies must name as server identifier.
+    pub fn server_id_override(&self) -> Option<Ipv4Addr> {
+        self.relay_sub_option(code::RELAY_SERVER_ID_OVERRIDE)
+            .filter(|d| d.len() == 4)
+            .map(|d| ip_at(d, 0))
+    }
+
     /// Whether the client set the broadcast bit (RFC 2131 section 4.1): it cannot
     /// receive unicast before it has its address.
     pub fn broadcast_flag(&self) -> bool {

@@ -403,4 +403,5 @@ fn renewal_of_partners_free_address_is_silent() {
 mod classes;
 mod conformance;
 mod more;
+mod relay_options;
 mod shared;

@@ -2,7 +2,7 @@
 
 use super::*;
 
-const SHARED: &str = r#"
+pub(super) const SHARED: &str = r#"
 [server]
 interfaces = ["eth0"]
 lease_db = "/tmp/unused"
@@ -39,7 +39,7 @@ pools = ["10.7.0.10-10.7.0.20"]
 /// The server's address on the hall, in its first subnet.
 const HALL: Ipv4Addr = Ipv4Addr::new(10, 8, 0, 2);
 
-fn hall() -> T {
+pub(super) fn hall() -> T {
     let config = Arc::new(Config::parse(SHARED, "test").unwrap());
     let store = LeaseStore::new(&config, 256);
     T {
