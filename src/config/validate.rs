@@ -80,19 +80,10 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
         let id = SubnetId(i as u32);
         let label = format!("subnet[{i}]");
         let net = shared::member(&mut c, s, i, &networks);
-        let sub = match net.map(|n| &networks[n]) {
-            Some(n) => {
-                let mut sub = subnet(
-                    &mut c,
-                    &shared::inherit_times(s, n),
-                    &label,
-                    id,
-                    &mut pools,
-                    &classes,
-                );
-                shared::inherit_options(&mut sub, n);
-                sub.shared_network = net;
-                sub
+        let sub = match net {
+            Some(k) => {
+                let ids = (label.as_str(), id);
+                shared::member_subnet(&mut c, s, ids, (k, &networks[k]), &mut pools, &classes)
             }
             None => subnet(&mut c, s, &label, id, &mut pools, &classes),
         };
@@ -111,6 +102,10 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
         })
     } else {
         c.problems.sort_by_key(|p| p.line);
+        // A setting a subnet inherits is reported once, where it is written.
+        let mut seen = std::collections::HashSet::new();
+        c.problems
+            .retain(|p| seen.insert((p.line, p.message.clone())));
         Err(c.problems)
     }
 }

@@ -60,10 +60,11 @@ impl Engine {
         }
         // An outstanding offer is not a binding: it comes after what the
         // client asked for (RFC 2131 section 4.3.1).
-        if let Some(a) = store
-            .offer_for(key)
-            .filter(|a| on_link(*a) && self.offer_stands(now, store, p, key, *a))
-        {
+        if let Some(a) = store.offer_for(key).filter(|a| {
+            on_link(*a)
+                && self.admitted(store, *a, &classes)
+                && self.offer_stands(now, store, p, key, *a)
+        }) {
             return Some(a);
         }
         if store.relearning(now) {

@@ -31,12 +31,20 @@ pub fn matches(rule: &ClassRule, req: &Request, known: bool) -> bool {
         && (rule.arch.is_empty() || arches(req).any(|a| rule.arch.contains(&a)))
         && any(&rule.mac_prefix, &|v| req.hw.bytes().starts_with(v))
         && any(&rule.circuit_id, &|v| {
-            req.relay_sub_option(code::RELAY_CIRCUIT_ID) == Some(v)
+            relay_sub(req, code::RELAY_CIRCUIT_ID) == Some(v)
         })
         && any(&rule.remote_id, &|v| {
-            req.relay_sub_option(code::RELAY_REMOTE_ID) == Some(v)
+            relay_sub(req, code::RELAY_REMOTE_ID) == Some(v)
         })
         && rule.known.is_none_or(|k| k == known)
+}
+
+/// Option 82 sub-option `sub`, only from a relay: a directly attached
+/// client could write its own option 82 to join a class.
+fn relay_sub(req: &Request, sub: u8) -> Option<&[u8]> {
+    req.is_relayed()
+        .then(|| req.relay_sub_option(sub))
+        .flatten()
 }
 
 /// Whether option 77 is `v`, whole (as iPXE and many embedded clients send

@@ -1,17 +1,15 @@
 //! The engine: dispatch by message type, DISCOVER/INFORM/RELEASE/DECLINE, and
 //! the timer that expires leases. REQUEST has its own module.
 
-use super::assemble::Assembly;
-use super::outcome::{Outcome, RecvContext, Reply, Verdict};
+use super::outcome::{Outcome, RecvContext, Verdict};
 use super::policy::Policy;
-use super::route;
 use super::select::subnet_for;
 use super::times::{self, Grant};
-use crate::config::{Class, Config, Reservation, Subnet, SubnetId};
+use crate::config::{Config, Reservation, Subnet, SubnetId};
 use crate::lease::{Lease, LeaseState, LeaseStore};
 use crate::proto::packet::MessageType;
-use crate::proto::reply::{ReplyKind, reply_limit};
-use crate::proto::{ClientKey, ReplyBuilder, Request};
+use crate::proto::reply::ReplyKind;
+use crate::proto::{ClientKey, Request};
 use crate::time::Time;
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -347,107 +345,6 @@ impl Engine {
             ..l.clone()
         };
         Some(store.upsert(ended))
-    }
-
-    pub(super) fn nak(
-        &self,
-        req: &Request,
-        ctx: &RecvContext,
-        subnet: Option<&Subnet>,
-        why: &'static str,
-    ) -> Outcome {
-        let mut rb = ReplyBuilder::new(req, ReplyKind::Nak, reply_limit(req));
-        if req.is_relayed() {
-            // RFC 2131 section 4.3.2: the relay must broadcast a NAK to the client.
-            rb.set_broadcast_flag();
-        }
-        let server_id = self.server_id(req, ctx);
-        match subnet.or_else(|| self.config.subnets.first()) {
-            Some(subnet) => Assembly {
-                req,
-                subnet,
-                reservation: None,
-                classes: Vec::new(),
-                server_id,
-                grant: None,
-            }
-            .write_nak(&mut rb, why),
-            None => {
-                rb.push(crate::proto::code::SERVER_ID, &server_id.octets());
-            }
-        }
-        let reply = Reply {
-            bytes: rb.finish(),
-            route: route::for_nak(req),
-            after_commit: false,
-        };
-        Outcome {
-            reply: Some(reply),
-            changes: Vec::new(),
-            verdict: Verdict::Nak(why),
-        }
-    }
-
-    /// The classes the client of `req` on `subnet`'s link belongs to, in
-    /// file order (`classify`); it is known when it has a reservation on
-    /// the link.
-    pub(super) fn classes(&self, req: &Request, subnet: &Subnet) -> Vec<&Class> {
-        if self.config.classes.is_empty() {
-            return Vec::new();
-        }
-        let known = self
-            .config
-            .link_of(subnet)
-            .any(|s| self.reservation(s, req).is_some());
-        super::classify::classes_of(&self.config, req, known)
-    }
-
-    /// What a reply to `req` on `subnet` carries for the client: its
-    /// reservation's and classes' settings over the subnet's.
-    pub(super) fn assembly<'a>(
-        &'a self,
-        req: &'a Request,
-        ctx: &RecvContext,
-        subnet: &'a Subnet,
-        grant: Option<Grant>,
-    ) -> Assembly<'a> {
-        Assembly {
-            req,
-            subnet,
-            reservation: self.reservation(subnet, req),
-            classes: self.classes(req, subnet),
-            server_id: self.server_id(req, ctx),
-            grant,
-        }
-    }
-
-    /// An OFFER or ACK of `addr`. An ACK waits for its commit; it carries
-    /// ciaddr and goes to it only when `bound` (the client is renewing or
-    /// rebinding the address it has configured).
-    #[allow(clippy::too_many_arguments)]
-    fn grant_reply(
-        &self,
-        req: &Request,
-        ctx: &RecvContext,
-        subnet: &Subnet,
-        kind: ReplyKind,
-        addr: Ipv4Addr,
-        grant: Grant,
-        bound: bool,
-    ) -> Reply {
-        let mut rb = ReplyBuilder::new(req, kind, reply_limit(req));
-        rb.set_yiaddr(addr);
-        if bound {
-            rb.set_ciaddr(req.ciaddr);
-        }
-        let asm = self.assembly(req, ctx, subnet, Some(grant));
-        asm.write_fixed(&mut rb);
-        asm.write(&mut rb);
-        Reply {
-            bytes: rb.finish(),
-            route: route::for_grant(req, addr, bound),
-            after_commit: kind == ReplyKind::Ack,
-        }
     }
 
     /// The client's record at `addr`, if that address is still bound to it.

@@ -14,6 +14,7 @@ mod engine;
 mod minor;
 mod outcome;
 mod policy;
+mod replies;
 mod request;
 mod route;
 mod select;

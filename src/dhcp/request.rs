@@ -217,7 +217,10 @@ impl Engine {
         // A server that lost its database learns the lease back from the
         // client that holds it (only its own free addresses: the partner's
         // update may be on its way).
-        if store.relearning(now) && self.may_give(now, store, p, &key, addr, true) {
+        if store.relearning(now)
+            && self.admitted(store, addr, &self.classes(req, subnet))
+            && self.may_give(now, store, p, &key, addr, true)
+        {
             tracing::info!(%addr, client = %key, "re-learning a lease after a lost database");
             return self.ack(now, store, p, subnet, req, ctx, addr);
         }
@@ -315,6 +318,20 @@ impl Engine {
                 self.nak(req, ctx, Some(subnet), "address is not in a pool")
             } else {
                 Outcome::ignore("renewal of an address outside every pool")
+            };
+        }
+        // A pool that does not admit the client's classes is no lease it may
+        // hold, whatever it claims.
+        if !self.admitted(store, addr, &self.classes(req, subnet)) {
+            return if subnet.authoritative || self.knows(store, subnet, req) {
+                self.nak(
+                    req,
+                    ctx,
+                    Some(subnet),
+                    "address is in a pool your class may not use",
+                )
+            } else {
+                Outcome::ignore("renewal of an address in a pool the client's class may not use")
             };
         }
         // No binding of this client: re-learn the lease if the address is

@@ -20,14 +20,24 @@ use tokio::io::Interest;
 const RECEIVE_BUFFER: usize = 4 << 20;
 
 /// Sets the receive buffer to [`RECEIVE_BUFFER`]: beyond `net.core.rmem_max`
-/// where the process may (CAP_NET_ADMIN), else as far as that limit allows.
-/// A failure only costs burst headroom, so it is logged, not fatal.
+/// where the process may (CAP_NET_ADMIN), else as far as that limit allows,
+/// with a warning that says how to raise it. A short buffer only costs burst
+/// headroom (the drops are counted as overloaded), so nothing here is fatal.
 fn receive_buffer(s: &Socket, iface: &str) {
-    if nsock::setsockopt(s, nsock::sockopt::RcvBufForce, &RECEIVE_BUFFER).is_ok() {
-        return;
-    }
-    if let Err(e) = s.set_recv_buffer_size(RECEIVE_BUFFER) {
+    if nsock::setsockopt(s, nsock::sockopt::RcvBufForce, &RECEIVE_BUFFER).is_err()
+        && let Err(e) = s.set_recv_buffer_size(RECEIVE_BUFFER)
+    {
         tracing::warn!(%iface, error = %e, "cannot enlarge the receive buffer");
+    }
+    // Linux reports twice what it was given (its bookkeeping overhead).
+    let got = s.recv_buffer_size().unwrap_or(0) / 2;
+    if got < RECEIVE_BUFFER {
+        tracing::warn!(
+            %iface,
+            kib = got / 1024,
+            "the receive buffer is smaller than tandem asks for (net.core.rmem_max caps it): a burst of more than about {} requests while the server is busy is dropped and counted as overloaded; raise it with `sysctl -w net.core.rmem_max={RECEIVE_BUFFER}` (and in /etc/sysctl.d/) or give tandem CAP_NET_ADMIN",
+            got / 1024,
+        );
     }
 }
 

@@ -18,8 +18,9 @@ pub struct Stats {
     /// Requests dropped by the per-client or global rate limit.
     pub rate_limited: u64,
     /// Requests dropped for overload: too many replies waiting for their commit
-    /// (`MAX_PARKED`), or (added by the edge) datagrams the kernel dropped because
-    /// a socket's receive buffer was full (SO_RXQ_OVFL).
+    /// (`MAX_PARKED`), or (added by the edge) datagrams the kernel dropped on a
+    /// served socket (SO_RXQ_OVFL): nearly always because its receive buffer
+    /// was full, though the kernel counts a bad UDP checksum there too.
     pub overloaded: u64,
     /// DHCPOFFERs decided.
     pub offers: u64,

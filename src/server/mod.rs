@@ -322,9 +322,7 @@ impl Edge {
             RecvEvent::Oversized => {
                 self.node.stats_mut().oversized += 1;
             }
-            RecvEvent::Failed(e) => {
-                tracing::warn!(error = %e, "receive failed");
-            }
+            RecvEvent::Failed => {}
         }
     }
 

@@ -12,6 +12,10 @@ use crate::proto::{ParseError, Request};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::task::Poll;
+use std::time::{Duration, Instant};
+
+/// The least time between two log lines about one socket's receive errors.
+const ERROR_LOG_EVERY: Duration = Duration::from_secs(10);
 
 /// What one read gave.
 pub enum RecvEvent {
@@ -21,8 +25,9 @@ pub enum RecvEvent {
     Malformed(ParseError),
     /// A datagram longer than any DHCP message tandem accepts.
     Oversized,
-    /// The socket reported an error (logged by the caller); it stays open.
-    Failed(std::io::Error),
+    /// The socket reported an error (logged here, at most every
+    /// [`ERROR_LOG_EVERY`] per socket); it stays open.
+    Failed,
 }
 
 /// One read: its event, and how many datagrams the kernel dropped on that
@@ -41,6 +46,9 @@ pub struct Receiver {
     /// clients), and the kernel's drop counter as last seen.
     links: Vec<Option<Ipv4Addr>>,
     drops: Vec<u32>,
+    /// Per socket: when its last receive error was logged, and the errors
+    /// not logged since.
+    errors: Vec<(Option<Instant>, u64)>,
     /// The socket to try first on the next read, so a busy interface cannot
     /// starve another.
     next: usize,
@@ -55,6 +63,7 @@ impl Receiver {
             sockets,
             links,
             drops: vec![0; n],
+            errors: vec![(None, 0); n],
             next: 0,
             buf: vec![0u8; 2048],
         }
@@ -81,8 +90,9 @@ impl Receiver {
         let r = match r {
             Ok(r) => r,
             Err(e) => {
+                self.log_error(i, &e);
                 return Read {
-                    event: RecvEvent::Failed(e),
+                    event: RecvEvent::Failed,
                     dropped: 0,
                 };
             }
@@ -110,6 +120,20 @@ impl Receiver {
             }
         };
         Read { event, dropped }
+    }
+
+    /// Logs socket `i`'s receive error, unless one was logged less than
+    /// [`ERROR_LOG_EVERY`] ago (then it is counted for the next line).
+    fn log_error(&mut self, i: usize, e: &std::io::Error) {
+        let (last, quiet) = &mut self.errors[i];
+        if last.is_some_and(|t| t.elapsed() < ERROR_LOG_EVERY) {
+            *quiet += 1;
+            return;
+        }
+        let iface = &self.sockets[i].iface.name;
+        tracing::warn!(%iface, error = %e, not_logged = *quiet, "receive failed");
+        *last = Some(Instant::now());
+        *quiet = 0;
     }
 }
 

@@ -33,6 +33,7 @@ pub(super) fn classes(c: &mut Checker, raw: &RawConfig) -> Vec<Class> {
             &mut Vec::new(),
             &[],
         );
+        super::shared::per_subnet_only(c, &settings.options, cl, &label);
         out.push(Class {
             id: ClassId(k as u16),
             name,
@@ -53,6 +54,19 @@ pub(super) fn classes(c: &mut Checker, raw: &RawConfig) -> Vec<Class> {
 /// type that is not 16 bits, is a problem.
 fn rule(c: &mut Checker, r: &RawClass, label: &str) -> ClassRule {
     let text = |v: &[String]| v.iter().map(|s| s.as_bytes().to_vec()).collect();
+    let texts = [
+        ("vendor_class", &r.vendor_class),
+        ("vendor_class_prefix", &r.vendor_class_prefix),
+        ("user_class", &r.user_class),
+        ("circuit_id", &r.circuit_id),
+        ("remote_id", &r.remote_id),
+    ];
+    for (key, values) in texts {
+        if values.iter().any(String::is_empty) {
+            let message = "an empty value would match (nearly) every client";
+            c.at(&r.name, format!("{label}.{key}"), message);
+        }
+    }
     let hex = |v: &[values::Hex]| v.iter().map(|h| h.0.clone()).collect::<Vec<_>>();
     for p in &r.mac_prefix {
         if p.get_ref().0.len() > 6 {

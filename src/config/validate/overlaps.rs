@@ -24,6 +24,36 @@ pub(super) fn cross_checks(c: &mut Checker, raw: &RawConfig, subnets: &[Subnet],
     }
     for (i, s) in subnets.iter().enumerate() {
         duplicate_reservations(c, raw, i, s);
+        same_client_on_one_link(c, raw, subnets, i);
+    }
+}
+
+/// Each reservation of subnet `i` for a client (MAC or client identifier)
+/// already reserved in an earlier subnet of the same shared network: on one
+/// link a client can hold one of them only.
+fn same_client_on_one_link(c: &mut Checker, raw: &RawConfig, subnets: &[Subnet], i: usize) {
+    let s = &subnets[i];
+    let Some(net) = s.shared_network else { return };
+    let earlier: Vec<&Reservation> = subnets[..i]
+        .iter()
+        .filter(|o| o.shared_network == Some(net))
+        .flat_map(|o| &o.reservations)
+        .collect();
+    for (k, r) in s.reservations.iter().enumerate() {
+        let clash = earlier.iter().find(|o| {
+            (r.mac.is_some() && o.mac == r.mac)
+                || (r.client_id.is_some() && o.client_id == r.client_id)
+        });
+        if let Some(o) = clash {
+            c.at(
+                &raw.subnet[i].get_ref().reservation[k],
+                format!("subnet[{i}].reservation"),
+                format!(
+                    "the same client has a reservation at {} on this shared network",
+                    o.address
+                ),
+            );
+        }
     }
 }
 

@@ -41,6 +41,7 @@ pub(super) fn networks(c: &mut Checker, raw: &RawConfig) -> Vec<Network> {
             &mut Vec::new(),
             &[],
         );
+        per_subnet_only(c, &settings.options, n, &label);
         out.push(Network {
             name,
             settings,
@@ -48,6 +49,42 @@ pub(super) fn networks(c: &mut Checker, raw: &RawConfig) -> Vec<Network> {
         });
     }
     out
+}
+
+/// Options whose value depends on the subnet's own network (routers,
+/// broadcast address, classless routes): set per subnet, never for a shared
+/// network or a class, whose members lie in different subnets.
+const PER_SUBNET: [u8; 3] = [3, 28, 121];
+
+/// A problem for each option in `options` that only a subnet may set.
+pub(super) fn per_subnet_only<T>(
+    c: &mut Checker,
+    options: &[OptionValue],
+    at: &Spanned<T>,
+    label: &str,
+) {
+    for o in options.iter().filter(|o| PER_SUBNET.contains(&o.code)) {
+        let message = format!(
+            "option {} depends on the subnet: set it in each [[subnet]] instead",
+            o.code
+        );
+        c.at(at, format!("{label}.option"), message);
+    }
+}
+
+/// A subnet of a shared network: checked with what it inherits.
+pub(super) fn member_subnet(
+    c: &mut Checker,
+    s: &Spanned<RawSubnet>,
+    (label, id): (&str, SubnetId),
+    (net, n): (usize, &Network),
+    pools: &mut Vec<Pool>,
+    classes: &[Class],
+) -> Subnet {
+    let mut sub = subnet(c, &inherit_times(s, n), label, id, pools, classes);
+    inherit_options(&mut sub, n);
+    sub.shared_network = Some(net);
+    sub
 }
 
 /// The shared network subnet `i` names, if any; naming none that exists is

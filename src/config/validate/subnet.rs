@@ -60,19 +60,26 @@ fn subnet_pools(
     pools: &mut Vec<Pool>,
     classes: &[Class],
 ) -> Vec<PoolId> {
-    let plain = r.pools.iter().map(|p| (p, Vec::new(), Vec::new()));
+    let plain = r.pools.iter().map(|p| (p, "pools", Vec::new(), Vec::new()));
     let ruled = r.pool.iter().map(|p| {
         let p = p.get_ref();
         let mut names = |list: &[Spanned<String>], which: &str| {
             class_ids(c, list, &key(&format!("pool.{which}")), classes)
         };
-        let allow = names(&p.allow, "allow");
-        (&p.range, allow, names(&p.deny, "deny"))
+        let (allow, deny) = (names(&p.allow, "allow"), names(&p.deny, "deny"));
+        if let Some(both) = allow.iter().find(|a| deny.contains(a)) {
+            let message = format!(
+                "class {:?} is both allowed and denied",
+                classes[usize::from(both.0)].name
+            );
+            c.at(&p.range, key("pool"), message);
+        }
+        (&p.range, "pool.range", allow, deny)
     });
     let mut pool_ids = Vec::new();
-    for (p, allow, deny) in plain.chain(ruled.collect::<Vec<_>>()) {
+    for (p, name, allow, deny) in plain.chain(ruled.collect::<Vec<_>>()) {
         let range = *p.get_ref();
-        check_range(c, p, key, r);
+        check_range(c, p, &key(name), r);
         let pid = PoolId(pools.len() as u32);
         pools.push(Pool {
             id: pid,
@@ -86,20 +93,20 @@ fn subnet_pools(
     pool_ids
 }
 
-/// A pool must lie inside its subnet and, below a /31, leave out its
-/// network and broadcast addresses.
-fn check_range(c: &mut Checker, p: &Spanned<Range>, key: KeyOf, r: &RawSubnet) {
+/// A pool (named `key` in problems) must lie inside its subnet and, below
+/// a /31, leave out its network and broadcast addresses.
+fn check_range(c: &mut Checker, p: &Spanned<Range>, key: &str, r: &RawSubnet) {
     let cidr = *r.cidr.get_ref();
     let (first, last) = (p.get_ref().first, p.get_ref().last);
     if !cidr.contains(first) || !cidr.contains(last) {
         let message = format!("pool {first}-{last} is not inside {cidr}");
-        c.at(p, key("pools"), message);
+        c.at(p, key, message);
     } else if cidr.prefix < 31
         && (p.get_ref().contains(cidr.network) || p.get_ref().contains(cidr.broadcast()))
     {
         let message =
             format!("pool {first}-{last} includes the network or broadcast address of {cidr}");
-        c.at(p, key("pools"), message);
+        c.at(p, key, message);
     }
 }
 

@@ -24,6 +24,13 @@ fn discover(mac: [u8; 6], opts: &[(u8, &[u8])]) -> Request {
     Request::parse(&m.to_vec().unwrap()).unwrap()
 }
 
+/// [`discover`] as a relay at 10.0.0.1 forwards it.
+fn relayed(mac: [u8; 6], opts: &[(u8, &[u8])]) -> Request {
+    let mut r = discover(mac, opts);
+    r.giaddr = Ipv4Addr::new(10, 0, 0, 1);
+    r
+}
+
 const MAC: [u8; 6] = [0x52, 0x54, 0, 1, 2, 3];
 
 fn rule(f: impl FnOnce(&mut ClassRule)) -> ClassRule {
@@ -90,16 +97,15 @@ fn mac_prefix_relay_ids_and_known() {
     let ri: &[u8] = b"\x01\x05down0\x02\x02\x01\x02";
     let circuit = rule(|r| r.circuit_id = vec![b"down0".to_vec()]);
     let remote = rule(|r| r.remote_id = vec![vec![1, 2]]);
-    let req = discover(MAC, &[(82, ri)]);
+    let req = relayed(MAC, &[(82, ri)]);
     assert!(matches(&circuit, &req, false) && matches(&remote, &req, false));
-    assert!(!matches(
-        &circuit,
-        &discover(MAC, &[(82, b"\x01\x05down1")]),
-        false
-    ));
+    let other = relayed(MAC, &[(82, b"\x01\x05down1")]);
+    assert!(!matches(&circuit, &other, false));
+    let truncated = relayed(MAC, &[(82, b"\x01\x09down0")]);
+    assert!(!matches(&circuit, &truncated, false), "truncated");
     assert!(
-        !matches(&circuit, &discover(MAC, &[(82, b"\x01\x09down0")]), false),
-        "truncated"
+        !matches(&circuit, &discover(MAC, &[(82, ri)]), false),
+        "a client's own option 82, without a relay, is not trusted"
     );
 
     let known = rule(|r| r.known = Some(true));

@@ -167,3 +167,23 @@ fn pools_admit_only_the_classes_they_allow_and_not_those_they_deny() {
     );
     assert!(!matches!(t.send(&select).verdict, Verdict::Ack(_)));
 }
+
+#[test]
+fn a_renewal_cannot_claim_an_address_in_a_pool_its_class_may_not_use() {
+    let mut t = campus();
+    // A PC the server has no record of renews an address of the phones'
+    // pool: it is not re-learnt (it would be, were it a phone).
+    let pc = renew(mac(6), ip("10.0.0.201"));
+    assert!(matches!(
+        t.send_ctx(&pc, &unicast()).verdict,
+        Verdict::Ignored(_)
+    ));
+    let mut phone = renew(mac(7), ip("10.0.0.201"));
+    phone
+        .opts_mut()
+        .insert(v4::DhcpOption::ClassIdentifier(b"Cisco 7960".to_vec()));
+    assert_eq!(
+        t.send_ctx(&phone, &unicast()).verdict,
+        Verdict::Ack(ip("10.0.0.201"))
+    );
+}

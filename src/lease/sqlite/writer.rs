@@ -28,8 +28,8 @@ pub(super) fn writer(
     rx: mpsc::Receiver<Batch>,
     events: tokio::sync::mpsc::UnboundedSender<CommitEvent>,
 ) {
-    let mut busy = false;
-    while let Some(batches) = next_transaction(&rx, &mut busy) {
+    let mut pace = Pace::Idle;
+    while let Some(batches) = next_transaction(&rx, &mut pace) {
         let upto = batches.last().map_or(0, |b| b.id);
         let started = Instant::now();
         let event = match write(conn, &batches) {
@@ -50,28 +50,51 @@ pub(super) fn writer(
     }
 }
 
+/// Where the writer stands between transactions.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum Pace {
+    /// The last window gathered nothing: wait for work, commit it at once.
+    Idle,
+    /// The last transaction found work: more is likely coming.
+    Busy,
+    /// The last transaction stopped at [`MAX_BATCH_LEASES`]: work is queued.
+    Backlog,
+}
+
 /// The batches of the next transaction; `None` once the channel is closed
-/// and empty. Idle (`busy` false), the writer waits on the channel and
-/// commits the first batch at once, with whatever is already queued, so a
-/// lone request after a quiet spell waits for nothing but its own fsync.
-/// Busy (the last transaction found work), it sleeps out [`COMMIT_WINDOW`]
-/// instead and then takes everything queued: one fsync covers what arrived
-/// meanwhile, and a batch sent while the writer sleeps wakes no one (one
-/// wake-up per commit, not per lease). A window that gathers nothing makes
-/// the writer idle again. At most about [`MAX_BATCH_LEASES`] leases; the rest
-/// stays queued for the next transaction.
-fn next_transaction(rx: &mpsc::Receiver<Batch>, busy: &mut bool) -> Option<Vec<Batch>> {
-    if *busy {
-        std::thread::sleep(COMMIT_WINDOW);
+/// and empty. Idle, the writer waits on the channel and commits the first
+/// batch at once, with whatever is already queued, so a lone request after
+/// a quiet spell waits for nothing but its own fsync. Busy, it sleeps out
+/// [`COMMIT_WINDOW`] instead and then takes everything queued: one fsync
+/// covers what arrived meanwhile, and a batch sent while the writer sleeps
+/// wakes no one (one wake-up per commit, not per lease). A window that
+/// gathers nothing makes the writer idle again. At most about
+/// [`MAX_BATCH_LEASES`] leases go in one transaction; with more queued the
+/// next one starts without a window.
+pub(super) fn next_transaction(rx: &mpsc::Receiver<Batch>, pace: &mut Pace) -> Option<Vec<Batch>> {
+    if *pace != Pace::Idle {
+        if *pace == Pace::Busy {
+            std::thread::sleep(COMMIT_WINDOW);
+        }
         let batches = drain(rx, Vec::new());
-        *busy = !batches.is_empty();
-        if *busy {
+        if !batches.is_empty() {
+            *pace = pace_after(&batches);
             return Some(batches);
         }
     }
     let first = rx.recv().ok()?;
-    *busy = true;
-    Some(drain(rx, vec![first]))
+    let batches = drain(rx, vec![first]);
+    *pace = pace_after(&batches);
+    Some(batches)
+}
+
+fn pace_after(batches: &[Batch]) -> Pace {
+    let leases: usize = batches.iter().map(|b| b.leases.len()).sum();
+    if leases >= MAX_BATCH_LEASES {
+        Pace::Backlog
+    } else {
+        Pace::Busy
+    }
 }
 
 /// `batches` and what is queued behind them, up to about [`MAX_BATCH_LEASES`] leases.

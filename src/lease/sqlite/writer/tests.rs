@@ -21,11 +21,12 @@ fn an_idle_writer_commits_the_first_batch_with_everything_queued_behind_it() {
     for id in 1..=3 {
         tx.send(batch(id, 1)).unwrap();
     }
-    let mut busy = false;
-    let t = next_transaction(&rx, &mut busy).expect("a transaction");
+    let mut pace = Pace::Idle;
+    let t = next_transaction(&rx, &mut pace).expect("a transaction");
     assert_eq!(ids(&t), [1, 2, 3]);
-    assert!(
-        busy,
+    assert_eq!(
+        pace,
+        Pace::Busy,
         "work was found: the next transaction waits out the window"
     );
 }
@@ -35,10 +36,10 @@ fn a_busy_writer_takes_what_queued_during_its_window() {
     let (tx, rx) = mpsc::channel();
     tx.send(batch(7, 1)).unwrap();
     tx.send(batch(8, 2)).unwrap();
-    let mut busy = true;
-    let t = next_transaction(&rx, &mut busy).expect("a transaction");
+    let mut pace = Pace::Busy;
+    let t = next_transaction(&rx, &mut pace).expect("a transaction");
     assert_eq!(ids(&t), [7, 8]);
-    assert!(busy);
+    assert_eq!(pace, Pace::Busy);
 }
 
 #[test]
@@ -48,13 +49,13 @@ fn a_window_that_gathers_nothing_makes_the_writer_wait_for_work_not_commit_nothi
         std::thread::sleep(COMMIT_WINDOW * 10);
         tx.send(batch(4, 1)).unwrap();
     });
-    let mut busy = true;
-    let t = next_transaction(&rx, &mut busy).expect("a transaction");
+    let mut pace = Pace::Busy;
+    let t = next_transaction(&rx, &mut pace).expect("a transaction");
     assert_eq!(ids(&t), [4], "never an empty transaction");
-    assert!(busy);
+    assert_eq!(pace, Pace::Busy);
     sender.join().unwrap();
     assert!(
-        next_transaction(&rx, &mut busy).is_none(),
+        next_transaction(&rx, &mut pace).is_none(),
         "closed and drained"
     );
 }
@@ -65,16 +66,16 @@ fn a_closed_channel_is_drained_before_the_writer_stops() {
     tx.send(batch(1, 1)).unwrap();
     tx.send(batch(2, 1)).unwrap();
     drop(tx);
-    for mut busy in [true, false] {
+    for mut pace in [Pace::Busy, Pace::Idle] {
         let (tx2, rx2) = mpsc::channel();
         tx2.send(batch(9, 1)).unwrap();
         drop(tx2);
-        assert_eq!(ids(&next_transaction(&rx2, &mut busy).unwrap()), [9]);
-        assert!(next_transaction(&rx2, &mut busy).is_none());
+        assert_eq!(ids(&next_transaction(&rx2, &mut pace).unwrap()), [9]);
+        assert!(next_transaction(&rx2, &mut pace).is_none());
     }
-    let mut busy = true;
-    assert_eq!(ids(&next_transaction(&rx, &mut busy).unwrap()), [1, 2]);
-    assert!(next_transaction(&rx, &mut busy).is_none());
+    let mut pace = Pace::Busy;
+    assert_eq!(ids(&next_transaction(&rx, &mut pace).unwrap()), [1, 2]);
+    assert!(next_transaction(&rx, &mut pace).is_none());
 }
 
 #[test]
@@ -84,7 +85,9 @@ fn one_transaction_stops_taking_batches_past_its_lease_bound() {
     for id in 1..=3 {
         tx.send(batch(id, half)).unwrap();
     }
-    let mut busy = false;
-    assert_eq!(ids(&next_transaction(&rx, &mut busy).unwrap()), [1, 2]);
-    assert_eq!(ids(&next_transaction(&rx, &mut busy).unwrap()), [3]);
+    let mut pace = Pace::Idle;
+    assert_eq!(ids(&next_transaction(&rx, &mut pace).unwrap()), [1, 2]);
+    assert_eq!(pace, Pace::Backlog, "the next transaction starts at once");
+    assert_eq!(ids(&next_transaction(&rx, &mut pace).unwrap()), [3]);
+    assert_eq!(pace, Pace::Busy);
 }
