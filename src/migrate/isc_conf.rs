@@ -3,7 +3,8 @@
 //! lease times, the options tandem names (routers, DNS, domain, search,
 //! NTP, MTU, broadcast, T1/T2, PXE fields) and any other option of a known
 //! code, `authoritative`, host reservations with a fixed address, shared
-//! networks, and the failover peer. Parameters are inherited from the global scope and
+//! networks, classes with a simple match and pools that allow or deny them
+//! (`classes`), and the failover peer. Parameters are inherited from the global scope and
 //! `group`s as dhcpd does. Everything else is listed with its line and why,
 //! never guessed at.
 
@@ -13,7 +14,9 @@ use super::statements::{self, Statement, show};
 use std::fmt::Write;
 use std::net::Ipv4Addr;
 
+mod classes;
 mod emit;
+mod failover_peer;
 mod options;
 
 /// The translation and what it left out.
@@ -65,6 +68,16 @@ struct Subnet {
     prefix: u8,
     params: Params,
     ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
+    /// Pools with `allow`/`deny` rules: their ranges, and the classes.
+    ruled: Vec<RuledPool>,
+}
+
+/// A `pool` that allows or denies classes.
+#[derive(Clone, Debug, Default)]
+struct RuledPool {
+    ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
+    allow: Vec<String>,
+    deny: Vec<String>,
 }
 
 /// One `host` with a single fixed address.
@@ -99,6 +112,7 @@ struct Failover {
 #[derive(Default)]
 struct Walk {
     subnets: Vec<Subnet>,
+    classes: Vec<classes::IscClass>,
     hosts: Vec<Host>,
     failover: Option<Failover>,
     skipped: Vec<Skipped>,
@@ -162,10 +176,11 @@ fn scope(
             Some("group") => scope(w, &inner, &params, true)?,
             Some("shared-network") => shared_network(w, s, &inner, &params)?,
             Some("host") => host(w, s, &inner),
-            Some("failover") => failover(w, s, &inner),
-            Some("class" | "subclass") => w.skip(
+            Some("failover") => failover_peer::failover(w, s, &inner),
+            Some("class") => classes::class(w, s, &inner),
+            Some("subclass") => w.skip(
                 s,
-                "classes are not translated: write the class as a [[class]] match table (docs/MIGRATION.md)",
+                "subclasses are not translated: list their values in the class's [[class]] key",
             ),
             _ => w.skip(
                 s,
@@ -276,6 +291,7 @@ fn subnet(
         prefix: mask.leading_ones() as u8,
         params: outer.clone(),
         ranges: Vec::new(),
+        ruled: Vec::new(),
     };
     for st in body.iter().filter(|st| st.body.is_none()) {
         if word(st, 0) == Some("range") {
@@ -306,18 +322,44 @@ fn range(w: &mut Walk, s: &Statement<'_>, sub: &mut Subnet) {
     }
 }
 
-/// `pool { range ...; failover peer "x"; }`: its ranges join the subnet's
-/// pools; allow/deny and other pool parameters are reported.
+/// `pool { range ...; failover peer "x"; allow members of "c"; }`: its
+/// ranges join the subnet's pools, or, with class rules, make
+/// `[[subnet.pool]]`s; other pool parameters are reported.
 fn pool(w: &mut Walk, body: &[Statement<'_>], sub: &mut Subnet) {
+    let mut own = Subnet {
+        ranges: Vec::new(),
+        ruled: Vec::new(),
+        ..sub.clone()
+    };
+    let mut rules = RuledPool::default();
     for st in body {
-        match (word(st, 0), word(st, 1), st.body) {
-            (Some("range"), _, None) => range(w, st, sub),
-            (Some("failover"), Some("peer"), None) => {}
+        let words: Vec<&str> = (0..st.head.len()).filter_map(|i| word(st, i)).collect();
+        let class = match st.head.get(3).map(|t| &t.kind) {
+            Some(Kind::Str(v)) => Some(String::from_utf8_lossy(v).into_owned()),
+            _ => None,
+        };
+        match (words.as_slice(), class, st.body) {
+            (["range", ..], _, None) => range(w, st, &mut own),
+            (["failover", "peer"], _, None) => {}
+            (["allow", "members", "of"], Some(c), None) => rules.allow.push(c),
+            (["deny", "members", "of"], Some(c), None) => rules.deny.push(c),
+            (["allow", k @ ("known-clients" | "unknown-clients")], ..) => {
+                rules.allow.push(k.to_string())
+            }
+            (["deny", k @ ("known-clients" | "unknown-clients")], ..) => {
+                rules.deny.push(k.to_string())
+            }
             _ => w.skip(
                 st,
-                "pool parameters other than ranges are not translated: write allow/deny members of a class as [[subnet.pool]] allow/deny",
+                "pool parameters other than ranges and allow/deny of classes or known/unknown clients are not translated",
             ),
         }
+    }
+    if rules.allow.is_empty() && rules.deny.is_empty() {
+        sub.ranges.extend(own.ranges);
+    } else {
+        rules.ranges = own.ranges;
+        sub.ruled.push(rules);
     }
 }
 
@@ -359,45 +401,6 @@ fn host(w: &mut Walk, s: &Statement<'_>, body: &[Statement<'_>]) {
         );
     } else {
         w.hosts.push(h);
-    }
-}
-
-/// `failover peer "NAME" { ... }`.
-fn failover(w: &mut Walk, s: &Statement<'_>, body: &[Statement<'_>]) {
-    let mut f = Failover {
-        line: s.line,
-        ..Failover::default()
-    };
-    for st in body {
-        let num = |i| word(st, i).and_then(|v| v.parse::<u64>().ok());
-        let words: Vec<&str> = (0..st.head.len()).filter_map(|i| word(st, i)).collect();
-        match words.as_slice() {
-            ["primary"] => f.primary = Some(true),
-            ["secondary"] => f.primary = Some(false),
-            ["address", a] => f.address = Some(a.to_string()),
-            ["port", p] => f.port = p.parse().ok(),
-            ["peer", "address", a] => f.peer_address = Some(a.to_string()),
-            ["peer", "port", p] => f.peer_port = p.parse().ok(),
-            ["mclt", _] => f.mclt = num(1),
-            ["split", _] => f.split = num(1),
-            ["max-response-delay", _] => f.max_response_delay = num(1),
-            ["load", "balance", "max", "seconds", _] => f.load_balance_max_secs = num(4),
-            ["auto-partner-down", _] => f.auto_partner_down = num(1),
-            ["max-unacked-updates", _]
-            | ["max-lease-misbalance", _]
-            | ["max-lease-ownership", _]
-            | ["min-balance", _]
-            | ["max-balance", _] => w.skip(
-                st,
-                "tandem sets its own update window and rebalances by itself",
-            ),
-            _ => w.skip(st, "no tandem equivalent in [failover]"),
-        }
-    }
-    if w.failover.is_some() {
-        w.skip(s, "a second failover peer: tandem has one partner");
-    } else {
-        w.failover = Some(f);
     }
 }
 

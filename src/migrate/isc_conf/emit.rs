@@ -23,6 +23,8 @@ pub(super) fn toml(mut w: Walk) -> Translation {
         failover(&mut out, &f, &mut w.skipped);
     }
     let mut t = Translation::default();
+    known_clients(&mut out, &w.subnets);
+    super::classes::emit(&mut out, &w.classes, &mut w.skipped);
     shared_networks(&mut out, &w.subnets);
     let hosts = std::mem::take(&mut w.hosts);
     let mut placed = vec![false; hosts.len()];
@@ -102,6 +104,24 @@ fn failover(out: &mut String, f: &Failover, skipped: &mut Vec<Skipped>) {
     }
 }
 
+/// dhcpd's built-in `known-clients` and `unknown-clients`, as classes, when
+/// a pool names them.
+fn known_clients(out: &mut String, subnets: &[Subnet]) {
+    let named = |name: &str| {
+        subnets
+            .iter()
+            .flat_map(|s| &s.ruled)
+            .any(|p| p.allow.iter().chain(&p.deny).any(|c| c == name))
+    };
+    for (name, known) in [("known-clients", true), ("unknown-clients", false)] {
+        if named(name) {
+            let _ = writeln!(out, "\n[[class]]");
+            kv(out, "name", &quoted(name));
+            kv(out, "known", &known.to_string());
+        }
+    }
+}
+
 /// One `[[shared_network]]` per name the subnets give, in order of first use
 /// (its parameters are already in each subnet, inherited as dhcpd does).
 fn shared_networks(out: &mut String, subnets: &[Subnet]) {
@@ -131,6 +151,18 @@ fn subnet(out: &mut String, s: &Subnet, skipped: &mut Vec<Skipped>) {
         .collect();
     kv(out, "pools", &format!("[{}]", pools.join(", ")));
     params(out, &s.params, skipped);
+    for p in &s.ruled {
+        for (a, b) in &p.ranges {
+            let _ = writeln!(out, "\n[[subnet.pool]]");
+            kv(out, "range", &quoted(&format!("{a}-{b}")));
+            for (key, list) in [("allow", &p.allow), ("deny", &p.deny)] {
+                if !list.is_empty() {
+                    let names: Vec<String> = list.iter().map(|c| quoted(c)).collect();
+                    kv(out, key, &format!("[{}]", names.join(", ")));
+                }
+            }
+        }
+    }
 }
 
 /// Lease times (max raised to the default, reported, where dhcpd had it

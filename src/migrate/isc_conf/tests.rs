@@ -62,6 +62,18 @@ group {
   }
 }
 host far-away { hardware ethernet 52:54:00:aa:bb:cc; fixed-address 192.0.2.9; }
+class "uefi" {
+  match if option pxe-system-type = 00:07;
+  filename "ipxe.efi";
+  next-server 10.0.0.20;
+  option domain-name-servers 10.0.0.54;
+}
+class "ipxe" { match if exists user-class and option user-class = "iPXE"; filename "menu.ipxe"; }
+class "odd" { match if binary-to-ascii(16, 8, ":", substring(hardware, 0, 2)) = "1:0"; }
+subnet 10.60.0.0 netmask 255.255.255.0 {
+  pool { allow members of "phones"; range 10.60.0.10 10.60.0.99; }
+  pool { deny unknown-clients; range 10.60.0.100 10.60.0.199; }
+}
 "#;
 
 fn translated() -> Translation {
@@ -72,7 +84,7 @@ fn translated() -> Translation {
 fn tandem_accepts_the_translation_and_it_keeps_the_campus() {
     let t = translated();
     let c = Config::parse(&t.toml, "translated.toml").unwrap_or_else(|e| panic!("{e}\n{}", t.toml));
-    assert_eq!((t.subnets, t.reservations), (3, 1));
+    assert_eq!((t.subnets, t.reservations), (4, 1));
     let f = c.failover.as_ref().unwrap();
     assert_eq!((f.mclt, f.split, f.max_response_delay), (1800, 128, 30));
     assert_eq!(f.peer.to_string(), "10.0.0.2:647");
@@ -138,7 +150,14 @@ fn what_tandem_lacks_is_listed_with_its_line() {
     };
     assert!(at(8).why.contains("journald"), "log-facility");
     assert!(at(17).why.contains("update window"), "max-unacked-updates");
-    assert!(at(23).what.starts_with("class") && at(23).why.contains("[[class]]"));
+    assert!(
+        t.untranslated.iter().all(|s| s.line != 23),
+        "class phones is translated"
+    );
+    assert!(
+        at(66).why.contains("does not translate"),
+        "class odd's match"
+    );
     assert!(at(30).why.contains("own mask"), "subnet-mask");
     assert!(at(35).what.starts_with("deny"));
     assert!(
@@ -200,4 +219,36 @@ host broken { hardware ethernet 52:54:zz; fixed-address 10.0.0.6; }
             .iter()
             .any(|s| s.line == 12 && s.why.contains("not a MAC"))
     );
+}
+
+#[test]
+fn classes_and_pool_rules_are_translated() {
+    let t = translated();
+    let c = Config::parse(&t.toml, "translated.toml").unwrap_or_else(|e| panic!("{e}\n{}", t.toml));
+    let class = |n: &str| {
+        c.classes
+            .iter()
+            .find(|c| c.name == n)
+            .unwrap_or_else(|| panic!("no class {n}:\n{}", t.toml))
+    };
+    assert_eq!(class("phones").rule.vendor_class_prefix, [b"Cisc".to_vec()]);
+    let uefi = class("uefi");
+    assert_eq!(uefi.rule.arch, [7]);
+    assert_eq!(uefi.boot_file.as_deref(), Some("ipxe.efi"));
+    assert_eq!(
+        uefi.next_server.map(|a| a.to_string()).as_deref(),
+        Some("10.0.0.20")
+    );
+    assert_eq!(uefi.options[0].data, [10, 0, 0, 54]);
+    assert_eq!(class("ipxe").rule.user_class, [b"iPXE".to_vec()]);
+    assert_eq!(class("unknown-clients").rule.known, Some(false));
+    assert!(c.classes.iter().all(|c| c.name != "odd"), "not guessed at");
+    let pools: Vec<_> = c
+        .pools
+        .iter()
+        .filter(|p| p.range.first.octets()[1] == 60)
+        .collect();
+    assert_eq!(pools.len(), 2);
+    assert_eq!(pools[0].allow, [class("phones").id]);
+    assert_eq!(pools[1].deny, [class("unknown-clients").id]);
 }
