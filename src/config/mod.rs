@@ -64,6 +64,8 @@ pub struct ServerConfig {
     pub server_id: Option<Ipv4Addr>,
     /// Seconds a DECLINEd address stays quarantined before it is free again (default 86400).
     pub decline_probation: u64,
+    /// Ping check before an offer (ISC's `ping-check`): `None` when off.
+    pub ping: Option<PingCheck>,
     /// Seconds an OFFERed address stays set aside for its client (default 30, at least 1).
     pub offer_hold: u64,
     /// How to deliver a reply to a client that has no address yet (default `Packet`).
@@ -81,6 +83,17 @@ pub struct ServerConfig {
     pub control_socket: PathBuf,
     /// Where to serve Prometheus metrics (`GET /metrics`); none when absent.
     pub metrics: Option<std::net::SocketAddr>,
+}
+
+/// How the ping check runs: an ICMP echo to an address about to be offered
+/// to a new client; an answer means a host already uses it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct PingCheck {
+    /// How long to wait for the echo reply, milliseconds (default 500, 1 to 10,000).
+    pub timeout_ms: u64,
+    /// An address leased before is pinged only once it has been free this
+    /// many seconds (default 0: every time); one never leased always is.
+    pub after_free: u64,
 }
 
 /// Which of the pair this server is.

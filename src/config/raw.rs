@@ -1,7 +1,7 @@
 //! The TOML schema exactly as written by an operator. Unknown keys are errors;
 //! cross-field rules live in `validate`.
 
-use super::values::{Cidr, Hex, Ip, Mac, Range, Secs};
+use super::values::{Cidr, Hex, Ip, Mac, Millis, Range, Secs};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -163,6 +163,13 @@ pub struct RawServer {
     pub server_id: Option<Ip>,
     /// Quarantine of a DECLINEd address, as a duration ("24h" when absent).
     pub decline_probation: Option<Secs>,
+    /// Ping an address before offering it to a new client ("false" when absent).
+    pub ping_check: Option<bool>,
+    /// How long to wait for the ping's answer ("500ms" when absent).
+    pub ping_timeout: Option<Spanned<Millis>>,
+    /// Ping an address that was leased before only when it has been free
+    /// this long ("0s", every time, when absent).
+    pub ping_after_free: Option<Secs>,
     /// How long an OFFERed address stays set aside for its client.
     pub offer_hold: Option<Secs>,
     /// How to reach a client that has no address yet: "packet", "arp", "broadcast".

@@ -15,6 +15,23 @@ impl<'de> Deserialize<'de> for Secs {
     }
 }
 
+/// A duration written as a string ("500ms", "1s"), in whole milliseconds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Millis(pub u64);
+
+impl<'de> Deserialize<'de> for Millis {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(s.trim())
+            .map(|d| Millis(d.as_millis().min(u128::from(u64::MAX)) as u64))
+            .map_err(|e| {
+                de::Error::custom(format!(
+                    "invalid duration {s:?} ({e}); write e.g. \"500ms\", \"1s\""
+                ))
+            })
+    }
+}
+
 /// Parses a humantime duration ("90s", "12h", "1h30m") into whole seconds.
 ///
 /// Errors: text humantime does not accept, or a fraction of a second.

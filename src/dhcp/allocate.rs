@@ -17,7 +17,9 @@ impl Engine {
     /// order): its reservation, else the binding it had, else the address
     /// it asks for, else our outstanding offer, else a free address of
     /// ours, from the first subnet with room. `None` while relearning (only
-    /// known bindings then) or when the pools are exhausted.
+    /// known bindings then) or when the pools are exhausted. With the
+    /// address, whether it is new to the client (the address it asked for,
+    /// or a free one): only such an address is pinged first.
     pub(super) fn choose(
         &self,
         now: Time,
@@ -26,13 +28,13 @@ impl Engine {
         link: &Subnet,
         key: &ClientKey,
         req: &Request,
-    ) -> Option<Ipv4Addr> {
+    ) -> Option<(Ipv4Addr, bool)> {
         let reserved = self
             .config
             .link_of(link)
             .find_map(|s| self.free_reservation(store, s, key, req));
-        if reserved.is_some() {
-            return reserved;
+        if let Some(a) = reserved {
+            return Some((a, false));
         }
         let classes = self.classes(req, link);
         let on_link = |a: Ipv4Addr| self.config.on_link(link, a).is_some();
@@ -51,12 +53,12 @@ impl Engine {
             })
             .max_by_key(|l| (l.state == LeaseState::Active, l.last_used()));
         if let Some(l) = previous {
-            return Some(l.addr);
+            return Some((l.addr, false));
         }
         if let Some(a) = req.requested_ip().filter(|a| usable(*a))
             && self.may_give(now, store, p, key, a, false)
         {
-            return Some(a);
+            return Some((a, true));
         }
         // An outstanding offer is not a binding: it comes after what the
         // client asked for (RFC 2131 section 4.3.1).
@@ -65,12 +67,28 @@ impl Engine {
                 && self.admitted(store, *a, &classes)
                 && self.offer_stands(now, store, p, key, *a)
         }) {
-            return Some(a);
+            return Some((a, false));
         }
         if store.relearning(now) {
             return None;
         }
         self.next_free(now, store, p, link, &classes)
+            .map(|a| (a, true))
+    }
+
+    /// Whether a new address must be pinged before it is offered
+    /// (`[server] ping_check`): one never leased always, one leased before
+    /// once it has been free `after_free` seconds.
+    pub(super) fn ping_first(&self, store: &LeaseStore, a: Ipv4Addr, now: Time) -> bool {
+        let Some(ping) = self.config.server.ping else {
+            return false;
+        };
+        store.get(a).is_none_or(|l| {
+            matches!(
+                l.state,
+                LeaseState::Free | LeaseState::Expired | LeaseState::Released
+            ) && now.0.saturating_sub(l.expires.0) >= ping.after_free
+        })
     }
 
     /// Whether `a` lies in a pool that gives new addresses to a client of

@@ -190,7 +190,7 @@ impl Engine {
         if !p.serves(&key, req.secs) {
             return Outcome::ignore("client belongs to the partner's share");
         }
-        let Some(addr) = self.choose(now, store, p, link, &key, req) else {
+        let Some((addr, new)) = self.choose(now, store, p, link, &key, req) else {
             tracing::warn!(subnet = %link.cidr, client = %key, "no free address to offer: pool exhausted");
             return Outcome::ignore("no free address");
         };
@@ -206,7 +206,8 @@ impl Engine {
             return Outcome::ignore("failover leaves no lease time to grant");
         }
         store.hold_offer(addr, key, now.plus(self.config.server.offer_hold));
-        let reply = self.grant_reply(req, ctx, subnet, ReplyKind::Offer, addr, grant, false);
+        let mut reply = self.grant_reply(req, ctx, subnet, ReplyKind::Offer, addr, grant, false);
+        reply.ping_first = (new && self.ping_first(store, addr, now)).then_some(addr);
         Outcome {
             reply: Some(reply),
             changes: Vec::new(),

@@ -35,6 +35,7 @@ impl Engine {
             bytes: rb.finish(),
             route,
             after_commit: false,
+            ping_first: None,
         };
         Outcome {
             reply: Some(reply),
@@ -108,6 +109,26 @@ impl Engine {
         if !bound && !offered {
             return Outcome::ignore("decline of an address the client was not given");
         }
+        let l = self.quarantine(now, store, addr, Some(req));
+        tracing::warn!(%addr, client = %key, "address declined: in use by an unknown host; quarantined until {}", l.expires);
+        Outcome {
+            reply: None,
+            changes: vec![l],
+            verdict: Verdict::Declined(addr),
+        }
+    }
+
+    /// Takes `addr` out of use for `decline_probation` (a DHCPDECLINE from
+    /// `by`, or a ping answered before an offer): a declined record, to be
+    /// journaled and replicated like any lease change, and its offer
+    /// dropped. Returns the record.
+    pub fn quarantine(
+        &self,
+        now: Time,
+        store: &mut LeaseStore,
+        addr: std::net::Ipv4Addr,
+        by: Option<&Request>,
+    ) -> Lease {
         store.drop_offer(addr);
         let owner = store.owner_of(addr);
         let mut l = store
@@ -115,16 +136,12 @@ impl Engine {
             .cloned()
             .unwrap_or_else(|| Lease::free(addr, owner));
         l.state = LeaseState::Declined;
-        l.hw = req.hw;
-        l.client_id = req.client_id().map(<[u8]>::to_vec);
+        if let Some(req) = by {
+            l.hw = req.hw;
+            l.client_id = req.client_id().map(<[u8]>::to_vec);
+        }
         l.cltt = now;
         l.expires = now.plus(self.config.server.decline_probation);
-        tracing::warn!(%addr, client = %key, "address declined: in use by an unknown host; quarantined until {}", l.expires);
-        let l = store.upsert(l);
-        Outcome {
-            reply: None,
-            changes: vec![l],
-            verdict: Verdict::Declined(addr),
-        }
+        store.upsert(l)
     }
 }

@@ -32,6 +32,9 @@ pub struct Reply {
     pub route: ReplyRoute,
     /// Held back until the lease changes of the same outcome are durable.
     pub after_commit: bool,
+    /// An OFFER held back until a ping of this address found no one there
+    /// (`[server] ping_check`); the node carries it out.
+    pub ping_first: Option<Ipv4Addr>,
 }
 
 /// What the engine did, for logs and metrics.

@@ -71,6 +71,7 @@ impl Engine {
             bytes: rb.finish(),
             route: route::for_grant(req, addr, bound),
             after_commit: kind == ReplyKind::Ack,
+            ping_first: None,
         }
     }
 
@@ -105,6 +106,7 @@ impl Engine {
             bytes: rb.finish(),
             route: route::for_nak(req),
             after_commit: false,
+            ping_first: None,
         };
         Outcome {
             reply: Some(reply),

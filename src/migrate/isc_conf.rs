@@ -59,6 +59,8 @@ struct Params {
     options: Vec<(String, Vec<Token>, usize)>,
     /// The `shared-network` the scope lies in.
     shared_network: Option<String>,
+    /// `ping-check` and `ping-timeout` (seconds), server-wide in tandem.
+    ping: Option<(bool, Option<u64>)>,
 }
 
 /// One `subnet` with what it inherited.
@@ -251,13 +253,19 @@ fn param(w: &mut Walk, s: &Statement<'_>, p: &mut Params) {
             p.options.retain(|(o, _, _)| *o != name);
             p.options.push((name, s.head[2..].to_vec(), s.line));
         }
-        (Some("ddns-update-style"), Some("none"), 2) | (Some("ping-check"), Some("false"), 2) => {}
+        (Some("ddns-update-style"), Some("none"), 2) => {}
+        (Some("ping-check"), Some(v @ ("true" | "false" | "on" | "off")), 2) => {
+            let timeout = p.ping.and_then(|x| x.1);
+            p.ping = Some((matches!(v, "true" | "on"), timeout));
+        }
+        (Some("ping-timeout"), _, 2) if num(1).is_some() => {
+            p.ping = Some((p.ping.is_none_or(|x| x.0), num(1)));
+        }
         (Some("range"), ..) => w.skip(s, "a range outside any subnet"),
         (
             Some("ddns-update-style" | "ddns-updates" | "ddns-domainname" | "ddns-rev-domainname"),
             ..,
         ) => w.skip(s, "DDNS is not in tandem yet"),
-        (Some("ping-check"), ..) => w.skip(s, "ping check is not in tandem yet"),
         (Some("log-facility"), ..) => w.skip(
             s,
             "tandem logs to stderr (journald under systemd); `--log-format json` for shippers",

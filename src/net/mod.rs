@@ -6,6 +6,7 @@ pub mod frame;
 pub mod iface;
 pub mod packet_socket;
 pub mod peer_link;
+pub mod ping;
 
 pub use dhcp_socket::DhcpSocket;
 pub use iface::Interface;

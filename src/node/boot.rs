@@ -56,6 +56,8 @@ impl Node {
             next_tick: now,
             grants: None,
             halted: None,
+            pings: std::collections::HashMap::new(),
+            next_ping: 0,
         };
         node.start_relearning(&snap, now);
         node

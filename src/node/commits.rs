@@ -156,6 +156,7 @@ mod tests {
                 giaddr: Ipv4Addr::new(10, 0, 0, 1),
             },
             after_commit: true,
+            ping_first: None,
         };
         c.after(Waiting {
             batch: b1,

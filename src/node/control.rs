@@ -113,6 +113,8 @@ impl Node {
             "overloaded": s.overloaded,
             "rate_limited": s.rate_limited,
             "commits": s.commits,
+            "pings_silent": s.pings_silent,
+            "pings_answered": s.pings_answered,
         });
         v
     }

@@ -42,6 +42,13 @@ pub enum Input {
     },
     /// Time passed: due at [`Node::poll_timeout`](super::Node::poll_timeout).
     Tick,
+    /// The ping of [`Output::Ping`] with the same `id` is over.
+    PingDone {
+        /// The `id` of the ping.
+        id: u64,
+        /// Whether an echo reply came from the address within the timeout.
+        answered: bool,
+    },
     /// An operator's command from the control socket; answered by
     /// [`Output::Answer`] with the same `id`.
     Control {
@@ -91,6 +98,17 @@ pub enum Output {
     /// memory the disk does not hold, could acknowledge what a crash
     /// would lose.
     Halt(String),
+    /// Send an ICMP echo request to `addr` and report within `timeout_ms`
+    /// milliseconds whether it answered ([`Input::PingDone`], same `id`):
+    /// an OFFER of `addr` waits on it (`[server] ping_check`).
+    Ping {
+        /// The node's number for this ping.
+        id: u64,
+        /// The address about to be offered.
+        addr: Ipv4Addr,
+        /// How long to wait for the echo reply, milliseconds.
+        timeout_ms: u64,
+    },
     /// The answer to a control command.
     Answer {
         /// The `id` of the `Input::Control` answered.

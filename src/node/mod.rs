@@ -18,6 +18,7 @@ mod commits;
 mod control;
 mod io;
 mod metrics;
+mod ping;
 mod policy;
 mod ratelimit;
 mod reload;
@@ -73,6 +74,10 @@ pub struct Node {
     grants: Option<Vec<Grant>>,
     /// Why this node stopped ([`Output::Halt`]), once it has.
     halted: Option<String>,
+    /// OFFERs waiting for their ping, by the ping's number (`ping`).
+    pings: std::collections::HashMap<u64, ping::Pending>,
+    /// The number of the last ping asked for.
+    next_ping: u64,
 }
 
 impl Node {
@@ -109,6 +114,7 @@ impl Node {
             Input::Committed { upto } => self.committed(now, upto),
             Input::CommitFailed { upto } => self.commit_failed(upto),
             Input::Tick => self.tick(now),
+            Input::PingDone { id, answered } => self.ping_done(now, id, answered),
             Input::Control { id, command } => {
                 let answer = self.control(now, command);
                 self.out.push_back(Output::Answer { id, answer });
@@ -199,6 +205,19 @@ impl Node {
             self.stats.rate_limited += 1;
             return;
         }
+        if r.req.kind == crate::proto::packet::MessageType::Discover
+            && !self.pings.is_empty()
+            && self.pinging(&r.req.client_key())
+        {
+            tracing::debug!(client = %r.req.client_key(), "DISCOVER while its OFFER waits for a ping: dropped");
+            return;
+        }
+        self.decide(now, r, 0);
+    }
+
+    /// Decides a request and carries out the outcome; `tries` addresses were
+    /// already pinged and found in use for it.
+    fn decide(&mut self, now: Time, r: Received, tries: u8) {
         let policy = self.policy();
         let out = self
             .engine
@@ -214,15 +233,18 @@ impl Node {
         }
         // A reply that grants what the changes record waits for them.
         let reply = out.reply.map(|reply| (reply, r.socket, r.ctx.local));
-        let (waiting, now) = match reply {
+        let (waiting, at_once) = match reply {
             Some(x) if x.0.after_commit && !out.changes.is_empty() => (Some(x), None),
             x => (None, x),
         };
         if !out.changes.is_empty() {
             self.journal_local(out.changes, waiting);
         }
-        if let Some((reply, socket, src)) = now {
-            self.out.push_back(Output::Reply { reply, socket, src });
+        if let Some((reply, socket, src)) = at_once {
+            match reply.ping_first {
+                Some(addr) => self.ping_first(reply, addr, r, tries),
+                None => self.out.push_back(Output::Reply { reply, socket, src }),
+            }
         }
     }
 

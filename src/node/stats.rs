@@ -36,6 +36,10 @@ pub struct Stats {
     pub declines: u64,
     /// Requests the engine chose not to answer.
     pub ignored: u64,
+    /// Pings before an OFFER that no one answered (the OFFER went out).
+    pub pings_silent: u64,
+    /// Pings before an OFFER that a host answered (the address was quarantined).
+    pub pings_answered: u64,
     /// Replies the socket refused to send (counted by the edge).
     pub send_errors: u64,
     /// Journal transactions committed.

@@ -8,7 +8,7 @@ use crate::proto::Request;
 use dhcproto::{Encodable, v4};
 use std::net::Ipv4Addr;
 
-const CONFIG: &str = r#"
+pub(super) const CONFIG: &str = r#"
 [server]
 interfaces = ["eth0"]
 lease_db = "/tmp/unused"
@@ -18,8 +18,8 @@ cidr = "10.0.0.0/24"
 pools = ["10.0.0.100-10.0.0.103"]
 lease_time = "1h"
 "#;
-const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-const NOW: Time = Time(1_000_000);
+pub(super) const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+pub(super) const NOW: Time = Time(1_000_000);
 
 fn node(created: bool) -> Node {
     let config = Arc::new(Config::parse(CONFIG, "t").unwrap());
@@ -31,7 +31,7 @@ fn node(created: bool) -> Node {
     Node::start(config, snap, vec![SERVER], NOW)
 }
 
-fn request(kind: v4::MessageType, mac: u8, opts: Vec<v4::DhcpOption>) -> Input {
+pub(super) fn request(kind: v4::MessageType, mac: u8, opts: Vec<v4::DhcpOption>) -> Input {
     let mut m = v4::Message::new(
         Ipv4Addr::UNSPECIFIED,
         Ipv4Addr::UNSPECIFIED,
@@ -57,7 +57,7 @@ fn request(kind: v4::MessageType, mac: u8, opts: Vec<v4::DhcpOption>) -> Input {
     }))
 }
 
-fn outputs(n: &mut Node) -> Vec<Output> {
+pub(super) fn outputs(n: &mut Node) -> Vec<Output> {
     std::iter::from_fn(|| n.poll_output()).collect()
 }
 

@@ -199,6 +199,13 @@ fn outcomes(reg: &mut Registry, f: &Figures) {
         "DHCPDECLINEs applied (address quarantined)",
         s.declines,
     );
+    let pings = [("silent", s.pings_silent), ("answered", s.pings_answered)];
+    counters(
+        reg,
+        "dhcp_ping_checks",
+        "Pings before an OFFER, by result (answered: the address was quarantined)",
+        pings.map(|(r, v)| (one("result", r), v)),
+    );
     counter(
         reg,
         "journal_commits",

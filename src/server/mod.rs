@@ -6,6 +6,7 @@
 
 mod link;
 pub mod metrics;
+mod pings;
 mod receive;
 
 pub use crate::node::Stats;
@@ -46,12 +47,16 @@ struct Edge {
     rendered: Option<(std::time::Instant, String)>,
     /// The configuration file, re-read on SIGHUP and `tandem reload`.
     path: std::path::PathBuf,
+    /// The ping check's pings.
+    pings: pings::Pings,
 }
 
 /// What feeds the node besides the journal: the interfaces' sockets, the
 /// peer link and the control socket.
 struct Feeds {
     packets: Receiver,
+    /// Finished pings of the ping check.
+    ping_results: mpsc::UnboundedReceiver<pings::PingResult>,
     link: Option<mpsc::Receiver<LinkEvent>>,
     control: mpsc::Receiver<control::Request>,
     /// Scrapes of the metrics listener, when `server.metrics` is set.
@@ -88,6 +93,8 @@ pub async fn run(
     let sockets = open_sockets(&config)?;
     let metrics_listener = config.server.metrics.map(metrics::bind).transpose()?;
     let mut feeds = start_feeds(&config, &sockets, link_rx, metrics_listener);
+    let (pings, ping_results) = pings::Pings::new();
+    feeds.ping_results = ping_results;
     let mut edge = Edge {
         node,
         journal,
@@ -99,6 +106,7 @@ pub async fn run(
         exporter: metrics::Exporter::new(),
         rendered: None,
         path,
+        pings,
     };
     edge.flush(clock.now());
     let status = format!("serving; {} leases loaded", edge.node.store().len());
@@ -161,6 +169,7 @@ fn start_feeds(
         .ok();
     Feeds {
         packets,
+        ping_results: mpsc::unbounded_channel().1,
         link,
         control,
         scrapes,
@@ -233,6 +242,9 @@ impl Edge {
             tokio::select! {
                 () = &mut shutdown => break,
                 Some(ev) = commits.recv() => self.committed(clock.now(), ev),
+                Some((id, answered)) = feeds.ping_results.recv() => {
+                    self.input(clock.now(), Input::PingDone { id, answered });
+                }
                 Some(ev) = async { feeds.link.as_mut()?.recv().await }, if link_ok => {
                     self.link_event(clock.now(), ev);
                 }
@@ -289,6 +301,11 @@ impl Edge {
                     }
                 }
                 Output::Halt(why) => self.halted = Some(why),
+                Output::Ping {
+                    id,
+                    addr,
+                    timeout_ms,
+                } => self.pings.ping(id, addr, timeout_ms),
             }
         }
         if broken && let Some(l) = &self.link {

@@ -210,6 +210,7 @@ impl Host {
     fn carry_out(&mut self, global: u64, disk_delay: u64) {
         let outs: Vec<Output> = std::iter::from_fn(|| self.node.poll_output()).collect();
         self.note_state_change(&outs);
+        let mut pings = Vec::new();
         for o in outs {
             match o {
                 Output::Journal(batch) => {
@@ -232,7 +233,19 @@ impl Host {
                 Output::PeerClose(why) => self.close = Some(why),
                 Output::Answer { answer, .. } => self.answers.push(answer),
                 Output::Halt(why) => self.halted = Some(why),
+                // No host squats in the simulated pools: no ping is answered.
+                Output::Ping { id, .. } => pings.push(id),
             }
+        }
+        for id in &pings {
+            let input = Input::PingDone {
+                id: *id,
+                answered: false,
+            };
+            self.node.handle(self.local(global), input);
+        }
+        if !pings.is_empty() {
+            self.carry_out(global, disk_delay);
         }
     }
 

@@ -33,6 +33,7 @@ pub(super) fn server(c: &mut Checker, s: &RawServer) -> ServerConfig {
         client_port: s.client_port.unwrap_or(68),
         server_id: s.server_id.map(|i| i.0),
         decline_probation: s.decline_probation.map_or(86_400, |d| d.0),
+        ping: ping_check(c, s),
         offer_hold: s.offer_hold.map_or(30, |d| d.0.max(1)),
         direct_unicast,
         sync_full,
@@ -48,6 +49,21 @@ pub(super) fn server(c: &mut Checker, s: &RawServer) -> ServerConfig {
             .as_ref()
             .map(|m| super::failover::address(c, m, "server.metrics", METRICS_PORT)),
     }
+}
+
+/// The ping check's settings, when `ping_check = true`; a timeout outside
+/// 1 ms to 10 s is a problem (a DISCOVER waits for it).
+fn ping_check(c: &mut Checker, s: &RawServer) -> Option<PingCheck> {
+    let timeout_ms = s.ping_timeout.as_ref().map_or(500, |t| t.get_ref().0);
+    if let Some(t) = &s.ping_timeout
+        && !(1..=10_000).contains(&timeout_ms)
+    {
+        c.at(t, "server.ping_timeout", "must be between 1ms and 10s");
+    }
+    s.ping_check.unwrap_or(false).then(|| PingCheck {
+        timeout_ms,
+        after_free: s.ping_after_free.map_or(0, |d| d.0),
+    })
 }
 
 /// Port of the metrics listener when `server.metrics` names none (the

@@ -19,6 +19,7 @@ lease_db = \"/var/lib/tandem/leases.sqlite\"
 /// Writes the whole file.
 pub(super) fn toml(mut w: Walk) -> Translation {
     let mut out = String::from(HEADER);
+    ping_check(&mut out, &w.subnets, &mut w.skipped);
     if let Some(f) = w.failover.take() {
         failover(&mut out, &f, &mut w.skipped);
     }
@@ -101,6 +102,29 @@ fn failover(out: &mut String, f: &Failover, skipped: &mut Vec<Skipped>) {
     }
     if let Some(n) = f.load_balance_max_secs {
         kv(out, "load_balance_max_secs", &n.to_string());
+    }
+}
+
+/// `ping-check` as `[server] ping_check` (server-wide in tandem: the first
+/// subnet's setting, a different one elsewhere reported); ISC pings by
+/// default, tandem only when asked, so an unset `ping-check` is written out
+/// as on.
+fn ping_check(out: &mut String, subnets: &[Subnet], skipped: &mut Vec<Skipped>) {
+    let ping = |s: &Subnet| s.params.ping.unwrap_or((true, None));
+    let Some(first) = subnets.first().map(ping) else {
+        return;
+    };
+    if first.0 {
+        kv(out, "ping_check", "true");
+        let secs = first.1.unwrap_or(1);
+        kv(out, "ping_timeout", &quoted(&format!("{secs}s")));
+    }
+    if let Some(s) = subnets.iter().find(|s| ping(s) != first) {
+        skipped.push(Skipped {
+            line: s.params.lease_line,
+            what: format!("ping-check in subnet {}/{}", s.net, s.prefix),
+            why: "tandem's ping check is server-wide: the first subnet's setting was kept".into(),
+        });
     }
 }
 

@@ -252,3 +252,23 @@ fn classes_and_pool_rules_are_translated() {
     assert_eq!(pools[0].allow, [class("phones").id]);
     assert_eq!(pools[1].deny, [class("unknown-clients").id]);
 }
+
+#[test]
+fn ping_check_is_on_as_in_dhcpd_unless_turned_off() {
+    let t = translated();
+    let c = Config::parse(&t.toml, "t").unwrap();
+    let ping = c.server.ping.expect("dhcpd pings by default");
+    assert_eq!((ping.timeout_ms, ping.after_free), (1000, 0));
+    let off = translate(
+        "ping-check false;\nsubnet 10.0.0.0 netmask 255.255.255.0 { range 10.0.0.10 10.0.0.20; }\n",
+    )
+    .unwrap();
+    let c = Config::parse(&off.toml, "t").unwrap_or_else(|e| panic!("{e}\n{}", off.toml));
+    assert_eq!(c.server.ping, None);
+    let slow = translate(
+        "ping-timeout 2;\nsubnet 10.0.0.0 netmask 255.255.255.0 { range 10.0.0.10 10.0.0.20; }\n",
+    )
+    .unwrap();
+    let c = Config::parse(&slow.toml, "t").unwrap();
+    assert_eq!(c.server.ping.map(|p| p.timeout_ms), Some(2000));
+}
