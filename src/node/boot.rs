@@ -56,8 +56,7 @@ impl Node {
             next_tick: now,
             grants: None,
             halted: None,
-            pings: std::collections::HashMap::new(),
-            next_ping: 0,
+            pings: Default::default(),
         };
         node.start_relearning(&snap, now);
         node

@@ -74,10 +74,8 @@ pub struct Node {
     grants: Option<Vec<Grant>>,
     /// Why this node stopped ([`Output::Halt`]), once it has.
     halted: Option<String>,
-    /// OFFERs waiting for their ping, by the ping's number (`ping`).
-    pings: std::collections::HashMap<u64, ping::Pending>,
-    /// The number of the last ping asked for.
-    next_ping: u64,
+    /// OFFERs waiting for their ping (`ping`).
+    pings: ping::Pings,
 }
 
 impl Node {
@@ -206,8 +204,7 @@ impl Node {
             return;
         }
         if r.req.kind == crate::proto::packet::MessageType::Discover
-            && !self.pings.is_empty()
-            && self.pinging(&r.req.client_key())
+            && self.pings.pinging(&r.req.client_key())
         {
             tracing::debug!(client = %r.req.client_key(), "DISCOVER while its OFFER waits for a ping: dropped");
             return;

@@ -8,23 +8,51 @@
 //! client's own earlier address is never pinged (`dhcp::allocate`).
 
 use super::{Node, Output, Received};
-use crate::dhcp::Reply;
+use crate::dhcp::{Policy, Reply};
 use crate::proto::ClientKey;
 use crate::time::Time;
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
 /// Addresses tried for one DISCOVER before it is left unanswered (the
 /// client retransmits).
 pub const MAX_PINGS: u8 = 3;
 
+/// OFFERs waiting for pings beyond which a DISCOVER that would need one is
+/// dropped (counted as overloaded): a flood of new clients cannot grow the
+/// node's memory without bound.
+pub const MAX_PENDING: usize = 4096;
+
 /// An OFFER waiting for its ping.
-pub(super) struct Pending {
+struct Pending {
     reply: Reply,
     addr: Ipv4Addr,
     /// The DISCOVER, decided again if the address answers.
     request: Received,
     /// Addresses already tried for it, this one included.
     tries: u8,
+}
+
+/// The OFFERs waiting for pings, by ping number, and their clients.
+#[derive(Default)]
+pub(super) struct Pings {
+    waiting: HashMap<u64, Pending>,
+    clients: HashSet<ClientKey>,
+    last_id: u64,
+}
+
+impl Pings {
+    /// Whether an OFFER to `key` is waiting for a ping (its retransmitted
+    /// DISCOVER is then dropped: the OFFER is on its way).
+    pub(super) fn pinging(&self, key: &ClientKey) -> bool {
+        self.clients.contains(key)
+    }
+
+    fn take(&mut self, id: u64) -> Option<Pending> {
+        let p = self.waiting.remove(&id)?;
+        self.clients.remove(&p.request.req.client_key());
+        Some(p)
+    }
 }
 
 impl Node {
@@ -40,38 +68,41 @@ impl Node {
         let Some(check) = self.config.server.ping else {
             return self.send(reply, &request);
         };
-        self.next_ping += 1;
-        let id = self.next_ping;
+        if self.pings.waiting.len() >= MAX_PENDING {
+            self.stats.overloaded += 1;
+            self.store.drop_offer(addr);
+            return;
+        }
+        self.pings.last_id += 1;
+        let id = self.pings.last_id;
         self.out.push_back(Output::Ping {
             id,
             addr,
             timeout_ms: check.timeout_ms,
         });
+        self.pings.clients.insert(request.req.client_key());
         let pending = Pending {
             reply,
             addr,
             request,
             tries: tries + 1,
         };
-        self.pings.insert(id, pending);
+        self.pings.waiting.insert(id, pending);
     }
 
-    /// Whether an OFFER to `key` is waiting for a ping (its retransmitted
-    /// DISCOVER is then dropped: the OFFER is on its way).
-    pub(super) fn pinging(&self, key: &ClientKey) -> bool {
-        self.pings
-            .values()
-            .any(|p| p.request.req.client_key() == *key)
-    }
-
-    /// The ping `id` is over ([`Input::PingDone`]).
+    /// The ping `id` is over ([`Input::PingDone`](super::Input::PingDone)).
+    /// A server that no longer answers clients (its failover state changed
+    /// meanwhile) sends nothing.
     pub(super) fn ping_done(&mut self, now: Time, id: u64, answered: bool) {
-        let Some(p) = self.pings.remove(&id) else {
+        let Some(p) = self.pings.take(id) else {
             return;
         };
         if !answered {
             self.stats.pings_silent += 1;
-            return self.send(p.reply, &p.request);
+            if self.policy().responsive() {
+                self.send(p.reply, &p.request);
+            }
+            return;
         }
         self.stats.pings_answered += 1;
         tracing::warn!(addr = %p.addr, client = %p.request.req.client_key(), "ping answered: a host uses the address without a lease; quarantined, not offered");
