@@ -58,7 +58,9 @@ impl Engine {
         if let Some(a) = req.requested_ip().filter(|a| usable(*a))
             && self.may_give(now, store, p, key, a, false)
         {
-            return Some((a, true));
+            // Its own outstanding offer (a retransmission naming it) was
+            // pinged when it was made.
+            return Some((a, store.offer_for(key) != Some(a)));
         }
         // An outstanding offer is not a binding: it comes after what the
         // client asked for (RFC 2131 section 4.3.1).

@@ -6,7 +6,7 @@ use super::outcome::{Outcome, RecvContext, Reply, Verdict};
 use super::route;
 use crate::lease::{Lease, LeaseState, LeaseStore};
 use crate::proto::reply::{ReplyKind, reply_limit};
-use crate::proto::{ReplyBuilder, Request};
+use crate::proto::{HwAddr, ReplyBuilder, Request};
 use crate::time::Time;
 
 impl Engine {
@@ -136,10 +136,11 @@ impl Engine {
             .cloned()
             .unwrap_or_else(|| Lease::free(addr, owner));
         l.state = LeaseState::Declined;
-        if let Some(req) = by {
-            l.hw = req.hw;
-            l.client_id = req.client_id().map(<[u8]>::to_vec);
-        }
+        // The client that declined it, or (a ping answered) no client: the
+        // squatter is none of ours.
+        l.hw = by.map_or_else(HwAddr::default, |req| req.hw);
+        l.client_id = by.and_then(|req| req.client_id().map(<[u8]>::to_vec));
+        l.hostname = None;
         l.cltt = now;
         l.expires = now.plus(self.config.server.decline_probation);
         store.upsert(l)

@@ -320,19 +320,8 @@ impl Engine {
                 Outcome::ignore("renewal of an address outside every pool")
             };
         }
-        // A pool that does not admit the client's classes is no lease it may
-        // hold, whatever it claims.
-        if !self.admitted(store, addr, &self.classes(req, subnet)) {
-            return if subnet.authoritative || self.knows(store, subnet, req) {
-                self.nak(
-                    req,
-                    ctx,
-                    Some(subnet),
-                    "address is in a pool your class may not use",
-                )
-            } else {
-                Outcome::ignore("renewal of an address in a pool the client's class may not use")
-            };
+        if let Some(out) = self.refuse_pool(store, subnet, req, ctx, addr) {
+            return out;
         }
         // No binding of this client: re-learn the lease if the address is
         // ours to give (a lost database, or a lease whose holder left); stay
@@ -342,5 +331,27 @@ impl Engine {
             return self.ack(now, store, p, subnet, req, ctx, addr);
         }
         Outcome::ignore("renewal of an address not ours to give now")
+    }
+
+    /// A renewal of an address in a pool that does not admit the client's
+    /// classes: no lease it may hold, whatever it claims (NAK when this
+    /// server is authoritative or knows the client, else silence).
+    fn refuse_pool(
+        &self,
+        store: &LeaseStore,
+        subnet: &Subnet,
+        req: &Request,
+        ctx: &RecvContext,
+        addr: Ipv4Addr,
+    ) -> Option<Outcome> {
+        if self.admitted(store, addr, &self.classes(req, subnet)) {
+            return None;
+        }
+        let why = "address is in a pool your class may not use";
+        Some(if subnet.authoritative || self.knows(store, subnet, req) {
+            self.nak(req, ctx, Some(subnet), why)
+        } else {
+            Outcome::ignore("renewal of an address in a pool the client's class may not use")
+        })
     }
 }

@@ -77,6 +77,8 @@ struct Subnet {
 /// A `pool` that allows or denies classes.
 #[derive(Clone, Debug, Default)]
 struct RuledPool {
+    /// Line of the pool's first statement, for reports.
+    line: usize,
     ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
     allow: Vec<String>,
     deny: Vec<String>,
@@ -254,13 +256,7 @@ fn param(w: &mut Walk, s: &Statement<'_>, p: &mut Params) {
             p.options.push((name, s.head[2..].to_vec(), s.line));
         }
         (Some("ddns-update-style"), Some("none"), 2) => {}
-        (Some("ping-check"), Some(v @ ("true" | "false" | "on" | "off")), 2) => {
-            let timeout = p.ping.and_then(|x| x.1);
-            p.ping = Some((matches!(v, "true" | "on"), timeout));
-        }
-        (Some("ping-timeout"), _, 2) if num(1).is_some() => {
-            p.ping = Some((p.ping.is_none_or(|x| x.0), num(1)));
-        }
+        (Some("ping-check" | "ping-timeout"), Some(v), 2) if ping(p, word(s, 0), v) => {}
         (Some("range"), ..) => w.skip(s, "a range outside any subnet"),
         (
             Some("ddns-update-style" | "ddns-updates" | "ddns-domainname" | "ddns-rev-domainname"),
@@ -276,6 +272,23 @@ fn param(w: &mut Walk, s: &Statement<'_>, p: &mut Params) {
         ),
         _ => w.skip(s, "no tandem equivalent"),
     }
+}
+
+/// `ping-check FLAG;` or `ping-timeout SECONDS;` into `p` (dhcpd pings by
+/// default); false for a value it does not take.
+fn ping(p: &mut Params, what: Option<&str>, v: &str) -> bool {
+    let on = p.ping.is_none_or(|x| x.0);
+    let timeout = p.ping.and_then(|x| x.1);
+    p.ping = match (what, v) {
+        (Some("ping-check"), "true" | "on") => Some((true, timeout)),
+        (Some("ping-check"), "false" | "off") => Some((false, timeout)),
+        (Some("ping-timeout"), _) => match v.parse::<u64>() {
+            Ok(t) => Some((on, Some(t))),
+            Err(_) => return false,
+        },
+        _ => return false,
+    };
+    true
 }
 
 /// `subnet NET netmask MASK { ... }`.
@@ -367,6 +380,7 @@ fn pool(w: &mut Walk, body: &[Statement<'_>], sub: &mut Subnet) {
         sub.ranges.extend(own.ranges);
     } else {
         rules.ranges = own.ranges;
+        rules.line = body.first().map_or(0, |st| st.line);
         sub.ruled.push(rules);
     }
 }

@@ -48,12 +48,13 @@ impl Pinger {
         sock.set_nonblocking(true)?;
         let sock = Arc::new(UdpSocket::from_std(std::net::UdpSocket::from(sock))?);
         let waiting: Waiting = Arc::default();
-        tokio::spawn(read(sock.clone(), raw, waiting.clone()));
+        let id = (std::process::id() & 0xffff) as u16;
+        tokio::spawn(read(sock.clone(), raw.then_some(id), waiting.clone()));
         Ok(Pinger {
             sock,
             raw,
             waiting,
-            id: (std::process::id() & 0xffff) as u16,
+            id,
             seq: AtomicU16::new(0),
         })
     }
@@ -66,16 +67,18 @@ impl Pinger {
         let (tx, rx) = oneshot::channel();
         self.lock().insert((addr, seq), tx);
         let to = SocketAddr::V4(SocketAddrV4::new(addr, 0));
-        let sent = self.sock.send_to(&echo_request(self.id, seq), to).await;
-        let answered = match sent {
-            Ok(_) => tokio::time::timeout(timeout, rx)
-                .await
-                .is_ok_and(|r| r.is_ok()),
-            Err(e) => {
-                tracing::warn!(%addr, error = %e, raw = self.raw, "cannot send the ping check's echo request; offering without it");
-                false
+        let exchange = async {
+            match self.sock.send_to(&echo_request(self.id, seq), to).await {
+                Ok(_) => rx.await.is_ok(),
+                Err(e) => {
+                    tracing::warn!(%addr, error = %e, raw = self.raw, "cannot send the ping check's echo request; offering without it");
+                    false
+                }
             }
         };
+        let answered = tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or(false);
         self.lock().remove(&(addr, seq));
         answered
     }
@@ -109,32 +112,50 @@ fn checksum(data: &[u8]) -> u16 {
     !(sum as u16)
 }
 
-/// The sender and sequence number of an echo reply in `datagram` (after
-/// the IP header on a raw socket); `None` for anything else.
-fn echo_reply(datagram: &[u8], raw: bool) -> Option<u16> {
-    let icmp = if raw {
-        let ihl = usize::from(datagram.first()? & 0x0f) * 4;
-        datagram.get(ihl..)?
-    } else {
-        datagram
+/// The sequence number of an echo reply in `datagram`; `None` for anything
+/// else. On a raw socket (`raw_id` set) the datagram starts with the IP
+/// header, and a reply must carry our identifier (others' pings are seen
+/// too); a ping socket's kernel sorts replies by identifier itself.
+fn echo_reply(datagram: &[u8], raw_id: Option<u16>) -> Option<u16> {
+    let icmp = match raw_id {
+        Some(_) => {
+            let ihl = usize::from(datagram.first()? & 0x0f) * 4;
+            datagram.get(ihl..)?
+        }
+        None => datagram,
     };
-    (icmp.len() >= 8 && icmp[0] == ECHO_REPLY).then(|| u16::from_be_bytes([icmp[6], icmp[7]]))
+    if icmp.len() < 8 || icmp[0] != ECHO_REPLY {
+        return None;
+    }
+    let id = u16::from_be_bytes([icmp[4], icmp[5]]);
+    raw_id
+        .is_none_or(|ours| ours == id)
+        .then(|| u16::from_be_bytes([icmp[6], icmp[7]]))
 }
 
 /// Reads echo replies for as long as the server runs, waking the ping each
-/// answers.
-async fn read(sock: Arc<UdpSocket>, raw: bool, waiting: Waiting) {
+/// answers. An error (an ICMP error the kernel reports on the socket, say)
+/// is skipped at once; only a run of them pauses the reader briefly, so a
+/// socket that keeps failing cannot spin.
+async fn read(sock: Arc<UdpSocket>, raw_id: Option<u16>, waiting: Waiting) {
     let mut buf = [0u8; 1500];
+    let mut errors = 0u32;
     loop {
         let (n, from) = match sock.recv_from(&mut buf).await {
-            Ok(x) => x,
+            Ok(x) => {
+                errors = 0;
+                x
+            }
             Err(e) => {
-                tracing::debug!(error = %e, "ping check: receive failed");
-                tokio::time::sleep(Duration::from_millis(10)).await;
+                errors += 1;
+                if errors.is_multiple_of(64) {
+                    tracing::debug!(error = %e, "ping check: receive keeps failing");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
                 continue;
             }
         };
-        let (Some(seq), SocketAddr::V4(src)) = (echo_reply(&buf[..n], raw), from) else {
+        let (Some(seq), SocketAddr::V4(src)) = (echo_reply(&buf[..n], raw_id), from) else {
             continue;
         };
         let tx = waiting
@@ -158,13 +179,18 @@ mod tests {
         assert_eq!((p[0], &p[4..8]), (8, &[0x12, 0x34, 0, 7][..]));
         let mut reply = p.clone();
         reply[0] = ECHO_REPLY;
-        assert_eq!(echo_reply(&reply, false), Some(7));
+        assert_eq!(echo_reply(&reply, None), Some(7));
         let mut ip = vec![0x45u8; 1];
         ip.extend([0u8; 19]);
         ip.extend(&reply);
-        assert_eq!(echo_reply(&ip, true), Some(7));
-        assert_eq!(echo_reply(&p, false), None, "a request is no reply");
-        assert_eq!(echo_reply(&[0x4f], true), None, "short");
+        assert_eq!(echo_reply(&ip, Some(0x1234)), Some(7));
+        assert_eq!(
+            echo_reply(&ip, Some(0x4321)),
+            None,
+            "another process's ping"
+        );
+        assert_eq!(echo_reply(&p, None), None, "a request is no reply");
+        assert_eq!(echo_reply(&[0x4f], Some(1)), None, "short");
     }
 
     /// (An address that does not answer is the lab test's: tests send

@@ -9,6 +9,7 @@
 
 use super::{Node, Output, Received};
 use crate::dhcp::{Policy, Reply};
+use crate::lease::LeaseState;
 use crate::proto::ClientKey;
 use crate::time::Time;
 use std::collections::{HashMap, HashSet};
@@ -97,15 +98,30 @@ impl Node {
         let Some(p) = self.pings.take(id) else {
             return;
         };
+        let key = p.request.req.client_key();
+        // What held when the OFFER was decided may not any more: the state,
+        // the load balancing, or the address itself (a partner's update, an
+        // offer that lapsed).
+        let policy = self.policy();
+        let still = self.store.offer_for(&key) == Some(p.addr)
+            && policy.responsive()
+            && policy.serves(&key, p.request.req.secs)
+            && self
+                .store
+                .get(p.addr)
+                .is_none_or(|l| l.state != LeaseState::Active);
         if !answered {
             self.stats.pings_silent += 1;
-            if self.policy().responsive() {
+            if still {
                 self.send(p.reply, &p.request);
             }
             return;
         }
         self.stats.pings_answered += 1;
-        tracing::warn!(addr = %p.addr, client = %p.request.req.client_key(), "ping answered: a host uses the address without a lease; quarantined, not offered");
+        if !still {
+            return;
+        }
+        tracing::warn!(addr = %p.addr, client = %key, "ping answered: a host uses the address without a lease; quarantined, not offered");
         let l = self.engine.quarantine(now, &mut self.store, p.addr, None);
         self.journal_local(vec![l], None);
         if p.tries < MAX_PINGS {

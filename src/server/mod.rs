@@ -92,9 +92,7 @@ pub async fn run(
     );
     let sockets = open_sockets(&config)?;
     let metrics_listener = config.server.metrics.map(metrics::bind).transpose()?;
-    let mut feeds = start_feeds(&config, &sockets, link_rx, metrics_listener);
-    let (pings, ping_results) = pings::Pings::new();
-    feeds.ping_results = ping_results;
+    let (mut feeds, pings) = start_feeds(&config, &sockets, link_rx, metrics_listener);
     let mut edge = Edge {
         node,
         journal,
@@ -140,13 +138,14 @@ fn tell_systemd(state: &[NotifyState]) {
     }
 }
 
-/// Starts the sockets' reader, the control socket and the metrics listener.
+/// Starts the sockets' reader, the control socket and the metrics listener;
+/// also returns the ping check's pinger, whose results arrive in the feeds.
 fn start_feeds(
     config: &Config,
     sockets: &[Arc<DhcpSocket>],
     link: Option<mpsc::Receiver<LinkEvent>>,
     metrics_listener: Option<tokio::net::TcpListener>,
-) -> Feeds {
+) -> (Feeds, pings::Pings) {
     let packets = receiver(config, sockets);
     let mut tasks = Vec::new();
     let (ctl_tx, control) = mpsc::channel::<control::Request>(16);
@@ -167,15 +166,17 @@ fn start_feeds(
     let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .map_err(|e| tracing::warn!(error = %e, "no SIGHUP handler; reload with `tandem reload`"))
         .ok();
-    Feeds {
+    let (pings, ping_results) = pings::Pings::new();
+    let feeds = Feeds {
         packets,
-        ping_results: mpsc::unbounded_channel().1,
+        ping_results,
         link,
         control,
         scrapes,
         hangup,
         tasks,
-    }
+    };
+    (feeds, pings)
 }
 
 fn open_sockets(config: &Config) -> anyhow::Result<Vec<Arc<DhcpSocket>>> {

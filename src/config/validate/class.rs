@@ -54,19 +54,7 @@ pub(super) fn classes(c: &mut Checker, raw: &RawConfig) -> Vec<Class> {
 /// type that is not 16 bits, is a problem.
 fn rule(c: &mut Checker, r: &RawClass, label: &str) -> ClassRule {
     let text = |v: &[String]| v.iter().map(|s| s.as_bytes().to_vec()).collect();
-    let texts = [
-        ("vendor_class", &r.vendor_class),
-        ("vendor_class_prefix", &r.vendor_class_prefix),
-        ("user_class", &r.user_class),
-        ("circuit_id", &r.circuit_id),
-        ("remote_id", &r.remote_id),
-    ];
-    for (key, values) in texts {
-        if values.iter().any(String::is_empty) {
-            let message = "an empty value would match (nearly) every client";
-            c.at(&r.name, format!("{label}.{key}"), message);
-        }
-    }
+    no_empty_values(c, r, label);
     let hex = |v: &[values::Hex]| v.iter().map(|h| h.0.clone()).collect::<Vec<_>>();
     for p in &r.mac_prefix {
         if p.get_ref().0.len() > 6 {
@@ -105,6 +93,24 @@ fn rule(c: &mut Checker, r: &RawClass, label: &str) -> ClassRule {
         circuit_id,
         remote_id,
         known: r.known,
+    }
+}
+
+/// A problem for an empty text value, which would match (nearly) every
+/// client.
+fn no_empty_values(c: &mut Checker, r: &RawClass, label: &str) {
+    let texts = [
+        ("vendor_class", &r.vendor_class),
+        ("vendor_class_prefix", &r.vendor_class_prefix),
+        ("user_class", &r.user_class),
+        ("circuit_id", &r.circuit_id),
+        ("remote_id", &r.remote_id),
+    ];
+    for (key, values) in texts {
+        if values.iter().any(String::is_empty) {
+            let message = "an empty value would match (nearly) every client";
+            c.at(&r.name, format!("{label}.{key}"), message);
+        }
     }
 }
 

@@ -55,10 +55,13 @@ pub(super) fn server(c: &mut Checker, s: &RawServer) -> ServerConfig {
 /// 1 ms to 10 s is a problem (a DISCOVER waits for it).
 fn ping_check(c: &mut Checker, s: &RawServer) -> Option<PingCheck> {
     let timeout_ms = s.ping_timeout.as_ref().map_or(500, |t| t.get_ref().0);
+    let hold_ms = s.offer_hold.map_or(30, |d| d.0.max(1)) * 1000;
     if let Some(t) = &s.ping_timeout
-        && !(1..=10_000).contains(&timeout_ms)
+        && (!(1..=10_000).contains(&timeout_ms) || timeout_ms >= hold_ms)
     {
-        c.at(t, "server.ping_timeout", "must be between 1ms and 10s");
+        let message =
+            "must be between 1ms and 10s, and shorter than offer_hold (the OFFER waits for it)";
+        c.at(t, "server.ping_timeout", message);
     }
     s.ping_check.unwrap_or(false).then(|| PingCheck {
         timeout_ms,

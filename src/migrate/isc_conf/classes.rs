@@ -94,8 +94,16 @@ fn rule_of(tokens: &[Token]) -> Option<(&'static str, String)> {
     let eq = tokens.iter().position(|t| t.kind == Kind::Punct('='))?;
     let value = Value::parse(&tokens[eq + 1..])?;
     let lhs = compact(&tokens[..eq]);
+    // `exists X and option X = ...`: the test implies the existence; an
+    // `exists` of another option would be a second condition, not translated.
     let lhs = match lhs.strip_prefix("exists ") {
-        Some(rest) => rest.split_once(" and ")?.1.to_string(),
+        Some(rest) => {
+            let (opt, test) = rest.split_once(" and ")?;
+            if !test.contains(opt) {
+                return None;
+            }
+            test.to_string()
+        }
         None => lhs,
     };
     let substring = |what: &str, from: &str| {
@@ -213,11 +221,19 @@ pub(super) fn emit(out: &mut String, classes: &[IscClass], skipped: &mut Vec<Ski
         kv(out, "name", &quoted(&c.name));
         kv(out, c.rule.0, &c.rule.1);
         let p = &c.params;
-        if p.default_lease.is_some() || p.max_lease.is_some() || p.min_lease.is_some() {
+        let unsupported = [
+            (
+                p.default_lease.is_some() || p.max_lease.is_some() || p.min_lease.is_some(),
+                "lease times",
+            ),
+            (p.authoritative.is_some(), "authoritative"),
+            (p.ping.is_some(), "ping-check"),
+        ];
+        for (_, what) in unsupported.iter().filter(|(set, _)| *set) {
             skipped.push(Skipped {
                 line: c.line,
-                what: format!("class {:?} lease times", c.name),
-                why: "per-class lease times are not in tandem: set them per subnet".into(),
+                what: format!("class {:?} {what}", c.name),
+                why: "a class's own lease times, authoritative and ping-check are not in tandem: set them per subnet or server".into(),
             });
         }
         if let Some(a) = p.next_server {
@@ -231,31 +247,37 @@ pub(super) fn emit(out: &mut String, classes: &[IscClass], skipped: &mut Vec<Ski
                 kv(out, key, &quoted(v));
             }
         }
-        let mut numbered = Vec::new();
-        for (name, value, line) in &p.options {
-            let why = match options::map(name, value) {
-                Mapped::Key(k, v) if CLASS_KEYS.contains(&k) => {
-                    kv(out, k, &v);
-                    continue;
-                }
-                Mapped::Numbered(code, t, v) => {
-                    numbered.push((code, t, v));
-                    continue;
-                }
-                Mapped::Key(k, _) => format!("a class may not set {k}: set it per subnet"),
-                Mapped::Not(why) => why,
-            };
-            skipped.push(Skipped {
-                line: *line,
-                what: format!("option {name}"),
-                why,
-            });
-        }
-        for (code, kind, value) in numbered {
-            let _ = writeln!(out, "\n[[class.option]]");
-            kv(out, "code", &code.to_string());
-            kv(out, "type", &quoted(kind));
-            kv(out, "value", &value);
-        }
+        options(out, p, skipped);
+    }
+}
+
+/// A class's options: the keys a `[[class]]` may set, the rest as
+/// `[[class.option]]`s, and what it may not set reported.
+fn options(out: &mut String, p: &Params, skipped: &mut Vec<Skipped>) {
+    let mut numbered = Vec::new();
+    for (name, value, line) in &p.options {
+        let why = match options::map(name, value) {
+            Mapped::Key(k, v) if CLASS_KEYS.contains(&k) => {
+                kv(out, k, &v);
+                continue;
+            }
+            Mapped::Numbered(code, t, v) => {
+                numbered.push((code, t, v));
+                continue;
+            }
+            Mapped::Key(k, _) => format!("a class may not set {k}: set it per subnet"),
+            Mapped::Not(why) => why,
+        };
+        skipped.push(Skipped {
+            line: *line,
+            what: format!("option {name}"),
+            why,
+        });
+    }
+    for (code, kind, value) in numbered {
+        let _ = writeln!(out, "\n[[class.option]]");
+        kv(out, "code", &code.to_string());
+        kv(out, "type", &quoted(kind));
+        kv(out, "value", &value);
     }
 }

@@ -25,6 +25,7 @@ pub(super) fn toml(mut w: Walk) -> Translation {
     }
     let mut t = Translation::default();
     known_clients(&mut out, &w.subnets);
+    keep_translated_rules(&mut w);
     super::classes::emit(&mut out, &w.classes, &mut w.skipped);
     shared_networks(&mut out, &w.subnets);
     let hosts = std::mem::take(&mut w.hosts);
@@ -116,7 +117,14 @@ fn ping_check(out: &mut String, subnets: &[Subnet], skipped: &mut Vec<Skipped>) 
     };
     if first.0 {
         kv(out, "ping_check", "true");
-        let secs = first.1.unwrap_or(1);
+        let secs = first.1.unwrap_or(1).clamp(1, 10);
+        if first.1.is_some_and(|t| t != secs) {
+            skipped.push(Skipped {
+                line: subnets[0].params.lease_line,
+                what: "ping-timeout".into(),
+                why: format!("tandem waits 1 to 10 s for a ping: {secs}s written"),
+            });
+        }
         kv(out, "ping_timeout", &quoted(&format!("{secs}s")));
     }
     if let Some(s) = subnets.iter().find(|s| ping(s) != first) {
@@ -126,6 +134,33 @@ fn ping_check(out: &mut String, subnets: &[Subnet], skipped: &mut Vec<Skipped>) 
             why: "tandem's ping check is server-wide: the first subnet's setting was kept".into(),
         });
     }
+}
+
+/// Pools whose `allow` or `deny` names a class that was not translated are
+/// left out, and reported: without the class, the rule would admit clients
+/// dhcpd kept out.
+fn keep_translated_rules(w: &mut Walk) {
+    let known: Vec<String> = w
+        .classes
+        .iter()
+        .map(|c| c.name.clone())
+        .chain(["known-clients".into(), "unknown-clients".into()])
+        .collect();
+    let mut dropped = Vec::new();
+    for s in &mut w.subnets {
+        s.ruled.retain(|p| {
+            let missing = p.allow.iter().chain(&p.deny).find(|c| !known.contains(c));
+            if let Some(c) = missing {
+                dropped.push(Skipped {
+                    line: p.line,
+                    what: "pool".into(),
+                    why: format!("its allow/deny names class {c:?}, which was not translated: the pool is left out until you write the class as a [[class]]"),
+                });
+            }
+            missing.is_none()
+        });
+    }
+    w.skipped.extend(dropped);
 }
 
 /// dhcpd's built-in `known-clients` and `unknown-clients`, as classes, when

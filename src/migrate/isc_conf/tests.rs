@@ -272,3 +272,27 @@ fn ping_check_is_on_as_in_dhcpd_unless_turned_off() {
     let c = Config::parse(&slow.toml, "t").unwrap();
     assert_eq!(c.server.ping.map(|p| p.timeout_ms), Some(2000));
 }
+
+#[test]
+fn a_pool_whose_class_was_not_translated_is_left_out_not_opened() {
+    let conf = r#"class "odd" { match if exists vendor-class-identifier and option user-class = "x"; }
+subnet 10.0.0.0 netmask 255.255.255.0 {
+  range 10.0.0.10 10.0.0.20;
+  pool { allow members of "odd"; range 10.0.0.100 10.0.0.199; }
+}
+"#;
+    let t = translate(conf).unwrap();
+    let c = Config::parse(&t.toml, "t").unwrap_or_else(|e| panic!("{e}\n{}", t.toml));
+    assert!(
+        c.classes.is_empty(),
+        "an exists of another option is a second condition"
+    );
+    assert_eq!(c.pools.len(), 1, "only the open range: {}", t.toml);
+    assert!(
+        t.untranslated
+            .iter()
+            .any(|s| s.line == 4 && s.why.contains("\"odd\"")),
+        "{:#?}",
+        t.untranslated
+    );
+}
