@@ -274,10 +274,5 @@ fn options(out: &mut String, p: &Params, skipped: &mut Vec<Skipped>) {
             why,
         });
     }
-    for (code, kind, value) in numbered {
-        let _ = writeln!(out, "\n[[class.option]]");
-        kv(out, "code", &code.to_string());
-        kv(out, "type", &quoted(kind));
-        kv(out, "value", &value);
-    }
+    super::emit::numbered_options(out, "class", numbered);
 }

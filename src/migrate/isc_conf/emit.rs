@@ -281,8 +281,13 @@ fn params(out: &mut String, p: &Params, skipped: &mut Vec<Skipped>) {
             }),
         }
     }
+    numbered_options(out, "subnet", numbered);
+}
+
+/// Options by code, type and value, each a `[[TABLE.option]]`.
+pub(super) fn numbered_options(out: &mut String, table: &str, numbered: Vec<(u8, &str, String)>) {
     for (code, kind, value) in numbered {
-        let _ = writeln!(out, "\n[[subnet.option]]");
+        let _ = writeln!(out, "\n[[{table}.option]]");
         kv(out, "code", &code.to_string());
         kv(out, "type", &quoted(kind));
         kv(out, "value", &value);
