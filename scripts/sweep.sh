@@ -37,5 +37,6 @@ done <<'SETS'
 10 1 20000 maintenance
 24 1 20000 maintenance
 24 1 20000 partner-down-fresh-grants
+24 1 20000 squatters
 SETS
 exit $status

@@ -233,6 +233,31 @@ fn maintenance_holds_every_invariant() {
     );
 }
 
+/// Hosts squatting on two pool addresses, both servers pinging before an
+/// OFFER, among the random faults: the answered pings quarantine the
+/// addresses (replicated to the partner), and no squatted address is ever
+/// ACKed (`sim::squatted`).
+#[test]
+fn squatters_are_never_given_their_addresses() {
+    let opts = Options {
+        clients: 24,
+        family: Some(Family::Squatters),
+        ..Options::default()
+    };
+    assert!(
+        check(1..=200, &opts) > 1_000_000,
+        "the schedules did real work"
+    );
+    let answered: u64 = (1..=20)
+        .filter_map(|s| run(s, &opts).ok())
+        .map(|s| s.answered_pings)
+        .sum();
+    assert!(
+        answered >= 20,
+        "the squatters answered pings: {answered} in 20 seeds"
+    );
+}
+
 /// The dead partner's last grants lost before partner-down: the survivor
 /// must wait MCLT before giving out the partner's free addresses. 200
 /// seeds of the family at 24 clients, and the two seeds that catch the

@@ -11,3 +11,9 @@ mod rng;
 mod world;
 
 pub use world::{Family, Options, Summary, Violation, run};
+
+/// Whether a host squats on `addr` without a lease (the squatters family:
+/// two of the simulated pool's addresses); it answers pings.
+pub fn squatted(addr: std::net::Ipv4Addr) -> bool {
+    matches!(addr.octets(), [10, 0, 0, 12 | 19])
+}

@@ -89,6 +89,8 @@ pub struct Host {
     pub halted: Option<String>,
     /// ACKs that left before their lease was on disk (an invariant violation).
     pub undurable: Vec<String>,
+    /// Pings a squatter answered, since the world last took the count.
+    pub answered_pings: u64,
     /// This server has been in PARTNER-DOWN since its partner last
     /// acknowledged every change of ours: some of its grants may exist on
     /// this disk only (see `World::crash`).
@@ -154,6 +156,7 @@ impl Host {
             answers: vec![],
             halted: None,
             undurable: vec![],
+            answered_pings: 0,
             partner_down_debt: false,
             landed: vec![],
             seqs_on_disk: on_disk,
@@ -233,15 +236,13 @@ impl Host {
                 Output::PeerClose(why) => self.close = Some(why),
                 Output::Answer { answer, .. } => self.answers.push(answer),
                 Output::Halt(why) => self.halted = Some(why),
-                // No host squats in the simulated pools: no ping is answered.
-                Output::Ping { id, .. } => pings.push(id),
+                // Only the squatters' addresses answer a ping.
+                Output::Ping { id, addr, .. } => pings.push((id, super::squatted(addr))),
             }
         }
-        for id in &pings {
-            let input = Input::PingDone {
-                id: *id,
-                answered: false,
-            };
+        for &(id, answered) in &pings {
+            self.answered_pings += u64::from(answered);
+            let input = Input::PingDone { id, answered };
             self.node.handle(self.local(global), input);
         }
         if !pings.is_empty() {

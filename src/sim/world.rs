@@ -247,6 +247,12 @@ impl World {
             );
             self.summary_note(msg);
             self.check_mclt(node, &g)?;
+            if self.opts.family == Some(Family::Squatters) && super::squatted(l.addr) {
+                return Err(self.violation(format!(
+                    "server {node} ACKed {}, an address a host squats on (its ping is answered)",
+                    l.addr
+                )));
+            }
         }
         self.after_node(node)
     }
@@ -311,6 +317,7 @@ impl World {
         self.collect_acked(i);
         if let Some(n) = self.nodes[i].as_mut() {
             n.note_partner_down_debt();
+            self.summary.answered_pings += std::mem::take(&mut n.answered_pings);
         }
         if let Some(p) = self.nodes[i].as_mut().and_then(|n| n.undurable.pop()) {
             return Err(self.violation(format!("server {i}: {p}")));

@@ -20,7 +20,8 @@ impl World {
             Some(Family::DiskFailure) => self.disk_failures(),
             Some(Family::Maintenance) => self.maintenance_rounds(),
             Some(Family::PartnerDownFreshGrants) => self.fresh_grants_lost(),
-            None => {}
+            // The squatters are in the config and the pings: no schedule.
+            Some(Family::Squatters) | None => {}
         }
         self.at(CHAOS, Ev::EndChaos);
     }

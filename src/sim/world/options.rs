@@ -52,6 +52,11 @@ pub enum Family {
     /// both put into maintenance at once; the returning server must learn
     /// every binding the partner made before it serves again.
     Maintenance,
+    /// Hosts squat on two pool addresses without a lease (`sim::squatted`)
+    /// and both servers run the ping check: the pings to them are
+    /// answered, the addresses quarantined and the quarantine replicated,
+    /// among the random faults. No squatted address may ever be ACKed.
+    Squatters,
 }
 
 impl Options {
@@ -103,6 +108,8 @@ pub struct Summary {
     pub maintenances: u64,
     /// Peer-link partitions.
     pub partitions: u64,
+    /// Pings a squatter answered (the squatters family).
+    pub answered_pings: u64,
     /// Faults no design survives (only with `dangerous`).
     pub dangerous_events: u64,
     /// The trace, when asked for.

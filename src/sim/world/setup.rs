@@ -5,7 +5,8 @@ use super::*;
 /// Where the servers' clocks stand when the global clock reads 0.
 const CLOCK_BASE: i64 = 1000;
 
-pub(super) fn config(primary: bool) -> Arc<Config> {
+/// One server's config; `ping` turns the ping check on (the squatters family).
+pub(super) fn config(primary: bool, ping: bool) -> Arc<Config> {
     let (role, sid) = if primary {
         ("primary", "10.0.0.2")
     } else {
@@ -20,6 +21,7 @@ lease_db = "/nonexistent"
 server_id = "{sid}"
 decline_probation = "120s"
 offer_hold = "20s"
+{ping}
 [failover]
 role = "{role}"
 listen = "192.0.2.{l}:647"
@@ -39,6 +41,11 @@ authoritative = true
 "#,
         l = if primary { 1 } else { 2 },
         p = if primary { 2 } else { 1 },
+        ping = if ping {
+            "ping_check = true\nping_timeout = \"300ms\""
+        } else {
+            ""
+        },
     );
     Arc::new(Config::parse(&text, "sim").expect("the simulator's config is valid"))
 }
@@ -87,7 +94,10 @@ impl World {
             summary: Summary::default(),
             trace: String::new(),
             epochs: 2,
-            configs: [config(true), config(false)],
+            configs: {
+                let ping = opts.family == Some(Family::Squatters);
+                [config(true, ping), config(false, ping)]
+            },
             opts,
         };
         w.populate();
