@@ -145,6 +145,23 @@ impl Engine {
                 .is_none_or(|l| p.may_reuse(l, now, store.is_synced(l)))
     }
 
+    /// Whether the OFFER of `a` to `key` may still go out: it is on record
+    /// (its hold has not lapsed), the failover state answers clients, and
+    /// the ordinary rules would give `a` to `key` now (`offer_stands`). The
+    /// node asks this of an OFFER that waited for its ping.
+    pub fn offer_holds(
+        &self,
+        now: Time,
+        store: &LeaseStore,
+        p: &impl Policy,
+        key: &ClientKey,
+        a: Ipv4Addr,
+    ) -> bool {
+        store.offer_for(key) == Some(a)
+            && p.responsive()
+            && self.offer_stands(now, store, p, key, a)
+    }
+
     /// Whether an offer we made still holds: an offer is only a promise, and
     /// the record under it may have changed since (the lease expired, the
     /// partner's update moved it, the failover state changed). It holds if

@@ -9,7 +9,6 @@
 
 use super::{Node, Output, Received};
 use crate::dhcp::{Policy, Reply};
-use crate::lease::LeaseState;
 use crate::proto::ClientKey;
 use crate::time::Time;
 use std::collections::{HashMap, HashSet};
@@ -103,13 +102,10 @@ impl Node {
         // the load balancing, or the address itself (a partner's update, an
         // offer that lapsed).
         let policy = self.policy();
-        let still = self.store.offer_for(&key) == Some(p.addr)
-            && policy.responsive()
-            && policy.serves(&key, p.request.req.secs)
+        let still = policy.serves(&key, p.request.req.secs)
             && self
-                .store
-                .get(p.addr)
-                .is_none_or(|l| l.state != LeaseState::Active);
+                .engine
+                .offer_holds(now, &self.store, &policy, &key, p.addr);
         if !answered {
             self.stats.pings_silent += 1;
             if still {
