@@ -144,6 +144,10 @@ fn lost_database_and_liveness_seeds() {
         // to the same client's new, shorter one; the secondary renewed the
         // client past the partner's MCLT bound.
         (23_243_386, 10, 1),
+        // Session 12: a server re-learning after a lost database gave its
+        // "free" addresses to the partner on a POOLREQ, one of them leased
+        // by a client it had granted it to in COMMUNICATIONS-INTERRUPTED.
+        (35_037_619, 10, 1),
     ] {
         check(
             [seed].into_iter(),

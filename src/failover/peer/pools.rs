@@ -16,7 +16,12 @@ impl Peer {
         store: &mut LeaseStore,
     ) {
         let mut given = 0u32;
-        if self.state == State::Normal && self.pools_agreed() {
+        // A server re-learning after a lost database cannot vouch for its
+        // free addresses: some may be leased by clients it granted them to
+        // before the loss, unknown to the partner too (a grant made in
+        // COMMUNICATIONS-INTERRUPTED). It gives none until the wait ends.
+        let vouches = !store.relearning(now);
+        if self.state == State::Normal && self.pools_agreed() && vouches {
             let moved = self.give_free(now, pool, wanted, store);
             given = moved.len() as u32;
             if given > 0 {
