@@ -1,4 +1,4 @@
-//! The failover key file at rest (`failover.secret_file`): read only when no
+//! Key files at rest (`failover.secret_file`, `ddns.key.secret_file`): read only when no
 //! one but its owner can read it, as ssh does with private keys, and written
 //! by `tandem keygen -o FILE` with mode 0600. The key's format (hex, at least
 //! 16 octets) is `failover::codec::parse_key`'s.
@@ -14,8 +14,10 @@ pub const KEY_OCTETS: usize = 32;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyFileError {
     /// The file cannot be read (missing, no permission).
-    #[error("failover.secret_file {path}: {source}")]
+    #[error("{setting} {path}: {source}")]
     Read {
+        /// The setting that names the file.
+        setting: &'static str,
         /// The key file.
         path: PathBuf,
         /// The error reading it.
@@ -24,18 +26,22 @@ pub enum KeyFileError {
     /// Group or others may read or write the file: anyone who can read the key
     /// can forge binding updates.
     #[error(
-        "failover.secret_file {path} is open to group or others (mode {mode:04o}); \
+        "{setting} {path} is open to group or others (mode {mode:04o}); \
          run `chmod 600 {path}` and make the server's user its owner"
     )]
     Exposed {
+        /// The setting that names the file.
+        setting: &'static str,
         /// The key file.
         path: PathBuf,
         /// Its permission bits.
         mode: u32,
     },
     /// The file does not hold a usable key.
-    #[error("failover.secret_file {path}: {reason}")]
+    #[error("{setting} {path}: {reason}")]
     Invalid {
+        /// The setting that names the file.
+        setting: &'static str,
         /// The key file.
         path: PathBuf,
         /// What is wrong with its content.
@@ -62,23 +68,40 @@ pub enum KeyFileError {
     Random(std::io::Error),
 }
 
-/// Reads the key in `path`. Errors: the file cannot be read, its mode lets
-/// group or others in (`Exposed`, checked before the content is read), or
-/// its content is not a key of at least 16 octets.
+/// Reads the failover key in `path`. Errors: the file cannot be read, its
+/// mode lets group or others in (`Exposed`, checked before the content is
+/// read), or its content is not a key of at least 16 octets.
 pub fn load(path: &Path) -> Result<Vec<u8>, KeyFileError> {
+    load_secret(
+        path,
+        "failover.secret_file",
+        crate::failover::codec::parse_key,
+    )
+}
+
+/// Reads a secret from `path`, named by `setting` in errors, with `parse`
+/// (which says what is wrong with the text). Errors as [`load`]'s.
+pub fn load_secret(
+    path: &Path,
+    setting: &'static str,
+    parse: fn(&str) -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, KeyFileError> {
     let read = |source| KeyFileError::Read {
+        setting,
         path: path.to_path_buf(),
         source,
     };
     let mode = std::fs::metadata(path).map_err(read)?.permissions().mode() & 0o7777;
     if mode & 0o077 != 0 {
         return Err(KeyFileError::Exposed {
+            setting,
             path: path.to_path_buf(),
             mode,
         });
     }
     let text = std::fs::read_to_string(path).map_err(read)?;
-    crate::failover::codec::parse_key(&text).map_err(|reason| KeyFileError::Invalid {
+    parse(&text).map_err(|reason| KeyFileError::Invalid {
+        setting,
         path: path.to_path_buf(),
         reason,
     })

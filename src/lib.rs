@@ -30,6 +30,7 @@
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod ddns;
 pub mod dhcp;
 pub mod failover;
 pub mod fuzzing;

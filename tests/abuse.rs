@@ -388,6 +388,7 @@ fn a_keyed_partner_that_floods_or_stops_reading_is_dropped() {
                     lease_time: 0,
                     potential_expiry: 0,
                     seq: sent * 64 + u64::from(i) + 1,
+                    dns: None,
                 })
                 .collect();
             let m = Message::BindingUpdate {

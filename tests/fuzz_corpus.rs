@@ -322,6 +322,7 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
         lease_time: 3600,
         potential_expiry: 1_005_400,
         seq: 3,
+        dns: None,
     };
     vec![
         Message::Connect(Connect {
@@ -361,7 +362,7 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
                     state: 0,
                     chaddr: vec![],
                     client_id: None,
-                    ..lease
+                    ..lease.clone()
                 },
             ],
         },
@@ -379,6 +380,22 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
         Message::PoolResponse { pool: 0, given: 4 },
         Message::Disconnect {
             reason: "bye".into(),
+        },
+        Message::BindingUpdateDns {
+            batch: 2,
+            time: 1_000_003,
+            leases: vec![lease],
+            dns: vec![Some(tandem::lease::DnsRecords {
+                fqdn: "h.campus.example".into(),
+                forward: true,
+                reverse: true,
+                tag: 256_000_000,
+                status: tandem::lease::DnsStatus::Pending,
+                stale: Some(tandem::lease::StaleName {
+                    fqdn: "old.campus.example".into(),
+                    dhcid: vec![0, 1, 1, 9],
+                }),
+            })],
         },
     ]
 }

@@ -71,6 +71,7 @@ fn wire_lease() -> impl Strategy<Value = WireLease> {
                 lease_time: lt,
                 potential_expiry: u64::from(pe),
                 seq,
+                dns: None,
             },
         )
 }
@@ -203,6 +204,7 @@ proptest! {
             potential_expiry: Time(times.3 + 1000),
             acked_potential_expiry: Time::ZERO,
             update_seq: 5,
+            dns: None,
         };
         let bounds = OffsetBounds { low: offset, high: offset + spread };
         let back = WireLease::from_lease(&l).to_lease(bounds).unwrap();

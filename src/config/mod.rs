@@ -3,6 +3,7 @@
 //! the rest of the server can trust without re-checking (`validate`).
 
 pub mod class;
+pub mod ddns;
 pub mod option_specs;
 pub mod options;
 pub mod raw;
@@ -11,6 +12,7 @@ mod validate;
 pub mod values;
 
 pub use class::{Class, ClassId, ClassRule};
+pub use ddns::{DdnsConfig, DnsKey, DnsZone, TsigAlgorithm};
 pub use options::OptionValue;
 pub use values::{Cidr, Range};
 
@@ -33,6 +35,8 @@ pub struct Config {
     pub shared_networks: Vec<SharedNetwork>,
     /// Client classes, in file order; `ClassId` indexes this list.
     pub classes: Vec<Class>,
+    /// Dynamic DNS updates, when `[ddns]` is configured.
+    pub ddns: Option<DdnsConfig>,
 }
 
 /// A `[[shared_network]]`: several subnets on one link. A client on the link
@@ -213,6 +217,11 @@ pub struct Subnet {
     pub server_hostname: Option<String>,
     /// Fixed addresses for known clients, by MAC or client identifier.
     pub reservations: Vec<Reservation>,
+    /// Its clients' names go to DNS (`[ddns]` on and the subnet not left out).
+    pub ddns: bool,
+    /// The domain its clients' host labels are qualified with, when it (or
+    /// its shared network) names one; else `DdnsConfig::qualifying_suffix`.
+    pub ddns_suffix: Option<String>,
 }
 
 /// A subnet's lease time bounds, all in seconds.

@@ -23,6 +23,52 @@ pub struct RawConfig {
     /// The `[[class]]` tables: client classes, in file order.
     #[serde(default)]
     pub class: Vec<Spanned<RawClass>>,
+    /// The `[ddns]` table; absent means no DNS updates.
+    pub ddns: Option<Spanned<RawDdns>>,
+}
+
+/// The `[ddns]` table (`config::ddns`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDdns {
+    /// The default qualifying suffix.
+    pub qualifying_suffix: Option<Spanned<String>>,
+    /// TTL of the records ("auto": a third of the lease).
+    pub ttl: Option<Spanned<Secs>>,
+    /// Update A although the client would.
+    pub override_client_update: Option<bool>,
+    /// Update although the client asked for none.
+    pub override_no_update: Option<bool>,
+    /// `[[ddns.key]]`: TSIG keys.
+    #[serde(default)]
+    pub key: Vec<Spanned<RawDnsKey>>,
+    /// `[[ddns.zone]]`: zones updated.
+    #[serde(default)]
+    pub zone: Vec<Spanned<RawDnsZone>>,
+}
+
+/// One `[[ddns.key]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDnsKey {
+    /// The key's name.
+    pub name: Spanned<String>,
+    /// "hmac-sha256" (default), "hmac-sha384" or "hmac-sha512".
+    pub algorithm: Option<Spanned<String>>,
+    /// File with the secret (BIND key file or base64).
+    pub secret_file: Spanned<String>,
+}
+
+/// One `[[ddns.zone]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDnsZone {
+    /// The zone's name.
+    pub name: Spanned<String>,
+    /// Its primary servers, "address" or "address:port".
+    pub servers: Vec<Spanned<String>>,
+    /// The key to sign with.
+    pub key: Option<Spanned<String>>,
 }
 
 /// One `[[class]]`: a match table (every criterion given must hold; any of
@@ -142,6 +188,10 @@ pub struct RawSharedNetwork {
     /// Numbered options (`[[shared_network.option]]`).
     #[serde(default)]
     pub option: Vec<Spanned<RawOption>>,
+    /// DNS updates for the network's clients.
+    pub ddns: Option<bool>,
+    /// The qualifying suffix of its subnets.
+    pub ddns_qualifying_suffix: Option<Spanned<String>>,
 }
 
 /// The `[server]` table.
@@ -276,6 +326,11 @@ pub struct RawSubnet {
     /// Fixed addresses (`[[subnet.reservation]]`).
     #[serde(default)]
     pub reservation: Vec<Spanned<RawReservation>>,
+    /// DNS updates for this subnet's clients when `[ddns]` is on (true
+    /// when neither this subnet nor its shared network says).
+    pub ddns: Option<bool>,
+    /// The domain its clients' host labels are qualified with.
+    pub ddns_qualifying_suffix: Option<Spanned<String>>,
 }
 
 impl RawSubnet {
@@ -313,6 +368,8 @@ impl RawSubnet {
             server_hostname: None,
             option: Vec::new(),
             reservation: Vec::new(),
+            ddns: None,
+            ddns_qualifying_suffix: None,
         }
     }
 }

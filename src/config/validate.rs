@@ -91,6 +91,7 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
     }
     let shared_networks = shared::with_members(&mut c, &raw, networks, &subnets);
     cross_checks(&mut c, &raw, &subnets, &pools);
+    let ddns = raw.ddns.as_ref().map(|d| ddns::ddns(&mut c, d, &subnets));
     if c.problems.is_empty() {
         Ok(Config {
             server,
@@ -99,6 +100,7 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
             pools,
             shared_networks,
             classes,
+            ddns,
         })
     } else {
         c.problems.sort_by_key(|p| p.line);
@@ -111,6 +113,7 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
 }
 
 mod class;
+mod ddns;
 mod failover;
 mod option_checks;
 mod overlaps;

@@ -21,6 +21,9 @@ pub struct Assembly<'a> {
     pub server_id: Ipv4Addr,
     /// None for a reply to DHCPINFORM, which carries no lease times.
     pub grant: Option<Grant>,
+    /// Option 81's data (RFC 4702 section 4), when the client sent one and
+    /// DDNS is on for it.
+    pub fqdn: Option<Vec<u8>>,
 }
 
 impl Assembly<'_> {
@@ -96,6 +99,9 @@ impl Assembly<'_> {
             rb.push_u32(code::LEASE_TIME, g.lease);
             rb.push_u32(code::RENEWAL_TIME, g.t1);
             rb.push_u32(code::REBINDING_TIME, g.t2);
+        }
+        if let Some(f) = &self.fqdn {
+            rb.push(code::CLIENT_FQDN, f);
         }
         rb.push(code::SUBNET_MASK, &self.subnet.cidr.netmask().octets());
         let mut dropped = Vec::new();

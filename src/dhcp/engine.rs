@@ -306,6 +306,7 @@ impl Engine {
                 .max(held.1),
             acked_potential_expiry: bound.map_or(Time::ZERO, |l| l.acked_potential_expiry),
             update_seq: 0,
+            dns: self.dns_records(now, subnet, req, prev, same_client.is_some()),
         }
     }
 

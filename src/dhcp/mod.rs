@@ -12,6 +12,7 @@ mod assemble;
 pub mod classify;
 mod engine;
 mod minor;
+mod names;
 mod outcome;
 mod policy;
 mod replies;

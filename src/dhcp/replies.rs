@@ -41,6 +41,9 @@ impl Engine {
             reservation: self.reservation(subnet, req),
             classes: self.classes(req, subnet),
             server_id: self.server_id(req, ctx),
+            fqdn: grant
+                .and_then(|_| self.registration(subnet, req))
+                .and_then(|r| r.reply),
             grant,
         }
     }
@@ -96,6 +99,7 @@ impl Engine {
                 classes: Vec::new(),
                 server_id,
                 grant: None,
+                fqdn: None,
             }
             .write_nak(&mut rb, why),
             None => {

@@ -17,8 +17,9 @@ use std::net::Ipv4Addr;
 /// Version 4 added the SHUTDOWN state (maintenance), which a version 3
 /// partner does not know: it is entered only with a partner that speaks 4.
 /// Version 5 added `PairConfig` (a reload's new fingerprint, compared on a
-/// live link), sent only to a partner that speaks 5.
-pub const PROTOCOL_VERSION: u16 = 5;
+/// live link), sent only to a partner that speaks 5. Version 6 added the
+/// DNS side of binding updates (`BindingUpdateDns`).
+pub const PROTOCOL_VERSION: u16 = 6;
 
 /// The oldest version this tandem still speaks, so that a pair is upgraded
 /// one peer at a time: raise it only a release after the version it drops.
@@ -119,7 +120,26 @@ pub enum Message {
         /// is answered with the receiver's fingerprint, an answer is not.
         answer: bool,
     },
+    /// A `BindingUpdate` with each record's DNS side (protocol 6), which
+    /// the protocol-5 record cannot carry: `dns[i]` belongs to `leases[i]`.
+    /// The peer sends it in place of `BindingUpdate` to a partner that
+    /// speaks 6 (`Message::for_version`) and reads it back as one
+    /// (`Message::normalized`). Appended last, keeping earlier wire tags.
+    BindingUpdateDns {
+        /// As in `BindingUpdate`.
+        batch: u64,
+        /// As in `BindingUpdate`.
+        time: u64,
+        /// As in `BindingUpdate`.
+        leases: Vec<WireLease>,
+        /// The DNS side of each record, in the same order.
+        dns: Vec<Option<crate::lease::DnsRecords>>,
+    },
 }
+
+/// The first peer protocol version that carries DNS records
+/// (`Message::BindingUpdateDns`).
+pub const DNS_VERSION: u16 = 6;
 
 impl Message {
     /// Lower-case name for logs and errors, e.g. "binding-update".
@@ -138,7 +158,59 @@ impl Message {
             Message::PoolResponse { .. } => "pool-response",
             Message::Disconnect { .. } => "disconnect",
             Message::PairConfig { .. } => "pair-config",
+            Message::BindingUpdateDns { .. } => "binding-update-dns",
         }
+    }
+
+    /// The form of this message for a partner speaking protocol `version`:
+    /// a binding update carries its records' DNS side from version 6 on
+    /// (older partners do not keep DNS records).
+    pub fn for_version(self, version: u16) -> Message {
+        match self {
+            Message::BindingUpdate {
+                batch,
+                time,
+                leases,
+            } if version >= DNS_VERSION => {
+                let dns = leases.iter().map(|l| l.dns.clone()).collect();
+                Message::BindingUpdateDns {
+                    batch,
+                    time,
+                    leases,
+                    dns,
+                }
+            }
+            m => m,
+        }
+    }
+
+    /// The message as the peer handles it: a `BindingUpdateDns` becomes the
+    /// `BindingUpdate` it stands for. Errors: the two lists differ in length.
+    pub fn normalized(self) -> Result<Message, String> {
+        let Message::BindingUpdateDns {
+            batch,
+            time,
+            mut leases,
+            dns,
+        } = self
+        else {
+            return Ok(self);
+        };
+        if dns.len() != leases.len() {
+            return Err(format!(
+                "binding update with {} records and {} DNS entries",
+                leases.len(),
+                dns.len()
+            ));
+        }
+        for (l, d) in leases.iter_mut().zip(dns) {
+            l.dns = d;
+        }
+        Ok(Message::BindingUpdate {
+            batch,
+            time,
+            leases,
+        })
     }
 }
 
@@ -236,6 +308,11 @@ pub struct WireLease {
     pub potential_expiry: u64,
     /// The sender's sequence number for this change (0: not its own change).
     pub seq: u64,
+    /// The binding's DNS records: not part of this struct's wire form,
+    /// which protocol 5 fixed; protocol 6 carries them beside it
+    /// (`Message::BindingUpdateDns`).
+    #[serde(skip)]
+    pub dns: Option<crate::lease::DnsRecords>,
 }
 
 /// Why a received `WireLease` cannot become a `Lease`.
@@ -283,6 +360,7 @@ impl WireLease {
             lease_time: l.lease_time,
             potential_expiry: l.potential_expiry.0,
             seq: l.update_seq,
+            dns: l.dns.clone(),
         }
     }
 
@@ -309,6 +387,9 @@ impl WireLease {
         if self.relay_info.as_ref().is_some_and(|r| r.len() > 255) {
             return Err(InvalidLease::TooLong("relay info"));
         }
+        if self.dns.as_ref().is_some_and(|d| !crate::ddns::valid_records(d)) {
+            return Err(InvalidLease::TooLong("dns records"));
+        }
         if state == LeaseState::Active && self.chaddr.is_empty() && self.client_id.is_none() {
             return Err(InvalidLease::NoClient);
         }
@@ -334,6 +415,7 @@ impl WireLease {
             // The partner has committed to this potential expiry itself.
             acked_potential_expiry: shift(self.potential_expiry, early),
             update_seq: 0,
+            dns: self.dns.clone(),
         })
     }
 }

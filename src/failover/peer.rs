@@ -20,6 +20,11 @@ use std::net::Ipv4Addr;
 
 /// Records per binding-update frame; well under the 64 KiB frame limit.
 const BATCH: usize = 64;
+
+/// Encoded octets per binding-update frame beyond which a batch closes
+/// early (`Lease::wire_octets`): 64 records with every text field at its
+/// longest would not fit the 64 KiB frame limit.
+const BATCH_OCTETS: usize = 48 * 1024;
 /// How long STARTUP waits for the partner before resuming on its own.
 const STARTUP_WAIT: u64 = 5;
 /// How often NORMAL checks whether free addresses need rebalancing.
@@ -273,7 +278,8 @@ impl Peer {
 
     fn send(&mut self, _now: Time, m: Message) {
         if self.link.is_some() {
-            self.actions.push_back(Action::Send(m));
+            let version = self.partner.as_ref().map_or(0, |p| p.version);
+            self.actions.push_back(Action::Send(m.for_version(version)));
         }
     }
 
@@ -298,6 +304,10 @@ impl Peer {
         {
             return self.close(now, format!("{} before connect", msg.name()));
         }
+        let msg = match msg.normalized() {
+            Ok(m) => m,
+            Err(why) => return self.close(now, why),
+        };
         if !self.may_chatter(now, &msg) {
             return self.close(now, format!("partner is flooding {} messages", msg.name()));
         }
@@ -337,6 +347,8 @@ impl Peer {
             Message::Disconnect { reason } => {
                 self.close(now, format!("partner disconnected: {reason}"))
             }
+            // `normalized` above turned it into a BindingUpdate.
+            Message::BindingUpdateDns { .. } => {}
         }
     }
 

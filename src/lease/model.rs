@@ -134,6 +134,8 @@ pub struct Lease {
     /// Sequence number of this server's latest change to the record, to be
     /// replicated; 0 when the current version came from the partner.
     pub update_seq: u64,
+    /// The binding's DNS records (RFC 4703), when DDNS registered a name.
+    pub dns: Option<super::DnsRecords>,
 }
 
 impl Lease {
@@ -154,6 +156,7 @@ impl Lease {
             potential_expiry: Time::ZERO,
             acked_potential_expiry: Time::ZERO,
             update_seq: 0,
+            dns: None,
         }
     }
 
@@ -190,6 +193,20 @@ impl Lease {
         self.expires != Time::ZERO
             || self.potential_expiry != Time::ZERO
             || self.acked_potential_expiry != Time::ZERO
+    }
+
+    /// An upper bound on the octets of this record in a binding update
+    /// (fixed fields at their widest, variable ones by length).
+    pub fn wire_octets(&self) -> usize {
+        let len = |b: Option<usize>| b.unwrap_or(0) + 2;
+        let dns = self.dns.as_ref().map_or(0, |d| {
+            d.fqdn.len() + d.stale.as_ref().map_or(0, |s| s.fqdn.len() + s.dhcid.len()) + 24
+        });
+        96 + len(self.client_id.as_ref().map(Vec::len))
+            + len(self.hostname.as_ref().map(String::len))
+            + len(self.relay_info.as_ref().map(Vec::len))
+            + self.hw.bytes().len()
+            + dns
     }
 
     /// Orders reusable addresses: never used first, then least recently ended.

@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-const SCHEMA_VERSION: i64 = 1;
+/// Version 2 added the `dns` column (a binding's DNS records, JSON).
+const SCHEMA_VERSION: i64 = 2;
 /// Why the lease database could not be opened, read or written. Each names the
 /// database file, so the log line says where to look.
 #[derive(Debug, thiserror::Error)]
@@ -143,10 +144,13 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS lease (
             lease_time INTEGER NOT NULL,
             potential_expiry INTEGER NOT NULL,
             acked_potential_expiry INTEGER NOT NULL,
-            update_seq INTEGER NOT NULL DEFAULT 0
+            update_seq INTEGER NOT NULL DEFAULT 0,
+            dns TEXT
         );
-        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        PRAGMA user_version = 1;";
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
+/// From schema version 1 to 2, in one transaction with the version.
+const MIGRATE_1_TO_2: &str = "BEGIN; ALTER TABLE lease ADD COLUMN dns TEXT; PRAGMA user_version = 2; COMMIT;";
 
 /// A connection with tandem's pragmas and schema.
 fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
@@ -178,7 +182,13 @@ fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
     .map_err(err)?;
     c.busy_timeout(std::time::Duration::from_secs(5))
         .map_err(err)?;
-    c.execute_batch(SCHEMA).map_err(err)?;
+    if version == 1 {
+        c.execute_batch(MIGRATE_1_TO_2).map_err(err)?;
+    } else {
+        c.execute_batch(SCHEMA).map_err(err)?;
+        c.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(err)?;
+    }
     Ok(c)
 }
 

@@ -57,6 +57,7 @@ impl Node {
             grants: None,
             halted: None,
             pings: Default::default(),
+            dns: Default::default(),
         };
         node.start_relearning(&snap, now);
         node

@@ -116,6 +116,13 @@ impl Node {
             "pings_silent": s.pings_silent,
             "pings_answered": s.pings_answered,
         });
+        if self.config.ddns.is_some() {
+            v["ddns"] = json!({
+                "jobs_in_flight": self.dns.in_flight(),
+                "updates": s.dns_updates,
+                "failures": s.dns_failures,
+            });
+        }
         v
     }
 

@@ -49,6 +49,15 @@ pub enum Input {
         /// Whether an echo reply came from the address within the timeout.
         answered: bool,
     },
+    /// The DNS job of [`Output::Dns`] with the same `id` is over: where
+    /// the records stand (`Added`, `Conflict`, `Removed`), or why it failed
+    /// (the node tries again later).
+    DnsDone {
+        /// The `id` of the job.
+        id: u64,
+        /// Its outcome.
+        result: Result<crate::lease::DnsStatus, String>,
+    },
     /// An operator's command from the control socket; answered by
     /// [`Output::Answer`] with the same `id`.
     Control {
@@ -108,6 +117,14 @@ pub enum Output {
         addr: Ipv4Addr,
         /// How long to wait for the echo reply, milliseconds.
         timeout_ms: u64,
+    },
+    /// Carry out this DNS job (`ddns::Exchange`) and report
+    /// [`Input::DnsDone`] with the same `id`. Nothing waits for it.
+    Dns {
+        /// The node's number for the job.
+        id: u64,
+        /// What to add or remove.
+        job: crate::ddns::DnsJob,
     },
     /// The answer to a control command.
     Answer {

@@ -16,6 +16,7 @@
 mod boot;
 mod commits;
 mod control;
+mod dns;
 mod io;
 mod metrics;
 mod ping;
@@ -76,6 +77,8 @@ pub struct Node {
     halted: Option<String>,
     /// OFFERs waiting for their ping (`ping`).
     pings: ping::Pings,
+    /// DNS jobs due and with the edge (`dns`).
+    dns: dns::DnsWork,
 }
 
 impl Node {
@@ -113,6 +116,7 @@ impl Node {
             Input::CommitFailed { upto } => self.commit_failed(upto),
             Input::Tick => self.tick(now),
             Input::PingDone { id, answered } => self.ping_done(now, id, answered),
+            Input::DnsDone { id, result } => self.dns_done(now, id, result),
             Input::Control { id, command } => {
                 let answer = self.control(now, command);
                 self.out.push_back(Output::Answer { id, answer });
@@ -123,6 +127,7 @@ impl Node {
             }
         }
         self.carry_out_peer();
+        self.dns_poll(now);
     }
 
     /// The next thing for the edge to do, in order.
@@ -137,6 +142,11 @@ impl Node {
     /// When the next [`Input::Tick`] is due (local time, seconds).
     pub fn poll_timeout(&self) -> Option<Time> {
         Some(self.next_tick)
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
     }
 
     /// The lease store, read-only (status, the simulator's checks).
@@ -257,6 +267,7 @@ impl Node {
         } else {
             Vec::new()
         };
+        self.dns.touch(&changes);
         let batch = self.commits.submit(&mut self.out, changes, Vec::new());
         if reply.is_some() || !replicate.is_empty() {
             self.commits.after(Waiting {
@@ -357,6 +368,7 @@ impl Node {
                     } else {
                         Vec::new()
                     };
+                    self.dns.touch(&leases);
                     let batch = self.commits.submit(&mut self.out, leases, meta);
                     self.commits.after(Waiting {
                         batch,

@@ -40,6 +40,10 @@ pub struct Stats {
     pub pings_silent: u64,
     /// Pings before an OFFER that a host answered (the address was quarantined).
     pub pings_answered: u64,
+    /// DNS jobs completed (records added, found in conflict, or removed).
+    pub dns_updates: u64,
+    /// DNS jobs that failed (no answer, an error RCODE), each tried again later.
+    pub dns_failures: u64,
     /// Replies the socket refused to send (counted by the edge).
     pub send_errors: u64,
     /// Journal transactions committed.

@@ -38,6 +38,8 @@ pub const BOOT_FILE: u8 = 67;
 pub const USER_CLASS: u8 = 77;
 /// Relay agent information (RFC 3046).
 pub const RELAY_AGENT_INFO: u8 = 82;
+/// Client FQDN (RFC 4702).
+pub const CLIENT_FQDN: u8 = 81;
 /// Client system architecture type (RFC 4578 section 2.1).
 pub const CLIENT_ARCH: u8 = 93;
 /// Subnet selection (RFC 3011).

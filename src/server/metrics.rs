@@ -206,6 +206,13 @@ fn outcomes(reg: &mut Registry, f: &Figures) {
         "Pings before an OFFER, by result (answered: the address was quarantined)",
         pings.map(|(r, v)| (one("result", r), v)),
     );
+    let dns = [("done", s.dns_updates), ("failed", s.dns_failures)];
+    counters(
+        reg,
+        "dns_updates",
+        "DNS jobs (add or remove a binding's records), by result (failed ones are tried again)",
+        dns.map(|(r, v)| (one("result", r), v)),
+    );
     counter(
         reg,
         "journal_commits",

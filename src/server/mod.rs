@@ -4,6 +4,7 @@
 //! replies, journal batches and peer frames. No DHCP, failover or ordering
 //! decision is made here.
 
+mod dns;
 mod link;
 pub mod metrics;
 mod pings;
@@ -49,6 +50,8 @@ struct Edge {
     path: std::path::PathBuf,
     /// The ping check's pings.
     pings: pings::Pings,
+    /// DNS updates (`[ddns]`).
+    dns: dns::Updater,
 }
 
 /// What feeds the node besides the journal: the interfaces' sockets, the
@@ -57,6 +60,8 @@ struct Feeds {
     packets: Receiver,
     /// Finished pings of the ping check.
     ping_results: mpsc::UnboundedReceiver<pings::PingResult>,
+    /// Finished DNS jobs.
+    dns_results: mpsc::UnboundedReceiver<dns::DnsResult>,
     link: Option<mpsc::Receiver<LinkEvent>>,
     control: mpsc::Receiver<control::Request>,
     /// Scrapes of the metrics listener, when `server.metrics` is set.
@@ -76,7 +81,8 @@ pub async fn run(
 ) -> anyhow::Result<Stats> {
     let clock = SystemClock;
     let (commit_tx, mut commit_rx) = mpsc::unbounded_channel();
-    // The key first: a refused key file leaves the database untouched.
+    // The keys first: a refused key file leaves the database untouched.
+    let (dns, dns_results) = dns::Updater::new(config.ddns.as_ref()).map_err(anyhow::Error::msg)?;
     let (link, link_rx) = match PeerLink::start(&config)? {
         Some((l, rx)) => (Some(l), Some(rx)),
         None => (None, None),
@@ -93,6 +99,7 @@ pub async fn run(
     let sockets = open_sockets(&config)?;
     let metrics_listener = config.server.metrics.map(metrics::bind).transpose()?;
     let (mut feeds, pings) = start_feeds(&config, &sockets, link_rx, metrics_listener);
+    feeds.dns_results = dns_results;
     let mut edge = Edge {
         node,
         journal,
@@ -105,6 +112,7 @@ pub async fn run(
         rendered: None,
         path,
         pings,
+        dns,
     };
     edge.flush(clock.now());
     let status = format!("serving; {} leases loaded", edge.node.store().len());
@@ -170,6 +178,7 @@ fn start_feeds(
     let feeds = Feeds {
         packets,
         ping_results,
+        dns_results: mpsc::unbounded_channel().1,
         link,
         control,
         scrapes,
@@ -246,6 +255,9 @@ impl Edge {
                 Some((id, answered)) = feeds.ping_results.recv() => {
                     self.input(clock.now(), Input::PingDone { id, answered });
                 }
+                Some((id, result)) = feeds.dns_results.recv() => {
+                    self.input(clock.now(), Input::DnsDone { id, result });
+                }
                 Some(ev) = async { feeds.link.as_mut()?.recv().await }, if link_ok => {
                     self.link_event(clock.now(), ev);
                 }
@@ -307,6 +319,7 @@ impl Edge {
                     addr,
                     timeout_ms,
                 } => self.pings.ping(id, addr, timeout_ms),
+                Output::Dns { id, job } => self.dns.run(id, job),
             }
         }
         if broken && let Some(l) = &self.link {
@@ -414,6 +427,11 @@ impl Edge {
                 let id = self.next_question;
                 if let Some(r) = reply {
                     self.answers.insert(id, r);
+                }
+                // Zones and keys live here; a key file that cannot be
+                // read keeps the previous ones (the node decides the rest).
+                if let Err(e) = self.dns.reconfigure(config.ddns.as_ref()) {
+                    tracing::error!("reload: [ddns] keys unchanged: {e}");
                 }
                 let config = Arc::new(config);
                 self.input(now, Input::Reload { id, config });

@@ -80,6 +80,8 @@ fn build(
     );
     m.set_xid(xid).set_secs(secs).set_hops(1);
     m.opts_mut().insert(v4::DhcpOption::MessageType(kind));
+    m.opts_mut()
+        .insert(v4::DhcpOption::Hostname(format!("host{}", mac[5])));
     for o in opts {
         m.opts_mut().insert(o);
     }

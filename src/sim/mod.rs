@@ -6,6 +6,7 @@
 //! prints the whole trace of that seed.
 
 pub(crate) mod client;
+mod dns;
 mod node;
 mod rng;
 mod world;

@@ -91,6 +91,8 @@ pub struct Host {
     pub undurable: Vec<String>,
     /// Pings a squatter answered, since the world last took the count.
     pub answered_pings: u64,
+    /// The DNS server the ddns family's jobs go to (shared by both hosts).
+    pub zone: std::rc::Rc<std::cell::RefCell<super::dns::Zone>>,
     /// This server has been in PARTNER-DOWN since its partner last
     /// acknowledged every change of ours: some of its grants may exist on
     /// this disk only (see `World::crash`).
@@ -133,7 +135,13 @@ impl Host {
         }
     }
 
-    pub fn boot(config: Arc<Config>, disk: Disk, offset: i64, global: u64) -> Host {
+    pub fn boot(
+        config: Arc<Config>,
+        disk: Disk,
+        offset: i64,
+        global: u64,
+        zone: std::rc::Rc<std::cell::RefCell<super::dns::Zone>>,
+    ) -> Host {
         let server_id = config.server.server_id.expect("sim configs set server_id");
         let now = Time((global as i64 + offset).max(0) as u64);
         let mut node = Node::start(config, disk.snapshot(), vec![server_id], now);
@@ -157,6 +165,7 @@ impl Host {
             halted: None,
             undurable: vec![],
             answered_pings: 0,
+            zone,
             partner_down_debt: false,
             landed: vec![],
             seqs_on_disk: on_disk,
@@ -214,6 +223,7 @@ impl Host {
         let outs: Vec<Output> = std::iter::from_fn(|| self.node.poll_output()).collect();
         self.note_state_change(&outs);
         let mut pings = Vec::new();
+        let mut dns = Vec::new();
         for o in outs {
             match o {
                 Output::Journal(batch) => {
@@ -238,14 +248,23 @@ impl Host {
                 Output::Halt(why) => self.halted = Some(why),
                 // Only the squatters' addresses answer a ping.
                 Output::Ping { id, addr, .. } => pings.push((id, super::squatted(addr))),
+                Output::Dns { id, job } => dns.push((id, job)),
             }
+        }
+        let ddns = self.node.config().ddns.clone();
+        for (id, job) in dns.iter().cloned() {
+            let result = match &ddns {
+                Some(c) => Ok(self.zone.borrow_mut().run(job, c)),
+                None => Err("no [ddns]".to_string()),
+            };
+            self.node.handle(self.local(global), Input::DnsDone { id, result });
         }
         for &(id, answered) in &pings {
             self.answered_pings += u64::from(answered);
             let input = Input::PingDone { id, answered };
             self.node.handle(self.local(global), input);
         }
-        if !pings.is_empty() {
+        if !pings.is_empty() || !dns.is_empty() {
             self.carry_out(global, disk_delay);
         }
     }

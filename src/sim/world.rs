@@ -124,6 +124,8 @@ struct World {
     summary: Summary,
     trace: String,
     epochs: u64,
+    /// The DNS server of the ddns family.
+    zone: std::rc::Rc<std::cell::RefCell<super::dns::Zone>>,
 }
 
 /// Runs one seed; `Err` is an invariant violation.
@@ -145,6 +147,10 @@ pub fn run(seed: u64, opts: &Options) -> Result<Summary, Violation> {
         }
     }
     w.final_check()?;
+    w.summary.dns_records = {
+        let z = w.zone.borrow();
+        (z.added, z.removed)
+    };
     w.summary.steps = w.step;
     w.summary.trace = std::mem::take(&mut w.trace);
     Ok(w.summary)

@@ -121,6 +121,11 @@ pub(super) fn inherit_times(s: &Spanned<RawSubnet>, n: &Network) -> Spanned<RawS
     fill(&mut r.t1, &n.raw.t1);
     fill(&mut r.t2, &n.raw.t2);
     r.authoritative = r.authoritative.or(n.raw.authoritative);
+    r.ddns = r.ddns.or(n.raw.ddns);
+    if r.ddns_qualifying_suffix.is_none() {
+        r.ddns_qualifying_suffix
+            .clone_from(&n.raw.ddns_qualifying_suffix);
+    }
     Spanned::new(s.span(), r)
 }
 
@@ -200,6 +205,8 @@ fn as_subnet(n: &Spanned<RawSharedNetwork>) -> RawSubnet {
         boot_file: r.boot_file.clone(),
         server_hostname: r.server_hostname.clone(),
         option: r.option.clone(),
+        ddns: r.ddns,
+        ddns_qualifying_suffix: r.ddns_qualifying_suffix.clone(),
         ..RawSubnet::settings_only(n.span())
     }
 }

@@ -47,6 +47,11 @@ pub(super) fn subnet(
         boot_file: r.boot_file.as_ref().map(|b| b.get_ref().clone()),
         server_hostname: r.server_hostname.as_ref().map(|b| b.get_ref().clone()),
         reservations,
+        ddns: r.ddns.unwrap_or(true),
+        ddns_suffix: r
+            .ddns_qualifying_suffix
+            .as_ref()
+            .and_then(|s| super::ddns::suffix(c, s, &key("ddns_qualifying_suffix"))),
     }
 }
 

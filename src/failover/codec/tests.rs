@@ -49,22 +49,7 @@ pub fn every_message() -> Vec<Message> {
         Message::BindingUpdate {
             batch: 3,
             time: 9,
-            leases: vec![WireLease {
-                addr: 0x0a00_0001,
-                state: 1,
-                owner: 0,
-                client_id: Some(vec![1, 2, 3]),
-                htype: 1,
-                chaddr: vec![2, 0, 0, 0, 0, 1],
-                hostname: Some("h".into()),
-                relay_info: None,
-                starts: 1,
-                expires: 2,
-                cltt: 1,
-                lease_time: 1,
-                potential_expiry: 3,
-                seq: 4,
-            }],
+            leases: vec![wire_lease()],
         },
         Message::BindingAck {
             batch: 3,
@@ -85,7 +70,64 @@ pub fn every_message() -> Vec<Message> {
             fingerprint: "ab".repeat(32),
             answer: true,
         },
+        dns_update(),
     ]
+}
+
+fn wire_lease() -> WireLease {
+    WireLease {
+        addr: 0x0a00_0001,
+        state: 1,
+        owner: 0,
+        client_id: Some(vec![1, 2, 3]),
+        htype: 1,
+        chaddr: vec![2, 0, 0, 0, 0, 1],
+        hostname: Some("h".into()),
+        relay_info: None,
+        starts: 1,
+        expires: 2,
+        cltt: 1,
+        lease_time: 1,
+        potential_expiry: 3,
+        seq: 4,
+        dns: None,
+    }
+}
+
+/// A protocol-6 binding update: one record with DNS records.
+fn dns_update() -> Message {
+    Message::BindingUpdateDns {
+        batch: 4,
+        time: 10,
+        leases: vec![wire_lease()],
+        dns: vec![Some(crate::lease::DnsRecords {
+            fqdn: "pc1.campus.example".into(),
+            forward: true,
+            reverse: true,
+            tag: 77,
+            status: crate::lease::DnsStatus::Added,
+            stale: None,
+        })],
+    }
+}
+
+/// A binding update sent to a protocol-6 partner carries its records'
+/// DNS side, and reads back as the binding update it stands for; to a
+/// protocol-5 partner it stays as protocol 5 knows it.
+#[test]
+fn dns_records_travel_from_protocol_6_on() {
+    let m = dns_update().normalized().unwrap();
+    let Message::BindingUpdate { leases, .. } = &m else {
+        panic!("normalized into a binding update: {m:?}")
+    };
+    assert_eq!(leases[0].dns.as_ref().unwrap().tag, 77);
+    assert!(matches!(m.clone().for_version(5), Message::BindingUpdate { .. }));
+    assert_eq!(m.clone().for_version(6), dns_update());
+    let Message::BindingUpdateDns { leases, batch, time, .. } = dns_update() else {
+        unreachable!()
+    };
+    let short = Message::BindingUpdateDns { batch, time, leases, dns: vec![] };
+    assert!(short.normalized().is_err(), "a DNS list of another length is refused");
 }
 
 /// Each message keeps its wire tag (postcard's variant index) across
@@ -97,7 +139,7 @@ fn wire_tags_stay_where_they_were() {
         .iter()
         .map(|m| postcard::to_allocvec(m).unwrap()[0])
         .collect();
-    assert_eq!(tags, (0..13).collect::<Vec<u8>>());
+    assert_eq!(tags, (0..14).collect::<Vec<u8>>());
 }
 
 #[test]

@@ -338,10 +338,15 @@ impl Peer {
     fn send_batch(&mut self, now: Time) {
         let mut wire = Vec::new();
         let mut sent = Vec::new();
+        let mut octets = 0;
         while wire.len() < BATCH {
             let Some(Out::Lease(l)) = self.out.front() else {
                 break;
             };
+            octets += l.wire_octets();
+            if octets > BATCH_OCTETS && !wire.is_empty() {
+                break;
+            }
             // The version queued is one that is on disk; a newer one in
             // memory may not be yet, and follows when it is.
             let cur = l.clone();

@@ -3,6 +3,7 @@
 //! guessed.
 
 use super::StoreError;
+use crate::lease::DnsRecords;
 use crate::lease::model::{Lease, LeaseState, Owner};
 use crate::proto::HwAddr;
 use crate::time::Time;
@@ -24,11 +25,23 @@ struct Stored {
     times: [i64; 5],
     lease_time: u32,
     seq: i64,
+    dns: Option<String>,
 }
 
 const SELECT: &str = "SELECT address, state, owner, client_id, htype, chaddr, hostname, relay_info,
-     starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry, update_seq
+     starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry, update_seq, dns
      FROM lease ORDER BY address";
+
+/// The same from a schema-1 database (no `dns` column), which a read-only
+/// reader (`tandem leases`) may meet before a server has migrated it.
+const SELECT_1: &str = "SELECT address, state, owner, client_id, htype, chaddr, hostname, relay_info,
+     starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry, update_seq, NULL
+     FROM lease ORDER BY address";
+
+/// The `dns` column's text for `d` (JSON).
+pub(super) fn dns_text(d: &DnsRecords) -> String {
+    serde_json::to_string(d).expect("DNS records serialize")
+}
 
 impl Stored {
     fn from_row(r: &Row<'_>) -> rusqlite::Result<Stored> {
@@ -44,6 +57,7 @@ impl Stored {
             times: [r.get(8)?, r.get(9)?, r.get(10)?, r.get(12)?, r.get(13)?],
             lease_time: r.get(11)?,
             seq: r.get(14)?,
+            dns: r.get(15)?,
         })
     }
 
@@ -62,6 +76,11 @@ impl Stored {
         if self.chaddr.len() > 16 || t.iter().any(|x| *x < 0) || self.seq < 0 {
             return Err(corrupt("hardware address or time out of range"));
         }
+        let dns = match self.dns.as_deref().map(serde_json::from_str::<DnsRecords>) {
+            None => None,
+            Some(Ok(d)) if crate::ddns::valid_records(&d) => Some(d),
+            Some(_) => return Err(corrupt("DNS records unreadable")),
+        };
         Ok(Lease {
             addr,
             state,
@@ -77,6 +96,7 @@ impl Stored {
             potential_expiry: Time(t[3] as u64),
             acked_potential_expiry: Time(t[4] as u64),
             update_seq: self.seq as u64,
+            dns,
         })
     }
 }
@@ -88,7 +108,12 @@ pub(super) fn read(c: &Connection, path: &Path) -> Result<Vec<Lease>, StoreError
         path: path.to_path_buf(),
         source,
     };
-    let mut st = c.prepare(SELECT).map_err(err)?;
+    let version: i64 = c
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(err)?;
+    let mut st = c
+        .prepare(if version == 1 { SELECT_1 } else { SELECT })
+        .map_err(err)?;
     let rows = st.query_map([], Stored::from_row).map_err(err)?;
     rows.map(|r| r.map_err(err)?.check(path)).collect()
 }

@@ -114,8 +114,8 @@ pub(super) fn write(c: &mut Connection, batches: &[Batch]) -> rusqlite::Result<u
     {
         let mut st = tx.prepare_cached(
             "INSERT OR REPLACE INTO lease (address, state, owner, client_id, htype, chaddr, hostname, relay_info,
-             starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry, update_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry, update_seq, dns)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
         )?;
         for l in batches.iter().flat_map(|b| &b.leases) {
             st.execute(params![
@@ -134,6 +134,7 @@ pub(super) fn write(c: &mut Connection, batches: &[Batch]) -> rusqlite::Result<u
                 l.potential_expiry.0 as i64,
                 l.acked_potential_expiry.0 as i64,
                 l.update_seq as i64,
+                l.dns.as_ref().map(super::rows::dns_text),
             ])?;
             n += 1;
         }

@@ -1,6 +1,12 @@
 //! The invariants, checked as the world runs and at the end.
 
 use super::*;
+use crate::ddns::dhcid;
+use crate::lease::DnsStatus;
+
+/// Seconds after a binding's end (on a server's clock) within which its
+/// DNS records may still stand: the removal runs at the next tick.
+const DNS_GRACE: u64 = 5;
 
 impl World {
     pub(super) fn collect_acked(&mut self, i: usize) {
@@ -142,6 +148,58 @@ impl World {
         if !missing.is_empty() {
             return Err(self.violation(format!("bindings on one server only: {missing:?}")));
         }
-        Ok(())
+        match self.dns_mismatch() {
+            Some(m) => Err(self.violation(m)),
+            None => Ok(()),
+        }
+    }
+
+    /// After settling, DNS and the bindings agree (the ddns family): a
+    /// binding whose records are `Added` has them, with its client's DHCID;
+    /// every A and PTR record belongs to a binding that is active on some
+    /// server, or ended within [`DNS_GRACE`] seconds of its clock.
+    fn dns_mismatch(&self) -> Option<String> {
+        let hosts: Vec<&Host> = self.nodes.iter().flatten().collect();
+        let zone = self.zone.borrow();
+        for h in &hosts {
+            let now = h.local(self.now).0;
+            for l in h.node.store().iter() {
+                let Some(d) = l.dns.as_ref().filter(|d| d.status == DnsStatus::Added) else {
+                    continue;
+                };
+                if l.state != LeaseState::Active || l.expires.0 <= now + CLOCK_SLACK + 2 || !d.forward {
+                    continue;
+                }
+                let want = dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), &d.fqdn);
+                if zone.a_of(&d.fqdn) != Some((l.addr, want.as_slice())) {
+                    return Some(format!("{} of {:?} is Added but DNS has {:?}", l.addr, l.client(), zone.a_of(&d.fqdn).map(|a| a.0)));
+                }
+            }
+        }
+        let held = |addr, name: &str, dhcid: Option<&[u8]>| {
+            hosts.iter().any(|h| {
+                let now = h.local(self.now).0;
+                h.node.store().get(addr).is_some_and(|l| {
+                    let d = l.dns.as_ref().filter(|d| d.fqdn == name);
+                    l.state == LeaseState::Active
+                        && l.expires.0 + DNS_GRACE > now
+                        && d.is_some()
+                        && dhcid.is_none_or(|x| {
+                            x == dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), name)
+                        })
+                })
+            })
+        };
+        for (name, addr, dhcid) in zone.a_records() {
+            if !held(addr, name, Some(dhcid)) {
+                return Some(format!("DNS name {name} -> {addr} left behind: no binding holds it"));
+            }
+        }
+        for (addr, name) in zone.ptr_records() {
+            if !held(addr, name, None) {
+                return Some(format!("DNS PTR {addr} -> {name} left behind: no binding holds it"));
+            }
+        }
+        None
     }
 }

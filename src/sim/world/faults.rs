@@ -21,7 +21,7 @@ impl World {
             Some(Family::Maintenance) => self.maintenance_rounds(),
             Some(Family::PartnerDownFreshGrants) => self.fresh_grants_lost(),
             // The squatters are in the config and the pings: no schedule.
-            Some(Family::Squatters) | None => {}
+            Some(Family::Squatters | Family::Ddns) | None => {}
         }
         self.at(CHAOS, Ev::EndChaos);
     }

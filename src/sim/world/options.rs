@@ -57,6 +57,12 @@ pub enum Family {
     /// answered, the addresses quarantined and the quarantine replicated,
     /// among the random faults. No squatted address may ever be ACKed.
     Squatters,
+    /// Both servers update DNS for their clients' names (`[ddns]`, a
+    /// simulated DNS server, `sim::dns`): records are added at grants and
+    /// removed when bindings end, the status journaled and replicated and
+    /// the partner's work taken over in PARTNER-DOWN, among the random
+    /// faults.
+    Ddns,
 }
 
 impl Options {
@@ -110,6 +116,8 @@ pub struct Summary {
     pub partitions: u64,
     /// Pings a squatter answered (the squatters family).
     pub answered_pings: u64,
+    /// DNS records added and removed (the ddns family).
+    pub dns_records: (u64, u64),
     /// Faults no design survives (only with `dangerous`).
     pub dangerous_events: u64,
     /// The trace, when asked for.

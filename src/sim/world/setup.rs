@@ -6,7 +6,19 @@ use super::*;
 const CLOCK_BASE: i64 = 1000;
 
 /// One server's config; `ping` turns the ping check on (the squatters family).
-pub(super) fn config(primary: bool, ping: bool) -> Arc<Config> {
+/// The ddns family's `[ddns]`: one forward and one reverse zone.
+const DDNS: &str = r#"
+[ddns]
+qualifying_suffix = "sim.example"
+[[ddns.zone]]
+name = "sim.example"
+servers = ["192.0.2.53"]
+[[ddns.zone]]
+name = "0.0.10.in-addr.arpa"
+servers = ["192.0.2.53"]
+"#;
+
+pub(super) fn config(primary: bool, ping: bool, ddns: bool) -> Arc<Config> {
     let (role, sid) = if primary {
         ("primary", "10.0.0.2")
     } else {
@@ -38,9 +50,11 @@ lease_time = "300s"
 min_lease_time = "30s"
 max_lease_time = "600s"
 authoritative = true
+{ddns}
 "#,
         l = if primary { 1 } else { 2 },
         p = if primary { 2 } else { 1 },
+        ddns = if ddns { DDNS } else { "" },
         ping = if ping {
             "ping_check = true\nping_timeout = \"300ms\""
         } else {
@@ -96,8 +110,10 @@ impl World {
             epochs: 2,
             configs: {
                 let ping = opts.family == Some(Family::Squatters);
-                [config(true, ping), config(false, ping)]
+                let ddns = opts.family == Some(Family::Ddns);
+                [config(true, ping, ddns), config(false, ping, ddns)]
             },
+            zone: Default::default(),
             opts,
         };
         w.populate();
@@ -123,6 +139,7 @@ impl World {
             self.disks[i].clone(),
             self.offsets[i],
             self.now,
+            self.zone.clone(),
         );
         self.nodes[i] = Some(n);
     }

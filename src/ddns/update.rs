@@ -1,0 +1,320 @@
+//! One DNS job as a sequence of RFC 2136 UPDATE messages, following the
+//! RFC 4703 conflict rules: a name is added only if nobody holds it (or it
+//! carries our client's DHCID), and removed only while it carries our
+//! client's DHCID. Sans-IO: [`Exchange`] says which message to send to
+//! which zone and takes the answer's RCODE; the edge does the transport and
+//! the TSIG signature (`server::dns`).
+
+use super::dhcid::DHCID_TYPE;
+use crate::config::{DdnsConfig, DnsZone};
+use crate::lease::{DnsStatus, StaleName};
+use hickory_proto::op::{Message, OpCode, Query, ResponseCode};
+use hickory_proto::rr::rdata::{A, NULL, PTR};
+use hickory_proto::rr::{DNSClass, Name, RData, Record, RecordType};
+use std::net::Ipv4Addr;
+use std::str::FromStr;
+
+/// What the node asks of DNS for one binding (`Output::Dns`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsJob {
+    /// The leased address.
+    pub addr: Ipv4Addr,
+    /// The name, fully qualified, lower case, without the trailing dot.
+    pub fqdn: String,
+    /// The client's DHCID RDATA for `fqdn` (`dhcid::rdata`).
+    pub dhcid: Vec<u8>,
+    /// TTL of the records added, seconds.
+    pub ttl: u32,
+    /// The server keeps the A and DHCID records.
+    pub forward: bool,
+    /// The server keeps the PTR record.
+    pub reverse: bool,
+    /// A previous name's forward records to remove before adding (adds only).
+    pub stale: Option<StaleName>,
+    /// Remove the records (the binding ended) rather than add them.
+    pub remove: bool,
+}
+
+/// One UPDATE of a job (RFC 4703 sections 5.3 to 5.5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Delete the stale name's A record for our address, if its DHCID is ours.
+    RemoveStaleA,
+    /// Delete the stale name's DHCID if no address record is left.
+    RemoveStaleDhcid,
+    /// Add A and DHCID if the name is not in use (section 5.3.1).
+    AddForward,
+    /// Replace the A record if the DHCID is ours (section 5.3.2).
+    ReplaceForward,
+    /// Replace the PTR record (section 5.4).
+    AddReverse,
+    /// Delete our A record if the DHCID is ours (section 5.5).
+    RemoveA,
+    /// Delete the DHCID once no address record is left (section 5.5).
+    RemoveDhcid,
+    /// Delete the PTR record naming us.
+    RemoveReverse,
+}
+
+/// Why a job stopped before its end; the node tries it again later.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DnsError {
+    /// The server answered with an error RCODE (not a prerequisite failure).
+    #[error("{step:?} refused by {zone}: {rcode}")]
+    Refused {
+        /// The step refused.
+        step: Step,
+        /// The zone updated.
+        zone: String,
+        /// The server's RCODE.
+        rcode: String,
+    },
+    /// No answer, or one that could not be read or authenticated.
+    #[error("{0}")]
+    Transport(String),
+}
+
+/// A job in progress: the zones it updates and the step it is at.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    job: DnsJob,
+    forward: Option<DnsZone>,
+    reverse: Option<DnsZone>,
+    stale: Option<DnsZone>,
+    step: Option<Step>,
+    result: DnsStatus,
+}
+
+impl Exchange {
+    /// Starts `job` with the zones of `config`. A name or address no
+    /// configured zone holds is not updated (validation warns of a suffix
+    /// outside every zone).
+    pub fn new(job: DnsJob, config: &DdnsConfig) -> Exchange {
+        let forward = job.forward.then(|| config.zone_for(&job.fqdn)).flatten();
+        let reverse = job
+            .reverse
+            .then(|| config.zone_for(&reverse_name(job.addr)))
+            .flatten();
+        let stale = job.stale.as_ref().and_then(|s| config.zone_for(&s.fqdn));
+        let mut x = Exchange {
+            forward: forward.cloned(),
+            reverse: reverse.cloned(),
+            stale: stale.cloned(),
+            step: None,
+            result: DnsStatus::Pending,
+            job,
+        };
+        x.step = if x.job.remove {
+            x.after(None)
+        } else if x.stale.is_some() && !x.job.remove {
+            Some(Step::RemoveStaleA)
+        } else {
+            x.after(Some(Step::RemoveStaleDhcid))
+        };
+        x
+    }
+
+    /// The step the exchange is at; `None` once it is over.
+    pub fn step(&self) -> Option<Step> {
+        self.step
+    }
+
+    /// The job.
+    pub fn job(&self) -> &DnsJob {
+        &self.job
+    }
+
+    /// The UPDATE to send next and the zone (with its servers and key) to
+    /// send it to; `None` once the job is over ([`Exchange::result`]).
+    pub fn next(&self) -> Option<(Message, &DnsZone)> {
+        let step = self.step?;
+        let zone = self.zone_of(step)?;
+        Some((self.message(step, zone), zone))
+    }
+
+    /// Where the records stand once the job is over: `Added`, `Conflict`
+    /// or `Removed`.
+    pub fn result(&self) -> DnsStatus {
+        self.result
+    }
+
+    /// Takes the answer to the current step. Errors: an error RCODE (the
+    /// job stops; the node retries it later).
+    pub fn answered(&mut self, rcode: ResponseCode) -> Result<(), DnsError> {
+        let Some(step) = self.step else {
+            return Ok(());
+        };
+        let prerequisite_failed = matches!(
+            rcode,
+            ResponseCode::YXDomain
+                | ResponseCode::YXRRSet
+                | ResponseCode::NXRRSet
+                | ResponseCode::NXDomain
+        );
+        if rcode != ResponseCode::NoError && !prerequisite_failed {
+            return Err(DnsError::Refused {
+                step,
+                zone: self.zone_of(step).map_or_else(String::new, |z| z.name.clone()),
+                rcode: rcode.to_string(),
+            });
+        }
+        self.step = match (step, prerequisite_failed) {
+            (Step::RemoveStaleA, false) => Some(Step::RemoveStaleDhcid),
+            (Step::AddForward, true) => Some(Step::ReplaceForward),
+            (Step::ReplaceForward, true) => {
+                self.result = DnsStatus::Conflict;
+                None
+            }
+            (Step::RemoveA, false) => Some(Step::RemoveDhcid),
+            (s, _) => self.after(Some(s)),
+        };
+        Ok(())
+    }
+
+    /// The step after `done` on the job's path (`None`: the start of a
+    /// removal), skipping steps without a zone; sets the result at the end.
+    fn after(&mut self, done: Option<Step>) -> Option<Step> {
+        let (f, r) = (self.forward.is_some(), self.reverse.is_some());
+        let next = match done {
+            None if f => Some(Step::RemoveA),
+            None | Some(Step::RemoveA | Step::RemoveDhcid) if r => Some(Step::RemoveReverse),
+            None | Some(Step::RemoveA | Step::RemoveDhcid | Step::RemoveReverse) => {
+                self.result = DnsStatus::Removed;
+                None
+            }
+            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid) if f => Some(Step::AddForward),
+            Some(
+                Step::RemoveStaleA | Step::RemoveStaleDhcid | Step::AddForward | Step::ReplaceForward,
+            ) if r => Some(Step::AddReverse),
+            Some(_) => {
+                self.result = DnsStatus::Added;
+                None
+            }
+        };
+        next
+    }
+
+    fn zone_of(&self, step: Step) -> Option<&DnsZone> {
+        match step {
+            Step::RemoveStaleA | Step::RemoveStaleDhcid => self.stale.as_ref(),
+            Step::AddReverse | Step::RemoveReverse => self.reverse.as_ref(),
+            _ => self.forward.as_ref(),
+        }
+    }
+
+    /// The UPDATE message of `step` for `zone` (id 0: the edge numbers it).
+    fn message(&self, step: Step, zone: &DnsZone) -> Message {
+        let j = &self.job;
+        let name = |s: &str| Name::from_str(&format!("{s}.")).unwrap_or_else(|_| Name::root());
+        let fqdn = name(&j.fqdn);
+        let rev = name(&reverse_name(j.addr));
+        let ours = |n: &Name, d: &[u8]| rr(n, DNSClass::IN, 0, dhcid(d));
+        let a = RData::A(A(j.addr));
+        let (pre, upd) = match step {
+            Step::RemoveStaleA | Step::RemoveStaleDhcid => {
+                let s = j.stale.as_ref().expect("a stale step has a stale name");
+                let stale = name(&s.fqdn);
+                stale_removal(step, &stale, &s.dhcid, &a)
+            }
+            Step::AddForward => (
+                vec![empty(&fqdn, DNSClass::NONE, RecordType::ANY)],
+                vec![
+                    rr(&fqdn, DNSClass::IN, j.ttl, a),
+                    rr(&fqdn, DNSClass::IN, j.ttl, dhcid(&j.dhcid)),
+                ],
+            ),
+            Step::ReplaceForward => (
+                vec![ours(&fqdn, &j.dhcid)],
+                vec![
+                    empty(&fqdn, DNSClass::ANY, RecordType::A),
+                    rr(&fqdn, DNSClass::IN, j.ttl, a),
+                ],
+            ),
+            Step::AddReverse => (
+                vec![],
+                vec![
+                    empty(&rev, DNSClass::ANY, RecordType::PTR),
+                    rr(&rev, DNSClass::IN, j.ttl, RData::PTR(PTR(fqdn))),
+                ],
+            ),
+            Step::RemoveA => (
+                vec![ours(&fqdn, &j.dhcid)],
+                vec![rr(&fqdn, DNSClass::NONE, 0, a)],
+            ),
+            Step::RemoveDhcid => (
+                vec![
+                    ours(&fqdn, &j.dhcid),
+                    empty(&fqdn, DNSClass::NONE, RecordType::A),
+                    empty(&fqdn, DNSClass::NONE, RecordType::AAAA),
+                ],
+                vec![empty(&fqdn, DNSClass::ANY, RecordType::Unknown(DHCID_TYPE))],
+            ),
+            Step::RemoveReverse => (
+                vec![],
+                vec![rr(&rev, DNSClass::NONE, 0, RData::PTR(PTR(fqdn)))],
+            ),
+        };
+        update(&name(&zone.name), pre, upd)
+    }
+}
+
+/// The prerequisites and updates removing a stale name's records.
+fn stale_removal(step: Step, stale: &Name, d: &[u8], a: &RData) -> (Vec<Record>, Vec<Record>) {
+    let ours = rr(stale, DNSClass::IN, 0, dhcid(d));
+    if step == Step::RemoveStaleA {
+        return (vec![ours], vec![rr(stale, DNSClass::NONE, 0, a.clone())]);
+    }
+    (
+        vec![
+            ours,
+            empty(stale, DNSClass::NONE, RecordType::A),
+            empty(stale, DNSClass::NONE, RecordType::AAAA),
+        ],
+        vec![empty(stale, DNSClass::ANY, RecordType::Unknown(DHCID_TYPE))],
+    )
+}
+
+/// The in-addr.arpa name of `addr` (RFC 1035 section 3.5), without the dot.
+pub fn reverse_name(addr: Ipv4Addr) -> String {
+    let [a, b, c, d] = addr.octets();
+    format!("{d}.{c}.{b}.{a}.in-addr.arpa")
+}
+
+fn dhcid(d: &[u8]) -> RData {
+    RData::Unknown {
+        code: RecordType::Unknown(DHCID_TYPE),
+        rdata: NULL::with(d.to_vec()),
+    }
+}
+
+fn rr(name: &Name, class: DNSClass, ttl: u32, data: RData) -> Record {
+    let mut r = Record::from_rdata(name.clone(), ttl, data);
+    r.dns_class = class;
+    r
+}
+
+/// A record without RDATA: a prerequisite on a name or RRset, or the
+/// deletion of an RRset (RFC 2136 sections 2.4 and 2.5).
+fn empty(name: &Name, class: DNSClass, t: RecordType) -> Record {
+    let mut r = Record::update0(name.clone(), 0, t);
+    r.dns_class = class;
+    r
+}
+
+fn update(zone: &Name, prerequisites: Vec<Record>, updates: Vec<Record>) -> Message {
+    let mut m = Message::query();
+    m.metadata.op_code = OpCode::Update;
+    m.metadata.recursion_desired = false;
+    let mut q = Query::new();
+    q.set_name(zone.clone())
+        .set_query_class(DNSClass::IN)
+        .set_query_type(RecordType::SOA);
+    m.add_query(q);
+    m.add_answers(prerequisites);
+    m.add_authorities(updates);
+    m
+}
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

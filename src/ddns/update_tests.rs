@@ -1,0 +1,114 @@
+use super::*;
+use crate::config::DnsZone;
+use hickory_proto::rr::DNSClass;
+
+fn config() -> DdnsConfig {
+    let zone = |name: &str| DnsZone {
+        name: name.into(),
+        servers: vec!["192.0.2.53:53".parse().unwrap()],
+        key: Some("k".into()),
+    };
+    DdnsConfig {
+        qualifying_suffix: Some("campus.example".into()),
+        ttl: None,
+        override_client_update: false,
+        override_no_update: false,
+        keys: vec![],
+        zones: vec![zone("campus.example"), zone("0.10.in-addr.arpa")],
+    }
+}
+
+fn job(remove: bool) -> DnsJob {
+    DnsJob {
+        addr: Ipv4Addr::new(10, 0, 0, 5),
+        fqdn: "pc1.campus.example".into(),
+        dhcid: vec![0, 0, 1, 7],
+        ttl: 600,
+        forward: true,
+        reverse: true,
+        stale: None,
+        remove,
+    }
+}
+
+/// Runs `x` answering each step with the next of `rcodes`; the steps taken.
+fn run(x: &mut Exchange, rcodes: &[ResponseCode]) -> Vec<Step> {
+    let mut steps = Vec::new();
+    for rc in rcodes {
+        let Some(step) = x.step else { break };
+        let (m, zone) = x.next().expect("a message for the step");
+        assert_eq!(m.metadata.op_code, OpCode::Update);
+        assert_eq!(m.queries[0].name().to_string(), format!("{}.", zone.name));
+        m.to_vec().expect("the message encodes");
+        steps.push(step);
+        x.answered(*rc).unwrap();
+    }
+    steps
+}
+
+#[test]
+fn an_add_sets_forward_then_reverse() {
+    let mut x = Exchange::new(job(false), &config());
+    let (m, _) = x.next().unwrap();
+    assert_eq!(m.answers.len(), 1, "the name-not-in-use prerequisite");
+    assert_eq!(m.answers[0].dns_class, DNSClass::NONE);
+    assert_eq!(m.authorities.len(), 2, "A and DHCID");
+    let steps = run(&mut x, &[ResponseCode::NoError; 3]);
+    assert_eq!(steps, vec![Step::AddForward, Step::AddReverse]);
+    assert_eq!(x.result(), DnsStatus::Added);
+    assert!(x.next().is_none());
+}
+
+#[test]
+fn a_name_in_use_is_replaced_only_with_our_dhcid() {
+    let mut x = Exchange::new(job(false), &config());
+    let steps = run(
+        &mut x,
+        &[ResponseCode::YXDomain, ResponseCode::NoError, ResponseCode::NoError],
+    );
+    assert_eq!(steps, vec![Step::AddForward, Step::ReplaceForward, Step::AddReverse]);
+    assert_eq!(x.result(), DnsStatus::Added);
+    let mut x = Exchange::new(job(false), &config());
+    let steps = run(&mut x, &[ResponseCode::YXDomain, ResponseCode::NXRRSet]);
+    assert_eq!(steps, vec![Step::AddForward, Step::ReplaceForward]);
+    assert_eq!(x.result(), DnsStatus::Conflict, "another client's name: no PTR either");
+    assert!(x.next().is_none());
+}
+
+#[test]
+fn a_removal_takes_a_dhcid_then_ptr() {
+    let mut x = Exchange::new(job(true), &config());
+    let steps = run(&mut x, &[ResponseCode::NoError; 3]);
+    assert_eq!(steps, vec![Step::RemoveA, Step::RemoveDhcid, Step::RemoveReverse]);
+    assert_eq!(x.result(), DnsStatus::Removed);
+    let mut x = Exchange::new(job(true), &config());
+    let steps = run(&mut x, &[ResponseCode::NXRRSet, ResponseCode::NoError]);
+    assert_eq!(steps, vec![Step::RemoveA, Step::RemoveReverse], "not ours: left alone");
+}
+
+#[test]
+fn a_stale_name_goes_first() {
+    let mut j = job(false);
+    j.stale = Some(StaleName {
+        fqdn: "old.campus.example".into(),
+        dhcid: vec![0, 0, 1, 9],
+    });
+    let mut x = Exchange::new(j, &config());
+    let steps = run(&mut x, &[ResponseCode::NoError; 4]);
+    assert_eq!(
+        steps,
+        vec![Step::RemoveStaleA, Step::RemoveStaleDhcid, Step::AddForward, Step::AddReverse]
+    );
+}
+
+#[test]
+fn an_error_rcode_stops_the_job_and_a_missing_zone_skips_its_steps() {
+    let mut x = Exchange::new(job(false), &config());
+    let e = x.answered(ResponseCode::Refused).unwrap_err();
+    assert!(matches!(e, DnsError::Refused { step: Step::AddForward, .. }), "{e}");
+    let mut only_forward = config();
+    only_forward.zones.truncate(1);
+    let mut x = Exchange::new(job(false), &only_forward);
+    assert_eq!(run(&mut x, &[ResponseCode::NoError; 2]), vec![Step::AddForward]);
+    assert_eq!(x.result(), DnsStatus::Added);
+}

@@ -1,0 +1,70 @@
+//! The DNS side of a grant (`ddns`): which name the client gets, what the
+//! reply's option 81 says, and the binding's DNS records. The records are
+//! kept across renewals of the same name (no update on renew); a new
+//! name, or a new client on the address, starts a new registration, and
+//! the previous one's forward records are marked stale for removal.
+
+use super::engine::Engine;
+use crate::config::Subnet;
+use crate::ddns::{self, Registration};
+use crate::lease::{DnsRecords, DnsStatus, Lease, StaleName};
+use crate::proto::{Request, code};
+use crate::time::Time;
+
+impl Engine {
+    /// What DDNS decides for `req` on `subnet`; `None` when DDNS is off
+    /// there or the client has no usable name.
+    pub(super) fn registration(&self, subnet: &Subnet, req: &Request) -> Option<Registration> {
+        let cfg = self.config.ddns.as_ref()?;
+        let reserved = self.reservation(subnet, req).and_then(|r| r.hostname.as_deref());
+        ddns::decide(
+            cfg,
+            subnet,
+            req.option(code::CLIENT_FQDN),
+            req.hostname().as_deref(),
+            reserved,
+        )
+    }
+
+    /// The DNS records of a binding granted to `req` at `now`, `prev` being
+    /// the address's record before (any client; `same` when it is this
+    /// client's).
+    pub(super) fn dns_records(
+        &self,
+        now: Time,
+        subnet: &Subnet,
+        req: &Request,
+        prev: Option<&Lease>,
+        same: bool,
+    ) -> Option<DnsRecords> {
+        let kept = prev.filter(|_| same).and_then(|l| l.dns.clone());
+        let Some(reg) = self.registration(subnet, req).filter(|r| r.forward || r.reverse) else {
+            return kept;
+        };
+        let unchanged = |d: &DnsRecords| {
+            d.fqdn == reg.fqdn
+                && (d.forward, d.reverse) == (reg.forward, reg.reverse)
+                && d.status != DnsStatus::Removed
+        };
+        if let Some(d) = kept.filter(unchanged) {
+            return Some(d);
+        }
+        let before = prev.and_then(|l| l.dns.as_ref());
+        let stale = prev.zip(before).and_then(|(l, d)| {
+            let in_dns = d.status.may_be_in_dns() && d.forward;
+            let ours = same && d.fqdn == reg.fqdn;
+            (in_dns && !ours).then(|| StaleName {
+                dhcid: ddns::dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), &d.fqdn),
+                fqdn: d.fqdn.clone(),
+            })
+        });
+        Some(DnsRecords {
+            fqdn: reg.fqdn,
+            forward: reg.forward,
+            reverse: reg.reverse,
+            tag: (now.0 << 8).max(before.map_or(0, |d| d.tag + 1)),
+            status: DnsStatus::Pending,
+            stale: stale.or_else(|| before.and_then(|d| d.stale.clone())),
+        })
+    }
+}

@@ -1,0 +1,197 @@
+//! DNS work (issue 17): which bindings' records are due to be added or
+//! removed, handed to the edge as [`Output::Dns`] jobs, and the records'
+//! status updated from [`Input::DnsDone`](super::Input::DnsDone) (journaled
+//! and replicated like any change, so the partner knows what is in DNS).
+//!
+//! Exactly one peer works on a binding: the one that wrote its current
+//! version (`update_seq` set: our own change), or either in PARTNER-DOWN,
+//! where the survivor finishes and removes what its partner started. A
+//! DHCPACK never waits for DNS; a failed job is tried again later, backing
+//! off from [`RETRY_FIRST`] to [`RETRY_MAX`] seconds.
+
+use super::{Node, Output};
+use crate::ddns::{DnsJob, dhcid};
+use crate::failover::State;
+use crate::lease::{DnsStatus, Lease, LeaseState};
+use crate::time::Time;
+use std::collections::{BTreeSet, HashMap};
+use std::net::Ipv4Addr;
+
+/// Seconds before a failed job is tried again the first time.
+pub const RETRY_FIRST: u64 = 10;
+/// The longest wait between tries, seconds.
+pub const RETRY_MAX: u64 = 600;
+
+/// A job handed to the edge.
+struct InFlight {
+    addr: Ipv4Addr,
+    tag: u64,
+    remove: bool,
+}
+
+/// The node's DNS bookkeeping.
+#[derive(Default)]
+pub(super) struct DnsWork {
+    in_flight: HashMap<u64, InFlight>,
+    busy: HashMap<Ipv4Addr, u64>,
+    /// Addresses whose records changed: to look at.
+    dirty: BTreeSet<Ipv4Addr>,
+    /// (when, address): an active binding's expiry with records in DNS, or
+    /// a failed job's next try.
+    due: BTreeSet<(Time, Ipv4Addr)>,
+    /// Seconds to wait after the next failure, per address.
+    backoff: HashMap<Ipv4Addr, u64>,
+    last_id: u64,
+    /// Every record was looked at once (the first poll after start).
+    started: bool,
+    /// This server was in PARTNER-DOWN at the last poll (doing the
+    /// partner's work too).
+    taken_over: bool,
+}
+
+impl DnsWork {
+    /// Notes records journaled: those with DNS records are looked at.
+    pub(super) fn touch(&mut self, leases: &[Lease]) {
+        self.dirty
+            .extend(leases.iter().filter(|l| l.dns.is_some()).map(|l| l.addr));
+    }
+
+    /// Jobs with the edge.
+    pub(super) fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+}
+
+impl Node {
+    /// Looks at every record with DNS records (at start, and when this
+    /// server takes over its partner's work in PARTNER-DOWN).
+    fn dns_touch_all(&mut self) {
+        let all: Vec<Ipv4Addr> = self
+            .store
+            .iter()
+            .filter(|l| l.dns.is_some())
+            .map(|l| l.addr)
+            .collect();
+        self.dns.dirty.extend(all);
+    }
+
+    /// Turns what is due at `now` into jobs.
+    pub(super) fn dns_poll(&mut self, now: Time) {
+        if self.config.ddns.is_none() {
+            self.dns.dirty.clear();
+            return;
+        }
+        let taken_over = self.state() == Some(State::PartnerDown);
+        if !self.dns.started || (taken_over && !self.dns.taken_over) {
+            self.dns.started = true;
+            self.dns_touch_all();
+        }
+        self.dns.taken_over = taken_over;
+        while let Some(&(t, addr)) = self.dns.due.first() {
+            if t > now {
+                break;
+            }
+            self.dns.due.pop_first();
+            self.dns.dirty.insert(addr);
+        }
+        while let Some(addr) = self.dns.dirty.pop_first() {
+            if !self.dns.busy.contains_key(&addr) {
+                self.dns_look_at(now, addr);
+            }
+        }
+    }
+
+    /// The job `addr`'s records need now, if it is ours to do.
+    fn dns_look_at(&mut self, now: Time, addr: Ipv4Addr) {
+        let Some(l) = self.store.get(addr) else { return };
+        let Some(d) = &l.dns else { return };
+        if !self.dns_mine(l) {
+            return;
+        }
+        let active = l.state == LeaseState::Active && now < l.expires;
+        if active && d.status.may_be_in_dns() {
+            self.dns.due.insert((l.expires, addr));
+        }
+        let remove = match (active, d.status) {
+            (true, DnsStatus::Pending) => false,
+            (false, s) if s.may_be_in_dns() => true,
+            _ => return,
+        };
+        let job = self.dns_job(l, remove);
+        self.dns.last_id += 1;
+        let id = self.dns.last_id;
+        let tag = d.tag;
+        self.dns.busy.insert(addr, id);
+        self.dns.in_flight.insert(id, InFlight { addr, tag, remove });
+        self.out.push_back(Output::Dns { id, job });
+    }
+
+    /// Whether this server does `l`'s DNS work: alone, or its own version,
+    /// or any in PARTNER-DOWN.
+    fn dns_mine(&self, l: &Lease) -> bool {
+        self.peer
+            .as_ref()
+            .is_none_or(|p| l.update_seq != 0 || p.state() == State::PartnerDown)
+    }
+
+    fn dns_job(&self, l: &Lease, remove: bool) -> DnsJob {
+        let d = l.dns.as_ref().expect("a job is for records");
+        let ttl = self
+            .config
+            .ddns
+            .as_ref()
+            .map_or(0, |c| c.ttl_for(l.lease_time));
+        DnsJob {
+            addr: l.addr,
+            fqdn: d.fqdn.clone(),
+            dhcid: dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), &d.fqdn),
+            ttl,
+            forward: d.forward,
+            reverse: d.reverse,
+            stale: d.stale.clone().filter(|_| !remove),
+            remove,
+        }
+    }
+
+    /// The job `id` is over: `Ok` with where the records stand, or why it
+    /// failed. The record's status moves on only if it still holds the
+    /// registration the job was for.
+    pub(super) fn dns_done(&mut self, now: Time, id: u64, result: Result<DnsStatus, String>) {
+        let Some(job) = self.dns.in_flight.remove(&id) else {
+            return;
+        };
+        self.dns.busy.remove(&job.addr);
+        self.dns.dirty.insert(job.addr);
+        let status = match result {
+            Ok(s) => s,
+            Err(why) => return self.dns_failed(now, job.addr, &why),
+        };
+        self.dns.backoff.remove(&job.addr);
+        self.stats.dns_updates += 1;
+        let Some(mut l) = self.store.get(job.addr).cloned() else {
+            return;
+        };
+        let Some(d) = l.dns.as_mut().filter(|d| d.tag == job.tag) else {
+            return;
+        };
+        if status <= d.status {
+            return;
+        }
+        d.status = status;
+        if !job.remove {
+            d.stale = None;
+        }
+        tracing::info!(addr = %l.addr, name = %d.fqdn, ?status, "DNS updated");
+        let l = self.store.upsert(l);
+        self.journal_local(vec![l], None);
+    }
+
+    fn dns_failed(&mut self, now: Time, addr: Ipv4Addr, why: &str) {
+        self.stats.dns_failures += 1;
+        let wait = self.dns.backoff.get(&addr).copied().unwrap_or(RETRY_FIRST);
+        self.dns.backoff.insert(addr, (wait * 2).min(RETRY_MAX));
+        self.dns.dirty.remove(&addr);
+        self.dns.due.insert((now.plus(wait), addr));
+        tracing::warn!(%addr, retry_in = wait, "DNS update failed: {why}");
+    }
+}
