@@ -237,6 +237,31 @@ fn maintenance_holds_every_invariant() {
     );
 }
 
+/// Both servers update DNS for their clients' names among the random
+/// faults (`Family::Ddns`): after settling, DNS holds exactly the names of
+/// the bindings that are active, each with its client's DHCID, and a
+/// binding whose records are `Added` has them (`World::dns_mismatch`).
+#[test]
+fn ddns_records_follow_the_bindings() {
+    let opts = Options {
+        clients: 24,
+        family: Some(Family::Ddns),
+        ..Options::default()
+    };
+    assert!(
+        check(1..=200, &opts) > 1_000_000,
+        "the schedules did real work"
+    );
+    let (added, removed) = (1..=20)
+        .filter_map(|s| run(s, &opts).ok())
+        .map(|s| s.dns_records)
+        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    assert!(
+        added >= 200 && removed >= 100,
+        "records were added ({added}) and removed ({removed}) in 20 seeds"
+    );
+}
+
 /// Hosts squatting on two pool addresses, both servers pinging before an
 /// OFFER, among the random faults: the answered pings quarantine the
 /// addresses (replicated to the partner), and no squatted address is ever

@@ -51,26 +51,26 @@ fn wire_name(fqdn: &str) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    /// RFC 4701 section 3.6, example 1: chaddr 01:02:03:04:05:06, htype 1,
-    /// name chi.example.com: AAABxLmlskllE0MVjd57zHcWmEH3pCQ6VytcKD//7es/deY=
+    /// RFC 4701 section 3.6.2: chaddr 01:02:03:04:05:06, htype 1, name
+    /// client.example.com: AAABxLmlskllE0MVjd57zHcWmEH3pCQ6VytcKD//7es/deY=
     #[test]
     fn rfc_4701_example_by_chaddr() {
-        let r = rdata(None, 1, &[1, 2, 3, 4, 5, 6], "chi.example.com");
+        let r = rdata(None, 1, &[1, 2, 3, 4, 5, 6], "client.example.com");
         assert_eq!(
             base64(&r),
             "AAABxLmlskllE0MVjd57zHcWmEH3pCQ6VytcKD//7es/deY="
         );
     }
 
-    /// RFC 4701 section 3.6, example 3: client identifier 01:07:08:09:0a:0b:0c,
-    /// name client.example.com: AAEBOSD+XR3Os/0LozeXVqcNc7FwCfQdWL3b/NaiUDlW2No=
+    /// RFC 4701 section 3.6.3: client identifier 01:07:08:09:0a:0b:0c, name
+    /// chi.example.com: AAEBOSD+XR3Os/0LozeXVqcNc7FwCfQdWL3b/NaiUDlW2No=
     #[test]
     fn rfc_4701_example_by_client_id() {
         let r = rdata(
             Some(&[1, 7, 8, 9, 10, 11, 12]),
             1,
             &[],
-            "client.example.com",
+            "chi.example.com",
         );
         assert_eq!(
             base64(&r),

@@ -7,7 +7,8 @@
 use super::engine::Engine;
 use crate::config::Subnet;
 use crate::ddns::{self, Registration};
-use crate::lease::{DnsRecords, DnsStatus, Lease, StaleName};
+use super::request::RequestState;
+use crate::lease::{DnsRecords, DnsStatus, Lease, LeaseState, StaleName};
 use crate::proto::{Request, code};
 use crate::time::Time;
 
@@ -28,7 +29,15 @@ impl Engine {
 
     /// The DNS records of a binding granted to `req` at `now`, `prev` being
     /// the address's record before (any client; `same` when it is this
-    /// client's).
+    /// client's). A renewal of a binding still active keeps its
+    /// registration (no update on renew) for one lease time; any other
+    /// grant, or a renewal after that, registers again: DNS may have
+    /// changed meanwhile (the partner may have removed the records in a
+    /// partition, on a DECLINE or RELEASE it heard, and then lost its disk;
+    /// an operator may have edited the zone), and adding is idempotent
+    /// under the DHCID rule. So a name in DNS is right again within a
+    /// lease time of any such drift, at one update per client per lease
+    /// time.
     pub(super) fn dns_records(
         &self,
         now: Time,
@@ -37,23 +46,33 @@ impl Engine {
         prev: Option<&Lease>,
         same: bool,
     ) -> Option<DnsRecords> {
-        let kept = prev.filter(|_| same).and_then(|l| l.dns.clone());
+        let before = prev.and_then(|l| l.dns.as_ref());
+        let mine = before.filter(|_| same);
         let Some(reg) = self.registration(subnet, req).filter(|r| r.forward || r.reverse) else {
-            return kept;
+            // No name now: the client's own records stay until the binding ends.
+            return mine.cloned();
         };
-        let unchanged = |d: &DnsRecords| {
+        let renewal = matches!(
+            RequestState::of(req),
+            Some(RequestState::Renewing { .. } | RequestState::InitReboot { .. })
+        );
+        let live = prev.is_some_and(|l| {
+            let registered = Time(mine.map_or(0, |d| d.tag >> 8));
+            l.state == LeaseState::Active
+                && now < l.expires
+                && now < registered.plus(u64::from(l.lease_time))
+        });
+        let unchanged = |d: &&DnsRecords| {
             d.fqdn == reg.fqdn
                 && (d.forward, d.reverse) == (reg.forward, reg.reverse)
                 && d.status != DnsStatus::Removed
         };
-        if let Some(d) = kept.filter(unchanged) {
-            return Some(d);
+        if let Some(d) = mine.filter(unchanged).filter(|_| renewal && live) {
+            return Some(d.clone());
         }
-        let before = prev.and_then(|l| l.dns.as_ref());
         let stale = prev.zip(before).and_then(|(l, d)| {
             let in_dns = d.status.may_be_in_dns() && d.forward;
-            let ours = same && d.fqdn == reg.fqdn;
-            (in_dns && !ours).then(|| StaleName {
+            (in_dns && !(same && d.fqdn == reg.fqdn)).then(|| StaleName {
                 dhcid: ddns::dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), &d.fqdn),
                 fqdn: d.fqdn.clone(),
             })

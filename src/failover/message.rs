@@ -170,9 +170,9 @@ impl Message {
             Message::BindingUpdate {
                 batch,
                 time,
-                leases,
+                mut leases,
             } if version >= DNS_VERSION => {
-                let dns = leases.iter().map(|l| l.dns.clone()).collect();
+                let dns = leases.iter_mut().map(|l| l.dns.take()).collect();
                 Message::BindingUpdateDns {
                     batch,
                     time,

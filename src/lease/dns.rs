@@ -56,7 +56,9 @@ pub struct DnsRecords {
     pub reverse: bool,
     /// Identifies the registration across versions of the record: set by
     /// the peer that registers the name, copied verbatim (never clock
-    /// shifted), and different from the address's previous registration.
+    /// shifted), and above the address's previous registration. Its bits
+    /// above the lowest 8 are the registering server's time (seconds),
+    /// which dates the registration (`dhcp::names`).
     pub tag: u64,
     /// Where the records stand.
     pub status: DnsStatus,

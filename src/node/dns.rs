@@ -36,6 +36,10 @@ pub(super) struct DnsWork {
     busy: HashMap<Ipv4Addr, u64>,
     /// Addresses whose records changed: to look at.
     dirty: BTreeSet<Ipv4Addr>,
+    /// Addresses with DNS records in journal batches not yet durable, by
+    /// batch: no job runs for a change a crash could still undo (DNS
+    /// would then name a binding no journal holds).
+    waiting: std::collections::VecDeque<(u64, Vec<Ipv4Addr>)>,
     /// (when, address): an active binding's expiry with records in DNS, or
     /// a failed job's next try.
     due: BTreeSet<(Time, Ipv4Addr)>,
@@ -44,16 +48,36 @@ pub(super) struct DnsWork {
     last_id: u64,
     /// Every record was looked at once (the first poll after start).
     started: bool,
-    /// This server was in PARTNER-DOWN at the last poll (doing the
-    /// partner's work too).
-    taken_over: bool,
+    /// The failover state at the last poll: a change may make work due
+    /// (PARTNER-DOWN takes over the partner's; NORMAL lets removals of
+    /// expired bindings go ahead).
+    state: Option<State>,
 }
 
 impl DnsWork {
-    /// Notes records journaled: those with DNS records are looked at.
-    pub(super) fn touch(&mut self, leases: &[Lease]) {
-        self.dirty
-            .extend(leases.iter().filter(|l| l.dns.is_some()).map(|l| l.addr));
+    /// The addresses of `leases` with DNS records (none allocates nothing).
+    pub(super) fn with_records(leases: &[Lease]) -> Vec<Ipv4Addr> {
+        leases
+            .iter()
+            .filter(|l| l.dns.is_some())
+            .map(|l| l.addr)
+            .collect()
+    }
+
+    /// Notes `addrs` (`with_records`) handed to the journal in `batch`:
+    /// they are looked at once it is durable ([`DnsWork::durable`]).
+    pub(super) fn touch(&mut self, batch: u64, addrs: Vec<Ipv4Addr>) {
+        if !addrs.is_empty() {
+            self.waiting.push_back((batch, addrs));
+        }
+    }
+
+    /// Journal batches up to `upto` are durable.
+    pub(super) fn durable(&mut self, upto: u64) {
+        while self.waiting.front().is_some_and(|(b, _)| *b <= upto) {
+            let (_, addrs) = self.waiting.pop_front().expect("front exists");
+            self.dirty.extend(addrs);
+        }
     }
 
     /// Jobs with the edge.
@@ -81,12 +105,12 @@ impl Node {
             self.dns.dirty.clear();
             return;
         }
-        let taken_over = self.state() == Some(State::PartnerDown);
-        if !self.dns.started || (taken_over && !self.dns.taken_over) {
+        let state = self.state();
+        if !self.dns.started || state != self.dns.state {
             self.dns.started = true;
             self.dns_touch_all();
         }
-        self.dns.taken_over = taken_over;
+        self.dns.state = state;
         while let Some(&(t, addr)) = self.dns.due.first() {
             if t > now {
                 break;
@@ -114,7 +138,7 @@ impl Node {
         }
         let remove = match (active, d.status) {
             (true, DnsStatus::Pending) => false,
-            (false, s) if s.may_be_in_dns() => true,
+            (false, s) if s.may_be_in_dns() && self.may_remove(l) => true,
             _ => return,
         };
         let job = self.dns_job(l, remove);
@@ -132,6 +156,19 @@ impl Node {
         self.peer
             .as_ref()
             .is_none_or(|p| l.update_seq != 0 || p.state() == State::PartnerDown)
+    }
+
+    /// Whether `l`'s ended binding may leave DNS now. One that ran out by
+    /// time waits while the partner may be renewing it unseen (any state
+    /// but NORMAL and PARTNER-DOWN: the link is down or the pair is
+    /// catching up), so that a partition does not remove the name of a
+    /// client the partner keeps serving; a release or an ended binding
+    /// goes at once. A state change looks again (`dns_poll`).
+    fn may_remove(&self, l: &Lease) -> bool {
+        l.state != LeaseState::Active
+            || self
+                .state()
+                .is_none_or(|s| matches!(s, State::Normal | State::PartnerDown))
     }
 
     fn dns_job(&self, l: &Lease, remove: bool) -> DnsJob {

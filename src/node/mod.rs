@@ -267,8 +267,9 @@ impl Node {
         } else {
             Vec::new()
         };
-        self.dns.touch(&changes);
+        let noted = dns::DnsWork::with_records(&changes);
         let batch = self.commits.submit(&mut self.out, changes, Vec::new());
+        self.dns.touch(batch, noted);
         if reply.is_some() || !replicate.is_empty() {
             self.commits.after(Waiting {
                 batch,
@@ -282,6 +283,7 @@ impl Node {
     /// Batches up to `upto` are durable: release what waited on them, in
     /// order.
     fn committed(&mut self, now: Time, upto: u64) {
+        self.dns.durable(upto);
         for w in self.commits.done(upto) {
             for (reply, socket, src) in w.replies {
                 self.out.push_back(Output::Reply { reply, socket, src });
@@ -368,8 +370,9 @@ impl Node {
                     } else {
                         Vec::new()
                     };
-                    self.dns.touch(&leases);
+                    let noted = dns::DnsWork::with_records(&leases);
                     let batch = self.commits.submit(&mut self.out, leases, meta);
+                    self.dns.touch(batch, noted);
                     self.commits.after(Waiting {
                         batch,
                         frames: then,

@@ -91,6 +91,8 @@ pub struct Host {
     pub undurable: Vec<String>,
     /// Pings a squatter answered, since the world last took the count.
     pub answered_pings: u64,
+    /// DNS jobs run since the world last took them, for the trace.
+    pub dns_log: Vec<String>,
     /// The DNS server the ddns family's jobs go to (shared by both hosts).
     pub zone: std::rc::Rc<std::cell::RefCell<super::dns::Zone>>,
     /// This server has been in PARTNER-DOWN since its partner last
@@ -165,6 +167,7 @@ impl Host {
             halted: None,
             undurable: vec![],
             answered_pings: 0,
+            dns_log: vec![],
             zone,
             partner_down_debt: false,
             landed: vec![],
@@ -253,10 +256,17 @@ impl Host {
         }
         let ddns = self.node.config().ddns.clone();
         for (id, job) in dns.iter().cloned() {
+            let what = format!(
+                "{} {} {}",
+                if job.remove { "remove" } else { "add" },
+                job.fqdn,
+                job.addr
+            );
             let result = match &ddns {
                 Some(c) => Ok(self.zone.borrow_mut().run(job, c)),
                 None => Err("no [ddns]".to_string()),
             };
+            self.dns_log.push(format!("DNS {what}: {result:?}"));
             self.node.handle(self.local(global), Input::DnsDone { id, result });
         }
         for &(id, answered) in &pings {
@@ -399,7 +409,13 @@ impl Host {
                     addr: l.addr,
                     client: l.client(),
                     pe: pe.max(0) as u64,
-                    what: format!("{:?} owner {:?}", l.state, l.owner),
+                    what: match &l.dns {
+                        Some(d) => format!(
+                            "{:?} owner {:?} dns {:?} tag {} seq {}",
+                            l.state, l.owner, d.status, d.tag, l.update_seq
+                        ),
+                        None => format!("{:?} owner {:?}", l.state, l.owner),
+                    },
                 });
                 if l.state == LeaseState::Active {
                     self.landed.push((l.addr, l.hw.bytes().to_vec()));

@@ -124,6 +124,10 @@ struct World {
     summary: Summary,
     trace: String,
     epochs: u64,
+    /// A server lost its database in this run: DNS records it made that
+    /// its partner had not yet heard of may be left behind unknown to both
+    /// (as with any DHCP server that loses its lease file).
+    wiped: bool,
     /// The DNS server of the ddns family.
     zone: std::rc::Rc<std::cell::RefCell<super::dns::Zone>>,
 }
@@ -324,6 +328,11 @@ impl World {
         if let Some(n) = self.nodes[i].as_mut() {
             n.note_partner_down_debt();
             self.summary.answered_pings += std::mem::take(&mut n.answered_pings);
+            for line in std::mem::take(&mut n.dns_log) {
+                if self.opts.trace {
+                    let _ = writeln!(self.trace, "         server {i} {line}");
+                }
+            }
         }
         if let Some(p) = self.nodes[i].as_mut().and_then(|n| n.undurable.pop()) {
             return Err(self.violation(format!("server {i}: {p}")));

@@ -48,11 +48,19 @@ impl Peer {
     /// over, and versions of ours still queued for it are superseded and
     /// stay unsent (the partner would take them for ours still: seed
     /// 21203840). Stored now, acknowledged once durable.
-    fn take_partners(&mut self, r: Lease, store: &mut LeaseStore, v: &mut Verdicts) {
+    ///
+    /// When ours knew more of the binding's DNS records than the partner's
+    /// version (`DnsRecords::merge` kept our further status), the merged
+    /// record also goes back as a change of ours: the version that carried
+    /// it here is superseded and would never reach the partner.
+    fn take_partners(&mut self, r: Lease, rec: &Lease, store: &mut LeaseStore, v: &mut Verdicts) {
         self.disputes.remove(&r.addr);
         self.out
             .retain(|o| !matches!(o, Out::Lease(l) if l.addr == r.addr));
         store.put(r.clone());
+        if r.dns != rec.dns {
+            v.resend.push(store.upsert(r.clone()));
+        }
         v.accepted.push(r);
     }
 
@@ -119,7 +127,7 @@ impl Peer {
         self.p.received_seq = self.p.received_seq.max(w.seq);
         let sender_primary = !self.cfg.primary;
         match resolve(store.get(rec.addr), &rec, now, sender_primary) {
-            Resolution::Accept(r) => self.take_partners(r, store, v),
+            Resolution::Accept(r) => self.take_partners(r, &rec, store, v),
             // A close call refused twice on this connection: each peer
             // may be judging with its own view of the other's clock and
             // keep its own version, forever. Both end it the same way
@@ -133,7 +141,7 @@ impl Peer {
                 let local = store.get(rec.addr).expect("a refusal has a local record");
                 let r = yield_to(local, &rec);
                 tracing::info!(addr = %rec.addr, state = ?r.state, "close call disputed twice: taking the partner's version");
-                self.take_partners(r, store, v);
+                self.take_partners(r, &rec, store, v);
             }
             Resolution::Reject { why, merged, .. } => {
                 *self.disputes.entry(rec.addr).or_insert(0) += 1;

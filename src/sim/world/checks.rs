@@ -157,7 +157,8 @@ impl World {
     /// After settling, DNS and the bindings agree (the ddns family): a
     /// binding whose records are `Added` has them, with its client's DHCID;
     /// every A and PTR record belongs to a binding that is active on some
-    /// server, or ended within [`DNS_GRACE`] seconds of its clock.
+    /// server, or ended within [`DNS_GRACE`] seconds of its clock (unless a
+    /// server lost its database: then what it alone knew is gone).
     fn dns_mismatch(&self) -> Option<String> {
         let hosts: Vec<&Host> = self.nodes.iter().flatten().collect();
         let zone = self.zone.borrow();
@@ -172,7 +173,14 @@ impl World {
                 }
                 let want = dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), &d.fqdn);
                 if zone.a_of(&d.fqdn) != Some((l.addr, want.as_slice())) {
-                    return Some(format!("{} of {:?} is Added but DNS has {:?}", l.addr, l.client(), zone.a_of(&d.fqdn).map(|a| a.0)));
+                    return Some(format!(
+                        "server {}: {} of {:?} is Added (tag {}) but DNS has {:?}",
+                        h.server_id,
+                        l.addr,
+                        l.client(),
+                        d.tag,
+                        zone.a_of(&d.fqdn).map(|a| a.0)
+                    ));
                 }
             }
         }
@@ -190,6 +198,9 @@ impl World {
                 })
             })
         };
+        if self.wiped {
+            return None;
+        }
         for (name, addr, dhcid) in zone.a_records() {
             if !held(addr, name, Some(dhcid)) {
                 return Some(format!("DNS name {name} -> {addr} left behind: no binding holds it"));

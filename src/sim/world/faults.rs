@@ -152,6 +152,7 @@ impl World {
         // What was committed survives; the queue is lost with the process.
         self.disks[node] = if wipe {
             self.epochs += 1;
+            self.wiped = true;
             Disk {
                 epoch: self.epochs,
                 lost: true,

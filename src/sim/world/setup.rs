@@ -114,6 +114,7 @@ impl World {
                 [config(true, ping, ddns), config(false, ping, ddns)]
             },
             zone: Default::default(),
+            wiped: false,
             opts,
         };
         w.populate();
