@@ -28,6 +28,12 @@ pub fn to_json(l: &Lease, now: Time) -> serde_json::Value {
         "cltt": (l.cltt != Time::ZERO).then(|| l.cltt.rfc3339()),
         "lease_time": l.lease_time,
         "owner": l.owner.as_str(),
+        "dns": l.dns.as_ref().map(|d| serde_json::json!({
+            "fqdn": d.fqdn,
+            "forward": d.forward,
+            "reverse": d.reverse,
+            "status": format!("{:?}", d.status).to_lowercase(),
+        })),
     })
 }
 

@@ -38,7 +38,7 @@ pub struct Pair {
     pub bin: [PathBuf; 2],
 }
 
-fn write_config(dir: &Path, i: usize) -> PathBuf {
+fn write_config(dir: &Path, i: usize, extra: &str) -> PathBuf {
     let (role, me, peer) = if i == 0 {
         ("primary", ADDR[0], ADDR[1])
     } else {
@@ -82,7 +82,7 @@ lease_time = "5m"
         d = d.display(),
         key = dir.join("peer.key").display()
     );
-    std::fs::write(&p, text).unwrap();
+    std::fs::write(&p, text + extra).unwrap();
     p
 }
 
@@ -95,8 +95,22 @@ impl Pair {
 
     /// The pair with peer `i` running `bin[i]` (an older release, say).
     pub fn with_binaries(tag: &str, test: &str, bin: [PathBuf; 2]) -> Option<Pair> {
-        let tools = ["ip", "tshark", "perfdhcp", "dhclient"];
-        if let Some(why) = netns::unavailable(&tools) {
+        Pair::build(tag, test, bin, &[], &mut |_, _| String::new())
+    }
+
+    /// The pair, with `setup` called on the lab and the test directory
+    /// before the peers start; what it returns is appended to both
+    /// configurations. `tools` are needed besides the pair's own.
+    pub fn build(
+        tag: &str,
+        test: &str,
+        bin: [PathBuf; 2],
+        tools: &[&str],
+        setup: &mut dyn FnMut(&mut Lab, &Path) -> String,
+    ) -> Option<Pair> {
+        let mut all = vec!["ip", "tshark", "perfdhcp", "dhclient"];
+        all.extend_from_slice(tools);
+        if let Some(why) = netns::unavailable(&all) {
             eprintln!("SKIPPED {test}: {why}");
             return None;
         }
@@ -119,7 +133,11 @@ impl Pair {
             netns::route(n, &["10.128.0.0/12", "dev", "tdm-srv"]);
         }
         netns::route(&perf, &["192.168.77.0/24", "dev", "eth0"]);
-        let cfg = [write_config(dir.path(), 0), write_config(dir.path(), 1)];
+        let extra = setup(&mut lab, dir.path());
+        let cfg = [
+            write_config(dir.path(), 0, &extra),
+            write_config(dir.path(), 1, &extra),
+        ];
         let log = [dir.path().join("a.log"), dir.path().join("b.log")];
         let mut p = Pair {
             lab,
