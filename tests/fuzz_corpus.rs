@@ -385,7 +385,7 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
             batch: 2,
             time: 1_000_003,
             leases: vec![lease],
-            dns: vec![Some(tandem::lease::DnsRecords {
+            dns: vec![Some(Box::new(tandem::lease::DnsRecords {
                 fqdn: "h.campus.example".into(),
                 forward: true,
                 reverse: true,
@@ -395,7 +395,7 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
                     fqdn: "old.campus.example".into(),
                     dhcid: vec![0, 1, 1, 9],
                 }),
-            })],
+            }))],
         },
     ]
 }

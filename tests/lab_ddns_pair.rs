@@ -56,7 +56,9 @@ fn lab_ddns_pair_survivor_removes_the_dead_peers_records() {
     .unwrap();
     netns::run(&["chmod", "+x", script.to_str().unwrap()]);
     let s = script.to_str().unwrap();
-    let args = ["busybox", "udhcpc", "-f", "-i", "eth0", "-F", "lab-pc", "-s", s];
+    let args = [
+        "busybox", "udhcpc", "-f", "-i", "eth0", "-F", "lab-pc", "-s", s,
+    ];
     let cli = p.cli.clone();
     let client = p.lab.spawn(&cli, &args, &d.join("udhcpc.log"));
     wait_for("udhcpc to bind", Duration::from_secs(20), || {
@@ -71,13 +73,19 @@ fn lab_ddns_pair_survivor_removes_the_dead_peers_records() {
     // The peer that made the update, and its partner, which learns the
     // records' status with the binding.
     let updated = |i: usize| read(&p.log[i]).contains(&format!("DNS updated addr={ip}"));
-    let maker = (0..2).find(|i| updated(*i)).expect("a peer made the update");
+    let maker = (0..2)
+        .find(|i| updated(*i))
+        .expect("a peer made the update");
     let survivor = 1 - maker;
-    wait_for("the partner to learn the DNS status", Duration::from_secs(10), || {
-        common::leases(&p.cfg[survivor])
-            .iter()
-            .any(|l| l["address"] == ip.as_str() && l["dns"]["status"] == "added")
-    });
+    wait_for(
+        "the partner to learn the DNS status",
+        Duration::from_secs(10),
+        || {
+            common::leases(&p.cfg[survivor])
+                .iter()
+                .any(|l| l["address"] == ip.as_str() && l["dns"]["status"] == "added")
+        },
+    );
 
     p.lab.signal(client, "KILL");
     p.lab.signal(p.pid[maker], "KILL");
@@ -87,7 +95,11 @@ fn lab_ddns_pair_survivor_removes_the_dead_peers_records() {
         .arg(&p.cfg[survivor])
         .output()
         .unwrap();
-    assert!(pd.status.success(), "{}", String::from_utf8_lossy(&pd.stderr));
+    assert!(
+        pd.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pd.stderr)
+    );
     p.wait_state(survivor, "partner-down", 10);
 
     // The lease runs out (MCLT, 20 s, caps a pair's first grant): the

@@ -108,12 +108,22 @@ mod tests {
             override_client_update: false,
             override_no_update: false,
             keys: vec![],
-            zones: vec![zone("example"), zone("campus.example"), zone("10.in-addr.arpa")],
+            zones: vec![
+                zone("example"),
+                zone("campus.example"),
+                zone("10.in-addr.arpa"),
+            ],
         };
-        assert_eq!(c.zone_for("PC1.Campus.Example").unwrap().name, "campus.example");
+        assert_eq!(
+            c.zone_for("PC1.Campus.Example").unwrap().name,
+            "campus.example"
+        );
         assert_eq!(c.zone_for("www.example").unwrap().name, "example");
         assert_eq!(c.zone_for("badexample"), None);
-        assert_eq!(c.zone_for("5.0.0.10.in-addr.arpa").unwrap().name, "10.in-addr.arpa");
+        assert_eq!(
+            c.zone_for("5.0.0.10.in-addr.arpa").unwrap().name,
+            "10.in-addr.arpa"
+        );
         assert_eq!(c.ttl_for(3600), 1200);
         assert_eq!(c.ttl_for(90), 60);
     }

@@ -66,12 +66,7 @@ mod tests {
     /// chi.example.com: AAEBOSD+XR3Os/0LozeXVqcNc7FwCfQdWL3b/NaiUDlW2No=
     #[test]
     fn rfc_4701_example_by_client_id() {
-        let r = rdata(
-            Some(&[1, 7, 8, 9, 10, 11, 12]),
-            1,
-            &[],
-            "chi.example.com",
-        );
+        let r = rdata(Some(&[1, 7, 8, 9, 10, 11, 12]), 1, &[], "chi.example.com");
         assert_eq!(
             base64(&r),
             "AAEBOSD+XR3Os/0LozeXVqcNc7FwCfQdWL3b/NaiUDlW2No="

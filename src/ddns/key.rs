@@ -18,7 +18,10 @@ pub fn secret(text: &str) -> Result<Vec<u8>, String> {
         .decode(clean.as_bytes())
         .map_err(|e| format!("the secret is not base64: {e}"))?;
     if key.len() < 16 {
-        return Err(format!("the secret is {} octets; at least 16 are needed", key.len()));
+        return Err(format!(
+            "the secret is {} octets; at least 16 are needed",
+            key.len()
+        ));
     }
     Ok(key)
 }
@@ -32,7 +35,10 @@ mod tests {
         let bind = "key \"tandem\" {\n\talgorithm hmac-sha256;\n\tsecret \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\";\n};\n";
         let k = secret(bind).unwrap();
         assert_eq!(k, (0u8..32).collect::<Vec<_>>());
-        assert_eq!(secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n").unwrap(), k);
+        assert_eq!(
+            secret("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n").unwrap(),
+            k
+        );
         assert!(secret("not base64!").is_err());
         assert!(secret("AAECAw==").unwrap_err().contains("at least 16"));
         assert!(secret("secret ;").is_err());

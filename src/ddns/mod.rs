@@ -82,8 +82,7 @@ pub fn valid_records(d: &DnsRecords) -> bool {
                 .all(|l| name::sanitise_label(l).as_deref() == Some(l))
     };
     name_ok(&d.fqdn)
-        && d
-            .stale
+        && d.stale
             .as_ref()
             .is_none_or(|s| name_ok(&s.fqdn) && s.dhcid.len() <= 64)
 }

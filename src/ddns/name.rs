@@ -150,9 +150,7 @@ pub fn reserved_name(hostname: &str, suffix: Option<&str>) -> Option<String> {
             .map(str::to_owned)
             .collect();
         let clean: Option<Vec<String>> = labels.iter().map(|l| sanitise_label(l)).collect();
-        return clean
-            .map(|c| c.join("."))
-            .filter(|n| n.len() <= MAX_NAME);
+        return clean.map(|c| c.join(".")).filter(|n| n.len() <= MAX_NAME);
     }
     qualify(&[hostname.to_owned()], false, suffix)
 }

@@ -11,7 +11,10 @@ fn option_81_parses_in_both_encodings() {
     assert_eq!(wire.labels, labels(&["pc1", "campus", "example"]));
     assert!(wire.qualified);
     let partial = ClientFqdn::parse(b"\x04\x00\x00\x03pc1").unwrap();
-    assert_eq!((partial.labels, partial.qualified), (labels(&["pc1"]), false));
+    assert_eq!(
+        (partial.labels, partial.qualified),
+        (labels(&["pc1"]), false)
+    );
     let ascii = ClientFqdn::parse(b"\x01\x00\x00Laptop.Campus.Example.\0").unwrap();
     assert_eq!(ascii.labels, labels(&["Laptop", "Campus", "Example"]));
     assert!(ascii.qualified);
@@ -22,7 +25,10 @@ fn option_81_parses_in_both_encodings() {
 
 #[test]
 fn labels_are_sanitised_to_what_dns_holds() {
-    assert_eq!(sanitise_label("Bob's iPhone").as_deref(), Some("bobs-iphone"));
+    assert_eq!(
+        sanitise_label("Bob's iPhone").as_deref(),
+        Some("bobs-iphone")
+    );
     assert_eq!(sanitise_label("_host_").as_deref(), Some("host"));
     assert_eq!(sanitise_label("ÿ\u{1F600}"), None);
     assert_eq!(sanitise_label("--"), None);
@@ -66,7 +72,10 @@ fn reservations_give_whole_names_or_host_labels() {
 
 #[test]
 fn suffixes_are_checked() {
-    assert_eq!(normalise_suffix("Campus.Example.").unwrap(), "campus.example");
+    assert_eq!(
+        normalise_suffix("Campus.Example.").unwrap(),
+        "campus.example"
+    );
     assert!(normalise_suffix("bad_suffix.example").is_err());
     assert!(normalise_suffix("a..b").is_err());
 }
@@ -80,9 +89,15 @@ fn the_answer_follows_rfc_4702_section_4() {
     let a = answer(0, true, false);
     assert_eq!((a.flags, a.forward), (FLAG_S | FLAG_O, true));
     let a = answer(FLAG_N | FLAG_E, false, false);
-    assert_eq!((a.flags, a.forward, a.reverse), (FLAG_N | FLAG_E, false, false));
+    assert_eq!(
+        (a.flags, a.forward, a.reverse),
+        (FLAG_N | FLAG_E, false, false)
+    );
     let a = answer(FLAG_N, false, true);
-    assert_eq!((a.flags, a.forward, a.reverse), (FLAG_S | FLAG_O, true, true));
+    assert_eq!(
+        (a.flags, a.forward, a.reverse),
+        (FLAG_S | FLAG_O, true, true)
+    );
 }
 
 #[test]
@@ -91,5 +106,8 @@ fn the_reply_option_encodes_as_the_client_did() {
         reply_option(FLAG_S | FLAG_E, "pc1.example"),
         b"\x05\xff\xff\x03pc1\x07example\x00".to_vec()
     );
-    assert_eq!(reply_option(FLAG_S, "pc1.example"), b"\x01\xff\xffpc1.example.".to_vec());
+    assert_eq!(
+        reply_option(FLAG_S, "pc1.example"),
+        b"\x01\xff\xffpc1.example.".to_vec()
+    );
 }

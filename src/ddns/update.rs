@@ -154,7 +154,9 @@ impl Exchange {
         if rcode != ResponseCode::NoError && !prerequisite_failed {
             return Err(DnsError::Refused {
                 step,
-                zone: self.zone_of(step).map_or_else(String::new, |z| z.name.clone()),
+                zone: self
+                    .zone_of(step)
+                    .map_or_else(String::new, |z| z.name.clone()),
                 rcode: rcode.to_string(),
             });
         }
@@ -175,7 +177,7 @@ impl Exchange {
     /// removal), skipping steps without a zone; sets the result at the end.
     fn after(&mut self, done: Option<Step>) -> Option<Step> {
         let (f, r) = (self.forward.is_some(), self.reverse.is_some());
-        let next = match done {
+        match done {
             None if f => Some(Step::RemoveA),
             None | Some(Step::RemoveA | Step::RemoveDhcid) if r => Some(Step::RemoveReverse),
             None | Some(Step::RemoveA | Step::RemoveDhcid | Step::RemoveReverse) => {
@@ -184,14 +186,16 @@ impl Exchange {
             }
             Some(Step::RemoveStaleA | Step::RemoveStaleDhcid) if f => Some(Step::AddForward),
             Some(
-                Step::RemoveStaleA | Step::RemoveStaleDhcid | Step::AddForward | Step::ReplaceForward,
+                Step::RemoveStaleA
+                | Step::RemoveStaleDhcid
+                | Step::AddForward
+                | Step::ReplaceForward,
             ) if r => Some(Step::AddReverse),
             Some(_) => {
                 self.result = DnsStatus::Added;
                 None
             }
-        };
-        next
+        }
     }
 
     fn zone_of(&self, step: Step) -> Option<&DnsZone> {

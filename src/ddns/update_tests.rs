@@ -64,14 +64,25 @@ fn a_name_in_use_is_replaced_only_with_our_dhcid() {
     let mut x = Exchange::new(job(false), &config());
     let steps = run(
         &mut x,
-        &[ResponseCode::YXDomain, ResponseCode::NoError, ResponseCode::NoError],
+        &[
+            ResponseCode::YXDomain,
+            ResponseCode::NoError,
+            ResponseCode::NoError,
+        ],
     );
-    assert_eq!(steps, vec![Step::AddForward, Step::ReplaceForward, Step::AddReverse]);
+    assert_eq!(
+        steps,
+        vec![Step::AddForward, Step::ReplaceForward, Step::AddReverse]
+    );
     assert_eq!(x.result(), DnsStatus::Added);
     let mut x = Exchange::new(job(false), &config());
     let steps = run(&mut x, &[ResponseCode::YXDomain, ResponseCode::NXRRSet]);
     assert_eq!(steps, vec![Step::AddForward, Step::ReplaceForward]);
-    assert_eq!(x.result(), DnsStatus::Conflict, "another client's name: no PTR either");
+    assert_eq!(
+        x.result(),
+        DnsStatus::Conflict,
+        "another client's name: no PTR either"
+    );
     assert!(x.next().is_none());
 }
 
@@ -79,11 +90,18 @@ fn a_name_in_use_is_replaced_only_with_our_dhcid() {
 fn a_removal_takes_a_dhcid_then_ptr() {
     let mut x = Exchange::new(job(true), &config());
     let steps = run(&mut x, &[ResponseCode::NoError; 3]);
-    assert_eq!(steps, vec![Step::RemoveA, Step::RemoveDhcid, Step::RemoveReverse]);
+    assert_eq!(
+        steps,
+        vec![Step::RemoveA, Step::RemoveDhcid, Step::RemoveReverse]
+    );
     assert_eq!(x.result(), DnsStatus::Removed);
     let mut x = Exchange::new(job(true), &config());
     let steps = run(&mut x, &[ResponseCode::NXRRSet, ResponseCode::NoError]);
-    assert_eq!(steps, vec![Step::RemoveA, Step::RemoveReverse], "not ours: left alone");
+    assert_eq!(
+        steps,
+        vec![Step::RemoveA, Step::RemoveReverse],
+        "not ours: left alone"
+    );
 }
 
 #[test]
@@ -97,7 +115,12 @@ fn a_stale_name_goes_first() {
     let steps = run(&mut x, &[ResponseCode::NoError; 4]);
     assert_eq!(
         steps,
-        vec![Step::RemoveStaleA, Step::RemoveStaleDhcid, Step::AddForward, Step::AddReverse]
+        vec![
+            Step::RemoveStaleA,
+            Step::RemoveStaleDhcid,
+            Step::AddForward,
+            Step::AddReverse
+        ]
     );
 }
 
@@ -105,10 +128,22 @@ fn a_stale_name_goes_first() {
 fn an_error_rcode_stops_the_job_and_a_missing_zone_skips_its_steps() {
     let mut x = Exchange::new(job(false), &config());
     let e = x.answered(ResponseCode::Refused).unwrap_err();
-    assert!(matches!(e, DnsError::Refused { step: Step::AddForward, .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            DnsError::Refused {
+                step: Step::AddForward,
+                ..
+            }
+        ),
+        "{e}"
+    );
     let mut only_forward = config();
     only_forward.zones.truncate(1);
     let mut x = Exchange::new(job(false), &only_forward);
-    assert_eq!(run(&mut x, &[ResponseCode::NoError; 2]), vec![Step::AddForward]);
+    assert_eq!(
+        run(&mut x, &[ResponseCode::NoError; 2]),
+        vec![Step::AddForward]
+    );
     assert_eq!(x.result(), DnsStatus::Added);
 }

@@ -5,9 +5,9 @@
 //! the previous one's forward records are marked stale for removal.
 
 use super::engine::Engine;
+use super::request::RequestState;
 use crate::config::Subnet;
 use crate::ddns::{self, Registration};
-use super::request::RequestState;
 use crate::lease::{DnsRecords, DnsStatus, Lease, LeaseState, StaleName};
 use crate::proto::{Request, code};
 use crate::time::Time;
@@ -17,7 +17,9 @@ impl Engine {
     /// there or the client has no usable name.
     pub(super) fn registration(&self, subnet: &Subnet, req: &Request) -> Option<Registration> {
         let cfg = self.config.ddns.as_ref()?;
-        let reserved = self.reservation(subnet, req).and_then(|r| r.hostname.as_deref());
+        let reserved = self
+            .reservation(subnet, req)
+            .and_then(|r| r.hostname.as_deref());
         ddns::decide(
             cfg,
             subnet,
@@ -45,12 +47,15 @@ impl Engine {
         req: &Request,
         prev: Option<&Lease>,
         same: bool,
-    ) -> Option<DnsRecords> {
-        let before = prev.and_then(|l| l.dns.as_ref());
+    ) -> Option<Box<DnsRecords>> {
+        let before = prev.and_then(|l| l.dns.as_deref());
         let mine = before.filter(|_| same);
-        let Some(reg) = self.registration(subnet, req).filter(|r| r.forward || r.reverse) else {
+        let Some(reg) = self
+            .registration(subnet, req)
+            .filter(|r| r.forward || r.reverse)
+        else {
             // No name now: the client's own records stay until the binding ends.
-            return mine.cloned();
+            return mine.cloned().map(Box::new);
         };
         let renewal = matches!(
             RequestState::of(req),
@@ -68,22 +73,27 @@ impl Engine {
                 && d.status != DnsStatus::Removed
         };
         if let Some(d) = mine.filter(unchanged).filter(|_| renewal && live) {
-            return Some(d.clone());
+            return Some(Box::new(d.clone()));
         }
         let stale = prev.zip(before).and_then(|(l, d)| {
             let in_dns = d.status.may_be_in_dns() && d.forward;
             (in_dns && !(same && d.fqdn == reg.fqdn)).then(|| StaleName {
-                dhcid: ddns::dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), &d.fqdn),
+                dhcid: ddns::dhcid::rdata(
+                    l.client_id.as_deref(),
+                    l.hw.htype,
+                    l.hw.bytes(),
+                    &d.fqdn,
+                ),
                 fqdn: d.fqdn.clone(),
             })
         });
-        Some(DnsRecords {
+        Some(Box::new(DnsRecords {
             fqdn: reg.fqdn,
             forward: reg.forward,
             reverse: reg.reverse,
             tag: (now.0 << 8).max(before.map_or(0, |d| d.tag + 1)),
             status: DnsStatus::Pending,
             stale: stale.or_else(|| before.and_then(|d| d.stale.clone())),
-        })
+        }))
     }
 }

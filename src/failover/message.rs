@@ -133,7 +133,7 @@ pub enum Message {
         /// As in `BindingUpdate`.
         leases: Vec<WireLease>,
         /// The DNS side of each record, in the same order.
-        dns: Vec<Option<crate::lease::DnsRecords>>,
+        dns: Vec<Option<Box<crate::lease::DnsRecords>>>,
     },
 }
 
@@ -312,7 +312,7 @@ pub struct WireLease {
     /// which protocol 5 fixed; protocol 6 carries them beside it
     /// (`Message::BindingUpdateDns`).
     #[serde(skip)]
-    pub dns: Option<crate::lease::DnsRecords>,
+    pub dns: Option<Box<crate::lease::DnsRecords>>,
 }
 
 /// Why a received `WireLease` cannot become a `Lease`.
@@ -387,7 +387,11 @@ impl WireLease {
         if self.relay_info.as_ref().is_some_and(|r| r.len() > 255) {
             return Err(InvalidLease::TooLong("relay info"));
         }
-        if self.dns.as_ref().is_some_and(|d| !crate::ddns::valid_records(d)) {
+        if self
+            .dns
+            .as_ref()
+            .is_some_and(|d| !crate::ddns::valid_records(d))
+        {
             return Err(InvalidLease::TooLong("dns records"));
         }
         if state == LeaseState::Active && self.chaddr.is_empty() && self.client_id.is_none() {

@@ -76,8 +76,11 @@ impl DnsRecords {
     /// versions of one registration the further status stands (and a stale
     /// name one of them removed stays removed). Symmetric in the sense the
     /// reconciliation needs: both peers compute the same result.
-    pub fn merge(winner: Option<&DnsRecords>, loser: Option<&DnsRecords>) -> Option<DnsRecords> {
-        let mut m = winner?.clone();
+    pub fn merge(
+        winner: Option<&DnsRecords>,
+        loser: Option<&DnsRecords>,
+    ) -> Option<Box<DnsRecords>> {
+        let mut m = Box::new(winner?.clone());
         if let Some(l) = loser.filter(|l| DnsRecords::same_registration(&m, l)) {
             m.status = m.status.max(l.status);
             if l.stale.is_none() {
@@ -106,14 +109,20 @@ mod tests {
     #[test]
     fn one_registration_merges_to_its_further_status_either_way() {
         let (p, a) = (rec(7, DnsStatus::Pending), rec(7, DnsStatus::Added));
-        assert_eq!(DnsRecords::merge(Some(&p), Some(&a)), Some(a.clone()));
-        assert_eq!(DnsRecords::merge(Some(&a), Some(&p)), Some(a));
+        assert_eq!(
+            DnsRecords::merge(Some(&p), Some(&a)),
+            Some(Box::new(a.clone()))
+        );
+        assert_eq!(DnsRecords::merge(Some(&a), Some(&p)), Some(Box::new(a)));
     }
 
     #[test]
     fn another_registration_does_not_carry_over() {
         let (new, old) = (rec(9, DnsStatus::Pending), rec(7, DnsStatus::Removed));
-        assert_eq!(DnsRecords::merge(Some(&new), Some(&old)), Some(new));
+        assert_eq!(
+            DnsRecords::merge(Some(&new), Some(&old)),
+            Some(Box::new(new))
+        );
         assert_eq!(DnsRecords::merge(None, Some(&old)), None);
     }
 }

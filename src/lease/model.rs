@@ -134,8 +134,9 @@ pub struct Lease {
     /// Sequence number of this server's latest change to the record, to be
     /// replicated; 0 when the current version came from the partner.
     pub update_seq: u64,
-    /// The binding's DNS records (RFC 4703), when DDNS registered a name.
-    pub dns: Option<super::DnsRecords>,
+    /// The binding's DNS records (RFC 4703), when DDNS registered a name
+    /// (boxed: most records have none, and the store holds every address).
+    pub dns: Option<Box<super::DnsRecords>>,
 }
 
 impl Lease {

@@ -150,7 +150,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS lease (
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 /// From schema version 1 to 2, in one transaction with the version.
-const MIGRATE_1_TO_2: &str = "BEGIN; ALTER TABLE lease ADD COLUMN dns TEXT; PRAGMA user_version = 2; COMMIT;";
+const MIGRATE_1_TO_2: &str =
+    "BEGIN; ALTER TABLE lease ADD COLUMN dns TEXT; PRAGMA user_version = 2; COMMIT;";
 
 /// A connection with tandem's pragmas and schema.
 fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {

@@ -127,7 +127,9 @@ impl Node {
 
     /// The job `addr`'s records need now, if it is ours to do.
     fn dns_look_at(&mut self, now: Time, addr: Ipv4Addr) {
-        let Some(l) = self.store.get(addr) else { return };
+        let Some(l) = self.store.get(addr) else {
+            return;
+        };
         let Some(d) = &l.dns else { return };
         if !self.dns_mine(l) {
             return;
@@ -146,7 +148,9 @@ impl Node {
         let id = self.dns.last_id;
         let tag = d.tag;
         self.dns.busy.insert(addr, id);
-        self.dns.in_flight.insert(id, InFlight { addr, tag, remove });
+        self.dns
+            .in_flight
+            .insert(id, InFlight { addr, tag, remove });
         self.out.push_back(Output::Dns { id, job });
     }
 

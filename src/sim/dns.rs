@@ -42,10 +42,17 @@ impl Zone {
     }
 
     fn apply(&mut self, step: Step, j: &DnsJob) -> ResponseCode {
-        let stale = j.stale.as_ref().map(|s| (s.fqdn.as_str(), s.dhcid.as_slice()));
+        let stale = j
+            .stale
+            .as_ref()
+            .map(|s| (s.fqdn.as_str(), s.dhcid.as_slice()));
         match step {
-            Step::RemoveStaleA => self.remove_a(stale.expect("stale step").0, stale.unwrap().1, j.addr),
-            Step::RemoveStaleDhcid => self.remove_dhcid(stale.expect("stale step").0, stale.unwrap().1),
+            Step::RemoveStaleA => {
+                self.remove_a(stale.expect("stale step").0, stale.unwrap().1, j.addr)
+            }
+            Step::RemoveStaleDhcid => {
+                self.remove_dhcid(stale.expect("stale step").0, stale.unwrap().1)
+            }
             Step::AddForward => {
                 if self.names.contains_key(&j.fqdn) {
                     return ResponseCode::YXDomain;
@@ -108,9 +115,9 @@ impl Zone {
 
     /// Every A record: (name, address, DHCID).
     pub fn a_records(&self) -> impl Iterator<Item = (&str, Ipv4Addr, &[u8])> {
-        self.names.iter().filter_map(|(n, e)| {
-            Some((n.as_str(), e.a?, e.dhcid.as_deref().unwrap_or(&[])))
-        })
+        self.names
+            .iter()
+            .filter_map(|(n, e)| Some((n.as_str(), e.a?, e.dhcid.as_deref().unwrap_or(&[]))))
     }
 
     /// Every PTR record: (address, name).

@@ -267,7 +267,8 @@ impl Host {
                 None => Err("no [ddns]".to_string()),
             };
             self.dns_log.push(format!("DNS {what}: {result:?}"));
-            self.node.handle(self.local(global), Input::DnsDone { id, result });
+            self.node
+                .handle(self.local(global), Input::DnsDone { id, result });
         }
         for &(id, answered) in &pings {
             self.answered_pings += u64::from(answered);

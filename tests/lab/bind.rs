@@ -54,7 +54,11 @@ include \"{}\";
     let conf_file = dir.join("named.conf");
     std::fs::write(&conf_file, conf).unwrap();
     let log = dir.join("named.log");
-    lab.spawn(ns, &["named", "-g", "-n", "1", "-c", conf_file.to_str().unwrap()], &log);
+    lab.spawn(
+        ns,
+        &["named", "-g", "-n", "1", "-c", conf_file.to_str().unwrap()],
+        &log,
+    );
     let bind = Bind {
         ns: ns.to_string(),
         addr: addr.to_string(),
@@ -77,7 +81,10 @@ impl Bind {
     /// `dig +short NAME TYPE` against this server, from its namespace.
     pub fn dig(&self, lab: &Lab, name: &str, rtype: &str) -> String {
         let at = format!("@{}", self.addr);
-        let out = lab.exec(&self.ns, &["dig", "+short", "+time=1", "+tries=1", &at, name, rtype]);
+        let out = lab.exec(
+            &self.ns,
+            &["dig", "+short", "+time=1", "+tries=1", &at, name, rtype],
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 

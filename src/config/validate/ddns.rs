@@ -17,11 +17,20 @@ pub(super) fn suffix(c: &mut Checker, s: &Spanned<String>, key: &str) -> Option<
 
 pub(super) fn ddns(c: &mut Checker, d: &Spanned<RawDdns>, subnets: &[Subnet]) -> DdnsConfig {
     let r = d.get_ref();
-    let keys: Vec<DnsKey> = r.key.iter().enumerate().map(|(i, k)| key(c, k, i)).collect();
+    let keys: Vec<DnsKey> = r
+        .key
+        .iter()
+        .enumerate()
+        .map(|(i, k)| key(c, k, i))
+        .collect();
     for (i, k) in keys.iter().enumerate() {
         if keys[..i].iter().any(|o| o.name == k.name) {
             let message = format!("another [[ddns.key]] is named {:?}", k.name);
-            c.at(&r.key[i].get_ref().name, format!("ddns.key[{i}].name"), message);
+            c.at(
+                &r.key[i].get_ref().name,
+                format!("ddns.key[{i}].name"),
+                message,
+            );
         }
     }
     let zones = r
@@ -60,7 +69,12 @@ fn key(c: &mut Checker, k: &Spanned<RawDnsKey>, i: usize) -> DnsKey {
         &TsigAlgorithm::NAMES,
         TsigAlgorithm::HmacSha256,
     );
-    let name = r.name.get_ref().trim().trim_end_matches('.').to_ascii_lowercase();
+    let name = r
+        .name
+        .get_ref()
+        .trim()
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
     if name.is_empty() {
         c.at(&r.name, format!("{label}.name"), "must not be empty");
     }
@@ -81,10 +95,18 @@ fn zone(c: &mut Checker, z: &Spanned<RawDnsZone>, i: usize, keys: &[DnsKey]) -> 
         .map(|s| address(c, s, &format!("{label}.servers"), 53))
         .collect();
     if servers.is_empty() {
-        c.at(z, format!("{label}.servers"), "names no server to send updates to");
+        c.at(
+            z,
+            format!("{label}.servers"),
+            "names no server to send updates to",
+        );
     }
     let key = r.key.as_ref().map(|k| {
-        let name = k.get_ref().trim().trim_end_matches('.').to_ascii_lowercase();
+        let name = k
+            .get_ref()
+            .trim()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
         if !keys.iter().any(|o| o.name == name) {
             let message = format!("no [[ddns.key]] is named {:?}", k.get_ref());
             c.at(k, format!("{label}.key"), message);
@@ -108,8 +130,10 @@ fn suffixes_in_zones(c: &mut Checker, d: &Spanned<RawDdns>, cfg: &DdnsConfig, su
             continue;
         };
         if cfg.zone_for(&format!("x.{suffix}")).is_none() {
-            let message =
-                format!("no [[ddns.zone]] holds {suffix:?} (the suffix of subnet {})", s.cidr);
+            let message = format!(
+                "no [[ddns.zone]] holds {suffix:?} (the suffix of subnet {})",
+                s.cidr
+            );
             c.at(d, "ddns.zone", message);
         }
     }

@@ -100,14 +100,14 @@ fn dns_update() -> Message {
         batch: 4,
         time: 10,
         leases: vec![wire_lease()],
-        dns: vec![Some(crate::lease::DnsRecords {
+        dns: vec![Some(Box::new(crate::lease::DnsRecords {
             fqdn: "pc1.campus.example".into(),
             forward: true,
             reverse: true,
             tag: 77,
             status: crate::lease::DnsStatus::Added,
             stale: None,
-        })],
+        }))],
     }
 }
 
@@ -121,13 +121,30 @@ fn dns_records_travel_from_protocol_6_on() {
         panic!("normalized into a binding update: {m:?}")
     };
     assert_eq!(leases[0].dns.as_ref().unwrap().tag, 77);
-    assert!(matches!(m.clone().for_version(5), Message::BindingUpdate { .. }));
+    assert!(matches!(
+        m.clone().for_version(5),
+        Message::BindingUpdate { .. }
+    ));
     assert_eq!(m.clone().for_version(6), dns_update());
-    let Message::BindingUpdateDns { leases, batch, time, .. } = dns_update() else {
+    let Message::BindingUpdateDns {
+        leases,
+        batch,
+        time,
+        ..
+    } = dns_update()
+    else {
         unreachable!()
     };
-    let short = Message::BindingUpdateDns { batch, time, leases, dns: vec![] };
-    assert!(short.normalized().is_err(), "a DNS list of another length is refused");
+    let short = Message::BindingUpdateDns {
+        batch,
+        time,
+        leases,
+        dns: vec![],
+    };
+    assert!(
+        short.normalized().is_err(),
+        "a DNS list of another length is refused"
+    );
 }
 
 /// Each message keeps its wire tag (postcard's variant index) across

@@ -34,7 +34,8 @@ const SELECT: &str = "SELECT address, state, owner, client_id, htype, chaddr, ho
 
 /// The same from a schema-1 database (no `dns` column), which a read-only
 /// reader (`tandem leases`) may meet before a server has migrated it.
-const SELECT_1: &str = "SELECT address, state, owner, client_id, htype, chaddr, hostname, relay_info,
+const SELECT_1: &str =
+    "SELECT address, state, owner, client_id, htype, chaddr, hostname, relay_info,
      starts, expires, cltt, lease_time, potential_expiry, acked_potential_expiry, update_seq, NULL
      FROM lease ORDER BY address";
 
@@ -78,7 +79,7 @@ impl Stored {
         }
         let dns = match self.dns.as_deref().map(serde_json::from_str::<DnsRecords>) {
             None => None,
-            Some(Ok(d)) if crate::ddns::valid_records(&d) => Some(d),
+            Some(Ok(d)) if crate::ddns::valid_records(&d) => Some(Box::new(d)),
             Some(_) => return Err(corrupt("DNS records unreadable")),
         };
         Ok(Lease {

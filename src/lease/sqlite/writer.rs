@@ -134,7 +134,7 @@ pub(super) fn write(c: &mut Connection, batches: &[Batch]) -> rusqlite::Result<u
                 l.potential_expiry.0 as i64,
                 l.acked_potential_expiry.0 as i64,
                 l.update_seq as i64,
-                l.dns.as_ref().map(super::rows::dns_text),
+                l.dns.as_deref().map(super::rows::dns_text),
             ])?;
             n += 1;
         }

@@ -168,7 +168,10 @@ impl World {
                 let Some(d) = l.dns.as_ref().filter(|d| d.status == DnsStatus::Added) else {
                     continue;
                 };
-                if l.state != LeaseState::Active || l.expires.0 <= now + CLOCK_SLACK + 2 || !d.forward {
+                if l.state != LeaseState::Active
+                    || l.expires.0 <= now + CLOCK_SLACK + 2
+                    || !d.forward
+                {
                     continue;
                 }
                 let want = dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), &d.fqdn);
@@ -193,7 +196,12 @@ impl World {
                         && l.expires.0 + DNS_GRACE > now
                         && d.is_some()
                         && dhcid.is_none_or(|x| {
-                            x == dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), name)
+                            x == dhcid::rdata(
+                                l.client_id.as_deref(),
+                                l.hw.htype,
+                                l.hw.bytes(),
+                                name,
+                            )
                         })
                 })
             })
@@ -203,12 +211,16 @@ impl World {
         }
         for (name, addr, dhcid) in zone.a_records() {
             if !held(addr, name, Some(dhcid)) {
-                return Some(format!("DNS name {name} -> {addr} left behind: no binding holds it"));
+                return Some(format!(
+                    "DNS name {name} -> {addr} left behind: no binding holds it"
+                ));
             }
         }
         for (addr, name) in zone.ptr_records() {
             if !held(addr, name, None) {
-                return Some(format!("DNS PTR {addr} -> {name} left behind: no binding holds it"));
+                return Some(format!(
+                    "DNS PTR {addr} -> {name} left behind: no binding holds it"
+                ));
             }
         }
         None
