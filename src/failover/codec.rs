@@ -7,7 +7,7 @@
 //! Length framing (and its size limit) is the transport's job; this module
 //! turns one frame's bytes into one `Message` and back, purely.
 
-use super::message::Message;
+use super::message::{DNS_VERSION, Message};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -102,6 +102,8 @@ impl Hello {
 pub struct Session {
     key: [u8; 32],
     primary: bool,
+    /// The protocol version the two hellos agree on (the lower).
+    version: u16,
     sent: u64,
     received: u64,
 }
@@ -129,6 +131,7 @@ impl Session {
         Ok(Session {
             key,
             primary: mine.primary,
+            version: mine.version.min(theirs.version),
             sent: 0,
             received: 0,
         })
@@ -148,7 +151,16 @@ impl Session {
     pub fn seal(&mut self, msg: &Message) -> Result<Vec<u8>, CodecError> {
         self.sent += 1;
         let mut b = self.sent.to_be_bytes().to_vec();
-        let payload = postcard::to_stdvec(msg).map_err(|e| CodecError::Malformed(e.to_string()))?;
+        let encode = |m: &Message| postcard::to_stdvec(m);
+        // From protocol 6 a binding update carries its records' DNS side
+        // (`Message::for_version`); the peer's messages never show it.
+        let payload = match msg {
+            Message::BindingUpdate { .. } if self.version >= DNS_VERSION => {
+                encode(&msg.clone().for_version(self.version))
+            }
+            _ => encode(msg),
+        }
+        .map_err(|e| CodecError::Malformed(e.to_string()))?;
         b.extend_from_slice(&payload);
         let tag = self.tag(self.primary, &b).finalize().into_bytes();
         b.extend_from_slice(&tag);
@@ -180,8 +192,10 @@ impl Session {
                 got: seq,
             });
         }
-        let msg = postcard::from_bytes(&body[SEQ_LEN..])
-            .map_err(|e| CodecError::Malformed(e.to_string()))?;
+        let msg = postcard::from_bytes::<Message>(&body[SEQ_LEN..])
+            .map_err(|e| CodecError::Malformed(e.to_string()))?
+            .normalized()
+            .map_err(CodecError::Malformed)?;
         self.received = seq;
         Ok(msg)
     }

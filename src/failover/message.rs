@@ -122,9 +122,10 @@ pub enum Message {
     },
     /// A `BindingUpdate` with each record's DNS side (protocol 6), which
     /// the protocol-5 record cannot carry: `dns[i]` belongs to `leases[i]`.
-    /// The peer sends it in place of `BindingUpdate` to a partner that
-    /// speaks 6 (`Message::for_version`) and reads it back as one
-    /// (`Message::normalized`). Appended last, keeping earlier wire tags.
+    /// Wire form only: the codec sends it in place of `BindingUpdate` on a
+    /// session that speaks 6 (`Message::for_version`) and reads it back as
+    /// one (`Message::normalized`), so the peer never sees it. Appended
+    /// last, keeping earlier wire tags.
     BindingUpdateDns {
         /// As in `BindingUpdate`.
         batch: u64,
@@ -310,7 +311,7 @@ pub struct WireLease {
     pub seq: u64,
     /// The binding's DNS records: not part of this struct's wire form,
     /// which protocol 5 fixed; protocol 6 carries them beside it
-    /// (`Message::BindingUpdateDns`).
+    /// (`Message::BindingUpdateDns`, made and undone by the codec).
     #[serde(skip)]
     pub dns: Option<Box<crate::lease::DnsRecords>>,
 }

@@ -278,8 +278,7 @@ impl Peer {
 
     fn send(&mut self, _now: Time, m: Message) {
         if self.link.is_some() {
-            let version = self.partner.as_ref().map_or(0, |p| p.version);
-            self.actions.push_back(Action::Send(m.for_version(version)));
+            self.actions.push_back(Action::Send(m));
         }
     }
 
