@@ -1,5 +1,6 @@
-//! `tandem check-config`: validates a configuration file, and the key file it
-//! names, without starting anything. Exit 2 for an invalid file.
+//! `tandem check-config`: validates a configuration file, and the key files
+//! it names (the peer link's, and DDNS's TSIG keys), without starting
+//! anything. Exit 2 for an invalid file.
 
 use crate::config::Config;
 use std::path::Path;
@@ -13,6 +14,15 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
             {
                 eprintln!("{}: {e}", path.display());
                 return Ok(ExitCode::from(2));
+            }
+            for k in c.ddns.iter().flat_map(|d| &d.keys) {
+                let setting = "ddns.key.secret_file";
+                if let Err(e) =
+                    crate::keyfile::load_secret(&k.secret_file, setting, crate::ddns::key::secret)
+                {
+                    eprintln!("{}: {e}", path.display());
+                    return Ok(ExitCode::from(2));
+                }
             }
             let addrs: u64 = c.pools.iter().map(|p| p.range.len()).sum();
             let res: usize = c.subnets.iter().map(|s| s.reservations.len()).sum();

@@ -236,3 +236,6 @@ impl Node {
         tracing::warn!(%addr, retry_in = wait, "DNS update failed: {why}");
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -403,5 +403,6 @@ fn renewal_of_partners_free_address_is_silent() {
 mod classes;
 mod conformance;
 mod more;
+mod names;
 mod relay_options;
 mod shared;

@@ -1,0 +1,115 @@
+//! DDNS at the grant: the name a client gets, the reply's option 81
+//! (RFC 4702 section 4), and when a registration is kept or made again.
+
+use super::*;
+use crate::lease::DnsStatus;
+
+const DDNS: &str = r#"
+[ddns]
+qualifying_suffix = "campus.test"
+[[ddns.zone]]
+name = "campus.test"
+servers = ["10.0.0.53"]
+"#;
+
+fn ddns() -> T {
+    let config = Arc::new(Config::parse(&format!("{CONFIG}{DDNS}"), "test").unwrap());
+    let store = LeaseStore::new(&config, 256);
+    T {
+        engine: Engine::new(config, vec![SERVER]),
+        store,
+        now: Time(1_000_000),
+    }
+}
+
+/// Option 81 data: flags, RCODE1, RCODE2, then `name` in wire format.
+fn fqdn_option(flags: u8, name: &[&str]) -> v4::DhcpOption {
+    let mut d = vec![flags, 0, 0];
+    for l in name {
+        d.push(l.len() as u8);
+        d.extend_from_slice(l.as_bytes());
+    }
+    v4::DhcpOption::Unknown(v4::UnknownOption::new(81.into(), d))
+}
+
+/// The DORA of `mac` with `opt` in both messages; the ACK's outcome.
+fn dora_with(t: &mut T, mac: [u8; 6], opt: v4::DhcpOption) -> Outcome {
+    let o = t.send(&msg(v4::MessageType::Discover, mac, vec![opt.clone()]));
+    let Verdict::Offer(a) = o.verdict else {
+        panic!("{:?}", o.verdict)
+    };
+    let opts = vec![
+        v4::DhcpOption::ServerIdentifier(SERVER),
+        v4::DhcpOption::RequestedIpAddress(a),
+        opt,
+    ];
+    t.send(&msg(v4::MessageType::Request, mac, opts))
+}
+
+fn option_81(o: &Outcome) -> Option<Vec<u8>> {
+    let b = &o.reply.as_ref().unwrap().bytes;
+    let mut i = 240;
+    while b[i] != 255 {
+        if b[i] == 81 {
+            return Some(b[i + 2..i + 2 + b[i + 1] as usize].to_vec());
+        }
+        i += 2 + b[i + 1] as usize;
+    }
+    None
+}
+
+#[test]
+fn option_81_is_answered_with_the_name_and_flags_used() {
+    let mut t = ddns();
+    let o = dora_with(&mut t, mac(1), fqdn_option(0x05, &["Lab PC"]));
+    assert_eq!(
+        option_81(&o).unwrap(),
+        b"\x05\xff\xff\x06lab-pc\x06campus\x04test\x00".to_vec(),
+        "S and E as asked, RCODEs 255, the qualified name in wire format"
+    );
+    let d = o.changes[0].dns.as_ref().unwrap();
+    assert_eq!(
+        (d.fqdn.as_str(), d.forward, d.reverse),
+        ("lab-pc.campus.test", true, true)
+    );
+    assert_eq!(d.status, DnsStatus::Pending);
+
+    let o = dora_with(&mut t, mac(2), fqdn_option(0x0c, &["quiet"]));
+    assert_eq!(
+        option_81(&o).unwrap()[0],
+        0x0c,
+        "N kept: no update by the server"
+    );
+    assert!(o.changes[0].dns.is_none(), "nothing to register");
+}
+
+#[test]
+fn a_renewal_keeps_its_registration_and_a_new_name_registers_again() {
+    let mut t = ddns();
+    let host = |h: &str| v4::DhcpOption::Hostname(h.into());
+    let o = dora_with(&mut t, mac(1), host("pc1"));
+    assert!(
+        option_81(&o).is_none(),
+        "no option 81 for a client that sent none"
+    );
+    let a = o.changes[0].addr;
+    let first = o.changes[0].dns.clone().unwrap();
+    assert_eq!(first.fqdn, "pc1.campus.test");
+    t.now = t.now.plus(60);
+    let mut r = renew(mac(1), a);
+    r.opts_mut().insert(host("pc1"));
+    let o = t.send_ctx(&r, &unicast());
+    assert_eq!(
+        o.changes[0].dns.as_ref().unwrap().tag,
+        first.tag,
+        "kept on renewal"
+    );
+    let mut r = renew(mac(1), a);
+    r.opts_mut().insert(host("pc2"));
+    let o = t.send_ctx(&r, &unicast());
+    let d = o.changes[0].dns.as_ref().unwrap();
+    assert_eq!(d.fqdn, "pc2.campus.test");
+    assert!(d.tag > first.tag);
+    let stale = d.stale.as_ref().expect("the old name goes first");
+    assert_eq!(stale.fqdn, "pc1.campus.test");
+}
