@@ -30,26 +30,9 @@ lease_time = "1h"
 routers = ["192.168.78.1"]
 "#;
 
-/// Writes udhcpc's event script for `tag`; returns it and its events file.
-fn script(dir: &std::path::Path, tag: &str) -> (String, std::path::PathBuf) {
-    let events = dir.join(format!("{tag}.events"));
-    let script = dir.join(format!("{tag}.sh"));
-    // The address is configured, so that a RELEASE can go out from it.
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho \"$1 ip=$ip\" >> {}\n[ \"$1\" = bound ] && ip addr add $ip/$subnet dev $interface\nexit 0\n",
-            events.display()
-        ),
-    )
-    .unwrap();
-    netns::run(&["chmod", "+x", script.to_str().unwrap()]);
-    (script.to_str().unwrap().to_string(), events)
-}
-
 /// Runs udhcpc in `ns` until bound, with `extra` arguments; what its script saw.
 fn udhcpc(lab: &Lab, ns: &str, dir: &std::path::Path, tag: &str, extra: &[&str]) -> Vec<String> {
-    let (s, events) = script(dir, tag);
+    let (s, events) = bind::client_script(dir, tag);
     let base = [
         "busybox", "udhcpc", "-i", "eth0", "-q", "-n", "-t", "5", "-T", "2",
     ];
@@ -84,7 +67,7 @@ fn lab_ddns_registers_and_removes_names_in_bind() {
     // Option 81 (RFC 4702): the name as the client gives it, qualified.
     // This client stays (udhcpc as a daemon), to release later.
     let a = lab.host("a", "eth0", None, Some("02:00:00:7b:00:01"));
-    let (s, events) = script(d, "a");
+    let (s, events) = bind::client_script(d, "a");
     let args = [
         "busybox", "udhcpc", "-f", "-i", "eth0", "-F", "Laptop-1", "-s", &s,
     ];

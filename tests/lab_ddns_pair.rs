@@ -44,20 +44,9 @@ fn lab_ddns_pair_survivor_removes_the_dead_peers_records() {
     };
     let bind = dns.expect("named started");
     let d = p.dir.path().to_path_buf();
-    let events = d.join("cli.events");
-    let script = d.join("cli.sh");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho \"$1 ip=$ip\" >> {}\n[ \"$1\" = bound ] && ip addr add $ip/$subnet dev $interface\nexit 0\n",
-            events.display()
-        ),
-    )
-    .unwrap();
-    netns::run(&["chmod", "+x", script.to_str().unwrap()]);
-    let s = script.to_str().unwrap();
+    let (s, events) = bind::client_script(&d, "cli");
     let args = [
-        "busybox", "udhcpc", "-f", "-i", "eth0", "-F", "lab-pc", "-s", s,
+        "busybox", "udhcpc", "-f", "-i", "eth0", "-F", "lab-pc", "-s", &s,
     ];
     let cli = p.cli.clone();
     let client = p.lab.spawn(&cli, &args, &d.join("udhcpc.log"));

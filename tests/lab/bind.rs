@@ -131,3 +131,20 @@ key = "tandem"
         addr = bind.addr
     )
 }
+
+/// Writes udhcpc's event script for `tag`; returns it and its events file.
+pub fn client_script(dir: &Path, tag: &str) -> (String, PathBuf) {
+    let events = dir.join(format!("{tag}.events"));
+    let script = dir.join(format!("{tag}.sh"));
+    // The address is configured, so that a RELEASE can go out from it.
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$1 ip=$ip\" >> {}\n[ \"$1\" = bound ] && ip addr add $ip/$subnet dev $interface\nexit 0\n",
+            events.display()
+        ),
+    )
+    .unwrap();
+    netns::run(&["chmod", "+x", script.to_str().unwrap()]);
+    (script.to_str().unwrap().to_string(), events)
+}
