@@ -16,10 +16,7 @@ pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
             for k in c.ddns.iter().flat_map(|d| &d.keys) {
-                let setting = "ddns.key.secret_file";
-                if let Err(e) =
-                    crate::keyfile::load_secret(&k.secret_file, setting, crate::ddns::key::secret)
-                {
+                if let Err(e) = crate::ddns::key::load(k) {
                     eprintln!("{}: {e}", path.display());
                     return Ok(ExitCode::from(2));
                 }

@@ -91,7 +91,7 @@ impl Engine {
             fqdn: reg.fqdn,
             forward: reg.forward,
             reverse: reg.reverse,
-            tag: (now.0 << 8).max(before.map_or(0, |d| d.tag + 1)),
+            tag: (now.0 << 8).max(before.map_or(0, |d| d.tag.saturating_add(1))),
             status: DnsStatus::Pending,
             stale: stale.or_else(|| before.and_then(|d| d.stale.clone())),
         }))

@@ -216,7 +216,8 @@ fn acked_as_sent(mut kept: Lease, incoming: &Lease) -> Lease {
 fn combine(winner: &Lease, loser: &Lease) -> Lease {
     use LeaseState::*;
     let mut m = winner.clone();
-    m.dns = crate::lease::DnsRecords::merge(winner.dns.as_deref(), loser.dns.as_deref());
+    let active = winner.state == LeaseState::Active;
+    m.dns = crate::lease::DnsRecords::merge(winner.dns.as_deref(), loser.dns.as_deref(), active);
     if !same_client(winner, loser) {
         return m;
     }

@@ -22,6 +22,11 @@ pub const RETRY_FIRST: u64 = 10;
 /// The longest wait between tries, seconds.
 pub const RETRY_MAX: u64 = 600;
 
+/// Jobs with the edge at once; beyond it, work waits for the next poll
+/// (after a DNS outage, or when PARTNER-DOWN takes over the partner's
+/// work, thousands may be due together).
+pub const MAX_IN_FLIGHT: usize = 256;
+
 /// A job handed to the edge.
 struct InFlight {
     addr: Ipv4Addr,
@@ -40,6 +45,11 @@ pub(super) struct DnsWork {
     /// batch: no job runs for a change a crash could still undo (DNS
     /// would then name a binding no journal holds).
     waiting: std::collections::VecDeque<(u64, Vec<Ipv4Addr>)>,
+    /// The latest batch not yet durable that holds each address's record:
+    /// its job waits, whatever else marks the address.
+    latest: HashMap<Ipv4Addr, u64>,
+    /// Each address's entry in `due`, so that it has one.
+    due_at: HashMap<Ipv4Addr, Time>,
     /// (when, address): an active binding's expiry with records in DNS, or
     /// a failed job's next try.
     due: BTreeSet<(Time, Ipv4Addr)>,
@@ -67,6 +77,9 @@ impl DnsWork {
     /// Notes `addrs` (`with_records`) handed to the journal in `batch`:
     /// they are looked at once it is durable ([`DnsWork::durable`]).
     pub(super) fn touch(&mut self, batch: u64, addrs: Vec<Ipv4Addr>) {
+        for a in &addrs {
+            self.latest.insert(*a, batch);
+        }
         if !addrs.is_empty() {
             self.waiting.push_back((batch, addrs));
         }
@@ -76,13 +89,26 @@ impl DnsWork {
     pub(super) fn durable(&mut self, upto: u64) {
         while self.waiting.front().is_some_and(|(b, _)| *b <= upto) {
             let (_, addrs) = self.waiting.pop_front().expect("front exists");
-            self.dirty.extend(addrs);
+            for a in addrs {
+                if self.latest.get(&a).is_some_and(|b| *b <= upto) {
+                    self.latest.remove(&a);
+                }
+                self.dirty.insert(a);
+            }
         }
     }
 
     /// Jobs with the edge.
     pub(super) fn in_flight(&self) -> usize {
         self.in_flight.len()
+    }
+
+    /// `addr` is due at `t` (an expiry, a retry), replacing its earlier time.
+    fn due(&mut self, t: Time, addr: Ipv4Addr) {
+        if let Some(old) = self.due_at.insert(addr, t) {
+            self.due.remove(&(old, addr));
+        }
+        self.due.insert((t, addr));
     }
 }
 
@@ -116,10 +142,15 @@ impl Node {
                 break;
             }
             self.dns.due.pop_first();
+            self.dns.due_at.remove(&addr);
             self.dns.dirty.insert(addr);
         }
-        while let Some(addr) = self.dns.dirty.pop_first() {
-            if !self.dns.busy.contains_key(&addr) {
+        while self.dns.in_flight.len() < MAX_IN_FLIGHT {
+            let Some(addr) = self.dns.dirty.pop_first() else {
+                break;
+            };
+            let unsettled = self.dns.latest.contains_key(&addr);
+            if !self.dns.busy.contains_key(&addr) && !unsettled {
                 self.dns_look_at(now, addr);
             }
         }
@@ -136,7 +167,8 @@ impl Node {
         }
         let active = l.state == LeaseState::Active && now < l.expires;
         if active && d.status.may_be_in_dns() {
-            self.dns.due.insert((l.expires, addr));
+            let t = l.expires;
+            self.dns.due(t, addr);
         }
         let remove = match (active, d.status) {
             (true, DnsStatus::Pending) => false,
@@ -163,13 +195,14 @@ impl Node {
     }
 
     /// Whether `l`'s ended binding may leave DNS now. One that ran out by
-    /// time waits while the partner may be renewing it unseen (any state
-    /// but NORMAL and PARTNER-DOWN: the link is down or the pair is
-    /// catching up), so that a partition does not remove the name of a
-    /// client the partner keeps serving; a release or an ended binding
-    /// goes at once. A state change looks again (`dns_poll`).
+    /// time (still active, or expired by the timer) waits while the
+    /// partner may be renewing it unseen (any state but NORMAL and
+    /// PARTNER-DOWN: the link is down or the pair is catching up), so that
+    /// a partition does not remove the name of a client the partner keeps
+    /// serving; a release or a decline goes at once. A state change looks
+    /// again (`dns_poll`).
     fn may_remove(&self, l: &Lease) -> bool {
-        l.state != LeaseState::Active
+        !matches!(l.state, LeaseState::Active | LeaseState::Expired)
             || self
                 .state()
                 .is_none_or(|s| matches!(s, State::Normal | State::PartnerDown))
@@ -215,7 +248,15 @@ impl Node {
         let Some(d) = l.dns.as_mut().filter(|d| d.tag == job.tag) else {
             return;
         };
-        if status <= d.status {
+        let active = l.state == LeaseState::Active && now < l.expires;
+        // The binding came back (a renewal through the partner) while its
+        // records were being removed: they are to be added again.
+        let status = if job.remove && active {
+            DnsStatus::Pending
+        } else {
+            status
+        };
+        if status <= d.status && !(job.remove && active) {
             return;
         }
         d.status = status;
@@ -232,7 +273,7 @@ impl Node {
         let wait = self.dns.backoff.get(&addr).copied().unwrap_or(RETRY_FIRST);
         self.dns.backoff.insert(addr, (wait * 2).min(RETRY_MAX));
         self.dns.dirty.remove(&addr);
-        self.dns.due.insert((now.plus(wait), addr));
+        self.dns.due(now.plus(wait), addr);
         tracing::warn!(%addr, retry_in = wait, "DNS update failed: {why}");
     }
 }

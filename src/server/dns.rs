@@ -75,12 +75,7 @@ impl Updater {
 fn setup(config: &DdnsConfig) -> Result<Setup, String> {
     let mut signers = HashMap::new();
     for k in &config.keys {
-        let secret = crate::keyfile::load_secret(
-            &k.secret_file,
-            "ddns.key.secret_file",
-            crate::ddns::key::secret,
-        )
-        .map_err(|e| e.to_string())?;
+        let secret = crate::ddns::key::load(k)?;
         let algorithm = match k.algorithm {
             TsigAlgorithm::HmacSha256 => hickory_proto::rr::rdata::tsig::TsigAlgorithm::HmacSha256,
             TsigAlgorithm::HmacSha384 => hickory_proto::rr::rdata::tsig::TsigAlgorithm::HmacSha384,
