@@ -216,8 +216,7 @@ fn acked_as_sent(mut kept: Lease, incoming: &Lease) -> Lease {
 fn combine(winner: &Lease, loser: &Lease) -> Lease {
     use LeaseState::*;
     let mut m = winner.clone();
-    let active = winner.state == LeaseState::Active;
-    m.dns = crate::lease::DnsRecords::merge(winner.dns.as_deref(), loser.dns.as_deref(), active);
+    m.dns = crate::lease::DnsRecords::merge(winner.dns.as_deref(), loser.dns.as_deref());
     if !same_client(winner, loser) {
         return m;
     }

@@ -76,23 +76,18 @@ impl DnsRecords {
     /// versions of one registration the further status stands (and a stale
     /// name one of them removed stays removed). Symmetric in the sense the
     /// reconciliation needs: both peers compute the same result.
-    ///
-    /// `active`: the merged binding is active. Its records were removed by
-    /// a peer that saw it end (a partition, a renewal racing the removal)
-    /// and must be added again: `Removed` from the loser becomes `Pending`.
+    /// A binding still active whose records a peer removed (a renewal
+    /// racing the removal at its expiry) keeps `Removed`: DNS no longer
+    /// has them, and its next renewal registers the name again
+    /// (`dhcp::names`). Undoing the removal here instead raced the other
+    /// peer's view of the same end (simulator seed 37009883).
     pub fn merge(
         winner: Option<&DnsRecords>,
         loser: Option<&DnsRecords>,
-        active: bool,
     ) -> Option<Box<DnsRecords>> {
         let mut m = Box::new(winner?.clone());
         if let Some(l) = loser.filter(|l| DnsRecords::same_registration(&m, l)) {
-            m.status = match m.status.max(l.status) {
-                DnsStatus::Removed if active && m.status != DnsStatus::Removed => {
-                    DnsStatus::Pending
-                }
-                s => s,
-            };
+            m.status = m.status.max(l.status);
             if l.stale.is_none() {
                 m.stale = None;
             }
@@ -120,31 +115,19 @@ mod tests {
     fn one_registration_merges_to_its_further_status_either_way() {
         let (p, a) = (rec(7, DnsStatus::Pending), rec(7, DnsStatus::Added));
         assert_eq!(
-            DnsRecords::merge(Some(&p), Some(&a), true),
+            DnsRecords::merge(Some(&p), Some(&a)),
             Some(Box::new(a.clone()))
         );
-        assert_eq!(
-            DnsRecords::merge(Some(&a), Some(&p), true),
-            Some(Box::new(a))
-        );
-    }
-
-    #[test]
-    fn an_active_binding_has_its_removed_records_added_again() {
-        let (a, r) = (rec(7, DnsStatus::Added), rec(7, DnsStatus::Removed));
-        let m = DnsRecords::merge(Some(&a), Some(&r), true).unwrap();
-        assert_eq!(m.status, DnsStatus::Pending);
-        let m = DnsRecords::merge(Some(&a), Some(&r), false).unwrap();
-        assert_eq!(m.status, DnsStatus::Removed, "an ended one stays removed");
+        assert_eq!(DnsRecords::merge(Some(&a), Some(&p)), Some(Box::new(a)));
     }
 
     #[test]
     fn another_registration_does_not_carry_over() {
         let (new, old) = (rec(9, DnsStatus::Pending), rec(7, DnsStatus::Removed));
         assert_eq!(
-            DnsRecords::merge(Some(&new), Some(&old), true),
+            DnsRecords::merge(Some(&new), Some(&old)),
             Some(Box::new(new))
         );
-        assert_eq!(DnsRecords::merge(None, Some(&old), true), None);
+        assert_eq!(DnsRecords::merge(None, Some(&old)), None);
     }
 }

@@ -165,13 +165,18 @@ impl World {
         for h in &hosts {
             let now = h.local(self.now).0;
             for l in h.node.store().iter() {
-                let Some(d) = l.dns.as_ref().filter(|d| d.status == DnsStatus::Added) else {
+                let Some(d) = l.dns.as_ref() else { continue };
+                if l.state != LeaseState::Active || l.expires.0 <= now + CLOCK_SLACK + 2 {
                     continue;
-                };
-                if l.state != LeaseState::Active
-                    || l.expires.0 <= now + CLOCK_SLACK + 2
-                    || !d.forward
-                {
+                }
+                if d.status == DnsStatus::Removed {
+                    let id = h.server_id;
+                    return Some(format!(
+                        "server {id}: {} is active, its records removed",
+                        l.addr
+                    ));
+                }
+                if d.status != DnsStatus::Added || !d.forward {
                     continue;
                 }
                 let want = dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), &d.fqdn);

@@ -11,12 +11,12 @@ impl World {
             return;
         }
         let hp = Hello {
-            version: 1,
+            version: crate::failover::message::PROTOCOL_VERSION,
             primary: true,
             nonce: self.rng.bytes32(),
         };
         let hs = Hello {
-            version: 1,
+            version: crate::failover::message::PROTOCOL_VERSION,
             primary: false,
             nonce: self.rng.bytes32(),
         };
