@@ -35,6 +35,11 @@ pub fn rdata(client_id: Option<&[u8]>, htype: u8, chaddr: &[u8], fqdn: &str) -> 
     out
 }
 
+/// The DHCID RDATA for the client of lease record `l` and `fqdn`.
+pub fn for_lease(l: &crate::lease::Lease, fqdn: &str) -> Vec<u8> {
+    rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), fqdn)
+}
+
 /// `fqdn` (text, no trailing dot) in canonical wire format: lower case
 /// labels, each after its length, then the root label (RFC 4034 section 6.2).
 fn wire_name(fqdn: &str) -> Vec<u8> {

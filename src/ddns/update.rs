@@ -106,7 +106,7 @@ impl Exchange {
         };
         x.step = if x.job.remove {
             x.after(None)
-        } else if x.stale.is_some() && !x.job.remove {
+        } else if x.stale.is_some() {
             Some(Step::RemoveStaleA)
         } else {
             x.after(Some(Step::RemoveStaleDhcid))

@@ -78,12 +78,7 @@ impl Engine {
         let stale = prev.zip(before).and_then(|(l, d)| {
             let in_dns = d.status.may_be_in_dns() && d.forward;
             (in_dns && !(same && d.fqdn == reg.fqdn)).then(|| StaleName {
-                dhcid: ddns::dhcid::rdata(
-                    l.client_id.as_deref(),
-                    l.hw.htype,
-                    l.hw.bytes(),
-                    &d.fqdn,
-                ),
+                dhcid: ddns::dhcid::for_lease(l, &d.fqdn),
                 fqdn: d.fqdn.clone(),
             })
         });

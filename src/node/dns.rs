@@ -218,7 +218,7 @@ impl Node {
         DnsJob {
             addr: l.addr,
             fqdn: d.fqdn.clone(),
-            dhcid: dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), &d.fqdn),
+            dhcid: dhcid::for_lease(l, &d.fqdn),
             ttl,
             forward: d.forward,
             reverse: d.reverse,
@@ -251,12 +251,9 @@ impl Node {
         let active = l.state == LeaseState::Active && now < l.expires;
         // The binding came back (a renewal through the partner) while its
         // records were being removed: they are to be added again.
-        let status = if job.remove && active {
-            DnsStatus::Pending
-        } else {
-            status
-        };
-        if status <= d.status && !(job.remove && active) {
+        let back = job.remove && active;
+        let status = if back { DnsStatus::Pending } else { status };
+        if !back && status <= d.status {
             return;
         }
         d.status = status;

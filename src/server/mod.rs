@@ -5,6 +5,7 @@
 //! decision is made here.
 
 mod dns;
+mod feeds;
 mod link;
 pub mod metrics;
 mod pings;
@@ -19,9 +20,9 @@ use crate::net::peer_link::LinkEvent;
 use crate::net::{DhcpSocket, Interface};
 use crate::node::{Input, Node, Output};
 use crate::time::{Clock, SystemClock, Time};
-use anyhow::Context;
+use feeds::Feeds;
 use link::PeerLink;
-use receive::{Read, Receiver, RecvEvent};
+use receive::{Read, RecvEvent};
 use sd_notify::NotifyState;
 use std::collections::HashMap;
 use std::future::Future;
@@ -54,23 +55,6 @@ struct Edge {
     dns: dns::Updater,
 }
 
-/// What feeds the node besides the journal: the interfaces' sockets, the
-/// peer link and the control socket.
-struct Feeds {
-    packets: Receiver,
-    /// Finished pings of the ping check.
-    ping_results: mpsc::UnboundedReceiver<pings::PingResult>,
-    /// Finished DNS jobs.
-    dns_results: mpsc::UnboundedReceiver<dns::DnsResult>,
-    link: Option<mpsc::Receiver<LinkEvent>>,
-    control: mpsc::Receiver<control::Request>,
-    /// Scrapes of the metrics listener, when `server.metrics` is set.
-    scrapes: Option<mpsc::Receiver<metrics::Scrape>>,
-    /// SIGHUP: reload the configuration (`None` if the handler could not be installed).
-    hangup: Option<tokio::signal::unix::Signal>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
 /// Runs until `shutdown` resolves, then commits everything and returns.
 /// Errors: the database, the key file or a socket cannot be opened, or a
 /// journal commit failed (the node stops: [`Output::Halt`]).
@@ -96,10 +80,10 @@ pub async fn run(
         Interface::all_host_addrs(),
         clock.now(),
     );
-    let sockets = open_sockets(&config)?;
+    let sockets = feeds::open_sockets(&config)?;
     let metrics_listener = config.server.metrics.map(metrics::bind).transpose()?;
-    let (mut feeds, pings) = start_feeds(&config, &sockets, link_rx, metrics_listener);
-    feeds.dns_results = dns_results;
+    let (mut feeds, pings) =
+        feeds::start_feeds(&config, &sockets, link_rx, metrics_listener, dns_results);
     let mut edge = Edge {
         node,
         journal,
@@ -119,6 +103,17 @@ pub async fn run(
     tell_systemd(&[NotifyState::Ready, NotifyState::Status(&status)]);
     edge.serve(&clock, &mut feeds, &mut commit_rx, shutdown)
         .await;
+    stop(edge, &feeds, &mut commit_rx, &config)
+}
+
+/// Stops the feeds, commits what is queued and says how the server ended.
+/// Errors: the node stopped on a failed commit ([`Output::Halt`]).
+fn stop(
+    mut edge: Edge,
+    feeds: &Feeds,
+    commit_rx: &mut mpsc::UnboundedReceiver<CommitEvent>,
+    config: &Config,
+) -> anyhow::Result<Stats> {
     tell_systemd(&[NotifyState::Stopping]);
     tracing::info!("shutting down: committing queued lease changes");
     for t in &feeds.tasks {
@@ -126,7 +121,7 @@ pub async fn run(
     }
     edge.journal.close();
     while let Ok(ev) = commit_rx.try_recv() {
-        edge.committed(clock.now(), ev);
+        edge.committed(SystemClock.now(), ev);
     }
     let _ = std::fs::remove_file(&config.server.control_socket);
     let stats = edge.node.stats().clone();
@@ -144,87 +139,6 @@ fn tell_systemd(state: &[NotifyState]) {
     if let Err(e) = sd_notify::notify(state) {
         tracing::warn!(error = %e, "cannot notify systemd");
     }
-}
-
-/// Starts the sockets' reader, the control socket and the metrics listener;
-/// also returns the ping check's pinger, whose results arrive in the feeds.
-fn start_feeds(
-    config: &Config,
-    sockets: &[Arc<DhcpSocket>],
-    link: Option<mpsc::Receiver<LinkEvent>>,
-    metrics_listener: Option<tokio::net::TcpListener>,
-) -> (Feeds, pings::Pings) {
-    let packets = receiver(config, sockets);
-    let mut tasks = Vec::new();
-    let (ctl_tx, control) = mpsc::channel::<control::Request>(16);
-    match control::bind(&config.server.control_socket) {
-        Ok(l) => tasks.push(tokio::spawn(control::serve(l, ctl_tx))),
-        Err(e) => {
-            tracing::warn!(path = %config.server.control_socket.display(), error = %e, "no control socket; `tandem status` will not reach this server")
-        }
-    }
-    let scrapes = metrics_listener.map(|l| {
-        let (tx, rx) = mpsc::channel(8);
-        if let Ok(a) = l.local_addr() {
-            tracing::info!(addr = %a, "serving metrics on /metrics");
-        }
-        tasks.push(tokio::spawn(metrics::serve(l, tx)));
-        rx
-    });
-    let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        .map_err(|e| tracing::warn!(error = %e, "no SIGHUP handler; reload with `tandem reload`"))
-        .ok();
-    let (pings, ping_results) = pings::Pings::new();
-    let feeds = Feeds {
-        packets,
-        ping_results,
-        dns_results: mpsc::unbounded_channel().1,
-        link,
-        control,
-        scrapes,
-        hangup,
-        tasks,
-    };
-    (feeds, pings)
-}
-
-fn open_sockets(config: &Config) -> anyhow::Result<Vec<Arc<DhcpSocket>>> {
-    let mut sockets = Vec::new();
-    for name in &config.server.interfaces {
-        let iface = Interface::lookup(name)?;
-        if iface.addrs.is_empty() {
-            tracing::warn!(iface = %name, "interface has no IPv4 address; only relayed traffic can be served on it");
-        }
-        let s = DhcpSocket::open(
-            iface,
-            config.server.port,
-            config.server.client_port,
-            config.server.direct_unicast,
-        )
-        .with_context(|| format!("cannot listen on {name} port {}", config.server.port))?;
-        sockets.push(Arc::new(s));
-    }
-    Ok(sockets)
-}
-
-/// The reader of every served socket, each with the address that names its
-/// link: the interface's address inside a configured subnet, else its first.
-fn receiver(config: &Config, sockets: &[Arc<DhcpSocket>]) -> Receiver {
-    let links = sockets
-        .iter()
-        .map(|s| {
-            let link = s
-                .iface
-                .addrs
-                .iter()
-                .copied()
-                .find(|a| config.subnet_containing(*a).is_some())
-                .or(s.iface.addrs.first().copied());
-            tracing::info!(iface = %s.iface.name, port = config.server.port, link = ?link, "listening");
-            link
-        })
-        .collect();
-    Receiver::new(sockets.to_vec(), links)
 }
 
 impl Edge {

@@ -162,72 +162,70 @@ impl World {
     fn dns_mismatch(&self) -> Option<String> {
         let hosts: Vec<&Host> = self.nodes.iter().flatten().collect();
         let zone = self.zone.borrow();
-        for h in &hosts {
-            let now = h.local(self.now).0;
-            for l in h.node.store().iter() {
-                let Some(d) = l.dns.as_ref() else { continue };
-                if l.state != LeaseState::Active || l.expires.0 <= now + CLOCK_SLACK + 2 {
-                    continue;
-                }
-                if d.status == DnsStatus::Removed {
-                    let id = h.server_id;
-                    return Some(format!(
-                        "server {id}: {} is active, its records removed",
-                        l.addr
-                    ));
-                }
-                if d.status != DnsStatus::Added || !d.forward {
-                    continue;
-                }
-                let want = dhcid::rdata(l.client_id.as_deref(), l.hw.htype, l.hw.bytes(), &d.fqdn);
-                if zone.a_of(&d.fqdn) != Some((l.addr, want.as_slice())) {
-                    return Some(format!(
-                        "server {}: {} of {:?} is Added (tag {}) but DNS has {:?}",
-                        h.server_id,
+        hosts
+            .iter()
+            .find_map(|h| self.records_missing(h, &zone))
+            .or_else(|| {
+                (!self.wiped)
+                    .then(|| self.records_left_behind(&hosts, &zone))
+                    .flatten()
+            })
+    }
+
+    /// A binding of `h`, active well within its lease, whose records are
+    /// removed, or `Added` but not in `zone` as its client's.
+    fn records_missing(&self, h: &Host, zone: &crate::sim::dns::Zone) -> Option<String> {
+        let now = h.local(self.now).0;
+        let id = h.server_id;
+        h.node.store().iter().find_map(|l| {
+            let d = l.dns.as_ref()?;
+            if l.state != LeaseState::Active || l.expires.0 <= now + CLOCK_SLACK + 2 {
+                return None;
+            }
+            if d.status == DnsStatus::Removed {
+                return Some(format!(
+                    "server {id}: {} is active, its records removed",
+                    l.addr
+                ));
+            }
+            let want = dhcid::for_lease(l, &d.fqdn);
+            let has = zone.a_of(&d.fqdn);
+            (d.status == DnsStatus::Added && d.forward && has != Some((l.addr, want.as_slice())))
+                .then(|| {
+                    format!(
+                        "server {id}: {} of {:?} is Added but DNS has {:?}",
                         l.addr,
                         l.client(),
-                        d.tag,
-                        zone.a_of(&d.fqdn).map(|a| a.0)
-                    ));
-                }
-            }
-        }
+                        has.map(|a| a.0)
+                    )
+                })
+        })
+    }
+
+    /// An A or PTR record in `zone` that no binding on `hosts` holds.
+    fn records_left_behind(&self, hosts: &[&Host], zone: &crate::sim::dns::Zone) -> Option<String> {
         let held = |addr, name: &str, dhcid: Option<&[u8]>| {
             hosts.iter().any(|h| {
                 let now = h.local(self.now).0;
                 h.node.store().get(addr).is_some_and(|l| {
-                    let d = l.dns.as_ref().filter(|d| d.fqdn == name);
                     l.state == LeaseState::Active
                         && l.expires.0 + DNS_GRACE > now
-                        && d.is_some()
-                        && dhcid.is_none_or(|x| {
-                            x == dhcid::rdata(
-                                l.client_id.as_deref(),
-                                l.hw.htype,
-                                l.hw.bytes(),
-                                name,
-                            )
-                        })
+                        && l.dns.as_ref().is_some_and(|d| d.fqdn == name)
+                        && dhcid.is_none_or(|x| x == dhcid::for_lease(l, name))
                 })
             })
         };
-        if self.wiped {
-            return None;
+        let a = zone
+            .a_records()
+            .find(|(name, addr, d)| !held(*addr, name, Some(d)));
+        if let Some((name, addr, _)) = a {
+            return Some(format!(
+                "DNS name {name} -> {addr} left behind: no binding holds it"
+            ));
         }
-        for (name, addr, dhcid) in zone.a_records() {
-            if !held(addr, name, Some(dhcid)) {
-                return Some(format!(
-                    "DNS name {name} -> {addr} left behind: no binding holds it"
-                ));
-            }
-        }
-        for (addr, name) in zone.ptr_records() {
-            if !held(addr, name, None) {
-                return Some(format!(
-                    "DNS PTR {addr} -> {name} left behind: no binding holds it"
-                ));
-            }
-        }
-        None
+        let ptr = zone
+            .ptr_records()
+            .find(|(addr, name)| !held(*addr, name, None));
+        ptr.map(|(addr, name)| format!("DNS PTR {addr} -> {name} left behind: no binding holds it"))
     }
 }
