@@ -252,6 +252,10 @@ fn ddns_records_follow_the_bindings() {
         check(1..=200, &opts) > 1_000_000,
         "the schedules did real work"
     );
+    // A secondary's two grants to one client in one second: the primary
+    // kept the first's registration and worked on it while the secondary
+    // removed the second's, leaving the name behind (37043140).
+    check([37_043_140].into_iter(), &opts);
     let (added, removed) = (1..=20)
         .filter_map(|s| run(s, &opts).ok())
         .map(|s| s.dns_records)
@@ -346,13 +350,16 @@ fn failing_disks_hold_every_invariant() {
 /// decline and a later grant settled on the decline, freeing an address
 /// its client held (22234459); and a livelock of POTENTIAL-CONFLICT echoes
 /// when a CONNECT carried a stale state (22235258, kept for whoever tries
-/// that change again).
+/// that change again). Session 13: a partner that lost its database had
+/// re-granted a declined address to its client in
+/// COMMUNICATIONS-INTERRUPTED; its acknowledgements then freed the address
+/// for another client (36106232).
 #[test]
 fn partner_down_family_seeds() {
     check(
         [
             21_263_175, 21_256_616, 21_256_604, 21_253_232, 21_250_006, 21_266_797, 21_254_538,
-            22_234_459, 22_235_258,
+            22_234_459, 22_235_258, 36_106_232,
         ]
         .into_iter(),
         &partner_down_family(),

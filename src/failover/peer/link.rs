@@ -169,6 +169,9 @@ impl Peer {
     fn request_updates(&mut self, now: Time, epoch: u64) {
         let known = self.p.partner_epoch == Some(epoch);
         self.sync.full = !known;
+        if !known {
+            self.hold_lost_grants(now);
+        }
         if known {
             let since = self.p.received_seq;
             self.send(now, Message::UpdateRequest { since });
@@ -176,6 +179,24 @@ impl Peer {
             self.p.received_seq = 0;
             self.send(now, Message::UpdateRequestAll);
         }
+    }
+
+    /// The partner's database is not the one we last synchronised with: it
+    /// lost its own (or is a new installation). What it granted or extended
+    /// without our acknowledgement (renewals in COMMUNICATIONS-INTERRUPTED,
+    /// up to MCLT past what we acknowledged) went with it, so neither its
+    /// acknowledgements nor its "every binding" can clear an address. Every
+    /// binding changed before now waits out the MCLT rule, as after a
+    /// PARTNER-DOWN episode (simulator seed 36106232: a declined address
+    /// the partner had re-granted to its client went to another).
+    fn hold_lost_grants(&mut self, now: Time) {
+        if self.p.partner_epoch.is_some() {
+            tracing::warn!(
+                "the partner's lease database is new to us: addresses it may have renewed without our acknowledgement are held until MCLT past their potential expiry"
+            );
+        }
+        self.widen_guard(now, now);
+        self.persist(now);
     }
 
     /// Whether our database holds every binding of the pair, so a partner

@@ -31,7 +31,9 @@ pub struct Persisted {
     /// changed before it ended keep the MCLT reuse rule. After PARTNER-DOWN,
     /// acknowledgements from a partner that lost its database prove nothing;
     /// after RECOVER from a lost database, the partner's copy of a binding may
-    /// predate an extension (of up to MCLT) this server granted and forgot.
+    /// predate an extension (of up to MCLT) this server granted and forgot;
+    /// after meeting a partner database new to us, the same holds for what
+    /// the partner granted and forgot. Both bounds only grow.
     pub guard: Option<(Time, Time)>,
 }
 

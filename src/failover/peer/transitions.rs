@@ -133,7 +133,7 @@ impl Peer {
                 // The latest episode's start is the stricter bound, and its
                 // end covers every binding an earlier episode covered.
                 if let Some(from) = self.p.partner_down_since.max(self.p.recover_since) {
-                    self.p.guard = Some((from, now));
+                    self.widen_guard(from, now);
                 }
                 self.p.partner_down_since = None;
                 self.p.recover_until = None;
@@ -151,6 +151,17 @@ impl Peer {
         self.actions.push_back(Action::Announce {
             state: s,
             since: now,
+        });
+    }
+
+    /// Widens the reuse guard (`Persisted::guard`): bindings last changed
+    /// before `until` wait until MCLT past `from` and their own times
+    /// (`mclt::reusable_at`). Each bound only grows, so a later reason never
+    /// shortens an earlier one's wait.
+    pub(super) fn widen_guard(&mut self, from: Time, until: Time) {
+        self.p.guard = Some(match self.p.guard {
+            Some((f, u)) => (f.max(from), u.max(until)),
+            None => (from, until),
         });
     }
 

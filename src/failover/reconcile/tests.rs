@@ -274,3 +274,35 @@ fn every_refusal_says_which_rule_kept_ours() {
         r => panic!("the decline stands: {r:?}"),
     }
 }
+
+/// The partner's second version of one binding, at the same time as its
+/// first, replaces the first we hold as it sent it (`update_seq` 0), with
+/// its DNS registration, though the tie would go to the primary (us);
+/// a version of our own still wins the tie (simulator seed 37043140).
+#[test]
+fn the_partners_own_later_version_supersedes_its_first() {
+    use crate::lease::{DnsRecords, DnsStatus};
+    let reg = |tag| {
+        Some(Box::new(DnsRecords {
+            fqdn: "pc.example".into(),
+            forward: true,
+            reverse: true,
+            tag,
+            status: DnsStatus::Pending,
+            stale: None,
+        }))
+    };
+    let mut first = lease(LeaseState::Active, 1, 10, 100);
+    first.dns = reg(40);
+    let mut second = first.clone();
+    second.dns = reg(41);
+    let took = accepted(resolve(Some(&first), &second, Time(10), false));
+    assert_eq!(took.dns.map(|d| d.tag), Some(41));
+    first.update_seq = 7;
+    let kept = accepted(resolve(Some(&first), &second, Time(10), false));
+    assert_eq!(
+        kept.dns.map(|d| d.tag),
+        Some(40),
+        "our own version wins the tie"
+    );
+}

@@ -113,3 +113,43 @@ fn two_lost_databases_reach_normal_but_give_nothing_new_until_the_wait_ends() {
         crate::dhcp::Verdict::Ack(Ipv4Addr::new(10, 0, 0, 11))
     );
 }
+
+/// A partner back with a database new to us (it lost its own) may have
+/// renewed our bindings without our acknowledgement before the loss, up to
+/// MCLT past what we acknowledged: its acknowledgements cannot free those
+/// addresses, so a binding changed before we met the new database waits
+/// out the MCLT rule; one changed after does not (simulator seed
+/// 36106232).
+#[test]
+fn a_partner_database_new_to_us_holds_earlier_bindings_for_mclt() {
+    let mut d = Duo::new();
+    d.connect();
+    let mut l = d.a.grant("10.0.0.10", 1, d.now, 50);
+    d.settle();
+    d.disconnect();
+    let first = d.a.peer.policy().guard;
+    assert!(first.is_some(), "a first meeting holds what came before");
+    d.advance(60);
+    // the client declined it meanwhile; b, out of reach, re-granted it, then lost its disk
+    l.state = LeaseState::Declined;
+    (l.cltt, l.expires) = (d.now, d.now);
+    let l = d.a.change(d.now, l);
+    d.b = lost_side(&d.config, false, 99, d.now, 5000);
+    d.advance(1);
+    d.connect();
+    let met = d.now;
+    let guard = d.a.peer.policy().guard;
+    assert_eq!(guard, Some((met, met)));
+    assert_eq!(d.a.persisted().guard, guard, "persisted");
+    let l = d.a.store.get(l.addr).unwrap().clone();
+    assert!(d.a.store.is_synced(&l), "b acknowledged it");
+    let policy = d.a.peer.policy();
+    let at = crate::failover::mclt::reusable_at(&l, met, 100);
+    assert!(!policy.may_reuse(&l, Time(at.0 - 1), true));
+    assert!(policy.may_reuse(&l, at, true));
+    // a second meeting with the same database adds nothing
+    d.disconnect();
+    d.advance(5);
+    d.connect();
+    assert_eq!(d.a.peer.policy().guard, guard);
+}
