@@ -394,6 +394,8 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
                 stale: Some(tandem::lease::StaleName {
                     fqdn: "old.campus.example".into(),
                     dhcid: vec![0, 1, 1, 9],
+                    forward: true,
+                    reverse: true,
                 }),
             }))],
         },

@@ -29,7 +29,7 @@ pub struct DnsJob {
     pub forward: bool,
     /// The server keeps the PTR record.
     pub reverse: bool,
-    /// A previous name's forward records to remove before adding (adds only).
+    /// A previous name's records to remove first.
     pub stale: Option<StaleName>,
     /// Remove the records (the binding ended) rather than add them.
     pub remove: bool,
@@ -42,6 +42,9 @@ pub enum Step {
     RemoveStaleA,
     /// Delete the stale name's DHCID if no address record is left.
     RemoveStaleDhcid,
+    /// Delete the address's PTR record naming the stale name, when the job
+    /// adds no PTR of its own to replace it.
+    RemoveStalePtr,
     /// Add A and DHCID if the name is not in use (section 5.3.1).
     AddForward,
     /// Replace the A record if the DHCID is ours (section 5.3.2).
@@ -81,6 +84,7 @@ pub struct Exchange {
     forward: Option<DnsZone>,
     reverse: Option<DnsZone>,
     stale: Option<DnsZone>,
+    stale_reverse: Option<DnsZone>,
     step: Option<Step>,
     result: DnsStatus,
 }
@@ -95,18 +99,25 @@ impl Exchange {
             .reverse
             .then(|| config.zone_for(&reverse_name(job.addr)))
             .flatten();
-        let stale = job.stale.as_ref().and_then(|s| config.zone_for(&s.fqdn));
+        let stale = job.stale.as_ref().filter(|s| s.forward);
+        let stale = stale.and_then(|s| config.zone_for(&s.fqdn));
+        // An add's own PTR replaces the address's PTR whatever it names; a
+        // removal deletes only the PTR naming its own name.
+        let stale_ptr = job.stale.as_ref().filter(|s| s.reverse);
+        let stale_reverse = stale_ptr
+            .filter(|_| reverse.is_none() || job.remove)
+            .and_then(|_| config.zone_for(&reverse_name(job.addr)));
         let mut x = Exchange {
             forward: forward.cloned(),
             reverse: reverse.cloned(),
             stale: stale.cloned(),
+            stale_reverse: stale_reverse.cloned(),
             step: None,
             result: DnsStatus::Pending,
             job,
         };
-        x.step = if x.job.remove {
-            x.after(None)
-        } else if x.stale.is_some() {
+        // A stale name goes first, on an add or a removal alike.
+        x.step = if x.stale.is_some() {
             Some(Step::RemoveStaleA)
         } else {
             x.after(Some(Step::RemoveStaleDhcid))
@@ -184,10 +195,21 @@ impl Exchange {
                 self.result = DnsStatus::Removed;
                 None
             }
-            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid) if f => Some(Step::AddForward),
+            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid) if self.stale_reverse.is_some() => {
+                Some(Step::RemoveStalePtr)
+            }
+            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid | Step::RemoveStalePtr)
+                if self.job.remove =>
+            {
+                self.after(None)
+            }
+            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid | Step::RemoveStalePtr) if f => {
+                Some(Step::AddForward)
+            }
             Some(
                 Step::RemoveStaleA
                 | Step::RemoveStaleDhcid
+                | Step::RemoveStalePtr
                 | Step::AddForward
                 | Step::ReplaceForward,
             ) if r => Some(Step::AddReverse),
@@ -201,6 +223,7 @@ impl Exchange {
     fn zone_of(&self, step: Step) -> Option<&DnsZone> {
         match step {
             Step::RemoveStaleA | Step::RemoveStaleDhcid => self.stale.as_ref(),
+            Step::RemoveStalePtr => self.stale_reverse.as_ref(),
             Step::AddReverse | Step::RemoveReverse => self.reverse.as_ref(),
             _ => self.forward.as_ref(),
         }
@@ -219,6 +242,11 @@ impl Exchange {
                 let s = j.stale.as_ref().expect("a stale step has a stale name");
                 let stale = name(&s.fqdn);
                 stale_removal(step, &stale, &s.dhcid, &a)
+            }
+            Step::RemoveStalePtr => {
+                let s = j.stale.as_ref().expect("a stale step has a stale name");
+                let stale = RData::PTR(PTR(name(&s.fqdn)));
+                (vec![], vec![rr(&rev, DNSClass::NONE, 0, stale)])
             }
             Step::AddForward => (
                 vec![empty(&fqdn, DNSClass::NONE, RecordType::ANY)],

@@ -110,6 +110,8 @@ fn a_stale_name_goes_first() {
     j.stale = Some(StaleName {
         fqdn: "old.campus.example".into(),
         dhcid: vec![0, 0, 1, 9],
+        forward: true,
+        reverse: true,
     });
     let mut x = Exchange::new(j, &config());
     let steps = run(&mut x, &[ResponseCode::NoError; 4]);
@@ -146,4 +148,63 @@ fn an_error_rcode_stops_the_job_and_a_missing_zone_skips_its_steps() {
         vec![Step::AddForward]
     );
     assert_eq!(x.result(), DnsStatus::Added);
+}
+
+/// A binding with no name of its own removes what its address's previous
+/// name left: A and DHCID by that name's DHCID, then the PTR naming it
+/// (which no new PTR replaces); at its end there is nothing left to remove.
+#[test]
+fn a_removal_only_job_removes_the_stale_ptr_too() {
+    let mut j = job(false);
+    (j.forward, j.reverse) = (false, false);
+    j.stale = Some(StaleName {
+        fqdn: "old.campus.example".into(),
+        dhcid: vec![0, 0, 1, 9],
+        forward: true,
+        reverse: true,
+    });
+    let mut x = Exchange::new(j.clone(), &config());
+    let steps = run(&mut x, &[ResponseCode::NoError; 4]);
+    assert_eq!(
+        steps,
+        vec![
+            Step::RemoveStaleA,
+            Step::RemoveStaleDhcid,
+            Step::RemoveStalePtr
+        ]
+    );
+    assert_eq!(x.result(), DnsStatus::Added);
+    // the add removed the stale name (`node::dns` drops it from the record)
+    (j.remove, j.stale) = (true, None);
+    let x = Exchange::new(j, &config());
+    assert!(x.next().is_none());
+    assert_eq!(x.result(), DnsStatus::Removed);
+}
+
+/// A binding that ends while its add (and so its stale name's removal) is
+/// still due removes the stale name too, A, DHCID and PTR, before its own
+/// records: a client renamed and then gone leaves neither name.
+#[test]
+fn a_removal_takes_the_stale_name_first() {
+    let mut j = job(true);
+    j.stale = Some(StaleName {
+        fqdn: "old.campus.example".into(),
+        dhcid: vec![0, 0, 1, 9],
+        forward: true,
+        reverse: true,
+    });
+    let mut x = Exchange::new(j, &config());
+    let steps = run(&mut x, &[ResponseCode::NoError; 6]);
+    assert_eq!(
+        steps,
+        vec![
+            Step::RemoveStaleA,
+            Step::RemoveStaleDhcid,
+            Step::RemoveStalePtr,
+            Step::RemoveA,
+            Step::RemoveDhcid,
+            Step::RemoveReverse
+        ]
+    );
+    assert_eq!(x.result(), DnsStatus::Removed);
 }

@@ -54,8 +54,14 @@ impl Engine {
             .registration(subnet, req)
             .filter(|r| r.forward || r.reverse)
         else {
-            // No name now: the client's own records stay until the binding ends.
-            return mine.cloned().map(Box::new);
+            // No name now: the client's own records stay until the binding
+            // ends (a record with no name of its own, once its removal is
+            // done, is dropped); another client's are removed.
+            if same {
+                let live = |d: &&DnsRecords| d.forward || d.reverse || d.stale.is_some();
+                return mine.filter(live).cloned().map(Box::new);
+            }
+            return removal_only(now, prev?, before?);
         };
         let renewal = matches!(
             RequestState::of(req),
@@ -75,20 +81,53 @@ impl Engine {
         if let Some(d) = mine.filter(unchanged).filter(|_| renewal && live) {
             return Some(Box::new(d.clone()));
         }
-        let stale = prev.zip(before).and_then(|(l, d)| {
-            let in_dns = d.status.may_be_in_dns() && d.forward;
-            (in_dns && !(same && d.fqdn == reg.fqdn)).then(|| StaleName {
-                dhcid: ddns::dhcid::for_lease(l, &d.fqdn),
-                fqdn: d.fqdn.clone(),
-            })
-        });
+        // Our forward records of the same name for the same client carry
+        // over, unless the client now keeps its own A record.
+        let carried = |d: &DnsRecords| same && d.fqdn == reg.fqdn && (reg.forward || !d.forward);
+        let stale = prev
+            .zip(before)
+            .filter(|(_, d)| !carried(d))
+            .and_then(|(l, d)| stale_name(l, d));
         Some(Box::new(DnsRecords {
             fqdn: reg.fqdn,
             forward: reg.forward,
             reverse: reg.reverse,
-            tag: (now.0 << 8).max(before.map_or(0, |d| d.tag.saturating_add(1))),
+            tag: next_tag(now, before),
             status: DnsStatus::Pending,
             stale: stale.or_else(|| before.and_then(|d| d.stale.clone())),
         }))
     }
+}
+
+/// A registration's tag: this server's time, above the address's previous
+/// registration's (`DnsRecords::tag`).
+fn next_tag(now: Time, before: Option<&DnsRecords>) -> u64 {
+    (now.0 << 8).max(before.map_or(0, |d| d.tag.saturating_add(1)))
+}
+
+/// The records `d` of the binding `l` as a stale name to remove, if some
+/// may be in DNS.
+fn stale_name(l: &Lease, d: &DnsRecords) -> Option<StaleName> {
+    (d.status.may_be_in_dns() && (d.forward || d.reverse)).then(|| StaleName {
+        dhcid: ddns::dhcid::for_lease(l, &d.fqdn),
+        fqdn: d.fqdn.clone(),
+        forward: d.forward,
+        reverse: d.reverse,
+    })
+}
+
+/// The DNS side of a grant without a name to a client other than the one
+/// whose records `d` (of binding `prev`) are: nothing of its own (neither
+/// forward nor reverse), only the removal of what may be left of the
+/// previous client's, or of a name before it. `None` when nothing is.
+fn removal_only(now: Time, prev: &Lease, d: &DnsRecords) -> Option<Box<DnsRecords>> {
+    let stale = stale_name(prev, d).or_else(|| d.stale.clone())?;
+    Some(Box::new(DnsRecords {
+        fqdn: stale.fqdn.clone(),
+        forward: false,
+        reverse: false,
+        tag: next_tag(now, Some(d)),
+        status: DnsStatus::Pending,
+        stale: Some(stale),
+    }))
 }

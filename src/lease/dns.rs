@@ -34,14 +34,27 @@ impl DnsStatus {
     }
 }
 
-/// A name whose forward records (A and DHCID) an earlier registration of
-/// the address may have left, to remove before the new name is added.
+/// A name whose records an earlier registration of the address may have
+/// left, to remove before the new name is added: its forward records (A
+/// and DHCID, while the DHCID is still the one given) and its PTR for the
+/// address, unless the new registration replaces that PTR.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaleName {
     /// The name, fully qualified, lowercase, without the trailing dot.
     pub fqdn: String,
     /// The DHCID RDATA it was registered with (RFC 4701 section 3), octets.
     pub dhcid: Vec<u8>,
+    /// The server kept its A and DHCID records.
+    #[serde(default = "kept_forward")]
+    pub forward: bool,
+    /// The server kept the address's PTR record naming it.
+    #[serde(default)]
+    pub reverse: bool,
+}
+
+/// Stale names recorded before `forward` and `reverse` were: forward only.
+fn kept_forward() -> bool {
+    true
 }
 
 /// The DNS side of a binding: the name and which records the server keeps.

@@ -128,7 +128,9 @@ impl Node {
     /// Turns what is due at `now` into jobs.
     pub(super) fn dns_poll(&mut self, now: Time) {
         if self.config.ddns.is_none() {
+            // Turned on again by a reload, every record is looked at anew.
             self.dns.dirty.clear();
+            self.dns.started = false;
             return;
         }
         let state = self.state();
@@ -222,7 +224,7 @@ impl Node {
             ttl,
             forward: d.forward,
             reverse: d.reverse,
-            stale: d.stale.clone().filter(|_| !remove),
+            stale: d.stale.clone(),
             remove,
         }
     }
@@ -257,9 +259,7 @@ impl Node {
             return;
         }
         d.status = status;
-        if !job.remove {
-            d.stale = None;
-        }
+        d.stale = None;
         tracing::info!(addr = %l.addr, name = %d.fqdn, ?status, "DNS updated");
         let l = self.store.upsert(l);
         self.journal_local(vec![l], None);

@@ -80,12 +80,24 @@ fn build(
     );
     m.set_xid(xid).set_secs(secs).set_hops(1);
     m.opts_mut().insert(v4::DhcpOption::MessageType(kind));
-    m.opts_mut()
-        .insert(v4::DhcpOption::Hostname(format!("host{}", mac[5])));
+    if let Some(name) = hostname(mac, xid) {
+        m.opts_mut().insert(v4::DhcpOption::Hostname(name));
+    }
     for o in opts {
         m.opts_mut().insert(o);
     }
     m.to_vec().expect("client messages encode")
+}
+
+/// The host name (option 12) a client sends: one in six sends none, one
+/// in six changes its name every four exchanges, the others keep theirs
+/// (the ddns family's names, dropped and renamed bindings among them).
+fn hostname(mac: [u8; 6], xid: u32) -> Option<String> {
+    match mac[5] % 6 {
+        0 => None,
+        1 if xid & 4 != 0 => Some(format!("host{}-b", mac[5])),
+        _ => Some(format!("host{}", mac[5])),
+    }
 }
 
 impl Client {

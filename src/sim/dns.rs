@@ -53,6 +53,11 @@ impl Zone {
             Step::RemoveStaleDhcid => {
                 self.remove_dhcid(stale.expect("stale step").0, stale.unwrap().1)
             }
+            Step::RemoveStalePtr => {
+                let name = stale.expect("stale step").0;
+                self.remove_ptr(j.addr, name);
+                ResponseCode::NoError
+            }
             Step::AddForward => {
                 if self.names.contains_key(&j.fqdn) {
                     return ResponseCode::YXDomain;
@@ -81,12 +86,17 @@ impl Zone {
             Step::RemoveA => self.remove_a(&j.fqdn, &j.dhcid, j.addr),
             Step::RemoveDhcid => self.remove_dhcid(&j.fqdn, &j.dhcid),
             Step::RemoveReverse => {
-                if self.ptr.get(&j.addr) == Some(&j.fqdn) {
-                    self.ptr.remove(&j.addr);
-                    self.removed += 1;
-                }
+                self.remove_ptr(j.addr, &j.fqdn);
                 ResponseCode::NoError
             }
+        }
+    }
+
+    /// Deletes the PTR record of `addr` naming `name`, if it is there.
+    fn remove_ptr(&mut self, addr: Ipv4Addr, name: &str) {
+        if self.ptr.get(&addr).is_some_and(|n| n == name) {
+            self.ptr.remove(&addr);
+            self.removed += 1;
         }
     }
 

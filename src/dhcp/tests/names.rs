@@ -113,3 +113,78 @@ fn a_renewal_keeps_its_registration_and_a_new_name_registers_again() {
     let stale = d.stale.as_ref().expect("the old name goes first");
     assert_eq!(stale.fqdn, "pc1.campus.test");
 }
+
+/// Sets the status of the DNS records of `a`'s binding, as a finished job
+/// would (an add also removed the stale name).
+fn set_status(t: &mut T, a: Ipv4Addr, status: DnsStatus) {
+    let mut l = t.store.get(a).unwrap().clone();
+    let d = l.dns.as_mut().unwrap();
+    d.status = status;
+    if status == DnsStatus::Added {
+        d.stale = None;
+    }
+    t.store.put(l);
+}
+
+/// A client without a name on an address whose previous client's records
+/// may still be in DNS (their removal at the release failed so far): its
+/// binding has no name of its own, only the removal of the old records,
+/// A, DHCID and PTR, with the old client's DHCID.
+#[test]
+fn a_nameless_client_on_a_named_address_removes_the_previous_records() {
+    let mut t = ddns();
+    let o = dora_with(&mut t, mac(1), v4::DhcpOption::Hostname("pc1".into()));
+    let (a, first) = (o.changes[0].addr, o.changes[0].clone());
+    set_status(&mut t, a, DnsStatus::Added);
+    let mut rel = msg(
+        v4::MessageType::Release,
+        mac(1),
+        vec![v4::DhcpOption::ServerIdentifier(SERVER)],
+    );
+    rel.set_ciaddr(a);
+    assert_eq!(t.send(&rel).verdict, Verdict::Released(a));
+    let o = dora_with(&mut t, mac(2), v4::DhcpOption::RequestedIpAddress(a));
+    assert_eq!(o.verdict, Verdict::Ack(a));
+    let d = o.changes[0]
+        .dns
+        .as_ref()
+        .expect("the old records to remove");
+    assert!(!d.forward && !d.reverse, "no name of its own");
+    assert_eq!(d.status, DnsStatus::Pending);
+    let stale = d.stale.as_ref().unwrap();
+    assert_eq!(stale.fqdn, "pc1.campus.test");
+    assert!(stale.forward && stale.reverse);
+    assert_eq!(
+        stale.dhcid,
+        crate::ddns::dhcid::for_lease(&first, "pc1.campus.test"),
+        "the previous client's DHCID"
+    );
+    // once removed, the next nameless client has nothing to carry
+    set_status(&mut t, a, DnsStatus::Added);
+    let mut rel = rel.clone();
+    rel.set_chaddr(&mac(2));
+    assert_eq!(t.send(&rel).verdict, Verdict::Released(a));
+    let o = dora_with(&mut t, mac(3), v4::DhcpOption::RequestedIpAddress(a));
+    assert!(o.changes[0].dns.is_none(), "{:?}", o.changes[0].dns);
+}
+
+/// A client that takes its A record over (option 81 flag S clear after
+/// set) gets our A and DHCID removed first, so that its own update is not
+/// refused by our DHCID.
+#[test]
+fn a_client_taking_its_a_record_over_gets_ours_removed() {
+    let mut t = ddns();
+    let o = dora_with(&mut t, mac(1), fqdn_option(0x01, &["pc1"]));
+    let a = o.changes[0].addr;
+    assert!(o.changes[0].dns.as_ref().unwrap().forward);
+    set_status(&mut t, a, DnsStatus::Added);
+    t.now = t.now.plus(60);
+    let mut r = renew(mac(1), a);
+    r.opts_mut().insert(fqdn_option(0x00, &["pc1"]));
+    let o = t.send_ctx(&r, &unicast());
+    let d = o.changes[0].dns.as_ref().unwrap();
+    assert!(!d.forward && d.reverse);
+    let stale = d.stale.as_ref().expect("our A and DHCID go");
+    assert_eq!(stale.fqdn, "pc1.campus.test");
+    assert!(stale.forward);
+}

@@ -177,12 +177,27 @@ impl World {
     fn records_missing(&self, h: &Host, zone: &crate::sim::dns::Zone) -> Option<String> {
         let now = h.local(self.now).0;
         let id = h.server_id;
+        // A copy behind a newer registration of the address on the other
+        // server (a rename in the last seconds, its update in flight) is
+        // not checked: the newer one is.
+        let behind = |l: &crate::lease::Lease, tag: u64| {
+            self.nodes.iter().flatten().any(|o| {
+                o.node
+                    .store()
+                    .get(l.addr)
+                    .and_then(|x| x.dns.as_ref())
+                    .is_some_and(|x| x.tag > tag)
+            })
+        };
         h.node.store().iter().find_map(|l| {
             let d = l.dns.as_ref()?;
-            if l.state != LeaseState::Active || l.expires.0 <= now + CLOCK_SLACK + 2 {
+            if l.state != LeaseState::Active
+                || l.expires.0 <= now + CLOCK_SLACK + 2
+                || behind(l, d.tag)
+            {
                 return None;
             }
-            if d.status == DnsStatus::Removed {
+            if d.status == DnsStatus::Removed && (d.forward || d.reverse) {
                 return Some(format!(
                     "server {id}: {} is active, its records removed",
                     l.addr
@@ -210,8 +225,7 @@ impl World {
                 h.node.store().get(addr).is_some_and(|l| {
                     l.state == LeaseState::Active
                         && l.expires.0 + DNS_GRACE > now
-                        && l.dns.as_ref().is_some_and(|d| d.fqdn == name)
-                        && dhcid.is_none_or(|x| x == dhcid::for_lease(l, name))
+                        && holds(l, name, dhcid)
                 })
             })
         };
@@ -228,4 +242,23 @@ impl World {
             .find(|(addr, name)| !held(*addr, name, None));
         ptr.map(|(addr, name)| format!("DNS PTR {addr} -> {name} left behind: no binding holds it"))
     }
+}
+
+/// Whether the active binding `l` accounts for a record of `name` (an A
+/// record with `dhcid`, or a PTR when `None`): its own name, kept by the
+/// server, or a name its pending add removes first (`StaleName`).
+fn holds(l: &crate::lease::Lease, name: &str, dhcid: Option<&[u8]>) -> bool {
+    let Some(d) = l.dns.as_deref() else {
+        return false;
+    };
+    let own = d.fqdn == name
+        && match dhcid {
+            Some(x) => d.forward && x == dhcid::for_lease(l, name),
+            None => d.reverse,
+        };
+    let going = d.status == DnsStatus::Pending
+        && d.stale
+            .as_ref()
+            .is_some_and(|s| s.fqdn == name && dhcid.is_none_or(|x| x == s.dhcid.as_slice()));
+    own || going
 }
