@@ -347,6 +347,19 @@ impl Config {
             for r in &s.reservations {
                 h.update(format!("res {:?} {:?} {}\n", r.mac, r.client_id, r.address));
             }
+            if let Some(d) = &self.ddns {
+                let suffix = s.ddns_suffix.as_ref().or(d.qualifying_suffix.as_ref());
+                h.update(format!("ddns {} {suffix:?}\n", s.ddns));
+            }
+        }
+        // The name a client gets must not depend on which peer answers: a
+        // renewal at the other would register another name (and remove
+        // this one). Servers, keys and TTL may differ per peer.
+        if let Some(d) = &self.ddns {
+            h.update(format!(
+                "ddns overrides {} {}\n",
+                d.override_client_update, d.override_no_update
+            ));
         }
         for c in &self.classes {
             h.update(format!("class {} {:?}\n", c.name, c.rule));

@@ -34,6 +34,10 @@ struct Setup {
     signers: HashMap<String, TSigner>,
 }
 
+/// A reloaded `[ddns]` with its keys read, waiting for the node to accept
+/// the reload (`None` inside: DDNS turned off).
+pub struct DnsSetup(Option<Arc<Setup>>);
+
 /// Runs the node's DNS jobs; results arrive on the receiver [`Updater::new`] returns.
 pub struct Updater {
     setup: Option<Arc<Setup>>,
@@ -51,11 +55,18 @@ impl Updater {
         Ok((Updater { setup, results }, rx))
     }
 
-    /// Takes a reloaded `[ddns]`; on a key file that cannot be read, keeps
-    /// the previous settings and says why.
-    pub fn reconfigure(&mut self, config: Option<&DdnsConfig>) -> Result<(), String> {
-        self.setup = config.map(setup).transpose()?.map(Arc::new);
-        Ok(())
+    /// Reads the key files of a reloaded `[ddns]`, to
+    /// [`install`](Updater::install) once the node has accepted the reload.
+    /// Errors: a key file that cannot be read or used, naming it (the
+    /// reload is then refused whole).
+    pub fn prepare(config: Option<&DdnsConfig>) -> Result<DnsSetup, String> {
+        Ok(DnsSetup(config.map(setup).transpose()?.map(Arc::new)))
+    }
+
+    /// Takes what [`prepare`](Updater::prepare) read; jobs started from now
+    /// on use it.
+    pub fn install(&mut self, setup: DnsSetup) {
+        self.setup = setup.0;
     }
 
     /// Starts job `id`; without DDNS configured it fails at once.

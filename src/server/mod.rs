@@ -53,6 +53,9 @@ struct Edge {
     pings: pings::Pings,
     /// DNS updates (`[ddns]`).
     dns: dns::Updater,
+    /// A reload handed to the node (its question) and the zones and keys
+    /// to take if it accepts.
+    reloading: Option<(u64, dns::DnsSetup)>,
 }
 
 /// Runs until `shutdown` resolves, then commits everything and returns.
@@ -97,6 +100,7 @@ pub async fn run(
         path,
         pings,
         dns,
+        reloading: None,
     };
     edge.flush(clock.now());
     let status = format!("serving; {} leases loaded", edge.node.store().len());
@@ -223,6 +227,7 @@ impl Edge {
                     }
                 }
                 Output::Answer { id, answer } => {
+                    self.answered(id, &answer);
                     if let Some(tx) = self.answers.remove(&id) {
                         let _ = tx.send(answer);
                     }
@@ -329,29 +334,44 @@ impl Edge {
             Ok(t) => tell_systemd(&[NotifyState::Reloading, t]),
             Err(_) => tell_systemd(&[NotifyState::Reloading]),
         }
-        match Config::load(&self.path) {
+        // Zones and keys live here: a key file that cannot be read refuses
+        // the reload whole, like a file that does not load; they are taken
+        // once the node accepts the rest (`Output::Answer`).
+        let loaded = Config::load(&self.path).map_err(|e| e.to_string());
+        let ready = loaded.and_then(|c| {
+            let dns = dns::Updater::prepare(c.ddns.as_ref()).map_err(|e| format!("[ddns]: {e}"))?;
+            Ok((c, dns))
+        });
+        match ready {
             Err(e) => {
                 tracing::error!("reload refused, the running configuration stays: {e}");
                 if let Some(r) = reply {
-                    let _ = r.send(serde_json::json!({ "ok": false, "error": e.to_string() }));
+                    let _ = r.send(serde_json::json!({ "ok": false, "error": e }));
                 }
             }
-            Ok(config) => {
+            Ok((config, dns)) => {
                 self.next_question += 1;
                 let id = self.next_question;
                 if let Some(r) = reply {
                     self.answers.insert(id, r);
                 }
-                // Zones and keys live here; a key file that cannot be
-                // read keeps the previous ones (the node decides the rest).
-                if let Err(e) = self.dns.reconfigure(config.ddns.as_ref()) {
-                    tracing::error!("reload: [ddns] keys unchanged: {e}");
-                }
+                self.reloading = Some((id, dns));
                 let config = Arc::new(config);
                 self.input(now, Input::Reload { id, config });
             }
         }
         tell_systemd(&[NotifyState::Ready]);
+    }
+
+    /// The node answered question `id`: if it was a reload it accepted,
+    /// the DNS updater takes the new zones and keys.
+    fn answered(&mut self, id: u64, answer: &serde_json::Value) {
+        if self.reloading.as_ref().is_some_and(|(r, _)| *r == id)
+            && let Some((_, dns)) = self.reloading.take()
+            && answer["ok"] == true
+        {
+            self.dns.install(dns);
+        }
     }
 
     fn control(&mut self, now: Time, req: control::Request) {

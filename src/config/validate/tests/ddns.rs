@@ -59,3 +59,33 @@ servers = ["10.0.0.53"]
     assert!(!c.subnets[0].ddns);
     assert_eq!(c.ddns.unwrap().zones[0].servers[0].port(), 53);
 }
+
+/// Both peers must give a client the same name, so what decides it is in
+/// the fingerprint; where each peer sends its updates is not.
+#[test]
+fn what_names_a_client_is_in_the_fingerprint_and_where_updates_go_is_not() {
+    let text = format!(
+        r#"{BASE}{SUBNET}
+[ddns]
+qualifying_suffix = "campus.example"
+[[ddns.zone]]
+name = "campus.example"
+servers = ["10.0.0.53"]
+"#
+    );
+    let fp = |t: &str| Config::parse(t, "t.toml").unwrap().fingerprint();
+    let base = fp(&text);
+    let without = text.split("[ddns]").next().unwrap().to_string();
+    assert_ne!(fp(&without), base, "DDNS on or off");
+    let suffix = text.replace(
+        SUBNET,
+        &format!("{SUBNET}ddns_qualifying_suffix = \"a.campus.example\"\n"),
+    );
+    assert_ne!(fp(&suffix), base, "a subnet's suffix");
+    let opted_out = text.replace(SUBNET, &format!("{SUBNET}ddns = false\n"));
+    assert_ne!(fp(&opted_out), base, "a subnet left out");
+    let overridden = text.replace("[ddns]\n", "[ddns]\noverride_no_update = true\n");
+    assert_ne!(fp(&overridden), base, "the overrides");
+    let elsewhere = text.replace("10.0.0.53", "10.0.0.54");
+    assert_eq!(fp(&elsewhere), base, "another DNS server");
+}
