@@ -119,7 +119,13 @@ pub fn generate() -> Result<String, KeyFileError> {
 /// Writes a new key (`generate`) to `path`, created with mode 0600. Errors:
 /// the file exists (`Exists`; never overwritten), or it cannot be created.
 pub fn write_new(path: &Path) -> Result<(), KeyFileError> {
-    let text = generate()?;
+    write_secret(path, &generate()?)
+}
+
+/// Writes `text` (a secret) to the new file `path`, created with mode 0600
+/// and synced. Errors: the file exists (`Exists`; never overwritten), or it
+/// cannot be created or written.
+pub fn write_secret(path: &Path, text: &str) -> Result<(), KeyFileError> {
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -67,12 +67,37 @@ pub fn run(path: &Path, leases: &Path, dry_run: bool) -> anyhow::Result<ExitCode
 }
 
 /// Translates the dhcpd.conf at `conf` into tandem.toml on stdout, or into
-/// the new file `output`; lists what it left out on stderr. Errors: the file
-/// cannot be read or is not ISC syntax (named by line), or `output` exists.
-pub fn translate(conf: &Path, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+/// the new file `output`, and writes its TSIG keys' secrets into new files
+/// in `key_dir` (mode 0600); lists what it left out on stderr. Errors: the
+/// file cannot be read or is not ISC syntax (named by line), or `output`
+/// or a key file exists or cannot be written.
+pub fn translate(conf: &Path, output: Option<&Path>, key_dir: &Path) -> anyhow::Result<ExitCode> {
     let text = std::fs::read(conf).with_context(|| format!("{}", conf.display()))?;
-    let t = isc_conf::translate(&String::from_utf8_lossy(&text))
+    let dir = key_dir.to_string_lossy();
+    let t = isc_conf::translate(&String::from_utf8_lossy(&text), &dir)
         .with_context(|| format!("{}", conf.display()))?;
+    // Nothing is written when any file would be overwritten.
+    let keys: Vec<_> = t
+        .key_files
+        .iter()
+        .map(|k| (key_dir.join(&k.file_name), k))
+        .collect();
+    if let Some(p) = keys
+        .iter()
+        .map(|k| k.0.as_path())
+        .chain(output)
+        .find(|p| p.exists())
+    {
+        anyhow::bail!(
+            "{} exists: not overwritten; move it or choose another path",
+            p.display()
+        );
+    }
+    for (path, k) in &keys {
+        std::fs::create_dir_all(key_dir).with_context(|| format!("{}", key_dir.display()))?;
+        crate::keyfile::write_secret(path, &k.text)?;
+        eprintln!("wrote the TSIG key {} (mode 0600)", path.display());
+    }
     for s in &t.untranslated {
         eprintln!(
             "{}:{}: not translated `{}`: {}",

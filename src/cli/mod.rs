@@ -105,6 +105,10 @@ enum Command {
         /// With --dhcpd-conf: write the TOML to this new file instead of stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// With --dhcpd-conf: the directory for the DDNS TSIG keys' secrets, one new
+        /// file (mode 0600) per `key` block; the TOML names them there.
+        #[arg(long, default_value = "/etc/tandem")]
+        key_dir: PathBuf,
         /// With --leases: read and report only; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -168,10 +172,11 @@ pub fn main() -> ExitCode {
             leases,
             dhcpd_conf,
             output,
+            key_dir,
             dry_run,
         } => match (leases, dhcpd_conf) {
             (Some(l), _) => import_isc::run(&config.config, &l, dry_run),
-            (None, Some(c)) => import_isc::translate(&c, output.as_deref()),
+            (None, Some(c)) => import_isc::translate(&c, output.as_deref(), &key_dir),
             (None, None) => unreachable!("clap requires --leases or --dhcpd-conf"),
         },
         Command::Keygen { output } => pair::keygen(output.as_deref()),

@@ -4,7 +4,8 @@
 //! NTP, MTU, broadcast, T1/T2, PXE fields) and any other option of a known
 //! code, `authoritative`, host reservations with a fixed address, shared
 //! networks, classes with a simple match and pools that allow or deny them
-//! (`classes`), and the failover peer. Parameters are inherited from the global scope and
+//! (`classes`), the failover peer, and dynamic DNS (`ddns`: keys go to
+//! key files of their own). Parameters are inherited from the global scope and
 //! `group`s as dhcpd does. Everything else is listed with its line and why,
 //! never guessed at.
 
@@ -15,7 +16,10 @@ use std::fmt::Write;
 use std::net::Ipv4Addr;
 
 mod classes;
+mod ddns;
 mod emit;
+
+pub use ddns::KeyFile;
 mod failover_peer;
 mod options;
 
@@ -30,6 +34,9 @@ pub struct Translation {
     pub subnets: usize,
     /// Reservations written.
     pub reservations: usize,
+    /// TSIG key files the TOML names, to write into the key directory
+    /// given to [`translate`] (mode 0600: they hold secrets).
+    pub key_files: Vec<KeyFile>,
 }
 
 /// The file cannot be read as ISC syntax.
@@ -61,6 +68,8 @@ struct Params {
     shared_network: Option<String>,
     /// `ping-check` and `ping-timeout` (seconds), server-wide in tandem.
     ping: Option<(bool, Option<u64>)>,
+    /// `ddns-updates`, `ddns-domainname` and the like.
+    ddns: ddns::DdnsParams,
 }
 
 /// One `subnet` with what it inherited.
@@ -119,6 +128,10 @@ struct Walk {
     classes: Vec<classes::IscClass>,
     hosts: Vec<Host>,
     failover: Option<Failover>,
+    /// `ddns-update-style` and its line.
+    ddns_style: Option<(String, usize)>,
+    keys: Vec<ddns::IscKey>,
+    zones: Vec<ddns::IscZone>,
     skipped: Vec<Skipped>,
 }
 
@@ -132,8 +145,9 @@ impl Walk {
     }
 }
 
-/// Translates the dhcpd.conf `text`. Errors: the text is not ISC syntax.
-pub fn translate(text: &str) -> Result<Translation, ConfError> {
+/// Translates the dhcpd.conf `text`; the TOML names TSIG key files in
+/// `key_dir` (`Translation::key_files`). Errors: the text is not ISC syntax.
+pub fn translate(text: &str, key_dir: &str) -> Result<Translation, ConfError> {
     let tokens = lexer::tokens(text)?;
     let mut w = Walk::default();
     scope(
@@ -143,7 +157,7 @@ pub fn translate(text: &str) -> Result<Translation, ConfError> {
         false,
     )?;
     w.skipped.sort_by_key(|s| s.line);
-    Ok(emit::toml(w))
+    Ok(emit::toml(w, key_dir))
 }
 
 fn word<'a>(s: &'a Statement<'_>, i: usize) -> Option<&'a str> {
@@ -182,6 +196,8 @@ fn scope(
             Some("host") => host(w, s, &inner),
             Some("failover") => failover_peer::failover(w, s, &inner),
             Some("class") => classes::class(w, s, &inner),
+            Some("key") => ddns::key(w, s, &inner),
+            Some("zone") => ddns::zone(w, s, &inner),
             Some("subclass") => w.skip(
                 s,
                 "subclasses are not translated: list their values in the class's [[class]] key",
@@ -230,6 +246,9 @@ fn param(w: &mut Walk, s: &Statement<'_>, p: &mut Params) {
         Some(Kind::Word(v)) => Some(v.clone()),
         _ => None,
     };
+    if ddns::param(w, s, p) {
+        return;
+    }
     match (word(s, 0), word(s, 1), s.head.len()) {
         (Some("default-lease-time"), _, 2) if num(1).is_some() => {
             p.default_lease = num(1);
@@ -255,13 +274,8 @@ fn param(w: &mut Walk, s: &Statement<'_>, p: &mut Params) {
             p.options.retain(|(o, _, _)| *o != name);
             p.options.push((name, s.head[2..].to_vec(), s.line));
         }
-        (Some("ddns-update-style"), Some("none"), 2) => {}
         (Some("ping-check" | "ping-timeout"), Some(v), 2) if ping(p, word(s, 0), v) => {}
         (Some("range"), ..) => w.skip(s, "a range outside any subnet"),
-        (
-            Some("ddns-update-style" | "ddns-updates" | "ddns-domainname" | "ddns-rev-domainname"),
-            ..,
-        ) => w.skip(s, "DDNS is not in tandem yet"),
         (Some("log-facility"), ..) => w.skip(
             s,
             "tandem logs to stderr (journald under systemd); `--log-format json` for shippers",

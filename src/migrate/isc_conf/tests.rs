@@ -77,7 +77,7 @@ subnet 10.60.0.0 netmask 255.255.255.0 {
 "#;
 
 fn translated() -> Translation {
-    translate(CONF).unwrap()
+    translate(CONF, "/etc/tandem").unwrap()
 }
 
 #[test]
@@ -173,8 +173,11 @@ fn what_tandem_lacks_is_listed_with_its_line() {
 
 #[test]
 fn a_broken_file_is_an_error_with_its_line() {
-    let e =
-        translate("subnet 10.0.0.0 netmask 255.0.0.0 {\n  range 10.0.0.1 10.0.0.9;\n").unwrap_err();
+    let e = translate(
+        "subnet 10.0.0.0 netmask 255.0.0.0 {\n  range 10.0.0.1 10.0.0.9;\n",
+        "/etc/tandem",
+    )
+    .unwrap_err();
     assert!(e.to_string().starts_with("line 1:"), "{e}");
 }
 
@@ -193,7 +196,7 @@ group {
 }
 host broken { hardware ethernet 52:54:zz; fixed-address 10.0.0.6; }
 "#;
-    let t = translate(conf).unwrap();
+    let t = translate(conf, "/etc/tandem").unwrap();
     let c = Config::parse(&t.toml, "t").unwrap_or_else(|e| panic!("{e}\n{}", t.toml));
     assert_eq!(t.toml.matches("boot_file").count(), 1, "{}", t.toml);
     assert!(t.toml.contains("boot_file = \"b.0\"") && t.toml.contains("server_hostname = \"s2\""));
@@ -261,12 +264,14 @@ fn ping_check_is_on_as_in_dhcpd_unless_turned_off() {
     assert_eq!((ping.timeout_ms, ping.after_free), (1000, 0));
     let off = translate(
         "ping-check false;\nsubnet 10.0.0.0 netmask 255.255.255.0 { range 10.0.0.10 10.0.0.20; }\n",
+        "/etc/tandem",
     )
     .unwrap();
     let c = Config::parse(&off.toml, "t").unwrap_or_else(|e| panic!("{e}\n{}", off.toml));
     assert_eq!(c.server.ping, None);
     let slow = translate(
         "ping-timeout 2;\nsubnet 10.0.0.0 netmask 255.255.255.0 { range 10.0.0.10 10.0.0.20; }\n",
+        "/etc/tandem",
     )
     .unwrap();
     let c = Config::parse(&slow.toml, "t").unwrap();
@@ -281,7 +286,7 @@ subnet 10.0.0.0 netmask 255.255.255.0 {
   pool { allow members of "odd"; range 10.0.0.100 10.0.0.199; }
 }
 "#;
-    let t = translate(conf).unwrap();
+    let t = translate(conf, "/etc/tandem").unwrap();
     let c = Config::parse(&t.toml, "t").unwrap_or_else(|e| panic!("{e}\n{}", t.toml));
     assert!(
         c.classes.is_empty(),
@@ -296,3 +301,5 @@ subnet 10.0.0.0 netmask 255.255.255.0 {
         t.untranslated
     );
 }
+
+mod ddns;
