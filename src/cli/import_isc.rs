@@ -66,37 +66,27 @@ pub fn run(path: &Path, leases: &Path, dry_run: bool) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// Translates the dhcpd.conf at `conf` into tandem.toml on stdout, or into
-/// the new file `output`, and writes its TSIG keys' secrets into new files
-/// in `key_dir` (mode 0600); lists what it left out on stderr. Errors: the
+/// Translates the dhcpd.conf at `conf` into tandem.toml on stdout (a
+/// preview), or into the new file `output` with its TSIG keys' secrets in
+/// new files in `key_dir` (mode 0600); lists what it left out on stderr. Errors: the
 /// file cannot be read or is not ISC syntax (named by line), or `output`
 /// or a key file exists or cannot be written.
 pub fn translate(conf: &Path, output: Option<&Path>, key_dir: &Path) -> anyhow::Result<ExitCode> {
     let text = std::fs::read(conf).with_context(|| format!("{}", conf.display()))?;
-    let dir = key_dir.to_string_lossy();
-    let t = isc_conf::translate(&String::from_utf8_lossy(&text), &dir)
+    // The TOML names the key files by absolute path: the server's working
+    // directory is not the operator's.
+    let key_dir =
+        &std::path::absolute(key_dir).with_context(|| format!("{}", key_dir.display()))?;
+    let t = isc_conf::translate(&String::from_utf8_lossy(&text), &key_dir.to_string_lossy())
         .with_context(|| format!("{}", conf.display()))?;
-    // Nothing is written when any file would be overwritten.
-    let keys: Vec<_> = t
-        .key_files
-        .iter()
-        .map(|k| (key_dir.join(&k.file_name), k))
-        .collect();
-    if let Some(p) = keys
-        .iter()
-        .map(|k| k.0.as_path())
-        .chain(output)
-        .find(|p| p.exists())
-    {
-        anyhow::bail!(
-            "{} exists: not overwritten; move it or choose another path",
-            p.display()
-        );
-    }
-    for (path, k) in &keys {
-        std::fs::create_dir_all(key_dir).with_context(|| format!("{}", key_dir.display()))?;
-        crate::keyfile::write_secret(path, &k.text)?;
-        eprintln!("wrote the TSIG key {} (mode 0600)", path.display());
+    match output {
+        Some(_) => write_keys(&t.key_files, key_dir, output)?,
+        None if !t.key_files.is_empty() => eprintln!(
+            "{} TSIG key files not written (a preview on stdout): give --output FILE to write them into {}",
+            t.key_files.len(),
+            key_dir.display()
+        ),
+        None => {}
     }
     for s in &t.untranslated {
         eprintln!(
@@ -128,4 +118,35 @@ pub fn translate(conf: &Path, output: Option<&Path>, key_dir: &Path) -> anyhow::
         t.untranslated.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes each key file into `key_dir` (created if missing), mode 0600.
+/// Errors: one of them, or `output`, exists (nothing is written then), or a
+/// file cannot be written.
+fn write_keys(
+    files: &[isc_conf::KeyFile],
+    key_dir: &Path,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    let keys: Vec<_> = files
+        .iter()
+        .map(|k| (key_dir.join(&k.file_name), k))
+        .collect();
+    let taken = keys
+        .iter()
+        .map(|k| k.0.as_path())
+        .chain(output)
+        .find(|p| p.exists());
+    if let Some(p) = taken {
+        anyhow::bail!(
+            "{} exists: not overwritten; move it or choose another path",
+            p.display()
+        );
+    }
+    for (path, k) in &keys {
+        std::fs::create_dir_all(key_dir).with_context(|| format!("{}", key_dir.display()))?;
+        crate::keyfile::write_secret(path, &k.text)?;
+        eprintln!("wrote the TSIG key {} (mode 0600)", path.display());
+    }
+    Ok(())
 }

@@ -105,8 +105,8 @@ enum Command {
         /// With --dhcpd-conf: write the TOML to this new file instead of stdout.
         #[arg(short, long)]
         output: Option<PathBuf>,
-        /// With --dhcpd-conf: the directory for the DDNS TSIG keys' secrets, one new
-        /// file (mode 0600) per `key` block; the TOML names them there.
+        /// With --dhcpd-conf and --output: the directory for the DDNS TSIG keys' secrets,
+        /// one new file (mode 0600) per `key` block; the TOML names them there.
         #[arg(long, default_value = "/etc/tandem")]
         key_dir: PathBuf,
         /// With --leases: read and report only; write nothing.

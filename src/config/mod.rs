@@ -328,7 +328,9 @@ impl Config {
 
     /// A digest of everything both peers must agree on: subnets, shared
     /// networks, pools and their class rules, reservations, classes, split
-    /// and MCLT. Compared when the pair connects.
+    /// and MCLT, and with `[ddns]` what names a client (per-subnet DDNS and
+    /// suffix, the overrides, reservation host names). Compared when the
+    /// pair connects.
     pub fn fingerprint(&self) -> String {
         use sha2::{Digest, Sha256};
         let mut h = Sha256::new();
@@ -349,7 +351,8 @@ impl Config {
             }
             if let Some(d) = &self.ddns {
                 let suffix = s.ddns_suffix.as_ref().or(d.qualifying_suffix.as_ref());
-                h.update(format!("ddns {} {suffix:?}\n", s.ddns));
+                let names: Vec<_> = s.reservations.iter().map(|r| &r.hostname).collect();
+                h.update(format!("ddns {} {suffix:?} {names:?}\n", s.ddns));
             }
         }
         // The name a client gets must not depend on which peer answers: a

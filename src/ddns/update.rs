@@ -85,6 +85,8 @@ pub struct Exchange {
     reverse: Option<DnsZone>,
     stale: Option<DnsZone>,
     stale_reverse: Option<DnsZone>,
+    /// The job's own PTR replaces the address's PTR, the stale one with it.
+    replaces_ptr: bool,
     step: Option<Step>,
     result: DnsStatus,
 }
@@ -101,17 +103,18 @@ impl Exchange {
             .flatten();
         let stale = job.stale.as_ref().filter(|s| s.forward);
         let stale = stale.and_then(|s| config.zone_for(&s.fqdn));
-        // An add's own PTR replaces the address's PTR whatever it names; a
-        // removal deletes only the PTR naming its own name.
         let stale_ptr = job.stale.as_ref().filter(|s| s.reverse);
-        let stale_reverse = stale_ptr
-            .filter(|_| reverse.is_none() || job.remove)
-            .and_then(|_| config.zone_for(&reverse_name(job.addr)));
+        let stale_reverse = stale_ptr.and_then(|_| config.zone_for(&reverse_name(job.addr)));
+        // An add's own PTR replaces the address's PTR whatever it names
+        // (unless the name is another client's: `Conflict`); a removal
+        // deletes only the PTR naming its own name.
+        let replaces_ptr = reverse.is_some() && !job.remove;
         let mut x = Exchange {
             forward: forward.cloned(),
             reverse: reverse.cloned(),
             stale: stale.cloned(),
             stale_reverse: stale_reverse.cloned(),
+            replaces_ptr,
             step: None,
             result: DnsStatus::Pending,
             job,
@@ -175,9 +178,11 @@ impl Exchange {
             (Step::RemoveStaleA, false) => Some(Step::RemoveStaleDhcid),
             (Step::AddForward, true) => Some(Step::ReplaceForward),
             (Step::ReplaceForward, true) => {
+                // No PTR of ours either: the stale one goes alone.
                 self.result = DnsStatus::Conflict;
-                None
+                self.stale_reverse.as_ref().map(|_| Step::RemoveStalePtr)
             }
+            (Step::RemoveStalePtr, _) if self.result == DnsStatus::Conflict => None,
             (Step::RemoveA, false) => Some(Step::RemoveDhcid),
             (s, _) => self.after(Some(s)),
         };
@@ -195,7 +200,9 @@ impl Exchange {
                 self.result = DnsStatus::Removed;
                 None
             }
-            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid) if self.stale_reverse.is_some() => {
+            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid)
+                if self.stale_reverse.is_some() && !self.replaces_ptr =>
+            {
                 Some(Step::RemoveStalePtr)
             }
             Some(Step::RemoveStaleA | Step::RemoveStaleDhcid | Step::RemoveStalePtr)
@@ -232,77 +239,96 @@ impl Exchange {
     /// The UPDATE message of `step` for `zone` (id 0: the edge numbers it).
     fn message(&self, step: Step, zone: &DnsZone) -> Message {
         let j = &self.job;
-        let name = |s: &str| Name::from_str(&format!("{s}.")).unwrap_or_else(|_| Name::root());
-        let fqdn = name(&j.fqdn);
         let rev = name(&reverse_name(j.addr));
-        let ours = |n: &Name, d: &[u8]| rr(n, DNSClass::IN, 0, dhcid(d));
         let a = RData::A(A(j.addr));
-        let (pre, upd) = match step {
-            Step::RemoveStaleA | Step::RemoveStaleDhcid => {
-                let s = j.stale.as_ref().expect("a stale step has a stale name");
-                let stale = name(&s.fqdn);
-                stale_removal(step, &stale, &s.dhcid, &a)
+        let (pre, upd) = match (step, &j.stale) {
+            (Step::RemoveStaleA | Step::RemoveStaleDhcid | Step::RemoveStalePtr, Some(s)) => {
+                stale_removal(step, &name(&s.fqdn), &s.dhcid, &a, &rev)
             }
-            Step::RemoveStalePtr => {
-                let s = j.stale.as_ref().expect("a stale step has a stale name");
-                let stale = RData::PTR(PTR(name(&s.fqdn)));
-                (vec![], vec![rr(&rev, DNSClass::NONE, 0, stale)])
-            }
-            Step::AddForward => (
-                vec![empty(&fqdn, DNSClass::NONE, RecordType::ANY)],
-                vec![
-                    rr(&fqdn, DNSClass::IN, j.ttl, a),
-                    rr(&fqdn, DNSClass::IN, j.ttl, dhcid(&j.dhcid)),
-                ],
-            ),
-            Step::ReplaceForward => (
-                vec![ours(&fqdn, &j.dhcid)],
-                vec![
-                    empty(&fqdn, DNSClass::ANY, RecordType::A),
-                    rr(&fqdn, DNSClass::IN, j.ttl, a),
-                ],
-            ),
-            Step::AddReverse => (
-                vec![],
-                vec![
-                    empty(&rev, DNSClass::ANY, RecordType::PTR),
-                    rr(&rev, DNSClass::IN, j.ttl, RData::PTR(PTR(fqdn))),
-                ],
-            ),
-            Step::RemoveA => (
-                vec![ours(&fqdn, &j.dhcid)],
-                vec![rr(&fqdn, DNSClass::NONE, 0, a)],
-            ),
-            Step::RemoveDhcid => (
-                vec![
-                    ours(&fqdn, &j.dhcid),
-                    empty(&fqdn, DNSClass::NONE, RecordType::A),
-                    empty(&fqdn, DNSClass::NONE, RecordType::AAAA),
-                ],
-                vec![empty(&fqdn, DNSClass::ANY, RecordType::Unknown(DHCID_TYPE))],
-            ),
-            Step::RemoveReverse => (
-                vec![],
-                vec![rr(&rev, DNSClass::NONE, 0, RData::PTR(PTR(fqdn)))],
-            ),
+            _ => own_records(step, j, &name(&j.fqdn), &a, &rev),
         };
         update(&name(&zone.name), pre, upd)
     }
 }
 
-/// The prerequisites and updates removing a stale name's records.
-fn stale_removal(step: Step, stale: &Name, d: &[u8], a: &RData) -> (Vec<Record>, Vec<Record>) {
-    let ours = rr(stale, DNSClass::IN, 0, dhcid(d));
-    if step == Step::RemoveStaleA {
-        return (vec![ours], vec![rr(stale, DNSClass::NONE, 0, a.clone())]);
+/// `s` as an absolute DNS name (the root if it cannot be one: validation
+/// and sanitising keep such names out).
+fn name(s: &str) -> Name {
+    Name::from_str(&format!("{s}.")).unwrap_or_else(|_| Name::root())
+}
+
+/// The prerequisites and updates of `step` on the job's own name `fqdn`
+/// and the address's PTR name `rev` (RFC 4703 sections 5.3 to 5.5).
+fn own_records(
+    step: Step,
+    j: &DnsJob,
+    fqdn: &Name,
+    a: &RData,
+    rev: &Name,
+) -> (Vec<Record>, Vec<Record>) {
+    let ours = rr(fqdn, DNSClass::IN, 0, dhcid(&j.dhcid));
+    let ptr = RData::PTR(PTR(fqdn.clone()));
+    match step {
+        Step::AddForward => (
+            vec![empty(fqdn, DNSClass::NONE, RecordType::ANY)],
+            vec![
+                rr(fqdn, DNSClass::IN, j.ttl, a.clone()),
+                rr(fqdn, DNSClass::IN, j.ttl, dhcid(&j.dhcid)),
+            ],
+        ),
+        Step::ReplaceForward => (
+            vec![ours],
+            vec![
+                empty(fqdn, DNSClass::ANY, RecordType::A),
+                rr(fqdn, DNSClass::IN, j.ttl, a.clone()),
+            ],
+        ),
+        Step::AddReverse => (
+            vec![],
+            vec![
+                empty(rev, DNSClass::ANY, RecordType::PTR),
+                rr(rev, DNSClass::IN, j.ttl, ptr),
+            ],
+        ),
+        Step::RemoveA => (vec![ours], vec![rr(fqdn, DNSClass::NONE, 0, a.clone())]),
+        Step::RemoveReverse => (vec![], vec![rr(rev, DNSClass::NONE, 0, ptr)]),
+        _ => dhcid_removal(fqdn, &j.dhcid),
     }
+}
+
+/// The prerequisites and updates removing a stale name's records: its A
+/// record for our address and its DHCID while the DHCID is `d`, and the
+/// address's PTR naming it.
+fn stale_removal(
+    step: Step,
+    stale: &Name,
+    d: &[u8],
+    a: &RData,
+    rev: &Name,
+) -> (Vec<Record>, Vec<Record>) {
+    match step {
+        Step::RemoveStaleA => (
+            vec![rr(stale, DNSClass::IN, 0, dhcid(d))],
+            vec![rr(stale, DNSClass::NONE, 0, a.clone())],
+        ),
+        Step::RemoveStalePtr => {
+            let ptr = RData::PTR(PTR(stale.clone()));
+            (vec![], vec![rr(rev, DNSClass::NONE, 0, ptr)])
+        }
+        _ => dhcid_removal(stale, d),
+    }
+}
+
+/// Deleting `name`'s DHCID once no address record is left, while it is
+/// `d` (RFC 4703 section 5.5).
+fn dhcid_removal(name: &Name, d: &[u8]) -> (Vec<Record>, Vec<Record>) {
     (
         vec![
-            ours,
-            empty(stale, DNSClass::NONE, RecordType::A),
-            empty(stale, DNSClass::NONE, RecordType::AAAA),
+            rr(name, DNSClass::IN, 0, dhcid(d)),
+            empty(name, DNSClass::NONE, RecordType::A),
+            empty(name, DNSClass::NONE, RecordType::AAAA),
         ],
-        vec![empty(stale, DNSClass::ANY, RecordType::Unknown(DHCID_TYPE))],
+        vec![empty(name, DNSClass::ANY, RecordType::Unknown(DHCID_TYPE))],
     )
 }
 

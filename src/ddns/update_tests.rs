@@ -31,6 +31,16 @@ fn job(remove: bool) -> DnsJob {
     }
 }
 
+/// The stale name "old.campus.example" with the records it kept.
+fn old_name(forward: bool, reverse: bool) -> Option<StaleName> {
+    Some(StaleName {
+        fqdn: "old.campus.example".into(),
+        dhcid: vec![0, 0, 1, 9],
+        forward,
+        reverse,
+    })
+}
+
 /// Runs `x` answering each step with the next of `rcodes`; the steps taken.
 fn run(x: &mut Exchange, rcodes: &[ResponseCode]) -> Vec<Step> {
     let mut steps = Vec::new();
@@ -107,12 +117,7 @@ fn a_removal_takes_a_dhcid_then_ptr() {
 #[test]
 fn a_stale_name_goes_first() {
     let mut j = job(false);
-    j.stale = Some(StaleName {
-        fqdn: "old.campus.example".into(),
-        dhcid: vec![0, 0, 1, 9],
-        forward: true,
-        reverse: true,
-    });
+    j.stale = old_name(true, true);
     let mut x = Exchange::new(j, &config());
     let steps = run(&mut x, &[ResponseCode::NoError; 4]);
     assert_eq!(
@@ -157,12 +162,7 @@ fn an_error_rcode_stops_the_job_and_a_missing_zone_skips_its_steps() {
 fn a_removal_only_job_removes_the_stale_ptr_too() {
     let mut j = job(false);
     (j.forward, j.reverse) = (false, false);
-    j.stale = Some(StaleName {
-        fqdn: "old.campus.example".into(),
-        dhcid: vec![0, 0, 1, 9],
-        forward: true,
-        reverse: true,
-    });
+    j.stale = old_name(true, true);
     let mut x = Exchange::new(j.clone(), &config());
     let steps = run(&mut x, &[ResponseCode::NoError; 4]);
     assert_eq!(
@@ -187,12 +187,7 @@ fn a_removal_only_job_removes_the_stale_ptr_too() {
 #[test]
 fn a_removal_takes_the_stale_name_first() {
     let mut j = job(true);
-    j.stale = Some(StaleName {
-        fqdn: "old.campus.example".into(),
-        dhcid: vec![0, 0, 1, 9],
-        forward: true,
-        reverse: true,
-    });
+    j.stale = old_name(true, true);
     let mut x = Exchange::new(j, &config());
     let steps = run(&mut x, &[ResponseCode::NoError; 6]);
     assert_eq!(
@@ -207,4 +202,28 @@ fn a_removal_takes_the_stale_name_first() {
         ]
     );
     assert_eq!(x.result(), DnsStatus::Removed);
+}
+
+/// An add that meets another client's name (`Conflict`) adds no PTR of its
+/// own, so the stale name's PTR, which that PTR would have replaced, is
+/// removed alone.
+#[test]
+fn a_conflict_still_removes_the_stale_ptr() {
+    let mut j = job(false);
+    j.stale = old_name(false, true);
+    let mut x = Exchange::new(j, &config());
+    let steps = run(
+        &mut x,
+        &[
+            ResponseCode::YXDomain,
+            ResponseCode::NXRRSet,
+            ResponseCode::NoError,
+        ],
+    );
+    assert_eq!(
+        steps,
+        vec![Step::AddForward, Step::ReplaceForward, Step::RemoveStalePtr]
+    );
+    assert_eq!(x.result(), DnsStatus::Conflict);
+    assert!(x.next().is_none());
 }

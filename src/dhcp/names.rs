@@ -2,7 +2,9 @@
 //! reply's option 81 says, and the binding's DNS records. The records are
 //! kept across renewals of the same name (no update on renew); a new
 //! name, or a new client on the address, starts a new registration, and
-//! the previous one's forward records are marked stale for removal.
+//! the previous one's records (A and DHCID, PTR) are marked stale for
+//! removal; a new client without a name gets a record that only removes
+//! them.
 
 use super::engine::Engine;
 use super::request::RequestState;
@@ -63,27 +65,14 @@ impl Engine {
             }
             return removal_only(now, prev?, before?);
         };
-        let renewal = matches!(
-            RequestState::of(req),
-            Some(RequestState::Renewing { .. } | RequestState::InitReboot { .. })
-        );
-        let live = prev.is_some_and(|l| {
-            let registered = Time(mine.map_or(0, |d| d.tag >> 8));
-            l.state == LeaseState::Active
-                && now < l.expires
-                && now < registered.plus(u64::from(l.lease_time))
-        });
-        let unchanged = |d: &&DnsRecords| {
-            d.fqdn == reg.fqdn
-                && (d.forward, d.reverse) == (reg.forward, reg.reverse)
-                && d.status != DnsStatus::Removed
-        };
-        if let Some(d) = mine.filter(unchanged).filter(|_| renewal && live) {
+        if let Some(d) = mine.filter(|d| kept_on_renewal(now, req, prev, d, &reg)) {
             return Some(Box::new(d.clone()));
         }
-        // Our forward records of the same name for the same client carry
-        // over, unless the client now keeps its own A record.
-        let carried = |d: &DnsRecords| same && d.fqdn == reg.fqdn && (reg.forward || !d.forward);
+        // Records of the same name for the same client carry over, also to
+        // a client that now keeps its own A record (flag S clear): its own
+        // update carries the same DHCID (RFC 4701), so removing "ours"
+        // could remove its A record.
+        let carried = |d: &DnsRecords| same && d.fqdn == reg.fqdn;
         let stale = prev
             .zip(before)
             .filter(|(_, d)| !carried(d))
@@ -97,6 +86,34 @@ impl Engine {
             stale: stale.or_else(|| before.and_then(|d| d.stale.clone())),
         }))
     }
+}
+
+/// Whether the client's registration `d` on its binding `prev` stands for
+/// this grant of `reg` (no update on renew): a renewal (RENEWING or
+/// INIT-REBOOT) of a live binding, the same name and flags, not removed,
+/// registered less than one lease time ago.
+fn kept_on_renewal(
+    now: Time,
+    req: &Request,
+    prev: Option<&Lease>,
+    d: &DnsRecords,
+    reg: &Registration,
+) -> bool {
+    let renewal = matches!(
+        RequestState::of(req),
+        Some(RequestState::Renewing { .. } | RequestState::InitReboot { .. })
+    );
+    let live = prev.is_some_and(|l| {
+        let registered = Time(d.tag >> 8);
+        l.state == LeaseState::Active
+            && now < l.expires
+            && now < registered.plus(u64::from(l.lease_time))
+    });
+    renewal
+        && live
+        && d.fqdn == reg.fqdn
+        && (d.forward, d.reverse) == (reg.forward, reg.reverse)
+        && d.status != DnsStatus::Removed
 }
 
 /// A registration's tag: this server's time, above the address's previous

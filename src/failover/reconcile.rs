@@ -57,13 +57,15 @@ pub fn resolve(
     // apart): nothing to dispute. Both sides store the winner raised by the
     // other's commitments, and neither needs the other's version back.
     // Where ours is the partner's own earlier version (`update_seq` 0: as
-    // received, unchanged here), its new one supersedes it whatever the
-    // times say: at equal times the tie went to the primary's, so a
-    // secondary's second grant in one second lost to its first, and with
-    // it the second grant's DNS registration (simulator seed 37043140).
+    // received, unchanged here), its new one of the same time supersedes
+    // it: the tie went to the primary's, so a secondary's second grant in
+    // one second lost to its first, and with it the second grant's DNS
+    // registration (simulator seed 37043140). An older one does not (a
+    // record imported or kept from before pairing has `update_seq` 0 too).
     let settle = |winner: &Lease, loser: &Lease| acked_as_sent(combine(winner, loser), incoming);
+    let superseded = l.update_seq == 0 && incoming.cltt >= l.cltt;
     if l.state == incoming.state && l.owner == incoming.owner && l.client() == incoming.client() {
-        return Resolution::Accept(if incoming_wins || l.update_seq == 0 {
+        return Resolution::Accept(if incoming_wins || superseded {
             settle(incoming, l)
         } else {
             settle(l, incoming)

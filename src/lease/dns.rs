@@ -75,7 +75,10 @@ pub struct DnsRecords {
     pub tag: u64,
     /// Where the records stand.
     pub status: DnsStatus,
-    /// Forward records of the address's previous name to remove first.
+    /// Records of the address's previous name to remove first (by the
+    /// add, or by the removal if the binding ends before the add ran).
+    /// One slot: a previous registration's own pending stale name gives
+    /// way to that registration's name.
     pub stale: Option<StaleName>,
 }
 

@@ -154,7 +154,7 @@ impl Peer {
             return Err("both peers are configured with the same role".into());
         }
         if c.fingerprint != self.cfg.fingerprint {
-            return Err("pool configuration differs between the peers (fingerprint mismatch); fix the configs so subnets, pools, reservations, split and mclt match".into());
+            return Err("pool configuration differs between the peers (fingerprint mismatch); fix the configs so subnets, pools, reservations, classes, DDNS naming, split and mclt match".into());
         }
         let state = c
             .state
@@ -170,7 +170,7 @@ impl Peer {
         let known = self.p.partner_epoch == Some(epoch);
         self.sync.full = !known;
         if !known {
-            self.hold_lost_grants(now);
+            self.hold_lost_grants(now, epoch);
         }
         if known {
             let since = self.p.received_seq;
@@ -189,14 +189,24 @@ impl Peer {
     /// binding changed before now waits out the MCLT rule, as after a
     /// PARTNER-DOWN episode (simulator seed 36106232: a declined address
     /// the partner had re-granted to its client went to another).
-    fn hold_lost_grants(&mut self, now: Time) {
+    ///
+    /// Widened once per database: meeting it again before its full copy
+    /// arrived (a flapping link) adds nothing, since what it forgot it
+    /// forgot before the first meeting. Persisted with the next commit of
+    /// the failover state (not here, which may be in STARTUP, whose saved
+    /// state must stay the one resumed); a crash before that meets the
+    /// database anew.
+    fn hold_lost_grants(&mut self, now: Time, epoch: u64) {
+        if self.p.guard_epoch == Some(epoch) {
+            return;
+        }
         if self.p.partner_epoch.is_some() {
             tracing::warn!(
                 "the partner's lease database is new to us: addresses it may have renewed without our acknowledgement are held until MCLT past their potential expiry"
             );
         }
         self.widen_guard(now, now);
-        self.persist(now);
+        self.p.guard_epoch = Some(epoch);
     }
 
     /// Whether our database holds every binding of the pair, so a partner

@@ -11,7 +11,7 @@
 use super::*;
 
 /// The status alarm while the partner's pair configuration differs.
-const MISMATCH: &str = "pool configuration differs from the partner's since a reload (fingerprint mismatch): reload both peers with the same subnets, pools and reservations; free addresses are not rebalanced meanwhile";
+const MISMATCH: &str = "pool configuration differs from the partner's since a reload (fingerprint mismatch): reload both peers with the same subnets, pools, reservations, classes and DDNS naming; free addresses are not rebalanced meanwhile";
 
 /// The first peer protocol version that carries `Message::PairConfig`.
 const PAIR_CONFIG_VERSION: u16 = 5;

@@ -35,6 +35,9 @@ pub struct Persisted {
     /// after meeting a partner database new to us, the same holds for what
     /// the partner granted and forgot. Both bounds only grow.
     pub guard: Option<(Time, Time)>,
+    /// The partner database the guard was last widened for (its epoch):
+    /// meeting it again before its full copy arrived widens nothing more.
+    pub guard_epoch: Option<u64>,
 }
 
 impl Persisted {
@@ -65,6 +68,7 @@ impl Persisted {
             ),
             ("fo_guard_from".into(), opt(self.guard.map(|g| g.0.0))),
             ("fo_guard_until".into(), opt(self.guard.map(|g| g.1.0))),
+            ("fo_guard_epoch".into(), opt(self.guard_epoch)),
         ]
     }
 
@@ -83,6 +87,7 @@ impl Persisted {
             guard: num("fo_guard_from")
                 .zip(num("fo_guard_until"))
                 .map(|(a, b)| (Time(a), Time(b))),
+            guard_epoch: num("fo_guard_epoch"),
         }
     }
 }

@@ -117,20 +117,26 @@ pub(super) fn key(w: &mut Walk, s: &Statement<'_>, body: &[Statement<'_>]) {
     for st in body {
         match (word(st, 0), st.head.len()) {
             (Some("algorithm"), 2) => k.algorithm = name_at(st, 1),
-            (Some("secret"), 2) => k.secret = secret_at(st),
+            (Some("secret"), n) if n >= 2 => k.secret = secret_at(st),
             _ => w.skip(st, "no tandem equivalent in a key"),
         }
     }
     w.keys.push(k);
 }
 
-/// A key's secret as written (base64 is case sensitive: not lowered).
+/// A key's secret as written (base64 is case sensitive: not lowered). An
+/// unquoted one comes in pieces: the lexer splits its `=` padding off.
 fn secret_at(s: &Statement<'_>) -> Option<String> {
-    match &s.head.get(1)?.kind {
-        Kind::Word(v) => Some(v.clone()),
-        Kind::Str(v) => Some(String::from_utf8_lossy(v).into_owned()),
-        Kind::Punct(_) => None,
+    let mut out = String::new();
+    for t in &s.head[1..] {
+        match &t.kind {
+            Kind::Word(v) => out.push_str(v),
+            Kind::Str(v) => out.push_str(&String::from_utf8_lossy(v)),
+            Kind::Punct('=') => out.push('='),
+            Kind::Punct(_) => return None,
+        }
     }
+    (!out.is_empty()).then_some(out)
 }
 
 /// `zone NAME { primary ADDR; secondary ADDR; key NAME; }`.
@@ -145,20 +151,33 @@ pub(super) fn zone(w: &mut Walk, s: &Statement<'_>, body: &[Statement<'_>]) {
         key: None,
     };
     for st in body {
-        match (word(st, 0), word(st, 1), st.head.len()) {
-            (Some("primary" | "secondary"), Some(a), 2)
-                if a.parse::<std::net::IpAddr>().is_ok_and(|a| a.is_ipv4()) =>
-            {
-                z.servers.push(a.to_string())
-            }
-            (Some("key"), _, 2) => z.key = name_at(st, 1),
+        match word(st, 0) {
+            Some("primary" | "secondary") => servers(w, st, &mut z.servers),
+            Some("key") if st.head.len() == 2 => z.key = name_at(st, 1),
             _ => w.skip(
                 st,
-                "a zone's servers must be IPv4 addresses (primary, secondary) and its key a name",
+                "no tandem equivalent in a zone (primary, secondary, key)",
             ),
         }
     }
     w.zones.push(z);
+}
+
+/// The IPv4 addresses of `primary A, B;` or `secondary ...;` into `out`;
+/// anything else (a host name, IPv6) reported.
+fn servers(w: &mut Walk, st: &Statement<'_>, out: &mut Vec<String>) {
+    for t in &st.head[1..] {
+        match &t.kind {
+            Kind::Word(a) if a.parse::<std::net::Ipv4Addr>().is_ok() => out.push(a.clone()),
+            Kind::Punct(',') => {}
+            _ => {
+                return w.skip(
+                    st,
+                    "a zone server tandem cannot use: give IPv4 addresses (not host names)",
+                );
+            }
+        }
+    }
 }
 
 /// Whether `ddns-update-style` turns updates on.
@@ -190,22 +209,48 @@ pub(super) fn emit(out: &mut String, w: &mut Walk, key_dir: &str) -> Vec<KeyFile
         );
     }
     let _ = writeln!(out, "\n[ddns]");
-    let first = w
-        .subnets
-        .first()
-        .map(|s| s.params.ddns.clone())
-        .unwrap_or_default();
-    if let Some(t) = first.ttl {
-        kv(out, "ttl", &quoted(&format!("{t}s")));
-    }
-    if first.ignore_client_updates == Some(true) {
-        kv(out, "override_client_update", "true");
-    }
+    server_wide(out, w);
     let files = keys(out, w, key_dir);
     zones(out, w, &files);
     files.into_iter().map(|(_, f)| f).collect()
 }
 
+/// `ddns-ttl` and `ignore client-updates` as `[ddns] ttl` and
+/// `override_client_update`: server-wide in tandem, so the first subnet's
+/// settings, and a subnet that differs reported.
+fn server_wide(out: &mut String, w: &mut Walk) {
+    let of = |s: &Subnet| {
+        (
+            s.params.ddns.ttl,
+            s.params.ddns.ignore_client_updates == Some(true),
+        )
+    };
+    let Some(first) = w.subnets.first().map(of) else {
+        return;
+    };
+    if let Some(t) = first.0 {
+        kv(out, "ttl", &quoted(&format!("{t}s")));
+    }
+    if first.1 {
+        kv(out, "override_client_update", "true");
+    }
+    let differs = w.subnets.iter().find(|s| of(s) != first);
+    if let Some((line, what)) = differs.map(|s| {
+        (
+            s.params.lease_line,
+            format!("subnet {}/{}", s.net, s.prefix),
+        )
+    }) {
+        skipped(
+            w,
+            line,
+            &what,
+            "ddns-ttl and client-updates are server-wide in tandem ([ddns] ttl, override_client_update): the first subnet's were kept",
+        );
+    }
+}
+
+/// Adds a report to `w`.
 fn skipped(w: &mut Walk, line: usize, what: &str, why: &str) {
     w.skipped.push(Skipped {
         line,
@@ -229,7 +274,15 @@ fn keys(out: &mut String, w: &mut Walk, key_dir: &str) -> Vec<(String, KeyFile)>
             skipped(w, k.line, &format!("key {}", k.name), &why);
             continue;
         };
-        let file_name = format!("ddns-{}.key", k.name);
+        let file_name = key_file_name(&k.name);
+        if files
+            .iter()
+            .any(|(_, f): &(String, KeyFile)| f.file_name == file_name)
+        {
+            let why = format!("another key has the file name {file_name}: rename one");
+            skipped(w, k.line, &format!("key {}", k.name), &why);
+            continue;
+        }
         let text = format!(
             "key \"{}\" {{\n\talgorithm {alg};\n\tsecret \"{secret}\";\n}};\n",
             k.name
@@ -242,6 +295,23 @@ fn keys(out: &mut String, w: &mut Walk, key_dir: &str) -> Vec<(String, KeyFile)>
         files.push((k.name.clone(), KeyFile { file_name, text }));
     }
     files
+}
+
+/// The key file for key `name`: `ddns-NAME.key`, any character other than
+/// a letter, digit, `-`, `_` or `.` as `_` (a name cannot leave the key
+/// directory).
+fn key_file_name(name: &str) -> String {
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("ddns-{}.key", safe.trim_start_matches('.'))
 }
 
 /// `[[ddns.zone]]` for each zone with a server; a key that was not
@@ -274,29 +344,52 @@ fn zones(out: &mut String, w: &mut Walk, keys: &[(String, KeyFile)]) {
     }
 }
 
-/// The subnet's DDNS keys: `ddns = false` where updates are off (or no
-/// domain names its clients), else its qualifying suffix.
-pub(super) fn subnet(out: &mut String, s: &Subnet, on: bool, skipped: &mut Vec<Skipped>) {
-    if !on {
-        return;
-    }
+/// The names of the zones `emit` writes (those with a server), when DDNS
+/// is on.
+pub(super) fn zone_names(w: &Walk) -> Option<Vec<String>> {
+    on(w).then(|| {
+        w.zones
+            .iter()
+            .filter(|z| !z.servers.is_empty())
+            .map(|z| z.name.clone())
+            .collect()
+    })
+}
+
+/// The subnet's DDNS keys, with DDNS on and `zones` written: `ddns =
+/// false` where updates are off, or where no domain names its clients or
+/// no zone holds it (reported), else its qualifying suffix.
+pub(super) fn subnet(
+    out: &mut String,
+    s: &Subnet,
+    zones: Option<&[String]>,
+    skipped: &mut Vec<Skipped>,
+) {
+    let Some(zones) = zones else { return };
     let domain = s
         .params
         .ddns
         .domain
         .clone()
         .or_else(|| domain_name(&s.params));
-    match (s.params.ddns.updates, domain) {
-        (Some(false), _) => kv(out, "ddns", "false"),
-        (_, Some(d)) => kv(out, "ddns_qualifying_suffix", &quoted(&d)),
-        (_, None) => {
-            kv(out, "ddns", "false");
-            skipped.push(Skipped {
-                line: s.params.lease_line,
-                what: format!("subnet {}/{}", s.net, s.prefix),
-                why: "no ddns-domainname or domain-name: its clients' names have no domain, so DDNS is off for it (`ddns = false`)".into(),
-            });
-        }
+    let held = |d: &str| {
+        zones
+            .iter()
+            .any(|z| d == z || d.ends_with(&format!(".{z}")))
+    };
+    let why = match (s.params.ddns.updates, domain) {
+        (Some(false), _) => None,
+        (_, Some(d)) if held(&d) => return kv(out, "ddns_qualifying_suffix", &quoted(&d)),
+        (_, Some(d)) => Some(format!("no zone block holds {d} (dhcpd can find zones by their SOA; tandem needs each listed): DDNS is off for the subnet (`ddns = false`) until you add a [[ddns.zone]] and remove that line")),
+        (_, None) => Some("no ddns-domainname or domain-name: its clients' names have no domain, so DDNS is off for it (`ddns = false`)".into()),
+    };
+    kv(out, "ddns", "false");
+    if let Some(why) = why {
+        skipped.push(Skipped {
+            line: s.params.lease_line,
+            what: format!("subnet {}/{}", s.net, s.prefix),
+            why,
+        });
     }
 }
 

@@ -23,11 +23,11 @@ pub(super) fn toml(mut w: Walk, key_dir: &str) -> Translation {
     if let Some(f) = w.failover.take() {
         failover(&mut out, &f, &mut w.skipped);
     }
+    let zones = super::ddns::zone_names(&w);
     let mut t = Translation {
         key_files: super::ddns::emit(&mut out, &mut w, key_dir),
         ..Translation::default()
     };
-    let ddns_on = super::ddns::on(&w);
     known_clients(&mut out, &w.subnets);
     keep_translated_rules(&mut w);
     super::classes::emit(&mut out, &w.classes, &mut w.skipped);
@@ -35,7 +35,7 @@ pub(super) fn toml(mut w: Walk, key_dir: &str) -> Translation {
     let hosts = std::mem::take(&mut w.hosts);
     let mut placed = vec![false; hosts.len()];
     for s in &w.subnets {
-        subnet(&mut out, s, ddns_on, &mut w.skipped);
+        subnet(&mut out, s, zones.as_deref(), &mut w.skipped);
         for (i, h) in hosts.iter().enumerate() {
             if !placed[i] && contains(s, h.addr) {
                 placed[i] = true;
@@ -201,7 +201,7 @@ fn shared_networks(out: &mut String, subnets: &[Subnet]) {
     }
 }
 
-fn subnet(out: &mut String, s: &Subnet, ddns_on: bool, skipped: &mut Vec<Skipped>) {
+fn subnet(out: &mut String, s: &Subnet, zones: Option<&[String]>, skipped: &mut Vec<Skipped>) {
     let _ = writeln!(out, "\n[[subnet]]");
     kv(out, "cidr", &quoted(&format!("{}/{}", s.net, s.prefix)));
     if let Some(n) = &s.params.shared_network {
@@ -213,7 +213,7 @@ fn subnet(out: &mut String, s: &Subnet, ddns_on: bool, skipped: &mut Vec<Skipped
         .map(|(a, b)| quoted(&format!("{a}-{b}")))
         .collect();
     kv(out, "pools", &format!("[{}]", pools.join(", ")));
-    super::ddns::subnet(out, s, ddns_on, skipped);
+    super::ddns::subnet(out, s, zones, skipped);
     params(out, &s.params, skipped);
     for p in &s.ruled {
         for (a, b) in &p.ranges {

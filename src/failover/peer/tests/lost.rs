@@ -147,9 +147,16 @@ fn a_partner_database_new_to_us_holds_earlier_bindings_for_mclt() {
     let at = crate::failover::mclt::reusable_at(&l, met, 100);
     assert!(!policy.may_reuse(&l, Time(at.0 - 1), true));
     assert!(policy.may_reuse(&l, at, true));
-    // a second meeting with the same database adds nothing
+    // a second meeting with the same database adds nothing, even one
+    // before its full copy arrived (a flapping link: as if the first
+    // UPDDONE never came)
     d.disconnect();
     d.advance(5);
     d.connect();
     assert_eq!(d.a.peer.policy().guard, guard);
+    d.disconnect();
+    d.a.peer.p.partner_epoch = Some(22);
+    d.advance(5);
+    d.connect();
+    assert_eq!(d.a.peer.policy().guard, guard, "widened once per database");
 }

@@ -11,7 +11,9 @@ ignore client-updates;
 update-static-leases on;
 key "ddns-key" { algorithm hmac-sha256; secret "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0cw=="; };
 key DHCP_UPDATER { algorithm HMAC-MD5.SIG-ALG.REG.INT; secret pRP5FapFoJ95JEL06sv4PQ==; };
-zone campus.example. { primary 10.0.0.53; key ddns-key; }
+key "../plain" { algorithm hmac-sha512; secret dW5xdW90ZWR1bnF1b3RlZHVucXVvdGVkdW5xdW90ZWQ=; };
+zone campus.example. { primary 10.0.0.53, 10.0.1.53; key ddns-key; }
+zone lab.campus.example { primary 10.0.0.54; key "../plain"; }
 zone 0.10.in-addr.arpa. { primary 10.0.0.53; secondary 10.0.1.53; key DHCP_UPDATER; }
 subnet 10.0.0.0 netmask 255.255.255.0 { range 10.0.0.10 10.0.0.20; }
 subnet 10.0.1.0 netmask 255.255.255.0 { range 10.0.1.10 10.0.1.20; ddns-updates off; }
@@ -20,6 +22,10 @@ subnet 10.0.2.0 netmask 255.255.255.0 {
   ddns-domainname "lab.campus.example";
   option domain-name-servers 10.0.0.53;
 }
+subnet 10.0.3.0 netmask 255.255.255.0 {
+  range 10.0.3.10 10.0.3.20;
+  ddns-domainname "elsewhere.example";
+}
 "#;
 
 #[test]
@@ -27,18 +33,30 @@ fn ddns_statements_become_ddns_tables_and_key_files() {
     let t = translate(DDNS, "/etc/tandem").unwrap();
     // the secret is in the key file, never in the TOML
     assert!(!t.toml.contains("c2VjcmV0"), "{}", t.toml);
-    assert_eq!(t.key_files.len(), 1, "the md5 key cannot be used");
-    let k = &t.key_files[0];
-    assert_eq!(k.file_name, "ddns-ddns-key.key");
+    assert!(!t.toml.contains("dW5xdW90"), "{}", t.toml);
+    let names: Vec<&str> = t.key_files.iter().map(|k| k.file_name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["ddns-ddns-key.key", "ddns-_plain.key"],
+        "the md5 key cannot be used; a name cannot leave the key directory"
+    );
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(&k.file_name);
-    crate::keyfile::write_secret(&path, &k.text).unwrap();
+    for k in &t.key_files {
+        crate::keyfile::write_secret(&dir.path().join(&k.file_name), &k.text).unwrap();
+    }
     let toml = t.toml.replace("/etc/tandem", &dir.path().to_string_lossy());
     let c = Config::parse(&toml, "t").unwrap_or_else(|e| panic!("{e}\n{toml}"));
     let d = c.ddns.as_ref().expect("[ddns]");
     assert_eq!(d.ttl, Some(600));
     assert!(d.override_client_update, "ignore client-updates");
-    crate::ddns::key::load(&d.keys[0]).expect("the key file reads back");
+    for k in &d.keys {
+        crate::ddns::key::load(k).expect("the key file reads back");
+    }
+    assert_eq!(
+        crate::ddns::key::load(&d.keys[1]).unwrap().len(),
+        32,
+        "an unquoted secret, its padding included"
+    );
     let zones: Vec<(&str, usize, Option<&str>)> = d
         .zones
         .iter()
@@ -47,7 +65,8 @@ fn ddns_statements_become_ddns_tables_and_key_files() {
     assert_eq!(
         zones,
         [
-            ("campus.example", 1, Some("ddns-key")),
+            ("campus.example", 2, Some("ddns-key")),
+            ("lab.campus.example", 1, Some("../plain")),
             ("0.10.in-addr.arpa", 2, None)
         ]
     );
@@ -61,7 +80,8 @@ fn ddns_statements_become_ddns_tables_and_key_files() {
         [
             (true, Some("campus.example")),
             (false, None),
-            (true, Some("lab.campus.example"))
+            (true, Some("lab.campus.example")),
+            (false, None)
         ]
     );
     let reported: Vec<&str> = t.untranslated.iter().map(|s| s.what.as_str()).collect();
@@ -69,6 +89,7 @@ fn ddns_statements_become_ddns_tables_and_key_files() {
         "key dhcp_updater",
         "zone 0.10.in-addr.arpa",
         "update-static-leases on",
+        "subnet 10.0.3.0/24",
     ] {
         assert!(reported.contains(&want), "{want} in {reported:?}");
     }
