@@ -14,30 +14,44 @@ const T0: u64 = 1_000_000;
 fn record() -> impl Strategy<Value = Lease> {
     (
         0i64..5,
-        0i64..2,
+        (0i64..2, 0u64..3),
         1u8..3,
         (0u64..6, 0u64..12, 0u64..12, 0u64..12, 0u64..3),
     )
-        .prop_map(|(state, owner, mac, (cltt, expires, pe, ape, starts))| {
-            // Real clocks read far from zero (0 means "unset"): times are
-            // around T0, with 0 kept as a value of its own.
-            let at = |t: u64| if t == 0 { 0 } else { T0 + t };
-            let (cltt, expires, pe, ape, starts) =
-                (T0 + cltt, at(expires), at(pe), at(ape), at(starts));
-            let mut l = Lease::free(
-                "10.0.0.5".parse().unwrap(),
-                Owner::from_code(owner).unwrap(),
-            );
-            l.state = LeaseState::from_code(state).unwrap();
-            l.hw = HwAddr::new(1, &[2, 0, 0, 0, 0, mac]);
-            l.cltt = Time(cltt);
-            l.expires = Time(expires);
-            l.potential_expiry = Time(pe);
-            l.acked_potential_expiry = Time(ape);
-            l.starts = Time(starts);
-            l.lease_time = expires as u32;
-            l
-        })
+        .prop_map(
+            |(state, (owner, tag), mac, (cltt, expires, pe, ape, starts))| {
+                // Real clocks read far from zero (0 means "unset"): times are
+                // around T0, with 0 kept as a value of its own.
+                let at = |t: u64| if t == 0 { 0 } else { T0 + t };
+                let (cltt, expires, pe, ape, starts) =
+                    (T0 + cltt, at(expires), at(pe), at(ape), at(starts));
+                let mut l = Lease::free(
+                    "10.0.0.5".parse().unwrap(),
+                    Owner::from_code(owner).unwrap(),
+                );
+                l.state = LeaseState::from_code(state).unwrap();
+                l.hw = HwAddr::new(1, &[2, 0, 0, 0, 0, mac]);
+                l.cltt = Time(cltt);
+                l.expires = Time(expires);
+                l.potential_expiry = Time(pe);
+                l.acked_potential_expiry = Time(ape);
+                l.starts = Time(starts);
+                l.lease_time = expires as u32;
+                // A DNS registration (tag 1 or 2) or none: two versions of one
+                // binding at one time may differ only in it.
+                l.dns = (tag > 0).then(|| {
+                    Box::new(tandem::lease::DnsRecords {
+                        fqdn: "pc.example".into(),
+                        forward: true,
+                        reverse: true,
+                        tag,
+                        status: tandem::lease::DnsStatus::Pending,
+                        stale: None,
+                    })
+                });
+                l
+            },
+        )
 }
 
 /// A version as the receiver decodes it: the sender has committed to its

@@ -56,16 +56,10 @@ pub fn resolve(
     // Two views of the same binding (one state, client and owner, times
     // apart): nothing to dispute. Both sides store the winner raised by the
     // other's commitments, and neither needs the other's version back.
-    // Where ours is the partner's own earlier version (`update_seq` 0: as
-    // received, unchanged here), its new one of the same time supersedes
-    // it: the tie went to the primary's, so a secondary's second grant in
-    // one second lost to its first, and with it the second grant's DNS
-    // registration (simulator seed 37043140). An older one does not (a
-    // record imported or kept from before pairing has `update_seq` 0 too).
     let settle = |winner: &Lease, loser: &Lease| acked_as_sent(combine(winner, loser), incoming);
-    let superseded = l.update_seq == 0 && incoming.cltt >= l.cltt;
     if l.state == incoming.state && l.owner == incoming.owner && l.client() == incoming.client() {
-        return Resolution::Accept(if incoming_wins || superseded {
+        let incoming_wins = later_registration(incoming, l).unwrap_or(incoming_wins);
+        return Resolution::Accept(if incoming_wins {
             settle(incoming, l)
         } else {
             settle(l, incoming)
@@ -80,6 +74,19 @@ pub fn resolve(
         merged: (merged != *l).then_some(merged),
         close: is_close_call(l, incoming, now, sender_primary),
     }
+}
+
+/// Between two versions of one binding made at the same time, whether
+/// `a`'s DNS registration is the later one (`None` when the times differ
+/// or the registrations do not). A server's second grant to a client in
+/// one second (a retransmitted REQUEST) registers again above the first
+/// (`DnsRecords::tag`); the tie-break by role would keep the first, and
+/// with it a registration whose records the second's work replaced
+/// (simulator seed 37043140). Antisymmetric like `beats`: both peers keep
+/// the same version.
+fn later_registration(a: &Lease, b: &Lease) -> Option<bool> {
+    let (x, y) = (a.dns.as_deref()?, b.dns.as_deref()?);
+    (a.cltt == b.cltt && x.tag != y.tag).then_some(x.tag > y.tag)
 }
 
 /// What a peer stores when it gives way in a dispute it keeps losing on

@@ -275,12 +275,11 @@ fn every_refusal_says_which_rule_kept_ours() {
     }
 }
 
-/// The partner's second version of one binding, at the same time as its
-/// first, replaces the first we hold as it sent it (`update_seq` 0), with
-/// its DNS registration, though the tie would go to the primary (us);
-/// a version of our own still wins the tie (simulator seed 37043140).
+/// Two versions of one binding made at the same time: the later DNS
+/// registration wins on both sides, whichever is the primary's, where the
+/// tie-break by role kept the first (simulator seed 37043140).
 #[test]
-fn the_partners_own_later_version_supersedes_its_first() {
+fn at_equal_times_the_later_registration_wins_on_both_sides() {
     use crate::lease::{DnsRecords, DnsStatus};
     let reg = |tag| {
         Some(Box::new(DnsRecords {
@@ -296,13 +295,15 @@ fn the_partners_own_later_version_supersedes_its_first() {
     first.dns = reg(40);
     let mut second = first.clone();
     second.dns = reg(41);
-    let took = accepted(resolve(Some(&first), &second, Time(10), false));
-    assert_eq!(took.dns.map(|d| d.tag), Some(41));
-    first.update_seq = 7;
-    let kept = accepted(resolve(Some(&first), &second, Time(10), false));
-    assert_eq!(
-        kept.dns.map(|d| d.tag),
-        Some(40),
-        "our own version wins the tie"
-    );
+    for sender_primary in [true, false] {
+        let took = accepted(resolve(Some(&first), &second, Time(10), sender_primary));
+        assert_eq!(took.dns.map(|d| d.tag), Some(41));
+        let kept = accepted(resolve(Some(&second), &first, Time(10), !sender_primary));
+        assert_eq!(kept.dns.map(|d| d.tag), Some(41));
+    }
+    // a later transaction wins as before, whatever its tag
+    let mut later = first.clone();
+    later.cltt = Time(11);
+    let took = accepted(resolve(Some(&second), &later, Time(11), false));
+    assert_eq!(took.dns.map(|d| d.tag), Some(40));
 }
