@@ -143,8 +143,10 @@ fn write_keys(
             p.display()
         );
     }
-    for (path, k) in &keys {
+    if !keys.is_empty() {
         std::fs::create_dir_all(key_dir).with_context(|| format!("{}", key_dir.display()))?;
+    }
+    for (path, k) in &keys {
         crate::keyfile::write_secret(path, &k.text)?;
         eprintln!("wrote the TSIG key {} (mode 0600)", path.display());
     }

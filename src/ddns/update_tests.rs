@@ -41,6 +41,14 @@ fn old_name(forward: bool, reverse: bool) -> Option<StaleName> {
     })
 }
 
+/// Runs `j` to its end with `rcodes`: the steps taken and the result.
+fn outcome(j: DnsJob, rcodes: &[ResponseCode]) -> (Vec<Step>, DnsStatus) {
+    let mut x = Exchange::new(j, &config());
+    let steps = run(&mut x, rcodes);
+    assert!(x.next().is_none(), "the job is over");
+    (steps, x.result())
+}
+
 /// Runs `x` answering each step with the next of `rcodes`; the steps taken.
 fn run(x: &mut Exchange, rcodes: &[ResponseCode]) -> Vec<Step> {
     let mut steps = Vec::new();
@@ -163,22 +171,16 @@ fn a_removal_only_job_removes_the_stale_ptr_too() {
     let mut j = job(false);
     (j.forward, j.reverse) = (false, false);
     j.stale = old_name(true, true);
-    let mut x = Exchange::new(j.clone(), &config());
-    let steps = run(&mut x, &[ResponseCode::NoError; 4]);
-    assert_eq!(
-        steps,
-        vec![
-            Step::RemoveStaleA,
-            Step::RemoveStaleDhcid,
-            Step::RemoveStalePtr
-        ]
-    );
-    assert_eq!(x.result(), DnsStatus::Added);
+    let stale = vec![
+        Step::RemoveStaleA,
+        Step::RemoveStaleDhcid,
+        Step::RemoveStalePtr,
+    ];
+    let done = outcome(j.clone(), &[ResponseCode::NoError; 4]);
+    assert_eq!(done, (stale, DnsStatus::Added));
     // the add removed the stale name (`node::dns` drops it from the record)
     (j.remove, j.stale) = (true, None);
-    let x = Exchange::new(j, &config());
-    assert!(x.next().is_none());
-    assert_eq!(x.result(), DnsStatus::Removed);
+    assert_eq!(outcome(j, &[]), (vec![], DnsStatus::Removed));
 }
 
 /// A binding that ends while its add (and so its stale name's removal) is
@@ -188,20 +190,16 @@ fn a_removal_only_job_removes_the_stale_ptr_too() {
 fn a_removal_takes_the_stale_name_first() {
     let mut j = job(true);
     j.stale = old_name(true, true);
-    let mut x = Exchange::new(j, &config());
-    let steps = run(&mut x, &[ResponseCode::NoError; 6]);
-    assert_eq!(
-        steps,
-        vec![
-            Step::RemoveStaleA,
-            Step::RemoveStaleDhcid,
-            Step::RemoveStalePtr,
-            Step::RemoveA,
-            Step::RemoveDhcid,
-            Step::RemoveReverse
-        ]
-    );
-    assert_eq!(x.result(), DnsStatus::Removed);
+    let steps = vec![
+        Step::RemoveStaleA,
+        Step::RemoveStaleDhcid,
+        Step::RemoveStalePtr,
+        Step::RemoveA,
+        Step::RemoveDhcid,
+        Step::RemoveReverse,
+    ];
+    let done = outcome(j, &[ResponseCode::NoError; 6]);
+    assert_eq!(done, (steps, DnsStatus::Removed));
 }
 
 /// An add that meets another client's name (`Conflict`) adds no PTR of its
@@ -211,19 +209,11 @@ fn a_removal_takes_the_stale_name_first() {
 fn a_conflict_still_removes_the_stale_ptr() {
     let mut j = job(false);
     j.stale = old_name(false, true);
-    let mut x = Exchange::new(j, &config());
-    let steps = run(
-        &mut x,
-        &[
-            ResponseCode::YXDomain,
-            ResponseCode::NXRRSet,
-            ResponseCode::NoError,
-        ],
-    );
-    assert_eq!(
-        steps,
-        vec![Step::AddForward, Step::ReplaceForward, Step::RemoveStalePtr]
-    );
-    assert_eq!(x.result(), DnsStatus::Conflict);
-    assert!(x.next().is_none());
+    let answers = [
+        ResponseCode::YXDomain,
+        ResponseCode::NXRRSet,
+        ResponseCode::NoError,
+    ];
+    let steps = vec![Step::AddForward, Step::ReplaceForward, Step::RemoveStalePtr];
+    assert_eq!(outcome(j, &answers), (steps, DnsStatus::Conflict));
 }

@@ -51,7 +51,7 @@ impl Updater {
         config: Option<&DdnsConfig>,
     ) -> Result<(Updater, mpsc::UnboundedReceiver<DnsResult>), String> {
         let (results, rx) = mpsc::unbounded_channel();
-        let setup = config.map(setup).transpose()?.map(Arc::new);
+        let DnsSetup(setup) = Updater::prepare(config)?;
         Ok((Updater { setup, results }, rx))
     }
 
