@@ -235,6 +235,18 @@ fn maintenance_holds_every_invariant() {
         taken >= 20,
         "maintenance was entered: {taken} times in 50 seeds"
     );
+    // Session 14: a server leaving maintenance beside a partner recovering
+    // a lost database; both entered PARTNER-DOWN, and the announcements of
+    // states already left (POTENTIAL-CONFLICT, RECOVER-DONE) echoed between
+    // them for good. The class is pinned by the state-announcement model
+    // (`lagging_announcements_never_echo_for_good`).
+    check(
+        [39_061_134].into_iter(),
+        &Options {
+            clients: 24,
+            ..opts
+        },
+    );
 }
 
 /// Both servers update DNS for their clients' names among the random

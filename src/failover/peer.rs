@@ -261,6 +261,9 @@ impl Peer {
         // announcement waits in the queue: our CONNECT may have carried the
         // state from before this change.
         if self.link.is_some() {
+            // Only the latest state is news; it goes behind every record
+            // queued so far, as the one it replaces would have.
+            self.out.retain(|o| !matches!(o, Out::State(..)));
             self.out.push_back(Out::State(state, since));
             self.pump(now);
         }

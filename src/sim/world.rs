@@ -123,6 +123,8 @@ struct World {
     dangerous: bool,
     summary: Summary,
     trace: String,
+    /// The failover state each server was last seen in, for the trace.
+    traced_state: [Option<State>; 2],
     epochs: u64,
     /// A server lost its database in this run: DNS records it made that
     /// its partner had not yet heard of may be left behind unknown to both
@@ -288,6 +290,21 @@ impl World {
         }
     }
 
+    /// Notes in the trace when server `i` changed failover state.
+    fn trace_state(&mut self, i: usize) {
+        let now = self.nodes[i].as_ref().and_then(|n| n.node.state());
+        if self.opts.trace && now != self.traced_state[i] {
+            let name = |s: Option<State>| s.map_or("alone", |s| s.as_str());
+            let _ = writeln!(
+                self.trace,
+                "         server {i} state {} -> {}",
+                name(self.traced_state[i]),
+                name(now)
+            );
+        }
+        self.traced_state[i] = now;
+    }
+
     fn summary_note(&mut self, s: String) {
         if self.opts.trace {
             let _ = writeln!(self.trace, "         {s}");
@@ -325,6 +342,7 @@ impl World {
 
     fn after_node(&mut self, i: usize) -> Result<(), Violation> {
         self.collect_acked(i);
+        self.trace_state(i);
         if let Some(n) = self.nodes[i].as_mut() {
             n.note_partner_down_debt();
             self.summary.answered_pings += std::mem::take(&mut n.answered_pings);

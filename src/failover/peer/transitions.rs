@@ -148,6 +148,14 @@ impl Peer {
         self.state = s;
         self.since = now;
         self.persist(now);
+        // The partner hears the state we are in, not the path: a state left
+        // in the same evaluation (POTENTIAL-CONFLICT straight to
+        // CONFLICT-DONE, RECOVER-DONE straight to PARTNER-DOWN) would reach
+        // it after we left it, and a partner acting on it answers with a
+        // state of its own that we act on in turn (simulator seed 39061134:
+        // NORMAL and POTENTIAL-CONFLICT echoed between the peers for good).
+        self.actions
+            .retain(|a| !matches!(a, Action::Announce { .. }));
         self.actions.push_back(Action::Announce {
             state: s,
             since: now,
@@ -260,8 +268,14 @@ impl Peer {
         match (self.state, partner) {
             (Startup, ps) => self.leave_startup(now, ps.filter(|_| connected)),
             (Normal, _) if !connected => Some(CommunicationsInterrupted),
-            // A partner in CONFLICT-DONE is only waiting for us to reach NORMAL.
-            (Normal, Some(PartnerDown | PotentialConflict)) => Some(PotentialConflict),
+            // A partner in CONFLICT-DONE is only waiting for us to reach
+            // NORMAL, and one in POTENTIAL-CONFLICT for its exchange with us
+            // to finish: it serves no one meanwhile, and what it granted
+            // alone reaches us as updates on this connection. Following it
+            // into POTENTIAL-CONFLICT (as the draft's table does) echoes: an
+            // announcement that arrives after the partner left the state
+            // sends us in, ours sends it back (simulator seed 39061134).
+            (Normal, Some(PartnerDown)) => Some(PotentialConflict),
             (CommunicationsInterrupted, Some(PartnerDown | PotentialConflict | ConflictDone)) => {
                 Some(PotentialConflict)
             }

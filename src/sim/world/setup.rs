@@ -107,6 +107,7 @@ impl World {
             dangerous: false,
             summary: Summary::default(),
             trace: String::new(),
+            traced_state: [None; 2],
             epochs: 2,
             configs: {
                 let ping = opts.family == Some(Family::Squatters);
