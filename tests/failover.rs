@@ -1,13 +1,16 @@
 //! Two real `tandem` processes on loopback forming a pair, fed relayed traffic
 //! the way a relay configured with both servers sends it: replication,
 //! kill -9 and takeover within MCLT, restart and convergence, a wiped
-//! database restored by full transfer, and a peer with the wrong key refused.
+//! database restored by full transfer, runtime reservations replicated, and
+//! a peer with the wrong key refused.
 
 mod common;
 #[path = "failover/observe.rs"]
 mod observe;
 #[path = "failover/reload.rs"]
 mod reload;
+#[path = "failover/reservations.rs"]
+mod reservations;
 
 use common::*;
 use dhcproto::v4;
@@ -339,6 +342,9 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         "10.99.0.10-10.99.0.249",
         "10.99.0.250-10.99.0.254",
     );
+    reservations::check_pair_reservations(&a.cfg, &b.cfg, mac(900), &|m| {
+        net.dora(To::Both, m, 7000)
+    });
     // after the partner's ack, a renewal gets the full time
     let (n0, addr0, _) = granted[0];
     let ack = net.renew(To::Both, mac(n0), addr0, 5000, 5).unwrap();

@@ -399,5 +399,13 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
                 }),
             }))],
         },
+        Message::Reservations {
+            entries: vec![tandem::config::runtime::RuntimeEntry {
+                client: tandem::config::runtime::ReservedClient::Mac([2, 0, 0, 0, 0, 7]),
+                address: Some(std::net::Ipv4Addr::new(10, 0, 0, 5)),
+                hostname: Some("printer".into()),
+                changed: 1_000_004,
+            }],
+        },
     ]
 }

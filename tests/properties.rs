@@ -142,6 +142,25 @@ fn message() -> impl Strategy<Value = Message> {
                 answer,
             }
         }),
+        proptest::collection::vec(
+            (
+                any::<[u8; 6]>(),
+                proptest::option::of(any::<u32>()),
+                any::<u64>()
+            ),
+            0..4
+        )
+        .prop_map(|v| Message::Reservations {
+            entries: v
+                .into_iter()
+                .map(|(m, a, changed)| tandem::config::runtime::RuntimeEntry {
+                    client: tandem::config::runtime::ReservedClient::Mac(m),
+                    address: a.map(std::net::Ipv4Addr::from),
+                    hostname: None,
+                    changed,
+                })
+                .collect()
+        }),
     ]
 }
 

@@ -6,6 +6,7 @@ mod import_isc;
 mod init;
 mod leases;
 mod pair;
+mod reservation;
 mod serve;
 mod status_view;
 
@@ -135,6 +136,12 @@ enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Add, remove or list runtime reservations on the running server (kept in its lease
+    /// database and replicated to the partner; the configuration file is not edited).
+    Reservation {
+        #[command(subcommand)]
+        action: reservation::ReservationAction,
+    },
     /// Make a new random pre-shared key for `failover.secret_file`: printed, or written to a
     /// new file with mode 0600 (the server refuses a key file that group or others can read).
     Keygen {
@@ -180,6 +187,7 @@ pub fn main() -> ExitCode {
             (None, None) => unreachable!("clap requires --leases or --dhcpd-conf"),
         },
         Command::Keygen { output } => pair::keygen(output.as_deref()),
+        Command::Reservation { action } => reservation::run(action),
     };
     match result {
         Ok(code) => code,

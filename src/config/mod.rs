@@ -8,6 +8,7 @@ pub mod option_specs;
 pub mod options;
 pub mod raw;
 pub mod reload;
+pub mod runtime;
 mod validate;
 pub mod values;
 
@@ -255,6 +256,10 @@ pub struct Reservation {
     pub hostname: Option<String>,
     /// Options for this client, taking precedence over the subnet's.
     pub options: Vec<OptionValue>,
+    /// Added at runtime (`tandem reservation add`), not by the file: left
+    /// out of the pair's fingerprint, since it reaches the partner by
+    /// replication, not by its configuration (`config::runtime`).
+    pub runtime: bool,
 }
 
 /// One problem found in a config file, located for the operator.
@@ -346,12 +351,13 @@ impl Config {
                     h.update(format!("allow {:?} deny {:?}\n", p.allow, p.deny));
                 }
             }
-            for r in &s.reservations {
+            let filed = || s.reservations.iter().filter(|r| !r.runtime);
+            for r in filed() {
                 h.update(format!("res {:?} {:?} {}\n", r.mac, r.client_id, r.address));
             }
             if let Some(d) = &self.ddns {
                 let suffix = s.ddns_suffix.as_ref().or(d.qualifying_suffix.as_ref());
-                let names: Vec<_> = s.reservations.iter().map(|r| &r.hostname).collect();
+                let names: Vec<_> = filed().map(|r| &r.hostname).collect();
                 h.update(format!("ddns {} {suffix:?} {names:?}\n", s.ddns));
             }
         }

@@ -130,6 +130,7 @@ fn pair_only(old: &Config, new: &Config, out: &mut Vec<Refusal>) {
             .subnets
             .iter()
             .flat_map(|s| &s.reservations)
+            .filter(|r| !r.runtime)
             .filter(|r| in_pool(old, r.address) || in_pool(new, r.address))
             .map(|r| (r.address, r.mac, r.client_id.clone()))
             .collect();

@@ -42,7 +42,7 @@ pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
 }
 
 /// Accepts connections for ever, each answered on its own task: one command
-/// line (at most 256 bytes) in, one JSON line out, 5 s at most per connection.
+/// line (at most 1024 bytes: a client identifier of 255 octets in hex fits) in, one JSON line out, 5 s at most per connection.
 /// An unknown command is answered `{"ok": false, ...}` without reaching the node.
 pub async fn serve(listener: UnixListener, tx: mpsc::Sender<Request>) {
     loop {
@@ -66,12 +66,10 @@ pub async fn serve(listener: UnixListener, tx: mpsc::Sender<Request>) {
 async fn answer(stream: UnixStream, tx: mpsc::Sender<Request>) -> std::io::Result<()> {
     let (r, mut w) = stream.into_split();
     let mut line = String::new();
-    BufReader::new(r.take(256)).read_line(&mut line).await?;
+    BufReader::new(r.take(1024)).read_line(&mut line).await?;
     let reply = match Command::parse(&line) {
-        None => {
-            serde_json::json!({ "ok": false, "error": format!("unknown command {:?}", line.trim()) })
-        }
-        Some(command) => {
+        Err(error) => serde_json::json!({ "ok": false, "error": error }),
+        Ok(command) => {
             let (rtx, rrx) = oneshot::channel();
             if tx
                 .send(Request {
@@ -102,7 +100,7 @@ pub fn call(path: &PathBuf, command: Command) -> anyhow::Result<serde_json::Valu
         )
     })?;
     s.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
-    s.write_all(format!("{}\n", command.as_str()).as_bytes())?;
+    s.write_all(format!("{}\n", command.line()).as_bytes())?;
     let mut line = String::new();
     std::io::BufReader::new(s).read_line(&mut line)?;
     Ok(serde_json::from_str(&line)?)

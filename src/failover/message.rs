@@ -18,8 +18,10 @@ use std::net::Ipv4Addr;
 /// partner does not know: it is entered only with a partner that speaks 4.
 /// Version 5 added `PairConfig` (a reload's new fingerprint, compared on a
 /// live link), sent only to a partner that speaks 5. Version 6 added the
-/// DNS side of binding updates (`BindingUpdateDns`).
-pub const PROTOCOL_VERSION: u16 = 6;
+/// DNS side of binding updates (`BindingUpdateDns`). Version 7 added
+/// runtime reservations (`Reservations`), sent only to a partner that
+/// speaks 7.
+pub const PROTOCOL_VERSION: u16 = 7;
 
 /// The oldest version this tandem still speaks, so that a pair is upgraded
 /// one peer at a time: raise it only a release after the version it drops.
@@ -136,11 +138,23 @@ pub enum Message {
         /// The DNS side of each record, in the same order.
         dns: Vec<Option<Box<crate::lease::DnsRecords>>>,
     },
+    /// The sender's runtime reservations (`config::runtime`), every entry
+    /// (removals included), at connect and after each operator change
+    /// (protocol 7; not in the draft). The receiver keeps each entry that
+    /// supersedes its own. Appended last, keeping earlier wire tags.
+    Reservations {
+        /// The entries, at most `config::runtime::MAX_ENTRIES`.
+        entries: Vec<crate::config::runtime::RuntimeEntry>,
+    },
 }
 
 /// The first peer protocol version that carries DNS records
 /// (`Message::BindingUpdateDns`).
 pub const DNS_VERSION: u16 = 6;
+
+/// The first peer protocol version that carries runtime reservations
+/// (`Message::Reservations`).
+pub const RESERVATIONS_VERSION: u16 = 7;
 
 impl Message {
     /// Lower-case name for logs and errors, e.g. "binding-update".
@@ -160,6 +174,7 @@ impl Message {
             Message::Disconnect { .. } => "disconnect",
             Message::PairConfig { .. } => "pair-config",
             Message::BindingUpdateDns { .. } => "binding-update-dns",
+            Message::Reservations { .. } => "reservations",
         }
     }
 

@@ -61,6 +61,9 @@ pub enum Action {
     },
     /// Close the link with this reason (logged by the edge).
     Close(String),
+    /// The partner's runtime reservations arrived (checked): the node keeps
+    /// each entry that supersedes its own (`config::runtime`).
+    Reservations(Vec<crate::config::runtime::RuntimeEntry>),
 }
 
 #[derive(Clone, Debug)]
@@ -165,6 +168,9 @@ pub struct Peer {
     partner_fingerprint: Option<String>,
     next_rebalance: Time,
     pool_request_until: HashMap<PoolId, Time>,
+    /// The node's runtime reservations, sent to the partner at connect
+    /// (`Peer::set_reservations`).
+    reservations: Vec<crate::config::runtime::RuntimeEntry>,
 }
 
 impl Peer {
@@ -200,6 +206,7 @@ impl Peer {
             partner_fingerprint: None,
             next_rebalance: now,
             pool_request_until: HashMap::new(),
+            reservations: Vec::new(),
         }
     }
 
@@ -351,6 +358,7 @@ impl Peer {
             }
             // `normalized` above turned it into a BindingUpdate.
             Message::BindingUpdateDns { .. } => {}
+            Message::Reservations { entries } => self.on_reservations(now, entries),
         }
     }
 
@@ -423,6 +431,7 @@ mod pair_config;
 mod persisted;
 mod pools;
 mod requests;
+mod reservations;
 use requests::UpdateRequest;
 mod status;
 mod sync;

@@ -4,6 +4,7 @@
 
 use super::{Commits, Node, RateLimiter, Stats};
 use crate::config::Config;
+use crate::config::runtime::{self, RuntimeReservations};
 use crate::dhcp::Engine;
 use crate::failover::{Peer, PeerConfig, Persisted};
 use crate::lease::journal::{EPOCH_KEY, Snapshot};
@@ -25,6 +26,13 @@ impl Node {
         server_ids: Vec<Ipv4Addr>,
         now: Time,
     ) -> Node {
+        let file_config = config;
+        let runtime = runtime_of(&snap);
+        let (config, shadowed) = file_config.with_runtime(&runtime);
+        let config = Arc::new(config);
+        for s in &shadowed {
+            tracing::warn!(client = %s.entry.client, address = ?s.entry.address, why = %s.why, "runtime reservation not applied");
+        }
         let mut store = LeaseStore::new(&config, config.split());
         for l in &snap.leases {
             store.put(l.clone());
@@ -38,6 +46,7 @@ impl Node {
             if snap.created {
                 peer.set_lost_database();
             }
+            peer.set_reservations(now, runtime.list(), false);
             peer
         });
         let mut node = Node {
@@ -47,6 +56,9 @@ impl Node {
                 config.server.global_rate_limit,
             ),
             config,
+            file_config,
+            runtime,
+            shadowed,
             store,
             peer,
             commits: Commits::new(snap.seq_high()),
@@ -90,4 +102,17 @@ impl Node {
         };
         self.store.set_relearn_until(until);
     }
+}
+
+/// The runtime reservations the journal keeps (`config::runtime`). An
+/// unreadable value is logged and none are applied; a partner sends its
+/// copy back when the pair connects.
+fn runtime_of(snap: &Snapshot) -> RuntimeReservations {
+    let Some(v) = snap.meta.get(runtime::META_KEY) else {
+        return RuntimeReservations::default();
+    };
+    RuntimeReservations::from_json(v).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the runtime reservations kept in the lease database are unreadable; starting without them");
+        RuntimeReservations::default()
+    })
 }

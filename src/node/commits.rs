@@ -25,6 +25,8 @@ pub(super) struct Waiting {
     pub replicate: Vec<Lease>,
     /// The peer's state (entered at the time given) may be announced.
     pub announce: Option<(crate::failover::State, crate::time::Time)>,
+    /// Control answers (request id, answer) that report a change durable.
+    pub answers: Vec<(u64, serde_json::Value)>,
 }
 
 #[derive(Debug, Default)]

@@ -1,12 +1,14 @@
 //! Operator commands (`tandem status`, `tandem partner-down`, `tandem
-//! end-relearn`), answered as JSON from the node's own state.
+//! end-relearn`, `tandem reservation`...), answered as JSON from the node's
+//! own state.
 
 use super::Node;
+use super::reservations::ReservationCommand;
 use crate::time::Time;
 use serde_json::{Value, json};
 
 /// A control-socket command; one line on the socket, one JSON answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// This server's state, its partner's, counters and the re-learning wait.
     Status,
@@ -22,38 +24,56 @@ pub enum Command {
     /// hands it over as `Input::Reload`; the node cannot read files, so it
     /// answers this command itself only with an error.
     Reload,
+    /// Add, remove or list runtime reservations (`config::runtime`).
+    Reservation(ReservationCommand),
 }
 
 impl Command {
-    /// The command named by one line of the control socket, if any.
-    pub fn parse(s: &str) -> Option<Command> {
-        match s.trim() {
-            "status" => Some(Command::Status),
-            "partner-down" => Some(Command::PartnerDown),
-            "end-relearn" => Some(Command::EndRelearn),
-            "reload" => Some(Command::Reload),
-            "maintenance-start" => Some(Command::MaintenanceStart),
-            "maintenance-stop" => Some(Command::MaintenanceStop),
-            _ => None,
+    /// The command on one line of the control socket. Errors: an unknown
+    /// command, or a reservation command's bad arguments, said plainly.
+    pub fn parse(s: &str) -> Result<Command, String> {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        let Some((&verb, args)) = words.split_first() else {
+            return Err("empty command".into());
+        };
+        if let Some(r) = ReservationCommand::parse(verb, args) {
+            return r.map(Command::Reservation);
         }
+        let plain = match verb {
+            "status" => Command::Status,
+            "partner-down" => Command::PartnerDown,
+            "end-relearn" => Command::EndRelearn,
+            "reload" => Command::Reload,
+            "maintenance-start" => Command::MaintenanceStart,
+            "maintenance-stop" => Command::MaintenanceStop,
+            _ => return Err(format!("unknown command {:?}", s.trim())),
+        };
+        if !args.is_empty() {
+            return Err(format!("{verb} takes no arguments"));
+        }
+        Ok(plain)
     }
 
-    /// The line that names this command.
-    pub fn as_str(self) -> &'static str {
+    /// The line that names this command (what `parse` reads back).
+    pub fn line(&self) -> String {
         match self {
-            Command::Status => "status",
-            Command::PartnerDown => "partner-down",
-            Command::EndRelearn => "end-relearn",
-            Command::Reload => "reload",
-            Command::MaintenanceStart => "maintenance-start",
-            Command::MaintenanceStop => "maintenance-stop",
+            Command::Status => "status".into(),
+            Command::PartnerDown => "partner-down".into(),
+            Command::EndRelearn => "end-relearn".into(),
+            Command::Reload => "reload".into(),
+            Command::MaintenanceStart => "maintenance-start".into(),
+            Command::MaintenanceStop => "maintenance-stop".into(),
+            Command::Reservation(r) => r.line(),
         }
     }
 }
 
 impl Node {
-    pub(super) fn control(&mut self, now: Time, cmd: Command) -> Value {
-        match cmd {
+    /// Answers `cmd` (request `id`); `None` when the answer waits for the
+    /// journal (a reservation change) and follows as `Output::Answer`.
+    pub(super) fn control(&mut self, now: Time, id: u64, cmd: Command) -> Option<Value> {
+        let answer = match cmd {
+            Command::Reservation(r) => return self.reservation(now, id, r),
             Command::Status => self.status(now),
             Command::Reload => {
                 json!({ "ok": false, "error": "reload needs the configuration file, which the edge reads (Input::Reload)" })
@@ -76,7 +96,8 @@ impl Node {
                     Err(e) => json!({ "ok": false, "error": e, "state": p.state().as_str() }),
                 },
             },
-        }
+        };
+        Some(answer)
     }
 
     fn status(&self, now: Time) -> Value {
@@ -101,6 +122,10 @@ impl Node {
         v["server"] = self.config.server.name.clone().into();
         v["uptime"] = now.0.saturating_sub(self.started.0).into();
         v["leases"] = self.store.len().into();
+        v["runtime_reservations"] = json!({
+            "reserving": self.runtime.live().count(),
+            "not_applied": self.shadowed.len(),
+        });
         let s = &self.stats;
         v["stats"] = json!({
             "received": s.received,

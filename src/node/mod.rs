@@ -23,6 +23,7 @@ mod ping;
 mod policy;
 mod ratelimit;
 mod reload;
+mod reservations;
 mod stats;
 
 pub use control::Command;
@@ -30,6 +31,7 @@ pub use io::{Input, Output, Received};
 pub use metrics::{Figures, PoolFigures};
 pub use policy::ServerPolicy;
 pub use ratelimit::RateLimiter;
+pub use reservations::ReservationCommand;
 pub use stats::{PeerTraffic, Stats};
 
 use crate::config::Config;
@@ -61,7 +63,15 @@ pub struct Grant {
 
 /// One DHCP server's whole decision-making state; see the module docs.
 pub struct Node {
+    /// The configuration in force: the file's with the runtime
+    /// reservations laid over it (`config::runtime`).
     config: Arc<Config>,
+    /// The configuration as the file gave it (at start or the last reload).
+    file_config: Arc<Config>,
+    /// The runtime reservations (`tandem reservation`), kept in the journal.
+    runtime: crate::config::runtime::RuntimeReservations,
+    /// Runtime reservations the configuration leaves out, and why.
+    shadowed: Vec<crate::config::runtime::Shadowed>,
     engine: Engine,
     store: LeaseStore,
     peer: Option<Peer>,
@@ -118,15 +128,16 @@ impl Node {
             Input::PingDone { id, answered } => self.ping_done(now, id, answered),
             Input::DnsDone { id, result } => self.dns_done(now, id, result),
             Input::Control { id, command } => {
-                let answer = self.control(now, command);
-                self.out.push_back(Output::Answer { id, answer });
+                if let Some(answer) = self.control(now, id, command) {
+                    self.out.push_back(Output::Answer { id, answer });
+                }
             }
             Input::Reload { id, config } => {
                 let answer = self.reload(now, config);
                 self.out.push_back(Output::Answer { id, answer });
             }
         }
-        self.carry_out_peer();
+        self.carry_out_peer(now);
         self.dns_poll(now);
     }
 
@@ -289,6 +300,9 @@ impl Node {
                 self.out.push_back(Output::Reply { reply, socket, src });
             }
             self.out.extend(w.frames.into_iter().map(Output::PeerFrame));
+            for (id, answer) in w.answers {
+                self.out.push_back(Output::Answer { id, answer });
+            }
             if let Some(p) = &mut self.peer {
                 if !w.replicate.is_empty() {
                     p.local_committed(now, &w.replicate, &mut self.store);
@@ -344,11 +358,13 @@ impl Node {
     }
 
     /// Turns everything the peer asked for into outputs and waiting work.
-    fn carry_out_peer(&mut self) {
+    fn carry_out_peer(&mut self, now: Time) {
         let Some(p) = &mut self.peer else { return };
+        let mut reservations = vec![];
         while let Some(a) = p.poll_action() {
             match a {
                 Action::Send(m) => self.out.push_back(Output::PeerFrame(m)),
+                Action::Reservations(entries) => reservations.push(entries),
                 Action::Close(why) => self.out.push_back(Output::PeerClose(why)),
                 // An empty batch: it completes after every earlier one.
                 Action::Announce { state, since } => {
@@ -381,6 +397,9 @@ impl Node {
                     });
                 }
             }
+        }
+        for entries in reservations {
+            self.partner_reservations(now, entries);
         }
     }
 }

@@ -14,8 +14,12 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 impl Node {
-    /// Applies `config` or refuses it; the answer for the operator says which.
-    pub(super) fn reload(&mut self, now: Time, config: Arc<Config>) -> Value {
+    /// Applies `file` (the re-read configuration file, with the runtime
+    /// reservations laid over it) or refuses it; the answer for the
+    /// operator says which, and lists runtime reservations it leaves out.
+    pub(super) fn reload(&mut self, now: Time, file: Arc<Config>) -> Value {
+        let (config, shadowed) = file.with_runtime(&self.runtime);
+        let config = Arc::new(config);
         let refused = match reload::check(&self.config, &config) {
             Ok(change) => self.held_in(&change.vacated),
             Err(r) => r,
@@ -43,13 +47,22 @@ impl Node {
         if let (Some(p), Some(cfg)) = (&mut self.peer, PeerConfig::from_config(&config)) {
             p.reconfigure(now, cfg);
         }
-        let reservations: usize = config.subnets.iter().map(|s| s.reservations.len()).sum();
-        let summary = json!({
+        let reservations: usize = file.subnets.iter().map(|s| s.reservations.len()).sum();
+        let mut summary = json!({
             "ok": true,
             "subnets": config.subnets.len(),
             "pools": config.pools.len(),
             "reservations": reservations,
         });
+        if !shadowed.is_empty() {
+            for s in &shadowed {
+                tracing::warn!(client = %s.entry.client, address = ?s.entry.address, why = %s.why, "runtime reservation not applied");
+            }
+            summary["runtime_reservations_not_applied"] =
+                super::reservations::left_out_json(&shadowed).into();
+        }
+        self.shadowed = shadowed;
+        self.file_config = file;
         tracing::info!(
             subnets = config.subnets.len(),
             pools = config.pools.len(),

@@ -21,7 +21,7 @@ lease_time = "1h"
 pub(super) const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 pub(super) const NOW: Time = Time(1_000_000);
 
-fn node(created: bool) -> Node {
+pub(super) fn node(created: bool) -> Node {
     let config = Arc::new(Config::parse(CONFIG, "t").unwrap());
     let mut snap = Snapshot {
         created,
@@ -62,7 +62,7 @@ pub(super) fn outputs(n: &mut Node) -> Vec<Output> {
 }
 
 /// DISCOVER then SELECTING REQUEST; returns the ACK's journal batch number.
-fn ack_waiting(n: &mut Node) -> u64 {
+pub(super) fn ack_waiting(n: &mut Node) -> u64 {
     n.handle(NOW, request(v4::MessageType::Discover, 1, vec![]));
     let offered = outputs(n);
     assert!(
@@ -194,7 +194,7 @@ fn figures_count_requests_leases_and_free_addresses_per_pool() {
     );
 }
 
-fn reload(n: &mut Node, text: &str) -> serde_json::Value {
+pub(super) fn reload(n: &mut Node, text: &str) -> serde_json::Value {
     let config = Arc::new(Config::parse(text, "t").unwrap());
     n.handle(NOW, Input::Reload { id: 9, config });
     match outputs(n).as_slice() {

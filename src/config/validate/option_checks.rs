@@ -149,5 +149,6 @@ pub(super) fn reservation(
         address,
         hostname: r.hostname.clone(),
         options,
+        runtime: false,
     }
 }

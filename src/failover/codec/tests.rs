@@ -71,6 +71,14 @@ pub fn every_message() -> Vec<Message> {
             answer: true,
         },
         dns_update(),
+        Message::Reservations {
+            entries: vec![crate::config::runtime::RuntimeEntry {
+                client: crate::config::runtime::ReservedClient::ClientId(vec![1, 2, 0, 0, 0, 0, 7]),
+                address: Some(std::net::Ipv4Addr::new(10, 0, 0, 5)),
+                hostname: Some("printer".into()),
+                changed: 11,
+            }],
+        },
     ]
 }
 
@@ -156,7 +164,7 @@ fn wire_tags_stay_where_they_were() {
         .iter()
         .map(|m| postcard::to_allocvec(m).unwrap()[0])
         .collect();
-    assert_eq!(tags, (0..14).collect::<Vec<u8>>());
+    assert_eq!(tags, (0..15).collect::<Vec<u8>>());
 }
 
 #[test]

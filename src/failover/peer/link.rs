@@ -139,6 +139,7 @@ impl Peer {
         let floor = self.partner.as_ref().map_or(0, |p| p.clock.get());
         self.send(now, Message::ConnectAck(ConnectAck { time: now.0, floor }));
         self.request_updates(now, c.epoch);
+        self.send_reservations(now);
         // A state announcement queued before the partner introduced itself
         // goes now.
         self.pump(now);

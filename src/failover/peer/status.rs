@@ -66,6 +66,9 @@ impl Peer {
             // The peer protocol version the pair agreed on: during a
             // rolling upgrade, the older side's newest.
             "protocol": self.partner.as_ref().map(|p| p.version),
+            // A partner speaking protocol 6 or older does not get our
+            // runtime reservations (`tandem reservation`).
+            "runtime_reservations_replicated": !self.reservations_unreplicated(),
             "connected": self.connected(),
             "last_contact": self.last_contact.map(|t| t.rfc3339()),
             "clock_offset_ms": self.partner.as_ref().map(|p| p.clock.bounds().middle() * 1000),

@@ -36,6 +36,8 @@ struct Side {
     /// Everything ever committed, as a journal would hold it.
     disk: HashMap<Ipv4Addr, Lease>,
     meta: HashMap<String, String>,
+    /// Runtime reservation sets the partner sent, in order.
+    reservations: Vec<Vec<crate::config::runtime::RuntimeEntry>>,
 }
 
 struct Duo {
@@ -71,6 +73,7 @@ fn side(
         closed: vec![],
         disk,
         meta: HashMap::new(),
+        reservations: vec![],
     }
 }
 
@@ -103,6 +106,7 @@ impl Side {
                     self.closed.push(why);
                     self.session = None;
                 }
+                Action::Reservations(entries) => self.reservations.push(entries),
             }
         }
         out
@@ -281,5 +285,6 @@ mod liveness;
 mod lost;
 mod maintenance;
 mod reload;
+mod reservations;
 mod restart;
 mod scenarios;

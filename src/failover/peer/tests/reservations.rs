@@ -1,0 +1,49 @@
+//! Runtime reservations on the link: sent at connect and after a change,
+//! checked on arrival.
+
+use super::*;
+use crate::config::runtime::{ReservedClient, RuntimeEntry};
+
+fn entry(last: u8) -> RuntimeEntry {
+    RuntimeEntry {
+        client: ReservedClient::Mac([2, 0, 0, 0, 0, last]),
+        address: Some(Ipv4Addr::new(10, 0, 0, 200 + last)),
+        hostname: None,
+        changed: 5,
+    }
+}
+
+#[test]
+fn each_side_sends_its_set_at_connect_and_after_a_change() {
+    let mut d = Duo::new();
+    d.a.peer.set_reservations(d.now, vec![entry(1)], false);
+    d.connect();
+    assert_eq!(d.b.reservations, vec![vec![entry(1)]], "sent at connect");
+    assert!(d.a.reservations.is_empty(), "an empty set is not sent");
+    d.b.peer
+        .set_reservations(d.now, vec![entry(1), entry(2)], true);
+    d.settle();
+    assert_eq!(d.a.reservations, vec![vec![entry(1), entry(2)]]);
+    d.a.peer.set_reservations(d.now, vec![entry(3)], false);
+    d.settle();
+    assert_eq!(d.b.reservations.len(), 1, "kept, not sent, when told so");
+    let s = d.a.peer.status(d.now, &d.a.store);
+    assert_eq!(s["runtime_reservations_replicated"], true, "{s}");
+}
+
+#[test]
+fn a_malformed_set_closes_the_link() {
+    let mut d = Duo::new();
+    d.connect();
+    let mut bad = entry(1);
+    bad.client = ReservedClient::ClientId(vec![1]);
+    let m = Message::Reservations { entries: vec![bad] };
+    d.deliver(vec![m], vec![]);
+    d.b.drain();
+    assert!(
+        d.b.closed.iter().any(|w| w.contains("client identifier")),
+        "{:?}",
+        d.b.closed
+    );
+    assert!(d.b.reservations.is_empty());
+}
