@@ -428,6 +428,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         both.iter().any(|(ad, _)| *ad == new.yiaddr().to_string()),
         "the restarted peer learned what the survivor did alone"
     );
+    reservations::check_kept(&b.cfg);
 
     // --- wipe the secondary's database: a full transfer restores it
     sb.kill9();
@@ -458,6 +459,7 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
         before.is_subset(&addresses(&b.cfg)),
         "every binding (active or not) restored on the wiped peer"
     );
+    reservations::check_kept(&b.cfg);
     // the restored peer renews a lease it only knows from the transfer
     let ack = net
         .renew(To::B, mac(n0), addr0, 8000, 5)

@@ -1,6 +1,7 @@
 //! Runtime reservations on a live pair (issue 17): added on one peer with
 //! `tandem reservation add`, replicated to the other, served by whichever
-//! answers, refused inside a dynamic pool, and removed from the other peer.
+//! answers, refused inside a dynamic pool, removed from the other peer, and
+//! kept across a restart and a lost database (`check_kept`).
 
 use crate::common::*;
 use dhcproto::v4;
@@ -35,7 +36,8 @@ fn listed(cfg: &Path) -> Vec<String> {
         .collect()
 }
 
-fn wait_listed(cfg: &Path, want: &[&str]) {
+/// Waits up to 10 s until `cfg`'s server lists exactly `want`.
+pub fn wait_listed(cfg: &Path, want: &[&str]) {
     let t0 = Instant::now();
     while t0.elapsed() < Duration::from_secs(10) {
         if listed(cfg) == want {
@@ -49,6 +51,7 @@ fn wait_listed(cfg: &Path, want: &[&str]) {
 /// Adds a reservation on `a` for the client with `client_mac`, checks `b`
 /// learns it and a DORA (`dora`, to both servers) gets it, that an address
 /// in the pool is refused, and that removing it on `b` removes it on `a`.
+/// Leaves one reservation, of 10.99.0.6, on both (`check_kept`).
 pub fn check_pair_reservations(
     a: &Path,
     b: &Path,
@@ -77,7 +80,26 @@ pub fn check_pair_reservations(
         b,
     );
     assert!(!ok && text.contains("dynamic pool"), "{text}");
+    let (ok, text) = reservation(
+        &[
+            "add",
+            "--mac",
+            "02:99:00:00:00:02",
+            "--address",
+            "10.99.0.6",
+        ],
+        b,
+    );
+    assert!(ok, "{text}");
+    wait_listed(a, &["10.99.0.5", "10.99.0.6"]);
     let (ok, text) = reservation(&["del", "--mac", &m], b);
     assert!(ok, "{text}");
-    wait_listed(a, &[]);
+    wait_listed(a, &["10.99.0.6"]);
+}
+
+/// The reservation `check_pair_reservations` left is listed on `cfg`'s
+/// server (after its restart: from its database; after a lost database:
+/// from its partner).
+pub fn check_kept(cfg: &Path) {
+    wait_listed(cfg, &["10.99.0.6"]);
 }
