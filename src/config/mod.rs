@@ -38,6 +38,10 @@ pub struct Config {
     pub classes: Vec<Class>,
     /// Dynamic DNS updates, when `[ddns]` is configured.
     pub ddns: Option<DdnsConfig>,
+    /// Addresses named by runtime reservations this configuration does not
+    /// apply (`config::runtime`): kept out of the free addresses, since the
+    /// partner may apply them and give the address to their client.
+    pub held: Vec<Ipv4Addr>,
 }
 
 /// A `[[shared_network]]`: several subnets on one link. A client on the link

@@ -18,9 +18,16 @@ use std::net::Ipv4Addr;
 /// The meta-table key the set is kept under (one JSON value).
 pub const META_KEY: &str = "runtime_reservations";
 
-/// Entries (tombstones included) a server keeps; an add beyond is refused,
-/// and a partner's set beyond is refused whole.
-pub const MAX_ENTRIES: usize = 65_536;
+/// Entries (tombstones included) a server keeps. An add beyond is refused;
+/// beyond it, the oldest removals are forgotten, and a partner's new
+/// clients are not taken (logged). Runtime reservations are the day's
+/// changes; a campus's standing ones belong in the file.
+pub const MAX_ENTRIES: usize = 4096;
+
+/// How far (seconds) an entry's time may lie ahead of the receiver's
+/// clock: a partner's clock is within `max_clock_offset` (a minute by
+/// default); a time further ahead would win every later change.
+const FUTURE_SLACK: u64 = 86_400;
 
 /// Whom a runtime reservation is for.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -82,21 +89,28 @@ impl RuntimeEntry {
             > (other.changed, other.address, &other.hostname)
     }
 
-    /// Why this entry, received from a partner or read back, cannot be
-    /// kept; `None` when it can.
-    pub fn invalid(&self) -> Option<String> {
+    /// Why this entry, received from a partner at `now` (our clock,
+    /// seconds), cannot be kept; `None` when it can.
+    pub fn invalid(&self, now: u64) -> Option<String> {
         if let ReservedClient::ClientId(id) = &self.client
             && !(2..=255).contains(&id.len())
         {
             return Some(format!("client identifier of {} octets", id.len()));
         }
+        if self.changed > now.saturating_add(FUTURE_SLACK) {
+            return Some(format!("change time {} far ahead of ours", self.changed));
+        }
         match &self.hostname {
-            Some(h) if h.is_empty() || h.len() > 63 => {
-                Some(format!("host name of {} octets", h.len()))
-            }
+            Some(h) if !is_host_label(h) => Some(format!("host name {h:?} that is no host label")),
             _ => None,
         }
     }
+}
+
+/// Whether `h` is one DNS label of letters, digits and '-' (1 to 63
+/// octets): what `reservation add --hostname` takes.
+pub fn is_host_label(h: &str) -> bool {
+    (1..=63).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 /// The runtime reservations a server holds, by client.
@@ -162,14 +176,16 @@ impl RuntimeReservations {
     /// gets a time past the one it replaces.
     pub fn set(&mut self, mut e: RuntimeEntry) -> RuntimeEntry {
         if let Some(old) = self.entries.get(&e.client) {
-            e.changed = e.changed.max(old.changed + 1);
+            e.changed = e.changed.max(old.changed.saturating_add(1));
         }
         self.entries.insert(e.client.clone(), e.clone());
+        self.trim();
         e
     }
 
     /// Takes each entry of `incoming` (the partner's set, or a read-back)
-    /// that supersedes ours. Returns whether anything changed.
+    /// that supersedes ours, within [`MAX_ENTRIES`] (`trim`). Returns
+    /// whether anything changed.
     pub fn merge(&mut self, incoming: Vec<RuntimeEntry>) -> bool {
         let mut changed = false;
         for e in incoming {
@@ -178,15 +194,63 @@ impl RuntimeReservations {
                 changed = true;
             }
         }
+        self.trim();
         changed
+    }
+
+    /// Back within [`MAX_ENTRIES`]: the oldest removals go first (a
+    /// partner away longer than their age could bring back what they
+    /// removed), then the newest clients, which the operator is told of.
+    fn trim(&mut self) {
+        let over = self.entries.len().saturating_sub(MAX_ENTRIES);
+        if over == 0 {
+            return;
+        }
+        let mut order: Vec<(bool, u64, ReservedClient)> = self
+            .entries
+            .values()
+            .map(|e| (e.address.is_some(), e.changed, e.client.clone()))
+            .collect();
+        order.sort();
+        let (live, gone): (Vec<_>, Vec<_>) = order.into_iter().partition(|o| o.0);
+        let dropped = gone.into_iter().chain(live.into_iter().rev()).take(over);
+        for (live, _, client) in dropped {
+            if live {
+                tracing::error!(%client, "more than {MAX_ENTRIES} runtime reservations: this one is not kept");
+            }
+            self.entries.remove(&client);
+        }
+    }
+
+    /// Frames of at most about `octets` encoded octets each, every entry in
+    /// exactly one (an entry is at most about 400 octets).
+    pub fn frames(&self, octets: usize) -> Vec<Vec<RuntimeEntry>> {
+        let size = |e: &RuntimeEntry| {
+            let id = match &e.client {
+                ReservedClient::Mac(_) => 6,
+                ReservedClient::ClientId(id) => id.len(),
+            };
+            32 + id + e.hostname.as_ref().map_or(0, String::len)
+        };
+        let mut out: Vec<Vec<RuntimeEntry>> = vec![];
+        let mut used = 0;
+        for e in self.entries.values() {
+            if out.is_empty() || used + size(e) > octets {
+                out.push(vec![]);
+                used = 0;
+            }
+            used += size(e);
+            out.last_mut().expect("pushed").push(e.clone());
+        }
+        out
     }
 }
 
 impl Config {
     /// This configuration with the live runtime reservations of `rt` added
     /// to their subnets (marked `runtime`), and those it cannot take with
-    /// why. Where two live entries claim one address, the later change
-    /// has it.
+    /// why; their addresses are `held`. Where two live entries claim one
+    /// address, the later change has it.
     pub fn with_runtime(&self, rt: &RuntimeReservations) -> (Config, Vec<Shadowed>) {
         let mut config = self.clone();
         let mut shadowed = vec![];
@@ -209,6 +273,8 @@ impl Config {
                 }),
             }
         }
+        // Not given to anyone else here: the partner may apply them.
+        config.held = shadowed.iter().filter_map(|s| s.entry.address).collect();
         (config, shadowed)
     }
 

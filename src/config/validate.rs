@@ -101,6 +101,7 @@ pub(super) fn validate(raw: RawConfig, text: &str) -> Result<Config, Vec<Problem
             shared_networks,
             classes,
             ddns,
+            held: Vec::new(),
         })
     } else {
         c.problems.sort_by_key(|p| p.line);

@@ -9,6 +9,10 @@ use tokio::sync::{mpsc, oneshot};
 
 pub use crate::node::Command;
 
+/// The longest command line read (octets): a client identifier of 255
+/// octets in hex fits.
+const LINE_LIMIT: u64 = 1024;
+
 /// One command from the control socket, handed to the node, with where its answer goes.
 pub struct Request {
     /// The parsed command line.
@@ -42,7 +46,8 @@ pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
 }
 
 /// Accepts connections for ever, each answered on its own task: one command
-/// line (at most 1024 bytes: a client identifier of 255 octets in hex fits) in, one JSON line out, 5 s at most per connection.
+/// line (at most `LINE_LIMIT` octets) in, one JSON line out, 5 s at most
+/// per connection.
 /// An unknown command is answered `{"ok": false, ...}` without reaching the node.
 pub async fn serve(listener: UnixListener, tx: mpsc::Sender<Request>) {
     loop {
@@ -66,8 +71,15 @@ pub async fn serve(listener: UnixListener, tx: mpsc::Sender<Request>) {
 async fn answer(stream: UnixStream, tx: mpsc::Sender<Request>) -> std::io::Result<()> {
     let (r, mut w) = stream.into_split();
     let mut line = String::new();
-    BufReader::new(r.take(1024)).read_line(&mut line).await?;
-    let reply = match Command::parse(&line) {
+    BufReader::new(r.take(LINE_LIMIT))
+        .read_line(&mut line)
+        .await?;
+    let parsed = if line.len() as u64 >= LINE_LIMIT && !line.ends_with('\n') {
+        Err(format!("command line longer than {LINE_LIMIT} bytes"))
+    } else {
+        Command::parse(&line)
+    };
+    let reply = match parsed {
         Err(error) => serde_json::json!({ "ok": false, "error": error }),
         Ok(command) => {
             let (rtx, rrx) = oneshot::channel();
@@ -103,5 +115,11 @@ pub fn call(path: &PathBuf, command: Command) -> anyhow::Result<serde_json::Valu
     s.write_all(format!("{}\n", command.line()).as_bytes())?;
     let mut line = String::new();
     std::io::BufReader::new(s).read_line(&mut line)?;
+    if line.is_empty() {
+        anyhow::bail!(
+            "the server at {} closed the connection without an answer (it answers within 5 s; a slow disk can delay a change past that, so check its effect, e.g. `tandem reservation list`)",
+            path.display()
+        );
+    }
     Ok(serde_json::from_str(&line)?)
 }

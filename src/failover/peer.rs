@@ -168,9 +168,9 @@ pub struct Peer {
     partner_fingerprint: Option<String>,
     next_rebalance: Time,
     pool_request_until: HashMap<PoolId, Time>,
-    /// The node's runtime reservations, sent to the partner at connect
-    /// (`Peer::set_reservations`).
-    reservations: Vec<crate::config::runtime::RuntimeEntry>,
+    /// The node's runtime reservations, in frames, sent to the partner at
+    /// connect (`Peer::set_reservations`).
+    reservations: Vec<Vec<crate::config::runtime::RuntimeEntry>>,
 }
 
 impl Peer {

@@ -364,12 +364,14 @@ fn spans_of(config: &Config) -> Vec<PoolSpan> {
     spans
 }
 
-/// Every reserved address of `config`.
+/// Every reserved address of `config`, and those held for runtime
+/// reservations it does not apply.
 fn reserved_of(config: &Config) -> HashSet<Ipv4Addr> {
     config
         .subnets
         .iter()
         .flat_map(|s| s.reservations.iter().map(|r| r.address))
+        .chain(config.held.iter().copied())
         .collect()
 }
 

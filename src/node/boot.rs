@@ -38,16 +38,13 @@ impl Node {
             store.put(l.clone());
         }
         tracing::info!(leases = snap.leases.len(), "lease database loaded");
-        let peer = PeerConfig::from_config(&config).map(|cfg| {
-            let persisted = Persisted::from_meta(&snap.meta);
-            store.replicate(snap.seq_high() + 1, persisted.acked_seq);
-            tracing::info!(primary = cfg.primary, saved_state = ?persisted.state, epoch = snap.epoch(), "failover configured");
-            let mut peer = Peer::new(cfg, persisted, snap.epoch(), now);
-            if snap.created {
-                peer.set_lost_database();
-            }
-            peer.set_reservations(now, runtime.list(), false);
-            peer
+        let peer = peer_of(&config, &snap, &mut store, now).map(|mut p| {
+            p.set_reservations(
+                now,
+                runtime.frames(super::reservations::FRAME_OCTETS),
+                false,
+            );
+            p
         });
         let mut node = Node {
             engine: Engine::new(config.clone(), server_ids),
@@ -115,4 +112,18 @@ fn runtime_of(snap: &Snapshot) -> RuntimeReservations {
         tracing::error!(error = %e, "the runtime reservations kept in the lease database are unreadable; starting without them");
         RuntimeReservations::default()
     })
+}
+
+/// The failover peer of `config`, if it has a partner, resuming what the
+/// journal (`snap`) saved; `store` learns which changes the partner holds.
+fn peer_of(config: &Config, snap: &Snapshot, store: &mut LeaseStore, now: Time) -> Option<Peer> {
+    let cfg = PeerConfig::from_config(config)?;
+    let persisted = Persisted::from_meta(&snap.meta);
+    store.replicate(snap.seq_high() + 1, persisted.acked_seq);
+    tracing::info!(primary = cfg.primary, saved_state = ?persisted.state, epoch = snap.epoch(), "failover configured");
+    let mut peer = Peer::new(cfg, persisted, snap.epoch(), now);
+    if snap.created {
+        peer.set_lost_database();
+    }
+    Some(peer)
 }

@@ -27,6 +27,8 @@ pub(super) struct Waiting {
     pub announce: Option<(crate::failover::State, crate::time::Time)>,
     /// Control answers (request id, answer) that report a change durable.
     pub answers: Vec<(u64, serde_json::Value)>,
+    /// The runtime reservations changed by the operator may go to the partner.
+    pub send_reservations: bool,
 }
 
 #[derive(Debug, Default)]

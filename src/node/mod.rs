@@ -310,6 +310,10 @@ impl Node {
                 if let Some((state, since)) = w.announce {
                     p.announce(now, state, since);
                 }
+                if w.send_reservations {
+                    let frames = self.runtime.frames(reservations::FRAME_OCTETS);
+                    p.set_reservations(now, frames, true);
+                }
             }
         }
     }

@@ -25,19 +25,7 @@ impl Node {
             Err(r) => r,
         };
         if !refused.is_empty() {
-            for r in &refused {
-                tracing::warn!(key = %r.key, why = %r.why, "reload refused; the running configuration stays");
-            }
-            let list: Vec<Value> = refused
-                .iter()
-                .map(|r| json!({ "key": r.key, "why": r.why }))
-                .collect();
-            let error = refused
-                .iter()
-                .map(|r| format!("{}: {}", r.key, r.why))
-                .collect::<Vec<_>>()
-                .join("; ");
-            return json!({ "ok": false, "error": error, "refused": list });
+            return refusal(&refused);
         }
         self.engine.reconfigure(config.clone());
         self.store.reconfigure(&config);
@@ -95,4 +83,21 @@ impl Node {
             })
             .collect()
     }
+}
+
+/// The answer to a refused reload, every refusal logged and listed.
+fn refusal(refused: &[Refusal]) -> Value {
+    for r in refused {
+        tracing::warn!(key = %r.key, why = %r.why, "reload refused; the running configuration stays");
+    }
+    let list: Vec<Value> = refused
+        .iter()
+        .map(|r| json!({ "key": r.key, "why": r.why }))
+        .collect();
+    let error = refused
+        .iter()
+        .map(|r| format!("{}: {}", r.key, r.why))
+        .collect::<Vec<_>>()
+        .join("; ");
+    json!({ "ok": false, "error": error, "refused": list })
 }

@@ -7,13 +7,19 @@
 use super::Node;
 use super::commits::Waiting;
 use crate::config::Config;
-use crate::config::runtime::{MAX_ENTRIES, META_KEY, ReservedClient, RuntimeEntry, Shadowed};
+use crate::config::runtime::{
+    MAX_ENTRIES, META_KEY, ReservedClient, RuntimeEntry, Shadowed, is_host_label,
+};
 use crate::config::values::parse_hex;
 use crate::lease::{Lease, LeaseState};
 use crate::time::Time;
 use serde_json::{Value, json};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+
+/// Encoded octets of runtime reservations per peer frame, well under the
+/// 64 KiB frame limit (`RuntimeReservations::frames`).
+pub(super) const FRAME_OCTETS: usize = 32 * 1024;
 
 /// What the operator asked of runtime reservations: the control line
 /// `reservation-add mac=MAC|client-id=HEX address=ADDR [hostname=NAME]`,
@@ -97,9 +103,7 @@ fn add(args: &[&str]) -> Result<ReservationCommand, String> {
         .map_err(|_| format!("address={address} is not an IPv4 address"))?;
     let hostname = a.get("hostname").map(str::to_string);
     if let Some(h) = &hostname
-        && (h.is_empty()
-            || h.len() > 63
-            || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        && !is_host_label(h)
     {
         return Err(format!(
             "hostname={h} is not a host label (1 to 63 letters, digits or '-')"
@@ -196,6 +200,9 @@ impl Node {
 
     /// Why the operator's change cannot be made, if it cannot.
     fn may_set(&self, now: Time, e: &RuntimeEntry) -> Result<(), String> {
+        if let Some(p) = &self.peer {
+            p.reservations_may_change()?;
+        }
         let known = self.runtime.get(&e.client);
         let Some(addr) = e.address else {
             return match known {
@@ -206,7 +213,7 @@ impl Node {
                 )),
             };
         };
-        if known.is_none() && self.runtime.len() >= MAX_ENTRIES {
+        if known.is_none() && self.runtime.live().count() >= MAX_ENTRIES {
             return Err(format!(
                 "{MAX_ENTRIES} runtime reservations are kept at most; move some into the configuration file"
             ));
@@ -228,9 +235,9 @@ impl Node {
             return Err(s.why.clone());
         }
         match self.store.get(addr) {
-            Some(l) if leased_to_other(l, &e.client, now) => Err(format!(
+            Some(l) if leased_to_other(l, &e.client) => Err(format!(
                 "{addr} is leased to another client until {}; reserve it once that lease ends or is released",
-                l.expires.rfc3339()
+                l.expires.max(now).rfc3339()
             )),
             _ => Ok(()),
         }
@@ -255,8 +262,8 @@ impl Node {
         json!({ "ok": true, "reservations": list })
     }
 
-    /// The partner's set arrived: what supersedes ours is taken, kept and
-    /// applied (not sent back: the partner has it).
+    /// Part of the partner's set arrived: what supersedes ours is taken,
+    /// kept and applied (not sent back: the partner has it).
     pub(super) fn partner_reservations(&mut self, now: Time, entries: Vec<RuntimeEntry>) {
         if self.runtime.merge(entries) {
             tracing::info!(
@@ -268,7 +275,8 @@ impl Node {
     }
 
     /// The set changed: apply it over the file's configuration, keep it
-    /// (answering `answer` once durable) and, when `send`, replicate it.
+    /// (answering `answer` once durable) and, when `send`, replicate it
+    /// once durable too.
     fn runtime_changed(&mut self, now: Time, answer: Option<(u64, Value)>, send: bool) {
         let (config, shadowed) = self.file_config.with_runtime(&self.runtime);
         for s in shadowed.iter().filter(|s| !self.shadowed.contains(s)) {
@@ -281,10 +289,11 @@ impl Node {
         self.commits.after(Waiting {
             batch,
             answers: answer.into_iter().collect(),
+            send_reservations: send,
             ..Waiting::default()
         });
         if let Some(p) = &mut self.peer {
-            p.set_reservations(now, self.runtime.list(), send);
+            p.set_reservations(now, self.runtime.frames(FRAME_OCTETS), false);
         }
     }
 
@@ -297,13 +306,15 @@ impl Node {
     }
 }
 
-/// Whether `l` is a binding in force for a client other than `c`.
-fn leased_to_other(l: &Lease, c: &ReservedClient, now: Time) -> bool {
+/// Whether `l` binds a client other than `c`. A binding just past its
+/// expiry counts until the lease store ends it: the partner may have
+/// renewed it a moment ago.
+fn leased_to_other(l: &Lease, c: &ReservedClient) -> bool {
     let same = match c {
         ReservedClient::Mac(m) => l.hw.ethernet() == Some(*m),
         ReservedClient::ClientId(id) => l.client_id.as_ref() == Some(id),
     };
-    l.state == LeaseState::Active && l.expires > now && !same
+    l.state == LeaseState::Active && !same
 }
 
 /// An entry as `reservation-list` and the answers show it.

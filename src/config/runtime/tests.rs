@@ -166,11 +166,89 @@ fn alone_a_runtime_reservation_may_lie_in_a_pool() {
 
 #[test]
 fn entries_from_outside_are_checked() {
-    let mut e = entry(1, Some("10.0.0.100"), 1);
-    assert_eq!(e.invalid(), None);
+    let now = 1_000_000;
+    let mut e = entry(1, Some("10.0.0.100"), now);
+    assert_eq!(e.invalid(now), None);
     e.client = ReservedClient::ClientId(vec![1]);
-    assert!(e.invalid().is_some());
+    assert!(e.invalid(now).is_some());
     e.client = mac(1);
     e.hostname = Some("x".repeat(64));
-    assert!(e.invalid().is_some());
+    assert!(e.invalid(now).is_some());
+    e.hostname = Some("a.b".into());
+    assert!(e.invalid(now).is_some(), "a host label, as the operator's");
+    e.hostname = None;
+    e.changed = u64::MAX;
+    assert!(
+        e.invalid(now).is_some(),
+        "a time far ahead would win for good"
+    );
+    let mut s = RuntimeReservations::default();
+    s.merge(vec![entry(2, None, u64::MAX)]);
+    assert_eq!(s.set(entry(2, None, 5)).changed, u64::MAX, "no overflow");
+}
+
+#[test]
+fn the_set_stays_within_its_bound_forgetting_old_removals_first() {
+    let mut s = RuntimeReservations::default();
+    let many: Vec<RuntimeEntry> = (0..MAX_ENTRIES as u32 + 10)
+        .map(|i| RuntimeEntry {
+            client: ReservedClient::ClientId(i.to_be_bytes().to_vec()),
+            address: (i >= 20).then(|| Ipv4Addr::from(0x0a00_0000 + i)),
+            hostname: None,
+            changed: u64::from(i),
+        })
+        .collect();
+    s.merge(many);
+    assert_eq!(s.len(), MAX_ENTRIES);
+    assert_eq!(
+        s.live().count(),
+        MAX_ENTRIES - 10,
+        "the ten oldest removals went"
+    );
+    assert!(
+        s.get(&ReservedClient::ClientId(0u32.to_be_bytes().to_vec()))
+            .is_none()
+    );
+}
+
+#[test]
+fn frames_hold_every_entry_within_their_size() {
+    let mut s = RuntimeReservations::default();
+    s.merge(
+        (0..400u32)
+            .map(|i| RuntimeEntry {
+                client: ReservedClient::ClientId({
+                    let mut id = vec![0xee; 255];
+                    id[..4].copy_from_slice(&i.to_be_bytes());
+                    id
+                }),
+                address: Some(Ipv4Addr::from(0x0a00_0000 + i)),
+                hostname: Some("h".repeat(63)),
+                changed: 1,
+            })
+            .collect(),
+    );
+    let frames = s.frames(32 * 1024);
+    assert!(frames.len() > 1, "split: {}", frames.len());
+    assert_eq!(frames.iter().map(Vec::len).sum::<usize>(), 400);
+    for f in &frames {
+        let m = crate::failover::message::Message::Reservations { entries: f.clone() };
+        let octets = postcard::to_allocvec(&m).unwrap().len();
+        assert!(octets < 48 * 1024, "a frame of {octets} octets");
+    }
+}
+
+#[test]
+fn an_address_left_out_is_held_from_the_free_addresses() {
+    let config = Config::parse(PAIR, "t").unwrap();
+    let mut s = RuntimeReservations::default();
+    s.set(entry(3, Some("10.0.0.20"), 10)); // in a pool of a pair: left out
+    let (c, _) = config.with_runtime(&s);
+    assert_eq!(c.held, vec!["10.0.0.20".parse::<Ipv4Addr>().unwrap()]);
+    let store = crate::lease::LeaseStore::new(&c, c.split());
+    assert!(
+        !store.is_allocatable("10.0.0.20".parse().unwrap()),
+        "the partner may apply it: never given to another client here"
+    );
+    assert!(store.is_allocatable("10.0.0.21".parse().unwrap()));
 }

@@ -9,22 +9,28 @@ fn entry(last: u8) -> RuntimeEntry {
         client: ReservedClient::Mac([2, 0, 0, 0, 0, last]),
         address: Some(Ipv4Addr::new(10, 0, 0, 200 + last)),
         hostname: None,
-        changed: 5,
+        changed: 1_000_000,
     }
 }
 
 #[test]
 fn each_side_sends_its_set_at_connect_and_after_a_change() {
     let mut d = Duo::new();
-    d.a.peer.set_reservations(d.now, vec![entry(1)], false);
+    d.a.peer
+        .set_reservations(d.now, vec![vec![entry(1)]], false);
     d.connect();
     assert_eq!(d.b.reservations, vec![vec![entry(1)]], "sent at connect");
     assert!(d.a.reservations.is_empty(), "an empty set is not sent");
     d.b.peer
-        .set_reservations(d.now, vec![entry(1), entry(2)], true);
+        .set_reservations(d.now, vec![vec![entry(1)], vec![entry(2)]], true);
     d.settle();
-    assert_eq!(d.a.reservations, vec![vec![entry(1), entry(2)]]);
-    d.a.peer.set_reservations(d.now, vec![entry(3)], false);
+    assert_eq!(
+        d.a.reservations,
+        vec![vec![entry(1)], vec![entry(2)]],
+        "frame by frame"
+    );
+    d.a.peer
+        .set_reservations(d.now, vec![vec![entry(3)]], false);
     d.settle();
     assert_eq!(d.b.reservations.len(), 1, "kept, not sent, when told so");
     let s = d.a.peer.status(d.now, &d.a.store);
@@ -46,4 +52,32 @@ fn a_malformed_set_closes_the_link() {
         d.b.closed
     );
     assert!(d.b.reservations.is_empty());
+}
+
+#[test]
+fn changes_wait_for_a_connected_partner_that_speaks_protocol_7() {
+    let mut d = Duo::new();
+    let e = d.a.peer.reservations_may_change().unwrap_err();
+    assert!(e.contains("not connected"), "{e}");
+    d.connect();
+    assert_eq!(d.a.peer.reservations_may_change(), Ok(()));
+    d.a.peer.partner.as_mut().unwrap().version = 6;
+    let e = d.a.peer.reservations_may_change().unwrap_err();
+    assert!(e.contains("older than 7"), "{e}");
+    // a protocol-6 partner never sends them: one that does is cut off
+    d.deliver(
+        vec![],
+        vec![Message::Reservations {
+            entries: vec![entry(1)],
+        }],
+    );
+    d.a.drain();
+    assert!(
+        d.a.closed
+            .iter()
+            .any(|w| w.contains("older than protocol 7")),
+        "{:?}",
+        d.a.closed
+    );
+    assert!(d.a.reservations.is_empty());
 }
