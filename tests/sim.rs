@@ -148,6 +148,11 @@ fn lost_database_and_liveness_seeds() {
         // "free" addresses to the partner on a POOLREQ, one of them leased
         // by a client it had granted it to in COMMUNICATIONS-INTERRUPTED.
         (35_037_619, 10, 1),
+        // Session 14: a peer recovering a lost database answered UPDREQALL
+        // on a new connection with the partner's records it had not yet
+        // committed; the partner took the echo as our commitment and
+        // renewed its client past MCLT of what we held.
+        (39_573_323, 10, 1),
     ] {
         check(
             [seed].into_iter(),

@@ -168,6 +168,9 @@ pub struct Peer {
     partner_fingerprint: Option<String>,
     next_rebalance: Time,
     pool_request_until: HashMap<PoolId, Time>,
+    /// The commits asked for and those reported durable, and the
+    /// partner's records still being committed (`received`).
+    commits: received::Commits,
     /// The node's runtime reservations, in frames, sent to the partner at
     /// connect (`Peer::set_reservations`).
     reservations: Vec<Vec<crate::config::runtime::RuntimeEntry>>,
@@ -207,6 +210,7 @@ impl Peer {
             next_rebalance: now,
             pool_request_until: HashMap::new(),
             reservations: Vec::new(),
+            commits: Default::default(),
         }
     }
 
@@ -277,8 +281,14 @@ impl Peer {
     }
 
     /// The next thing the driver must do, in order.
+    /// Each [`Action::Commit`] polled must be reported durable, in order,
+    /// with [`Peer::commit_durable`].
     pub fn poll_action(&mut self) -> Option<Action> {
-        self.actions.pop_front()
+        let a = self.actions.pop_front();
+        if matches!(a, Some(Action::Commit { .. })) {
+            self.commits.issued += 1;
+        }
+        a
     }
 
     /// The state that goes to the journal's meta table.
@@ -430,6 +440,7 @@ mod link;
 mod pair_config;
 mod persisted;
 mod pools;
+mod received;
 mod requests;
 mod reservations;
 use requests::UpdateRequest;

@@ -23,6 +23,8 @@ pub(super) struct Waiting {
     pub frames: Vec<Message>,
     /// Local changes to hand to the peer for replication.
     pub replicate: Vec<Lease>,
+    /// The batch is a commit the peer asked for (`Peer::commit_durable`).
+    pub peer_commit: bool,
     /// The peer's state (entered at the time given) may be announced.
     pub announce: Option<(crate::failover::State, crate::time::Time)>,
     /// Control answers (request id, answer) that report a change durable.

@@ -304,6 +304,11 @@ impl Node {
                 self.out.push_back(Output::Answer { id, answer });
             }
             if let Some(p) = &mut self.peer {
+                // First: an answer that `local_committed` lets go may hold
+                // the partner records this batch made durable.
+                if w.peer_commit {
+                    p.commit_durable();
+                }
                 if !w.replicate.is_empty() {
                     p.local_committed(now, &w.replicate, &mut self.store);
                 }
@@ -397,6 +402,7 @@ impl Node {
                         batch,
                         frames: then,
                         replicate,
+                        peer_commit: true,
                         ..Waiting::default()
                     });
                 }

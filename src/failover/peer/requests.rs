@@ -41,11 +41,13 @@ impl Peer {
     }
 
     /// The partner wants every binding: everything durable here, oldest
-    /// change first.
+    /// change first. Its own records still being committed here stay out
+    /// (`received`): it has them.
     fn on_update_request_all(&mut self, now: Time, store: &LeaseStore) {
+        let pending = self.not_yet_durable();
         let mut all: Vec<Lease> = store
             .iter()
-            .filter(|l| store.is_durable(l))
+            .filter(|l| store.is_durable(l) && !pending.contains(&l.addr))
             .cloned()
             .collect();
         all.sort_by_key(|l| (l.update_seq, l.addr));

@@ -88,6 +88,7 @@ impl Peer {
             self.judge(now, &w, store, &mut verdicts);
         }
         let meta = self.p.to_meta();
+        let addrs = verdicts.accepted.iter().map(|l| l.addr).collect();
         self.actions.push_back(Action::Commit {
             leases: verdicts.accepted,
             meta,
@@ -97,6 +98,7 @@ impl Peer {
             }],
             replicate: false,
         });
+        self.receiving(addrs);
         if !verdicts.resend.is_empty() {
             self.actions.push_back(Action::Commit {
                 leases: verdicts.resend,

@@ -97,6 +97,7 @@ impl Side {
                     }
                     self.meta.extend(meta);
                     out.extend(then);
+                    self.peer.commit_durable();
                     if replicate {
                         self.peer
                             .local_committed(self.now, &leases, &mut self.store);

@@ -222,3 +222,53 @@ fn a_version_the_partners_replaced_is_not_offered() {
     );
     assert_eq!((sa, sb), (LeaseState::Declined, LeaseState::Declined));
 }
+
+/// Addresses in the binding updates among `actions`.
+fn sent_addrs(actions: &[Action]) -> Vec<Ipv4Addr> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send(Message::BindingUpdate { leases, .. }) => Some(leases),
+            _ => None,
+        })
+        .flatten()
+        .map(|w| Ipv4Addr::from(w.addr))
+        .collect()
+}
+
+/// Simulator seed 39573323: a peer answering UPDREQALL while the partner's
+/// record it just took is still being committed sent it back, and the
+/// partner took the echo as our commitment and renewed its client up to
+/// it. The answer leaves it out until its commit is durable.
+#[test]
+fn an_answer_to_updreqall_leaves_out_partner_records_still_being_committed() {
+    let mut d = Duo::new();
+    d.connect();
+    let ip: Ipv4Addr = "10.0.0.12".parse().unwrap();
+    d.a.grant("10.0.0.12", 1, d.now, 300);
+    let from_a = d.a.drain();
+    d.deliver(from_a, vec![]);
+    let held: Vec<Action> = std::iter::from_fn(|| d.b.peer.poll_action()).collect();
+    assert!(
+        held.iter().any(
+            |x| matches!(x, Action::Commit { leases, .. } if leases.iter().any(|l| l.addr == ip))
+        ),
+        "b stores a's record: {held:?}"
+    );
+    d.b.peer
+        .receive(d.now, Message::UpdateRequestAll, &mut d.b.store);
+    let answer: Vec<Action> = std::iter::from_fn(|| d.b.peer.poll_action()).collect();
+    assert!(
+        !sent_addrs(&answer).contains(&ip),
+        "not durable here yet: {answer:?}"
+    );
+    for a in &held {
+        if matches!(a, Action::Commit { .. }) {
+            d.b.peer.commit_durable();
+        }
+    }
+    d.b.peer
+        .receive(d.now, Message::UpdateRequestAll, &mut d.b.store);
+    let answer: Vec<Action> = std::iter::from_fn(|| d.b.peer.poll_action()).collect();
+    assert!(sent_addrs(&answer).contains(&ip), "durable now: {answer:?}");
+}
