@@ -121,13 +121,17 @@ fn every_pair_of_connected_states_reaches_normal() {
 }
 
 /// A pair as the state-announcement model sees it: each server's state and
-/// its view of the partner's, whether `maintenance stop` was asked, and the
+/// its view of the partner's, whether `maintenance stop` was asked, whether
+/// the partner's answer to its update request is complete (`got`, UPDDONE
+/// in), whether RECOVER's MCLT wait still runs (`wait`), and the
 /// announcements on the wire towards each (oldest first).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Model {
     state: [State; 2],
     view: [State; 2],
     leaving: [bool; 2],
+    got: [bool; 2],
+    wait: [bool; 2],
     wire: [Vec<State>; 2],
 }
 
@@ -142,8 +146,9 @@ fn evaluated(config: &Config, m: &Model, i: usize, synced: bool) -> Model {
     let now = Time(1_000_000);
     let pair = (m.state[i], m.view[i]);
     let pair = if i == 0 { pair } else { (pair.1, pair.0) };
-    let mut peers = connected_pair(config, pair, now, false, m.leaving[i]);
+    let mut peers = connected_pair(config, pair, now, m.wait[i], m.leaving[i]);
     let peer = &mut peers[i];
+    peer.sync.got_done = m.got[i];
     if !synced {
         peer.inflight.insert(0, vec![]);
     }
@@ -151,6 +156,7 @@ fn evaluated(config: &Config, m: &Model, i: usize, synced: bool) -> Model {
     let mut next = m.clone();
     next.state[i] = peer.state;
     next.leaving[i] = peer.leaving_shutdown;
+    next.wait[i] = peer.p.recover_until.is_some_and(|t| t > now);
     while let Some(a) = peer.poll_action() {
         if let Action::Announce { state, .. } = a {
             next.wire[1 - i].push(state);
@@ -160,8 +166,10 @@ fn evaluated(config: &Config, m: &Model, i: usize, synced: bool) -> Model {
 }
 
 /// Every model one event leads to: an announcement arriving (with the
-/// receiver's exchange done or not, as traffic has it), or a tick once the
-/// exchange is done.
+/// receiver's exchange done or not, as traffic has it); an announcement
+/// replaced before it was sent (`Peer::announce` keeps only the latest);
+/// the partner's UPDDONE arriving; RECOVER's wait running out; or a tick
+/// once the exchange is done.
 fn successors(config: &Config, m: &Model) -> Vec<Model> {
     let mut out = vec![];
     for i in 0..2 {
@@ -170,6 +178,22 @@ fn successors(config: &Config, m: &Model) -> Vec<Model> {
             heard.view[i] = head;
             heard.wire[i] = rest.to_vec();
             out.extend([true, false].map(|s| evaluated(config, &heard, i, s)));
+            if !rest.is_empty() {
+                let mut replaced = m.clone();
+                replaced.wire[i] = rest.to_vec();
+                out.push(replaced);
+            }
+        }
+        for (flag, after) in [(!m.got[i], true), (m.wait[i], false)] {
+            if flag {
+                let mut n = m.clone();
+                if after {
+                    n.got[i] = true;
+                } else {
+                    n.wait[i] = false;
+                }
+                out.push(evaluated(config, &n, i, true));
+            }
         }
         out.push(evaluated(config, m, i, true));
     }
@@ -179,8 +203,9 @@ fn successors(config: &Config, m: &Model) -> Vec<Model> {
 
 /// Liveness when announcements lag (simulator seed 39061134): each server
 /// acts on the partner's state as last announced, which the partner may
-/// have left since, and announcements arrive in order but in any
-/// interleaving with the other side's. From every connected pair of
+/// have left since, and announcements arrive in order (or are replaced by a
+/// later one before they are sent) in any interleaving with the other
+/// side's, with UPDDONE and the end of RECOVER's wait at any point. From every connected pair of
 /// states, every run of events must end (no cycle: no state announced back
 /// and forth for good) and end where `every_pair_of_connected_states_reaches_normal`
 /// says. An exhaustive search of the model, not a sample.
@@ -190,20 +215,29 @@ fn lagging_announcements_never_echo_for_good() {
     let mut failures = vec![];
     for sa in State::ALL.into_iter().filter(|s| *s != State::Startup) {
         for sb in State::ALL.into_iter().filter(|s| *s != State::Startup) {
-            for leaving in [false, true] {
+            for (leaving, got, wait) in flags() {
                 let start = Model {
                     state: [sa, sb],
                     view: [sb, sa],
                     leaving: [leaving; 2],
+                    got: [got; 2],
+                    wait: [wait; 2],
                     wire: [vec![], vec![]],
                 };
                 if let Err(why) = explore(&config, start) {
-                    failures.push(format!("{sa}/{sb} (leaving {leaving}): {why}"));
+                    failures.push(format!(
+                        "{sa}/{sb} (leaving {leaving}, got {got}, wait {wait}): {why}"
+                    ));
                 }
             }
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Every combination of the start's flags: leaving, got, wait.
+fn flags() -> impl Iterator<Item = (bool, bool, bool)> {
+    (0..8).map(|b| (b & 1 != 0, b & 2 != 0, b & 4 != 0))
 }
 
 /// Depth-first search of every model reachable from `start`: a cycle, a
