@@ -395,44 +395,6 @@ impl Peer {
         self.heard |= s != State::Startup;
         self.evaluate(now);
     }
-
-    /// Time passed (call at least once a second): keepalives, the silence
-    /// timeout, STARTUP's wait, automatic partner-down and rebalancing.
-    pub fn tick(&mut self, now: Time, store: &mut LeaseStore) {
-        if let Some(l) = &self.link {
-            if now.0.saturating_sub(l.last_rx.0) > self.cfg.max_response_delay {
-                let why = format!("no message from the partner for {} s", now.0 - l.last_rx.0);
-                return self.close(now, why);
-            }
-            // A partner that talks but never acknowledges would stall
-            // replication for good: treat it as unreachable too.
-            if let Some(t) = self.ack_wait_since
-                && now.0.saturating_sub(t.0) > self.cfg.max_response_delay
-            {
-                let why = format!(
-                    "no acknowledgement of binding updates for {} s",
-                    now.0 - t.0
-                );
-                return self.close(now, why);
-            }
-            // A keepalive goes out on schedule even under a stream of
-            // updates: it carries our clock bound, which the partner's
-            // conversions rely on.
-            if now.0.saturating_sub(l.last_keepalive.0) >= (self.cfg.max_response_delay / 3).max(1)
-            {
-                let floor = self.partner.as_ref().map(|p| p.clock.get());
-                if let Some(l) = &mut self.link {
-                    l.last_keepalive = now;
-                }
-                self.send(now, Message::Contact { time: now.0, floor });
-            }
-        }
-        if self.state == State::Normal && now >= self.next_rebalance {
-            self.next_rebalance = now.plus(REBALANCE_EVERY);
-            self.rebalance(now, store);
-        }
-        self.evaluate(now);
-    }
 }
 
 mod config;
