@@ -143,7 +143,12 @@ pub fn peer_frames(data: &[u8]) {
             now = now.plus(1);
             peer.receive(now, msg, &mut store);
             peer.tick(now, &mut store);
-            while peer.poll_action().is_some() {}
+            // Commits apply at once, as a driver reports them.
+            while let Some(a) = peer.poll_action() {
+                if matches!(a, crate::failover::Action::Commit { .. }) {
+                    peer.commit_durable(now, &store);
+                }
+            }
         }
     }
 }

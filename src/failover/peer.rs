@@ -113,7 +113,7 @@ struct Sync {
     sent_done: bool,
     /// The partner's update request, held until every change made before
     /// it is durable.
-    deferred: Option<UpdateRequest>,
+    deferred: Option<Deferred>,
 }
 
 /// The failover peer state machine (draft-ietf-dhc-failover-12, DESIGN.md
@@ -405,7 +405,7 @@ mod pools;
 mod received;
 mod requests;
 mod reservations;
-use requests::UpdateRequest;
+use requests::{Deferred, UpdateRequest};
 mod status;
 mod sync;
 mod transitions;

@@ -307,7 +307,7 @@ impl Node {
                 // First: an answer that `local_committed` lets go may hold
                 // the partner records this batch made durable.
                 if w.peer_commit {
-                    p.commit_durable();
+                    p.commit_durable(now, &self.store);
                 }
                 if !w.replicate.is_empty() {
                     p.local_committed(now, &w.replicate, &mut self.store);

@@ -13,19 +13,50 @@ pub(super) enum UpdateRequest {
     All,
 }
 
+/// A request held until what came before it is durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Deferred {
+    req: UpdateRequest,
+    /// The last local change made before it (sequence number).
+    local: u64,
+    /// The commits asked for before it (`received::Commits`).
+    commits: u64,
+}
+
 impl Peer {
     /// The partner asks for our changes (UPDREQ, after a sequence
-    /// number) or for every binding (UPDREQALL). The answer ends with UPDDONE, which tells the partner it
-    /// now holds our whole database; so it waits until every change made
-    /// before the request is durable, or a record whose newest version was
-    /// still being committed would be in no answer at all (simulator seed
-    /// 21139914). `local_committed` answers a request held here.
+    /// number) or for every binding (UPDREQALL). The answer ends with
+    /// UPDDONE, which tells the partner it now holds our whole database; so
+    /// it waits until every change made before the request is durable: our
+    /// own, or a record whose newest version was still being committed
+    /// would be in no answer at all (simulator seed 21139914), and the
+    /// partner's records taken before it, or they would be left out of an
+    /// UPDREQALL answer (`received`). Later changes do not hold it up.
+    /// `local_committed` and `commit_durable` answer a request held here.
     pub(super) fn on_update_request(&mut self, now: Time, req: UpdateRequest, store: &LeaseStore) {
-        if !store.all_durable() {
-            self.sync.deferred = Some(req);
-            return;
+        self.sync.deferred = Some(Deferred {
+            req,
+            local: store.next_seq().saturating_sub(1),
+            commits: self.commits_asked(),
+        });
+        self.answer_deferred(now, store);
+    }
+
+    /// Answers the held request once everything before it is durable.
+    /// Returns whether it did.
+    pub(super) fn answer_deferred(&mut self, now: Time, store: &LeaseStore) -> bool {
+        let Some(d) = self.sync.deferred else {
+            return false;
+        };
+        if !store.durable_upto(d.local) || !self.commits_durable(d.commits) {
+            return false;
         }
         self.sync.deferred = None;
+        self.answer_request(now, d.req, store);
+        true
+    }
+
+    fn answer_request(&mut self, now: Time, req: UpdateRequest, store: &LeaseStore) {
         let UpdateRequest::Since(since) = req else {
             return self.on_update_request_all(now, store);
         };
@@ -41,8 +72,8 @@ impl Peer {
     }
 
     /// The partner wants every binding: everything durable here, oldest
-    /// change first. Its own records still being committed here stay out
-    /// (`received`): it has them.
+    /// change first. Its own records still being committed here (sent
+    /// after its request) stay out (`received`): it has them.
     fn on_update_request_all(&mut self, now: Time, store: &LeaseStore) {
         let pending = self.not_yet_durable();
         let mut all: Vec<Lease> = store

@@ -22,10 +22,8 @@ impl Peer {
         if let Some(top) = leases.iter().map(|l| l.update_seq).max() {
             store.mark_durable(top);
         }
-        if let Some(req) = self.sync.deferred
-            && store.all_durable()
-        {
-            return self.on_update_request(now, req, store);
+        if self.answer_deferred(now, store) {
+            return;
         }
         if self.connected() && self.sync.answered {
             // A version the partner's own has replaced here since it was

@@ -97,7 +97,7 @@ impl Side {
                     }
                     self.meta.extend(meta);
                     out.extend(then);
-                    self.peer.commit_durable();
+                    self.peer.commit_durable(self.now, &self.store);
                     if replicate {
                         self.peer
                             .local_committed(self.now, &leases, &mut self.store);
