@@ -153,6 +153,12 @@ fn lost_database_and_liveness_seeds() {
         // committed; the partner took the echo as our commitment and
         // renewed its client past MCLT of what we held.
         (39_573_323, 10, 1),
+        // Session 14, found by the sweep of the fix above in its first form
+        // (the answer waited only for changes made before the request): a
+        // renewal made just after it hid the binding's durable version, the
+        // answer held neither, and the recovering partner went to NORMAL
+        // and gave the address to another client.
+        (41_647_695, 24, 1),
     ] {
         check(
             [seed].into_iter(),

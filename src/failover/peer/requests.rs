@@ -13,12 +13,10 @@ pub(super) enum UpdateRequest {
     All,
 }
 
-/// A request held until what came before it is durable.
+/// A request held until what it must hold is durable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) struct Deferred {
     req: UpdateRequest,
-    /// The last local change made before it (sequence number).
-    local: u64,
     /// The commits asked for before it (`received::Commits`).
     commits: u64,
 }
@@ -27,28 +25,29 @@ impl Peer {
     /// The partner asks for our changes (UPDREQ, after a sequence
     /// number) or for every binding (UPDREQALL). The answer ends with
     /// UPDDONE, which tells the partner it now holds our whole database; so
-    /// it waits until every change made before the request is durable: our
-    /// own, or a record whose newest version was still being committed
-    /// would be in no answer at all (simulator seed 21139914), and the
-    /// partner's records taken before it, or they would be left out of an
-    /// UPDREQALL answer (`received`). Later changes do not hold it up.
-    /// `local_committed` and `commit_durable` answer a request held here.
+    /// it waits until every local change is durable (a record whose newest
+    /// version is still being committed would be in no answer at all: its
+    /// durable version is no longer in memory; simulator seeds 21139914
+    /// and 41647695, the second when only changes made before the request
+    /// were waited for), and until the partner's records taken before the
+    /// request are durable, or an UPDREQALL answer would echo them
+    /// uncommitted (`received`). `local_committed` and `commit_durable`
+    /// answer a request held here.
     pub(super) fn on_update_request(&mut self, now: Time, req: UpdateRequest, store: &LeaseStore) {
         self.sync.deferred = Some(Deferred {
             req,
-            local: store.next_seq().saturating_sub(1),
             commits: self.commits_asked(),
         });
         self.answer_deferred(now, store);
     }
 
-    /// Answers the held request once everything before it is durable.
+    /// Answers the held request once what it must hold is durable.
     /// Returns whether it did.
     pub(super) fn answer_deferred(&mut self, now: Time, store: &LeaseStore) -> bool {
         let Some(d) = self.sync.deferred else {
             return false;
         };
-        if !store.durable_upto(d.local) || !self.commits_durable(d.commits) {
+        if !store.all_durable() || !self.commits_durable(d.commits) {
             return false;
         }
         self.sync.deferred = None;

@@ -34,11 +34,6 @@ impl LeaseStore {
         self.durable_seq + 1 >= self.next_seq
     }
 
-    /// Whether every local change numbered up to `seq` is on disk.
-    pub fn durable_upto(&self, seq: u64) -> bool {
-        self.durable_seq >= seq
-    }
-
     /// Highest local sequence number the partner has acknowledged (0 without a partner).
     pub fn acked_seq(&self) -> u64 {
         self.acked_seq
