@@ -104,6 +104,18 @@ impl Peer {
             return;
         }
         tracing::info!(from = %self.state, to = %s, "failover state change");
+        self.on_entering(now, s);
+        if self.state == State::Shutdown {
+            self.leaving_shutdown = false;
+        }
+        self.state = s;
+        self.since = now;
+        self.persist(now);
+        self.announce_settled(now, s);
+    }
+
+    /// What entering `s` records (before the state itself changes).
+    fn on_entering(&mut self, now: Time, s: State) {
         match s {
             State::CommunicationsInterrupted if !self.heard => {
                 tracing::warn!(
@@ -142,12 +154,11 @@ impl Peer {
             }
             _ => {}
         }
-        if self.state == State::Shutdown {
-            self.leaving_shutdown = false;
-        }
-        self.state = s;
-        self.since = now;
-        self.persist(now);
+    }
+
+    /// Asks for `s` to be announced, in place of any announcement not yet
+    /// polled.
+    fn announce_settled(&mut self, now: Time, s: State) {
         // The partner hears the state we are in, not the path: a state left
         // in the same evaluation (POTENTIAL-CONFLICT straight to
         // CONFLICT-DONE, RECOVER-DONE straight to PARTNER-DOWN) would reach
@@ -264,9 +275,20 @@ impl Peer {
         let connected = self.connected();
         let partner = self.partner.as_ref().map(|p| p.state);
         use State::*;
+        match self.state {
+            Startup => self.leave_startup(now, partner.filter(|_| connected)),
+            Normal | CommunicationsInterrupted => self.leave_serving(now, partner, connected),
+            PartnerDown => Self::leave_partner_down(partner),
+            PotentialConflict | ConflictDone => self.leave_conflict(partner),
+            Recover | RecoverWait | RecoverDone => self.leave_recovery(now, partner),
+            Shutdown => self.shutdown_exit(partner, connected),
+        }
+    }
 
+    /// From NORMAL or COMMUNICATIONS-INTERRUPTED.
+    fn leave_serving(&self, now: Time, partner: Option<State>, connected: bool) -> Option<State> {
+        use State::*;
         match (self.state, partner) {
-            (Startup, ps) => self.leave_startup(now, ps.filter(|_| connected)),
             (Normal, _) if !connected => Some(CommunicationsInterrupted),
             // A partner in CONFLICT-DONE is only waiting for us to reach
             // NORMAL, and one in POTENTIAL-CONFLICT for its exchange with us
@@ -279,52 +301,72 @@ impl Peer {
             (CommunicationsInterrupted, Some(PartnerDown | PotentialConflict | ConflictDone)) => {
                 Some(PotentialConflict)
             }
-            (Normal | CommunicationsInterrupted, Some(Recover | RecoverWait)) => Some(PartnerDown),
+            (_, Some(Recover | RecoverWait)) => Some(PartnerDown),
             (CommunicationsInterrupted, Some(Normal | CommunicationsInterrupted | RecoverDone)) => {
                 Some(Normal)
             }
             (CommunicationsInterrupted, None) => {
                 self.auto_partner_down_due(now).then_some(PartnerDown)
             }
-            // Our NORMAL reaches the partner behind every grant we made in
-            // PARTNER-DOWN (`Action::Announce`).
-            (PartnerDown, Some(RecoverDone)) => Some(Normal),
-            (
-                PartnerDown,
-                Some(
-                    Normal
-                    | CommunicationsInterrupted
-                    | PartnerDown
-                    | PotentialConflict
-                    | ConflictDone,
-                ),
-            ) => Some(PotentialConflict),
+            // The partner went into maintenance and serves no one: take
+            // over its clients (with its consent: no waiting for silence).
+            (_, Some(Shutdown)) => Some(PartnerDown),
+            _ => None,
+        }
+    }
+
+    /// From PARTNER-DOWN. Our NORMAL reaches the partner behind every grant
+    /// we made in PARTNER-DOWN (`Action::Announce`).
+    fn leave_partner_down(partner: Option<State>) -> Option<State> {
+        use State::*;
+        match partner? {
+            RecoverDone => Some(Normal),
+            Normal | CommunicationsInterrupted | PartnerDown | PotentialConflict | ConflictDone => {
+                Some(PotentialConflict)
+            }
+            _ => None,
+        }
+    }
+
+    /// From POTENTIAL-CONFLICT or CONFLICT-DONE.
+    fn leave_conflict(&self, partner: Option<State>) -> Option<State> {
+        use State::*;
+        match (self.state, partner) {
             // A partner that restarted into RECOVER holds nothing we lack and
             // serves no one: we are the only server, as from NORMAL (seed
             // 7095154: CONFLICT-DONE and RECOVER-DONE each waited for the
             // other). Its RECOVER-DONE then brings us both to NORMAL.
-            (PotentialConflict | ConflictDone, Some(Recover | RecoverWait)) => Some(PartnerDown),
+            (_, Some(Recover | RecoverWait)) => Some(PartnerDown),
             (PotentialConflict, Some(_)) if self.synced() => Some(ConflictDone),
             (ConflictDone, Some(ConflictDone | Normal | RecoverDone)) => Some(Normal),
             (ConflictDone, None) => Some(CommunicationsInterrupted),
+            (ConflictDone, Some(Shutdown)) => Some(PartnerDown),
+            _ => None,
+        }
+    }
+
+    /// From RECOVER, RECOVER-WAIT or RECOVER-DONE.
+    fn leave_recovery(&self, now: Time, partner: Option<State>) -> Option<State> {
+        use State::*;
+        match (self.state, partner) {
             (Recover, Some(_)) if self.synced() => Some(self.after_recover(now)),
             (RecoverWait, _) if self.p.recover_until.is_none_or(|t| now >= t) => Some(RecoverDone),
             // Only once this connection has brought everything the partner
             // holds (its UPDDONE follows its answer to our request).
             (RecoverDone, Some(Normal | RecoverDone)) if self.sync.got_done => Some(Normal),
-            // The partner went into maintenance and serves no one: take
-            // over its clients (with its consent: no waiting for silence).
-            (Normal | CommunicationsInterrupted, Some(Shutdown)) => Some(PartnerDown),
             (RecoverDone, Some(Shutdown)) if self.sync.got_done => Some(PartnerDown),
-            (ConflictDone, Some(Shutdown)) => Some(PartnerDown),
-            // Both were put into maintenance at once (each saw the other in
-            // NORMAL): the secondary serves again rather than no one at all.
-            (Shutdown, Some(Shutdown)) if connected && !self.cfg.primary => {
-                tracing::warn!("both peers were put into maintenance; the secondary keeps serving");
-                Some(CommunicationsInterrupted)
-            }
-            (Shutdown, ps) => self.leave_shutdown(ps.filter(|_| connected)),
             _ => None,
         }
+    }
+
+    /// From SHUTDOWN (maintenance).
+    fn shutdown_exit(&self, partner: Option<State>, connected: bool) -> Option<State> {
+        // Both were put into maintenance at once (each saw the other in
+        // NORMAL): the secondary serves again rather than no one at all.
+        if partner == Some(State::Shutdown) && connected && !self.cfg.primary {
+            tracing::warn!("both peers were put into maintenance; the secondary keeps serving");
+            return Some(State::CommunicationsInterrupted);
+        }
+        self.leave_shutdown(partner.filter(|_| connected))
     }
 }
