@@ -49,14 +49,17 @@ impl ReservedClient {
     }
 }
 
+/// Octets as lower-case hex pairs joined by ':' (how MACs and client
+/// identifiers are shown and read back by `values::parse_hex`).
+pub fn hex(b: &[u8]) -> String {
+    b.iter()
+        .map(|x| format!("{x:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
 impl std::fmt::Display for ReservedClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hex = |b: &[u8]| {
-            b.iter()
-                .map(|x| format!("{x:02x}"))
-                .collect::<Vec<_>>()
-                .join(":")
-        };
         match self {
             ReservedClient::Mac(m) => write!(f, "mac {}", hex(m)),
             ReservedClient::ClientId(id) => write!(f, "client-id {}", hex(id)),

@@ -8,7 +8,7 @@ use super::Node;
 use super::commits::Waiting;
 use crate::config::Config;
 use crate::config::runtime::{
-    MAX_ENTRIES, META_KEY, ReservedClient, RuntimeEntry, Shadowed, is_host_label,
+    MAX_ENTRIES, META_KEY, ReservedClient, RuntimeEntry, Shadowed, hex, is_host_label,
 };
 use crate::config::values::parse_hex;
 use crate::lease::{Lease, LeaseState};
@@ -84,13 +84,6 @@ impl ReservationCommand {
             }
         }
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter()
-        .map(|x| format!("{x:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 fn add(args: &[&str]) -> Result<ReservationCommand, String> {
