@@ -384,20 +384,8 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
         Message::BindingUpdateDns {
             batch: 2,
             time: 1_000_003,
-            leases: vec![lease],
-            dns: vec![Some(Box::new(tandem::lease::DnsRecords {
-                fqdn: "h.campus.example".into(),
-                forward: true,
-                reverse: true,
-                tag: 256_000_000,
-                status: tandem::lease::DnsStatus::Pending,
-                stale: Some(tandem::lease::StaleName {
-                    fqdn: "old.campus.example".into(),
-                    dhcid: vec![0, 1, 1, 9],
-                    forward: true,
-                    reverse: true,
-                }),
-            }))],
+            leases: vec![lease.clone()],
+            dns: vec![Some(Box::new((&dns_records()).into()))],
         },
         Message::Reservations {
             entries: vec![tandem::config::runtime::RuntimeEntry {
@@ -407,5 +395,31 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
                 changed: 1_000_004,
             }],
         },
+        Message::BindingUpdateStale {
+            batch: 3,
+            time: 1_000_005,
+            leases: vec![lease],
+            dns: vec![Some(Box::new(dns_records()))],
+        },
     ]
+}
+
+/// DNS records with two stale names, one removed.
+fn dns_records() -> tandem::lease::DnsRecords {
+    let stale = |label: &str, done| tandem::lease::StaleName {
+        fqdn: format!("{label}.campus.example"),
+        dhcid: vec![0, 1, 1, 9],
+        forward: true,
+        reverse: true,
+        tag: 255_000_000,
+        done,
+    };
+    tandem::lease::DnsRecords {
+        fqdn: "h.campus.example".into(),
+        forward: true,
+        reverse: true,
+        tag: 256_000_000,
+        status: tandem::lease::DnsStatus::Pending,
+        stale: vec![stale("old", false), stale("older", true)],
+    }
 }

@@ -46,7 +46,7 @@ fn record() -> impl Strategy<Value = Lease> {
                         reverse: true,
                         tag,
                         status: tandem::lease::DnsStatus::Pending,
-                        stale: None,
+                        stale: Vec::new(),
                     })
                 });
                 l

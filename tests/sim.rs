@@ -279,6 +279,12 @@ fn ddns_records_follow_the_bindings() {
     // kept the first's registration and worked on it while the secondary
     // removed the second's, leaving the name behind (37043140).
     check([37_043_140].into_iter(), &opts);
+    // A name one peer added (in a partition, or re-added from its journal
+    // at restart) whose binding lost the merge to the other's version (a
+    // binding of another client, a release): the winner now removes the
+    // loser's name (`failover::reconcile::dns`; 37066585, 37076344,
+    // 42504757).
+    check([37_066_585, 37_076_344, 42_504_757].into_iter(), &opts);
     let (added, removed) = (1..=20)
         .filter_map(|s| run(s, &opts).ok())
         .map(|s| s.dns_records)

@@ -14,7 +14,8 @@ pub mod update;
 pub use update::{DnsError, DnsJob, Exchange, Step};
 
 use crate::config::{DdnsConfig, Subnet};
-use crate::lease::DnsRecords;
+use crate::lease::dns::MAX_STALE;
+use crate::lease::{DnsRecords, Lease, StaleName};
 
 /// What DDNS decides at one grant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,7 +74,8 @@ pub fn decide(
 }
 
 /// Whether DNS records read from a database or a partner are well formed:
-/// names a DNS name can be, a DHCID of sensible length.
+/// names a DNS name can be, a DHCID of sensible length, at most
+/// [`MAX_STALE`] stale names.
 pub fn valid_records(d: &DnsRecords) -> bool {
     let name_ok = |n: &str| {
         !n.is_empty()
@@ -82,7 +84,52 @@ pub fn valid_records(d: &DnsRecords) -> bool {
                 .all(|l| name::sanitise_label(l).as_deref() == Some(l))
     };
     name_ok(&d.fqdn)
+        && d.stale.len() <= MAX_STALE
         && d.stale
-            .as_ref()
-            .is_none_or(|s| name_ok(&s.fqdn) && s.dhcid.len() <= 64)
+            .iter()
+            .all(|s| name_ok(&s.fqdn) && s.dhcid.len() <= 64)
+}
+
+/// The records `d` of the binding `l` as a stale name to remove, if some
+/// may be in DNS (pending or added, with records the server keeps).
+pub fn left_by(l: &Lease, d: &DnsRecords) -> Option<StaleName> {
+    (d.status.may_be_in_dns() && (d.forward || d.reverse)).then(|| StaleName {
+        dhcid: dhcid::for_lease(l, &d.fqdn),
+        fqdn: d.fqdn.clone(),
+        forward: d.forward,
+        reverse: d.reverse,
+        tag: d.tag,
+        done: false,
+    })
+}
+
+/// Takes out of `d`'s stale names what its own registration holds (the
+/// binding `l`'s, while it may be in DNS): the forward records of its own
+/// name with its DHCID (the client's own A record when the server does not
+/// keep it: RFC 4701 gives both one DHCID) and, if the server keeps it,
+/// the address's PTR naming it; a name left with neither goes from the
+/// list. Removing them would remove the binding's own records, since a
+/// stale name's removal may run while they are in place.
+pub fn spare_own(l: &Lease, d: &mut DnsRecords) {
+    if !d.status.may_be_in_dns() {
+        return;
+    }
+    let own = dhcid::for_lease(l, &d.fqdn);
+    let (fqdn, reverse) = (d.fqdn.clone(), d.reverse);
+    let mine = |s: &StaleName| !s.done && s.fqdn == fqdn && s.dhcid == own;
+    for s in d.stale.iter_mut().filter(|s| mine(s)) {
+        s.forward = false;
+        s.reverse &= !reverse;
+    }
+    d.stale.retain(|s| s.done || s.forward || s.reverse);
+}
+
+/// `l` with its own live records spared from its stale names
+/// (`spare_own`): a grant renamed back to a name still listed as stale.
+pub fn spared(mut l: Lease) -> Lease {
+    if let Some(mut d) = l.dns.take() {
+        spare_own(&l, &mut d);
+        l.dns = Some(d);
+    }
+    l
 }

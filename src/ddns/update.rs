@@ -29,8 +29,8 @@ pub struct DnsJob {
     pub forward: bool,
     /// The server keeps the PTR record.
     pub reverse: bool,
-    /// A previous name's records to remove first.
-    pub stale: Option<StaleName>,
+    /// Other names' records to remove first, in order.
+    pub stale: Vec<StaleName>,
     /// Remove the records (the binding ended) rather than add them.
     pub remove: bool,
 }
@@ -83,9 +83,12 @@ pub struct Exchange {
     job: DnsJob,
     forward: Option<DnsZone>,
     reverse: Option<DnsZone>,
-    stale: Option<DnsZone>,
-    stale_reverse: Option<DnsZone>,
-    /// The job's own PTR replaces the address's PTR, the stale one with it.
+    /// Per stale name of the job: the zone of its forward records (if
+    /// the server kept them) and of the address's PTR (if it did).
+    stale: Vec<(Option<DnsZone>, Option<DnsZone>)>,
+    /// The stale name the stale steps are at.
+    at: usize,
+    /// The job's own PTR replaces the address's PTR, the stale ones with it.
     replaces_ptr: bool,
     step: Option<Step>,
     result: DnsStatus,
@@ -101,10 +104,15 @@ impl Exchange {
             .reverse
             .then(|| config.zone_for(&reverse_name(job.addr)))
             .flatten();
-        let stale = job.stale.as_ref().filter(|s| s.forward);
-        let stale = stale.and_then(|s| config.zone_for(&s.fqdn));
-        let stale_ptr = job.stale.as_ref().filter(|s| s.reverse);
-        let stale_reverse = stale_ptr.and_then(|_| config.zone_for(&reverse_name(job.addr)));
+        let ptr_zone = config.zone_for(&reverse_name(job.addr));
+        let stale = job
+            .stale
+            .iter()
+            .map(|s| {
+                let f = s.forward.then(|| config.zone_for(&s.fqdn)).flatten();
+                (f.cloned(), ptr_zone.filter(|_| s.reverse).cloned())
+            })
+            .collect();
         // An add's own PTR replaces the address's PTR whatever it names
         // (unless the name is another client's: `Conflict`); a removal
         // deletes only the PTR naming its own name.
@@ -112,20 +120,25 @@ impl Exchange {
         let mut x = Exchange {
             forward: forward.cloned(),
             reverse: reverse.cloned(),
-            stale: stale.cloned(),
-            stale_reverse: stale_reverse.cloned(),
+            stale,
+            at: 0,
             replaces_ptr,
             step: None,
             result: DnsStatus::Pending,
             job,
         };
-        // A stale name goes first, on an add or a removal alike.
-        x.step = if x.stale.is_some() {
-            Some(Step::RemoveStaleA)
-        } else {
-            x.after(Some(Step::RemoveStaleDhcid))
-        };
+        // Stale names go first, on an add or a removal alike.
+        x.step = x.stale_from(0).or_else(|| x.own_start());
         x
+    }
+
+    /// The stale name the current step removes, if it is a stale step.
+    pub fn stale_name(&self) -> Option<&StaleName> {
+        let stale = matches!(
+            self.step?,
+            Step::RemoveStaleA | Step::RemoveStaleDhcid | Step::RemoveStalePtr
+        );
+        self.job.stale.get(self.at).filter(|_| stale)
     }
 
     /// The step the exchange is at; `None` once it is over.
@@ -178,11 +191,13 @@ impl Exchange {
             (Step::RemoveStaleA, false) => Some(Step::RemoveStaleDhcid),
             (Step::AddForward, true) => Some(Step::ReplaceForward),
             (Step::ReplaceForward, true) => {
-                // No PTR of ours either: the stale one goes alone.
+                // No PTR of ours either: the stale ones go alone.
                 self.result = DnsStatus::Conflict;
-                self.stale_reverse.as_ref().map(|_| Step::RemoveStalePtr)
+                self.stale_from(0)
             }
-            (Step::RemoveStalePtr, _) if self.result == DnsStatus::Conflict => None,
+            (Step::RemoveStalePtr, _) if self.result == DnsStatus::Conflict => {
+                self.stale_from(self.at + 1)
+            }
             (Step::RemoveA, false) => Some(Step::RemoveDhcid),
             (s, _) => self.after(Some(s)),
         };
@@ -200,26 +215,13 @@ impl Exchange {
                 self.result = DnsStatus::Removed;
                 None
             }
-            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid)
-                if self.stale_reverse.is_some() && !self.replaces_ptr =>
-            {
+            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid) if self.stale_ptr_due(self.at) => {
                 Some(Step::RemoveStalePtr)
             }
-            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid | Step::RemoveStalePtr)
-                if self.job.remove =>
-            {
-                self.after(None)
+            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid | Step::RemoveStalePtr) => {
+                self.stale_from(self.at + 1).or_else(|| self.own_start())
             }
-            Some(Step::RemoveStaleA | Step::RemoveStaleDhcid | Step::RemoveStalePtr) if f => {
-                Some(Step::AddForward)
-            }
-            Some(
-                Step::RemoveStaleA
-                | Step::RemoveStaleDhcid
-                | Step::RemoveStalePtr
-                | Step::AddForward
-                | Step::ReplaceForward,
-            ) if r => Some(Step::AddReverse),
+            Some(Step::AddForward | Step::ReplaceForward) if r => Some(Step::AddReverse),
             Some(_) => {
                 self.result = DnsStatus::Added;
                 None
@@ -227,10 +229,50 @@ impl Exchange {
         }
     }
 
+    /// The first step on the job's own records, once the stale names are
+    /// done with.
+    fn own_start(&mut self) -> Option<Step> {
+        if self.job.remove {
+            return self.after(None);
+        }
+        if self.forward.is_some() {
+            Some(Step::AddForward)
+        } else if self.reverse.is_some() {
+            Some(Step::AddReverse)
+        } else {
+            self.result = DnsStatus::Added;
+            None
+        }
+    }
+
+    /// The first step on the stale names from the `from`th on (moving
+    /// `at` there); after a conflict (no PTR of ours replaces theirs),
+    /// only their PTRs.
+    fn stale_from(&mut self, from: usize) -> Option<Step> {
+        let conflict = self.result == DnsStatus::Conflict;
+        for i in from..self.stale.len() {
+            self.at = i;
+            if !conflict && self.stale[i].0.is_some() {
+                return Some(Step::RemoveStaleA);
+            }
+            if self.stale[i].1.is_some() && (conflict || !self.replaces_ptr) {
+                return Some(Step::RemoveStalePtr);
+            }
+        }
+        None
+    }
+
+    /// Whether the `i`th stale name's PTR is removed on its own (the job
+    /// adds no PTR of its own that replaces it).
+    fn stale_ptr_due(&self, i: usize) -> bool {
+        self.stale.get(i).is_some_and(|z| z.1.is_some()) && !self.replaces_ptr
+    }
+
     fn zone_of(&self, step: Step) -> Option<&DnsZone> {
+        let stale = self.stale.get(self.at);
         match step {
-            Step::RemoveStaleA | Step::RemoveStaleDhcid => self.stale.as_ref(),
-            Step::RemoveStalePtr => self.stale_reverse.as_ref(),
+            Step::RemoveStaleA | Step::RemoveStaleDhcid => stale.and_then(|z| z.0.as_ref()),
+            Step::RemoveStalePtr => stale.and_then(|z| z.1.as_ref()),
             Step::AddReverse | Step::RemoveReverse => self.reverse.as_ref(),
             _ => self.forward.as_ref(),
         }
@@ -241,7 +283,7 @@ impl Exchange {
         let j = &self.job;
         let rev = name(&reverse_name(j.addr));
         let a = RData::A(A(j.addr));
-        let (pre, upd) = match (step, &j.stale) {
+        let (pre, upd) = match (step, self.stale_name()) {
             (Step::RemoveStaleA | Step::RemoveStaleDhcid | Step::RemoveStalePtr, Some(s)) => {
                 stale_removal(step, &name(&s.fqdn), &s.dhcid, &a, &rev)
             }

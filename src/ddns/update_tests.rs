@@ -26,19 +26,26 @@ fn job(remove: bool) -> DnsJob {
         ttl: 600,
         forward: true,
         reverse: true,
-        stale: None,
+        stale: Vec::new(),
         remove,
     }
 }
 
 /// The stale name "old.campus.example" with the records it kept.
-fn old_name(forward: bool, reverse: bool) -> Option<StaleName> {
-    Some(StaleName {
-        fqdn: "old.campus.example".into(),
+fn old_name(forward: bool, reverse: bool) -> Vec<StaleName> {
+    vec![named("old", forward, reverse)]
+}
+
+/// The stale name "`label`.campus.example" with the records it kept.
+fn named(label: &str, forward: bool, reverse: bool) -> StaleName {
+    StaleName {
+        fqdn: format!("{label}.campus.example"),
         dhcid: vec![0, 0, 1, 9],
         forward,
         reverse,
-    })
+        tag: 5,
+        done: false,
+    }
 }
 
 /// Runs `j` to its end with `rcodes`: the steps taken and the result.
@@ -179,7 +186,7 @@ fn a_removal_only_job_removes_the_stale_ptr_too() {
     let done = outcome(j.clone(), &[ResponseCode::NoError; 4]);
     assert_eq!(done, (stale, DnsStatus::Added));
     // the add removed the stale name (`node::dns` drops it from the record)
-    (j.remove, j.stale) = (true, None);
+    (j.remove, j.stale) = (true, vec![]);
     assert_eq!(outcome(j, &[]), (vec![], DnsStatus::Removed));
 }
 
@@ -215,5 +222,62 @@ fn a_conflict_still_removes_the_stale_ptr() {
         ResponseCode::NoError,
     ];
     let steps = vec![Step::AddForward, Step::ReplaceForward, Step::RemoveStalePtr];
+    assert_eq!(outcome(j, &answers), (steps, DnsStatus::Conflict));
+}
+
+/// Several stale names go one after the other, each with the records it
+/// kept, before the job's own; each step names the stale name it is at.
+#[test]
+fn stale_names_go_in_turn() {
+    let mut j = job(true);
+    j.stale = vec![
+        named("a", true, false),
+        named("b", false, true),
+        named("c", true, true),
+    ];
+    let mut x = Exchange::new(j, &config());
+    let mut seen = Vec::new();
+    while let Some(step) = x.step() {
+        seen.push((step, x.stale_name().map(|s| s.fqdn.clone())));
+        x.answered(ResponseCode::NoError).unwrap();
+    }
+    let at = |step, label: &str| (step, Some(format!("{label}.campus.example")));
+    let want = vec![
+        at(Step::RemoveStaleA, "a"),
+        at(Step::RemoveStaleDhcid, "a"),
+        at(Step::RemoveStalePtr, "b"),
+        at(Step::RemoveStaleA, "c"),
+        at(Step::RemoveStaleDhcid, "c"),
+        at(Step::RemoveStalePtr, "c"),
+        (Step::RemoveA, None),
+        (Step::RemoveDhcid, None),
+        (Step::RemoveReverse, None),
+    ];
+    assert_eq!(seen, want);
+    assert_eq!(x.result(), DnsStatus::Removed);
+}
+
+/// An add that meets another client's name removes every stale PTR its
+/// own would have replaced, after the stale forward records went first.
+#[test]
+fn a_conflict_removes_every_stale_ptr() {
+    let mut j = job(false);
+    j.stale = vec![named("a", true, true), named("b", false, true)];
+    let answers = [
+        ResponseCode::NoError,
+        ResponseCode::NoError,
+        ResponseCode::YXDomain,
+        ResponseCode::NXRRSet,
+        ResponseCode::NoError,
+        ResponseCode::NoError,
+    ];
+    let steps = vec![
+        Step::RemoveStaleA,
+        Step::RemoveStaleDhcid,
+        Step::AddForward,
+        Step::ReplaceForward,
+        Step::RemoveStalePtr,
+        Step::RemoveStalePtr,
+    ];
     assert_eq!(outcome(j, &answers), (steps, DnsStatus::Conflict));
 }

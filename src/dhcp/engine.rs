@@ -106,12 +106,19 @@ impl Engine {
                 LeaseState::Active => l.state = LeaseState::Expired,
                 LeaseState::Declined => {
                     // Free again, but keep the times: a failover partner in
-                    // PARTNER-DOWN must still wait out what was promised for it.
+                    // PARTNER-DOWN must still wait out what was promised for it;
+                    // and DNS records whose removal has not run yet (a DNS
+                    // server down for the whole probation).
+                    let dns = l.dns.take().filter(|d| {
+                        (d.status.may_be_in_dns() && (d.forward || d.reverse))
+                            || d.has_pending_stale()
+                    });
                     l = Lease {
                         expires: l.expires,
                         potential_expiry: l.potential_expiry,
                         acked_potential_expiry: l.acked_potential_expiry,
                         cltt: l.cltt,
+                        dns,
                         ..Lease::free(addr, l.owner)
                     };
                 }
@@ -289,7 +296,7 @@ impl Engine {
         let held = bound.map_or((Time::ZERO, Time::ZERO), |l| {
             (l.expires, l.potential_expiry)
         });
-        Lease {
+        let mut l = Lease {
             addr,
             state: LeaseState::Active,
             owner: prev.map_or_else(|| store.owner_of(addr), |l| l.owner),
@@ -306,8 +313,10 @@ impl Engine {
                 .max(held.1),
             acked_potential_expiry: bound.map_or(Time::ZERO, |l| l.acked_potential_expiry),
             update_seq: 0,
-            dns: self.dns_records(now, subnet, req, prev, same_client.is_some()),
-        }
+            dns: None,
+        };
+        l.dns = self.dns_records(now, subnet, req, prev, same_client.is_some());
+        crate::ddns::spared(l)
     }
 
     /// One client, one lease on a link: binding `addr` ends any other

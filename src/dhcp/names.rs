@@ -15,6 +15,15 @@ use crate::proto::{Request, code};
 use crate::time::Time;
 
 impl Engine {
+    /// Whether this server is a pair's secondary: the registrations it
+    /// makes say so (`DnsRecords::by_secondary`).
+    fn secondary(&self) -> bool {
+        self.config
+            .failover
+            .as_ref()
+            .is_some_and(|f| f.role == crate::config::Role::Secondary)
+    }
+
     /// What DDNS decides for `req` on `subnet`; `None` when DDNS is off
     /// there or the client has no usable name.
     pub(super) fn registration(&self, subnet: &Subnet, req: &Request) -> Option<Registration> {
@@ -60,10 +69,10 @@ impl Engine {
             // ends (a record with no name of its own, once its removal is
             // done, is dropped); another client's are removed.
             if same {
-                let live = |d: &&DnsRecords| d.forward || d.reverse || d.stale.is_some();
+                let live = |d: &&DnsRecords| d.forward || d.reverse || d.has_pending_stale();
                 return mine.filter(live).cloned().map(Box::new);
             }
-            return removal_only(now, prev?, before?);
+            return removal_only(now, prev?, before?, self.secondary());
         };
         if let Some(d) = mine.filter(|d| kept_on_renewal(now, req, prev, d, &reg)) {
             return Some(Box::new(d.clone()));
@@ -73,18 +82,20 @@ impl Engine {
         // update carries the same DHCID (RFC 4701), so removing "ours"
         // could remove its A record.
         let carried = |d: &DnsRecords| same && d.fqdn == reg.fqdn;
-        let stale = prev
+        let left = prev
             .zip(before)
             .filter(|(_, d)| !carried(d))
-            .and_then(|(l, d)| stale_name(l, d));
-        Some(Box::new(DnsRecords {
+            .and_then(|(l, d)| ddns::left_by(l, d));
+        let mut d = DnsRecords {
             fqdn: reg.fqdn,
             forward: reg.forward,
             reverse: reg.reverse,
-            tag: next_tag(now, before),
+            tag: next_tag(now, before, self.secondary()),
             status: DnsStatus::Pending,
-            stale: stale.or_else(|| before.and_then(|d| d.stale.clone())),
-        }))
+            stale: still_due(before),
+        };
+        left.into_iter().for_each(|s| d.add_stale(s));
+        Some(Box::new(d))
     }
 }
 
@@ -117,34 +128,40 @@ fn kept_on_renewal(
 }
 
 /// A registration's tag: this server's time, above the address's previous
-/// registration's (`DnsRecords::tag`).
-fn next_tag(now: Time, before: Option<&DnsRecords>) -> u64 {
-    (now.0 << 8).max(before.map_or(0, |d| d.tag.saturating_add(1)))
+/// registration's, its lowest bit set when this server is a pair's
+/// secondary (`DnsRecords::tag`, `DnsRecords::by_secondary`).
+fn next_tag(now: Time, before: Option<&DnsRecords>, secondary: bool) -> u64 {
+    let t = (now.0 << 8).max(before.map_or(0, |d| d.tag.saturating_add(2)));
+    (t & !1) | u64::from(secondary)
 }
 
-/// The records `d` of the binding `l` as a stale name to remove, if some
-/// may be in DNS.
-fn stale_name(l: &Lease, d: &DnsRecords) -> Option<StaleName> {
-    (d.status.may_be_in_dns() && (d.forward || d.reverse)).then(|| StaleName {
-        dhcid: ddns::dhcid::for_lease(l, &d.fqdn),
-        fqdn: d.fqdn.clone(),
-        forward: d.forward,
-        reverse: d.reverse,
-    })
+/// The stale names of `before` whose removal is still due: a new
+/// registration takes them over (removed ones stay behind with theirs).
+fn still_due(before: Option<&DnsRecords>) -> Vec<StaleName> {
+    before.map_or_else(Vec::new, |d| d.pending_stale().cloned().collect())
 }
 
 /// The DNS side of a grant without a name to a client other than the one
 /// whose records `d` (of binding `prev`) are: nothing of its own (neither
 /// forward nor reverse), only the removal of what may be left of the
-/// previous client's, or of a name before it. `None` when nothing is.
-fn removal_only(now: Time, prev: &Lease, d: &DnsRecords) -> Option<Box<DnsRecords>> {
-    let stale = stale_name(prev, d).or_else(|| d.stale.clone())?;
-    Some(Box::new(DnsRecords {
-        fqdn: stale.fqdn.clone(),
+/// previous client's, or of a name before it (`secondary`: as in
+/// `next_tag`). `None` when nothing is.
+fn removal_only(
+    now: Time,
+    prev: &Lease,
+    d: &DnsRecords,
+    secondary: bool,
+) -> Option<Box<DnsRecords>> {
+    let mut r = DnsRecords {
+        fqdn: d.fqdn.clone(),
         forward: false,
         reverse: false,
-        tag: next_tag(now, Some(d)),
+        tag: next_tag(now, Some(d), secondary),
         status: DnsStatus::Pending,
-        stale: Some(stale),
-    }))
+        stale: still_due(Some(d)),
+    };
+    ddns::left_by(prev, d)
+        .into_iter()
+        .for_each(|s| r.add_stale(s));
+    r.has_pending_stale().then(|| Box::new(r))
 }

@@ -5,7 +5,7 @@
 
 use super::state::State;
 use crate::failover::clock::OffsetBounds;
-use crate::lease::{Lease, LeaseState, Owner};
+use crate::lease::{DnsRecords, DnsRecordsV6, Lease, LeaseState, Owner};
 use crate::proto::HwAddr;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
@@ -20,8 +20,9 @@ use std::net::Ipv4Addr;
 /// live link), sent only to a partner that speaks 5. Version 6 added the
 /// DNS side of binding updates (`BindingUpdateDns`). Version 7 added
 /// runtime reservations (`Reservations`), sent only to a partner that
-/// speaks 7.
-pub const PROTOCOL_VERSION: u16 = 7;
+/// speaks 7. Version 8 carries every stale DNS name of a record
+/// (`BindingUpdateStale`); 6 and 7 carry one at most.
+pub const PROTOCOL_VERSION: u16 = 8;
 
 /// The oldest version this tandem still speaks, so that a pair is upgraded
 /// one peer at a time: raise it only a release after the version it drops.
@@ -122,8 +123,9 @@ pub enum Message {
         /// is answered with the receiver's fingerprint, an answer is not.
         answer: bool,
     },
-    /// A `BindingUpdate` with each record's DNS side (protocol 6), which
-    /// the protocol-5 record cannot carry: `dns[i]` belongs to `leases[i]`.
+    /// A `BindingUpdate` with each record's DNS side (protocols 6 and 7,
+    /// in their form: one stale name at most), which the protocol-5
+    /// record cannot carry: `dns[i]` belongs to `leases[i]`.
     /// Wire form only: the codec sends it in place of `BindingUpdate` on a
     /// session that speaks 6 (`Message::for_version`) and reads it back as
     /// one (`Message::normalized`), so the peer never sees it. Appended
@@ -136,7 +138,7 @@ pub enum Message {
         /// As in `BindingUpdate`.
         leases: Vec<WireLease>,
         /// The DNS side of each record, in the same order.
-        dns: Vec<Option<Box<crate::lease::DnsRecords>>>,
+        dns: Vec<Option<Box<DnsRecordsV6>>>,
     },
     /// The sender's runtime reservations (`config::runtime`), every entry
     /// (removals included), at connect and after each operator change
@@ -145,6 +147,19 @@ pub enum Message {
     Reservations {
         /// The entries, at most `config::runtime::MAX_ENTRIES`.
         entries: Vec<crate::config::runtime::RuntimeEntry>,
+    },
+    /// `BindingUpdateDns` from protocol 8: each record's DNS side with all
+    /// its stale names. Wire form only, like `BindingUpdateDns`. Appended
+    /// last, keeping earlier wire tags.
+    BindingUpdateStale {
+        /// As in `BindingUpdate`.
+        batch: u64,
+        /// As in `BindingUpdate`.
+        time: u64,
+        /// As in `BindingUpdate`.
+        leases: Vec<WireLease>,
+        /// The DNS side of each record, in the same order.
+        dns: Vec<Option<Box<DnsRecords>>>,
     },
 }
 
@@ -155,6 +170,10 @@ pub const DNS_VERSION: u16 = 6;
 /// The first peer protocol version that carries runtime reservations
 /// (`Message::Reservations`).
 pub const RESERVATIONS_VERSION: u16 = 7;
+
+/// The first peer protocol version that carries every stale DNS name of a
+/// record (`Message::BindingUpdateStale`).
+pub const STALE_VERSION: u16 = 8;
 
 impl Message {
     /// Lower-case name for logs and errors, e.g. "binding-update".
@@ -174,13 +193,15 @@ impl Message {
             Message::Disconnect { .. } => "disconnect",
             Message::PairConfig { .. } => "pair-config",
             Message::BindingUpdateDns { .. } => "binding-update-dns",
+            Message::BindingUpdateStale { .. } => "binding-update-stale",
             Message::Reservations { .. } => "reservations",
         }
     }
 
     /// The form of this message for a partner speaking protocol `version`:
     /// a binding update carries its records' DNS side from version 6 on
-    /// (older partners do not keep DNS records).
+    /// (older partners do not keep DNS records), with every stale name
+    /// from version 8 on.
     pub fn for_version(self, version: u16) -> Message {
         match self {
             Message::BindingUpdate {
@@ -188,7 +209,19 @@ impl Message {
                 time,
                 mut leases,
             } if version >= DNS_VERSION => {
-                let dns = leases.iter_mut().map(|l| l.dns.take()).collect();
+                let dns: Vec<_> = leases.iter_mut().map(|l| l.dns.take()).collect();
+                if version >= STALE_VERSION {
+                    return Message::BindingUpdateStale {
+                        batch,
+                        time,
+                        leases,
+                        dns,
+                    };
+                }
+                let dns = dns
+                    .iter()
+                    .map(|d| d.as_deref().map(|d| Box::new(DnsRecordsV6::from(d))))
+                    .collect();
                 Message::BindingUpdateDns {
                     batch,
                     time,
@@ -200,17 +233,30 @@ impl Message {
         }
     }
 
-    /// The message as the peer handles it: a `BindingUpdateDns` becomes the
-    /// `BindingUpdate` it stands for. Errors: the two lists differ in length.
+    /// The message as the peer handles it: a `BindingUpdateDns` or
+    /// `BindingUpdateStale` becomes the `BindingUpdate` it stands for.
+    /// Errors: the two lists differ in length.
     pub fn normalized(self) -> Result<Message, String> {
-        let Message::BindingUpdateDns {
-            batch,
-            time,
-            mut leases,
-            dns,
-        } = self
-        else {
-            return Ok(self);
+        let (batch, time, mut leases, dns) = match self {
+            Message::BindingUpdateStale {
+                batch,
+                time,
+                leases,
+                dns,
+            } => (batch, time, leases, dns),
+            Message::BindingUpdateDns {
+                batch,
+                time,
+                leases,
+                dns,
+            } => {
+                let dns = dns
+                    .into_iter()
+                    .map(|d| d.map(|d| Box::new(DnsRecords::from(*d))))
+                    .collect();
+                (batch, time, leases, dns)
+            }
+            m => return Ok(m),
         };
         if dns.len() != leases.len() {
             return Err(format!(

@@ -367,7 +367,7 @@ impl Peer {
                 self.close(now, format!("partner disconnected: {reason}"))
             }
             // `normalized` above turned it into a BindingUpdate.
-            Message::BindingUpdateDns { .. } => {}
+            Message::BindingUpdateDns { .. } | Message::BindingUpdateStale { .. } => {}
             Message::Reservations { entries } => self.on_reservations(now, entries),
         }
     }

@@ -7,6 +7,8 @@
 use crate::lease::{Lease, LeaseState};
 use crate::time::Time;
 
+mod dns;
+
 /// How far ahead of our clock the partner's expiry of a binding is accepted.
 pub const EXPIRY_GRACE: u64 = 10;
 
@@ -230,7 +232,7 @@ fn acked_as_sent(mut kept: Lease, incoming: &Lease) -> Lease {
 fn combine(winner: &Lease, loser: &Lease) -> Lease {
     use LeaseState::*;
     let mut m = winner.clone();
-    m.dns = crate::lease::DnsRecords::merge(winner.dns.as_deref(), loser.dns.as_deref());
+    m.dns = dns::merged(winner, loser);
     if !same_client(winner, loser) {
         return m;
     }

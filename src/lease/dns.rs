@@ -11,6 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod v6;
+pub use v6::{DnsRecordsV6, StaleNameV6};
+
 /// Where the records of one registration stand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum DnsStatus {
@@ -34,10 +37,13 @@ impl DnsStatus {
     }
 }
 
-/// A name whose records an earlier registration of the address may have
-/// left, to remove before the new name is added: its forward records (A
-/// and DHCID, while the DHCID is still the one given) and its PTR for the
-/// address, unless the new registration replaces that PTR.
+/// Records an earlier registration of the address may have left in DNS,
+/// to remove: its forward records (A and DHCID, while the DHCID is still
+/// the one given) and its PTR for the address, unless an add of the
+/// address's own PTR replaces it. A registration lists those of the
+/// registrations it replaced, and those of the versions it beat when two
+/// peers' records merged (`failover::reconcile`), so that a name one peer
+/// added while the other gave the address away is removed all the same.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StaleName {
     /// The name, fully qualified, lowercase, without the trailing dot.
@@ -50,12 +56,34 @@ pub struct StaleName {
     /// The server kept the address's PTR record naming it.
     #[serde(default)]
     pub reverse: bool,
+    /// The tag of the registration that added the records
+    /// (`DnsRecords::tag`; 0 in records written before it was kept):
+    /// with the name and DHCID, what tells one entry from another.
+    #[serde(default)]
+    pub tag: u64,
+    /// The removal ran to its end. The entry stays with its registration
+    /// so that a copy of the same registration that still lists it as due
+    /// does not bring it back when the two merge.
+    #[serde(default)]
+    pub done: bool,
+}
+
+impl StaleName {
+    /// Whether `a` and `b` stand for the same records.
+    pub fn same(a: &StaleName, b: &StaleName) -> bool {
+        a.tag == b.tag && a.fqdn == b.fqdn && a.dhcid == b.dhcid
+    }
 }
 
 /// Stale names recorded before `forward` and `reverse` were: forward only.
 fn kept_forward() -> bool {
     true
 }
+
+/// The most stale names one registration lists; beyond it, removed ones
+/// give way first, then the oldest (a bound for the journal and the peer
+/// frame; one per partition-and-merge or rename since the last add ran).
+pub const MAX_STALE: usize = 8;
 
 /// The DNS side of a binding: the name and which records the server keeps.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,15 +99,15 @@ pub struct DnsRecords {
     /// the peer that registers the name, copied verbatim (never clock
     /// shifted), and above the address's previous registration. Its bits
     /// above the lowest 8 are the registering server's time (seconds),
-    /// which dates the registration (`dhcp::names`).
+    /// which dates the registration (`dhcp::names`); its lowest bit is
+    /// set when the pair's secondary registered it: that server runs the
+    /// add (`by_secondary`).
     pub tag: u64,
     /// Where the records stand.
     pub status: DnsStatus,
-    /// Records of the address's previous name to remove first (by the
-    /// add, or by the removal if the binding ends before the add ran).
-    /// One slot: a previous registration's own pending stale name gives
-    /// way to that registration's name.
-    pub stale: Option<StaleName>,
+    /// Other names' records to remove (by the next job on the address,
+    /// before its own add), at most [`MAX_STALE`].
+    pub stale: Vec<StaleName>,
 }
 
 impl DnsRecords {
@@ -88,10 +116,61 @@ impl DnsRecords {
         a.tag == b.tag && a.fqdn == b.fqdn
     }
 
+    /// Whether a pair's secondary registered the name (the tag's lowest
+    /// bit). Only the registering server runs the add, unless its partner
+    /// is down: a partner holding a copy (merged with its own, and sent
+    /// back as its change) could otherwise add the name after the
+    /// registering server renamed the client or ended the binding.
+    pub fn by_secondary(&self) -> bool {
+        self.tag & 1 == 1
+    }
+
+    /// The stale names whose removal is still due.
+    pub fn pending_stale(&self) -> impl Iterator<Item = &StaleName> {
+        self.stale.iter().filter(|s| !s.done)
+    }
+
+    /// Whether a stale name's removal is still due.
+    pub fn has_pending_stale(&self) -> bool {
+        self.pending_stale().next().is_some()
+    }
+
+    /// Lists `s` unless an entry for the same records is listed (that
+    /// one's `done` stands), within [`MAX_STALE`].
+    pub fn add_stale(&mut self, s: StaleName) {
+        if self.stale.iter().any(|x| StaleName::same(x, &s)) {
+            return;
+        }
+        self.stale.push(s);
+        while self.stale.len() > MAX_STALE {
+            // A removed entry first, else the oldest registration's.
+            let i = (0..self.stale.len())
+                .min_by_key(|&i| (!self.stale[i].done, self.stale[i].tag, i))
+                .expect("the list is not empty");
+            self.stale.remove(i);
+        }
+    }
+
+    /// Marks the entries for the same records as `removed` done; whether
+    /// any was still due.
+    pub fn mark_removed(&mut self, removed: &[StaleName]) -> bool {
+        let mut changed = false;
+        for s in self.stale.iter_mut().filter(|s| !s.done) {
+            if removed.iter().any(|r| StaleName::same(r, s)) {
+                s.done = true;
+                changed = true;
+            }
+        }
+        changed
+    }
+
     /// The DNS side of a merged record: `winner`'s, except that of two
-    /// versions of one registration the further status stands (and a stale
-    /// name one of them removed stays removed). Symmetric in the sense the
-    /// reconciliation needs: both peers compute the same result.
+    /// versions of one registration the further status stands and their
+    /// stale names are united, a removal done on either side staying done.
+    /// Symmetric in the sense the reconciliation needs: both peers compute
+    /// the same result. What the loser of another registration may have
+    /// left in DNS is added by the caller (`failover::reconcile`), which
+    /// has the leases the DHCIDs come from.
     /// A binding still active whose records a peer removed (a renewal
     /// racing the removal at its expiry) keeps `Removed`: DNS no longer
     /// has them, and its next renewal registers the name again
@@ -104,8 +183,11 @@ impl DnsRecords {
         let mut m = Box::new(winner?.clone());
         if let Some(l) = loser.filter(|l| DnsRecords::same_registration(&m, l)) {
             m.status = m.status.max(l.status);
-            if l.stale.is_none() {
-                m.stale = None;
+            for s in &l.stale {
+                if s.done {
+                    m.mark_removed(std::slice::from_ref(s));
+                }
+                m.add_stale(s.clone());
             }
         }
         Some(m)
@@ -123,7 +205,7 @@ mod tests {
             reverse: true,
             tag,
             status,
-            stale: None,
+            stale: Vec::new(),
         }
     }
 

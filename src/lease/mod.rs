@@ -10,6 +10,6 @@ pub mod relearn;
 pub mod sqlite;
 pub mod store;
 
-pub use dns::{DnsRecords, DnsStatus, StaleName};
+pub use dns::{DnsRecords, DnsRecordsV6, DnsStatus, StaleName};
 pub use model::{Lease, LeaseState, Owner};
 pub use store::LeaseStore;

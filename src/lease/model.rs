@@ -201,7 +201,12 @@ impl Lease {
     pub fn wire_octets(&self) -> usize {
         let len = |b: Option<usize>| b.unwrap_or(0) + 2;
         let dns = self.dns.as_ref().map_or(0, |d| {
-            d.fqdn.len() + d.stale.as_ref().map_or(0, |s| s.fqdn.len() + s.dhcid.len()) + 24
+            d.fqdn.len()
+                + d.stale
+                    .iter()
+                    .map(|s| s.fqdn.len() + s.dhcid.len() + 18)
+                    .sum::<usize>()
+                + 24
         });
         96 + len(self.client_id.as_ref().map(Vec::len))
             + len(self.hostname.as_ref().map(String::len))

@@ -3,16 +3,18 @@
 //! status updated from [`Input::DnsDone`](super::Input::DnsDone) (journaled
 //! and replicated like any change, so the partner knows what is in DNS).
 //!
-//! Exactly one peer works on a binding: the one that wrote its current
-//! version (`update_seq` set: our own change), or either in PARTNER-DOWN,
-//! where the survivor finishes and removes what its partner started. A
+//! Exactly one peer works on a binding: the one that registered the name
+//! adds it (`DnsRecords::by_secondary`), the one that wrote the current
+//! version (`update_seq` set: our own change) removes what is to go, and
+//! either does both in PARTNER-DOWN, where the survivor finishes and
+//! removes what its partner started. A
 //! DHCPACK never waits for DNS; a failed job is tried again later, backing
 //! off from [`RETRY_FIRST`] to [`RETRY_MAX`] seconds.
 
 use super::{Node, Output};
 use crate::ddns::{DnsJob, dhcid};
 use crate::failover::State;
-use crate::lease::{DnsStatus, Lease, LeaseState};
+use crate::lease::{DnsRecords, DnsStatus, Lease, LeaseState, StaleName};
 use crate::time::Time;
 use std::collections::{BTreeSet, HashMap};
 use std::net::Ipv4Addr;
@@ -31,7 +33,12 @@ pub const MAX_IN_FLIGHT: usize = 256;
 struct InFlight {
     addr: Ipv4Addr,
     tag: u64,
+    /// It removes rather than adds.
     remove: bool,
+    /// It works on the binding's own records, not only stale names.
+    own: bool,
+    /// The stale names it removes first.
+    stale: Vec<StaleName>,
 }
 
 /// The node's DNS bookkeeping.
@@ -164,27 +171,44 @@ impl Node {
             return;
         };
         let Some(d) = &l.dns else { return };
-        if !self.dns_mine(l) {
-            return;
-        }
         let active = l.state == LeaseState::Active && now < l.expires;
-        if active && d.status.may_be_in_dns() {
+        let stale = d.has_pending_stale();
+        if active && (d.status.may_be_in_dns() || stale) {
             let t = l.expires;
             self.dns.due(t, addr);
         }
-        let remove = match (active, d.status) {
-            (true, DnsStatus::Pending) => false,
-            (false, s) if s.may_be_in_dns() && self.may_remove(l) => true,
+        // (removal, of the binding's own records too)
+        let (remove, own) = match (active, d.status) {
+            (true, DnsStatus::Pending) => (false, true),
+            // Beside records in place (or none of ours), only the stale
+            // names go: never an add the partner's work may have overtaken.
+            (true, _) if stale => (true, false),
+            (false, s) if (s.may_be_in_dns() || stale) && self.may_remove(l) => {
+                (true, s.may_be_in_dns())
+            }
             _ => return,
         };
-        let job = self.dns_job(l, remove);
+        let mine = if remove {
+            self.dns_mine(l)
+        } else {
+            self.dns_registrant(d)
+        };
+        if !mine {
+            return;
+        }
+        let job = self.dns_job(l, remove, own);
         self.dns.last_id += 1;
         let id = self.dns.last_id;
-        let tag = d.tag;
+        let (tag, stale) = (d.tag, job.stale.clone());
         self.dns.busy.insert(addr, id);
-        self.dns
-            .in_flight
-            .insert(id, InFlight { addr, tag, remove });
+        let f = InFlight {
+            addr,
+            tag,
+            remove,
+            own,
+            stale,
+        };
+        self.dns.in_flight.insert(id, f);
         self.out.push_back(Output::Dns { id, job });
     }
 
@@ -194,6 +218,20 @@ impl Node {
         self.peer
             .as_ref()
             .is_none_or(|p| l.update_seq != 0 || p.state() == State::PartnerDown)
+    }
+
+    /// Whether this server adds `d`'s records: alone, or the server that
+    /// registered them (`DnsRecords::by_secondary`), or any in
+    /// PARTNER-DOWN.
+    fn dns_registrant(&self, d: &DnsRecords) -> bool {
+        let secondary = self
+            .config
+            .failover
+            .as_ref()
+            .is_some_and(|f| f.role == crate::config::Role::Secondary);
+        self.peer
+            .as_ref()
+            .is_none_or(|p| d.by_secondary() == secondary || p.state() == State::PartnerDown)
     }
 
     /// Whether `l`'s ended binding may leave DNS now. One that ran out by
@@ -210,7 +248,9 @@ impl Node {
                 .is_none_or(|s| matches!(s, State::Normal | State::PartnerDown))
     }
 
-    fn dns_job(&self, l: &Lease, remove: bool) -> DnsJob {
+    /// The job on `l`'s records: their add or removal (`own`), after the
+    /// stale names still due; without `own`, only the stale names go.
+    fn dns_job(&self, l: &Lease, remove: bool, own: bool) -> DnsJob {
         let d = l.dns.as_ref().expect("a job is for records");
         let ttl = self
             .config
@@ -222,9 +262,9 @@ impl Node {
             fqdn: d.fqdn.clone(),
             dhcid: dhcid::for_lease(l, &d.fqdn),
             ttl,
-            forward: d.forward,
-            reverse: d.reverse,
-            stale: d.stale.clone(),
+            forward: d.forward && own,
+            reverse: d.reverse && own,
+            stale: d.pending_stale().cloned().collect(),
             remove,
         }
     }
@@ -247,20 +287,22 @@ impl Node {
         let Some(mut l) = self.store.get(job.addr).cloned() else {
             return;
         };
-        let Some(d) = l.dns.as_mut().filter(|d| d.tag == job.tag) else {
+        let active = l.state == LeaseState::Active && now < l.expires;
+        let Some(d) = l.dns.as_mut() else {
             return;
         };
-        let active = l.state == LeaseState::Active && now < l.expires;
-        // The binding came back (a renewal through the partner) while its
-        // records were being removed: they are to be added again.
-        let back = job.remove && active;
-        let status = if back { DnsStatus::Pending } else { status };
-        if !back && status <= d.status {
+        // The stale names it carried are gone, whichever registration
+        // lists them now.
+        let removed = d.mark_removed(&job.stale);
+        let next = next_status(d.status, status, job.remove && job.own, active);
+        let moved = job.own && d.tag == job.tag && next.is_some();
+        if let Some(s) = next.filter(|_| moved) {
+            d.status = s;
+        }
+        if !(removed || moved) {
             return;
         }
-        d.status = status;
-        d.stale = None;
-        tracing::info!(addr = %l.addr, name = %d.fqdn, ?status, "DNS updated");
+        tracing::info!(addr = %l.addr, name = %d.fqdn, status = ?d.status, "DNS updated");
         let l = self.store.upsert(l);
         self.journal_local(vec![l], None);
     }
@@ -273,6 +315,22 @@ impl Node {
         self.dns.due(now.plus(wait), addr);
         tracing::warn!(%addr, retry_in = wait, "DNS update failed: {why}");
     }
+}
+
+/// The status a registration moves to when a job on it ends with
+/// `result`, if it moves: forward only, except that a binding which came
+/// back (a renewal through the partner) while the job removed its records
+/// (`removed_own`) is to be added again.
+fn next_status(
+    current: DnsStatus,
+    result: DnsStatus,
+    removed_own: bool,
+    active: bool,
+) -> Option<DnsStatus> {
+    if removed_own && active {
+        return Some(DnsStatus::Pending);
+    }
+    (result > current).then_some(result)
 }
 
 #[cfg(test)]

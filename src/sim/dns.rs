@@ -33,7 +33,8 @@ impl Zone {
     pub fn run(&mut self, job: DnsJob, config: &crate::config::DdnsConfig) -> DnsStatus {
         let mut x = Exchange::new(job, config);
         while let Some(step) = x.step() {
-            let rcode = self.apply(step, x.job());
+            let stale = x.stale_name().map(|s| (s.fqdn.clone(), s.dhcid.clone()));
+            let rcode = self.apply(step, x.job(), stale);
             if x.answered(rcode).is_err() {
                 break;
             }
@@ -41,21 +42,21 @@ impl Zone {
         x.result()
     }
 
-    fn apply(&mut self, step: Step, j: &DnsJob) -> ResponseCode {
-        let stale = j
-            .stale
-            .as_ref()
-            .map(|s| (s.fqdn.as_str(), s.dhcid.as_slice()));
+    /// Applies `step` of `j` (`stale`: the stale name and DHCID a stale
+    /// step is at).
+    fn apply(&mut self, step: Step, j: &DnsJob, stale: Option<(String, Vec<u8>)>) -> ResponseCode {
+        let stale = || stale.clone().expect("a stale step names its stale name");
         match step {
             Step::RemoveStaleA => {
-                self.remove_a(stale.expect("stale step").0, stale.unwrap().1, j.addr)
+                let (name, dhcid) = stale();
+                self.remove_a(&name, &dhcid, j.addr)
             }
             Step::RemoveStaleDhcid => {
-                self.remove_dhcid(stale.expect("stale step").0, stale.unwrap().1)
+                let (name, dhcid) = stale();
+                self.remove_dhcid(&name, &dhcid)
             }
             Step::RemoveStalePtr => {
-                let name = stale.expect("stale step").0;
-                self.remove_ptr(j.addr, name);
+                self.remove_ptr(j.addr, &stale().0);
                 ResponseCode::NoError
             }
             Step::AddForward => {

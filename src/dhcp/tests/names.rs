@@ -110,8 +110,16 @@ fn a_renewal_keeps_its_registration_and_a_new_name_registers_again() {
     let d = o.changes[0].dns.as_ref().unwrap();
     assert_eq!(d.fqdn, "pc2.campus.test");
     assert!(d.tag > first.tag);
-    let stale = d.stale.as_ref().expect("the old name goes first");
+    let stale = d.stale.first().expect("the old name goes first");
     assert_eq!(stale.fqdn, "pc1.campus.test");
+    assert_eq!(stale.tag, first.tag, "named by the registration it was");
+    // Renamed again before any job ran: both earlier names are due.
+    let mut r = renew(mac(1), a);
+    r.opts_mut().insert(host("pc3"));
+    let o = t.send_ctx(&r, &unicast());
+    let d = o.changes[0].dns.as_ref().unwrap();
+    let due: Vec<_> = d.pending_stale().map(|s| s.fqdn.as_str()).collect();
+    assert_eq!(due, ["pc1.campus.test", "pc2.campus.test"]);
 }
 
 /// Sets the status of the DNS records of `a`'s binding, as a finished job
@@ -121,7 +129,7 @@ fn set_status(t: &mut T, a: Ipv4Addr, status: DnsStatus) {
     let d = l.dns.as_mut().unwrap();
     d.status = status;
     if status == DnsStatus::Added {
-        d.stale = None;
+        d.stale.iter_mut().for_each(|s| s.done = true);
     }
     t.store.put(l);
 }
@@ -151,7 +159,7 @@ fn a_nameless_client_on_a_named_address_removes_the_previous_records() {
         .expect("the old records to remove");
     assert!(!d.forward && !d.reverse, "no name of its own");
     assert_eq!(d.status, DnsStatus::Pending);
-    let stale = d.stale.as_ref().unwrap();
+    let stale = d.stale.first().unwrap();
     assert_eq!(stale.fqdn, "pc1.campus.test");
     assert!(stale.forward && stale.reverse);
     assert_eq!(
@@ -184,14 +192,14 @@ fn a_client_taking_its_a_record_over_is_handed_it() {
     let o = t.send_ctx(&r, &unicast());
     let d = o.changes[0].dns.as_ref().unwrap();
     assert!(!d.forward && d.reverse);
-    assert_eq!(d.stale, None);
+    assert_eq!(d.stale, vec![]);
     // a new name, though, takes the old one's records away
     let mut r = renew(mac(1), a);
     r.opts_mut().insert(fqdn_option(0x00, &["pc2"]));
     let o = t.send_ctx(&r, &unicast());
     let d = o.changes[0].dns.as_ref().unwrap();
     assert_eq!(
-        d.stale.as_ref().map(|s| s.fqdn.as_str()),
+        d.stale.first().map(|s| s.fqdn.as_str()),
         Some("pc1.campus.test")
     );
 }

@@ -79,6 +79,7 @@ pub fn every_message() -> Vec<Message> {
                 changed: 11,
             }],
         },
+        stale_update(),
     ]
 }
 
@@ -102,20 +103,43 @@ fn wire_lease() -> WireLease {
     }
 }
 
+/// DNS records with two stale names still due.
+fn dns_records() -> crate::lease::DnsRecords {
+    let stale = |label: &str| crate::lease::StaleName {
+        fqdn: format!("{label}.campus.example"),
+        dhcid: vec![0, 0, 1, 9],
+        forward: true,
+        reverse: true,
+        tag: 70,
+        done: false,
+    };
+    crate::lease::DnsRecords {
+        fqdn: "pc1.campus.example".into(),
+        forward: true,
+        reverse: true,
+        tag: 77,
+        status: crate::lease::DnsStatus::Added,
+        stale: vec![stale("old1"), stale("old2")],
+    }
+}
+
 /// A protocol-6 binding update: one record with DNS records.
 fn dns_update() -> Message {
     Message::BindingUpdateDns {
         batch: 4,
         time: 10,
         leases: vec![wire_lease()],
-        dns: vec![Some(Box::new(crate::lease::DnsRecords {
-            fqdn: "pc1.campus.example".into(),
-            forward: true,
-            reverse: true,
-            tag: 77,
-            status: crate::lease::DnsStatus::Added,
-            stale: None,
-        }))],
+        dns: vec![Some(Box::new((&dns_records()).into()))],
+    }
+}
+
+/// A protocol-8 binding update: one record with DNS records.
+fn stale_update() -> Message {
+    Message::BindingUpdateStale {
+        batch: 4,
+        time: 10,
+        leases: vec![wire_lease()],
+        dns: vec![Some(Box::new(dns_records()))],
     }
 }
 
@@ -134,6 +158,8 @@ fn dns_records_travel_from_protocol_6_on() {
         Message::BindingUpdate { .. }
     ));
     assert_eq!(m.clone().for_version(6), dns_update());
+    let whole = stale_update().normalized().unwrap();
+    assert_eq!(whole.for_version(8), stale_update());
     let Message::BindingUpdateDns {
         leases,
         batch,
@@ -164,7 +190,7 @@ fn wire_tags_stay_where_they_were() {
         .iter()
         .map(|m| postcard::to_allocvec(m).unwrap()[0])
         .collect();
-    assert_eq!(tags, (0..15).collect::<Vec<u8>>());
+    assert_eq!(tags, (0..16).collect::<Vec<u8>>());
 }
 
 #[test]
@@ -180,35 +206,31 @@ fn every_message_round_trips() {
     }
 }
 
-/// A session at protocol 6 carries a binding update's DNS records; one
-/// where a side speaks only 5 leaves them out, in the form 5 decodes.
+/// A session at protocol 8 carries a binding update's DNS records whole;
+/// at 6 and 7 with the first stale name due; where a side speaks only 5,
+/// without them, in the form 5 decodes.
 #[test]
 fn dns_records_cross_a_session_from_protocol_6_on() {
-    let Message::BindingUpdateDns {
-        batch,
-        time,
-        mut leases,
-        dns,
-    } = dns_update()
-    else {
-        unreachable!()
-    };
-    leases[0].dns = dns[0].clone();
-    let m = Message::BindingUpdate {
-        batch,
-        time,
-        leases,
-    };
+    let m = stale_update().normalized().unwrap();
     let (mut p, mut s) = pair(b"0123456789abcdef", b"0123456789abcdef");
     let Message::BindingUpdate { leases, .. } = s.open(&p.seal(&m).unwrap()).unwrap() else {
         panic!("a binding update")
     };
-    assert_eq!(leases[0].dns.as_ref().map(|d| d.tag), Some(77));
+    assert_eq!(leases[0].dns.as_deref(), Some(&dns_records()));
     let hello = |version, primary| Hello {
         version,
         primary,
         nonce: [3; 32],
     };
+    // Protocol 7 carries the first stale name still due.
+    let mut p7 = Session::new(b"k", &hello(8, true), &hello(7, false)).unwrap();
+    let mut s7 = Session::new(b"k", &hello(7, false), &hello(8, true)).unwrap();
+    let Message::BindingUpdate { leases, .. } = s7.open(&p7.seal(&m).unwrap()).unwrap() else {
+        panic!("a binding update")
+    };
+    let d = leases[0].dns.as_deref().unwrap();
+    assert_eq!((d.tag, d.stale.len()), (77, 1));
+    assert_eq!(d.stale[0].fqdn, "old1.campus.example");
     let mut p5 = Session::new(b"k", &hello(6, true), &hello(5, false)).unwrap();
     let mut s5 = Session::new(b"k", &hello(5, false), &hello(6, true)).unwrap();
     let frame = p5.seal(&m).unwrap();

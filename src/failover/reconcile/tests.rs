@@ -288,7 +288,7 @@ fn at_equal_times_the_later_registration_wins_on_both_sides() {
             reverse: true,
             tag,
             status: DnsStatus::Pending,
-            stale: None,
+            stale: Vec::new(),
         }))
     };
     let mut first = lease(LeaseState::Active, 1, 10, 100);

@@ -77,7 +77,7 @@ impl Stored {
         if self.chaddr.len() > 16 || t.iter().any(|x| *x < 0) || self.seq < 0 {
             return Err(corrupt("hardware address or time out of range"));
         }
-        let dns = match self.dns.as_deref().map(serde_json::from_str::<DnsRecords>) {
+        let dns = match self.dns.as_deref().map(DnsRecords::from_json) {
             None => None,
             Some(Ok(d)) if crate::ddns::valid_records(&d) => Some(Box::new(d)),
             Some(_) => return Err(corrupt("DNS records unreadable")),

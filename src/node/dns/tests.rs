@@ -150,3 +150,101 @@ fn a_release_removes_the_records_and_a_failure_is_tried_again_later() {
     outputs(&mut n);
     assert_eq!(status(&n), DnsStatus::Removed);
 }
+
+/// A node started on `l` (its only record) with DDNS on.
+fn node_with(l: Lease) -> Node {
+    let config = Arc::new(Config::parse(&format!("{CONFIG}{DDNS}"), "t").unwrap());
+    let mut snap = Snapshot::default();
+    snap.meta.insert(EPOCH_KEY.into(), "7".into());
+    snap.leases.push(l);
+    Node::start(config, snap, vec![SERVER], NOW)
+}
+
+/// `ADDR` bound to client 1 as `pc1`, with records `status` and the
+/// stale name `old` still due (a merge with a losing registration).
+fn with_stale(state: LeaseState, status: DnsStatus) -> Lease {
+    let mut l = Lease::free(ADDR, crate::lease::Owner::Primary);
+    l.state = state;
+    l.hw = crate::proto::HwAddr::new(1, &[2, 0, 0, 0, 0, 1]);
+    (l.cltt, l.starts, l.expires) = (NOW, NOW, NOW.plus(3600));
+    l.update_seq = 1;
+    l.dns = Some(Box::new(crate::lease::DnsRecords {
+        fqdn: "pc1.campus.test".into(),
+        forward: true,
+        reverse: true,
+        tag: NOW.0 << 8,
+        status,
+        stale: vec![StaleName {
+            fqdn: "old.campus.test".into(),
+            dhcid: vec![0, 0, 1, 9],
+            forward: true,
+            reverse: true,
+            tag: 3,
+            done: false,
+        }],
+    }));
+    l
+}
+
+/// Runs the one job due, answering `result`; the job.
+fn run_job(n: &mut Node, result: DnsStatus) -> DnsJob {
+    n.handle(NOW, Input::Tick);
+    let (id, job) = job_in(&outputs(n));
+    n.handle(
+        NOW,
+        Input::DnsDone {
+            id,
+            result: Ok(result),
+        },
+    );
+    job
+}
+
+fn due(n: &Node) -> usize {
+    let l = n.store().get(ADDR).unwrap();
+    l.dns.as_ref().unwrap().pending_stale().count()
+}
+
+/// An active binding whose records are in DNS, with a stale name due:
+/// only the stale name goes (the partner may be ending the binding: an
+/// add here could put its records back after its removal), and it is
+/// marked removed.
+#[test]
+fn a_stale_name_beside_records_in_place_goes_alone() {
+    let mut n = node_with(with_stale(LeaseState::Active, DnsStatus::Added));
+    let job = run_job(&mut n, DnsStatus::Removed);
+    assert!(job.remove && !job.forward && !job.reverse, "{job:?}");
+    assert_eq!(job.stale.len(), 1);
+    assert_eq!((status(&n), due(&n)), (DnsStatus::Added, 0));
+    assert!(
+        outputs(&mut n)
+            .iter()
+            .any(|o| matches!(o, Output::Journal(_))),
+        "the removal is journaled"
+    );
+    n.handle(NOW.plus(1), Input::Tick);
+    assert!(
+        !outputs(&mut n)
+            .iter()
+            .any(|o| matches!(o, Output::Dns { .. })),
+        "nothing more to do"
+    );
+}
+
+/// An ended binding whose own records are gone, with a stale name due
+/// (a release that beat a re-added registration): only the stale name
+/// goes, the own records are left alone.
+#[test]
+fn a_stale_name_of_an_ended_binding_goes_alone() {
+    let mut n = node_with(with_stale(LeaseState::Released, DnsStatus::Removed));
+    let job = run_job(&mut n, DnsStatus::Removed);
+    assert!(job.remove && !job.forward && !job.reverse, "{job:?}");
+    assert_eq!(job.stale[0].fqdn, "old.campus.test");
+    assert_eq!((status(&n), due(&n)), (DnsStatus::Removed, 0));
+    // Likewise beside an active binding whose records a peer removed: the
+    // binding is not registered again for it.
+    let mut n = node_with(with_stale(LeaseState::Active, DnsStatus::Removed));
+    let job = run_job(&mut n, DnsStatus::Removed);
+    assert!(job.remove && !job.forward && !job.reverse, "{job:?}");
+    assert_eq!((status(&n), due(&n)), (DnsStatus::Removed, 0));
+}

@@ -256,9 +256,8 @@ fn holds(l: &crate::lease::Lease, name: &str, dhcid: Option<&[u8]>) -> bool {
             Some(x) => d.forward && x == dhcid::for_lease(l, name),
             None => d.reverse,
         };
-    let going = d.status == DnsStatus::Pending
-        && d.stale
-            .as_ref()
-            .is_some_and(|s| s.fqdn == name && dhcid.is_none_or(|x| x == s.dhcid.as_slice()));
+    let going = d
+        .pending_stale()
+        .any(|s| s.fqdn == name && dhcid.is_none_or(|x| x == s.dhcid.as_slice()));
     own || going
 }

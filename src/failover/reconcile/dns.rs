@@ -1,0 +1,176 @@
+//! The DNS side of a merged record. Two versions of one registration
+//! merge in `DnsRecords::merge`; when the versions hold different
+//! registrations, the winner also takes over the removal of what the
+//! loser's may have put in DNS: the loser's own name and the stale names
+//! it still had to remove. Without that, a name one peer added in a
+//! partition (or just before a crash, or re-added from its journal on
+//! restart) while the other gave the address to another client, or saw
+//! the binding end, stayed in DNS with no binding to remove it
+//! (simulator seeds 37066585, 37076344, 42504757).
+
+use crate::ddns;
+use crate::lease::{DnsRecords, DnsStatus, Lease, StaleName};
+
+/// The DNS records of the record merged from `winner` and `loser`, two
+/// versions of one address. Both peers compute the same result (it
+/// depends on the two versions only), so the merged record converges.
+/// The winner's own live records are never listed as stale
+/// (`ddns::spare_own`).
+pub(super) fn merged(winner: &Lease, loser: &Lease) -> Option<Box<DnsRecords>> {
+    let mut m = united(winner, loser)?;
+    ddns::spare_own(winner, &mut m);
+    Some(m)
+}
+
+fn united(winner: &Lease, loser: &Lease) -> Option<Box<DnsRecords>> {
+    let w = winner.dns.as_deref();
+    let Some(l) = loser
+        .dns
+        .as_deref()
+        .filter(|l| w.is_none_or(|w| !DnsRecords::same_registration(w, l)))
+    else {
+        return DnsRecords::merge(w, loser.dns.as_deref());
+    };
+    let left: Vec<StaleName> = l
+        .pending_stale()
+        .cloned()
+        .chain(ddns::left_by(loser, l))
+        .collect();
+    let mut m = match w {
+        Some(w) => w.clone(),
+        None if left.is_empty() => return None,
+        None => removal_only(l),
+    };
+    left.into_iter().for_each(|s| m.add_stale(s));
+    Some(Box::new(m))
+}
+
+/// Records for a winner without any of its own: nothing to add, only
+/// stale names to remove (the registration after `l`'s).
+fn removal_only(l: &DnsRecords) -> DnsRecords {
+    DnsRecords {
+        fqdn: l.fqdn.clone(),
+        forward: false,
+        reverse: false,
+        tag: l.tag.saturating_add(1),
+        status: DnsStatus::Removed,
+        stale: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lease::{LeaseState, Owner};
+    use crate::proto::HwAddr;
+    use crate::time::Time;
+
+    fn bound(client: u8, dns: Option<DnsRecords>) -> Lease {
+        let mut l = Lease::free("10.0.0.16".parse().unwrap(), Owner::Primary);
+        l.state = LeaseState::Active;
+        l.hw = HwAddr::new(1, &[2, 0, 0, 0, 0, client]);
+        l.cltt = Time(100);
+        l.expires = Time(400);
+        l.dns = dns.map(Box::new);
+        l
+    }
+
+    fn reg(fqdn: &str, tag: u64, status: DnsStatus) -> DnsRecords {
+        DnsRecords {
+            fqdn: fqdn.into(),
+            forward: true,
+            reverse: true,
+            tag,
+            status,
+            stale: Vec::new(),
+        }
+    }
+
+    /// Seed 37066585's merge: the partner's binding for another client
+    /// beats ours, whose name is in DNS; the winner removes it.
+    #[test]
+    fn the_losing_registration_s_name_is_removed_by_the_winner() {
+        let ours = bound(9, Some(reg("host9.sim.example", 40, DnsStatus::Added)));
+        let theirs = bound(15, Some(reg("host15.sim.example", 50, DnsStatus::Added)));
+        let m = merged(&theirs, &ours).unwrap();
+        assert_eq!((m.tag, m.status), (50, DnsStatus::Added));
+        let s: Vec<_> = m.pending_stale().collect();
+        assert_eq!(s.len(), 1);
+        assert_eq!((s[0].fqdn.as_str(), s[0].tag), ("host9.sim.example", 40));
+        assert_eq!(
+            s[0].dhcid,
+            ddns::dhcid::for_lease(&ours, "host9.sim.example")
+        );
+        assert!(s[0].forward && s[0].reverse);
+    }
+
+    /// Seed 42504757's merge: a release whose removal ran beats a version
+    /// of the same client whose other registration re-added the name.
+    #[test]
+    fn a_removed_winner_still_removes_the_loser_s_registration_of_its_name() {
+        let mut released = bound(5, Some(reg("host5.sim.example", 61, DnsStatus::Removed)));
+        released.state = LeaseState::Released;
+        let readded = bound(5, Some(reg("host5.sim.example", 60, DnsStatus::Added)));
+        let m = merged(&released, &readded).unwrap();
+        assert_eq!(m.status, DnsStatus::Removed);
+        assert_eq!(m.pending_stale().count(), 1);
+    }
+
+    #[test]
+    fn the_winner_s_own_live_records_are_not_listed_as_stale() {
+        let a = bound(5, Some(reg("host5.sim.example", 61, DnsStatus::Added)));
+        let b = bound(5, Some(reg("host5.sim.example", 60, DnsStatus::Added)));
+        let m = merged(&a, &b).unwrap();
+        assert_eq!(m.pending_stale().count(), 0, "{m:?}");
+        // Kept differently (no PTR on the winner): only the loser's PTR goes,
+        // never the forward records the winner (or its client) holds.
+        let mut a2 = a.clone();
+        a2.dns.as_mut().unwrap().reverse = false;
+        let m = merged(&a2, &b).unwrap();
+        let due: Vec<_> = m.pending_stale().map(|s| (s.forward, s.reverse)).collect();
+        assert_eq!(due, [(false, true)]);
+    }
+
+    #[test]
+    fn a_winner_without_records_gets_a_removal_of_the_loser_s() {
+        let free = Lease::free("10.0.0.16".parse().unwrap(), Owner::Primary);
+        let mut loser = bound(5, Some(reg("host5.sim.example", 60, DnsStatus::Added)));
+        loser.dns.as_mut().unwrap().stale = vec![StaleName {
+            fqdn: "older.sim.example".into(),
+            dhcid: vec![1],
+            forward: true,
+            reverse: false,
+            tag: 20,
+            done: false,
+        }];
+        let m = merged(&free, &loser).unwrap();
+        assert!(!m.forward && !m.reverse);
+        assert_eq!(m.status, DnsStatus::Removed);
+        assert_eq!(m.pending_stale().count(), 2);
+        loser.dns.as_mut().unwrap().status = DnsStatus::Removed;
+        loser.dns.as_mut().unwrap().stale.clear();
+        assert_eq!(merged(&free, &loser), None);
+    }
+
+    #[test]
+    fn one_registration_unites_its_stale_names_and_a_removal_stays_done() {
+        let s = |fqdn: &str, done| StaleName {
+            fqdn: fqdn.into(),
+            dhcid: vec![1],
+            forward: true,
+            reverse: false,
+            tag: 20,
+            done,
+        };
+        let mut a = reg("host5.sim.example", 60, DnsStatus::Added);
+        let mut b = a.clone();
+        a.stale = vec![s("x.sim.example", true)];
+        b.stale = vec![s("x.sim.example", false), s("y.sim.example", false)];
+        for (w, l) in [(&a, &b), (&b, &a)] {
+            let m = DnsRecords::merge(Some(w), Some(l)).unwrap();
+            let due: Vec<_> = m.pending_stale().map(|s| s.fqdn.as_str()).collect();
+            assert_eq!(due, ["y.sim.example"]);
+            assert_eq!(m.stale.len(), 2);
+        }
+    }
+}
