@@ -413,6 +413,7 @@ fn dns_records() -> tandem::lease::DnsRecords {
         reverse: true,
         tag: 255_000_000,
         done,
+        adds: 0,
     };
     tandem::lease::DnsRecords {
         fqdn: "h.campus.example".into(),
@@ -421,5 +422,6 @@ fn dns_records() -> tandem::lease::DnsRecords {
         tag: 256_000_000,
         status: tandem::lease::DnsStatus::Pending,
         stale: vec![stale("old", false), stale("older", true)],
+        adds: 1,
     }
 }

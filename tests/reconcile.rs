@@ -47,6 +47,7 @@ fn record() -> impl Strategy<Value = Lease> {
                         tag,
                         status: tandem::lease::DnsStatus::Pending,
                         stale: Vec::new(),
+                        adds: 0,
                     })
                 });
                 l

@@ -33,6 +33,12 @@ pub fn to_json(l: &Lease, now: Time) -> serde_json::Value {
             "forward": d.forward,
             "reverse": d.reverse,
             "status": format!("{:?}", d.status).to_lowercase(),
+            "stale": d.stale.iter().map(|s| serde_json::json!({
+                "fqdn": s.fqdn,
+                "forward": s.forward,
+                "reverse": s.reverse,
+                "done": s.done,
+            })).collect::<Vec<_>>(),
         })),
     })
 }
@@ -75,4 +81,39 @@ pub fn run(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     }
     eprintln!("{} leases", leases.len());
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lease::{DnsRecords, DnsStatus, LeaseState, Owner, StaleName};
+
+    /// `leases --json` shows a binding's DNS side with the names it still
+    /// has to remove (docs/DDNS.md, "In a pair").
+    #[test]
+    fn the_json_shows_the_stale_names() {
+        let mut l = Lease::free("10.0.0.9".parse().unwrap(), Owner::Primary);
+        l.state = LeaseState::Active;
+        l.dns = Some(Box::new(DnsRecords {
+            fqdn: "pc1.campus.test".into(),
+            forward: true,
+            reverse: false,
+            tag: 512,
+            status: DnsStatus::Added,
+            stale: vec![StaleName {
+                fqdn: "old.campus.test".into(),
+                dhcid: vec![1],
+                forward: true,
+                reverse: true,
+                tag: 256,
+                done: false,
+                adds: 0,
+            }],
+            adds: 0,
+        }));
+        let v = to_json(&l, Time(1));
+        assert_eq!(v["dns"]["status"], "added");
+        assert_eq!(v["dns"]["stale"][0]["fqdn"], "old.campus.test");
+        assert_eq!(v["dns"]["stale"][0]["done"], false);
+    }
 }

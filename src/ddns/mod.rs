@@ -83,7 +83,12 @@ pub fn valid_records(d: &DnsRecords) -> bool {
             && n.split('.')
                 .all(|l| name::sanitise_label(l).as_deref() == Some(l))
     };
+    // A tag's time (above its lowest 8 bits) within 32 bits of seconds:
+    // `next_tag` stays above it without saturating.
+    let tag_ok = |t: u64| t >> 8 <= u64::from(u32::MAX);
     name_ok(&d.fqdn)
+        && tag_ok(d.tag)
+        && d.stale.iter().all(|s| tag_ok(s.tag))
         && d.stale.len() <= MAX_STALE
         && d.stale
             .iter()
@@ -100,6 +105,7 @@ pub fn left_by(l: &Lease, d: &DnsRecords) -> Option<StaleName> {
         reverse: d.reverse,
         tag: d.tag,
         done: false,
+        adds: d.adds,
     })
 }
 
@@ -107,21 +113,41 @@ pub fn left_by(l: &Lease, d: &DnsRecords) -> Option<StaleName> {
 /// binding `l`'s, while it may be in DNS): the forward records of its own
 /// name with its DHCID (the client's own A record when the server does not
 /// keep it: RFC 4701 gives both one DHCID) and, if the server keeps it,
-/// the address's PTR naming it; a name left with neither goes from the
-/// list. Removing them would remove the binding's own records, since a
-/// stale name's removal may run while they are in place.
+/// the address's PTR naming its name (whatever the DHCID: a PTR carries
+/// none, and two clients may use one host name); a name left with neither
+/// goes from the list. Removing them would remove the binding's own
+/// records, since a stale name's removal may run while they are in place.
 pub fn spare_own(l: &Lease, d: &mut DnsRecords) {
     if !d.status.may_be_in_dns() {
         return;
     }
     let own = dhcid::for_lease(l, &d.fqdn);
     let (fqdn, reverse) = (d.fqdn.clone(), d.reverse);
-    let mine = |s: &StaleName| !s.done && s.fqdn == fqdn && s.dhcid == own;
-    for s in d.stale.iter_mut().filter(|s| mine(s)) {
-        s.forward = false;
+    for s in d.stale.iter_mut().filter(|s| !s.done && s.fqdn == fqdn) {
+        s.forward &= s.dhcid != own;
         s.reverse &= !reverse;
     }
     d.stale.retain(|s| s.done || s.forward || s.reverse);
+}
+
+/// The records `d` of the binding `l`, about to lose its client (a
+/// declined address freed after probation, or quarantined for a ping
+/// answer), as records with nothing of their own, only stale names to
+/// remove: `l`'s own while they may be in DNS (with its client's DHCID,
+/// which the record will no longer give) and those still due. `None` when
+/// nothing is left to remove.
+pub fn orphaned(l: &Lease, d: &DnsRecords) -> Option<Box<DnsRecords>> {
+    let mut r = DnsRecords {
+        fqdn: d.fqdn.clone(),
+        forward: false,
+        reverse: false,
+        tag: d.tag,
+        status: crate::lease::DnsStatus::Removed,
+        stale: d.pending_stale().cloned().collect(),
+        adds: d.adds,
+    };
+    left_by(l, d).into_iter().for_each(|s| r.add_stale(s));
+    r.has_pending_stale().then(|| Box::new(r))
 }
 
 /// `l` with its own live records spared from its stale names

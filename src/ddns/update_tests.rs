@@ -45,6 +45,7 @@ fn named(label: &str, forward: bool, reverse: bool) -> StaleName {
         reverse,
         tag: 5,
         done: false,
+        adds: 0,
     }
 }
 

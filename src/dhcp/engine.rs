@@ -109,10 +109,7 @@ impl Engine {
                     // PARTNER-DOWN must still wait out what was promised for it;
                     // and DNS records whose removal has not run yet (a DNS
                     // server down for the whole probation).
-                    let dns = l.dns.take().filter(|d| {
-                        (d.status.may_be_in_dns() && (d.forward || d.reverse))
-                            || d.has_pending_stale()
-                    });
+                    let dns = l.dns.as_deref().and_then(|d| crate::ddns::orphaned(&l, d));
                     l = Lease {
                         expires: l.expires,
                         potential_expiry: l.potential_expiry,

@@ -135,6 +135,9 @@ impl Engine {
             .get(addr)
             .cloned()
             .unwrap_or_else(|| Lease::free(addr, owner));
+        // The records of the binding it ends, named by its client's DHCID,
+        // which the record is about to lose (`ddns::orphaned`).
+        l.dns = l.dns.as_deref().and_then(|d| crate::ddns::orphaned(&l, d));
         l.state = LeaseState::Declined;
         // The client that declined it, or (a ping answered) no client: the
         // squatter is none of ours.

@@ -93,6 +93,7 @@ impl Engine {
             tag: next_tag(now, before, self.secondary()),
             status: DnsStatus::Pending,
             stale: still_due(before),
+            adds: 0,
         };
         left.into_iter().for_each(|s| d.add_stale(s));
         Some(Box::new(d))
@@ -159,6 +160,7 @@ fn removal_only(
         tag: next_tag(now, Some(d), secondary),
         status: DnsStatus::Pending,
         stale: still_due(Some(d)),
+        adds: 0,
     };
     ddns::left_by(prev, d)
         .into_iter()

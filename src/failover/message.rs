@@ -5,11 +5,13 @@
 
 use super::state::State;
 use crate::failover::clock::OffsetBounds;
-use crate::lease::{DnsRecords, DnsRecordsV6, Lease, LeaseState, Owner};
+use crate::lease::{Lease, LeaseState, Owner};
 use crate::proto::HwAddr;
 use crate::time::Time;
 use serde::{Deserialize, Serialize};
 use std::net::Ipv4Addr;
+
+mod versions;
 
 /// The newest version of the peer protocol (hello, framing and this message
 /// set) this tandem speaks; sent in the hello and in CONNECT.
@@ -138,7 +140,7 @@ pub enum Message {
         /// As in `BindingUpdate`.
         leases: Vec<WireLease>,
         /// The DNS side of each record, in the same order.
-        dns: Vec<Option<Box<DnsRecordsV6>>>,
+        dns: Vec<Option<Box<crate::lease::DnsRecordsV6>>>,
     },
     /// The sender's runtime reservations (`config::runtime`), every entry
     /// (removals included), at connect and after each operator change
@@ -159,7 +161,7 @@ pub enum Message {
         /// As in `BindingUpdate`.
         leases: Vec<WireLease>,
         /// The DNS side of each record, in the same order.
-        dns: Vec<Option<Box<DnsRecords>>>,
+        dns: Vec<Option<Box<crate::lease::DnsRecords>>>,
     },
 }
 
@@ -196,83 +198,6 @@ impl Message {
             Message::BindingUpdateStale { .. } => "binding-update-stale",
             Message::Reservations { .. } => "reservations",
         }
-    }
-
-    /// The form of this message for a partner speaking protocol `version`:
-    /// a binding update carries its records' DNS side from version 6 on
-    /// (older partners do not keep DNS records), with every stale name
-    /// from version 8 on.
-    pub fn for_version(self, version: u16) -> Message {
-        match self {
-            Message::BindingUpdate {
-                batch,
-                time,
-                mut leases,
-            } if version >= DNS_VERSION => {
-                let dns: Vec<_> = leases.iter_mut().map(|l| l.dns.take()).collect();
-                if version >= STALE_VERSION {
-                    return Message::BindingUpdateStale {
-                        batch,
-                        time,
-                        leases,
-                        dns,
-                    };
-                }
-                let dns = dns
-                    .iter()
-                    .map(|d| d.as_deref().map(|d| Box::new(DnsRecordsV6::from(d))))
-                    .collect();
-                Message::BindingUpdateDns {
-                    batch,
-                    time,
-                    leases,
-                    dns,
-                }
-            }
-            m => m,
-        }
-    }
-
-    /// The message as the peer handles it: a `BindingUpdateDns` or
-    /// `BindingUpdateStale` becomes the `BindingUpdate` it stands for.
-    /// Errors: the two lists differ in length.
-    pub fn normalized(self) -> Result<Message, String> {
-        let (batch, time, mut leases, dns) = match self {
-            Message::BindingUpdateStale {
-                batch,
-                time,
-                leases,
-                dns,
-            } => (batch, time, leases, dns),
-            Message::BindingUpdateDns {
-                batch,
-                time,
-                leases,
-                dns,
-            } => {
-                let dns = dns
-                    .into_iter()
-                    .map(|d| d.map(|d| Box::new(DnsRecords::from(*d))))
-                    .collect();
-                (batch, time, leases, dns)
-            }
-            m => return Ok(m),
-        };
-        if dns.len() != leases.len() {
-            return Err(format!(
-                "binding update with {} records and {} DNS entries",
-                leases.len(),
-                dns.len()
-            ));
-        }
-        for (l, d) in leases.iter_mut().zip(dns) {
-            l.dns = d;
-        }
-        Ok(Message::BindingUpdate {
-            batch,
-            time,
-            leases,
-        })
     }
 }
 

@@ -66,12 +66,17 @@ pub struct StaleName {
     /// does not bring it back when the two merge.
     #[serde(default)]
     pub done: bool,
+    /// The registration's `adds` when the records were listed: an add of
+    /// the same registration that ran later (a retry on the peer that
+    /// registered it, after the other removed it) makes another entry.
+    #[serde(default)]
+    pub adds: u32,
 }
 
 impl StaleName {
-    /// Whether `a` and `b` stand for the same records.
+    /// Whether `a` and `b` stand for the same records (the same add).
     pub fn same(a: &StaleName, b: &StaleName) -> bool {
-        a.tag == b.tag && a.fqdn == b.fqdn && a.dhcid == b.dhcid
+        a.tag == b.tag && a.fqdn == b.fqdn && a.dhcid == b.dhcid && a.adds == b.adds
     }
 }
 
@@ -108,6 +113,11 @@ pub struct DnsRecords {
     /// Other names' records to remove (by the next job on the address,
     /// before its own add), at most [`MAX_STALE`].
     pub stale: Vec<StaleName>,
+    /// How many adds of this registration ran to their end (`Added`): the
+    /// merge tells an add that may have come after a removal by it
+    /// (`failover::reconcile`).
+    #[serde(default)]
+    pub adds: u32,
 }
 
 impl DnsRecords {
@@ -183,6 +193,7 @@ impl DnsRecords {
         let mut m = Box::new(winner?.clone());
         if let Some(l) = loser.filter(|l| DnsRecords::same_registration(&m, l)) {
             m.status = m.status.max(l.status);
+            m.adds = m.adds.max(l.adds);
             for s in &l.stale {
                 if s.done {
                     m.mark_removed(std::slice::from_ref(s));
@@ -206,6 +217,7 @@ mod tests {
             tag,
             status,
             stale: Vec::new(),
+            adds: 0,
         }
     }
 

@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-/// Version 2 added the `dns` column (a binding's DNS records, JSON).
-const SCHEMA_VERSION: i64 = 2;
+/// Version 2 added the `dns` column (a binding's DNS records, JSON);
+/// version 3 lists every stale name in it (`DnsRecords::stale`).
+const SCHEMA_VERSION: i64 = 3;
 /// Why the lease database could not be opened, read or written. Each names the
 /// database file, so the log line says where to look.
 #[derive(Debug, thiserror::Error)]
@@ -185,11 +186,13 @@ fn open(path: &Path, sync_full: bool) -> Result<Connection, StoreError> {
         .map_err(err)?;
     if version == 1 {
         c.execute_batch(MIGRATE_1_TO_2).map_err(err)?;
-    } else {
-        c.execute_batch(SCHEMA).map_err(err)?;
-        c.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(err)?;
     }
+    // Version 3 changed no table, only the `dns` column's JSON (every
+    // stale name), which an older tandem cannot read: it refuses the
+    // database by name instead.
+    c.execute_batch(SCHEMA).map_err(err)?;
+    c.pragma_update(None, "user_version", SCHEMA_VERSION)
+        .map_err(err)?;
     Ok(c)
 }
 

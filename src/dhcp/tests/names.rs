@@ -203,3 +203,35 @@ fn a_client_taking_its_a_record_over_is_handed_it() {
         Some("pc1.campus.test")
     );
 }
+
+/// A declined binding's records whose removal has not run (DNS down) stay
+/// with the address when its probation ends and the record forgets the
+/// client: as a stale name with that client's DHCID, which the freed
+/// record could no longer give.
+#[test]
+fn a_declined_address_freed_keeps_its_removal_with_the_client_s_dhcid() {
+    let mut t = ddns();
+    let o = dora_with(&mut t, mac(1), v4::DhcpOption::Hostname("pc1".into()));
+    let (a, first) = (o.changes[0].addr, o.changes[0].clone());
+    set_status(&mut t, a, DnsStatus::Added);
+    let decline = msg(
+        v4::MessageType::Decline,
+        mac(1),
+        vec![
+            v4::DhcpOption::ServerIdentifier(SERVER),
+            v4::DhcpOption::RequestedIpAddress(a),
+        ],
+    );
+    assert_eq!(t.send(&decline).verdict, Verdict::Declined(a));
+    let d = t.store.get(a).unwrap().dns.clone().unwrap();
+    assert_eq!(d.status, DnsStatus::Removed, "nothing of its own");
+    let want = crate::ddns::dhcid::for_lease(&first, "pc1.campus.test");
+    let due: Vec<_> = d.pending_stale().map(|s| s.dhcid.clone()).collect();
+    assert_eq!(due, std::slice::from_ref(&want));
+    t.now = t.now.plus(86_400 * 2);
+    let freed = t.engine.tick(t.now, &mut t.store);
+    let l = freed.iter().find(|l| l.addr == a).unwrap();
+    assert_eq!(l.state, LeaseState::Free);
+    let d = l.dns.as_ref().expect("the removal still due");
+    assert_eq!(d.pending_stale().next().unwrap().dhcid, want);
+}

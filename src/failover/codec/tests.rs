@@ -112,6 +112,7 @@ fn dns_records() -> crate::lease::DnsRecords {
         reverse: true,
         tag: 70,
         done: false,
+        adds: 0,
     };
     crate::lease::DnsRecords {
         fqdn: "pc1.campus.example".into(),
@@ -120,6 +121,7 @@ fn dns_records() -> crate::lease::DnsRecords {
         tag: 77,
         status: crate::lease::DnsStatus::Added,
         stale: vec![stale("old1"), stale("old2")],
+        adds: 2,
     }
 }
 

@@ -63,9 +63,11 @@ impl Peer {
             // with its owner: reuse guards compare its transaction time,
             // which a transfer would move.
             .filter(|a| {
-                store
-                    .get(*a)
-                    .is_none_or(|l| l.state == crate::lease::LeaseState::Free && !l.has_history())
+                // (nor one with DNS records still to remove: a transfer
+                // starts a fresh record)
+                store.get(*a).is_none_or(|l| {
+                    l.state == crate::lease::LeaseState::Free && !l.has_history() && l.dns.is_none()
+                })
             })
             .take(spare as usize)
             .collect();

@@ -35,6 +35,12 @@ impl Peer {
         }
     }
 
+    /// The peer protocol version agreed with the partner on the last
+    /// connection (`message::agree`); `None` before the first.
+    pub fn partner_version(&self) -> Option<u16> {
+        self.partner.as_ref().map(|p| p.version)
+    }
+
     /// The status fields of DESIGN.md section 4 (`status --json`) that the
     /// peer knows; the node adds the pools.
     pub fn status(&self, now: Time, store: &LeaseStore) -> serde_json::Value {

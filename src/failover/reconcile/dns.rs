@@ -29,7 +29,7 @@ fn united(winner: &Lease, loser: &Lease) -> Option<Box<DnsRecords>> {
         .as_deref()
         .filter(|l| w.is_none_or(|w| !DnsRecords::same_registration(w, l)))
     else {
-        return DnsRecords::merge(w, loser.dns.as_deref());
+        return one_registration(winner, loser);
     };
     let left: Vec<StaleName> = l
         .pending_stale()
@@ -45,16 +45,42 @@ fn united(winner: &Lease, loser: &Lease) -> Option<Box<DnsRecords>> {
     Some(Box::new(m))
 }
 
+/// Two versions of one registration (`DnsRecords::merge`). When one
+/// says its records are gone (removed, or never added: another client's
+/// name) and the other counts an add it did not know of, that add may have
+/// run after the removal (the registering peer retrying in a partition
+/// while the other saw the binding end): its records are listed to remove.
+fn one_registration(winner: &Lease, loser: &Lease) -> Option<Box<DnsRecords>> {
+    let mut m = DnsRecords::merge(winner.dns.as_deref(), loser.dns.as_deref())?;
+    let Some(l) = loser.dns.as_deref() else {
+        return Some(m);
+    };
+    let w = winner.dns.as_deref().expect("merge kept the winner's");
+    let (gone, other, of) = if w.status >= l.status {
+        (w, l, loser)
+    } else {
+        (l, w, winner)
+    };
+    let late =
+        !gone.status.may_be_in_dns() && other.status == DnsStatus::Added && other.adds > gone.adds;
+    if let Some(s) = ddns::left_by(of, other).filter(|_| late) {
+        m.add_stale(s);
+    }
+    Some(m)
+}
+
 /// Records for a winner without any of its own: nothing to add, only
-/// stale names to remove (the registration after `l`'s).
+/// stale names to remove (the registration after `l`'s, with the same
+/// registering server: `DnsRecords::by_secondary`).
 fn removal_only(l: &DnsRecords) -> DnsRecords {
     DnsRecords {
         fqdn: l.fqdn.clone(),
         forward: false,
         reverse: false,
-        tag: l.tag.saturating_add(1),
+        tag: l.tag.saturating_add(2),
         status: DnsStatus::Removed,
         stale: Vec::new(),
+        adds: 0,
     }
 }
 
@@ -83,6 +109,7 @@ mod tests {
             tag,
             status,
             stale: Vec::new(),
+            adds: 0,
         }
     }
 
@@ -142,6 +169,7 @@ mod tests {
             reverse: false,
             tag: 20,
             done: false,
+            adds: 0,
         }];
         let m = merged(&free, &loser).unwrap();
         assert!(!m.forward && !m.reverse);
@@ -150,6 +178,27 @@ mod tests {
         loser.dns.as_mut().unwrap().status = DnsStatus::Removed;
         loser.dns.as_mut().unwrap().stale.clear();
         assert_eq!(merged(&free, &loser), None);
+    }
+
+    /// The registering peer's add ran (a retry in a partition) after the
+    /// other, which saw the release, removed the records: the add it did
+    /// not know of is listed for removal.
+    #[test]
+    fn an_add_the_removal_did_not_know_of_is_removed_too() {
+        let mut released = bound(5, Some(reg("host5.sim.example", 60, DnsStatus::Removed)));
+        released.state = LeaseState::Released;
+        let mut added = reg("host5.sim.example", 60, DnsStatus::Added);
+        added.adds = 1;
+        let active = bound(5, Some(added));
+        for (w, l) in [(&released, &active), (&active, &released)] {
+            let m = merged(w, l).unwrap();
+            assert_eq!(m.status, DnsStatus::Removed);
+            let due: Vec<_> = m.pending_stale().map(|s| (s.tag, s.adds)).collect();
+            assert_eq!(due, [(60, 1)]);
+        }
+        // An add the removal covered (both count it) is not.
+        released.dns.as_mut().unwrap().adds = 1;
+        assert_eq!(merged(&released, &active).unwrap().stale, vec![]);
     }
 
     #[test]
@@ -161,6 +210,7 @@ mod tests {
             reverse: false,
             tag: 20,
             done,
+            adds: 0,
         };
         let mut a = reg("host5.sim.example", 60, DnsStatus::Added);
         let mut b = a.clone();

@@ -289,6 +289,7 @@ fn at_equal_times_the_later_registration_wins_on_both_sides() {
             tag,
             status: DnsStatus::Pending,
             stale: Vec::new(),
+            adds: 0,
         }))
     };
     let mut first = lease(LeaseState::Active, 1, 10, 100);

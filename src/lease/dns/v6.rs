@@ -83,8 +83,10 @@ impl From<DnsRecordsV6> for DnsRecords {
                     reverse: s.reverse,
                     tag: 0,
                     done: false,
+                    adds: 0,
                 })
                 .collect(),
+            adds: 0,
         }
     }
 }
@@ -125,6 +127,7 @@ mod tests {
             reverse: false,
             tag: 3,
             done,
+            adds: 0,
         };
         let d = DnsRecords {
             fqdn: "pc1.campus.example".into(),
@@ -133,6 +136,7 @@ mod tests {
             tag: 7,
             status: DnsStatus::Added,
             stale: vec![s("gone.example", true), s("due.example", false)],
+            adds: 1,
         };
         let v6 = DnsRecordsV6::from(&d);
         assert_eq!(

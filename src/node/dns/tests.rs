@@ -181,7 +181,9 @@ fn with_stale(state: LeaseState, status: DnsStatus) -> Lease {
             reverse: true,
             tag: 3,
             done: false,
+            adds: 0,
         }],
+        adds: 0,
     }));
     l
 }
