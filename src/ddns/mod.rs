@@ -143,7 +143,7 @@ pub fn orphaned(l: &Lease, d: &DnsRecords) -> Option<Box<DnsRecords>> {
         reverse: false,
         tag: d.tag,
         status: crate::lease::DnsStatus::Removed,
-        stale: d.pending_stale().cloned().collect(),
+        stale: d.stale.clone(),
         adds: d.adds,
     };
     left_by(l, d).into_iter().for_each(|s| r.add_stale(s));

@@ -14,6 +14,7 @@
 use super::{Node, Output};
 use crate::ddns::{DnsJob, dhcid};
 use crate::failover::State;
+use crate::failover::message::STALE_VERSION;
 use crate::lease::{DnsRecords, DnsStatus, Lease, LeaseState, StaleName};
 use crate::time::Time;
 use std::collections::{BTreeSet, HashMap};
@@ -191,7 +192,7 @@ impl Node {
         let mine = if remove {
             self.dns_mine(l)
         } else {
-            self.dns_registrant(d)
+            self.dns_registrant(l, d)
         };
         if !mine {
             return;
@@ -220,18 +221,21 @@ impl Node {
             .is_none_or(|p| l.update_seq != 0 || p.state() == State::PartnerDown)
     }
 
-    /// Whether this server adds `d`'s records: alone, or the server that
-    /// registered them (`DnsRecords::by_secondary`), or any in
-    /// PARTNER-DOWN.
-    fn dns_registrant(&self, d: &DnsRecords) -> bool {
+    /// Whether this server adds the records `d` of `l`: alone, or the
+    /// server that registered them (`DnsRecords::by_secondary`), or any in
+    /// PARTNER-DOWN. With a partner that has not spoken peer protocol 8,
+    /// whose tags do not say who registered, the one that wrote the
+    /// current version, as before.
+    fn dns_registrant(&self, l: &Lease, d: &DnsRecords) -> bool {
         let secondary = self
             .config
             .failover
             .as_ref()
             .is_some_and(|f| f.role == crate::config::Role::Secondary);
-        self.peer
-            .as_ref()
-            .is_none_or(|p| d.by_secondary() == secondary || p.state() == State::PartnerDown)
+        self.peer.as_ref().is_none_or(|p| {
+            let tagged = p.partner_version().is_some_and(|v| v >= STALE_VERSION);
+            p.state() == State::PartnerDown || registers(tagged, d, secondary, l.update_seq != 0)
+        })
     }
 
     /// Whether `l`'s ended binding may leave DNS now. One that ran out by
@@ -287,21 +291,10 @@ impl Node {
         let Some(mut l) = self.store.get(job.addr).cloned() else {
             return;
         };
-        let active = l.state == LeaseState::Active && now < l.expires;
-        let Some(d) = l.dns.as_mut() else {
-            return;
-        };
-        // The stale names it carried are gone, whichever registration
-        // lists them now.
-        let removed = d.mark_removed(&job.stale);
-        let next = next_status(d.status, status, job.remove && job.own, active);
-        let moved = job.own && d.tag == job.tag && next.is_some();
-        if let Some(s) = next.filter(|_| moved) {
-            d.status = s;
-        }
-        if !(removed || moved) {
+        if !record_result(now, &mut l, &job, status) {
             return;
         }
+        let d = l.dns.as_ref().expect("a result is recorded on records");
         tracing::info!(addr = %l.addr, name = %d.fqdn, status = ?d.status, "DNS updated");
         let l = self.store.upsert(l);
         self.journal_local(vec![l], None);
@@ -314,6 +307,50 @@ impl Node {
         self.dns.dirty.remove(&addr);
         self.dns.due(now.plus(wait), addr);
         tracing::warn!(%addr, retry_in = wait, "DNS update failed: {why}");
+    }
+}
+
+/// Records on `l` the end of `job` with `status`: the stale names it
+/// carried are gone (whichever registration lists them now); the status
+/// of the registration it worked on moves on (`next_status`), and an add
+/// of it that ran to its end is counted (`DnsRecords::adds`). An add that
+/// ended after the records were removed or given up here (a merge with
+/// the partner's end of the binding while it ran) is listed to remove.
+/// Whether anything changed.
+fn record_result(now: Time, l: &mut Lease, job: &InFlight, status: DnsStatus) -> bool {
+    let active = l.state == LeaseState::Active && now < l.expires;
+    let Some(cur) = l.dns.as_deref() else {
+        return false;
+    };
+    let added = job.own && !job.remove && status == DnsStatus::Added && cur.tag == job.tag;
+    let late = (added && !cur.status.may_be_in_dns()).then(|| DnsRecords {
+        status: DnsStatus::Added,
+        adds: cur.adds.saturating_add(1),
+        ..cur.clone()
+    });
+    let late = late.and_then(|t| crate::ddns::left_by(l, &t));
+    let d = l.dns.as_mut().expect("checked above");
+    let removed = d.mark_removed(&job.stale);
+    let next = next_status(d.status, status, job.remove && job.own, active);
+    let moved = job.own && d.tag == job.tag && next.is_some();
+    if let Some(s) = next.filter(|_| moved) {
+        d.status = s;
+    }
+    if added {
+        d.adds = d.adds.saturating_add(1);
+    }
+    late.into_iter().for_each(|s| d.add_stale(s));
+    removed || moved || added
+}
+
+/// Whether the server (`secondary` or not) that holds `d` is the one that
+/// registered it, by the tag (`tagged`: the partner spoke protocol 8) or
+/// else by who wrote the current version (`ours`).
+fn registers(tagged: bool, d: &DnsRecords, secondary: bool, ours: bool) -> bool {
+    if tagged {
+        d.by_secondary() == secondary
+    } else {
+        ours
     }
 }
 

@@ -63,10 +63,14 @@ impl Peer {
             // with its owner: reuse guards compare its transaction time,
             // which a transfer would move.
             .filter(|a| {
-                // (nor one with DNS records still to remove: a transfer
+                // (nor one with DNS work still due: a transfer
                 // starts a fresh record)
                 store.get(*a).is_none_or(|l| {
-                    l.state == crate::lease::LeaseState::Free && !l.has_history() && l.dns.is_none()
+                    let dns_due = l
+                        .dns
+                        .as_ref()
+                        .is_some_and(|d| d.status.may_be_in_dns() || d.has_pending_stale());
+                    l.state == crate::lease::LeaseState::Free && !l.has_history() && !dns_due
                 })
             })
             .take(spare as usize)

@@ -69,15 +69,16 @@ fn one_registration(winner: &Lease, loser: &Lease) -> Option<Box<DnsRecords>> {
     Some(m)
 }
 
-/// Records for a winner without any of its own: nothing to add, only
-/// stale names to remove (the registration after `l`'s, with the same
-/// registering server: `DnsRecords::by_secondary`).
+/// Records for a winner without any of its own: nothing to add (so who
+/// registered it does not matter), only stale names to remove. Its tag is
+/// just above `l`'s, below any registration a server makes after `l`
+/// (`dhcp::names::next_tag` steps by 2).
 fn removal_only(l: &DnsRecords) -> DnsRecords {
     DnsRecords {
         fqdn: l.fqdn.clone(),
         forward: false,
         reverse: false,
-        tag: l.tag.saturating_add(2),
+        tag: l.tag.saturating_add(1),
         status: DnsStatus::Removed,
         stale: Vec::new(),
         adds: 0,

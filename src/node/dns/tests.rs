@@ -250,3 +250,50 @@ fn a_stale_name_of_an_ended_binding_goes_alone() {
     assert!(job.remove && !job.forward && !job.reverse, "{job:?}");
     assert_eq!((status(&n), due(&n)), (DnsStatus::Removed, 0));
 }
+
+/// An add that ends after the record learned the records are gone (a
+/// merge with the partner's removal while the add ran) is counted and its
+/// records listed to remove; an add that ends as expected is counted.
+#[test]
+fn an_add_ending_after_a_removal_is_listed_to_remove() {
+    let mut l = with_stale(LeaseState::Active, DnsStatus::Pending);
+    l.dns.as_mut().unwrap().stale.clear();
+    let job = InFlight {
+        addr: ADDR,
+        tag: l.dns.as_ref().unwrap().tag,
+        remove: false,
+        own: true,
+        stale: vec![],
+    };
+    let mut ok = l.clone();
+    assert!(record_result(NOW, &mut ok, &job, DnsStatus::Added));
+    let d = ok.dns.as_ref().unwrap();
+    assert_eq!((d.status, d.adds, d.stale.len()), (DnsStatus::Added, 1, 0));
+    l.dns.as_mut().unwrap().status = DnsStatus::Removed;
+    assert!(record_result(NOW, &mut l, &job, DnsStatus::Added));
+    let d = l.dns.as_ref().unwrap();
+    assert_eq!((d.status, d.adds), (DnsStatus::Removed, 1));
+    let due: Vec<_> = d
+        .pending_stale()
+        .map(|s| (s.fqdn.as_str(), s.adds))
+        .collect();
+    assert_eq!(due, [("pc1.campus.test", 1)]);
+}
+
+/// The registering server adds, by the tag's bit once the partner speaks
+/// protocol 8; before, the one that wrote the current version.
+#[test]
+fn the_registering_server_adds() {
+    let mut d = with_stale(LeaseState::Active, DnsStatus::Pending)
+        .dns
+        .unwrap();
+    d.tag = 0x500; // the primary's
+    assert!(registers(true, &d, false, false));
+    assert!(!registers(true, &d, true, true));
+    d.tag |= 1; // the secondary's
+    assert!(registers(true, &d, true, false));
+    assert!(!registers(true, &d, false, true));
+    // An older partner: its tags say nothing.
+    assert!(registers(false, &d, false, true));
+    assert!(!registers(false, &d, true, false));
+}
