@@ -205,20 +205,27 @@ impl DnsRecords {
     }
 }
 
+/// Records of `fqdn` kept by the server (A, DHCID and PTR), without stale
+/// names, for tests.
+#[cfg(test)]
+pub(crate) fn registered(fqdn: &str, tag: u64, status: DnsStatus) -> DnsRecords {
+    DnsRecords {
+        fqdn: fqdn.into(),
+        forward: true,
+        reverse: true,
+        tag,
+        status,
+        stale: Vec::new(),
+        adds: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn rec(tag: u64, status: DnsStatus) -> DnsRecords {
-        DnsRecords {
-            fqdn: "pc1.campus.example".into(),
-            forward: true,
-            reverse: true,
-            tag,
-            status,
-            stale: Vec::new(),
-            adds: 0,
-        }
+        registered("pc1.campus.example", tag, status)
     }
 
     #[test]

@@ -88,6 +88,7 @@ fn removal_only(l: &DnsRecords) -> DnsRecords {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lease::dns::registered as reg;
     use crate::lease::{LeaseState, Owner};
     use crate::proto::HwAddr;
     use crate::time::Time;
@@ -100,18 +101,6 @@ mod tests {
         l.expires = Time(400);
         l.dns = dns.map(Box::new);
         l
-    }
-
-    fn reg(fqdn: &str, tag: u64, status: DnsStatus) -> DnsRecords {
-        DnsRecords {
-            fqdn: fqdn.into(),
-            forward: true,
-            reverse: true,
-            tag,
-            status,
-            stale: Vec::new(),
-            adds: 0,
-        }
     }
 
     /// Seed 37066585's merge: the partner's binding for another client
