@@ -89,3 +89,42 @@ fn a_database_from_a_newer_tandem_is_refused_by_version_and_untouched() {
         "the database was changed"
     );
 }
+
+/// A schema-2 database (DNS records with at most one stale name, in the
+/// older JSON form) lists with its stale name due, and the server moves it
+/// to schema 3 when it opens it.
+#[test]
+fn a_schema_2_database_keeps_its_dns_records_and_moves_to_schema_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = config(dir.path(), port);
+    let db = fixture_db(dir.path());
+    let old = r#"{"fqdn":"pc7.campus.example","forward":true,"reverse":true,"tag":512,"status":"Added","stale":{"fqdn":"old.campus.example","dhcid":[0,1,1,9]}}"#;
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch("ALTER TABLE lease ADD COLUMN dns TEXT; PRAGMA user_version = 2;")
+        .unwrap();
+    let changed = c
+        .execute(
+            "UPDATE lease SET dns = ?1 WHERE address = ?2",
+            rusqlite::params![old, u32::from(Ipv4Addr::new(10, 99, 0, 12))],
+        )
+        .unwrap();
+    assert_eq!(changed, 1, "the fixture holds 10.99.0.12");
+    drop(c);
+    let held = leases(&cfg);
+    let kept = held.iter().find(|l| l["address"] == "10.99.0.12").unwrap();
+    assert_eq!(kept["dns"]["status"], "added", "{kept}");
+    assert_eq!(kept["dns"]["stale"][0]["fqdn"], "old.campus.example");
+    assert_eq!(kept["dns"]["stale"][0]["done"], false);
+    let mut server = Server::start_lost(&cfg, &dir.path().join("log"));
+    let relay = Relay::new(Ipv4Addr::new(127, 0, 0, 2), port);
+    let ack = relay.dora([2, 0x42, 0, 0, 0, 7], 5, LINK).expect("an ACK");
+    assert_eq!(ack.yiaddr(), Ipv4Addr::new(10, 99, 0, 12));
+    assert!(server.stop(), "{}", server.log_text());
+    let version: i64 = rusqlite::Connection::open(&db)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 3);
+    assert_eq!(leases(&cfg).len(), 2, "every lease kept");
+}
