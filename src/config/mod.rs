@@ -330,6 +330,14 @@ impl Config {
         })
     }
 
+    /// Whether this server is a pair's secondary (`[failover] role`); a
+    /// server alone is not.
+    pub fn is_secondary(&self) -> bool {
+        self.failover
+            .as_ref()
+            .is_some_and(|f| f.role == Role::Secondary)
+    }
+
     /// Parts of 256 of each pool initially owned by the primary: all of them without a partner.
     pub fn split(&self) -> u16 {
         self.failover.as_ref().map_or(256, |f| f.split)

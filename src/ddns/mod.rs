@@ -118,7 +118,8 @@ pub fn left_by(l: &Lease, d: &DnsRecords) -> Option<StaleName> {
 /// goes from the list. Removing them would remove the binding's own
 /// records, since a stale name's removal may run while they are in place.
 pub fn spare_own(l: &Lease, d: &mut DnsRecords) {
-    if !d.status.may_be_in_dns() {
+    // Nothing to spare: no DHCID to compute on a grant's packet path.
+    if !d.status.may_be_in_dns() || !d.has_pending_stale() {
         return;
     }
     let own = dhcid::for_lease(l, &d.fqdn);

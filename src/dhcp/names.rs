@@ -15,15 +15,6 @@ use crate::proto::{Request, code};
 use crate::time::Time;
 
 impl Engine {
-    /// Whether this server is a pair's secondary: the registrations it
-    /// makes say so (`DnsRecords::by_secondary`).
-    fn secondary(&self) -> bool {
-        self.config
-            .failover
-            .as_ref()
-            .is_some_and(|f| f.role == crate::config::Role::Secondary)
-    }
-
     /// What DDNS decides for `req` on `subnet`; `None` when DDNS is off
     /// there or the client has no usable name.
     pub(super) fn registration(&self, subnet: &Subnet, req: &Request) -> Option<Registration> {
@@ -72,7 +63,7 @@ impl Engine {
                 let live = |d: &&DnsRecords| d.forward || d.reverse || d.has_pending_stale();
                 return mine.filter(live).cloned().map(Box::new);
             }
-            return removal_only(now, prev?, before?, self.secondary());
+            return removal_only(now, prev?, before?, self.config.is_secondary());
         };
         if let Some(d) = mine.filter(|d| kept_on_renewal(now, req, prev, d, &reg)) {
             return Some(Box::new(d.clone()));
@@ -90,7 +81,7 @@ impl Engine {
             fqdn: reg.fqdn,
             forward: reg.forward,
             reverse: reg.reverse,
-            tag: next_tag(now, before, self.secondary()),
+            tag: next_tag(now, before, self.config.is_secondary()),
             status: DnsStatus::Pending,
             stale: still_due(before),
             adds: 0,

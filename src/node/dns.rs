@@ -227,11 +227,7 @@ impl Node {
     /// whose tags do not say who registered, the one that wrote the
     /// current version, as before.
     fn dns_registrant(&self, l: &Lease, d: &DnsRecords) -> bool {
-        let secondary = self
-            .config
-            .failover
-            .as_ref()
-            .is_some_and(|f| f.role == crate::config::Role::Secondary);
+        let secondary = self.config.is_secondary();
         self.peer.as_ref().is_none_or(|p| {
             let tagged = p.partner_version().is_some_and(|v| v >= STALE_VERSION);
             p.state() == State::PartnerDown || registers(tagged, d, secondary, l.update_seq != 0)
