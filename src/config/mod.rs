@@ -144,6 +144,10 @@ pub struct FailoverConfig {
     /// enters PARTNER-DOWN by itself; `None` (the default) waits for the operator. At least
     /// `max_response_delay`.
     pub auto_partner_down: Option<u64>,
+    /// What `auto_partner_down` requires besides silence: client evidence
+    /// that the partner is down (`[failover.partner_down_evidence]`, on by
+    /// default); `None` when disabled (silence alone).
+    pub partner_down_evidence: Option<crate::failover::evidence::EvidenceConfig>,
     /// Lease updates sent to the partner and not yet acknowledged before sending pauses
     /// (the draft's MAX-UNACKED-BNDUPD; default 256, 1 to 10000).
     pub max_unacked_updates: usize,

@@ -264,6 +264,23 @@ pub struct RawFailover {
     pub max_unacked_updates: Option<Spanned<i64>>,
     /// Clock offset between the peers above which status raises an alarm.
     pub max_clock_offset: Option<Spanned<Secs>>,
+    /// `[failover.partner_down_evidence]`: what `auto_partner_down` needs
+    /// besides silence (all defaults when absent).
+    pub partner_down_evidence: Option<RawEvidence>,
+}
+
+/// The `[failover.partner_down_evidence]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEvidence {
+    /// Require client evidence (true when absent); false is silence alone.
+    pub enabled: Option<bool>,
+    /// Distinct clients of the partner seen unanswered (10 when absent).
+    pub clients: Option<Spanned<i64>>,
+    /// Within how long, as a duration ("10m" when absent).
+    pub window: Option<Spanned<Secs>>,
+    /// Seconds a client must have been asking (10 when absent).
+    pub secs: Option<Spanned<i64>>,
 }
 
 /// One `[[subnet]]` table.

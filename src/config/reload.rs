@@ -98,9 +98,9 @@ fn failover(old: Option<&FailoverConfig>, new: Option<&FailoverConfig>, out: &mu
             return refuse(out, "failover", why);
         }
     };
-    // max_response_delay, load_balance_max_secs, auto_partner_down,
-    // max_unacked_updates and max_clock_offset are each peer's own: they
-    // apply at once (`Peer::reconfigure`).
+    // max_response_delay, load_balance_max_secs, auto_partner_down and its
+    // partner_down_evidence, max_unacked_updates and max_clock_offset are
+    // each peer's own: they apply at once (`Peer::reconfigure`).
     let changed = [
         ("failover.role", o.role != n.role),
         ("failover.listen", o.listen != n.listen),

@@ -19,12 +19,14 @@ mod replies;
 mod request;
 mod route;
 mod select;
+mod sighting;
 mod times;
 
 pub use engine::Engine;
 pub use outcome::{Outcome, RecvContext, Reply, Verdict};
 pub use policy::{Policy, REUSE_GRACE, Standalone, ended_for_client};
 pub use route::ReplyRoute;
+pub use sighting::Sighting;
 
 #[cfg(test)]
 mod tests;

@@ -1,11 +1,13 @@
 //! The failover pair (DESIGN.md section 3), sans-IO: states and transitions
 //! (`state`), MCLT arithmetic (`mclt`), the partner's clock (`clock`), load balancing (`hash`), the domain
 //! messages (`message`) and their authenticated encoding (`codec`), conflict
-//! resolution (`reconcile`), the policy the DHCP engine consults (`policy`)
-//! and the peer state machine that ties them together (`peer`).
+//! resolution (`reconcile`), the policy the DHCP engine consults (`policy`),
+//! client evidence that a silent partner is down (`evidence`) and the peer
+//! state machine that ties them together (`peer`).
 
 pub mod clock;
 pub mod codec;
+pub mod evidence;
 pub mod hash;
 pub mod mclt;
 pub mod message;
@@ -14,6 +16,6 @@ pub mod policy;
 pub mod reconcile;
 pub mod state;
 
-pub use peer::{Action, Peer, PeerConfig, PeerGauges, Persisted};
+pub use peer::{Action, EvidenceGauges, Peer, PeerConfig, PeerGauges, Persisted};
 pub use policy::PairPolicy;
 pub use state::State;

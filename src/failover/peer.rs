@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 pub use config::PeerConfig;
 pub use persisted::Persisted;
-pub use status::PeerGauges;
+pub use status::{EvidenceGauges, PeerGauges};
 use std::net::Ipv4Addr;
 
 /// Records per binding-update frame; well under the 64 KiB frame limit.
@@ -174,6 +174,14 @@ pub struct Peer {
     /// The node's runtime reservations, in frames, sent to the partner at
     /// connect (`Peer::set_reservations`).
     reservations: Vec<Vec<crate::config::runtime::RuntimeEntry>>,
+    /// Client evidence that the silent partner is down (`evidence`).
+    evidence: super::evidence::Evidence,
+    /// The latest automatic partner-down, when and why (for `status`).
+    decided: Option<(Time, String)>,
+    /// The latest time any input carried (`Peer::wake`).
+    last_event: Time,
+    /// Automatic partner-down decisions since this start.
+    auto_decisions: u64,
 }
 
 impl Peer {
@@ -211,6 +219,10 @@ impl Peer {
             pool_request_until: HashMap::new(),
             reservations: Vec::new(),
             commits: Default::default(),
+            evidence: Default::default(),
+            decided: None,
+            last_event: now,
+            auto_decisions: 0,
         }
     }
 
@@ -398,6 +410,7 @@ impl Peer {
 }
 
 mod config;
+mod evidence;
 mod link;
 mod pair_config;
 mod persisted;

@@ -17,6 +17,7 @@ mod boot;
 mod commits;
 mod control;
 mod dns;
+mod evidence;
 mod io;
 mod metrics;
 mod ping;
@@ -102,6 +103,9 @@ impl Node {
                 self.out.push_back(Output::Answer { id, answer });
             }
             return;
+        }
+        if let Some(p) = &mut self.peer {
+            p.wake(now);
         }
         match input {
             Input::Request(r) => self.request(now, *r),
@@ -228,6 +232,9 @@ impl Node {
             && self.pings.pinging(&r.req.client_key())
         {
             tracing::debug!(client = %r.req.client_key(), "DISCOVER while its OFFER waits for a ping: dropped");
+            return;
+        }
+        if !self.evidence_gate(now, &r) {
             return;
         }
         self.decide(now, r, 0);

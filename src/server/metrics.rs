@@ -328,6 +328,37 @@ fn failover(reg: &mut Registry, p: &crate::failover::PeerGauges) {
         "Local lease changes the partner has not acknowledged",
         p.unacked_updates as i64,
     );
+    counter(
+        reg,
+        "failover_auto_partner_down",
+        "Times this server declared its partner down by itself since it started",
+        p.auto_partner_down,
+    );
+    if let Some(e) = &p.evidence {
+        evidence(reg, e);
+    }
+}
+
+/// Partner-down evidence (`[failover.partner_down_evidence]`).
+fn evidence(reg: &mut Registry, e: &crate::failover::EvidenceGauges) {
+    gauge(
+        reg,
+        "failover_partner_down_evidence_collecting",
+        "1 while the silent partner's clients are held back and watched",
+        i64::from(e.collecting),
+    );
+    gauge(
+        reg,
+        "failover_partner_down_evidence_clients",
+        "Clients of the partner counted unanswered within the window",
+        i64::from(e.counted),
+    );
+    gauge(
+        reg,
+        "failover_partner_down_evidence_clients_needed",
+        "Clients the evidence needs before automatic partner-down",
+        i64::from(e.needed),
+    );
 }
 
 /// Peer messages and binding-update records, both ways.

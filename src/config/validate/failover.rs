@@ -1,9 +1,10 @@
 //! The `[failover]` section.
 
 use super::Checker;
-use super::raw::RawFailover;
+use super::raw::{RawEvidence, RawFailover};
 use crate::config::values::Secs;
 use crate::config::*;
+use crate::failover::evidence::EvidenceConfig;
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use toml::Spanned;
@@ -29,6 +30,7 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverCon
         c.at(d, "failover.auto_partner_down", message);
     }
     let (split, lbms, mu) = limits(c, r);
+    let partner_down_evidence = evidence(c, r.partner_down_evidence.as_ref());
     FailoverConfig {
         role,
         listen,
@@ -39,9 +41,37 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverCon
         max_response_delay: mrd,
         load_balance_max_secs: lbms,
         auto_partner_down: apd,
+        partner_down_evidence,
         max_unacked_updates: mu,
         max_clock_offset: r.max_clock_offset.as_ref().map_or(5, |d| d.get_ref().0),
     }
+}
+
+/// `[failover.partner_down_evidence]`: `None` when disabled, else its
+/// thresholds (defaults for what it leaves out; `secs` below `window`).
+fn evidence(c: &mut Checker, r: Option<&RawEvidence>) -> Option<EvidenceConfig> {
+    let none = RawEvidence::default();
+    let r = r.unwrap_or(&none);
+    let d = EvidenceConfig::default();
+    let key = "failover.partner_down_evidence.clients";
+    let message = "must be between 1 and 1000";
+    let clients = int_in(c, &r.clients, d.clients.into(), 1..=1000, key, message);
+    let key = "failover.partner_down_evidence.window";
+    let message = "must be between 1m and 1 day";
+    let window = secs_in(c, &r.window, d.window, 60..=86_400, key, message);
+    let key = "failover.partner_down_evidence.secs";
+    let message = "must be between 1 and 600";
+    let secs = int_in(c, &r.secs, d.secs.into(), 1..=600, key, message);
+    if let Some(s) = &r.secs
+        && u64::try_from(secs).is_ok_and(|v| v >= window)
+    {
+        c.at(s, key, "must be shorter than the window");
+    }
+    (r.enabled != Some(false)).then_some(EvidenceConfig {
+        clients: clients.clamp(1, 1000) as u32,
+        window,
+        secs: secs.clamp(1, 600) as u16,
+    })
 }
 
 /// The three counts: `split` (buckets of the RFC 3074 hash, 0 to 256),

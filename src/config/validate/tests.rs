@@ -185,6 +185,35 @@ fn failover_section_is_validated() {
     }
 }
 
+const PAIR: &str = "[failover]\nrole = \"primary\"\nlisten = \"10.0.0.1\"\npeer = \"10.0.0.2\"\nsecret_file = \"/k\"\nauto_partner_down = \"1m\"\n";
+const SUBNET: &str = "[[subnet]]\ncidr = \"10.0.0.0/24\"\n";
+
+#[test]
+fn partner_down_evidence_is_on_by_default_and_validated() {
+    use crate::failover::evidence::EvidenceConfig;
+    let c = Config::parse(&format!("{BASE}{PAIR}{SUBNET}"), "t").unwrap();
+    let f = c.failover.unwrap();
+    assert_eq!(f.partner_down_evidence, Some(EvidenceConfig::default()));
+    let table = "[failover.partner_down_evidence]\nclients = 3\nwindow = \"5m\"\nsecs = 20\n";
+    let c = Config::parse(&format!("{BASE}{PAIR}{table}{SUBNET}"), "t").unwrap();
+    let e = c.failover.unwrap().partner_down_evidence.unwrap();
+    assert_eq!((e.clients, e.window, e.secs), (3, 300, 20));
+    let off = "[failover.partner_down_evidence]\nenabled = false\n";
+    let c = Config::parse(&format!("{BASE}{PAIR}{off}{SUBNET}"), "t").unwrap();
+    assert_eq!(c.failover.unwrap().partner_down_evidence, None);
+    let bad = "[failover.partner_down_evidence]\nclients = 0\nwindow = \"10s\"\nsecs = 900\n";
+    let p = problems(&format!("{BASE}{PAIR}{bad}{SUBNET}"));
+    for key in ["clients", "window", "secs"] {
+        let key = format!("failover.partner_down_evidence.{key}");
+        assert!(p.iter().any(|x| x.1 == key), "{key} reported: {p:?}");
+    }
+    let long = "[failover.partner_down_evidence]\nwindow = \"1m\"\nsecs = 60\n";
+    let p = problems(&format!("{BASE}{PAIR}{long}{SUBNET}"));
+    assert!(p.iter().any(|x| x.2.contains("shorter than the window")), "{p:?}");
+    let unknown = "[failover.partner_down_evidence]\nclient = 3\n";
+    assert!(Config::parse(&format!("{BASE}{PAIR}{unknown}{SUBNET}"), "t").is_err());
+}
+
 #[test]
 fn option_values_outside_their_rfc_rules_are_refused() {
     let opt = |code: u32, kind: &str, value: &str| {

@@ -406,3 +406,4 @@ mod more;
 mod names;
 mod relay_options;
 mod shared;
+mod sighting;

@@ -19,6 +19,10 @@ pub struct PeerConfig {
     pub max_response_delay: u64,
     /// Seconds in COMMUNICATIONS-INTERRUPTED before PARTNER-DOWN, if automatic.
     pub auto_partner_down: Option<u64>,
+    /// What `auto_partner_down` needs besides silence: client evidence
+    /// that the partner is down (`failover::evidence`); `None` for silence
+    /// alone.
+    pub evidence: Option<crate::failover::evidence::EvidenceConfig>,
     /// Binding updates sent and not yet acknowledged, at most (rounded up
     /// to whole batches of 64).
     pub max_unacked: usize,
@@ -46,6 +50,7 @@ impl PeerConfig {
             mclt: f.mclt,
             max_response_delay: f.max_response_delay,
             auto_partner_down: f.auto_partner_down,
+            evidence: f.partner_down_evidence,
             max_unacked: f.max_unacked_updates,
             max_clock_offset: f.max_clock_offset,
             fingerprint: c.fingerprint(),

@@ -28,6 +28,7 @@ impl Peer {
         self.chatter = self.chatter_burst();
         self.chatter_at = now;
         self.sync = Sync::default();
+        self.restart_evidence(now);
         let c = Connect {
             version: PROTOCOL_VERSION,
             name: self.cfg.name.clone(),
@@ -54,7 +55,8 @@ impl Peer {
 
     /// The transport went down: the partner is unheard from now on.
     pub fn link_down(&mut self, now: Time) {
-        if self.link.take().is_some() {
+        let was_up = self.link.take().is_some();
+        if was_up {
             tracing::warn!(state = %self.state, "peer link down");
         }
         self.partner = None;
@@ -64,6 +66,10 @@ impl Peer {
         self.ack_wait_since = None;
         self.disputes.clear();
         self.sync = Sync::default();
+        // A failed connection attempt is no news: the silence goes on.
+        if was_up {
+            self.restart_evidence(now);
+        }
         self.evaluate(now);
     }
 
@@ -238,6 +244,31 @@ impl Peer {
             },
         );
         self.close(now, why);
+    }
+
+    /// The time of an input, before it is handled (call for every one). A
+    /// gap longer than `max_response_delay` since the last means this
+    /// process was stopped or suspended (SIGSTOP, a paused VM) while time
+    /// went on: the partner may have judged it down meanwhile and be
+    /// serving its pool. It goes on as after a restart (DESIGN.md 3.2):
+    /// the link is closed and it serves blind until it hears the partner.
+    pub fn wake(&mut self, now: Time) {
+        let gap = self.last_event.until(now);
+        self.last_event = self.last_event.max(now);
+        if gap <= self.cfg.max_response_delay {
+            return;
+        }
+        tracing::warn!(
+            gap,
+            "this process was stalled (stopped or suspended): the partner may have judged it down, so it serves as after a restart until the partner is reached"
+        );
+        self.heard = false;
+        self.declared = false;
+        if self.link.is_some() {
+            self.close(now, format!("this process was stalled for {gap} s"));
+        }
+        self.restart_evidence(now);
+        self.evaluate(now);
     }
 
     /// Time passed (call at least once a second): keepalives, the silence

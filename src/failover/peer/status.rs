@@ -19,6 +19,22 @@ pub struct PeerGauges {
     pub clock_offset: Option<OffsetBounds>,
     /// Local changes the partner has not acknowledged yet.
     pub unacked_updates: usize,
+    /// Partner-down evidence, with `auto_partner_down` and evidence on.
+    pub evidence: Option<EvidenceGauges>,
+    /// Automatic partner-down decisions taken since this start.
+    pub auto_partner_down: u64,
+}
+
+/// Partner-down evidence at one moment (`failover::evidence`).
+#[derive(Clone, Debug)]
+pub struct EvidenceGauges {
+    /// Held requests are being watched now (silent
+    /// COMMUNICATIONS-INTERRUPTED, not blind).
+    pub collecting: bool,
+    /// Distinct clients counted within the window.
+    pub counted: u32,
+    /// Clients the evidence needs (`clients`).
+    pub needed: u32,
 }
 
 impl Peer {
@@ -32,6 +48,8 @@ impl Peer {
             last_contact_age: self.last_contact.map(|t| now.0.saturating_sub(t.0)),
             clock_offset: self.partner.as_ref().map(|p| p.clock.bounds()),
             unacked_updates: store.unacked(),
+            evidence: self.evidence_gauges(now),
+            auto_partner_down: self.auto_decisions,
         }
     }
 
@@ -52,9 +70,11 @@ impl Peer {
                 "no one: in maintenance, the partner serves every client (`tandem maintenance stop` or a restart ends it)"
             }
             _ if self.blind() && self.state == State::PartnerDown => {
-                "renewals only: resumed partner-down after a restart without reaching the partner; run `tandem partner-down` again if it is still down"
+                "renewals only: resumed partner-down after a restart or a stall without reaching the partner; run `tandem partner-down` again if it is still down"
             }
-            _ if self.blind() => "renewals only: the partner has not been reached since this start",
+            _ if self.blind() => {
+                "renewals only: the partner has not been reached since this start (or since a stall)"
+            }
             crate::failover::state::Serving::Balanced => {
                 "its hash share of new clients, and every renewal"
             }
@@ -86,6 +106,7 @@ impl Peer {
             }),
             "unacked_updates": store.unacked(),
             "partner_down_since": self.p.partner_down_since.map(|t| t.rfc3339()),
+            "partner_down_evidence": self.evidence_status(now),
             "alarm": self.alarm(),
         })
     }

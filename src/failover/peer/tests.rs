@@ -281,6 +281,7 @@ impl Duo {
 }
 
 mod acks;
+mod evidence;
 mod limits;
 mod liveness;
 mod lost;

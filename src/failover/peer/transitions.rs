@@ -110,6 +110,7 @@ impl Peer {
         }
         self.state = s;
         self.since = now;
+        self.restart_evidence(now);
         self.persist(now);
         self.announce_settled(now, s);
     }
@@ -211,7 +212,13 @@ impl Peer {
     pub(super) fn evaluate(&mut self, now: Time) {
         for _ in 0..State::ALL.len() {
             match self.next_state(now) {
-                Some(s) if s != self.state => self.enter(now, s),
+                Some(s) if s != self.state => {
+                    // Without a partner heard, only the silence rule leads there.
+                    if s == State::PartnerDown && self.partner.is_none() {
+                        self.record_decision(now);
+                    }
+                    self.enter(now, s)
+                }
                 _ => return,
             }
         }
@@ -250,13 +257,18 @@ impl Peer {
         }
     }
 
-    /// Whether `auto_partner_down` is set and the partner has been silent
-    /// for all of it (since contact, or since this state began).
+    /// Since when the partner has been silent: since contact, or since
+    /// this state began.
+    pub(super) fn quiet_since(&self) -> Time {
+        self.last_contact.unwrap_or(self.since).max(self.since)
+    }
+
+    /// Whether `auto_partner_down` is set, the partner has been silent for
+    /// all of it, and the evidence it requires holds (`evidence_allows`).
     fn auto_partner_down_due(&self, now: Time) -> bool {
-        self.cfg.auto_partner_down.is_some_and(|apd| {
-            let quiet_since = self.last_contact.unwrap_or(self.since).max(self.since);
-            now.0 >= quiet_since.0 + apd
-        })
+        self.cfg
+            .auto_partner_down
+            .is_some_and(|apd| now.0 >= self.quiet_since().0 + apd && self.evidence_allows(now))
     }
 
     /// RECOVER-WAIT while the MCLT wait after recovery runs, then

@@ -105,6 +105,12 @@ fn failover(out: &mut String, f: &Failover, skipped: &mut Vec<Skipped>) {
             kv(out, key, &quoted(&secs(v)));
         }
     }
+    if f.auto_partner_down.is_some_and(|s| s > 0) {
+        let _ = writeln!(
+            out,
+            "# ISC's auto-partner-down acts on silence alone; tandem also waits for client evidence that the partner is down ([failover.partner_down_evidence], see the README)"
+        );
+    }
     if let Some(n) = f.load_balance_max_secs {
         kv(out, "load_balance_max_secs", &n.to_string());
     }

@@ -35,6 +35,12 @@ fn figures() -> Figures {
             last_contact_age: Some(42),
             clock_offset: Some(OffsetBounds { low: -1, high: 2 }),
             unacked_updates: 9,
+            evidence: Some(crate::failover::EvidenceGauges {
+                collecting: true,
+                counted: 4,
+                needed: 10,
+            }),
+            auto_partner_down: 1,
         }),
         parked_replies: 0,
         uncommitted_batches: 0,
@@ -107,6 +113,11 @@ fn every_family_is_rendered_with_its_labels() {
         -1.0
     );
     assert_eq!(sample(&t, "tandem_failover_unacked_updates"), 9.0);
+    assert_eq!(sample(&t, "tandem_failover_auto_partner_down_total"), 1.0);
+    let ev = "tandem_failover_partner_down_evidence";
+    assert_eq!(sample(&t, &format!("{ev}_collecting")), 1.0);
+    assert_eq!(sample(&t, &format!("{ev}_clients")), 4.0);
+    assert_eq!(sample(&t, &format!("{ev}_clients_needed")), 10.0);
     assert_eq!(
         sample(
             &t,

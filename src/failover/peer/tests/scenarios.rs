@@ -52,6 +52,8 @@ fn updates_replicate_and_acks_raise_the_mclt_bound() {
 #[test]
 fn losing_the_link_interrupts_then_auto_partner_down() {
     let mut d = Duo::new();
+    // Silence alone (`tests/evidence.rs` has the default, with evidence).
+    d.a.peer.cfg.evidence = None;
     d.connect();
     d.disconnect();
     assert_eq!(

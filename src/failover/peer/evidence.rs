@@ -1,0 +1,145 @@
+//! The peer's side of partner-down evidence (`failover::evidence`): when
+//! it is collected, what the node reports to it, what the automatic
+//! partner-down requires of it, and the decision as `status` shows it.
+
+use super::*;
+use crate::failover::evidence::{Gate, Owed};
+use crate::proto::ClientKey;
+
+impl Peer {
+    /// Whether the partner's requests are held back now for evidence:
+    /// silent in COMMUNICATIONS-INTERRUPTED with `auto_partner_down` and
+    /// evidence configured, and not blind (a blind server never declares
+    /// its partner down by itself, DESIGN.md 3.2, so it has nothing to
+    /// gain from holding clients back).
+    pub fn collecting_evidence(&self) -> bool {
+        self.state == State::CommunicationsInterrupted
+            && self.link.is_none()
+            && self.cfg.auto_partner_down.is_some()
+            && self.cfg.evidence.is_some()
+            && !self.blind()
+            && self.evidence.collecting()
+    }
+
+    /// A request `owed` by the partner from `client`, whose `secs` field
+    /// read `secs`, at `now`: hold it back or answer it
+    /// (`Evidence::observe`). Answering everything while not collecting.
+    /// A client that counts may complete the evidence, so the transitions
+    /// are evaluated.
+    pub fn observe_client(&mut self, now: Time, client: &ClientKey, secs: u16, owed: Owed) -> Gate {
+        let Some(cfg) = self.cfg.evidence.filter(|_| self.collecting_evidence()) else {
+            return Gate::Answer;
+        };
+        let gate = self.evidence.observe(now, &cfg, client, secs, owed);
+        if gate == Gate::Answer {
+            self.evaluate(now);
+        }
+        gate
+    }
+
+    /// A client chose the offer of a server other than this one at `now`
+    /// (SELECTING): some server answers, so the evidence starts over.
+    pub fn client_chose_other(&mut self, now: Time) {
+        if self.collecting_evidence() {
+            tracing::debug!(
+                "a client chose another server's offer: partner-down evidence starts over"
+            );
+            self.evidence.counter(now);
+        }
+    }
+
+    /// The partner's side in address ownership.
+    pub fn partner_role(&self) -> crate::lease::Owner {
+        self.cfg.partner()
+    }
+
+    /// Distinct DISCOVER clients of the partner in this collection (each
+    /// may have taken one of the partner's free addresses, if it is alive).
+    pub fn evidence_discovering(&self) -> usize {
+        self.evidence.discovering()
+    }
+
+    /// What `auto_partner_down` requires besides silence: nothing with
+    /// evidence off; else the evidence, and sight of the partner since
+    /// this start. Two servers restarted blind during a cut each answer no
+    /// DISCOVER, so each would see evidence against the other.
+    pub(super) fn evidence_allows(&self, now: Time) -> bool {
+        match &self.cfg.evidence {
+            None => true,
+            Some(cfg) => !self.blind() && self.evidence.holds(now, cfg),
+        }
+    }
+
+    /// A fresh collection when the silence starts (or starts again), none
+    /// otherwise: called on every state and link change.
+    pub(super) fn restart_evidence(&mut self, now: Time) {
+        if self.state == State::CommunicationsInterrupted && self.link.is_none() {
+            self.evidence.start(now);
+        } else {
+            self.evidence.stop();
+        }
+    }
+
+    /// Logs and keeps why the partner is being declared down automatically.
+    pub(super) fn record_decision(&mut self, now: Time) {
+        let quiet = self.quiet_since().until(now);
+        let why = match &self.cfg.evidence {
+            None => {
+                format!("partner silent for {quiet} s (auto_partner_down, without client evidence)")
+            }
+            Some(cfg) => format!(
+                "partner silent for {quiet} s and {} of its clients unanswered for {} s or more within {} s",
+                self.evidence.status(now, cfg).counted,
+                cfg.secs,
+                cfg.window
+            ),
+        };
+        tracing::warn!(reason = %why, "declaring the partner down automatically");
+        self.decided = Some((now, why));
+        self.auto_decisions += 1;
+    }
+
+    /// The evidence gauges of the metrics; `None` unless both
+    /// `auto_partner_down` and evidence are on.
+    pub(super) fn evidence_gauges(&self, now: Time) -> Option<status::EvidenceGauges> {
+        let cfg = self
+            .cfg
+            .evidence
+            .filter(|_| self.cfg.auto_partner_down.is_some())?;
+        Some(status::EvidenceGauges {
+            collecting: self.collecting_evidence(),
+            counted: self.evidence.status(now, &cfg).counted,
+            needed: cfg.clients,
+        })
+    }
+
+    /// The `partner_down_evidence` object of `status --json`; `null` when
+    /// `auto_partner_down` is off.
+    pub(super) fn evidence_status(&self, now: Time) -> serde_json::Value {
+        if self.cfg.auto_partner_down.is_none() {
+            return serde_json::Value::Null;
+        }
+        let decision = self
+            .decided
+            .as_ref()
+            .map(|(t, why)| serde_json::json!({"at": t.rfc3339(), "reason": why}));
+        let Some(cfg) = &self.cfg.evidence else {
+            return serde_json::json!({"enabled": false, "last_decision": decision});
+        };
+        let st = self.evidence.status(now, cfg);
+        serde_json::json!({
+            "enabled": true,
+            "collecting": self.collecting_evidence(),
+            "since": st.since.map(Time::rfc3339),
+            "clients_counted": st.counted,
+            "clients_needed": cfg.clients,
+            "clients_waiting": st.waiting,
+            "secs": cfg.secs,
+            "window_s": cfg.window,
+            "holds": self.evidence.holds(now, cfg),
+            "restarts": st.restarts,
+            "last_counter_evidence": st.last_counter.map(Time::rfc3339),
+            "last_decision": decision,
+        })
+    }
+}

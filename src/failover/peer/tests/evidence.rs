@@ -1,0 +1,176 @@
+//! Automatic partner-down on client evidence (`failover::evidence`):
+//! silence alone is not enough, a dead partner's unanswered clients are;
+//! counter-evidence, a returning link and a blind start are not; a stall
+//! makes a server blind.
+
+use super::*;
+use crate::failover::evidence::{Gate, Owed};
+use crate::proto::ClientKey;
+
+fn client(n: u32) -> ClientKey {
+    ClientKey::new(
+        None,
+        &HwAddr::new(1, &[2, 9, 0, 0, (n >> 8) as u8, n as u8]),
+    )
+}
+
+impl Duo {
+    /// Clients `ids` retrying DISCOVER at a (at 0, 4 and 12 s, `secs`
+    /// rising) as a dead partner leaves them; a's gates for each round.
+    fn unanswered(&mut self, ids: std::ops::Range<u32>) -> Vec<Vec<Gate>> {
+        let mut rounds = vec![];
+        for (wait, secs) in [(0, 0), (4, 4), (8, 12)] {
+            self.advance(wait);
+            let gates = ids.clone().map(|n| {
+                let now = self.now;
+                self.a
+                    .peer
+                    .observe_client(now, &client(n), secs, Owed::Discover)
+            });
+            rounds.push(gates.collect());
+        }
+        rounds
+    }
+
+    fn evidence(&self) -> serde_json::Value {
+        self.a.peer.status(self.now, &self.a.store)["partner_down_evidence"].clone()
+    }
+}
+
+/// Both peers up, then the link cut: a collects evidence.
+fn cut() -> Duo {
+    let mut d = Duo::new();
+    d.connect();
+    d.disconnect();
+    assert!(d.a.peer.collecting_evidence());
+    d
+}
+
+#[test]
+fn silence_alone_is_not_enough() {
+    let mut d = cut();
+    d.advance(300);
+    assert_eq!(
+        d.states(),
+        (
+            State::CommunicationsInterrupted,
+            State::CommunicationsInterrupted
+        )
+    );
+    let ev = d.evidence();
+    assert_eq!(ev["collecting"], true, "{ev}");
+    assert_eq!(ev["clients_counted"], 0);
+    assert_eq!(ev["last_decision"], serde_json::Value::Null);
+}
+
+#[test]
+fn a_dead_partners_clients_and_the_silence_declare_it_down() {
+    let mut d = cut();
+    let rounds = d.unanswered(0..10);
+    assert!(rounds[0].iter().chain(&rounds[1]).all(|g| *g == Gate::Hold));
+    assert!(rounds[2].iter().all(|g| *g == Gate::Answer));
+    assert_eq!(d.evidence()["holds"], true);
+    // The evidence holds after 12 s; the silence rule still wants 30.
+    assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
+    d.advance(18);
+    assert_eq!(d.a.peer.state(), State::PartnerDown);
+    assert_eq!(d.b.peer.state(), State::CommunicationsInterrupted);
+    let why = d.evidence()["last_decision"]["reason"].clone();
+    assert!(why.as_str().unwrap().contains("10 of its clients"), "{why}");
+}
+
+#[test]
+fn counter_evidence_starts_the_count_over() {
+    let mut d = cut();
+    d.unanswered(0..9);
+    assert_eq!(d.evidence()["clients_counted"], 9);
+    d.a.peer.client_chose_other(d.now);
+    d.unanswered(9..10);
+    assert_eq!(d.evidence()["clients_counted"], 1);
+    assert_eq!(d.evidence()["restarts"], 1);
+    d.advance(60);
+    assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
+}
+
+#[test]
+fn a_returning_link_drops_what_was_collected() {
+    let mut d = cut();
+    d.unanswered(0..10);
+    d.connect();
+    assert_eq!(d.states(), (State::Normal, State::Normal));
+    d.disconnect();
+    assert_eq!(d.evidence()["clients_counted"], 0);
+    d.advance(60);
+    assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
+}
+
+#[test]
+fn a_blind_server_never_declares_on_evidence() {
+    let mut d = cut();
+    // a restarts during the cut: blind until it hears b.
+    let pa = d.a.persisted();
+    d.a = side(&d.config, true, d.epochs.0, pa, d.a.disk.clone(), d.now);
+    d.advance(6);
+    assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
+    assert!(d.a.peer.blind());
+    assert!(!d.a.peer.collecting_evidence());
+    let rounds = d.unanswered(0..20);
+    assert!(
+        rounds.iter().flatten().all(|g| *g == Gate::Answer),
+        "nothing held"
+    );
+    d.advance(120);
+    assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
+}
+
+#[test]
+fn without_evidence_silence_alone_declares() {
+    let mut d = cut();
+    d.a.peer.cfg.evidence = None;
+    assert!(!d.a.peer.collecting_evidence());
+    d.advance(31);
+    assert_eq!(d.a.peer.state(), State::PartnerDown);
+    let why = d.evidence()["last_decision"]["reason"].clone();
+    assert!(
+        why.as_str().unwrap().contains("without client evidence"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_stall_closes_the_link_and_makes_the_server_blind() {
+    let mut d = Duo::new();
+    d.connect();
+    d.a.peer.wake(d.now);
+    d.a.peer.wake(d.now.plus(5));
+    assert_eq!(d.a.peer.state(), State::Normal, "a short pause is nothing");
+    d.now = d.now.plus(16);
+    d.a.peer.wake(d.now);
+    d.a.drain();
+    assert!(
+        d.a.closed.iter().any(|w| w.contains("stalled")),
+        "{:?}",
+        d.a.closed
+    );
+    assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
+    assert!(d.a.peer.blind());
+    // Reaching the partner again ends it.
+    d.b.peer.link_down(d.now);
+    d.connect();
+    assert_eq!(d.states(), (State::Normal, State::Normal));
+    assert!(!d.a.peer.blind());
+}
+
+#[test]
+fn a_stall_in_partner_down_leaves_it_blind() {
+    let mut d = cut();
+    d.a.peer.operator_partner_down(d.now).unwrap();
+    assert!(!d.a.peer.blind());
+    d.a.peer.wake(d.now);
+    d.a.peer.wake(d.now.plus(60));
+    assert_eq!(d.a.peer.state(), State::PartnerDown);
+    assert!(
+        d.a.peer.blind(),
+        "the partner may have judged us down meanwhile"
+    );
+}
