@@ -418,3 +418,32 @@ fn dangerous_schedules_can_break_invariants() {
         "no dangerous schedule broke an invariant in 400 seeds"
     );
 }
+
+/// Automatic partner-down on client evidence (`Family::Evidence`): a long
+/// cut of the peer link while both servers serve, a server frozen as by
+/// SIGSTOP, a death with the dead server's clients rebooting, among the
+/// random faults. No server declares its partner down while the partner
+/// serves, two servers that may allocate are never both in PARTNER-DOWN,
+/// and deaths are declared.
+#[test]
+fn evidence_partner_down_holds_every_invariant() {
+    let opts = Options {
+        clients: 24,
+        family: Some(Family::Evidence),
+        ..Options::default()
+    };
+    assert!(
+        check(1..=200, &opts) > 1_000_000,
+        "the schedules did real work"
+    );
+    let runs: Vec<_> = (1..=50).filter_map(|s| run(s, &opts).ok()).collect();
+    let freezes: u64 = runs.iter().map(|s| s.freezes).sum();
+    let (deaths, declared) = runs
+        .iter()
+        .fold((0, 0), |a, s| (a.0 + s.deaths.0, a.1 + s.deaths.1));
+    assert!(freezes >= 40, "servers were frozen: {freezes} in 50 seeds");
+    assert!(
+        deaths >= 20 && declared * 2 >= deaths,
+        "survivors declared most deaths by themselves: {declared} of {deaths}"
+    );
+}

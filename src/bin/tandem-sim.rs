@@ -52,6 +52,10 @@ struct Tally {
     steps: u64,
     failures: u64,
     demonstrated: u64,
+    /// Automatic partner-downs, and deaths with rebooting clients (seen,
+    /// declared by the survivor before the dead server came back).
+    auto_partner_downs: u64,
+    deaths: (u64, u64),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +80,8 @@ fn main() -> ExitCode {
         steps,
         failures,
         demonstrated,
+        auto_partner_downs,
+        deaths,
     } = sweep(&args, &opts, jobs);
     let secs = started.elapsed().as_secs_f64();
     println!(
@@ -84,6 +90,12 @@ fn main() -> ExitCode {
         args.first,
         steps as f64 / secs.max(1e-9)
     );
+    if auto_partner_downs > 0 || deaths.0 > 0 {
+        println!(
+            "automatic partner-downs: {auto_partner_downs}; deaths with rebooting clients: {}, declared by the survivor: {}",
+            deaths.0, deaths.1
+        );
+    }
     if failures > 0 {
         ExitCode::FAILURE
     } else {
@@ -107,8 +119,8 @@ fn replay(seed: u64, opts: &Options) -> ExitCode {
         Ok(s) => {
             print!("{}", s.trace);
             println!(
-                "seed {seed}: ok ({} steps, {} acks, {} naks, {} crashes, {} partitions)",
-                s.steps, s.acks, s.naks, s.crashes, s.partitions
+                "seed {seed}: ok ({} steps, {} acks, {} naks, {} crashes, {} partitions, {} freezes, {} automatic partner-downs)",
+                s.steps, s.acks, s.naks, s.crashes, s.partitions, s.freezes, s.auto_partner_downs
             );
             ExitCode::SUCCESS
         }
@@ -147,6 +159,9 @@ fn sweep(args: &Args, opts: &Options, jobs: usize) -> Tally {
                 t.steps += mine.steps;
                 t.failures += mine.failures;
                 t.demonstrated += mine.demonstrated;
+                t.auto_partner_downs += mine.auto_partner_downs;
+                t.deaths.0 += mine.deaths.0;
+                t.deaths.1 += mine.deaths.1;
             });
         }
     });
@@ -156,7 +171,12 @@ fn sweep(args: &Args, opts: &Options, jobs: usize) -> Tally {
 /// Runs one seed of a sweep into `t`, printing a violation with its replay command.
 fn one_seed(seed: u64, opts: &Options, t: &mut Tally) {
     match run(seed, opts) {
-        Ok(s) => t.steps += s.steps,
+        Ok(s) => {
+            t.steps += s.steps;
+            t.auto_partner_downs += s.auto_partner_downs;
+            t.deaths.0 += s.deaths.0;
+            t.deaths.1 += s.deaths.1;
+        }
         Err(v) if v.dangerous => {
             t.demonstrated += 1;
             t.steps += v.step;

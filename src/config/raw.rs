@@ -279,7 +279,7 @@ pub struct RawEvidence {
     pub clients: Option<Spanned<i64>>,
     /// Within how long, as a duration ("10m" when absent).
     pub window: Option<Spanned<Secs>>,
-    /// Seconds a client must have been asking (10 when absent).
+    /// Seconds a request must go unanswered to count (10 when absent, 5 to 600).
     pub secs: Option<Spanned<i64>>,
 }
 

@@ -1,23 +1,28 @@
 //! Client evidence that a silent partner is down, not merely cut off from
-//! us (DESIGN.md 3.2; after Kea HA's `max-unacked-clients`, which reads the
-//! RFC 2131 `secs` field the same way).
+//! us (DESIGN.md 3.2; after Kea HA's `max-unacked-clients` and
+//! `max-ack-delay`).
 //!
 //! Silence on the peer link cannot tell a dead partner from a cut link. The
 //! partner's clients can: a partner that is alive answers them, one that is
 //! down leaves them retrying. So while the link is silent in
 //! COMMUNICATIONS-INTERRUPTED, this server holds back the requests its
-//! partner owes an answer to ([`Owed`]: the partner's hash bucket, as load
-//! balancing gives it in NORMAL) and watches whether their clients come
-//! back. A client seen at least twice and asking for `secs` seconds or
-//! longer (by its `secs` field, or by our own clock for clients that send
-//! 0) was not answered by the partner: it is answered by us from then on
-//! and counted. `clients` distinct clients counted within `window`
-//! seconds make the evidence hold (`Evidence::holds`), which
-//! `auto_partner_down` then requires besides the silence.
+//! partner owes an answer to (DISCOVER, INIT-REBOOT and REBINDING from the
+//! partner's hash bucket, as load balancing gives it in NORMAL, for an
+//! active binding the partner knows: `node::evidence`) and
+//! watches whether they come back. A request retransmitted (the same
+//! `xid`, RFC 2131 section 4.1) `secs` seconds or more after we first saw
+//! it was not answered by the partner: the client is counted, and answered
+//! by us from then on. Retries are timed on our own clock, not by the
+//! client's `secs` field, which a new exchange may already start high and
+//! some clients send as 0 or byte-swapped. `clients` distinct clients
+//! counted within `window` seconds make the evidence hold
+//! (`Evidence::holds`), which `auto_partner_down` then requires besides
+//! the silence. A client held back for `secs` is answered anyway, counted
+//! or not: the partner's clients wait at most about `secs`.
 //!
 //! A client choosing another server's offer (SELECTING) is
-//! counter-evidence: the count starts over. Evidence is as good as the
-//! clients on the wire: a client that reaches only this server (a
+//! counter-evidence: what was counted is dropped. Evidence is as good as
+//! the clients on the wire: a client that reaches only this server (a
 //! partition on the client side) looks like a dead partner, which only a
 //! witness can tell apart.
 
@@ -31,9 +36,10 @@ use std::collections::HashMap;
 /// grow memory, nor hold back real clients for long).
 pub const MAX_TRACKED: usize = 4096;
 
-/// Seconds between two sightings of a client beyond which a DISCOVER or
-/// INIT-REBOOT starts a new attempt rather than retrying the last one.
-pub const RETRY_GAP: u64 = 120;
+/// Seconds a REBINDING client's binding must still run for its request to
+/// be held: it retransmits no sooner than 60 s later (RFC 2131 section
+/// 4.4.5), and must still hold its address then.
+pub const REBIND_LEFT: u64 = 120;
 
 /// The `[failover.partner_down_evidence]` thresholds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -42,7 +48,7 @@ pub struct EvidenceConfig {
     pub clients: u32,
     /// Seconds within which they must be counted (default 600).
     pub window: u64,
-    /// Seconds a client must have been asking to count (default 10).
+    /// Seconds a request must go unanswered to count (default 10).
     pub secs: u16,
 }
 
@@ -56,21 +62,6 @@ impl Default for EvidenceConfig {
     }
 }
 
-/// A request a live partner that reaches the client would have answered at
-/// once, which this server holds back while it collects evidence.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Owed {
-    /// DISCOVER from a client of the partner's hash bucket, which the
-    /// partner has an address for (a binding, a reservation, or free
-    /// addresses of its own on the client's link).
-    Discover,
-    /// INIT-REBOOT of an active binding, from the partner's hash bucket.
-    InitReboot,
-    /// REBINDING (broadcast) of an active binding, from the partner's hash
-    /// bucket.
-    Rebinding,
-}
-
 /// What to do with a request the partner owes an answer to.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Gate {
@@ -78,6 +69,8 @@ pub enum Gate {
     Hold,
     /// Decide it as usual.
     Answer,
+    /// Decide it as usual: its client has just been counted.
+    Counted,
 }
 
 /// Whether `client` falls in the partner's RFC 3074 hash bucket under
@@ -86,31 +79,40 @@ pub fn partners_client(client: &ClientKey, split: u16, me: Owner) -> bool {
     super::hash::primary_serves(client.hash_input(), split) != (me == Owner::Primary)
 }
 
-/// The `secs` field as the client meant it: some clients send it little
-/// endian, which shows as a multiple of 256 above 255 (Kea HA reads it so).
-pub fn client_secs(raw: u16) -> u16 {
-    if raw > 255 && raw & 0xff == 0 {
-        raw.swap_bytes()
-    } else {
-        raw
+/// One client as seen in a collection.
+#[derive(Clone, Debug)]
+struct Seen {
+    /// When it was first held back (local seconds).
+    held_since: Time,
+    /// Its latest sighting.
+    last: Time,
+    /// The exchange it is retrying: `xid`, first sighting, sightings.
+    attempt: Option<(u32, Time, u32)>,
+    /// When it counted as evidence, if it did.
+    counted: Option<Time>,
+}
+
+impl Seen {
+    /// A sighting of exchange `xid` at `now`: whether it is a
+    /// retransmission seen `secs` or more after the exchange's first.
+    fn unanswered(&mut self, now: Time, xid: u32, secs: u16) -> bool {
+        self.last = now;
+        let (first, sightings) = match self.attempt {
+            Some((x, first, n)) if x == xid => (first, n + 1),
+            _ => (now, 1),
+        };
+        self.attempt = Some((xid, first, sightings));
+        sightings >= 2 && first.until(now) >= u64::from(secs)
     }
 }
 
-#[derive(Clone, Debug)]
-struct Seen {
-    first: Time,
-    last: Time,
-    sightings: u32,
-    counted: Option<Time>,
-    owed: Owed,
-}
-
-/// One collection of evidence, from entering a silent
-/// COMMUNICATIONS-INTERRUPTED to leaving it (or to counter-evidence).
+/// One collection of evidence, from the silence's start in
+/// COMMUNICATIONS-INTERRUPTED to its end (the link back, the state left).
 #[derive(Clone, Debug, Default)]
 pub struct Evidence {
     since: Option<Time>,
     seen: HashMap<ClientKey, Seen>,
+    last_prune: Time,
     restarts: u64,
     last_counter: Option<Time>,
 }
@@ -118,13 +120,13 @@ pub struct Evidence {
 /// What the collection stands at, for `status` and the metrics.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EvidenceStatus {
-    /// Collecting since (local seconds); `None` when not collecting.
+    /// The silence it watches began (local seconds); `None` when none.
     pub since: Option<Time>,
     /// Distinct clients counted within the window.
     pub counted: u32,
-    /// Clients held back and not yet counted.
+    /// Clients held back and not counted.
     pub waiting: u32,
-    /// Times counter-evidence started the count over in this collection.
+    /// Times counter-evidence dropped what was counted.
     pub restarts: u64,
     /// The latest counter-evidence, if any.
     pub last_counter: Option<Time>,
@@ -149,17 +151,15 @@ impl Evidence {
         self.since.is_some()
     }
 
-    /// A request `owed` by the partner from `client`, whose `secs` field
-    /// read `raw_secs`, seen at `now`: hold it back, or answer it (once it
-    /// counts as evidence, and from then on). Not collecting, everything is
-    /// answered.
+    /// A request `owed` by the partner from `client`, exchange `xid`, seen
+    /// at `now`: hold it back, or answer it (counted, or held for `secs`
+    /// already). Not collecting, everything is answered.
     pub fn observe(
         &mut self,
         now: Time,
         cfg: &EvidenceConfig,
         client: &ClientKey,
-        raw_secs: u16,
-        owed: Owed,
+        xid: u32,
     ) -> Gate {
         if self.since.is_none() {
             return Gate::Answer;
@@ -171,43 +171,35 @@ impl Evidence {
             }
         }
         let s = self.seen.entry(client.clone()).or_insert(Seen {
-            first: now,
+            held_since: now,
             last: now,
-            sightings: 0,
+            attempt: None,
             counted: None,
-            owed,
         });
         if s.counted.is_some() {
             s.last = now;
             return Gate::Answer;
         }
-        // A DISCOVER or INIT-REBOOT after a long pause is a new attempt
-        // (the retransmission backoff stops at 64 s, RFC 2131 section 4.1):
-        // a client that restarts twice while its partner answers it each
-        // time must not look like one that was never answered. REBINDING
-        // retransmits at longer intervals, bounded by its binding's expiry,
-        // beyond which it is no longer owed.
-        if owed != Owed::Rebinding && s.last.until(now) > RETRY_GAP {
-            s.first = now;
-            s.sightings = 0;
-        }
-        s.sightings = s.sightings.saturating_add(1);
-        s.last = now;
-        s.owed = owed;
-        let asking = u64::from(client_secs(raw_secs)).max(s.first.until(now));
-        if s.sightings >= 2 && asking >= u64::from(cfg.secs) {
-            tracing::debug!(%client, ?owed, asking, "partner-down evidence: a client of the partner was not answered");
+        if s.unanswered(now, xid, cfg.secs) {
+            tracing::debug!(%client, xid, "partner-down evidence: the partner did not answer a client");
             s.counted = Some(now);
+            return Gate::Counted;
+        }
+        if s.held_since.until(now) >= u64::from(cfg.secs) {
             return Gate::Answer;
         }
         Gate::Hold
     }
 
     /// A client chose another server's offer at `now`: some server answers
-    /// the partner's clients, so the count starts over.
+    /// the partner's clients, so what was counted is dropped (clients
+    /// already held keep their wait: they are not held again from zero).
     pub fn counter(&mut self, now: Time) {
         if self.since.is_some() {
-            self.seen.clear();
+            for s in self.seen.values_mut() {
+                s.counted = None;
+                s.attempt = None;
+            }
             self.restarts += 1;
             self.last_counter = Some(now);
         }
@@ -217,14 +209,6 @@ impl Evidence {
     /// window ending at `now`.
     pub fn holds(&self, now: Time, cfg: &EvidenceConfig) -> bool {
         self.counted(now, cfg) >= cfg.clients
-    }
-
-    /// Distinct clients of the partner that sent DISCOVER in this
-    /// collection, held or answered: each may have taken one of the
-    /// partner's free addresses if it is alive.
-    pub fn discovering(&self) -> usize {
-        let d = self.seen.values();
-        d.filter(|s| s.owed == Owed::Discover).count()
     }
 
     /// Where the collection stands at `now`.
@@ -248,11 +232,13 @@ impl Evidence {
         u32::try_from(n.count()).unwrap_or(u32::MAX)
     }
 
-    /// Forgets clients last seen a window ago and no longer counted.
+    /// With the map full, at most once a second: forgets clients last seen
+    /// a window ago and no longer counted.
     fn prune(&mut self, now: Time, cfg: &EvidenceConfig) {
-        if self.seen.len() < MAX_TRACKED {
+        if self.seen.len() < MAX_TRACKED || self.last_prune >= now {
             return;
         }
+        self.last_prune = now;
         let fresh = |t: Time| t.until(now) < cfg.window;
         self.seen
             .retain(|_, s| fresh(s.last) || s.counted.is_some_and(fresh));

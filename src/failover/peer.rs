@@ -257,7 +257,7 @@ impl Peer {
 
     /// Serving blind: renewals of known leases only, within MCLT of what
     /// the partner acknowledged (`PairPolicy::blind`).
-    pub(super) fn blind(&self) -> bool {
+    pub fn blind(&self) -> bool {
         self.policy().blind()
     }
 

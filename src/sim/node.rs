@@ -118,6 +118,11 @@ pub struct Host {
     /// Potential expiries this server committed, in global time, for the
     /// checker (which remembers them even if the disk is later wiped).
     pub committed_pe: Vec<Committed>,
+    /// Stopped as by SIGSTOP (`freeze`): inputs wait in `backlog`.
+    pub frozen: bool,
+    /// Automatic partner-downs of this process the checker has seen.
+    pub auto_seen: u64,
+    backlog: Vec<Input>,
 }
 
 impl Host {
@@ -180,6 +185,9 @@ impl Host {
             seen_state: None,
             state_needs: HashMap::new(),
             committed_pe: vec![],
+            frozen: false,
+            auto_seen: 0,
+            backlog: vec![],
         };
         h.carry_out(global, 0);
         h
@@ -188,6 +196,9 @@ impl Host {
     /// Feeds one input at global time `global`, carries the outputs out
     /// and commits what is due.
     pub fn input(&mut self, global: u64, disk_delay: u64, input: Input) {
+        if self.frozen {
+            return self.hold(input);
+        }
         if let Input::PeerFrame(Message::BindingUpdate { batch, leases, .. }) = &input {
             let addrs = leases.iter().map(|w| Ipv4Addr::from(w.addr)).collect();
             self.received.insert(*batch, (addrs, self.writes));
@@ -438,3 +449,5 @@ impl Host {
         }
     }
 }
+
+mod freeze;

@@ -15,6 +15,7 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 
 mod checks;
+mod evidence;
 mod faults;
 mod link;
 mod options;
@@ -78,6 +79,24 @@ enum Ev {
         node: usize,
         secs: u64,
     },
+    /// Node `node` is stopped (SIGSTOP) for `secs` seconds.
+    Freeze {
+        node: usize,
+        secs: u64,
+    },
+    /// Node `node` resumes (SIGCONT).
+    Thaw {
+        node: usize,
+    },
+    /// Node `node` dies for `secs` seconds while its clients reboot.
+    Death {
+        node: usize,
+        secs: u64,
+    },
+    /// The clients of dead node `dead`'s hash bucket reboot.
+    Reboots {
+        dead: usize,
+    },
     EndChaos,
 }
 
@@ -132,6 +151,10 @@ struct World {
     wiped: bool,
     /// The DNS server of the ddns family.
     zone: std::rc::Rc<std::cell::RefCell<super::dns::Zone>>,
+    /// A dead server stays down until then (global seconds; `Ev::Death`).
+    dead_until: [u64; 2],
+    /// The survivor of a death, watched for its partner-down.
+    death_watch: Option<usize>,
 }
 
 /// Runs one seed; `Err` is an invariant violation.
@@ -221,7 +244,8 @@ impl World {
             Ev::Frame { to, link, bytes } => self.frame(to, link, &bytes)?,
             Ev::Crash { node, wipe } => self.crash(node, wipe),
             Ev::Restart { node } => {
-                if self.nodes[node].is_none() {
+                if self.nodes[node].is_none() && self.now >= self.dead_until[node] {
+                    self.revive(node);
                     self.boot(node);
                     self.summary_note(format!("server {node} restarted"));
                 }
@@ -232,6 +256,10 @@ impl World {
             Ev::Jump { node, secs } => self.jump(node, secs),
             Ev::ClientFault(c) => self.client_fault(c),
             Ev::DiskFail { node, secs } => self.disk_fail(node, secs),
+            Ev::Freeze { node, secs } => self.freeze(node, secs),
+            Ev::Thaw { node } => self.thaw(node)?,
+            Ev::Death { node, secs } => self.death(node, secs),
+            Ev::Reboots { dead } => self.reboots(dead),
             Ev::Maintenance { node, start } => self.maintenance(node, start),
             Ev::EndChaos => self.end_chaos(),
         }
@@ -343,6 +371,7 @@ impl World {
     fn after_node(&mut self, i: usize) -> Result<(), Violation> {
         self.collect_acked(i);
         self.trace_state(i);
+        self.check_partner_down(i)?;
         if let Some(n) = self.nodes[i].as_mut() {
             n.note_partner_down_debt();
             self.summary.answered_pings += std::mem::take(&mut n.answered_pings);

@@ -209,7 +209,10 @@ fn partner_down_evidence_is_on_by_default_and_validated() {
     }
     let long = "[failover.partner_down_evidence]\nwindow = \"1m\"\nsecs = 60\n";
     let p = problems(&format!("{BASE}{PAIR}{long}{SUBNET}"));
-    assert!(p.iter().any(|x| x.2.contains("shorter than the window")), "{p:?}");
+    assert!(
+        p.iter().any(|x| x.2.contains("shorter than the window")),
+        "{p:?}"
+    );
     let unknown = "[failover.partner_down_evidence]\nclient = 3\n";
     assert!(Config::parse(&format!("{BASE}{PAIR}{unknown}{SUBNET}"), "t").is_err());
 }

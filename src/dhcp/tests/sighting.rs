@@ -19,37 +19,21 @@ impl T {
 }
 
 #[test]
-fn discover_names_the_pools_and_whether_the_client_is_bound() {
+fn discover_counts_only_for_an_active_binding() {
     let mut t = t();
     let a = t.dora(mac(1));
-    let pools = vec![crate::config::PoolId(0)];
-    let bound = t.sighting(&msg(v4::MessageType::Discover, mac(1), vec![]), &ctx());
+    let discover = |m: [u8; 6]| msg(v4::MessageType::Discover, m, vec![]);
     assert_eq!(
-        bound,
-        Some(Sighting::Discover {
-            pools: pools.clone(),
-            bound: true
-        })
+        t.sighting(&discover(mac(1)), &ctx()),
+        Some(Sighting::Discover)
     );
-    let new = t.sighting(&msg(v4::MessageType::Discover, mac(2), vec![]), &ctx());
-    let unbound = Sighting::Discover {
-        pools,
-        bound: false,
-    };
-    assert_eq!(new, Some(unbound.clone()));
-    // A reservation is as good as a binding: any server offers it.
-    let reserved = t.sighting(
-        &msg(v4::MessageType::Discover, [2, 0, 0, 0, 0, 0xaa], vec![]),
-        &ctx(),
-    );
-    assert!(matches!(
-        reserved,
-        Some(Sighting::Discover { bound: true, .. })
-    ));
-    // A binding that ran out no longer is.
+    assert_eq!(t.sighting(&discover(mac(2)), &ctx()), None, "no binding");
+    // A reservation is no binding: its address may be held by another.
+    let reserved = [2, 0, 0, 0, 0, 0xaa];
+    assert_eq!(t.sighting(&discover(reserved), &ctx()), None);
+    // A binding that ran out no longer counts.
     t.now = t.store.get(a).unwrap().expires;
-    let ended = t.sighting(&msg(v4::MessageType::Discover, mac(1), vec![]), &ctx());
-    assert_eq!(ended, Some(unbound));
+    assert_eq!(t.sighting(&discover(mac(1)), &ctx()), None);
 }
 
 #[test]

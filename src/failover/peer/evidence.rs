@@ -3,7 +3,7 @@
 //! partner-down requires of it, and the decision as `status` shows it.
 
 use super::*;
-use crate::failover::evidence::{Gate, Owed};
+use crate::failover::evidence::Gate;
 use crate::proto::ClientKey;
 
 impl Peer {
@@ -21,17 +21,16 @@ impl Peer {
             && self.evidence.collecting()
     }
 
-    /// A request `owed` by the partner from `client`, whose `secs` field
-    /// read `secs`, at `now`: hold it back or answer it
-    /// (`Evidence::observe`). Answering everything while not collecting.
-    /// A client that counts may complete the evidence, so the transitions
-    /// are evaluated.
-    pub fn observe_client(&mut self, now: Time, client: &ClientKey, secs: u16, owed: Owed) -> Gate {
+    /// A request the partner owes an answer to, from `client`, exchange
+    /// `xid`, at `now`: hold it back or answer it (`Evidence::observe`).
+    /// Answering everything while not collecting. A client just counted
+    /// may complete the evidence, so the transitions are evaluated.
+    pub fn observe_client(&mut self, now: Time, client: &ClientKey, xid: u32) -> Gate {
         let Some(cfg) = self.cfg.evidence.filter(|_| self.collecting_evidence()) else {
             return Gate::Answer;
         };
-        let gate = self.evidence.observe(now, &cfg, client, secs, owed);
-        if gate == Gate::Answer {
+        let gate = self.evidence.observe(now, &cfg, client, xid);
+        if gate == Gate::Counted {
             self.evaluate(now);
         }
         gate
@@ -48,15 +47,9 @@ impl Peer {
         }
     }
 
-    /// The partner's side in address ownership.
-    pub fn partner_role(&self) -> crate::lease::Owner {
-        self.cfg.partner()
-    }
-
-    /// Distinct DISCOVER clients of the partner in this collection (each
-    /// may have taken one of the partner's free addresses, if it is alive).
-    pub fn evidence_discovering(&self) -> usize {
-        self.evidence.discovering()
+    /// Automatic partner-down decisions since this start.
+    pub fn auto_partner_downs(&self) -> u64 {
+        self.auto_decisions
     }
 
     /// What `auto_partner_down` requires besides silence: nothing with

@@ -247,15 +247,15 @@ impl Peer {
     }
 
     /// The time of an input, before it is handled (call for every one). A
-    /// gap longer than `max_response_delay` since the last means this
-    /// process was stopped or suspended (SIGSTOP, a paused VM) while time
-    /// went on: the partner may have judged it down meanwhile and be
-    /// serving its pool. It goes on as after a restart (DESIGN.md 3.2):
-    /// the link is closed and it serves blind until it hears the partner.
+    /// gap of `stall_limit` or more since the last means this process was
+    /// stopped or suspended (SIGSTOP, a paused VM) while time went on: the
+    /// partner may have judged it down meanwhile and be serving its pool.
+    /// It goes on as after a restart (DESIGN.md 3.2): the link is closed
+    /// and it serves blind until it hears the partner.
     pub fn wake(&mut self, now: Time) {
         let gap = self.last_event.until(now);
         self.last_event = self.last_event.max(now);
-        if gap <= self.cfg.max_response_delay {
+        if gap < self.stall_limit() {
             return;
         }
         tracing::warn!(
@@ -269,6 +269,21 @@ impl Peer {
         }
         self.restart_evidence(now);
         self.evaluate(now);
+    }
+
+    /// The shortest gap between inputs that is a stall, seconds: longer
+    /// than `max_response_delay`, after which the partner closes the link;
+    /// in a silent COMMUNICATIONS-INTERRUPTED, where the partner may
+    /// already be counting our clients, as long as it needs to count one
+    /// unanswered (`secs` of its evidence, which both peers should share;
+    /// one second less, as ticks come a second apart).
+    fn stall_limit(&self) -> u64 {
+        let close = self.cfg.max_response_delay + 1;
+        if self.state != State::CommunicationsInterrupted || self.link.is_some() {
+            return close;
+        }
+        let secs = self.cfg.evidence.unwrap_or_default().secs;
+        close.min(u64::from(secs).saturating_sub(1).max(2))
     }
 
     /// Time passed (call at least once a second): keepalives, the silence

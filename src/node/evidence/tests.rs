@@ -4,9 +4,9 @@
 use super::*;
 use crate::config::Config;
 use crate::failover::State;
-use crate::failover::message::{Connect, Message, PROTOCOL_VERSION, WireState};
-use crate::lease::Owner;
+use crate::failover::message::{Connect, Message, PROTOCOL_VERSION, WireLease, WireState};
 use crate::lease::journal::{EPOCH_KEY, Snapshot};
+use crate::lease::{Lease, LeaseState, Owner};
 use crate::node::{Input, Output};
 use crate::proto::{ClientKey, HwAddr, Request};
 use dhcproto::{Encodable, v4};
@@ -38,10 +38,10 @@ lease_time = "1h"
     Arc::new(Config::parse(&text, "t").unwrap())
 }
 
-/// A primary that was in NORMAL with its partner, whose link just went
-/// down: silent COMMUNICATIONS-INTERRUPTED, collecting evidence. Returns
-/// it and the time.
-fn cut_primary(pool: &str) -> (Node, Time) {
+/// A primary that was in NORMAL with its partner (`connected` runs then),
+/// whose link just went down: silent COMMUNICATIONS-INTERRUPTED,
+/// collecting evidence. Returns it and the time.
+fn cut_primary(pool: &str, connected: impl FnOnce(&mut Node, Time)) -> (Node, Time) {
     let config = config(pool);
     let mut snap = Snapshot::default();
     snap.meta.insert(EPOCH_KEY.into(), "7".into());
@@ -63,6 +63,8 @@ fn cut_primary(pool: &str) -> (Node, Time) {
     };
     n.handle(now, Input::PeerFrame(Message::Connect(hello)));
     assert_eq!(n.state(), Some(State::Normal));
+    drain(&mut n);
+    connected(&mut n, now);
     now = now.plus(1);
     n.handle(now, Input::PeerDown("cut".into()));
     assert_eq!(n.state(), Some(State::CommunicationsInterrupted));
@@ -114,14 +116,18 @@ fn ours(count: usize) -> Vec<[u8; 6]> {
         .collect()
 }
 
-fn packet(kind: v4::MessageType, m: [u8; 6], secs: u16, opts: Vec<v4::DhcpOption>) -> Input {
+fn packet(kind: v4::MessageType, m: [u8; 6], xid: u32, opts: Vec<v4::DhcpOption>) -> Input {
     let z = Ipv4Addr::UNSPECIFIED;
     let mut msg = v4::Message::new(z, z, z, z, &m);
-    msg.set_secs(secs);
+    msg.set_xid(xid);
     msg.opts_mut().insert(v4::DhcpOption::MessageType(kind));
     for o in opts {
         msg.opts_mut().insert(o);
     }
+    received(msg)
+}
+
+fn received(msg: v4::Message) -> Input {
     let ctx = crate::dhcp::RecvContext {
         ifindex: 1,
         local: SERVER,
@@ -136,19 +142,59 @@ fn packet(kind: v4::MessageType, m: [u8; 6], secs: u16, opts: Vec<v4::DhcpOption
     }))
 }
 
-fn discover(n: &mut Node, now: Time, m: [u8; 6], secs: u16) -> bool {
-    n.handle(now, packet(v4::MessageType::Discover, m, secs, vec![]));
+fn answered(n: &mut Node, now: Time, input: Input) -> bool {
+    n.handle(now, input);
     drain(n).iter().any(|o| matches!(o, Output::Reply { .. }))
 }
 
-/// Each client of `macs` retries DISCOVER at 0, 4 and 12 s; whether each
-/// round was answered.
+fn discover(n: &mut Node, now: Time, m: [u8; 6], xid: u32) -> bool {
+    answered(n, now, packet(v4::MessageType::Discover, m, xid, vec![]))
+}
+
+/// The partner's grants to `macs` (one address each from 10.0.0.`first`
+/// up, `secs` long), received on the link before the cut and made durable.
+fn partner_granted(n: &mut Node, now: Time, macs: &[[u8; 6]], secs: u64, first: u8) {
+    let addr = |i: usize| Ipv4Addr::new(10, 0, 0, first + i as u8);
+    let leases = macs.iter().enumerate().map(|(i, m)| {
+        let addr = addr(i);
+        let mut l = Lease::free(addr, Owner::Secondary);
+        l.state = LeaseState::Active;
+        l.hw = HwAddr::new(1, m);
+        (l.starts, l.cltt, l.expires) = (now, now, now.plus(secs));
+        l.lease_time = secs as u32;
+        l.potential_expiry = now.plus(secs * 3 / 2);
+        WireLease::from_lease(&l)
+    });
+    let update = Message::BindingUpdate {
+        batch: 1,
+        time: now.0,
+        leases: leases.collect(),
+    };
+    n.handle(now, Input::PeerFrame(update));
+    for o in drain(n) {
+        if let Output::Journal(b) = o {
+            n.handle(now, Input::Committed { upto: b.id });
+        }
+    }
+    for (i, m) in macs.iter().enumerate() {
+        let l = n.store().get(addr(i)).unwrap();
+        assert_eq!(l.client(), Some(ClientKey::new(None, &HwAddr::new(1, m))));
+    }
+}
+
+/// Each client of `macs` retransmits one DISCOVER at 0, 4 and 12 s;
+/// whether each round was answered.
 fn retry(n: &mut Node, now: &mut Time, macs: &[[u8; 6]]) -> Vec<Vec<bool>> {
     let start = *now;
     let mut rounds = vec![];
-    for (at, secs) in [(0, 0), (4, 4), (12, 12)] {
+    for at in [0, 4, 12] {
         run_to(n, now, start.plus(at));
-        rounds.push(macs.iter().map(|m| discover(n, *now, *m, secs)).collect());
+        let xid = |i: usize| 100 + i as u32;
+        let round = macs
+            .iter()
+            .enumerate()
+            .map(|(i, m)| discover(n, *now, *m, xid(i)));
+        rounds.push(round.collect());
     }
     rounds
 }
@@ -157,37 +203,46 @@ fn held(n: &Node) -> u64 {
     n.stats().ignored_by_reason.get(HELD).copied().unwrap_or(0)
 }
 
+const POOL: &str = "10.0.0.100-10.0.0.199";
+
 #[test]
-fn the_partners_new_clients_wait_ours_do_not() {
-    let (mut n, mut now) = cut_primary("10.0.0.100-10.0.0.199");
-    let theirs = partners_macs(1);
-    assert!(discover(&mut n, now, ours(1)[0], 0), "our bucket: at once");
-    let rounds = retry(&mut n, &mut now, &theirs);
+fn the_partners_bound_clients_wait_others_do_not() {
+    let (mut n, mut now) = cut_primary(POOL, |n, now| {
+        partner_granted(n, now, &partners_macs(1), 3600, 150)
+    });
+    assert!(discover(&mut n, now, ours(1)[0], 1), "our bucket: at once");
+    let unbound = partners_macs(2)[1];
+    assert!(
+        discover(&mut n, now, unbound, 2),
+        "no binding the partner knows: at once"
+    );
+    let rounds = retry(&mut n, &mut now, &partners_macs(1));
     assert_eq!(rounds, [[false], [false], [true]]);
     assert_eq!(held(&n), 2);
 }
 
 #[test]
 fn ten_unanswered_clients_and_the_silence_declare_the_partner_down() {
-    let (mut n, mut now) = cut_primary("10.0.0.100-10.0.0.199");
+    let macs = partners_macs(10);
+    let (mut n, mut now) = cut_primary(POOL, |n, now| partner_granted(n, now, &macs, 3600, 150));
     let start = now;
-    retry(&mut n, &mut now, &partners_macs(10));
+    retry(&mut n, &mut now, &macs);
     assert_eq!(n.state(), Some(State::CommunicationsInterrupted));
     run_to(&mut n, &mut now, start.plus(31));
     assert_eq!(n.state(), Some(State::PartnerDown));
 }
 
 #[test]
-fn a_client_choosing_another_server_starts_the_count_over() {
-    let (mut n, mut now) = cut_primary("10.0.0.100-10.0.0.199");
-    let start = now;
+fn a_client_choosing_another_server_drops_the_count() {
     let macs = partners_macs(10);
+    let (mut n, mut now) = cut_primary(POOL, |n, now| partner_granted(n, now, &macs, 3600, 150));
+    let start = now;
     retry(&mut n, &mut now, &macs[..9]);
     let other = vec![
         v4::DhcpOption::ServerIdentifier(Ipv4Addr::new(10, 0, 0, 2)),
-        v4::DhcpOption::RequestedIpAddress(Ipv4Addr::new(10, 0, 0, 150)),
+        v4::DhcpOption::RequestedIpAddress(Ipv4Addr::new(10, 0, 0, 120)),
     ];
-    n.handle(now, packet(v4::MessageType::Request, macs[0], 0, other));
+    n.handle(now, packet(v4::MessageType::Request, ours(1)[0], 5, other));
     retry(&mut n, &mut now, &macs[9..]);
     run_to(&mut n, &mut now, start.plus(60));
     assert_eq!(n.state(), Some(State::CommunicationsInterrupted));
@@ -196,28 +251,66 @@ fn a_client_choosing_another_server_starts_the_count_over() {
 }
 
 #[test]
-fn a_partner_that_may_have_run_out_owes_no_discover() {
-    // Four addresses: the partner owns two, so a third DISCOVER client of
-    // its bucket may simply have found it empty.
-    let (mut n, now) = cut_primary("10.0.0.100-10.0.0.103");
-    let macs = partners_macs(3);
-    assert!(!discover(&mut n, now, macs[0], 0));
-    assert!(!discover(&mut n, now, macs[1], 0));
-    assert!(discover(&mut n, now, macs[2], 0), "not held");
-    assert_eq!(n.peer().unwrap().evidence_discovering(), 2);
+fn bindings_we_made_during_the_cut_are_not_evidence() {
+    let (mut n, now) = cut_primary(POOL, |_, _| {});
+    let m = partners_macs(1)[0];
+    // Not the partner's to answer: we grant it at once ...
+    assert!(discover(&mut n, now, m, 1));
+    let a = Ipv4Addr::new(10, 0, 0, 100);
+    let select = vec![
+        v4::DhcpOption::ServerIdentifier(SERVER),
+        v4::DhcpOption::RequestedIpAddress(a),
+    ];
+    n.handle(now, packet(v4::MessageType::Request, m, 1, select));
+    for o in drain(&mut n) {
+        if let Output::Journal(b) = o {
+            n.handle(now, Input::Committed { upto: b.id });
+        }
+    }
+    assert_eq!(n.store().get(a).unwrap().state, LeaseState::Active);
+    // ... and the partner never heard of it: its INIT-REBOOT is ours too.
+    let verify = vec![v4::DhcpOption::RequestedIpAddress(a)];
+    n.handle(now, packet(v4::MessageType::Request, m, 2, verify));
+    assert_eq!(held(&n), 0);
+    let outs = drain(&mut n);
+    let regrant =
+        |o: &Output| matches!(o, Output::Journal(b) if b.leases.iter().any(|l| l.addr == a));
+    assert!(outs.iter().any(regrant), "an ACK on its way: {outs:?}");
+}
+
+#[test]
+fn a_rebinding_with_little_time_left_is_answered_at_once() {
+    let macs = partners_macs(2);
+    let (mut n, now) = cut_primary(POOL, |n, now| {
+        partner_granted(n, now, &macs[..1], 3600, 150);
+        partner_granted(n, now, &macs[1..], 100, 151);
+    });
+    let rebind = |i: usize| {
+        let z = Ipv4Addr::UNSPECIFIED;
+        let ciaddr = Ipv4Addr::new(10, 0, 0, 150 + i as u8);
+        let mut msg = v4::Message::new(ciaddr, z, z, z, &macs[i]);
+        msg.set_xid(7 + i as u32);
+        msg.opts_mut()
+            .insert(v4::DhcpOption::MessageType(v4::MessageType::Request));
+        received(msg)
+    };
+    n.handle(now, rebind(0));
+    assert_eq!(held(&n), 1, "held: it will be retransmitted");
+    n.handle(now, rebind(1));
+    assert_eq!(held(&n), 1, "100 s left: no time to wait");
+    assert!(!drain(&mut n).is_empty(), "the ACK is on its way");
 }
 
 #[test]
 fn a_stalled_node_serves_blind_and_holds_nothing() {
-    let (mut n, mut now) = cut_primary("10.0.0.100-10.0.0.199");
-    now = now.plus(60);
+    let macs = partners_macs(1);
+    let (mut n, mut now) = cut_primary(POOL, |n, now| partner_granted(n, now, &macs, 3600, 150));
+    now = now.plus(9);
     n.handle(now, Input::Tick);
     let p = n.peer().unwrap();
-    assert!(p.policy().blind());
+    assert!(p.policy().blind(), "9 s: the partner may have counted ours");
     assert!(!p.collecting_evidence());
-    assert!(
-        !discover(&mut n, now, partners_macs(1)[0], 0),
-        "blind: no offer"
-    );
-    assert_eq!(held(&n), 0, "and not held either");
+    assert!(!discover(&mut n, now, ours(1)[0], 1), "blind: no new lease");
+    discover(&mut n, now, macs[0], 2);
+    assert_eq!(held(&n), 0, "nothing held back");
 }

@@ -20,6 +20,7 @@ impl World {
             Some(Family::DiskFailure) => self.disk_failures(),
             Some(Family::Maintenance) => self.maintenance_rounds(),
             Some(Family::PartnerDownFreshGrants) => self.fresh_grants_lost(),
+            Some(Family::Evidence) => self.evidence_rounds(),
             // The squatters are in the config and the pings: no schedule.
             Some(Family::Squatters | Family::Ddns) | None => {}
         }

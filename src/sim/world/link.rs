@@ -6,7 +6,10 @@ impl World {
     pub(super) fn try_connect(&mut self) {
         if self.link.up
             || self.link.blocked.iter().any(|b| *b)
-            || self.nodes.iter().any(|n| n.is_none())
+            || self
+                .nodes
+                .iter()
+                .any(|n| n.as_ref().is_none_or(|n| n.frozen))
         {
             return;
         }

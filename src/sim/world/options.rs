@@ -63,6 +63,17 @@ pub enum Family {
     /// the partner's work taken over in PARTNER-DOWN, among the random
     /// faults.
     Ddns,
+    /// Automatic partner-down on client evidence (`auto_partner_down`
+    /// with `[failover.partner_down_evidence]`, `failover::evidence`): a
+    /// long cut of the peer link while both servers keep serving their
+    /// clients (neither may declare the other down), a server frozen as by
+    /// SIGSTOP (its inputs wait, then arrive at once), and a server's death
+    /// with its clients rebooting (the survivor should declare it down),
+    /// among the random faults. No server may declare its partner down by
+    /// itself while the partner serves, and two servers that have both
+    /// reached their partner since they started are never in PARTNER-DOWN
+    /// at once.
+    Evidence,
 }
 
 impl Options {
@@ -118,6 +129,13 @@ pub struct Summary {
     pub answered_pings: u64,
     /// DNS records added and removed (the ddns family).
     pub dns_records: (u64, u64),
+    /// Automatic partner-down decisions (the evidence family).
+    pub auto_partner_downs: u64,
+    /// Deaths with rebooting clients, and those the survivor declared by
+    /// itself before the dead server came back (the evidence family).
+    pub deaths: (u64, u64),
+    /// Servers frozen (the evidence family).
+    pub freezes: u64,
     /// Faults no design survives (only with `dangerous`).
     pub dangerous_events: u64,
     /// The trace, when asked for.

@@ -18,7 +18,16 @@ name = "0.0.10.in-addr.arpa"
 servers = ["192.0.2.53"]
 "#;
 
-pub(super) fn config(primary: bool, ping: bool, ddns: bool) -> Arc<Config> {
+/// The evidence family's automatic partner-down: a minute of silence and
+/// three clients of the partner unanswered for 10 s (the pool is small).
+const EVIDENCE: &str = r#"auto_partner_down = "60s"
+[failover.partner_down_evidence]
+clients = 3
+window = "5m"
+secs = 10
+"#;
+
+pub(super) fn config(primary: bool, ping: bool, ddns: bool, evidence: bool) -> Arc<Config> {
     let (role, sid) = if primary {
         ("primary", "10.0.0.2")
     } else {
@@ -43,6 +52,7 @@ mclt = "{MCLT}s"
 split = 128
 max_response_delay = "15s"
 load_balance_max_secs = 8
+{evidence}
 [[subnet]]
 cidr = "10.0.0.0/24"
 pools = ["10.0.0.10-10.0.0.25"]
@@ -55,6 +65,7 @@ authoritative = true
         l = if primary { 1 } else { 2 },
         p = if primary { 2 } else { 1 },
         ddns = if ddns { DDNS } else { "" },
+        evidence = if evidence { EVIDENCE } else { "" },
         ping = if ping {
             "ping_check = true\nping_timeout = \"300ms\""
         } else {
@@ -112,10 +123,13 @@ impl World {
             configs: {
                 let ping = opts.family == Some(Family::Squatters);
                 let ddns = opts.family == Some(Family::Ddns);
-                [config(true, ping, ddns), config(false, ping, ddns)]
+                let ev = opts.family == Some(Family::Evidence);
+                [config(true, ping, ddns, ev), config(false, ping, ddns, ev)]
             },
             zone: Default::default(),
             wiped: false,
+            dead_until: [0; 2],
+            death_watch: None,
             opts,
         };
         w.populate();

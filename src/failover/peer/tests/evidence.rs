@@ -4,7 +4,7 @@
 //! makes a server blind.
 
 use super::*;
-use crate::failover::evidence::{Gate, Owed};
+use crate::failover::evidence::Gate;
 use crate::proto::ClientKey;
 
 fn client(n: u32) -> ClientKey {
@@ -15,17 +15,15 @@ fn client(n: u32) -> ClientKey {
 }
 
 impl Duo {
-    /// Clients `ids` retrying DISCOVER at a (at 0, 4 and 12 s, `secs`
-    /// rising) as a dead partner leaves them; a's gates for each round.
+    /// Clients `ids` retransmitting one request each at a (at 0, 4 and
+    /// 12 s) as a dead partner leaves them; a's gates for each round.
     fn unanswered(&mut self, ids: std::ops::Range<u32>) -> Vec<Vec<Gate>> {
         let mut rounds = vec![];
-        for (wait, secs) in [(0, 0), (4, 4), (8, 12)] {
+        for wait in [0, 4, 8] {
             self.advance(wait);
             let gates = ids.clone().map(|n| {
                 let now = self.now;
-                self.a
-                    .peer
-                    .observe_client(now, &client(n), secs, Owed::Discover)
+                self.a.peer.observe_client(now, &client(n), n)
             });
             rounds.push(gates.collect());
         }
@@ -68,7 +66,7 @@ fn a_dead_partners_clients_and_the_silence_declare_it_down() {
     let mut d = cut();
     let rounds = d.unanswered(0..10);
     assert!(rounds[0].iter().chain(&rounds[1]).all(|g| *g == Gate::Hold));
-    assert!(rounds[2].iter().all(|g| *g == Gate::Answer));
+    assert!(rounds[2].iter().all(|g| *g == Gate::Counted));
     assert_eq!(d.evidence()["holds"], true);
     // The evidence holds after 12 s; the silence rule still wants 30.
     assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
@@ -172,5 +170,21 @@ fn a_stall_in_partner_down_leaves_it_blind() {
     assert!(
         d.a.peer.blind(),
         "the partner may have judged us down meanwhile"
+    );
+}
+
+#[test]
+fn a_shorter_stall_counts_in_a_silent_interruption() {
+    let mut d = cut();
+    d.a.peer.wake(d.now);
+    d.a.peer.wake(d.now.plus(8));
+    assert!(
+        !d.a.peer.blind(),
+        "8 s: too short for the partner to count one of ours"
+    );
+    d.a.peer.wake(d.now.plus(17));
+    assert!(
+        d.a.peer.blind(),
+        "9 s: the partner could have counted a client of ours"
     );
 }
