@@ -78,6 +78,8 @@ pub struct Received {
     /// because its receive buffer was full (SO_RXQ_OVFL; wraps at 2^32).
     /// `None` until the first drop.
     pub dropped: Option<u32>,
+    /// When the kernel received it (SO_TIMESTAMP), Unix seconds.
+    pub arrived: Option<u64>,
 }
 
 impl DhcpSocket {
@@ -99,6 +101,7 @@ impl DhcpSocket {
         s.set_broadcast(true)?;
         nsock::setsockopt(&s, nsock::sockopt::Ipv4PacketInfo, &true).map_err(io::Error::from)?;
         nsock::setsockopt(&s, nsock::sockopt::RxqOvfl, &1).map_err(io::Error::from)?;
+        nsock::setsockopt(&s, nsock::sockopt::ReceiveTimestamp, &true).map_err(io::Error::from)?;
         receive_buffer(&s, &iface.name);
         s.set_nonblocking(true)?;
         s.bind(&SocketAddr::from((Ipv4Addr::UNSPECIFIED, server_port)).into())?;
@@ -144,7 +147,7 @@ impl DhcpSocket {
     /// socket's drop counter (SO_RXQ_OVFL).
     fn recvmsg(&self, buf: &mut [u8]) -> io::Result<Received> {
         let mut iov = [IoSliceMut::new(buf)];
-        let mut cmsg = nix::cmsg_space!(libc::in_pktinfo, u32);
+        let mut cmsg = nix::cmsg_space!(libc::in_pktinfo, u32, libc::timeval);
         let msg = nsock::recvmsg::<SockaddrIn>(
             self.sock.as_raw_fd(),
             &mut iov,
@@ -164,6 +167,7 @@ impl DhcpSocket {
             local: Ipv4Addr::UNSPECIFIED,
             dst: Ipv4Addr::UNSPECIFIED,
             dropped: None,
+            arrived: None,
         };
         for c in msg.cmsgs().into_iter().flatten() {
             match c {
@@ -173,6 +177,9 @@ impl DhcpSocket {
                     r.dst = Ipv4Addr::from(u32::from_be(pi.ipi_addr.s_addr));
                 }
                 ControlMessageOwned::RxqOvfl(n) => r.dropped = Some(n),
+                ControlMessageOwned::ScmTimestamp(tv) => {
+                    r.arrived = u64::try_from(tv.tv_sec()).ok();
+                }
                 _ => {}
             }
         }

@@ -19,6 +19,8 @@ pub(super) struct Waiting {
     pub batch: u64,
     /// Replies to send: (reply, socket, source address).
     pub replies: Vec<(Reply, usize, Ipv4Addr)>,
+    /// When the replies were decided (local seconds).
+    pub decided: crate::time::Time,
     /// Peer messages (binding acknowledgements) to send.
     pub frames: Vec<Message>,
     /// Local changes to hand to the peer for replication.

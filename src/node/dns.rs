@@ -293,7 +293,7 @@ impl Node {
         let d = l.dns.as_ref().expect("a result is recorded on records");
         tracing::info!(addr = %l.addr, name = %d.fqdn, status = ?d.status, "DNS updated");
         let l = self.store.upsert(l);
-        self.journal_local(vec![l], None);
+        self.journal_local(now, vec![l], None);
     }
 
     fn dns_failed(&mut self, now: Time, addr: Ipv4Addr, why: &str) {

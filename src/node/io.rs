@@ -15,6 +15,10 @@ pub struct Received {
     pub ctx: RecvContext,
     /// The edge's socket it came in on; its reply goes out the same one.
     pub socket: usize,
+    /// When the socket received it (the kernel's timestamp), if the edge
+    /// knows: a request that waited too long is not answered
+    /// (`node::STALE_AFTER`).
+    pub arrived: Option<crate::time::Time>,
 }
 
 /// An event for [`Node::handle`](super::Node::handle).

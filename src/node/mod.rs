@@ -49,6 +49,24 @@ use std::sync::Arc;
 /// than unbounded memory.
 pub const MAX_PARKED: usize = 50_000;
 
+/// Seconds a request may wait in the socket before it is not answered: its
+/// client retransmits after about 4 s (RFC 2131 section 4.1) or has moved
+/// on, and a RELEASE or DECLINE taken that late, stamped with the time it
+/// is taken, could undo what the client did since (a lease it got from the
+/// partner meanwhile: simulator seed 88 of the evidence family, a server
+/// resumed after SIGSTOP).
+pub const STALE_AFTER: u64 = 2;
+
+/// Why a request that waited too long is dropped (`ignored_by_reason`).
+const STALE: &str = "waited too long in the socket";
+
+/// Seconds after its decision beyond which a DHCPACK that waited for its
+/// commit is not sent: half the grace an ended binding waits before reuse.
+pub const LATE_REPLY: u64 = crate::dhcp::REUSE_GRACE / 2;
+
+/// Why such a DHCPACK is dropped (`ignored_by_reason`).
+const LATE: &str = "reply later than its lease allows";
+
 /// Seconds between ticks (lease expiry, peer keepalives and timeouts).
 const TICK: u64 = 1;
 
@@ -224,6 +242,10 @@ impl Node {
             self.stats.overloaded += 1;
             return;
         }
+        if r.arrived.is_some_and(|t| t.until(now) > STALE_AFTER) {
+            self.stats.count(&Verdict::Ignored(STALE));
+            return;
+        }
         if !self.limiter.allow(&r.req.client_key(), now.0) {
             self.stats.rate_limited += 1;
             return;
@@ -263,7 +285,7 @@ impl Node {
             x => (None, x),
         };
         if !out.changes.is_empty() {
-            self.journal_local(out.changes, waiting);
+            self.journal_local(now, out.changes, waiting);
         }
         if let Some((reply, socket, src)) = at_once {
             match reply.ping_first {
@@ -277,6 +299,7 @@ impl Node {
     /// and with a partner they are replicated once durable.
     fn journal_local(
         &mut self,
+        now: Time,
         changes: Vec<Lease>,
         reply: Option<(crate::dhcp::Reply, usize, std::net::Ipv4Addr)>,
     ) {
@@ -292,6 +315,7 @@ impl Node {
             self.commits.after(Waiting {
                 batch,
                 replies: reply.into_iter().collect(),
+                decided: now,
                 replicate,
                 ..Waiting::default()
             });
@@ -303,7 +327,17 @@ impl Node {
     fn committed(&mut self, now: Time, upto: u64) {
         self.dns.durable(upto);
         for w in self.commits.done(upto) {
+            // A client counts its lease from its latest retransmission: an
+            // ACK later than the grace every ended binding waits
+            // (`REUSE_GRACE`) would have it hold the address past our
+            // record (simulator seed 1158 of the evidence family, a server
+            // resumed after SIGSTOP with a commit under way). It retries.
+            let late = w.decided.until(now) > LATE_REPLY;
             for (reply, socket, src) in w.replies {
+                if late {
+                    self.stats.count(&Verdict::Ignored(LATE));
+                    continue;
+                }
                 self.out.push_back(Output::Reply { reply, socket, src });
             }
             self.out.extend(w.frames.into_iter().map(Output::PeerFrame));
@@ -356,7 +390,7 @@ impl Node {
         }
         let changes = self.engine.tick(now, &mut self.store);
         if !changes.is_empty() {
-            self.journal_local(changes, None);
+            self.journal_local(now, changes, None);
         }
         if let Some(p) = &mut self.peer {
             p.tick(now, &mut self.store);

@@ -119,7 +119,7 @@ impl Node {
         }
         tracing::warn!(addr = %p.addr, client = %key, "ping answered: a host uses the address without a lease; quarantined, not offered");
         let l = self.engine.quarantine(now, &mut self.store, p.addr, None);
-        self.journal_local(vec![l], None);
+        self.journal_local(now, vec![l], None);
         if p.tries < MAX_PINGS {
             self.decide(now, p.request, p.tries);
         }

@@ -54,6 +54,7 @@ pub(super) fn request(kind: v4::MessageType, mac: u8, opts: Vec<v4::DhcpOption>)
         req,
         ctx,
         socket: 3,
+        arrived: None,
     }))
 }
 
@@ -258,5 +259,54 @@ fn a_reload_applies_new_lease_times_and_keeps_the_leases() {
         offered_time(&mut n, 4),
         7200,
         "refused whole: the running (2h) config stands"
+    );
+}
+
+/// A request that waited in the socket longer than `STALE_AFTER` (a
+/// stalled or overloaded server) is dropped, counted; a fresh one is not.
+#[test]
+fn a_request_that_waited_too_long_is_not_answered() {
+    let mut n = node(false);
+    outputs(&mut n);
+    let stamped = |at: Time| match request(v4::MessageType::Discover, 1, vec![]) {
+        Input::Request(mut r) => {
+            r.arrived = Some(at);
+            Input::Request(r)
+        }
+        _ => unreachable!(),
+    };
+    n.handle(NOW, stamped(Time(NOW.0 - STALE_AFTER - 1)));
+    assert!(outputs(&mut n).is_empty());
+    assert_eq!(n.stats().ignored_by_reason.get(STALE), Some(&1));
+    n.handle(NOW, stamped(Time(NOW.0 - STALE_AFTER)));
+    let outs = outputs(&mut n);
+    assert!(
+        outs.iter().any(|o| matches!(o, Output::Reply { .. })),
+        "{outs:?}"
+    );
+}
+
+/// A DHCPACK whose commit took longer than `LATE_REPLY` (a stalled
+/// server) is not sent: its client would count the lease from its latest
+/// retransmission, past our record.
+#[test]
+fn an_ack_released_too_late_is_dropped() {
+    let mut n = node(false);
+    let batch = ack_waiting(&mut n);
+    n.handle(NOW.plus(LATE_REPLY + 1), Input::Committed { upto: batch });
+    let outs = outputs(&mut n);
+    assert!(
+        !outs.iter().any(|o| matches!(o, Output::Reply { .. })),
+        "{outs:?}"
+    );
+    assert_eq!(n.stats().ignored_by_reason.get(LATE), Some(&1));
+    // In time, it goes.
+    let mut n = node(false);
+    let batch = ack_waiting(&mut n);
+    n.handle(NOW.plus(LATE_REPLY), Input::Committed { upto: batch });
+    let outs = outputs(&mut n);
+    assert!(
+        outs.iter().any(|o| matches!(o, Output::Reply { .. })),
+        "{outs:?}"
     );
 }

@@ -115,6 +115,7 @@ impl Receiver {
                         broadcast: r.dst.is_broadcast() || r.dst != r.local,
                     },
                     socket: i,
+                    arrived: r.arrived.map(crate::time::Time),
                 })),
                 Err(e) => RecvEvent::Malformed(e),
             }

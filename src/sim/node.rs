@@ -222,6 +222,7 @@ impl Host {
             req,
             ctx,
             socket: 0,
+            arrived: Some(self.local(global)),
         };
         self.input(global, disk_delay, Input::Request(Box::new(r)));
         self.node.take_grants().pop()

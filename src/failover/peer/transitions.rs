@@ -213,8 +213,11 @@ impl Peer {
         for _ in 0..State::ALL.len() {
             match self.next_state(now) {
                 Some(s) if s != self.state => {
-                    // Without a partner heard, only the silence rule leads there.
-                    if s == State::PartnerDown && self.partner.is_none() {
+                    // From a silent COMMUNICATIONS-INTERRUPTED, only
+                    // `auto_partner_down` leads there.
+                    if (self.state, s) == (State::CommunicationsInterrupted, State::PartnerDown)
+                        && self.partner.is_none()
+                    {
                         self.record_decision(now);
                     }
                     self.enter(now, s)

@@ -139,6 +139,7 @@ fn received(msg: v4::Message) -> Input {
         req,
         ctx,
         socket: 3,
+        arrived: None,
     }))
 }
 
