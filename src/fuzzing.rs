@@ -89,6 +89,7 @@ pub fn dhcp_packet(data: &[u8]) {
         partner_down_since: None,
         guard: None,
         partner_unknown: false,
+        own_at_risk: false,
     };
     let policies: [&dyn Fn(&mut LeaseStore) -> crate::dhcp::Outcome; 2] = [
         &|s| engine.handle(Time(1_000_000), s, &Standalone, &req, &ctx),

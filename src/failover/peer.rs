@@ -273,6 +273,7 @@ impl Peer {
             partner_down_since: self.p.partner_down_since,
             guard: self.p.guard,
             partner_unknown: self.partner_unknown(),
+            own_at_risk: self.declared && !self.heard,
         }
     }
 

@@ -33,6 +33,14 @@ pub struct PairPolicy {
     /// pool (DESIGN.md 3.2: one peer in PARTNER-DOWN means the other must
     /// not be serving).
     pub partner_unknown: bool,
+    /// PARTNER-DOWN was declared without word from the partner since this
+    /// start (or since a stall): the partner may have been in PARTNER-DOWN
+    /// itself meanwhile and given our free addresses to its clients, so
+    /// ours wait MCLT as its own do (simulator seed 11051 of the evidence
+    /// family: declared down while we were dead, it granted our address,
+    /// then died; our own declaration, after our restart, found the
+    /// address free).
+    pub own_at_risk: bool,
 }
 
 impl PairPolicy {
@@ -83,7 +91,7 @@ impl Policy for PairPolicy {
         match self.state.serving() {
             Serving::None => false,
             _ if self.blind() => false,
-            _ if owner == self.me => true,
+            _ if owner == self.me && !self.own_at_risk => true,
             _ => self.partner_surely_idle(now),
         }
     }
@@ -146,6 +154,7 @@ mod tests {
             partner_down_since: Some(Time(1000)),
             guard: None,
             partner_unknown: false,
+            own_at_risk: false,
         }
     }
 
@@ -173,6 +182,15 @@ mod tests {
             !p(State::CommunicationsInterrupted, Owner::Primary)
                 .may_allocate(Owner::Secondary, Time(9999))
         );
+    }
+
+    #[test]
+    fn declared_down_without_word_from_the_partner_our_addresses_wait_mclt_too() {
+        let mut pd = p(State::PartnerDown, Owner::Primary);
+        pd.own_at_risk = true;
+        assert!(!pd.may_allocate(Owner::Primary, Time(1099)));
+        assert!(pd.may_allocate(Owner::Primary, Time(1100)));
+        assert!(pd.may_allocate(Owner::Secondary, Time(1100)));
     }
 
     #[test]

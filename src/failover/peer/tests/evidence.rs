@@ -188,3 +188,21 @@ fn a_shorter_stall_counts_in_a_silent_interruption() {
         "9 s: the partner could have counted a client of ours"
     );
 }
+
+#[test]
+fn declared_down_after_a_restart_our_own_addresses_wait_mclt() {
+    let mut d = cut();
+    let pa = d.a.persisted();
+    d.a = side(&d.config, true, d.epochs.0, pa, d.a.disk.clone(), d.now);
+    d.advance(6);
+    d.a.peer.operator_partner_down(d.now).unwrap();
+    let policy = d.a.peer.policy();
+    assert!(!policy.blind());
+    assert!(!policy.may_allocate(crate::lease::Owner::Primary, d.now));
+    d.advance(100);
+    assert!(
+        d.a.peer
+            .policy()
+            .may_allocate(crate::lease::Owner::Primary, d.now)
+    );
+}
