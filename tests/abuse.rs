@@ -78,6 +78,10 @@ fn serving_alone(cfg: &std::path::Path, server: &Server) {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+    // A fresh database cannot tell whether a partner in PARTNER-DOWN gave
+    // its free addresses out: they wait MCLT (10 s here) after the
+    // declaration (`PairPolicy::own_at_risk`).
+    std::thread::sleep(Duration::from_secs(11));
 }
 
 fn stats(cfg: &std::path::Path) -> serde_json::Value {

@@ -532,6 +532,10 @@ fn pair_replicates_survives_kill_converges_and_recovers() {
     let st = common::status(&a.cfg).unwrap();
     assert_eq!(st["state"], "partner-down");
     assert!(st["partner_down_since"].is_string(), "{st}");
+    // Down about as long as MCLT, A cannot tell whether B, declared down
+    // itself meanwhile, gave A's free addresses out: they wait MCLT too
+    // (`PairPolicy::own_at_risk`).
+    std::thread::sleep(Duration::from_secs(u64::from(MCLT) + 1));
     assert!(
         net.dora(To::A, mac(901), 9200).is_some(),
         "new clients served after partner-down"

@@ -6,7 +6,7 @@
 use super::engine::Engine;
 use super::outcome::RecvContext;
 use super::request::RequestState;
-use crate::config::Subnet;
+use crate::config::{PoolId, Subnet};
 use crate::lease::{Lease, LeaseState, LeaseStore};
 use crate::proto::Request;
 use crate::proto::packet::MessageType;
@@ -14,21 +14,19 @@ use crate::time::Time;
 use std::net::Ipv4Addr;
 
 /// What a client's request says about whether a server answers it. The
-/// first three name a request for an active binding of the client, on its
-/// link, whose current version the partner knows: either server of the
-/// pair answers it at once, whatever its free addresses.
+/// first two name a request from a client holding an active binding on its
+/// link whose current version the partner knows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Sighting {
-    /// A DISCOVER (the binding is offered again).
-    Discover,
-    /// An INIT-REBOOT REQUEST verifying the binding.
-    InitReboot,
-    /// A broadcast or relayed REQUEST with ciaddr (REBINDING); the binding
-    /// runs `left` more seconds.
-    Rebinding {
-        /// Seconds the binding still runs.
-        left: u64,
+    /// A DISCOVER: the binding is offered again, or, if the partner has
+    /// since seen it released, one of the free addresses of `pools` (those
+    /// the client's classes admit on its link).
+    Discover {
+        /// Pools the client may draw from on its link.
+        pools: Vec<PoolId>,
     },
+    /// An INIT-REBOOT REQUEST verifying the binding: either server ACKs it.
+    InitReboot,
     /// A SELECTING REQUEST naming a server other than this one: some
     /// server answered the client.
     ChoseOther,
@@ -37,8 +35,10 @@ pub enum Sighting {
 impl Engine {
     /// What `req` (received as `ctx` says) shows at `now`, given the
     /// bindings in `store`; `None` for requests that say nothing (other
-    /// messages, renewals sent to us, clients without such a binding, or
-    /// no link here).
+    /// messages, renewals and rebindings, clients without such a binding,
+    /// or no link here). A REBINDING client still holds its lease and
+    /// retransmits a minute or more apart: it proves little, and holding
+    /// it back costs much.
     pub fn sighting(
         &self,
         now: Time,
@@ -47,30 +47,27 @@ impl Engine {
         ctx: &RecvContext,
     ) -> Option<Sighting> {
         let link = self.subnet(req, ctx)?;
-        let state = match req.kind {
-            MessageType::Discover => None,
-            MessageType::Request => Some(RequestState::of(req)?),
-            _ => return None,
-        };
         let known = |addr: Option<Ipv4Addr>| self.known_binding(now, store, req, link, addr);
-        match state {
-            None => known(None).map(|_| Sighting::Discover),
-            Some(RequestState::Selecting { server, .. }) => {
-                (!self.is_ours(server, req, ctx)).then_some(Sighting::ChoseOther)
-            }
-            Some(RequestState::InitReboot { addr }) => {
-                known(Some(addr)).map(|_| Sighting::InitReboot)
-            }
-            Some(RequestState::Renewing {
-                ciaddr,
-                server: None,
-            }) if ctx.broadcast || req.is_relayed() => {
-                let l = known(Some(ciaddr))?;
-                Some(Sighting::Rebinding {
-                    left: now.until(l.expires),
+        match req.kind {
+            MessageType::Discover => {
+                known(None)?;
+                let classes = self.classes(req, link);
+                let pools = self.config.link_of(link).flat_map(|s| &s.pools);
+                let pools = pools.filter(|id| self.config.pool(**id).admits(&classes));
+                Some(Sighting::Discover {
+                    pools: pools.copied().collect(),
                 })
             }
-            Some(RequestState::Renewing { .. }) => None,
+            MessageType::Request => match RequestState::of(req)? {
+                RequestState::Selecting { server, .. } => {
+                    (!self.is_ours(server, req, ctx)).then_some(Sighting::ChoseOther)
+                }
+                RequestState::InitReboot { addr } => {
+                    known(Some(addr)).map(|_| Sighting::InitReboot)
+                }
+                RequestState::Renewing { .. } => None,
+            },
+            _ => None,
         }
     }
 

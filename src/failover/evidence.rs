@@ -11,14 +11,17 @@
 //! active binding the partner knows: `node::evidence`) and
 //! watches whether they come back. A request retransmitted (the same
 //! `xid`, RFC 2131 section 4.1) `secs` seconds or more after we first saw
-//! it was not answered by the partner: the client is counted, and answered
-//! by us from then on. Retries are timed on our own clock, not by the
-//! client's `secs` field, which a new exchange may already start high and
-//! some clients send as 0 or byte-swapped. `clients` distinct clients
+//! it, and then retransmitted once more, was not answered by the partner
+//! over all that time: the client is counted, and answered by us from then
+//! on. (The transmission `secs` late is itself shown unanswered, so a
+//! partner that was only paused must have been paused `secs` or more, which
+//! it notices: `Peer::wake`.) Retries are timed on our own clock, not by
+//! the client's `secs` field, which a new exchange may already start high
+//! and some clients send as 0 or byte-swapped. `clients` distinct clients
 //! counted within `window` seconds make the evidence hold
 //! (`Evidence::holds`), which `auto_partner_down` then requires besides
-//! the silence. A client held back for `secs` is answered anyway, counted
-//! or not: the partner's clients wait at most about `secs`.
+//! the silence. A client held back for three times `secs` is answered
+//! anyway, counted or not: that is the longest the partner's clients wait.
 //!
 //! A client choosing another server's offer (SELECTING) is
 //! counter-evidence: what was counted is dropped. Evidence is as good as
@@ -36,10 +39,11 @@ use std::collections::HashMap;
 /// grow memory, nor hold back real clients for long).
 pub const MAX_TRACKED: usize = 4096;
 
-/// Seconds a REBINDING client's binding must still run for its request to
-/// be held: it retransmits no sooner than 60 s later (RFC 2131 section
-/// 4.4.5), and must still hold its address then.
-pub const REBIND_LEFT: u64 = 120;
+/// Seconds between two sightings of one exchange beyond which it is taken
+/// for a new one (the retransmission backoff stops at 64 s, RFC 2131
+/// section 4.1): a client that reuses its `xid`, answered each time by its
+/// partner, must not look like one that never was.
+pub const RETRY_GAP: u64 = 70;
 
 /// The `[failover.partner_down_evidence]` thresholds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -79,6 +83,15 @@ pub fn partners_client(client: &ClientKey, split: u16, me: Owner) -> bool {
     super::hash::primary_serves(client.hash_input(), split) != (me == Owner::Primary)
 }
 
+/// One exchange of a client, as seen: its `xid`, first sighting, and
+/// whether a retransmission came `secs` or more after it.
+#[derive(Clone, Copy, Debug)]
+struct Attempt {
+    xid: u32,
+    first: Time,
+    late: bool,
+}
+
 /// One client as seen in a collection.
 #[derive(Clone, Debug)]
 struct Seen {
@@ -86,23 +99,35 @@ struct Seen {
     held_since: Time,
     /// Its latest sighting.
     last: Time,
-    /// The exchange it is retrying: `xid`, first sighting, sightings.
-    attempt: Option<(u32, Time, u32)>,
+    /// The exchange it is retrying.
+    attempt: Option<Attempt>,
     /// When it counted as evidence, if it did.
     counted: Option<Time>,
 }
 
 impl Seen {
-    /// A sighting of exchange `xid` at `now`: whether it is a
-    /// retransmission seen `secs` or more after the exchange's first.
+    /// A sighting of exchange `xid` at `now`: whether it follows a
+    /// retransmission seen `secs` or more after the exchange's first (so
+    /// that one went unanswered too).
     fn unanswered(&mut self, now: Time, xid: u32, secs: u16) -> bool {
+        let same = self
+            .attempt
+            .filter(|a| a.xid == xid && self.last.until(now) <= RETRY_GAP);
         self.last = now;
-        let (first, sightings) = match self.attempt {
-            Some((x, first, n)) if x == xid => (first, n + 1),
-            _ => (now, 1),
+        let Some(mut a) = same else {
+            self.attempt = Some(Attempt {
+                xid,
+                first: now,
+                late: false,
+            });
+            return false;
         };
-        self.attempt = Some((xid, first, sightings));
-        sightings >= 2 && first.until(now) >= u64::from(secs)
+        if a.late {
+            return true;
+        }
+        a.late = a.first.until(now) >= u64::from(secs);
+        self.attempt = Some(a);
+        false
     }
 }
 
@@ -112,6 +137,10 @@ impl Seen {
 pub struct Evidence {
     since: Option<Time>,
     seen: HashMap<ClientKey, Seen>,
+    /// DISCOVER clients of the partner first seen since the pair was last
+    /// in NORMAL (counted again when seen again after counter-evidence or
+    /// in a new collection): each may have taken one of its free addresses.
+    discovered: u32,
     last_prune: Time,
     restarts: u64,
     last_counter: Option<Time>,
@@ -137,13 +166,28 @@ impl Evidence {
     pub fn start(&mut self, now: Time) {
         *self = Evidence {
             since: Some(now),
+            discovered: self.discovered,
             ..Evidence::default()
         };
     }
 
     /// Ends the collection (the link is back, or the state left).
     pub fn stop(&mut self) {
-        *self = Evidence::default();
+        *self = Evidence {
+            discovered: self.discovered,
+            ..Evidence::default()
+        };
+    }
+
+    /// The pair is back in NORMAL: what the partner allocated is known.
+    pub fn synced(&mut self) {
+        self.discovered = 0;
+    }
+
+    /// DISCOVER clients of the partner seen since the pair was last in
+    /// NORMAL.
+    pub fn discovered(&self) -> u32 {
+        self.discovered
     }
 
     /// Whether a collection is running.
@@ -151,15 +195,17 @@ impl Evidence {
         self.since.is_some()
     }
 
-    /// A request `owed` by the partner from `client`, exchange `xid`, seen
-    /// at `now`: hold it back, or answer it (counted, or held for `secs`
-    /// already). Not collecting, everything is answered.
+    /// A request the partner owes an answer to, from `client`, exchange
+    /// `xid` (a DISCOVER if `discover`), seen at `now`: hold it back, or
+    /// answer it (counted, or held three times `secs` already). Not
+    /// collecting, everything is answered.
     pub fn observe(
         &mut self,
         now: Time,
         cfg: &EvidenceConfig,
         client: &ClientKey,
         xid: u32,
+        discover: bool,
     ) -> Gate {
         if self.since.is_none() {
             return Gate::Answer;
@@ -169,6 +215,7 @@ impl Evidence {
             if self.seen.len() >= MAX_TRACKED {
                 return Gate::Answer;
             }
+            self.discovered = self.discovered.saturating_add(u32::from(discover));
         }
         let s = self.seen.entry(client.clone()).or_insert(Seen {
             held_since: now,
@@ -185,7 +232,7 @@ impl Evidence {
             s.counted = Some(now);
             return Gate::Counted;
         }
-        if s.held_since.until(now) >= u64::from(cfg.secs) {
+        if s.held_since.until(now) >= 3 * u64::from(cfg.secs) {
             return Gate::Answer;
         }
         Gate::Hold

@@ -27,6 +27,9 @@ const BATCH: usize = 64;
 const BATCH_OCTETS: usize = 48 * 1024;
 /// How long STARTUP waits for the partner before resuming on its own.
 const STARTUP_WAIT: u64 = 5;
+/// Longest interval between heartbeats to the journal, seconds
+/// (`Persisted::alive_at`; a quarter of MCLT when that is shorter).
+const ALIVE_EVERY: u64 = 60;
 /// How often NORMAL checks whether free addresses need rebalancing.
 const REBALANCE_EVERY: u64 = 5;
 
@@ -182,6 +185,13 @@ pub struct Peer {
     last_event: Time,
     /// Automatic partner-down decisions since this start.
     auto_decisions: u64,
+    /// When this server was last known to run before this start (or
+    /// before a stall): `Persisted::alive_at` as the journal had it.
+    prior_alive: Option<Time>,
+    /// PARTNER-DOWN declared without word from the partner, so long after
+    /// `prior_alive` that the partner may have given our free addresses
+    /// out in its own PARTNER-DOWN (`PairPolicy::own_at_risk`).
+    own_at_risk: bool,
 }
 
 impl Peer {
@@ -189,6 +199,7 @@ impl Peer {
     /// the journal (`p`) and this database's identity (`epoch`).
     pub fn new(cfg: PeerConfig, p: Persisted, epoch: u64, now: Time) -> Peer {
         let resume = p.state;
+        let prior_alive = p.alive_at;
         Peer {
             cfg,
             epoch,
@@ -223,6 +234,8 @@ impl Peer {
             decided: None,
             last_event: now,
             auto_decisions: 0,
+            prior_alive,
+            own_at_risk: false,
         }
     }
 
@@ -273,7 +286,7 @@ impl Peer {
             partner_down_since: self.p.partner_down_since,
             guard: self.p.guard,
             partner_unknown: self.partner_unknown(),
-            own_at_risk: self.declared && !self.heard,
+            own_at_risk: self.own_at_risk && !self.heard,
         }
     }
 

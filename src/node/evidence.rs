@@ -5,7 +5,8 @@
 
 use super::{Node, Received};
 use crate::dhcp::{Sighting, Verdict};
-use crate::failover::evidence::{Gate, REBIND_LEFT, partners_client};
+use crate::failover::evidence::{Gate, partners_client};
+use crate::lease::Owner;
 use crate::proto::packet::MessageType;
 use crate::time::Time;
 
@@ -23,7 +24,8 @@ impl Node {
         let Some(peer) = &mut self.peer else {
             return true;
         };
-        match peer.observe_client(now, &r.req.client_key(), r.req.xid) {
+        let discover = r.req.kind == MessageType::Discover;
+        match peer.observe_client(now, &r.req.client_key(), r.req.xid, discover) {
             Gate::Answer | Gate::Counted => true,
             Gate::Hold => {
                 self.stats.count(&Verdict::Ignored(HELD));
@@ -33,10 +35,12 @@ impl Node {
     }
 
     /// Whether the partner owes `r` an answer, while evidence is collected:
-    /// a DISCOVER, INIT-REBOOT or REBINDING from its hash bucket for an
-    /// active binding it knows (`Engine::sighting`), a REBINDING only
-    /// while the binding runs long enough to wait for a retransmission.
-    /// A client choosing another server is reported as counter-evidence.
+    /// a DISCOVER or INIT-REBOOT from its hash bucket, from a client
+    /// holding an active binding it knows (`Engine::sighting`); a DISCOVER
+    /// only while the partner surely had a free address for it too
+    /// (`Peer::partner_had_free`: the client may have released the binding
+    /// to it meanwhile). A client choosing another server is reported as
+    /// counter-evidence.
     fn owed(&mut self, now: Time, r: &Received) -> bool {
         let Some(peer) = self.peer.as_mut().filter(|p| p.collecting_evidence()) else {
             return false;
@@ -53,9 +57,19 @@ impl Node {
                 peer.client_chose_other(now);
                 false
             }
-            Some(Sighting::Rebinding { left }) => theirs && left > REBIND_LEFT,
-            Some(Sighting::Discover | Sighting::InitReboot) => theirs,
-            None => false,
+            Some(Sighting::Discover { pools }) if theirs => {
+                let partner = match policy.me {
+                    Owner::Primary => Owner::Secondary,
+                    Owner::Secondary => Owner::Primary,
+                };
+                let free = pools
+                    .iter()
+                    .map(|p| self.store.free_count(*p, partner))
+                    .sum();
+                peer.partner_had_free(free)
+            }
+            Some(Sighting::InitReboot) => theirs,
+            _ => false,
         }
     }
 }

@@ -22,14 +22,21 @@ impl Peer {
     }
 
     /// A request the partner owes an answer to, from `client`, exchange
-    /// `xid`, at `now`: hold it back or answer it (`Evidence::observe`).
-    /// Answering everything while not collecting. A client just counted
-    /// may complete the evidence, so the transitions are evaluated.
-    pub fn observe_client(&mut self, now: Time, client: &ClientKey, xid: u32) -> Gate {
+    /// `xid` (a DISCOVER if `discover`), at `now`: hold it back or answer
+    /// it (`Evidence::observe`). Answering everything while not
+    /// collecting. A client just counted may complete the evidence, so the
+    /// transitions are evaluated.
+    pub fn observe_client(
+        &mut self,
+        now: Time,
+        client: &ClientKey,
+        xid: u32,
+        discover: bool,
+    ) -> Gate {
         let Some(cfg) = self.cfg.evidence.filter(|_| self.collecting_evidence()) else {
             return Gate::Answer;
         };
-        let gate = self.evidence.observe(now, &cfg, client, xid);
+        let gate = self.evidence.observe(now, &cfg, client, xid, discover);
         if gate == Gate::Counted {
             self.evaluate(now);
         }
@@ -37,14 +44,24 @@ impl Peer {
     }
 
     /// A client chose the offer of a server other than this one at `now`
-    /// (SELECTING): some server answers, so the evidence starts over.
+    /// (SELECTING): some server answers, so what was counted is dropped.
     pub fn client_chose_other(&mut self, now: Time) {
         if self.collecting_evidence() {
-            tracing::debug!(
-                "a client chose another server's offer: partner-down evidence starts over"
-            );
+            tracing::debug!("a client chose another server's offer: partner-down evidence dropped");
             self.evidence.counter(now);
         }
+    }
+
+    /// Whether the partner surely had a free address for a new client of
+    /// its bucket whose pools hold `free` of its free addresses as we last
+    /// knew them: a margin of `clients` beyond the DISCOVER clients of its
+    /// bucket seen since the pair was last in NORMAL (each may have taken
+    /// one). A live partner that ran out answers no DISCOVER, so its
+    /// silence proves nothing then.
+    pub fn partner_had_free(&self, free: usize) -> bool {
+        let margin = self.cfg.evidence.map_or(0, |c| c.clients);
+        let need = u64::from(self.evidence.discovered()) + u64::from(margin);
+        u64::try_from(free).unwrap_or(u64::MAX) >= need
     }
 
     /// Automatic partner-down decisions since this start.

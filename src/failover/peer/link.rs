@@ -254,10 +254,12 @@ impl Peer {
     /// and it serves blind until it hears the partner.
     pub fn wake(&mut self, now: Time) {
         let gap = self.last_event.until(now);
+        let before = self.last_event;
         self.last_event = self.last_event.max(now);
         if gap < self.stall_limit() {
             return;
         }
+        self.prior_alive = Some(before);
         tracing::warn!(
             gap,
             "this process was stalled (stopped or suspended): the partner may have judged it down, so it serves as after a restart until the partner is reached"
@@ -273,17 +275,23 @@ impl Peer {
 
     /// The shortest gap between inputs that is a stall, seconds: longer
     /// than `max_response_delay`, after which the partner closes the link;
-    /// in a silent COMMUNICATIONS-INTERRUPTED, where the partner may
-    /// already be counting our clients, as long as it needs to count one
-    /// unanswered (`secs` of its evidence, which both peers should share;
-    /// one second less, as ticks come a second apart).
+    /// with evidence on, in a silent COMMUNICATIONS-INTERRUPTED, where the
+    /// partner may already be counting our clients, as long as it needs
+    /// to see one of them unanswered (`secs`, which both peers should
+    /// share; one second less, as ticks come a second apart).
     fn stall_limit(&self) -> u64 {
         let close = self.cfg.max_response_delay + 1;
+        let Some(e) = self
+            .cfg
+            .evidence
+            .filter(|_| self.cfg.auto_partner_down.is_some())
+        else {
+            return close;
+        };
         if self.state != State::CommunicationsInterrupted || self.link.is_some() {
             return close;
         }
-        let secs = self.cfg.evidence.unwrap_or_default().secs;
-        close.min(u64::from(secs).saturating_sub(1).max(2))
+        close.min(u64::from(e.secs).saturating_sub(1).max(2))
     }
 
     /// Time passed (call at least once a second): keepalives, the silence
@@ -316,6 +324,11 @@ impl Peer {
                 }
                 self.send(now, Message::Contact { time: now.0, floor });
             }
+        }
+        let every = (self.cfg.mclt / 4).clamp(1, ALIVE_EVERY);
+        if self.p.alive_at.is_none_or(|t| now.0 >= t.0 + every) {
+            self.p.alive_at = Some(now);
+            self.persist(now);
         }
         if self.state == State::Normal && now >= self.next_rebalance {
             self.next_rebalance = now.plus(REBALANCE_EVERY);

@@ -38,6 +38,10 @@ pub struct Persisted {
     /// The partner database the guard was last widened for (its epoch):
     /// meeting it again before its full copy arrived widens nothing more.
     pub guard_epoch: Option<u64>,
+    /// The latest time this server was known to run (a heartbeat a
+    /// minute, and every commit of peer state): after a restart, since
+    /// when it may have been down (`PairPolicy::own_at_risk`).
+    pub alive_at: Option<Time>,
 }
 
 impl Persisted {
@@ -69,6 +73,7 @@ impl Persisted {
             ("fo_guard_from".into(), opt(self.guard.map(|g| g.0.0))),
             ("fo_guard_until".into(), opt(self.guard.map(|g| g.1.0))),
             ("fo_guard_epoch".into(), opt(self.guard_epoch)),
+            ("fo_alive_at".into(), opt(self.alive_at.map(|t| t.0))),
         ]
     }
 
@@ -88,6 +93,7 @@ impl Persisted {
                 .zip(num("fo_guard_until"))
                 .map(|(a, b)| (Time(a), Time(b))),
             guard_epoch: num("fo_guard_epoch"),
+            alive_at: num("fo_alive_at").map(Time),
         }
     }
 }

@@ -17,6 +17,14 @@ impl Peer {
         }
         match self.state {
             State::PartnerDown => {
+                // A resumed PARTNER-DOWN confirmed without word from the
+                // partner: our own addresses wait MCLT from now
+                // (`PairPolicy::own_at_risk`).
+                if !self.heard && !self.declared {
+                    self.own_at_risk = self.partner_may_hold_ours(now);
+                    self.p.partner_down_since = Some(now);
+                    self.persist(now);
+                }
                 self.declared = true;
                 Ok(())
             }
@@ -88,7 +96,8 @@ impl Peer {
         Ok(())
     }
 
-    pub(super) fn persist(&mut self, _now: Time) {
+    pub(super) fn persist(&mut self, now: Time) {
+        self.p.alive_at = self.p.alive_at.max(Some(now));
         self.p.state = Some(self.state);
         self.p.state_since = self.since;
         self.actions.push_back(Action::Commit {
@@ -127,7 +136,13 @@ impl Peer {
                 // Resumed from the saved state at start-up, it stays blind
                 // until the partner is heard or judged down again.
                 self.declared |= self.state != State::Startup;
-                if self.p.partner_down_since.is_none() {
+                if self.state != State::Startup {
+                    self.own_at_risk = self.partner_may_hold_ours(now);
+                }
+                // Entered anew, the MCLT waits count from now: an episode
+                // left for POTENTIAL-CONFLICT and re-entered must not find
+                // them already over.
+                if self.p.partner_down_since.is_none() || self.state != State::Startup {
                     self.p.partner_down_since = Some(now);
                 }
                 if !self.declared && !self.heard {
@@ -143,6 +158,7 @@ impl Peer {
                 self.p.recover_since = Some(now);
             }
             State::Normal => {
+                self.evidence.synced();
                 // The latest episode's start is the stricter bound, and its
                 // end covers every binding an earlier episode covered.
                 if let Some(from) = self.p.partner_down_since.max(self.p.recover_since) {
@@ -258,6 +274,19 @@ impl Peer {
             State::PartnerDown => Some(State::Recover),
             _ => Some(State::CommunicationsInterrupted),
         }
+    }
+
+    /// Whether the partner, declared down at `now` without word from it
+    /// since this start, may have given our free addresses out: in its own
+    /// PARTNER-DOWN, entered after we were last known to run
+    /// (`prior_alive`), MCLT had time to pass (by its clock, up to
+    /// `max_clock_offset` ahead). A short restart leaves our addresses ours.
+    fn partner_may_hold_ours(&self, now: Time) -> bool {
+        let slack = self.cfg.max_clock_offset;
+        !self.heard
+            && self
+                .prior_alive
+                .is_none_or(|t| now.0 + slack >= t.0 + self.cfg.mclt)
     }
 
     /// Since when the partner has been silent: since contact, or since

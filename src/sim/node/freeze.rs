@@ -4,8 +4,9 @@
 
 use super::*;
 
-/// Inputs a frozen server's sockets keep: client datagrams beyond this are
-/// lost, as a full receive buffer loses them.
+/// Client datagrams a frozen server's sockets keep: beyond this they are
+/// lost, as a full receive buffer loses them (TCP and the control socket
+/// lose nothing).
 const BACKLOG: usize = 256;
 
 impl Host {
@@ -17,8 +18,17 @@ impl Host {
     /// An input that reached a frozen process: kept in the socket buffers
     /// (ticks are timers, which do not pile up).
     pub(super) fn hold(&mut self, input: Input) {
-        if !matches!(input, Input::Tick) && self.backlog.len() < BACKLOG {
-            self.backlog.push(input);
+        let requests = || {
+            let r = self
+                .backlog
+                .iter()
+                .filter(|i| matches!(i, Input::Request(_)));
+            r.count()
+        };
+        match input {
+            Input::Tick => {}
+            Input::Request(_) if requests() >= BACKLOG => {}
+            input => self.backlog.push(input),
         }
     }
 

@@ -108,8 +108,10 @@ impl World {
     }
 
     /// After server `i` acted: a partner-down it decided by itself must
-    /// find its partner not serving (dead, frozen, blind or recovering),
-    /// and two servers that may allocate are never both in PARTNER-DOWN.
+    /// find its partner not serving (dead, frozen, blind or recovering);
+    /// and at every step, a server that may allocate in PARTNER-DOWN never
+    /// has a partner that may allocate too (in NORMAL,
+    /// COMMUNICATIONS-INTERRUPTED or PARTNER-DOWN, not blind).
     pub(super) fn check_partner_down(&mut self, i: usize) -> Result<(), Violation> {
         let Some(n) = self.nodes[i].as_mut() else {
             return Ok(());
@@ -135,10 +137,14 @@ impl World {
             self.serving(k)
                 && self.nodes[k].as_ref().and_then(|n| n.node.state()) == Some(State::PartnerDown)
         };
-        if pd(0) && pd(1) {
-            return Err(
-                self.violation("both servers in PARTNER-DOWN, neither of them blind".into())
-            );
+        for k in 0..2 {
+            if pd(k) && self.serving(1 - k) {
+                let st = self.nodes[1 - k].as_ref().and_then(|n| n.node.state());
+                return Err(self.violation(format!(
+                    "server {k} in PARTNER-DOWN while server {} may allocate too ({st:?})",
+                    1 - k
+                )));
+            }
         }
         Ok(())
     }

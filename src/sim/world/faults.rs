@@ -263,7 +263,11 @@ impl World {
             return;
         }
         let (now, dd) = (self.now, self.faults.disk_delay);
-        let Some(n) = self.node(node) else { return };
+        // A frozen server's control socket does not answer: the operator
+        // gives up rather than have the command run at the thaw.
+        let Some(n) = self.node(node).filter(|n| !n.frozen) else {
+            return;
+        };
         let answer = n.control(now, dd, crate::node::Command::PartnerDown);
         if answer["ok"] == true {
             if partner_alive {

@@ -15,15 +15,15 @@ fn client(n: u32) -> ClientKey {
 }
 
 impl Duo {
-    /// Clients `ids` retransmitting one request each at a (at 0, 4 and
-    /// 12 s) as a dead partner leaves them; a's gates for each round.
+    /// Clients `ids` retransmitting one request each at a (at 0, 4, 12 and
+    /// 28 s) as a dead partner leaves them; a's gates for each round.
     fn unanswered(&mut self, ids: std::ops::Range<u32>) -> Vec<Vec<Gate>> {
         let mut rounds = vec![];
-        for wait in [0, 4, 8] {
+        for wait in [0, 4, 8, 16] {
             self.advance(wait);
             let gates = ids.clone().map(|n| {
                 let now = self.now;
-                self.a.peer.observe_client(now, &client(n), n)
+                self.a.peer.observe_client(now, &client(n), n, false)
             });
             rounds.push(gates.collect());
         }
@@ -65,12 +65,12 @@ fn silence_alone_is_not_enough() {
 fn a_dead_partners_clients_and_the_silence_declare_it_down() {
     let mut d = cut();
     let rounds = d.unanswered(0..10);
-    assert!(rounds[0].iter().chain(&rounds[1]).all(|g| *g == Gate::Hold));
-    assert!(rounds[2].iter().all(|g| *g == Gate::Counted));
+    assert!(rounds[..3].iter().flatten().all(|g| *g == Gate::Hold));
+    assert!(rounds[3].iter().all(|g| *g == Gate::Counted));
     assert_eq!(d.evidence()["holds"], true);
-    // The evidence holds after 12 s; the silence rule still wants 30.
+    // The evidence holds after 28 s; the silence rule still wants 30.
     assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
-    d.advance(18);
+    d.advance(2);
     assert_eq!(d.a.peer.state(), State::PartnerDown);
     assert_eq!(d.b.peer.state(), State::CommunicationsInterrupted);
     let why = d.evidence()["last_decision"]["reason"].clone();
@@ -189,20 +189,42 @@ fn a_shorter_stall_counts_in_a_silent_interruption() {
     );
 }
 
-#[test]
-fn declared_down_after_a_restart_our_own_addresses_wait_mclt() {
+/// a, down for `outage` seconds during the cut, restarts and is declared
+/// partner-down by the operator; whether its own free addresses are
+/// given at once.
+fn declared_after_an_outage(outage: u64) -> (Duo, bool) {
     let mut d = cut();
+    d.advance(1);
     let pa = d.a.persisted();
+    assert!(
+        pa.alive_at.is_some_and(|t| t.until(d.now) < 60),
+        "alive, in the journal"
+    );
+    d.now = d.now.plus(outage);
     d.a = side(&d.config, true, d.epochs.0, pa, d.a.disk.clone(), d.now);
+    d.b.peer.link_down(d.now);
     d.advance(6);
     d.a.peer.operator_partner_down(d.now).unwrap();
     let policy = d.a.peer.policy();
     assert!(!policy.blind());
-    assert!(!policy.may_allocate(crate::lease::Owner::Primary, d.now));
+    let own = policy.may_allocate(crate::lease::Owner::Primary, d.now);
+    (d, own)
+}
+
+#[test]
+fn declared_down_after_a_long_outage_our_own_addresses_wait_mclt() {
+    let (mut d, own) = declared_after_an_outage(300);
+    assert!(!own, "b may have given them out in its own PARTNER-DOWN");
     d.advance(100);
-    assert!(
+    let own =
         d.a.peer
             .policy()
-            .may_allocate(crate::lease::Owner::Primary, d.now)
-    );
+            .may_allocate(crate::lease::Owner::Primary, d.now);
+    assert!(own, "MCLT later they are ours again");
+}
+
+#[test]
+fn declared_down_after_a_short_restart_our_own_addresses_are_ours() {
+    let (_, own) = declared_after_an_outage(10);
+    assert!(own, "b cannot have waited MCLT in PARTNER-DOWN since");
 }
