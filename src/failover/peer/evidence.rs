@@ -107,6 +107,7 @@ impl Peer {
         tracing::warn!(reason = %why, "declaring the partner down automatically");
         self.decided = Some((now, why));
         self.auto_decisions += 1;
+        self.judge_down(now);
     }
 
     /// The evidence gauges of the metrics; `None` unless both

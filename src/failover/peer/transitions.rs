@@ -17,15 +17,11 @@ impl Peer {
         }
         match self.state {
             State::PartnerDown => {
-                // A resumed PARTNER-DOWN confirmed without word from the
-                // partner: our own addresses wait MCLT from now
-                // (`PairPolicy::own_at_risk`).
-                if !self.heard && !self.declared {
-                    self.own_at_risk = self.partner_may_hold_ours(now);
-                    self.p.partner_down_since = Some(now);
+                // A resumed PARTNER-DOWN confirmed: judged now.
+                if !self.declared {
+                    self.judge_down(now);
                     self.persist(now);
                 }
-                self.declared = true;
                 Ok(())
             }
             // RECOVER-DONE too: the partner, in PARTNER-DOWN, went on
@@ -36,7 +32,7 @@ impl Peer {
             }
             _ => {
                 tracing::warn!(from = %self.state, "operator declared the partner down");
-                self.declared = true;
+                self.judge_down(now);
                 self.enter(now, State::PartnerDown);
                 Ok(())
             }
@@ -135,14 +131,12 @@ impl Peer {
             State::PartnerDown => {
                 // Resumed from the saved state at start-up, it stays blind
                 // until the partner is heard or judged down again.
-                self.declared |= self.state != State::Startup;
-                if self.state != State::Startup {
-                    self.own_at_risk = self.partner_may_hold_ours(now);
-                }
+                let resumed = self.state == State::Startup && !self.declared;
+                self.declared |= !resumed;
                 // Entered anew, the MCLT waits count from now: an episode
                 // left for POTENTIAL-CONFLICT and re-entered must not find
                 // them already over.
-                if self.p.partner_down_since.is_none() || self.state != State::Startup {
+                if self.p.partner_down_since.is_none() || !resumed {
                     self.p.partner_down_since = Some(now);
                 }
                 if !self.declared && !self.heard {
@@ -274,6 +268,19 @@ impl Peer {
             State::PartnerDown => Some(State::Recover),
             _ => Some(State::CommunicationsInterrupted),
         }
+    }
+
+    /// This server judges its partner down at `now` (the operator, or
+    /// `auto_partner_down`). Without word from the partner since this
+    /// start, the MCLT waits count from now, and our own free addresses
+    /// wait too if we were away long enough for the partner to have given
+    /// them out (`PairPolicy::own_at_risk`).
+    pub(super) fn judge_down(&mut self, now: Time) {
+        if !self.heard {
+            self.own_at_risk = self.partner_may_hold_ours(now);
+            self.p.partner_down_since = Some(now);
+        }
+        self.declared = true;
     }
 
     /// Whether the partner, declared down at `now` without word from it

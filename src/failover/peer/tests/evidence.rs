@@ -228,3 +228,20 @@ fn declared_down_after_a_short_restart_our_own_addresses_are_ours() {
     let (_, own) = declared_after_an_outage(10);
     assert!(own, "b cannot have waited MCLT in PARTNER-DOWN since");
 }
+
+#[test]
+fn declared_down_during_startup_after_a_long_outage_waits_too() {
+    let mut d = cut();
+    d.advance(1);
+    let pa = d.a.persisted();
+    d.now = d.now.plus(300);
+    d.a = side(&d.config, true, d.epochs.0, pa, d.a.disk.clone(), d.now);
+    d.b.peer.link_down(d.now);
+    // Straight after the start, before STARTUP's wait is over.
+    d.a.peer.operator_partner_down(d.now).unwrap();
+    assert_eq!(d.a.peer.state(), State::PartnerDown);
+    let policy = d.a.peer.policy();
+    assert!(!policy.may_allocate(crate::lease::Owner::Primary, d.now));
+    assert!(!policy.may_allocate(crate::lease::Owner::Secondary, d.now.plus(99)));
+    assert_eq!(d.a.peer.persisted().partner_down_since, Some(d.now));
+}
