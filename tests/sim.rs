@@ -456,6 +456,10 @@ fn evidence_partner_down_holds_every_invariant() {
         ..opts.clone()
     };
     check([11_051].into_iter(), &ten);
+    // The link fell in CONFLICT-DONE before the partner, in PARTNER-DOWN,
+    // had heard us: COMMUNICATIONS-INTERRUPTED allocated beside it. A
+    // partner last heard in PARTNER-DOWN now leaves us blind (52104363).
+    check([52_104_363].into_iter(), &ten);
     assert!(
         deaths >= 20 && declared * 2 >= deaths,
         "survivors declared most deaths by themselves: {declared} of {deaths}"

@@ -59,6 +59,17 @@ impl Peer {
         if was_up {
             tracing::warn!(state = %self.state, "peer link down");
         }
+        // A partner last heard in PARTNER-DOWN may still be there, serving
+        // our pool: nothing new until it is heard again (simulator seed
+        // 52104363: the link fell in CONFLICT-DONE before the partner had
+        // heard us, and COMMUNICATIONS-INTERRUPTED allocated beside it).
+        if self
+            .partner
+            .as_ref()
+            .is_some_and(|p| p.state == State::PartnerDown)
+        {
+            self.heard = false;
+        }
         self.partner = None;
         self.partner_fingerprint = None;
         self.out.clear();

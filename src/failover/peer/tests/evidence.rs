@@ -245,3 +245,23 @@ fn declared_down_during_startup_after_a_long_outage_waits_too() {
     assert!(!policy.may_allocate(crate::lease::Owner::Secondary, d.now.plus(99)));
     assert_eq!(d.a.peer.persisted().partner_down_since, Some(d.now));
 }
+
+#[test]
+fn a_link_lost_while_the_partner_was_in_partner_down_leaves_us_blind() {
+    let mut d = cut();
+    d.b.peer.operator_partner_down(d.now).unwrap();
+    d.link_up();
+    d.round();
+    assert_eq!(d.a.peer.partner_state(), Some(State::PartnerDown));
+    assert!(!d.a.peer.blind());
+    // The link falls before the exchange is over: b may still be in
+    // PARTNER-DOWN, giving out a's free addresses.
+    d.a.session = None;
+    d.b.session = None;
+    d.a.peer.link_down(d.now);
+    d.b.peer.link_down(d.now);
+    assert!(d.a.peer.partner_unknown(), "state {}", d.a.peer.state());
+    // Whichever way a leaves POTENTIAL-CONFLICT without b, it is blind.
+    d.a.peer.state = State::CommunicationsInterrupted;
+    assert!(d.a.peer.blind());
+}
