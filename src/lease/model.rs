@@ -84,6 +84,14 @@ impl Owner {
         }
     }
 
+    /// The other side of the pair.
+    pub fn other(self) -> Owner {
+        match self {
+            Owner::Primary => Owner::Secondary,
+            Owner::Secondary => Owner::Primary,
+        }
+    }
+
     /// Stable number stored in the database and sent on the peer link: 0 primary, 1 secondary.
     pub fn index(self) -> usize {
         self as usize

@@ -6,7 +6,6 @@
 use super::{Node, Received};
 use crate::dhcp::{Sighting, Verdict};
 use crate::failover::evidence::{Gate, partners_client};
-use crate::lease::Owner;
 use crate::proto::packet::MessageType;
 use crate::time::Time;
 
@@ -58,10 +57,7 @@ impl Node {
                 false
             }
             Some(Sighting::Discover { pools }) if theirs => {
-                let partner = match policy.me {
-                    Owner::Primary => Owner::Secondary,
-                    Owner::Secondary => Owner::Primary,
-                };
+                let partner = policy.me.other();
                 let free = pools
                     .iter()
                     .map(|p| self.store.free_count(*p, partner))

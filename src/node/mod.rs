@@ -19,6 +19,7 @@ mod control;
 mod dns;
 mod evidence;
 mod io;
+mod late;
 mod metrics;
 mod ping;
 mod policy;
@@ -29,6 +30,7 @@ mod stats;
 
 pub use control::Command;
 pub use io::{Input, Output, Received};
+pub use late::{LATE_REPLY, STALE_AFTER};
 pub use metrics::{Figures, PoolFigures};
 pub use policy::ServerPolicy;
 pub use ratelimit::RateLimiter;
@@ -48,24 +50,6 @@ use std::sync::Arc;
 /// (counted as overloaded): a slow disk turns into client retries rather
 /// than unbounded memory.
 pub const MAX_PARKED: usize = 50_000;
-
-/// Seconds a request may wait in the socket before it is not answered: its
-/// client retransmits after about 4 s (RFC 2131 section 4.1) or has moved
-/// on, and a RELEASE or DECLINE taken that late, stamped with the time it
-/// is taken, could undo what the client did since (a lease it got from the
-/// partner meanwhile: simulator seed 88 of the evidence family, a server
-/// resumed after SIGSTOP).
-pub const STALE_AFTER: u64 = 2;
-
-/// Why a request that waited too long is dropped (`ignored_by_reason`).
-const STALE: &str = "waited too long in the socket";
-
-/// Seconds after its decision beyond which a DHCPACK that waited for its
-/// commit is not sent: half the grace an ended binding waits before reuse.
-pub const LATE_REPLY: u64 = crate::dhcp::REUSE_GRACE / 2;
-
-/// Why such a DHCPACK is dropped (`ignored_by_reason`).
-const LATE: &str = "reply later than its lease allows";
 
 /// Seconds between ticks (lease expiry, peer keepalives and timeouts).
 const TICK: u64 = 1;
@@ -242,8 +226,7 @@ impl Node {
             self.stats.overloaded += 1;
             return;
         }
-        if r.arrived.is_some_and(|t| t.until(now) > STALE_AFTER) {
-            self.stats.count(&Verdict::Ignored(STALE));
+        if self.stale(now, &r) {
             return;
         }
         if !self.limiter.allow(&r.req.client_key(), now.0) {
@@ -327,18 +310,10 @@ impl Node {
     fn committed(&mut self, now: Time, upto: u64) {
         self.dns.durable(upto);
         for w in self.commits.done(upto) {
-            // A client counts its lease from its latest retransmission: an
-            // ACK later than the grace every ended binding waits
-            // (`REUSE_GRACE`) would have it hold the address past our
-            // record (simulator seed 1158 of the evidence family, a server
-            // resumed after SIGSTOP with a commit under way). It retries.
-            let late = w.decided.until(now) > LATE_REPLY;
-            for (reply, socket, src) in w.replies {
-                if late {
-                    self.stats.count(&Verdict::Ignored(LATE));
-                    continue;
+            if !self.too_late(now, w.decided, w.replies.len()) {
+                for (reply, socket, src) in w.replies {
+                    self.out.push_back(Output::Reply { reply, socket, src });
                 }
-                self.out.push_back(Output::Reply { reply, socket, src });
             }
             self.out.extend(w.frames.into_iter().map(Output::PeerFrame));
             for (id, answer) in w.answers {

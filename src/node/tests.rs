@@ -1,6 +1,7 @@
 //! The node's ordering, alone (no peer): what waits for the journal and
 //! what a failed commit withholds; and the lost-database start.
 
+use super::late::{LATE, STALE};
 use super::*;
 use crate::dhcp::RecvContext;
 use crate::lease::journal::{EPOCH_KEY, Snapshot};
@@ -43,6 +44,11 @@ pub(super) fn request(kind: v4::MessageType, mac: u8, opts: Vec<v4::DhcpOption>)
     for o in opts {
         m.opts_mut().insert(o);
     }
+    received(m)
+}
+
+/// `m` as the edge hands it over: broadcast on socket 3, no timestamp.
+pub(super) fn received(m: v4::Message) -> Input {
     let ctx = RecvContext {
         ifindex: 1,
         local: SERVER,

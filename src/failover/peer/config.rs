@@ -71,10 +71,6 @@ impl PeerConfig {
     }
 
     pub(super) fn partner(&self) -> Owner {
-        if self.primary {
-            Owner::Secondary
-        } else {
-            Owner::Primary
-        }
+        self.me().other()
     }
 }

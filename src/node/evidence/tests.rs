@@ -8,12 +8,12 @@ use crate::failover::message::{Connect, Message, PROTOCOL_VERSION, WireLease, Wi
 use crate::lease::journal::{EPOCH_KEY, Snapshot};
 use crate::lease::{Lease, LeaseState, Owner};
 use crate::node::{Input, Output};
-use crate::proto::{ClientKey, HwAddr, Request};
-use dhcproto::{Encodable, v4};
+use crate::proto::{ClientKey, HwAddr};
+use dhcproto::v4;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+use crate::node::tests::{SERVER, received};
 
 fn config(pool: &str) -> Arc<Config> {
     let text = format!(
@@ -125,22 +125,6 @@ fn packet(kind: v4::MessageType, m: [u8; 6], xid: u32, opts: Vec<v4::DhcpOption>
         msg.opts_mut().insert(o);
     }
     received(msg)
-}
-
-fn received(msg: v4::Message) -> Input {
-    let ctx = crate::dhcp::RecvContext {
-        ifindex: 1,
-        local: SERVER,
-        link: Some(SERVER),
-        broadcast: true,
-    };
-    let req = Request::parse(&msg.to_vec().unwrap()).unwrap();
-    Input::Request(Box::new(Received {
-        req,
-        ctx,
-        socket: 3,
-        arrived: None,
-    }))
 }
 
 fn answered(n: &mut Node, now: Time, input: Input) -> bool {

@@ -40,18 +40,19 @@ impl World {
         }
     }
 
-    /// The clients of dead server `dead`'s hash bucket that hold a lease
-    /// reboot.
+    /// The clients of dead server `dead`'s hash bucket (under the
+    /// configured split) that hold a lease reboot.
     pub(super) fn reboots(&mut self, dead: usize) {
-        let me = if dead == 0 {
-            Owner::Secondary
-        } else {
+        let dead_role = if dead == 0 {
             Owner::Primary
+        } else {
+            Owner::Secondary
         };
+        let (me, split) = (dead_role.other(), self.configs[0].split());
         for c in 0..self.clients.len() {
             let hw = crate::proto::HwAddr::new(1, &self.clients[c].mac);
             let key = crate::proto::ClientKey::new(None, &hw);
-            if self.clients[c].held.is_some() && partners_client(&key, 128, me) {
+            if self.clients[c].held.is_some() && partners_client(&key, split, me) {
                 self.clients[c].reboot(self.now);
                 self.at(self.now, Ev::ClientWake(c));
             }
