@@ -39,7 +39,8 @@ fn lab_ddns_pair_survivor_removes_the_dead_peers_records() {
         extra
     };
     let tools = ["busybox", "named", "tsig-keygen", "dig"];
-    let Some(mut p) = Pair::build("y", TEST, [BIN.into(), BIN.into()], &tools, &mut setup) else {
+    let Some(mut p) = Pair::build("y", TEST, [BIN.into(), BIN.into()], &tools, "", &mut setup)
+    else {
         return;
     };
     let bind = dns.expect("named started");

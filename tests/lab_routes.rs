@@ -16,7 +16,6 @@ use dhcproto::{Encodable, v4};
 use netns::Lab;
 use setup::{lab_config, read, start_tandem, wait_for};
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
-use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::Duration;
 
@@ -27,12 +26,8 @@ const STALE: Ipv4Addr = Ipv4Addr::new(192, 168, 77, 114);
 /// client without an address has: made on a thread that entered the
 /// namespace (a socket stays in the namespace it was made in).
 fn client_socket(ns: &str, ifname: &str) -> UdpSocket {
-    let (ns, ifname) = (ns.to_string(), ifname.to_string());
-    std::thread::spawn(move || {
-        let f = std::fs::File::open(format!("/run/netns/{ns}")).expect("netns file");
-        // SAFETY: setns on this thread only, with a valid namespace fd.
-        let rc = unsafe { libc::setns(f.as_raw_fd(), libc::CLONE_NEWNET) };
-        assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+    let ifname = ifname.to_string();
+    netns::inside(ns, move || {
         let s = socket2::Socket::new(
             socket2::Domain::IPV4,
             socket2::Type::DGRAM,
@@ -45,8 +40,6 @@ fn client_socket(ns: &str, ifname: &str) -> UdpSocket {
             .unwrap();
         UdpSocket::from(s)
     })
-    .join()
-    .unwrap()
 }
 
 fn message(kind: v4::MessageType, xid: u32, sid: Option<Ipv4Addr>) -> Vec<u8> {

@@ -51,6 +51,23 @@ pub fn route(ns: &str, route: &[&str]) {
     run(&args);
 }
 
+/// Runs `f` on a thread that entered namespace `ns` and returns what it
+/// made: a socket stays in the namespace it was made in, and the test
+/// itself stays where it is.
+pub fn inside<T: Send + 'static>(ns: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    use std::os::fd::AsRawFd;
+    let path = format!("/run/netns/{ns}");
+    std::thread::spawn(move || {
+        let file = std::fs::File::open(&path).expect("netns file");
+        // SAFETY: setns on this thread only, with a valid namespace fd.
+        let rc = unsafe { libc::setns(file.as_raw_fd(), libc::CLONE_NEWNET) };
+        assert_eq!(rc, 0, "setns {path}: {}", std::io::Error::last_os_error());
+        f()
+    })
+    .join()
+    .unwrap()
+}
+
 /// Sends `sig` (`USR1`, `STOP`...) to `pid` and returns at once.
 pub fn kill(pid: u32, sig: &str) {
     run(&["kill", &format!("-{sig}"), &pid.to_string()]);

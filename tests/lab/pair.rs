@@ -38,7 +38,7 @@ pub struct Pair {
     pub bin: [PathBuf; 2],
 }
 
-fn write_config(dir: &Path, i: usize, extra: &str) -> PathBuf {
+fn write_config(dir: &Path, i: usize, failover: &str, extra: &str) -> PathBuf {
     let (role, me, peer) = if i == 0 {
         ("primary", ADDR[0], ADDR[1])
     } else {
@@ -65,6 +65,7 @@ mclt = "20s"
 split = 128
 max_response_delay = "4s"
 load_balance_max_secs = 3
+{failover}
 
 [[subnet]]
 cidr = "192.168.77.0/24"
@@ -95,17 +96,19 @@ impl Pair {
 
     /// The pair with peer `i` running `bin[i]` (an older release, say).
     pub fn with_binaries(tag: &str, test: &str, bin: [PathBuf; 2]) -> Option<Pair> {
-        Pair::build(tag, test, bin, &[], &mut |_, _| String::new())
+        Pair::build(tag, test, bin, &[], "", &mut |_, _| String::new())
     }
 
     /// The pair, with `setup` called on the lab and the test directory
     /// before the peers start; what it returns is appended to both
-    /// configurations. `tools` are needed besides the pair's own.
+    /// configurations. `tools` are needed besides the pair's own;
+    /// `failover` ends both `[failover]` sections (keys, then subtables).
     pub fn build(
         tag: &str,
         test: &str,
         bin: [PathBuf; 2],
         tools: &[&str],
+        failover: &str,
         setup: &mut dyn FnMut(&mut Lab, &Path) -> String,
     ) -> Option<Pair> {
         let mut all = vec!["ip", "tshark", "perfdhcp", "dhclient"];
@@ -135,8 +138,8 @@ impl Pair {
         netns::route(&perf, &["192.168.77.0/24", "dev", "eth0"]);
         let extra = setup(&mut lab, dir.path());
         let cfg = [
-            write_config(dir.path(), 0, &extra),
-            write_config(dir.path(), 1, &extra),
+            write_config(dir.path(), 0, failover, &extra),
+            write_config(dir.path(), 1, failover, &extra),
         ];
         let log = [dir.path().join("a.log"), dir.path().join("b.log")];
         let mut p = Pair {
