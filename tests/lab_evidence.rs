@@ -56,7 +56,7 @@ fn lab(tag: &str, test: &str) -> Option<(Pair, Relay, Vec<Leased>)> {
         tag,
         test,
         [BIN.into(), BIN.into()],
-        &[],
+        &["nft"],
         FAILOVER,
         &mut setup,
     )?;

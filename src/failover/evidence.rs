@@ -45,6 +45,11 @@ pub const MAX_TRACKED: usize = 4096;
 /// partner, must not look like one that never was.
 pub const RETRY_GAP: u64 = 70;
 
+/// The least `secs` a configuration may set: a partner, whatever its
+/// configuration, counts none of our clients unanswered for less, so a
+/// stall shorter than this cannot have been taken for a death.
+pub const MIN_SECS: u16 = 5;
+
 /// The `[failover.partner_down_evidence]` thresholds.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct EvidenceConfig {

@@ -286,23 +286,17 @@ impl Peer {
 
     /// The shortest gap between inputs that is a stall, seconds: longer
     /// than `max_response_delay`, after which the partner closes the link;
-    /// with evidence on, in a silent COMMUNICATIONS-INTERRUPTED, where the
-    /// partner may already be counting our clients, as long as it needs
-    /// to see one of them unanswered (`secs`, which both peers should
-    /// share; one second less, as ticks come a second apart).
+    /// in a silent COMMUNICATIONS-INTERRUPTED, where the partner may be
+    /// counting our clients, shorter than the least `secs` any partner
+    /// can be configured with (`evidence::MIN_SECS`, one second less as
+    /// ticks come a second apart). That holds whatever the two peers'
+    /// evidence settings are, ours included: the partner's decides.
     fn stall_limit(&self) -> u64 {
         let close = self.cfg.max_response_delay + 1;
-        let Some(e) = self
-            .cfg
-            .evidence
-            .filter(|_| self.cfg.auto_partner_down.is_some())
-        else {
-            return close;
-        };
         if self.state != State::CommunicationsInterrupted || self.link.is_some() {
             return close;
         }
-        close.min(u64::from(e.secs).saturating_sub(1).max(2))
+        close.min(u64::from(crate::failover::evidence::MIN_SECS) - 1)
     }
 
     /// Time passed (call at least once a second): keepalives, the silence

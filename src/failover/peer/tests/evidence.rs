@@ -177,16 +177,24 @@ fn a_stall_in_partner_down_leaves_it_blind() {
 fn a_shorter_stall_counts_in_a_silent_interruption() {
     let mut d = cut();
     d.a.peer.wake(d.now);
-    d.a.peer.wake(d.now.plus(8));
+    d.a.peer.wake(d.now.plus(3));
     assert!(
         !d.a.peer.blind(),
-        "8 s: too short for the partner to count one of ours"
+        "3 s: too short for any partner to count one of ours"
     );
-    d.a.peer.wake(d.now.plus(17));
+    d.a.peer.wake(d.now.plus(7));
     assert!(
         d.a.peer.blind(),
-        "9 s: the partner could have counted a client of ours"
+        "4 s: a partner with secs = 5 could have counted a client of ours"
     );
+    // The partner's settings decide, not ours: the same without our own
+    // evidence or automatic partner-down.
+    let mut d = cut();
+    d.a.peer.cfg.evidence = None;
+    d.a.peer.cfg.auto_partner_down = None;
+    d.a.peer.wake(d.now);
+    d.a.peer.wake(d.now.plus(4));
+    assert!(d.a.peer.blind());
 }
 
 /// a, down for `outage` seconds during the cut, restarts and is declared
