@@ -61,7 +61,8 @@ fn evidence(c: &mut Checker, r: Option<&RawEvidence>) -> Option<EvidenceConfig> 
     let window = secs_in(c, &r.window, d.window, 60..=86_400, key, message);
     let key = "failover.partner_down_evidence.secs";
     let message = "must be between 5 and 600";
-    let secs = int_in(c, &r.secs, d.secs.into(), 5..=600, key, message);
+    let least = i64::from(crate::failover::evidence::MIN_SECS);
+    let secs = int_in(c, &r.secs, d.secs.into(), least..=600, key, message);
     if let Some(s) = &r.secs
         && u64::try_from(secs).is_ok_and(|v| v >= window)
     {
@@ -70,7 +71,7 @@ fn evidence(c: &mut Checker, r: Option<&RawEvidence>) -> Option<EvidenceConfig> 
     (r.enabled != Some(false)).then_some(EvidenceConfig {
         clients: clients.clamp(1, 1000) as u32,
         window,
-        secs: secs.clamp(5, 600) as u16,
+        secs: secs.clamp(least, 600) as u16,
     })
 }
 

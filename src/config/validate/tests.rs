@@ -29,6 +29,12 @@ fn shipped_examples_are_valid() {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f);
         let c = Config::load(&path).unwrap_or_else(|e| panic!("{f}: {e}"));
         assert!(!c.subnets.is_empty());
+        // Every shipped pair declares a dead partner down by itself, and
+        // only on client evidence (issue 18).
+        if let Some(fo) = &c.failover {
+            assert_eq!(fo.auto_partner_down, Some(60), "{f}");
+            assert_eq!(fo.partner_down_evidence, Some(Default::default()), "{f}");
+        }
     }
     // The campus pair's halves agree on everything both must.
     let load =
