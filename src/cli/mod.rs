@@ -9,6 +9,7 @@ mod pair;
 mod reservation;
 mod serve;
 mod status_view;
+mod witness;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -142,6 +143,23 @@ enum Command {
         #[command(subcommand)]
         action: reservation::ReservationAction,
     },
+    /// Run the witness of a pair on a third host (`[failover] witness` on both peers): it
+    /// answers each peer's heartbeat with how long it has not heard the other, so that a peer
+    /// declares its partner down by itself only when the witness cannot hear it either.
+    Witness {
+        /// UDP address to listen on, with an optional port (647 when absent).
+        #[arg(long, default_value = "0.0.0.0")]
+        listen: String,
+        /// The pair's key file (the peers' `failover.secret_file`); mode 0600.
+        #[arg(long, default_value = "/etc/tandem/peer.key")]
+        secret_file: PathBuf,
+        /// Log filter, e.g. "info" or "tandem=debug" (overrides RUST_LOG).
+        #[arg(long)]
+        log: Option<String>,
+        /// Log lines as text or JSON objects, one per line.
+        #[arg(long, value_enum, default_value_t = serve::LogFormat::Text)]
+        log_format: serve::LogFormat,
+    },
     /// Make a new random pre-shared key for `failover.secret_file`: printed, or written to a
     /// new file with mode 0600 (the server refuses a key file that group or others can read).
     Keygen {
@@ -187,6 +205,12 @@ pub fn main() -> ExitCode {
             (None, None) => unreachable!("clap requires --leases or --dhcpd-conf"),
         },
         Command::Keygen { output } => pair::keygen(output.as_deref()),
+        Command::Witness {
+            listen,
+            secret_file,
+            log,
+            log_format,
+        } => witness::run(&listen, &secret_file, log.as_deref(), log_format),
         Command::Reservation { action } => reservation::run(action),
     };
     match result {

@@ -18,20 +18,7 @@ pub enum LogFormat {
 /// Errors: a bad filter, a bad config, or the server's own start-up and
 /// commit failures (`server::run`).
 pub fn run(path: &Path, log: Option<&str>, format: LogFormat) -> anyhow::Result<ExitCode> {
-    let filter = match log {
-        Some(f) => tracing_subscriber::EnvFilter::try_new(f).context("invalid --log filter")?,
-        None => tracing_subscriber::EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-    };
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => logs
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init(),
-        LogFormat::Json => logs.json().init(),
-    }
+    init_logs(log, format)?;
     let config = Arc::new(Config::load(path)?);
     // One thread for every socket, the peer link, the control socket and
     // the node (which is one state machine anyway); the SQLite writer has
@@ -48,7 +35,28 @@ pub fn run(path: &Path, log: Option<&str>, format: LogFormat) -> anyhow::Result<
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
+/// Logs to stderr with `log` (a filter; else RUST_LOG, else "info") in
+/// `format`. Errors: a bad filter.
+pub fn init_logs(log: Option<&str>, format: LogFormat) -> anyhow::Result<()> {
+    let filter = match log {
+        Some(f) => tracing_subscriber::EnvFilter::try_new(f).context("invalid --log filter")?,
+        None => tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+    };
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT (never, if the handlers cannot be installed).
+pub async fn shutdown_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),

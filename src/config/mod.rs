@@ -148,6 +148,10 @@ pub struct FailoverConfig {
     /// that the partner is down (`[failover.partner_down_evidence]`, on by
     /// default); `None` when disabled (silence alone).
     pub partner_down_evidence: Option<crate::failover::evidence::EvidenceConfig>,
+    /// The `tandem witness` both peers heartbeat over UDP (`failover::witness`):
+    /// `auto_partner_down` then also needs it to have stopped hearing the
+    /// partner. `None` (the default) for no witness.
+    pub witness: Option<std::net::SocketAddr>,
     /// Lease updates sent to the partner and not yet acknowledged before sending pauses
     /// (the draft's MAX-UNACKED-BNDUPD; default 256, 1 to 10000).
     pub max_unacked_updates: usize,

@@ -267,6 +267,9 @@ pub struct RawFailover {
     /// `[failover.partner_down_evidence]`: what `auto_partner_down` needs
     /// besides silence (all defaults when absent).
     pub partner_down_evidence: Option<RawEvidence>,
+    /// A `tandem witness` both peers heartbeat, UDP, with an optional port
+    /// (647 when absent); none when absent.
+    pub witness: Option<Spanned<String>>,
 }
 
 /// The `[failover.partner_down_evidence]` table.

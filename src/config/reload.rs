@@ -114,6 +114,13 @@ fn failover(old: Option<&FailoverConfig>, new: Option<&FailoverConfig>, out: &mu
     for (key, _) in changed.iter().filter(|c| c.1) {
         refuse(out, key, why);
     }
+    if o.witness != n.witness {
+        refuse(
+            out,
+            "failover.witness",
+            "the witness changes only with a restart",
+        );
+    }
 }
 
 /// In a pair: reservations inside a pool and the set of subnets must not

@@ -2,8 +2,9 @@
 //! (`state`), MCLT arithmetic (`mclt`), the partner's clock (`clock`), load balancing (`hash`), the domain
 //! messages (`message`) and their authenticated encoding (`codec`), conflict
 //! resolution (`reconcile`), the policy the DHCP engine consults (`policy`),
-//! client evidence that a silent partner is down (`evidence`) and the peer
-//! state machine that ties them together (`peer`).
+//! client evidence that a silent partner is down (`evidence`), the witness
+//! both peers heartbeat (`witness`) and the peer state machine that ties
+//! them together (`peer`).
 
 pub mod clock;
 pub mod codec;
@@ -15,6 +16,7 @@ pub mod peer;
 pub mod policy;
 pub mod reconcile;
 pub mod state;
+pub mod witness;
 
 pub use peer::{Action, EvidenceGauges, Peer, PeerConfig, PeerGauges, Persisted};
 pub use policy::PairPolicy;

@@ -179,6 +179,8 @@ pub struct Peer {
     reservations: Vec<Vec<crate::config::runtime::RuntimeEntry>>,
     /// Client evidence that the silent partner is down (`evidence`).
     evidence: super::evidence::Evidence,
+    /// What the witness last said of the partner (`witness`).
+    witness: witness::WitnessView,
     /// The latest automatic partner-down, when and why (for `status`).
     decided: Option<(Time, String)>,
     /// The latest time any input carried (`Peer::wake`).
@@ -231,6 +233,7 @@ impl Peer {
             reservations: Vec::new(),
             commits: Default::default(),
             evidence: Default::default(),
+            witness: Default::default(),
             decided: None,
             last_event: now,
             auto_decisions: 0,
@@ -436,6 +439,7 @@ use requests::{Deferred, UpdateRequest};
 mod status;
 mod sync;
 mod transitions;
+mod witness;
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@ use crate::dhcp::{RecvContext, Reply};
 use crate::failover::message::Message;
 use crate::lease::journal::Batch;
 use crate::proto::Request;
+use crate::time::Time;
 use std::net::Ipv4Addr;
 
 /// A parsed DHCP datagram and where it arrived.
@@ -61,6 +62,16 @@ pub enum Input {
         id: u64,
         /// Its outcome.
         result: Result<crate::lease::DnsStatus, String>,
+    },
+    /// The witness's report (`failover::witness::Report`), authenticated
+    /// by the edge and matched to the heartbeat it answers.
+    WitnessReport {
+        /// When that heartbeat went ([`Output::WitnessHeartbeat`]).
+        asked: Time,
+        /// Milliseconds the witness had not heard the partner.
+        partner_silent_ms: u64,
+        /// Whether the witness heard the partner since it started.
+        partner_heard: bool,
     },
     /// An operator's command from the control socket; answered by
     /// [`Output::Answer`] with the same `id`.
@@ -130,6 +141,9 @@ pub enum Output {
         /// What to add or remove.
         job: crate::ddns::DnsJob,
     },
+    /// Send a heartbeat to the witness (`[failover] witness`), with a
+    /// fresh nonce; its report comes back as [`Input::WitnessReport`].
+    WitnessHeartbeat,
     /// The answer to a control command.
     Answer {
         /// The `id` of the `Input::Control` answered.

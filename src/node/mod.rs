@@ -133,6 +133,15 @@ impl Node {
             Input::Tick => self.tick(now),
             Input::PingDone { id, answered } => self.ping_done(now, id, answered),
             Input::DnsDone { id, result } => self.dns_done(now, id, result),
+            Input::WitnessReport {
+                asked,
+                partner_silent_ms,
+                partner_heard,
+            } => {
+                if let Some(p) = &mut self.peer {
+                    p.witness_report(now, asked, partner_silent_ms, partner_heard);
+                }
+            }
             Input::Control { id, command } => {
                 if let Some(answer) = self.control(now, id, command) {
                     self.out.push_back(Output::Answer { id, answer });
@@ -369,6 +378,9 @@ impl Node {
         }
         if let Some(p) = &mut self.peer {
             p.tick(now, &mut self.store);
+            if p.witness_heartbeat(now) {
+                self.out.push_back(Output::WitnessHeartbeat);
+            }
         }
     }
 

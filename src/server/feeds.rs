@@ -27,6 +27,9 @@ pub(super) struct Feeds {
     pub(super) scrapes: Option<mpsc::Receiver<metrics::Scrape>>,
     /// SIGHUP: reload the configuration (`None` if the handler could not be installed).
     pub(super) hangup: Option<tokio::signal::unix::Signal>,
+    /// Datagrams from the witness, when `[failover] witness` is set (the
+    /// server wires it after the feeds start).
+    pub(super) witness: Option<mpsc::Receiver<Vec<u8>>>,
     pub(super) tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -69,6 +72,7 @@ pub(super) fn start_feeds(
         control,
         scrapes,
         hangup,
+        witness: None,
         tasks,
     };
     (feeds, pings)

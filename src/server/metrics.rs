@@ -337,6 +337,29 @@ fn failover(reg: &mut Registry, p: &crate::failover::PeerGauges) {
     if let Some(e) = &p.evidence {
         evidence(reg, e);
     }
+    if let Some((reachable, silent)) = p.witness {
+        witness(reg, reachable, silent);
+    }
+}
+
+/// The witness (`[failover] witness`).
+fn witness(reg: &mut Registry, reachable: bool, partner_silent: Option<u64>) {
+    let help = "1 while the witness answers heartbeats (a report within 5 s)";
+    gauge(
+        reg,
+        "failover_witness_reachable",
+        help,
+        i64::from(reachable),
+    );
+    if let Some(s) = partner_silent {
+        let help = "Seconds the witness had not heard the partner, as its latest report said";
+        gauge(
+            reg,
+            "failover_witness_partner_silent_seconds",
+            help,
+            s as i64,
+        );
+    }
 }
 
 /// Partner-down evidence (`[failover.partner_down_evidence]`).

@@ -10,6 +10,7 @@ mod link;
 pub mod metrics;
 mod pings;
 mod receive;
+mod witness;
 
 pub use crate::node::Stats;
 
@@ -56,6 +57,8 @@ struct Edge {
     /// A reload handed to the node (its question) and the zones and keys
     /// to take if it accepts.
     reloading: Option<(u64, dns::DnsSetup)>,
+    /// The witness's client (`[failover] witness`).
+    witness: Option<witness::WitnessClient>,
 }
 
 /// Runs until `shutdown` resolves, then commits everything and returns.
@@ -87,6 +90,18 @@ pub async fn run(
     let metrics_listener = config.server.metrics.map(metrics::bind).transpose()?;
     let (mut feeds, pings) =
         feeds::start_feeds(&config, &sockets, link_rx, metrics_listener, dns_results);
+    let witness = match config.failover.as_ref().and_then(|f| Some((f, f.witness?))) {
+        Some((f, addr)) => {
+            let key = crate::keyfile::load(&f.secret_file)?;
+            let primary = f.role == crate::config::Role::Primary;
+            let (client, rx) = witness::WitnessClient::start(addr, &key, primary)
+                .await
+                .map_err(|e| anyhow::anyhow!("witness {addr}: {e}"))?;
+            feeds.witness = Some(rx);
+            Some(client)
+        }
+        None => None,
+    };
     let mut edge = Edge {
         node,
         journal,
@@ -101,6 +116,7 @@ pub async fn run(
         pings,
         dns,
         reloading: None,
+        witness,
     };
     edge.flush(clock.now());
     let status = format!("serving; {} leases loaded", edge.node.store().len());
@@ -185,6 +201,11 @@ impl Edge {
                     tracing::info!("SIGHUP: reloading {}", self.path.display());
                     self.reload(clock.now(), None);
                 }
+                Some(d) = async { feeds.witness.as_mut()?.recv().await } => {
+                    if let Some(input) = self.witness.as_mut().and_then(|w| w.report(&d)) {
+                        self.input(clock.now(), input);
+                    }
+                }
                 Some(tx) = async { feeds.scrapes.as_mut()?.recv().await } => {
                     let _ = tx.send(self.metrics_text(clock.now()));
                 }
@@ -239,6 +260,11 @@ impl Edge {
                     timeout_ms,
                 } => self.pings.ping(id, addr, timeout_ms),
                 Output::Dns { id, job } => self.dns.run(id, job),
+                Output::WitnessHeartbeat => {
+                    if let Some(w) = &mut self.witness {
+                        w.heartbeat(now);
+                    }
+                }
             }
         }
         if broken && let Some(l) = &self.link {

@@ -82,6 +82,9 @@ pub struct Host {
     /// Messages for the partner, in order; `close` if the link is to close.
     pub outbox: Vec<Message>,
     pub close: Option<String>,
+    /// Heartbeats to the witness asked for since the world last took them,
+    /// each with this server's local time then.
+    pub heartbeats: Vec<Time>,
     /// Answers to control commands.
     pub answers: Vec<serde_json::Value>,
     /// The node stopped after a failed commit: the world takes the process
@@ -167,6 +170,7 @@ impl Host {
             queue: VecDeque::new(),
             replies: vec![],
             outbox: vec![],
+            heartbeats: vec![],
             close: None,
             answers: vec![],
             halted: None,
@@ -264,6 +268,7 @@ impl Host {
                 // Only the squatters' addresses answer a ping.
                 Output::Ping { id, addr, .. } => pings.push((id, super::squatted(addr))),
                 Output::Dns { id, job } => dns.push((id, job)),
+                Output::WitnessHeartbeat => self.heartbeats.push(self.local(global)),
             }
         }
         let ddns = self.node.config().ddns.clone();

@@ -31,6 +31,14 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverCon
     }
     let (split, lbms, mu) = limits(c, r);
     let partner_down_evidence = evidence(c, r.partner_down_evidence.as_ref());
+    let witness = r.witness.as_ref().map(|w| {
+        let key = "failover.witness";
+        let a = address(c, w, key, crate::failover::witness::DEFAULT_PORT);
+        if a.ip() == peer.ip() || a.ip() == listen.ip() {
+            c.at(w, key, "must be a third host, not one of the pair");
+        }
+        a
+    });
     FailoverConfig {
         role,
         listen,
@@ -42,6 +50,7 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverCon
         load_balance_max_secs: lbms,
         auto_partner_down: apd,
         partner_down_evidence,
+        witness,
         max_unacked_updates: mu,
         max_clock_offset: r.max_clock_offset.as_ref().map_or(5, |d| d.get_ref().0),
     }

@@ -23,6 +23,8 @@ pub struct PeerConfig {
     /// that the partner is down (`failover::evidence`); `None` for silence
     /// alone.
     pub evidence: Option<crate::failover::evidence::EvidenceConfig>,
+    /// The witness both peers heartbeat (`failover::witness`), if any.
+    pub witness: Option<std::net::SocketAddr>,
     /// Binding updates sent and not yet acknowledged, at most (rounded up
     /// to whole batches of 64).
     pub max_unacked: usize,
@@ -51,6 +53,7 @@ impl PeerConfig {
             max_response_delay: f.max_response_delay,
             auto_partner_down: f.auto_partner_down,
             evidence: f.partner_down_evidence,
+            witness: f.witness,
             max_unacked: f.max_unacked_updates,
             max_clock_offset: f.max_clock_offset,
             fingerprint: c.fingerprint(),

@@ -9,17 +9,23 @@ use crate::proto::ClientKey;
 impl Peer {
     /// Whether the partner's requests are held back now for evidence:
     /// silent in COMMUNICATIONS-INTERRUPTED with `auto_partner_down` and
-    /// evidence configured, and not blind (a blind server never declares
-    /// its partner down by itself, DESIGN.md 3.2, so it has nothing to
-    /// gain from holding clients back).
+    /// evidence configured, and able to decide (`may_judge_blind`).
     pub fn collecting_evidence(&self) -> bool {
         self.state == State::CommunicationsInterrupted
             && self.link.is_none()
             && self.cfg.auto_partner_down.is_some()
             && self.cfg.evidence.is_some()
-            && !self.blind()
+            && self.may_judge_blind()
             && self.evidence.collecting()
     }
+
+    /// Whether this server may declare its partner down by itself as it
+    /// stands: not blind, or blind with a witness. Two servers restarted
+    /// blind during a cut each answer no new client, so each would see
+    /// evidence against the other; a witness both reach hears both and
+    /// forbids it, and of two cut from each other and from the witness
+    /// neither gets a fresh report. A blind partner allocates nothing, so
+    /// the one that does decide is safe beside it.
 
     /// A request the partner owes an answer to, from `client`, exchange
     /// `xid` (a DISCOVER if `discover`), at `now`: hold it back or answer
@@ -71,13 +77,16 @@ impl Peer {
 
     /// What `auto_partner_down` requires besides silence: nothing with
     /// evidence off; else the evidence, and sight of the partner since
-    /// this start. Two servers restarted blind during a cut each answer no
-    /// DISCOVER, so each would see evidence against the other.
+    /// this start unless a witness is configured (`may_judge_blind`).
     pub(super) fn evidence_allows(&self, now: Time) -> bool {
         match &self.cfg.evidence {
             None => true,
-            Some(cfg) => !self.blind() && self.evidence.holds(now, cfg),
+            Some(cfg) => self.may_judge_blind() && self.evidence.holds(now, cfg),
         }
+    }
+
+    fn may_judge_blind(&self) -> bool {
+        !self.blind() || self.cfg.witness.is_some()
     }
 
     /// A fresh collection when the silence starts (or starts again), none
@@ -103,6 +112,13 @@ impl Peer {
                 cfg.secs,
                 cfg.window
             ),
+        };
+        let why = match self
+            .witness_partner_silent(now)
+            .filter(|_| self.cfg.witness.is_some())
+        {
+            Some(s) => format!("{why}; the witness has not heard it for {s} s"),
+            None => why,
         };
         tracing::warn!(reason = %why, "declaring the partner down automatically");
         self.decided = Some((now, why));

@@ -23,6 +23,9 @@ pub struct PeerGauges {
     pub evidence: Option<EvidenceGauges>,
     /// Automatic partner-down decisions taken since this start.
     pub auto_partner_down: u64,
+    /// With a witness: whether it answers, and for how many seconds it
+    /// has not heard the partner (`None` before its first report).
+    pub witness: Option<(bool, Option<u64>)>,
 }
 
 /// Partner-down evidence at one moment (`failover::evidence`).
@@ -50,6 +53,7 @@ impl Peer {
             unacked_updates: store.unacked(),
             evidence: self.evidence_gauges(now),
             auto_partner_down: self.auto_decisions,
+            witness: self.witness_gauges(now),
         }
     }
 
@@ -107,6 +111,7 @@ impl Peer {
             "unacked_updates": store.unacked(),
             "partner_down_since": self.p.partner_down_since.map(|t| t.rfc3339()),
             "partner_down_evidence": self.evidence_status(now),
+            "witness": self.witness_status(now),
             "alarm": self.alarm(),
         })
     }

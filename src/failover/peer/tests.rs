@@ -290,3 +290,4 @@ mod reload;
 mod reservations;
 mod restart;
 mod scenarios;
+mod witness;

@@ -303,11 +303,14 @@ impl Peer {
     }
 
     /// Whether `auto_partner_down` is set, the partner has been silent for
-    /// all of it, and the evidence it requires holds (`evidence_allows`).
+    /// all of it, and the evidence it requires holds (`evidence_allows`),
+    /// as does the witness's, if any (`witness_allows`).
     fn auto_partner_down_due(&self, now: Time) -> bool {
-        self.cfg
-            .auto_partner_down
-            .is_some_and(|apd| now.0 >= self.quiet_since().0 + apd && self.evidence_allows(now))
+        self.cfg.auto_partner_down.is_some_and(|apd| {
+            now.0 >= self.quiet_since().0 + apd
+                && self.evidence_allows(now)
+                && self.witness_allows(now)
+        })
     }
 
     /// RECOVER-WAIT while the MCLT wait after recovery runs, then

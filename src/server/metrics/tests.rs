@@ -41,6 +41,7 @@ fn figures() -> Figures {
                 needed: 10,
             }),
             auto_partner_down: 1,
+            witness: Some((true, Some(37))),
         }),
         parked_replies: 0,
         uncommitted_batches: 0,
@@ -118,6 +119,9 @@ fn every_family_is_rendered_with_its_labels() {
     assert_eq!(sample(&t, &format!("{ev}_collecting")), 1.0);
     assert_eq!(sample(&t, &format!("{ev}_clients")), 4.0);
     assert_eq!(sample(&t, &format!("{ev}_clients_needed")), 10.0);
+    assert_eq!(sample(&t, "tandem_failover_witness_reachable"), 1.0);
+    let silent = "tandem_failover_witness_partner_silent_seconds";
+    assert_eq!(sample(&t, silent), 37.0);
     assert_eq!(
         sample(
             &t,

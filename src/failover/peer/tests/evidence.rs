@@ -17,7 +17,7 @@ fn client(n: u32) -> ClientKey {
 impl Duo {
     /// Clients `ids` retransmitting one request each at a (at 0, 4, 12 and
     /// 28 s) as a dead partner leaves them; a's gates for each round.
-    fn unanswered(&mut self, ids: std::ops::Range<u32>) -> Vec<Vec<Gate>> {
+    pub(super) fn unanswered(&mut self, ids: std::ops::Range<u32>) -> Vec<Vec<Gate>> {
         let mut rounds = vec![];
         for wait in [0, 4, 8, 16] {
             self.advance(wait);
@@ -30,13 +30,13 @@ impl Duo {
         rounds
     }
 
-    fn evidence(&self) -> serde_json::Value {
+    pub(super) fn evidence(&self) -> serde_json::Value {
         self.a.peer.status(self.now, &self.a.store)["partner_down_evidence"].clone()
     }
 }
 
 /// Both peers up, then the link cut: a collects evidence.
-fn cut() -> Duo {
+pub(super) fn cut() -> Duo {
     let mut d = Duo::new();
     d.connect();
     d.disconnect();
