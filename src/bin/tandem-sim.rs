@@ -56,6 +56,8 @@ struct Tally {
     /// declared by the survivor before the dead server came back).
     auto_partner_downs: u64,
     deaths: (u64, u64),
+    /// Servers cut from their clients (the witness family).
+    client_cuts: u64,
 }
 
 fn main() -> ExitCode {
@@ -82,6 +84,7 @@ fn main() -> ExitCode {
         demonstrated,
         auto_partner_downs,
         deaths,
+        client_cuts,
     } = sweep(&args, &opts, jobs);
     let secs = started.elapsed().as_secs_f64();
     println!(
@@ -95,6 +98,9 @@ fn main() -> ExitCode {
             "automatic partner-downs: {auto_partner_downs}; deaths with rebooting clients: {}, declared by the survivor: {}",
             deaths.0, deaths.1
         );
+    }
+    if client_cuts > 0 {
+        println!("servers cut from their clients (while reaching the witness): {client_cuts}");
     }
     if failures > 0 {
         ExitCode::FAILURE
@@ -162,6 +168,7 @@ fn sweep(args: &Args, opts: &Options, jobs: usize) -> Tally {
                 t.auto_partner_downs += mine.auto_partner_downs;
                 t.deaths.0 += mine.deaths.0;
                 t.deaths.1 += mine.deaths.1;
+                t.client_cuts += mine.client_cuts;
             });
         }
     });
@@ -176,6 +183,7 @@ fn one_seed(seed: u64, opts: &Options, t: &mut Tally) {
             t.auto_partner_downs += s.auto_partner_downs;
             t.deaths.0 += s.deaths.0;
             t.deaths.1 += s.deaths.1;
+            t.client_cuts += s.client_cuts;
         }
         Err(v) if v.dangerous => {
             t.demonstrated += 1;

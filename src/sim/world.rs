@@ -21,6 +21,7 @@ mod link;
 mod options;
 mod setup;
 mod trace;
+mod witness;
 
 pub use options::{Family, Options, Summary, Violation};
 use trace::short;
@@ -97,6 +98,8 @@ enum Ev {
     Reboots {
         dead: usize,
     },
+    /// The witness family's traffic and cuts.
+    Witness(witness::WitnessEv),
     EndChaos,
 }
 
@@ -155,6 +158,11 @@ struct World {
     dead_until: [u64; 2],
     /// The survivor of a death, watched for its partner-down.
     death_watch: Option<usize>,
+    /// The witness family's witness, and which servers are cut from it
+    /// and from their clients.
+    witness: Option<crate::failover::witness::Witness>,
+    witness_cut: [bool; 2],
+    client_cut: [bool; 2],
 }
 
 /// Runs one seed; `Err` is an invariant violation.
@@ -260,6 +268,7 @@ impl World {
             Ev::Thaw { node } => self.thaw(node)?,
             Ev::Death { node, secs } => self.death(node, secs),
             Ev::Reboots { dead } => self.reboots(dead),
+            Ev::Witness(e) => self.witness_event(e)?,
             Ev::Maintenance { node, start } => self.maintenance(node, start),
             Ev::EndChaos => self.end_chaos(),
         }
@@ -347,6 +356,9 @@ impl World {
                 .collect(),
         };
         for node in targets {
+            if self.client_cut[node] {
+                continue;
+            }
             if self.rng.chance(self.faults.client_loss) {
                 continue;
             }
@@ -372,6 +384,7 @@ impl World {
         self.collect_acked(i);
         self.trace_state(i);
         self.check_partner_down(i)?;
+        self.send_heartbeats(i);
         if let Some(n) = self.nodes[i].as_mut() {
             n.note_partner_down_debt();
             self.summary.answered_pings += std::mem::take(&mut n.answered_pings);
@@ -393,6 +406,9 @@ impl World {
             let Some(c) = self.client_of(&r.bytes) else {
                 continue;
             };
+            if self.client_cut[i] {
+                continue;
+            }
             if self.rng.chance(self.faults.client_loss) {
                 continue;
             }

@@ -21,6 +21,7 @@ impl World {
             Some(Family::Maintenance) => self.maintenance_rounds(),
             Some(Family::PartnerDownFreshGrants) => self.fresh_grants_lost(),
             Some(Family::Evidence) => self.evidence_rounds(),
+            Some(Family::Witness) => self.witness_rounds(),
             // The squatters are in the config and the pings: no schedule.
             Some(Family::Squatters | Family::Ddns) | None => {}
         }
@@ -306,6 +307,8 @@ impl World {
     pub(super) fn end_chaos(&mut self) {
         self.chaos = false;
         self.link.blocked = [false, false];
+        self.witness_cut = [false, false];
+        self.client_cut = [false, false];
         self.faults = Faults {
             client_loss: 0.0,
             client_dup: 0.0,

@@ -74,6 +74,14 @@ pub enum Family {
     /// reached their partner since they started are never in PARTNER-DOWN
     /// at once.
     Evidence,
+    /// The evidence family with a witness (`[failover] witness`,
+    /// `failover::witness`): both servers heartbeat a simulated witness;
+    /// one server is cut from its clients, while it still reaches the
+    /// witness, inside the long peer-link cut (its clients go unanswered,
+    /// so only the witness can tell it is alive); the other is cut from
+    /// the witness now and then; the witness may restart. The evidence
+    /// family's checks hold, and blind servers may now declare.
+    Witness,
 }
 
 impl Options {
@@ -136,6 +144,8 @@ pub struct Summary {
     pub deaths: (u64, u64),
     /// Servers frozen (the evidence family).
     pub freezes: u64,
+    /// Servers cut from their clients (the witness family).
+    pub client_cuts: u64,
     /// Faults no design survives (only with `dangerous`).
     pub dangerous_events: u64,
     /// The trace, when asked for.

@@ -5,7 +5,6 @@ use super::*;
 /// Where the servers' clocks stand when the global clock reads 0.
 const CLOCK_BASE: i64 = 1000;
 
-/// One server's config; `ping` turns the ping check on (the squatters family).
 /// The ddns family's `[ddns]`: one forward and one reverse zone.
 const DDNS: &str = r#"
 [ddns]
@@ -27,7 +26,15 @@ window = "5m"
 secs = 10
 "#;
 
-pub(super) fn config(primary: bool, ping: bool, ddns: bool, evidence: bool) -> Arc<Config> {
+/// The witness family's witness, before the evidence table.
+const WITNESS: &str = "witness = \"192.0.2.9:647\"\n";
+
+/// One server's config for `family`.
+pub(super) fn config(primary: bool, family: Option<Family>) -> Arc<Config> {
+    let ping = family == Some(Family::Squatters);
+    let ddns = family == Some(Family::Ddns);
+    let witness = family == Some(Family::Witness);
+    let evidence = witness || family == Some(Family::Evidence);
     let (role, sid) = if primary {
         ("primary", "10.0.0.2")
     } else {
@@ -52,7 +59,7 @@ mclt = "{MCLT}s"
 split = 128
 max_response_delay = "15s"
 load_balance_max_secs = 8
-{evidence}
+{witness}{evidence}
 [[subnet]]
 cidr = "10.0.0.0/24"
 pools = ["10.0.0.10-10.0.0.25"]
@@ -66,6 +73,7 @@ authoritative = true
         p = if primary { 2 } else { 1 },
         ddns = if ddns { DDNS } else { "" },
         evidence = if evidence { EVIDENCE } else { "" },
+        witness = if witness { WITNESS } else { "" },
         ping = if ping {
             "ping_check = true\nping_timeout = \"300ms\""
         } else {
@@ -120,16 +128,14 @@ impl World {
             trace: String::new(),
             traced_state: [None; 2],
             epochs: 2,
-            configs: {
-                let ping = opts.family == Some(Family::Squatters);
-                let ddns = opts.family == Some(Family::Ddns);
-                let ev = opts.family == Some(Family::Evidence);
-                [config(true, ping, ddns, ev), config(false, ping, ddns, ev)]
-            },
+            configs: [config(true, opts.family), config(false, opts.family)],
             zone: Default::default(),
             wiped: false,
             dead_until: [0; 2],
             death_watch: None,
+            witness: None,
+            witness_cut: [false; 2],
+            client_cut: [false; 2],
             opts,
         };
         w.populate();

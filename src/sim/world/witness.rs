@@ -1,0 +1,152 @@
+//! The witness family (`Family::Witness`): a simulated `tandem witness`
+//! (`failover::witness::Witness`, on the global clock) that both servers
+//! heartbeat, links to it that fail on their own, a server cut from its
+//! clients while it still reaches the witness (evidence against it that
+//! only the witness can answer), the witness restarting, and the evidence
+//! family's cut, freeze and death.
+
+use super::*;
+use crate::failover::witness::{Heartbeat, NONCE_LEN, Witness};
+use crate::time::Time;
+
+/// What travels to and from the witness, and what cuts it.
+#[derive(Clone, Debug)]
+pub(super) enum WitnessEv {
+    /// Server `node`'s heartbeat, sent at its local time `asked`, arrives.
+    Heartbeat { node: usize, asked: Time },
+    /// The witness's report reaches server `node`.
+    Report {
+        node: usize,
+        asked: Time,
+        silent_ms: u64,
+        heard: bool,
+    },
+    /// Server `node` cannot reach the witness for `secs` seconds.
+    Cut { node: usize, secs: u64 },
+    /// Server `node` reaches the witness again.
+    Heal { node: usize },
+    /// Server `node` cannot reach its clients (nor they it) for `secs`.
+    ClientCut { node: usize, secs: u64 },
+    /// Server `node` reaches its clients again.
+    ClientHeal { node: usize },
+    /// The witness restarts, having heard no one.
+    Restart,
+}
+
+impl World {
+    /// See [`Family::Witness`]: the evidence family's schedule, a cut
+    /// between one server and its clients inside the long peer-link cut,
+    /// the other server cut from the witness now and then, and the witness
+    /// restarting. Never both of one server's client and witness links at
+    /// once: a server cut from everyone that later reaches its clients
+    /// again while the others are still cut is a partition no witness can
+    /// see (the schedule would then be the dangerous kind).
+    pub(super) fn witness_rounds(&mut self) {
+        self.witness = Some(Witness::new(0));
+        self.evidence_rounds();
+        let cut = self.rng.range(0, 1) as usize;
+        let t = self.rng.range(100, CHAOS - 700);
+        let secs = self.rng.range(100, 600);
+        self.at(t, Ev::Witness(WitnessEv::ClientCut { node: cut, secs }));
+        for _ in 0..self.rng.range(0, 3) {
+            let t = self.rng.range(60, CHAOS - 100);
+            let secs = self.rng.range(5, 300);
+            let node = 1 - cut;
+            self.at(t, Ev::Witness(WitnessEv::Cut { node, secs }));
+        }
+        if self.rng.chance(0.3) {
+            let t = self.rng.range(60, CHAOS - 100);
+            self.at(t, Ev::Witness(WitnessEv::Restart));
+        }
+    }
+
+    pub(super) fn witness_event(&mut self, ev: WitnessEv) -> Result<(), Violation> {
+        match ev {
+            WitnessEv::Heartbeat { node, asked } => self.at_witness(node, asked),
+            WitnessEv::Report {
+                node,
+                asked,
+                silent_ms,
+                heard,
+            } => return self.report(node, asked, silent_ms, heard),
+            WitnessEv::Cut { node, secs } => {
+                self.witness_cut[node] = true;
+                self.summary_note(format!("server {node} cut from the witness for {secs} s"));
+                self.at(self.now + secs, Ev::Witness(WitnessEv::Heal { node }));
+            }
+            WitnessEv::Heal { node } => self.witness_cut[node] = false,
+            WitnessEv::ClientCut { node, secs } => {
+                self.client_cut[node] = true;
+                self.summary.client_cuts += 1;
+                self.summary_note(format!("server {node} cut from its clients for {secs} s"));
+                self.at(self.now + secs, Ev::Witness(WitnessEv::ClientHeal { node }));
+            }
+            WitnessEv::ClientHeal { node } => self.client_cut[node] = false,
+            WitnessEv::Restart => {
+                self.summary_note("the witness restarted".into());
+                self.witness = Some(Witness::new(self.now * 1000));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the heartbeats server `i` asked for, unless it is cut from
+    /// the witness (or there is none).
+    pub(super) fn send_heartbeats(&mut self, i: usize) {
+        let Some(n) = self.nodes[i].as_mut() else {
+            return;
+        };
+        let asked = std::mem::take(&mut n.heartbeats);
+        if self.witness.is_none() || self.witness_cut[i] {
+            return;
+        }
+        for asked in asked {
+            let d = self.rng.range(0, 1);
+            let ev = Ev::Witness(WitnessEv::Heartbeat { node: i, asked });
+            self.at(self.now + d, ev);
+        }
+    }
+
+    /// A heartbeat reaches the witness, whose report goes back.
+    fn at_witness(&mut self, node: usize, asked: Time) {
+        let Some(w) = self.witness.as_mut().filter(|_| !self.witness_cut[node]) else {
+            return;
+        };
+        let h = Heartbeat {
+            primary: node == 0,
+            nonce: [0; NONCE_LEN],
+        };
+        let r = w.heartbeat(self.now * 1000, &h);
+        let d = self.rng.range(0, 1);
+        let ev = WitnessEv::Report {
+            node,
+            asked,
+            silent_ms: r.partner_silent_ms,
+            heard: r.partner_heard,
+        };
+        self.at(self.now + d, Ev::Witness(ev));
+    }
+
+    /// A report reaches server `node`: lost if it is cut from the witness,
+    /// down or frozen (its socket's backlog would arrive stale).
+    fn report(
+        &mut self,
+        node: usize,
+        asked: Time,
+        silent_ms: u64,
+        heard: bool,
+    ) -> Result<(), Violation> {
+        let (now, dd) = (self.now, self.faults.disk_delay);
+        let cut = self.witness_cut[node];
+        let Some(n) = self.node(node).filter(|n| !n.frozen && !cut) else {
+            return Ok(());
+        };
+        let input = Input::WitnessReport {
+            asked,
+            partner_silent_ms: silent_ms,
+            partner_heard: heard,
+        };
+        n.input(now, dd, input);
+        self.after_node(node)
+    }
+}
