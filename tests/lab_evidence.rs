@@ -44,22 +44,31 @@ secs = 5
 /// The pair's MCLT (tests/lab/pair.rs), seconds.
 const MCLT: u64 = 20;
 
+/// The witness's address on the peers' link (the lab's host "w").
+const WITNESS: &str = "192.168.77.9";
+
 /// The pair, its relay's namespace, and clients holding leases: at least
-/// four from each peer.
-fn lab(tag: &str, test: &str) -> Option<(Pair, Relay, Vec<Leased>)> {
+/// four from each peer. With `witness`, a `tandem witness` runs on a third
+/// host that both peers heartbeat.
+fn lab(tag: &str, test: &str, witness: bool) -> Option<(Pair, Relay, Vec<Leased>)> {
     let mut relay_ns = String::new();
-    let mut setup = |lab: &mut netns::Lab, _: &std::path::Path| {
+    let mut setup = |lab: &mut netns::Lab, dir: &std::path::Path| {
         relay_ns = relayed::add_relay_host(lab);
+        if witness {
+            let ns = lab.host("w", "eth0", Some(&format!("{WITNESS}/24")), None);
+            let key = dir.join("peer.key").display().to_string();
+            let args = [BIN, "witness", "--listen", WITNESS, "--secret-file", &key];
+            lab.spawn(&ns, &args, &dir.join("witness.log"));
+        }
         SUBNET.to_string()
     };
-    let p = Pair::build(
-        tag,
-        test,
-        [BIN.into(), BIN.into()],
-        &["nft"],
-        FAILOVER,
-        &mut setup,
-    )?;
+    let failover = if witness {
+        format!("witness = \"{WITNESS}\"\n{FAILOVER}")
+    } else {
+        FAILOVER.to_string()
+    };
+    let bins = [BIN.into(), BIN.into()];
+    let p = Pair::build(tag, test, bins, &["nft"], &failover, &mut setup)?;
     let r = relayed::relay(&relay_ns);
     let clients = relayed::lease_clients(&r, 4);
     wait_for(
@@ -142,7 +151,7 @@ enum Fault {
 }
 
 fn declared_on_evidence(tag: &str, test: &str, fault: Fault) {
-    let Some((mut p, r, clients)) = lab(tag, test) else {
+    let Some((mut p, r, clients)) = lab(tag, test, false) else {
         return;
     };
     let partner_free = secondarys_free(&p, 0);
@@ -215,21 +224,29 @@ fn lab_evidence_sigstop_is_declared_down_and_comes_back_blind() {
     declared_on_evidence("es", test, Fault::Hang);
 }
 
-/// nftables in the primary's namespace drops every TCP segment to and
-/// from the secondary: the peer link only; both still reach the relay.
-fn cut_peer_link(p: &Pair) {
-    let peer = ADDR[1];
-    let rules = [
+/// nftables in peer `i`'s namespace drops what `matches` (nft match
+/// expressions, e.g. "ip daddr 192.0.2.1 ip protocol tcp") both ways:
+/// `in` and `out` rules, each with its own expressions.
+fn firewall(p: &Pair, i: usize, inbound: &[&str], outbound: &[&str]) {
+    let mut rules = vec![
         "add table ip tandemcut".to_string(),
         "add chain ip tandemcut in { type filter hook input priority 0 ; }".into(),
         "add chain ip tandemcut out { type filter hook output priority 0 ; }".into(),
-        format!("add rule ip tandemcut in ip saddr {peer} ip protocol tcp drop"),
-        format!("add rule ip tandemcut out ip daddr {peer} ip protocol tcp drop"),
     ];
+    rules.extend(
+        inbound
+            .iter()
+            .map(|m| format!("add rule ip tandemcut in {m} drop")),
+    );
+    rules.extend(
+        outbound
+            .iter()
+            .map(|m| format!("add rule ip tandemcut out {m} drop")),
+    );
     for rule in rules {
         let mut args = vec!["nft"];
         args.extend(rule.split(' '));
-        let out = p.lab.exec(&p.ns[0], &args);
+        let out = p.lab.exec(&p.ns[i], &args);
         assert!(
             out.status.success(),
             "{rule}: {}",
@@ -241,10 +258,14 @@ fn cut_peer_link(p: &Pair) {
 #[test]
 fn lab_evidence_cut_peer_link_never_gives_partner_down() {
     let test = "lab_evidence_cut_peer_link_never_gives_partner_down";
-    let Some((p, r, clients)) = lab("ec", test) else {
+    let Some((p, r, clients)) = lab("ec", test, false) else {
         return;
     };
-    cut_peer_link(&p);
+    // The peer link only; both still reach the relay.
+    let peer = ADDR[1];
+    let inbound = format!("ip saddr {peer} ip protocol tcp");
+    let outbound = format!("ip daddr {peer} ip protocol tcp");
+    firewall(&p, 0, &[&inbound], &[&outbound]);
     p.wait_state(0, "communications-interrupted", 20);
     p.wait_state(1, "communications-interrupted", 20);
     // Every client reboots, over and over: each peer answers its own at
@@ -282,4 +303,70 @@ fn lab_evidence_cut_peer_link_never_gives_partner_down() {
     std::fs::write(&p.cfg[0], cfg).unwrap();
     common::tandem_ok(&["reload"], &p.cfg[0]);
     p.wait_state(0, "partner-down", 15);
+}
+
+/// The witness (`[failover] witness`): the secondary is cut from the
+/// primary and from its clients, but still heartbeats the witness. Its
+/// clients reboot unanswered, so the primary's evidence holds; the witness
+/// still hears the secondary, so the primary must not declare it down.
+/// Once the secondary is killed the witness stops hearing it, and the
+/// primary declares.
+#[test]
+fn lab_evidence_witness_forbids_partner_down_while_it_hears_the_partner() {
+    let test = "lab_evidence_witness_forbids_partner_down_while_it_hears_the_partner";
+    let Some((mut p, r, clients)) = lab("ew", test, true) else {
+        return;
+    };
+    let reachable = |p: &Pair, i: usize| {
+        common::status(&p.cfg[i]).is_some_and(|s| s["witness"]["reachable"] == true)
+    };
+    wait_for(
+        "both peers to reach the witness",
+        Duration::from_secs(10),
+        || reachable(&p, 0) && reachable(&p, 1),
+    );
+    let a = ADDR[0];
+    let from = [
+        format!("ip saddr {a} ip protocol tcp"),
+        "ip saddr 10.160.0.0/24".into(),
+    ];
+    let to = [
+        format!("ip daddr {a} ip protocol tcp"),
+        "ip daddr 10.160.0.0/24".into(),
+    ];
+    let (from, to): (Vec<&str>, Vec<&str>) = (
+        from.iter().map(String::as_str).collect(),
+        to.iter().map(String::as_str).collect(),
+    );
+    firewall(&p, 1, &from, &to);
+    p.wait_state(0, "communications-interrupted", 20);
+    let of_b: Vec<Leased> = clients.iter().filter(|c| c.server == 1).copied().collect();
+    for (c, a) in of_b.iter().zip(relayed::reboot(&r, &of_b, 0x6000_0000)) {
+        let a = a.unwrap_or_else(|| panic!("{} was never answered", c.addr));
+        assert_eq!(a.from, 0, "{}: {a:?}", c.addr);
+    }
+    let t0 = Instant::now();
+    while t0.elapsed() < Duration::from_secs(10) {
+        let s = common::status(&p.cfg[0]).unwrap();
+        assert_eq!(s["state"], "communications-interrupted", "{s:#}");
+        assert_eq!(s["partner_down_evidence"]["holds"], true, "{s:#}");
+        assert_eq!(s["witness"]["allows_partner_down"], false, "{s:#}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let t_kill = Instant::now();
+    p.lab.signal(p.pid[1], "KILL");
+    p.wait_state(0, "partner-down", 20);
+    eprintln!(
+        "TIMELINE witness: declared {:.1} s after the isolated peer died",
+        t_kill.elapsed().as_secs_f64()
+    );
+    let s = common::status(&p.cfg[0]).unwrap();
+    let why = s["partner_down_evidence"]["last_decision"]["reason"].to_string();
+    assert!(why.contains("witness has not heard it"), "{why}");
+    let log = p.dir.path().join("witness.log");
+    wait_for(
+        "the witness to log the silence",
+        Duration::from_secs(10),
+        || read(&log).contains("peer=\"secondary\"") && read(&log).contains("peer silent"),
+    );
 }

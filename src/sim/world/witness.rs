@@ -25,7 +25,8 @@ pub(super) enum WitnessEv {
     Cut { node: usize, secs: u64 },
     /// Server `node` reaches the witness again.
     Heal { node: usize },
-    /// Server `node` cannot reach its clients (nor they it) for `secs`.
+    /// Server `node` cannot reach its clients (nor they it) for `secs`;
+    /// the clients of its hash bucket reboot 5 s in.
     ClientCut { node: usize, secs: u64 },
     /// Server `node` reaches its clients again.
     ClientHeal { node: usize },
@@ -80,6 +81,8 @@ impl World {
                 self.summary.client_cuts += 1;
                 self.summary_note(format!("server {node} cut from its clients for {secs} s"));
                 self.at(self.now + secs, Ev::Witness(WitnessEv::ClientHeal { node }));
+                // Its clients reboot: unanswered, they are evidence against it.
+                self.at(self.now + 5, Ev::Reboots { dead: node });
             }
             WitnessEv::ClientHeal { node } => self.client_cut[node] = false,
             WitnessEv::Restart => {
