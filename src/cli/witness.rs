@@ -78,10 +78,10 @@ impl Heard {
     /// Logs each peer that has just gone silent.
     fn check_silence(&mut self) {
         let now = self.now_ms();
-        for role in 0..2 {
+        for (role, name) in ROLE.iter().enumerate() {
             let quiet = self.witness.silent_ms(now, role == 1);
             if !self.silent[role] && quiet.is_some_and(|ms| ms >= SILENT_AFTER_MS) {
-                tracing::warn!(peer = ROLE[role], "peer silent for 5 s");
+                tracing::warn!(peer = name, "peer silent for 5 s");
                 self.silent[role] = true;
             }
         }

@@ -19,14 +19,6 @@ impl Peer {
             && self.evidence.collecting()
     }
 
-    /// Whether this server may declare its partner down by itself as it
-    /// stands: not blind, or blind with a witness. Two servers restarted
-    /// blind during a cut each answer no new client, so each would see
-    /// evidence against the other; a witness both reach hears both and
-    /// forbids it, and of two cut from each other and from the witness
-    /// neither gets a fresh report. A blind partner allocates nothing, so
-    /// the one that does decide is safe beside it.
-
     /// A request the partner owes an answer to, from `client`, exchange
     /// `xid` (a DISCOVER if `discover`), at `now`: hold it back or answer
     /// it (`Evidence::observe`). Answering everything while not
@@ -85,6 +77,13 @@ impl Peer {
         }
     }
 
+    /// Whether this server may declare its partner down by itself as it
+    /// stands: not blind, or blind with a witness. Two servers restarted
+    /// blind during a cut each answer no new client, so each would see
+    /// evidence against the other; a witness both reach hears both and
+    /// forbids it, and of two cut from each other and from the witness
+    /// neither gets a fresh report. A blind partner allocates nothing, so
+    /// the one that does decide is safe beside it.
     fn may_judge_blind(&self) -> bool {
         !self.blind() || self.cfg.witness.is_some()
     }
