@@ -13,6 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 const UNIT: &str = "usr/lib/systemd/system/tandem.service";
+const WITNESS_UNIT: &str = "usr/lib/systemd/system/tandem-witness.service";
 
 fn run(cmd: &mut Command) -> (bool, String, String) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
@@ -84,6 +85,7 @@ fn the_package_holds_the_server_its_hardened_unit_and_a_conffile() {
         "usr/share/doc/tandem/grafana-dashboard.json",
         "usr/share/doc/tandem/OPERATIONS.md",
         "usr/share/doc/tandem/MIGRATION.md",
+        WITNESS_UNIT,
     ] {
         assert!(root.join(f).is_file(), "the package lacks /{f}");
     }
@@ -124,11 +126,13 @@ fn verify_unit(root: &Path) {
     std::fs::create_dir_all(&bin).unwrap();
     std::fs::copy("/bin/kill", bin.join("kill")).expect("/bin/kill on this host");
     let unit = root.join(UNIT);
-    let (ok, out, err) = run(Command::new("systemd-analyze")
-        .arg("verify")
-        .arg(format!("--root={}", root.display()))
-        .arg(&unit));
-    assert!(ok && out.is_empty() && err.is_empty(), "verify: {out}{err}");
+    for u in [&unit, &root.join(WITNESS_UNIT)] {
+        let (ok, out, err) = run(Command::new("systemd-analyze")
+            .arg("verify")
+            .arg(format!("--root={}", root.display()))
+            .arg(u));
+        assert!(ok && out.is_empty() && err.is_empty(), "verify {u:?}: {out}{err}");
+    }
     let text = std::fs::read_to_string(&unit).unwrap();
     for line in [
         "Type=notify",
