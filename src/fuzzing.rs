@@ -115,6 +115,48 @@ pub fn dhcp_packet(data: &[u8]) {
 
 /// Raw bytes → peer frames: each chunk (2-byte length prefix) is tried as an
 /// authenticated frame, and as a bare message fed to a peer state machine.
+/// The key the witness fuzz target seals and opens with.
+pub const WITNESS_KEY: &[u8] = b"fuzz-key-0123456";
+
+/// One witness datagram, then the same bytes as a run of reports to a
+/// peer with a witness: opening never panics, what opens seals back to
+/// the same bytes, and no report, however absurd its numbers, panics the
+/// peer or its status.
+pub fn witness_datagram(data: &[u8]) {
+    use crate::failover::witness::{Witness, WitnessKey};
+    let key = WitnessKey::derive(WITNESS_KEY);
+    if let Ok(h) = key.open_heartbeat(data) {
+        assert_eq!(key.seal_heartbeat(&h), data, "a heartbeat re-seals alike");
+        let mut w = Witness::new(0);
+        let r = w.heartbeat(u64::MAX, &h);
+        assert_eq!(key.open_report(&key.seal_report(&r)), Ok(r));
+    }
+    if let Ok(r) = key.open_report(data) {
+        assert_eq!(key.seal_report(&r), data, "a report re-seals alike");
+    }
+    let config = config();
+    let mut store = populated(&config);
+    let mut cfg = PeerConfig::from_config(&config).expect("fuzz config has failover");
+    cfg.witness = Some("192.0.2.9:647".parse().expect("an address"));
+    cfg.auto_partner_down = Some(60);
+    let mut peer = Peer::new(cfg, Persisted::default(), 7, Time(1_000_000));
+    let mut now = Time(1_000_000);
+    for r in data.chunks_exact(11) {
+        now = now.plus(u64::from(r[0]));
+        let asked = Time(
+            now.0
+                .wrapping_sub(u64::from(r[1]))
+                .wrapping_add(u64::from(r[2])),
+        );
+        let ms = u64::from_be_bytes(r[3..11].try_into().expect("8 octets"));
+        peer.witness_heartbeat(now);
+        peer.witness_report(now, asked, ms, r[0] & 1 == 1);
+        peer.tick(now, &mut store);
+        let _ = peer.status(now, &store);
+        let _ = peer.gauges(now, &store);
+    }
+}
+
 pub fn peer_frames(data: &[u8]) {
     let _ = Hello::decode(data);
     let config = config();

@@ -48,6 +48,14 @@ fn peer_corpus() {
 }
 
 #[test]
+fn witness_corpus() {
+    assert!(
+        replay("witness_datagram", tandem::fuzzing::witness_datagram) >= 2,
+        "seed corpus present"
+    );
+}
+
+#[test]
 fn config_corpus() {
     assert!(
         replay("config_text", tandem::fuzzing::config_text) >= 3,
@@ -275,6 +283,24 @@ fn write_seed_corpus() {
         all.extend(framed);
     }
     std::fs::write(d.join("all-messages"), all).unwrap();
+
+    // Witness: a heartbeat and a report sealed with the fuzz key.
+    use tandem::failover::witness::{Heartbeat, Report, WitnessKey};
+    let d = dir("corpus", "witness_datagram");
+    std::fs::create_dir_all(&d).unwrap();
+    let key = WitnessKey::derive(tandem::fuzzing::WITNESS_KEY);
+    let h = Heartbeat {
+        primary: true,
+        nonce: [9; 16],
+    };
+    std::fs::write(d.join("heartbeat"), key.seal_heartbeat(&h)).unwrap();
+    let r = Report {
+        primary: false,
+        nonce: [9; 16],
+        partner_silent_ms: 42_000,
+        partner_heard: true,
+    };
+    std::fs::write(d.join("report"), key.seal_report(&r)).unwrap();
 
     let d = dir("corpus", "config_text");
     std::fs::create_dir_all(&d).unwrap();

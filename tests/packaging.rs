@@ -131,7 +131,10 @@ fn verify_unit(root: &Path) {
             .arg("verify")
             .arg(format!("--root={}", root.display()))
             .arg(u));
-        assert!(ok && out.is_empty() && err.is_empty(), "verify {u:?}: {out}{err}");
+        assert!(
+            ok && out.is_empty() && err.is_empty(),
+            "verify {u:?}: {out}{err}"
+        );
     }
     let text = std::fs::read_to_string(&unit).unwrap();
     for line in [

@@ -149,12 +149,11 @@ impl WitnessKey {
     /// The body of `b` (before the tag), once its length, magic, kind and
     /// tag are checked.
     fn open<'b>(&self, b: &'b [u8], kind: u8, len: usize) -> Result<&'b [u8], WitnessError> {
-        if b.len() < HEAD_LEN || &b[..4] != MAGIC {
-            return Err(if b.len() < 4 {
-                WitnessError::Length(b.len())
-            } else {
-                WitnessError::Magic
-            });
+        if b.len() < HEAD_LEN {
+            return Err(WitnessError::Length(b.len()));
+        }
+        if &b[..4] != MAGIC {
+            return Err(WitnessError::Magic);
         }
         if b[4] != kind {
             return Err(WitnessError::Kind(b[4]));

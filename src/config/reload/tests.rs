@@ -58,9 +58,10 @@ fn any_failover_change_is_refused_by_key() {
     let f = new.failover.as_mut().unwrap();
     f.split = 100;
     f.secret_file = "/other".into();
+    f.witness = Some("192.0.2.9:647".parse().unwrap());
     assert_eq!(
         keys(check(&old, &new)),
-        ["failover.secret_file", "failover.split"]
+        ["failover.secret_file", "failover.split", "failover.witness"]
     );
     assert_eq!(keys(check(&old, &cfg(false, &s))), ["failover"]);
 }

@@ -224,6 +224,21 @@ fn partner_down_evidence_is_on_by_default_and_validated() {
 }
 
 #[test]
+fn the_witness_is_a_third_host_on_udp_647_by_default() {
+    let c = Config::parse(&format!("{BASE}{PAIR}{SUBNET}"), "t").unwrap();
+    assert_eq!(c.failover.unwrap().witness, None);
+    let w = "witness = \"10.0.0.9\"\n";
+    let c = Config::parse(&format!("{BASE}{PAIR}{w}{SUBNET}"), "t").unwrap();
+    let want = "10.0.0.9:647".parse().ok();
+    assert_eq!(c.failover.unwrap().witness, want);
+    for bad in ["10.0.0.2", "10.0.0.1:6470", "witness.example"] {
+        let w = format!("witness = \"{bad}\"\n");
+        let p = problems(&format!("{BASE}{PAIR}{w}{SUBNET}"));
+        assert!(p.iter().any(|x| x.1 == "failover.witness"), "{bad}: {p:?}");
+    }
+}
+
+#[test]
 fn option_values_outside_their_rfc_rules_are_refused() {
     let opt = |code: u32, kind: &str, value: &str| {
         format!(
