@@ -113,8 +113,6 @@ pub fn dhcp_packet(data: &[u8]) {
     }
 }
 
-/// Raw bytes → peer frames: each chunk (2-byte length prefix) is tried as an
-/// authenticated frame, and as a bare message fed to a peer state machine.
 /// The key the witness fuzz target seals and opens with.
 pub const WITNESS_KEY: &[u8] = b"fuzz-key-0123456";
 
@@ -157,6 +155,8 @@ pub fn witness_datagram(data: &[u8]) {
     }
 }
 
+/// Raw bytes → peer frames: each chunk (2-byte length prefix) is tried as an
+/// authenticated frame, and as a bare message fed to a peer state machine.
 pub fn peer_frames(data: &[u8]) {
     let _ = Hello::decode(data);
     let config = config();
