@@ -355,7 +355,8 @@ fn lab_evidence_witness_forbids_partner_down_while_it_hears_the_partner() {
     }
     let t_kill = Instant::now();
     p.lab.signal(p.pid[1], "KILL");
-    p.wait_state(0, "partner-down", 20);
+    // The witness must not have heard it for 20 s (WITNESS_SILENCE).
+    p.wait_state(0, "partner-down", 35);
     eprintln!(
         "TIMELINE witness: declared {:.1} s after the isolated peer died",
         t_kill.elapsed().as_secs_f64()

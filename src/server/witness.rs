@@ -1,8 +1,11 @@
 //! The witness at the edge (`failover::witness`, `[failover] witness`): a
-//! UDP socket connected to the witness, heartbeats sealed with fresh
-//! nonces when the node asks, and reports checked (the pair's witness key,
-//! a nonce still awaited) before the node hears of them. What the reports
-//! mean is the node's to judge (`failover::peer`).
+//! UDP socket that takes datagrams from the witness's address only,
+//! heartbeats sealed with fresh nonces when the node asks, and reports
+//! checked (the pair's witness key, a nonce still awaited) before the node
+//! hears of them. What the reports mean is the node's to judge
+//! (`failover::peer`). The socket is not connected: a witness without a
+//! route at start is only silent, which the node judges, and the server
+//! starts anyway.
 
 use crate::failover::witness::{Heartbeat, NONCE_LEN, WitnessKey};
 use crate::node::Input;
@@ -18,6 +21,7 @@ const AWAITED: usize = 8;
 
 pub(super) struct WitnessClient {
     sock: Arc<tokio::net::UdpSocket>,
+    addr: SocketAddr,
     key: WitnessKey,
     primary: bool,
     /// Nonces of the latest heartbeats and when each went, oldest first.
@@ -30,7 +34,7 @@ impl WitnessClient {
     /// The client of the witness at `addr` for this peer (`primary`),
     /// with the pair's pre-shared key `psk`; its datagrams come on the
     /// returned channel, read by a task that lives as long as the socket.
-    /// Errors: the socket cannot be made or connected.
+    /// Errors: the socket cannot be made.
     pub(super) async fn start(
         addr: SocketAddr,
         psk: &[u8],
@@ -41,14 +45,13 @@ impl WitnessClient {
         } else {
             (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
         };
-        let sock = tokio::net::UdpSocket::bind(any).await?;
-        sock.connect(addr).await?;
-        let sock = Arc::new(sock);
+        let sock = Arc::new(tokio::net::UdpSocket::bind(any).await?);
         let (tx, rx) = mpsc::channel(64);
-        tokio::spawn(read(sock.clone(), tx));
+        tokio::spawn(read(sock.clone(), addr, tx));
         tracing::info!(witness = %addr, "heartbeating the witness");
         let client = WitnessClient {
             sock,
+            addr,
             key: WitnessKey::derive(psk),
             primary,
             awaited: VecDeque::new(),
@@ -72,7 +75,10 @@ impl WitnessClient {
             primary: self.primary,
             nonce,
         };
-        if let Err(e) = self.sock.try_send(&self.key.seal_heartbeat(&h)) {
+        if let Err(e) = self
+            .sock
+            .try_send_to(&self.key.seal_heartbeat(&h), self.addr)
+        {
             tracing::debug!(error = %e, "heartbeat to the witness not sent");
         }
     }
@@ -108,17 +114,20 @@ impl WitnessClient {
     }
 }
 
-/// Reads the witness's datagrams into `tx` until the edge stops taking
-/// them. Errors (an ICMP port unreachable while the witness is down) are
-/// skipped.
-async fn read(sock: Arc<tokio::net::UdpSocket>, tx: mpsc::Sender<Vec<u8>>) {
+/// Reads the datagrams from the witness at `witness` into `tx` until the
+/// edge stops taking them; others are dropped here. Errors (an ICMP port
+/// unreachable while the witness is down) are skipped.
+async fn read(sock: Arc<tokio::net::UdpSocket>, witness: SocketAddr, tx: mpsc::Sender<Vec<u8>>) {
     let mut buf = [0u8; 512];
     loop {
-        match sock.recv(&mut buf).await {
-            Ok(n) => {
+        match sock.recv_from(&mut buf).await {
+            Ok((n, from)) if from == witness => {
                 if tx.send(buf[..n].to_vec()).await.is_err() {
                     return;
                 }
+            }
+            Ok((_, from)) => {
+                tracing::debug!(%from, "datagram on the witness socket not from the witness")
             }
             Err(e) => {
                 tracing::debug!(error = %e, "witness socket");

@@ -162,7 +162,7 @@ struct World {
     /// and from their clients.
     witness: Option<crate::failover::witness::Witness>,
     witness_cut: [bool; 2],
-    client_cut: [bool; 2],
+    client_cut: [u8; 2],
 }
 
 /// Runs one seed; `Err` is an invariant violation.
@@ -240,7 +240,7 @@ impl World {
                 let retry = self.rng.range(2, 6);
                 let out = self.clients[c].wake(self.now, retry);
                 for (to, bytes) in out {
-                    self.client_send(to, bytes);
+                    self.client_send(c, to, bytes);
                 }
                 let w = self.clients[c].wake;
                 if w > self.now {
@@ -348,7 +348,17 @@ impl World {
         }
     }
 
-    fn client_send(&mut self, to: Target, bytes: Vec<u8>) {
+    /// Whether client `c` and server `node` cannot reach each other (the
+    /// witness family's client cuts: 1 all clients, 2 the odd ones).
+    fn cut_off(&self, node: usize, c: usize) -> bool {
+        match self.client_cut[node] {
+            0 => false,
+            1 => true,
+            _ => c % 2 == 1,
+        }
+    }
+
+    fn client_send(&mut self, c: usize, to: Target, bytes: Vec<u8>) {
         let targets: Vec<usize> = match to {
             Target::Both => vec![0, 1],
             Target::Server(sid) => (0..2)
@@ -356,7 +366,7 @@ impl World {
                 .collect(),
         };
         for node in targets {
-            if self.client_cut[node] {
+            if self.cut_off(node, c) {
                 continue;
             }
             if self.rng.chance(self.faults.client_loss) {
@@ -406,7 +416,7 @@ impl World {
             let Some(c) = self.client_of(&r.bytes) else {
                 continue;
             };
-            if self.client_cut[i] {
+            if self.cut_off(i, c) {
                 continue;
             }
             if self.rng.chance(self.faults.client_loss) {

@@ -77,13 +77,15 @@ impl Peer {
         }
     }
 
-    /// Whether this server may declare its partner down by itself as it
-    /// stands: not blind, or blind with a witness. Two servers restarted
-    /// blind during a cut each answer no new client, so each would see
-    /// evidence against the other; a witness both reach hears both and
-    /// forbids it, and of two cut from each other and from the witness
-    /// neither gets a fresh report. A blind partner allocates nothing, so
-    /// the one that does decide is safe beside it.
+    /// Whether this server may gather evidence and judge its partner down
+    /// by itself as it stands: not blind, or blind with a witness. Blind,
+    /// we cannot know whether the partner declared us down; without a
+    /// witness, two servers restarted blind during a cut would each see
+    /// evidence against the other. With one, the partner is declared only
+    /// once the witness has long stopped hearing it, by which time it is
+    /// dead or fenced (`peer::witness`) whatever state it was in; the
+    /// witness must also have heard it since the witness started, or the
+    /// partner may not be using it (`witness_allows`).
     fn may_judge_blind(&self) -> bool {
         !self.blind() || self.cfg.witness.is_some()
     }
@@ -113,7 +115,7 @@ impl Peer {
             ),
         };
         let why = match self
-            .witness_partner_silent(now)
+            .witness_partner_silent()
             .filter(|_| self.cfg.witness.is_some())
         {
             Some(s) => format!("{why}; the witness has not heard it for {s} s"),

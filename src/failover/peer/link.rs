@@ -262,11 +262,17 @@ impl Peer {
     /// stopped or suspended (SIGSTOP, a paused VM) while time went on: the
     /// partner may have judged it down meanwhile and be serving its pool.
     /// It goes on as after a restart (DESIGN.md 3.2): the link is closed
-    /// and it serves blind until it hears the partner.
+    /// and it serves blind until it hears the partner. With a witness, so
+    /// does a server that has lost both the partner and the witness
+    /// (`fence_without_witness`).
     pub fn wake(&mut self, now: Time) {
         let gap = self.last_event.until(now);
         let before = self.last_event;
         self.last_event = self.last_event.max(now);
+        if self.fence_without_witness(now) {
+            self.restart_evidence(now);
+            self.evaluate(now);
+        }
         if gap < self.stall_limit() {
             return;
         }

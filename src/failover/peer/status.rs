@@ -77,7 +77,7 @@ impl Peer {
                 "renewals only: resumed partner-down after a restart or a stall without reaching the partner; run `tandem partner-down` again if it is still down"
             }
             _ if self.blind() => {
-                "renewals only: the partner has not been reached since this start (or since a stall)"
+                "renewals only: the partner has not been reached since this start (or since a stall, or since both it and the witness were lost)"
             }
             crate::failover::state::Serving::Balanced => {
                 "its hash share of new clients, and every renewal"

@@ -1,7 +1,18 @@
 //! The peer's side of the witness (`failover::witness`): when to
-//! heartbeat it, what its reports say of the partner, and whether they
-//! allow an automatic partner-down. The edge seals, sends, receives and
-//! checks the datagrams (`server::witness`); the decision is here.
+//! heartbeat it, what its reports say of the partner, whether they allow
+//! an automatic partner-down, and the fence that makes that safe. The
+//! edge seals, sends, receives and checks the datagrams
+//! (`server::witness`); the decisions are here.
+//!
+//! The argument, as a quorum's: a server that has lost both its partner
+//! and the witness serves blind (no new address) within
+//! [`WITNESS_FRESH`] + 2 s of the witness last hearing it, and stays blind
+//! until it reaches its partner; its partner declares it down only once
+//! the witness has not heard it for [`WITNESS_SILENCE`] seconds or more.
+//! So a server is declared down only after it stopped allocating (it is
+//! dead, frozen, or fenced), whatever the partition, and what it gave
+//! before then runs out within MCLT, which the declaring server waits
+//! before it touches its free addresses.
 
 use super::*;
 
@@ -9,20 +20,28 @@ use super::*;
 pub const WITNESS_EVERY: u64 = 1;
 
 /// Seconds after which the latest report says nothing: the witness may
-/// since have heard the partner (a few heartbeats lost on the way).
+/// since have heard the partner, and may have stopped hearing us. Also the
+/// longest a report may take to come back.
 pub const WITNESS_FRESH: u64 = 5;
+
+/// The least silence at the witness, seconds, after which the partner may
+/// be judged down (`max_response_delay` if longer): a partner that lost
+/// the witness and us is blind well before ([`WITNESS_FRESH`] for its last
+/// report to age, up to [`WITNESS_FRESH`] more for that report to have
+/// come back, and a stall of up to 4 s, `Peer::wake`, which is the most
+/// its fence can be late without it counting as a stall).
+pub const WITNESS_SILENCE: u64 = 20;
 
 /// What the witness last said of the partner.
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct WitnessView {
     /// When the latest heartbeat went.
     sent: Option<Time>,
-    /// When the latest report came.
+    /// When the latest report taken came, and when its heartbeat went.
     reply: Option<Time>,
-    /// The latest time, on our clock, at which the witness may have heard
-    /// the partner: a report's arrival less the silence it reports (the
-    /// latest of them, which is the cautious side).
-    partner_heard_by: Time,
+    asked: Option<Time>,
+    /// Whole seconds the witness had not heard the partner, by that report.
+    partner_silent: u64,
     /// Whether the witness had heard the partner since it started.
     partner_heard: bool,
 }
@@ -45,8 +64,10 @@ impl Peer {
 
     /// The witness's report, received at `now`, to the heartbeat sent at
     /// `asked`: it had not heard the partner for `partner_silent_ms`
-    /// milliseconds (since it started, unless `partner_heard`). A report
-    /// that took longer than [`WITNESS_FRESH`] seconds is ignored.
+    /// milliseconds (since it started, unless `partner_heard`). Ignored if
+    /// it took longer than [`WITNESS_FRESH`] seconds, or answers an older
+    /// heartbeat than the report already taken (a report overtaken on the
+    /// way says less than the one that overtook it).
     pub fn witness_report(
         &mut self,
         now: Time,
@@ -54,14 +75,20 @@ impl Peer {
         partner_silent_ms: u64,
         partner_heard: bool,
     ) {
-        if self.cfg.witness.is_none() || asked.until(now) > WITNESS_FRESH || asked > now {
+        let late = asked > now || asked.until(now) > WITNESS_FRESH;
+        // A clock stepped back leaves the latest `asked` in the future:
+        // it no longer orders anything.
+        let overtaken = self.witness.asked.is_some_and(|t| t <= now && asked < t);
+        if self.cfg.witness.is_none() || late || overtaken {
             return;
         }
-        let heard_by = Time(now.0.saturating_sub(partner_silent_ms / 1000));
-        let w = &mut self.witness;
-        w.reply = Some(w.reply.map_or(now, |t| t.max(now)));
-        w.partner_heard_by = w.partner_heard_by.max(heard_by);
-        w.partner_heard = partner_heard;
+        self.witness = WitnessView {
+            reply: Some(now),
+            asked: Some(asked),
+            partner_silent: partner_silent_ms / 1000,
+            partner_heard,
+            ..self.witness
+        };
         self.evaluate(now);
     }
 
@@ -69,29 +96,53 @@ impl Peer {
     pub fn witness_reachable(&self, now: Time) -> bool {
         self.witness
             .reply
-            .is_some_and(|t| t.until(now) <= WITNESS_FRESH)
+            .is_some_and(|t| t <= now && t.until(now) <= WITNESS_FRESH)
     }
 
-    /// Seconds the partner has gone unheard at the witness, as its reports
-    /// show at `now` (`None` before the first report).
-    pub(super) fn witness_partner_silent(&self, now: Time) -> Option<u64> {
-        self.witness
-            .reply
-            .map(|_| self.witness.partner_heard_by.until(now))
+    /// Seconds the partner had gone unheard at the witness, by its latest
+    /// report (`None` before the first). Not extrapolated: the witness may
+    /// have heard the partner since.
+    pub(super) fn witness_partner_silent(&self) -> Option<u64> {
+        self.witness.reply.map(|_| self.witness.partner_silent)
     }
 
     /// What the witness lets an automatic partner-down do at `now`:
     /// anything without a witness; else a fresh report must show the
-    /// partner unheard there for `max_response_delay` or more. A witness
-    /// that does not answer forbids it: it fails safe.
+    /// partner unheard there for [`WITNESS_SILENCE`] seconds or
+    /// `max_response_delay`, whichever is longer. A blind server also
+    /// needs the witness to have heard the partner since it started: a
+    /// partner that never heartbeats it (configured without it) was never
+    /// fenced by it. A witness that does not answer forbids it: it fails
+    /// safe.
     pub(super) fn witness_allows(&self, now: Time) -> bool {
         if self.cfg.witness.is_none() {
             return true;
         }
+        let needed = self.cfg.max_response_delay.max(WITNESS_SILENCE);
         self.witness_reachable(now)
-            && self
-                .witness_partner_silent(now)
-                .is_some_and(|s| s >= self.cfg.max_response_delay)
+            && self.witness.partner_silent >= needed
+            && (self.witness.partner_heard || !self.blind())
+    }
+
+    /// The fence (see the module docs): with a witness, a server without
+    /// its partner that has no fresh report serves blind from `now` until
+    /// it reaches the partner, as after a restart. Returns whether it was
+    /// fenced now.
+    pub(super) fn fence_without_witness(&mut self, now: Time) -> bool {
+        if self.cfg.witness.is_none()
+            || self.link.is_some()
+            || self.partner_unknown()
+            || self.witness_reachable(now)
+        {
+            return false;
+        }
+        tracing::warn!(
+            "neither the partner nor the witness is reachable: the partner may judge this server down, so it serves renewals only until the partner is reached"
+        );
+        self.prior_alive = Some(self.witness.reply.unwrap_or(now).min(now));
+        self.heard = false;
+        self.declared = false;
+        true
     }
 
     /// The `witness` object of `status --json`; `null` without one.
@@ -103,19 +154,17 @@ impl Peer {
             "address": address.to_string(),
             "reachable": self.witness_reachable(now),
             "last_reply": self.witness.reply.map(Time::rfc3339),
-            "partner_silent_s": self.witness_partner_silent(now),
+            "partner_silent_s": self.witness_partner_silent(),
             "partner_heard": self.witness.partner_heard,
             "allows_partner_down": self.witness_allows(now),
         })
     }
 
     /// The witness gauges of the metrics: whether it answers, and how long
-    /// it has not heard the partner (seconds); `None` without a witness.
+    /// it had not heard the partner by its latest report (seconds); `None`
+    /// without a witness.
     pub(super) fn witness_gauges(&self, now: Time) -> Option<(bool, Option<u64>)> {
         self.cfg.witness?;
-        Some((
-            self.witness_reachable(now),
-            self.witness_partner_silent(now),
-        ))
+        Some((self.witness_reachable(now), self.witness_partner_silent()))
     }
 }

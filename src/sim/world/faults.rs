@@ -298,7 +298,7 @@ impl World {
         };
         if let Some((to, bytes, held)) = out {
             self.release_hold(c, held);
-            self.client_send(to, bytes);
+            self.client_send(c, to, bytes);
         }
         let w = self.clients[c].wake.max(now);
         self.at(w, Ev::ClientWake(c));
@@ -308,7 +308,7 @@ impl World {
         self.chaos = false;
         self.link.blocked = [false, false];
         self.witness_cut = [false, false];
-        self.client_cut = [false, false];
+        self.client_cut = [0, 0];
         self.faults = Faults {
             client_loss: 0.0,
             client_dup: 0.0,

@@ -135,7 +135,7 @@ impl World {
             death_watch: None,
             witness: None,
             witness_cut: [false; 2],
-            client_cut: [false; 2],
+            client_cut: [0; 2],
             opts,
         };
         w.populate();

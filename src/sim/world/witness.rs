@@ -1,9 +1,13 @@
 //! The witness family (`Family::Witness`): a simulated `tandem witness`
-//! (`failover::witness::Witness`, on the global clock) that both servers
-//! heartbeat, links to it that fail on their own, a server cut from its
-//! clients while it still reaches the witness (evidence against it that
-//! only the witness can answer), the witness restarting, and the evidence
-//! family's cut, freeze and death.
+//! (`failover::witness::Witness`, on the global clock with millisecond
+//! jitter) that both servers heartbeat; links to it that fail on their
+//! own; servers cut from all or half of their clients, whose clients then
+//! reboot (evidence against a server that may be alive); a site split
+//! that leaves one server with half its clients but neither its partner
+//! nor the witness; the witness restarting; and the evidence family's cut,
+//! freeze and death. Any combination may overlap: a server that loses
+//! both its partner and the witness must fence itself
+//! (`failover::peer::witness`).
 
 use super::*;
 use crate::failover::witness::{Heartbeat, NONCE_LEN, Witness};
@@ -25,9 +29,10 @@ pub(super) enum WitnessEv {
     Cut { node: usize, secs: u64 },
     /// Server `node` reaches the witness again.
     Heal { node: usize },
-    /// Server `node` cannot reach its clients (nor they it) for `secs`;
-    /// the clients of its hash bucket reboot 5 s in.
-    ClientCut { node: usize, secs: u64 },
+    /// Server `node` cannot reach its clients (nor they it) for `secs`:
+    /// all of them (`half` false) or the odd ones; the clients of its hash
+    /// bucket reboot 5 s in.
+    ClientCut { node: usize, secs: u64, half: bool },
     /// Server `node` reaches its clients again.
     ClientHeal { node: usize },
     /// The witness restarts, having heard no one.
@@ -35,25 +40,26 @@ pub(super) enum WitnessEv {
 }
 
 impl World {
-    /// See [`Family::Witness`]: the evidence family's schedule, a cut
-    /// between one server and its clients inside the long peer-link cut,
-    /// the other server cut from the witness now and then, and the witness
-    /// restarting. Never both of one server's client and witness links at
-    /// once: a server cut from everyone that later reaches its clients
-    /// again while the others are still cut is a partition no witness can
-    /// see (the schedule would then be the dangerous kind).
+    /// See [`Family::Witness`]: the evidence family's schedule, one or two
+    /// client cuts, up to three witness cuts, in half the seeds a site
+    /// split inside the chaos phase, and in a third a witness restart.
     pub(super) fn witness_rounds(&mut self) {
         self.witness = Some(Witness::new(0));
         self.evidence_rounds();
-        let cut = self.rng.range(0, 1) as usize;
-        let t = self.rng.range(100, CHAOS - 700);
-        let secs = self.rng.range(100, 600);
-        self.at(t, Ev::Witness(WitnessEv::ClientCut { node: cut, secs }));
+        for _ in 0..self.rng.range(1, 2) {
+            let node = self.rng.range(0, 1) as usize;
+            let t = self.rng.range(100, CHAOS - 700);
+            let (secs, half) = (self.rng.range(100, 600), self.rng.chance(0.5));
+            self.at(t, Ev::Witness(WitnessEv::ClientCut { node, secs, half }));
+        }
         for _ in 0..self.rng.range(0, 3) {
             let t = self.rng.range(60, CHAOS - 100);
             let secs = self.rng.range(5, 300);
-            let node = 1 - cut;
+            let node = self.rng.range(0, 1) as usize;
             self.at(t, Ev::Witness(WitnessEv::Cut { node, secs }));
+        }
+        if self.rng.chance(0.5) {
+            self.site_split();
         }
         if self.rng.chance(0.3) {
             let t = self.rng.range(60, CHAOS - 100);
@@ -76,21 +82,36 @@ impl World {
                 self.at(self.now + secs, Ev::Witness(WitnessEv::Heal { node }));
             }
             WitnessEv::Heal { node } => self.witness_cut[node] = false,
-            WitnessEv::ClientCut { node, secs } => {
-                self.client_cut[node] = true;
+            WitnessEv::ClientCut { node, secs, half } => {
+                self.client_cut[node] = if half { 2 } else { 1 };
                 self.summary.client_cuts += 1;
-                self.summary_note(format!("server {node} cut from its clients for {secs} s"));
+                let which = if half { "half its" } else { "its" };
+                self.summary_note(format!(
+                    "server {node} cut from {which} clients for {secs} s"
+                ));
                 self.at(self.now + secs, Ev::Witness(WitnessEv::ClientHeal { node }));
                 // Its clients reboot: unanswered, they are evidence against it.
                 self.at(self.now + 5, Ev::Reboots { dead: node });
             }
-            WitnessEv::ClientHeal { node } => self.client_cut[node] = false,
+            WitnessEv::ClientHeal { node } => self.client_cut[node] = 0,
             WitnessEv::Restart => {
                 self.summary_note("the witness restarted".into());
                 self.witness = Some(Witness::new(self.now * 1000));
             }
         }
         Ok(())
+    }
+
+    /// A site split: server `node` loses its partner, the witness and half
+    /// its clients at once, for 100-600 s, and keeps the other half.
+    fn site_split(&mut self) {
+        let node = self.rng.range(0, 1) as usize;
+        let t = self.rng.range(100, CHAOS - 700);
+        let secs = self.rng.range(100, 600);
+        self.at(t, Ev::Partition { dir: None, secs });
+        self.at(t, Ev::Witness(WitnessEv::Cut { node, secs }));
+        let half = true;
+        self.at(t, Ev::Witness(WitnessEv::ClientCut { node, secs, half }));
     }
 
     /// Sends the heartbeats server `i` asked for, unless it is cut from
@@ -119,7 +140,7 @@ impl World {
             primary: node == 0,
             nonce: [0; NONCE_LEN],
         };
-        let r = w.heartbeat(self.now * 1000, &h);
+        let r = w.heartbeat(self.now * 1000 + self.rng.range(0, 999), &h);
         let d = self.rng.range(0, 1);
         let ev = WitnessEv::Report {
             node,

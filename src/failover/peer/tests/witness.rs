@@ -1,7 +1,8 @@
 //! The witness (`failover::witness`) in the automatic partner-down: a
 //! witness that still hears the partner, or that does not answer, forbids
-//! it whatever the clients show; one that has stopped hearing the partner
-//! lets the evidence decide, even for a blind server.
+//! it whatever the clients show; one that has long stopped hearing the
+//! partner lets the evidence decide, even for a blind server; and a server
+//! that loses both its partner and the witness fences itself (blind).
 
 use super::evidence::cut;
 use super::*;
@@ -13,8 +14,20 @@ fn witness() -> Option<std::net::SocketAddr> {
 impl Duo {
     /// The witness tells a, at once, that it has not heard b for `silent` s.
     fn witness_says(&mut self, silent: u64) {
+        self.witness_tells(silent, true);
+    }
+
+    fn witness_tells(&mut self, silent: u64, heard: bool) {
         let now = self.now;
-        self.a.peer.witness_report(now, now, silent * 1000, true);
+        self.a.peer.witness_report(now, now, silent * 1000, heard);
+        self.settle();
+    }
+
+    /// One second on a, as the node drives it: the input's time first.
+    fn second(&mut self) {
+        self.now = self.now.plus(1);
+        self.a.peer.wake(self.now);
+        self.a.peer.tick(self.now, &mut self.a.store);
         self.settle();
     }
 
@@ -45,14 +58,15 @@ fn a_witness_that_still_hears_the_partner_forbids_partner_down() {
     let w = d.witness_status();
     assert_eq!(w["reachable"], true, "{w}");
     assert_eq!(w["allows_partner_down"], false, "{w}");
-    // b stops reaching the witness: silent there for max_response_delay.
-    for silent in 1..10 {
+    // b stops reaching the witness: silent there for WITNESS_SILENCE
+    // (longer than max_response_delay here).
+    for silent in 1..20 {
         d.advance(1);
         d.witness_says(silent);
         assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
     }
     d.advance(1);
-    d.witness_says(10);
+    d.witness_says(20);
     assert_eq!(d.a.peer.state(), State::PartnerDown);
     let why = d.evidence()["last_decision"]["reason"].clone();
     assert!(why.as_str().unwrap().contains("witness"), "{why}");
@@ -106,8 +120,69 @@ fn a_blind_server_with_a_witness_declares_on_evidence() {
     d.unanswered(0..10);
     d.advance(2);
     assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
+    // A witness that never heard b since it started: b may not use it.
+    d.witness_tells(600, false);
+    assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
     d.witness_says(600);
     assert_eq!(d.a.peer.state(), State::PartnerDown);
+}
+
+#[test]
+fn a_server_without_its_partner_and_the_witness_fences_itself() {
+    let mut d = cut();
+    d.a.peer.cfg.witness = witness();
+    d.witness_says(0);
+    for _ in 0..5 {
+        d.second();
+        assert!(!d.a.peer.blind());
+    }
+    d.second();
+    assert!(d.a.peer.blind(), "no report for 6 s: b may judge a down");
+    let serving = d.a.peer.status(d.now, &d.a.store)["serving"].clone();
+    assert!(serving.as_str().unwrap().contains("witness"), "{serving}");
+    // Hearing the witness again does not end it; reaching b does.
+    d.witness_says(0);
+    d.second();
+    assert!(d.a.peer.blind());
+    d.b.peer.link_down(d.now);
+    d.connect();
+    assert!(!d.a.peer.blind());
+    // With the partner connected, the witness does not matter.
+    for _ in 0..10 {
+        d.second();
+    }
+    assert!(!d.a.peer.blind());
+}
+
+#[test]
+fn a_partner_down_server_fences_itself_too() {
+    let mut d = cut();
+    d.a.peer.cfg.witness = witness();
+    d.a.peer.operator_partner_down(d.now).unwrap();
+    d.witness_says(600);
+    assert!(!d.a.peer.blind());
+    for _ in 0..6 {
+        d.second();
+    }
+    assert_eq!(d.a.peer.state(), State::PartnerDown);
+    assert!(d.a.peer.blind());
+}
+
+#[test]
+fn reports_overtaken_or_from_a_stepped_clock_are_judged_safely() {
+    let mut d = evidence_held();
+    let now = d.now;
+    d.a.peer.witness_report(now, now, 1_000, true);
+    // An older heartbeat's report, overtaken on the way, is ignored.
+    d.a.peer.witness_report(now, Time(now.0 - 2), 600_000, true);
+    d.settle();
+    assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
+    assert_eq!(d.witness_status()["partner_silent_s"], 1);
+    // The clock steps back 100 s: the old report does not stay fresh.
+    let back = Time(now.0 - 100);
+    assert!(!d.a.peer.witness_reachable(back));
+    d.a.peer.witness_report(back, back, 600_000, true);
+    assert_eq!(d.witness_status()["partner_silent_s"], 600);
 }
 
 #[test]
