@@ -325,8 +325,9 @@ impl Peer {
         &self.p
     }
 
-    fn send(&mut self, _now: Time, m: Message) {
+    fn send(&mut self, now: Time, m: Message) {
         if self.link.is_some() {
+            self.witness.sent_to_partner(now);
             self.actions.push_back(Action::Send(m));
         }
     }
@@ -360,7 +361,11 @@ impl Peer {
             return self.close(now, format!("partner is flooding {} messages", msg.name()));
         }
         match msg {
-            Message::Connect(c) => self.on_connect(now, c),
+            Message::Connect(c) => {
+                let their = c.time;
+                self.on_connect(now, c);
+                self.partner_sent(their);
+            }
             Message::ConnectAck(ConnectAck { time, floor }) => {
                 tracing::debug!(partner_time = time, floor, "connect acknowledged");
                 self.on_clock(now, time, Some(floor));

@@ -276,7 +276,11 @@ impl Peer {
         if gap < self.stall_limit() {
             return;
         }
-        self.prior_alive = Some(before);
+        // Already blind, we may have been judged down since earlier still.
+        self.prior_alive = match self.prior_alive {
+            Some(p) if self.partner_unknown() => Some(p.min(before)),
+            _ => Some(before),
+        };
         tracing::warn!(
             gap,
             "this process was stalled (stopped or suspended): the partner may have judged it down, so it serves as after a restart until the partner is reached"
@@ -288,6 +292,17 @@ impl Peer {
         }
         self.restart_evidence(now);
         self.evaluate(now);
+    }
+
+    /// Seconds between keepalives: a third of `max_response_delay`, and
+    /// with a witness at most 2 s, since the fence counts the partner
+    /// unheard after 5 s (`peer::witness`).
+    fn keepalive_every(&self) -> u64 {
+        let third = (self.cfg.max_response_delay / 3).max(1);
+        match self.cfg.witness {
+            Some(_) => third.min(2),
+            None => third,
+        }
     }
 
     /// The shortest gap between inputs that is a stall, seconds: longer
@@ -327,8 +342,7 @@ impl Peer {
             // A keepalive goes out on schedule even under a stream of
             // updates: it carries our clock bound, which the partner's
             // conversions rely on.
-            if now.0.saturating_sub(l.last_keepalive.0) >= (self.cfg.max_response_delay / 3).max(1)
-            {
+            if now.0.saturating_sub(l.last_keepalive.0) >= self.keepalive_every() {
                 let floor = self.partner.as_ref().map(|p| p.clock.get());
                 if let Some(l) = &mut self.link {
                     l.last_keepalive = now;
@@ -337,7 +351,8 @@ impl Peer {
             }
         }
         let every = (self.cfg.mclt / 4).clamp(1, ALIVE_EVERY);
-        if self.p.alive_at.is_none_or(|t| now.0 >= t.0 + every) {
+        let due = self.p.alive_at.is_none_or(|t| now.0 >= t.0 + every);
+        if due && !self.partner_unknown() {
             self.p.alive_at = Some(now);
             self.persist(now);
         }

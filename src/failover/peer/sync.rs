@@ -65,6 +65,7 @@ impl Peer {
     /// Re-measures the partner's clock offset from a timestamped message, so
     /// a clock step after connect does not skew the lease times we convert.
     pub(super) fn observe_clock(&mut self, now: Time, their: u64) {
+        self.partner_sent(their);
         let Some(p) = &mut self.partner else { return };
         if let Some(old) = p.clock.observe(now, their) {
             let offset = p.clock.get();

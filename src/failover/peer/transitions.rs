@@ -93,7 +93,11 @@ impl Peer {
     }
 
     pub(super) fn persist(&mut self, now: Time) {
-        self.p.alive_at = self.p.alive_at.max(Some(now));
+        // Blind, we may already be judged down: the heartbeat stays where
+        // it was, so a restart or a declaration reckons from then.
+        if !self.partner_unknown() {
+            self.p.alive_at = self.p.alive_at.max(Some(now));
+        }
         self.p.state = Some(self.state);
         self.p.state_since = self.since;
         self.actions.push_back(Action::Commit {

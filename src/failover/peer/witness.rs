@@ -4,15 +4,25 @@
 //! edge seals, sends, receives and checks the datagrams
 //! (`server::witness`); the decisions are here.
 //!
-//! The argument, as a quorum's: a server that has lost both its partner
-//! and the witness serves blind (no new address) within
-//! [`WITNESS_FRESH`] + 2 s of the witness last hearing it, and stays blind
-//! until it reaches its partner; its partner declares it down only once
-//! the witness has not heard it for [`WITNESS_SILENCE`] seconds or more.
-//! So a server is declared down only after it stopped allocating (it is
-//! dead, frozen, or fenced), whatever the partition, and what it gave
-//! before then runs out within MCLT, which the declaring server waits
-//! before it touches its free addresses.
+//! The argument, as a quorum's. A server fences itself (serves blind: no
+//! new address) once it has had no report for [`WITNESS_FRESH`] seconds
+//! and nothing the partner sent in the last [`FENCE_SILENCE`] seconds, by
+//! the partner's own clock (a frame TCP delivers late is old news); it
+//! stays blind until it reaches its partner. Its partner declares it
+//! down only when the witness has not heard it for [`WITNESS_SILENCE`]
+//! seconds (so the fenced server's last report is at least 14 s old: it
+//! answered a heartbeat at most [`WITNESS_FRESH`] + 1 s older than its
+//! arrival) and the declaring side has sent it nothing for
+//! [`QUIET_BEFORE_JUDGING`] seconds (so it has heard nothing of ours for
+//! [`FENCE_SILENCE`]), both checked at the same input, which the fenced
+//! server's fence precedes (`Peer::wake` runs first for every input). A
+//! one-way or half-open link is covered: what counts is what each side
+//! last sent, not what it last received. So a server is declared down
+//! only after it stopped allocating (dead, frozen or fenced), and what it
+//! gave before runs out within MCLT, which the declaring server waits
+//! before it touches its free addresses. The witness must have heard the
+//! partner since it started: a partner that never heartbeats it (no
+//! witness, or another one, configured) never fences by it.
 
 use super::*;
 
@@ -25,12 +35,18 @@ pub const WITNESS_EVERY: u64 = 1;
 pub const WITNESS_FRESH: u64 = 5;
 
 /// The least silence at the witness, seconds, after which the partner may
-/// be judged down (`max_response_delay` if longer): a partner that lost
-/// the witness and us is blind well before ([`WITNESS_FRESH`] for its last
-/// report to age, up to [`WITNESS_FRESH`] more for that report to have
-/// come back, and a stall of up to 4 s, `Peer::wake`, which is the most
-/// its fence can be late without it counting as a stall).
+/// be judged down (`max_response_delay` if longer); see the module docs.
 pub const WITNESS_SILENCE: u64 = 20;
+
+/// Seconds without anything the partner sent after which, with the
+/// witness silent too, a server fences itself. Keepalives go every 2 s
+/// with a witness (`Peer::keepalive_every`).
+pub const FENCE_SILENCE: u64 = 5;
+
+/// Seconds we must have sent the partner nothing before judging it down
+/// with a witness: twice [`FENCE_SILENCE`], for frames in flight and the
+/// clock offset's error.
+pub const QUIET_BEFORE_JUDGING: u64 = 2 * FENCE_SILENCE;
 
 /// What the witness last said of the partner.
 #[derive(Clone, Copy, Debug, Default)]
@@ -44,6 +60,18 @@ pub(super) struct WitnessView {
     partner_silent: u64,
     /// Whether the witness had heard the partner since it started.
     partner_heard: bool,
+    /// When we last sent the partner anything.
+    last_sent: Option<Time>,
+    /// The earliest local time at which the partner may have sent its
+    /// latest keepalive (its clock, less the highest offset it may have).
+    partner_sent: Option<Time>,
+}
+
+impl WitnessView {
+    /// We sent the partner a frame at `now`.
+    pub(super) fn sent_to_partner(&mut self, now: Time) {
+        self.last_sent = Some(now);
+    }
 }
 
 impl Peer {
@@ -109,28 +137,46 @@ impl Peer {
     /// What the witness lets an automatic partner-down do at `now`:
     /// anything without a witness; else a fresh report must show the
     /// partner unheard there for [`WITNESS_SILENCE`] seconds or
-    /// `max_response_delay`, whichever is longer. A blind server also
-    /// needs the witness to have heard the partner since it started: a
-    /// partner that never heartbeats it (configured without it) was never
-    /// fenced by it. A witness that does not answer forbids it: it fails
-    /// safe.
+    /// `max_response_delay`, whichever is longer, a witness that has heard
+    /// the partner since it started, and nothing sent to the partner for
+    /// [`QUIET_BEFORE_JUDGING`] seconds (see the module docs). A witness
+    /// that does not answer forbids it: it fails safe.
     pub(super) fn witness_allows(&self, now: Time) -> bool {
         if self.cfg.witness.is_none() {
             return true;
         }
         let needed = self.cfg.max_response_delay.max(WITNESS_SILENCE);
+        let quiet = self
+            .witness
+            .last_sent
+            .is_none_or(|t| t <= now && t.until(now) >= QUIET_BEFORE_JUDGING);
         self.witness_reachable(now)
             && self.witness.partner_silent >= needed
-            && (self.witness.partner_heard || !self.blind())
+            && self.witness.partner_heard
+            && quiet
     }
 
-    /// The fence (see the module docs): with a witness, a server without
-    /// its partner that has no fresh report serves blind from `now` until
-    /// it reaches the partner, as after a restart. Returns whether it was
-    /// fenced now.
+    /// The partner's keepalive, stamped `their` on its clock: when, on
+    /// ours, it may have been sent at the earliest.
+    pub(super) fn partner_sent(&mut self, their: u64) {
+        let high = self.offset().high;
+        let local = Time(their.saturating_add_signed(-high));
+        self.witness.partner_sent = self.witness.partner_sent.max(Some(local));
+    }
+
+    /// The fence (see the module docs): with a witness, a server that has
+    /// no fresh report and nothing the partner sent in the last
+    /// [`FENCE_SILENCE`] seconds serves blind from `now` until it reaches
+    /// the partner again, as after a restart; an open link is closed.
+    /// Returns whether it was fenced now.
     pub(super) fn fence_without_witness(&mut self, now: Time) -> bool {
+        let partner_heard = self.link.is_some()
+            && self
+                .witness
+                .partner_sent
+                .is_some_and(|t| t.until(now) < FENCE_SILENCE);
         if self.cfg.witness.is_none()
-            || self.link.is_some()
+            || partner_heard
             || self.partner_unknown()
             || self.witness_reachable(now)
         {
@@ -142,6 +188,12 @@ impl Peer {
         self.prior_alive = Some(self.witness.reply.unwrap_or(now).min(now));
         self.heard = false;
         self.declared = false;
+        if self.link.is_some() {
+            self.close(
+                now,
+                "neither the partner nor the witness heard for a while".into(),
+            );
+        }
         true
     }
 

@@ -23,12 +23,11 @@ impl Duo {
         self.settle();
     }
 
-    /// One second on a, as the node drives it: the input's time first.
+    /// One second, as the node drives a: the input's time first, then the
+    /// tick (b only ticks).
     fn second(&mut self) {
-        self.now = self.now.plus(1);
-        self.a.peer.wake(self.now);
-        self.a.peer.tick(self.now, &mut self.a.store);
-        self.settle();
+        self.a.peer.wake(self.now.plus(1));
+        self.advance(1);
     }
 
     fn witness_status(&self) -> serde_json::Value {
@@ -198,4 +197,64 @@ fn heartbeats_go_once_a_second_and_only_with_a_witness() {
     // A clock stepped back does not silence them.
     assert!(d.a.peer.witness_heartbeat(Time(now.0 - 100)));
     assert_eq!(d.witness_status()["address"], "192.0.2.9:647");
+}
+
+#[test]
+fn a_half_open_link_does_not_delay_the_fence() {
+    let mut d = Duo::new();
+    d.connect();
+    d.a.peer.cfg.witness = witness();
+    d.witness_says(0);
+    // The link dies without a word: nothing more arrives either way, and
+    // neither side has closed it yet (max_response_delay is 10 s).
+    d.a.session = None;
+    d.b.session = None;
+    for _ in 0..5 {
+        d.second();
+        assert!(!d.a.peer.blind());
+    }
+    d.second();
+    assert!(d.a.peer.blind(), "no report for 6 s, no word for 6 s");
+    assert!(
+        d.a.closed.iter().any(|w| w.contains("witness")),
+        "{:?}",
+        d.a.closed
+    );
+}
+
+#[test]
+fn no_judgement_while_we_may_still_be_feeding_the_partner() {
+    // A one-way link: our frames may still reach b, which then hears us
+    // and does not fence; we judge only 10 s after our last frame.
+    let mut d = evidence_held();
+    let now = d.now;
+    d.a.peer.witness.sent_to_partner(now);
+    for _ in 0..9 {
+        d.witness_says(600);
+        assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
+        d.advance(1);
+    }
+    d.advance(1);
+    d.witness_says(600);
+    assert_eq!(d.a.peer.state(), State::PartnerDown);
+}
+
+#[test]
+fn a_stall_while_blind_keeps_the_earliest_time_we_may_have_been_judged() {
+    let mut d = cut();
+    let before = d.now;
+    d.a.peer.wake(before);
+    d.a.peer.wake(before.plus(30));
+    assert!(d.a.peer.blind());
+    assert_eq!(d.a.peer.prior_alive, Some(before));
+    // Blind, the heartbeat to the journal stays put, and a later stall
+    // does not move the reckoning forward.
+    d.advance(600);
+    assert_eq!(
+        d.a.peer.p.alive_at.map(|t| t.0 <= before.0 + 30),
+        Some(true)
+    );
+    let later = d.now;
+    d.a.peer.wake(later.plus(30));
+    assert_eq!(d.a.peer.prior_alive, Some(before));
 }
