@@ -481,7 +481,7 @@ fn witness_partner_down_holds_every_invariant() {
         ..Options::default()
     };
     assert!(
-        check(1..=200, &opts) > 1_000_000,
+        check(1..=100, &opts) > 1_000_000,
         "the schedules did real work"
     );
     let runs: Vec<_> = (1..=50).filter_map(|s| run(s, &opts).ok()).collect();
