@@ -2,21 +2,46 @@
 //! fault schedules of a pair, every invariant checked after every step, and
 //! every seed that once found a bug kept as a regression.
 
-use tandem::sim::{Family, Options, run};
+use tandem::sim::{Family, Options, Summary, run};
 
 fn check(seeds: impl Iterator<Item = u64>, opts: &Options) -> u64 {
-    let mut steps = 0;
-    for seed in seeds {
-        match run(seed, opts) {
-            Ok(s) => steps += s.steps,
-            Err(v) => panic!(
-                "{v}\nreplay with: cargo run --release --bin tandem-sim -- --replay {} {}",
-                v.seed,
-                opts.replay_args()
-            ),
-        }
-    }
-    steps
+    summaries(seeds, opts).iter().map(|s| s.steps).sum()
+}
+
+/// What each seed did; panics with the replay command on a violation.
+fn summaries(seeds: impl Iterator<Item = u64>, opts: &Options) -> Vec<Summary> {
+    seeds
+        .map(|seed| {
+            run(seed, opts).unwrap_or_else(|v| {
+                panic!(
+                    "{v}\nreplay with: cargo run --release --bin tandem-sim -- --replay {} {}",
+                    v.seed,
+                    opts.replay_args()
+                )
+            })
+        })
+        .collect()
+}
+
+/// `seeds` of `family` at 24 clients hold every invariant and did real
+/// work; and survivors declared most deaths by themselves. Their summaries.
+fn automatic_partner_down(family: Family, seeds: u64) -> Vec<Summary> {
+    let opts = Options {
+        clients: 24,
+        family: Some(family),
+        ..Options::default()
+    };
+    let runs = summaries(1..=seeds, &opts);
+    let steps: u64 = runs.iter().map(|s| s.steps).sum();
+    assert!(steps > 1_000_000, "the schedules did real work");
+    let (deaths, declared) = runs
+        .iter()
+        .fold((0, 0), |a, s| (a.0 + s.deaths.0, a.1 + s.deaths.1));
+    assert!(
+        deaths >= 20 && declared * 2 >= deaths,
+        "survivors declared most deaths by themselves: {declared} of {deaths}"
+    );
+    runs
 }
 
 // 2,000 seeds in four parts, so the test threads share them out.
@@ -251,6 +276,11 @@ fn maintenance_holds_every_invariant() {
     // states already left (POTENTIAL-CONFLICT, RECOVER-DONE) echoed between
     // them for good. The class is pinned by the state-announcement model
     // (`lagging_announcements_never_echo_for_good`).
+    // Session 17: a server leaving maintenance in NORMAL while its partner,
+    // seeing the SHUTDOWN in the crossing CONNECT, enters PARTNER-DOWN:
+    // settled by the next exchange, well inside MCLT, so the coexistence
+    // check allows it 20 s (54209659, 54209367 at 10 clients).
+    check([54_209_659, 54_209_367].into_iter(), &opts);
     check(
         [39_061_134].into_iter(),
         &Options {
@@ -427,21 +457,17 @@ fn dangerous_schedules_can_break_invariants() {
 /// and deaths are declared.
 #[test]
 fn evidence_partner_down_holds_every_invariant() {
+    let runs = automatic_partner_down(Family::Evidence, 200);
+    let freezes: u64 = runs.iter().map(|s| s.freezes).sum();
+    assert!(
+        freezes >= 120,
+        "servers were frozen: {freezes} in 200 seeds"
+    );
     let opts = Options {
         clients: 24,
         family: Some(Family::Evidence),
         ..Options::default()
     };
-    assert!(
-        check(1..=200, &opts) > 1_000_000,
-        "the schedules did real work"
-    );
-    let runs: Vec<_> = (1..=50).filter_map(|s| run(s, &opts).ok()).collect();
-    let freezes: u64 = runs.iter().map(|s| s.freezes).sum();
-    let (deaths, declared) = runs
-        .iter()
-        .fold((0, 0), |a, s| (a.0 + s.deaths.0, a.1 + s.deaths.1));
-    assert!(freezes >= 40, "servers were frozen: {freezes} in 50 seeds");
     // A server resumed after SIGSTOP took a RELEASE sent before its client
     // renewed with the partner (88), and sent an ACK its client counted
     // from its latest retransmission (1158): stale requests and late ACKs
@@ -460,10 +486,6 @@ fn evidence_partner_down_holds_every_invariant() {
     // had heard us: COMMUNICATIONS-INTERRUPTED allocated beside it. A
     // partner last heard in PARTNER-DOWN now leaves us blind (52104363).
     check([52_104_363].into_iter(), &ten);
-    assert!(
-        deaths >= 20 && declared * 2 >= deaths,
-        "survivors declared most deaths by themselves: {declared} of {deaths}"
-    );
 }
 
 /// The witness family: the evidence family's faults, with a witness both
@@ -475,23 +497,7 @@ fn evidence_partner_down_holds_every_invariant() {
 /// deaths are still declared.
 #[test]
 fn witness_partner_down_holds_every_invariant() {
-    let opts = Options {
-        clients: 24,
-        family: Some(Family::Witness),
-        ..Options::default()
-    };
-    assert!(
-        check(1..=100, &opts) > 1_000_000,
-        "the schedules did real work"
-    );
-    let runs: Vec<_> = (1..=50).filter_map(|s| run(s, &opts).ok()).collect();
+    let runs = automatic_partner_down(Family::Witness, 100);
     let cuts: u64 = runs.iter().map(|s| s.client_cuts).sum();
-    let (deaths, declared) = runs
-        .iter()
-        .fold((0, 0), |a, s| (a.0 + s.deaths.0, a.1 + s.deaths.1));
-    assert!(cuts >= 40, "servers were cut from their clients: {cuts}");
-    assert!(
-        deaths >= 20 && declared * 2 >= deaths,
-        "survivors declared most deaths by themselves: {declared} of {deaths}"
-    );
+    assert!(cuts >= 100, "servers were cut from their clients: {cuts}");
 }

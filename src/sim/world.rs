@@ -158,6 +158,9 @@ struct World {
     dead_until: [u64; 2],
     /// The survivor of a death, watched for its partner-down.
     death_watch: Option<usize>,
+    /// Since when a server in PARTNER-DOWN has had a partner that may
+    /// allocate (`check_partner_down`), if it has.
+    both_allocating: Option<u64>,
     /// The witness family's witness, and which servers are cut from it
     /// and from their clients.
     witness: Option<crate::failover::witness::Witness>,

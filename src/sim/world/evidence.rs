@@ -6,6 +6,11 @@ use super::*;
 use crate::failover::evidence::partners_client;
 use crate::lease::Owner;
 
+/// Seconds a PARTNER-DOWN server and a partner that may allocate may
+/// coexist before it is a violation (see `check_partner_down`): well
+/// under MCLT (60 s), above a link delay and a keepalive period.
+const BOTH_ALLOCATING_GRACE: u64 = 20;
+
 impl World {
     /// See [`Family::Evidence`].
     pub(super) fn evidence_rounds(&mut self) {
@@ -138,15 +143,23 @@ impl World {
             self.serving(k)
                 && self.nodes[k].as_ref().and_then(|n| n.node.state()) == Some(State::PartnerDown)
         };
-        for k in 0..2 {
-            if pd(k) && self.serving(1 - k) {
-                let st = self.nodes[1 - k].as_ref().and_then(|n| n.node.state());
-                return Err(self.violation(format!(
-                    "server {k} in PARTNER-DOWN while server {} may allocate too ({st:?})",
-                    1 - k
-                )));
-            }
+        let Some(k) = (0..2).find(|k| pd(*k) && self.serving(1 - k)) else {
+            self.both_allocating = None;
+            return Ok(());
+        };
+        // Messages that cross when the link comes back (a server leaving
+        // maintenance meets a partner just entering PARTNER-DOWN) make a
+        // moment of it, settled by the next exchange; a PARTNER-DOWN
+        // server takes no partner's address before MCLT. What lasts a
+        // link delay and a keepalive round is a violation.
+        let since = *self.both_allocating.get_or_insert(self.now);
+        if self.now < since + BOTH_ALLOCATING_GRACE {
+            return Ok(());
         }
-        Ok(())
+        let st = self.nodes[1 - k].as_ref().and_then(|n| n.node.state());
+        Err(self.violation(format!(
+            "server {k} in PARTNER-DOWN since {since} while server {} may allocate too ({st:?})",
+            1 - k
+        )))
     }
 }

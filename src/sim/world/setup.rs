@@ -133,6 +133,7 @@ impl World {
             wiped: false,
             dead_until: [0; 2],
             death_watch: None,
+            both_allocating: None,
             witness: None,
             witness_cut: [false; 2],
             client_cut: [0; 2],
