@@ -275,9 +275,28 @@ fn leases(reg: &mut Registry, f: &Figures) {
     );
 }
 
-/// This server's failover state and the partner's as seen, one series per
-/// draft state (1 for the current one), and the link's health.
+/// This server's failover state and the partner's as seen, the link's
+/// health, and what automatic partner-down stands on.
 fn failover(reg: &mut Registry, p: &crate::failover::PeerGauges) {
+    failover_states(reg, p);
+    link_health(reg, p);
+    counter(
+        reg,
+        "failover_auto_partner_down",
+        "Times this server declared its partner down by itself since it started",
+        p.auto_partner_down,
+    );
+    if let Some(e) = &p.evidence {
+        evidence(reg, e);
+    }
+    if let Some((reachable, silent)) = p.witness {
+        witness(reg, reachable, silent);
+    }
+}
+
+/// One series per draft state (1 for the current one), for this server
+/// and for the partner as last heard, and since when ours holds.
+fn failover_states(reg: &mut Registry, p: &crate::failover::PeerGauges) {
     let states = |current: Option<State>| {
         State::ALL.map(|s| (one("state", s.as_str()), i64::from(current == Some(s))))
     };
@@ -295,15 +314,19 @@ fn failover(reg: &mut Registry, p: &crate::failover::PeerGauges) {
     );
     gauge(
         reg,
-        "failover_connected",
-        "1 while the peer link is up",
-        i64::from(p.connected),
-    );
-    gauge(
-        reg,
         "failover_state_since_seconds",
         "When this server entered its failover state (its clock, Unix seconds)",
         p.since.0 as i64,
+    );
+}
+
+/// The peer link: up or not, last contact, clock offset, updates unacked.
+fn link_health(reg: &mut Registry, p: &crate::failover::PeerGauges) {
+    gauge(
+        reg,
+        "failover_connected",
+        "1 while the peer link is up",
+        i64::from(p.connected),
     );
     if let Some(age) = p.last_contact_age {
         gauge(
@@ -328,18 +351,6 @@ fn failover(reg: &mut Registry, p: &crate::failover::PeerGauges) {
         "Local lease changes the partner has not acknowledged",
         p.unacked_updates as i64,
     );
-    counter(
-        reg,
-        "failover_auto_partner_down",
-        "Times this server declared its partner down by itself since it started",
-        p.auto_partner_down,
-    );
-    if let Some(e) = &p.evidence {
-        evidence(reg, e);
-    }
-    if let Some((reachable, silent)) = p.witness {
-        witness(reg, reachable, silent);
-    }
 }
 
 /// The witness (`[failover] witness`).

@@ -26,7 +26,7 @@ pub(super) struct WitnessClient {
     primary: bool,
     /// Nonces of the latest heartbeats and when each went, oldest first.
     awaited: VecDeque<([u8; NONCE_LEN], Time)>,
-    /// Datagrams refused since the last warning, and the latest reason.
+    /// Datagrams refused since this start (a warning every 100th).
     refused: u64,
 }
 

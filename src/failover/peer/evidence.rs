@@ -114,10 +114,7 @@ impl Peer {
                 cfg.window
             ),
         };
-        let why = match self
-            .witness_partner_silent()
-            .filter(|_| self.cfg.witness.is_some())
-        {
+        let why = match self.witness_partner_silent() {
             Some(s) => format!("{why}; the witness has not heard it for {s} s"),
             None => why,
         };

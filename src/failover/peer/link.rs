@@ -264,31 +264,42 @@ impl Peer {
     /// It goes on as after a restart (DESIGN.md 3.2): the link is closed
     /// and it serves blind until it hears the partner. With a witness, so
     /// does a server that has lost both the partner and the witness
-    /// (`fence_without_witness`).
+    /// (`fenced`).
     pub fn wake(&mut self, now: Time) {
         let gap = self.last_event.until(now);
         let before = self.last_event;
         self.last_event = self.last_event.max(now);
-        if self.fence_without_witness(now) {
-            self.restart_evidence(now);
-            self.evaluate(now);
+        if self.fenced(now) {
+            tracing::warn!(
+                "neither the partner nor the witness is reachable: the partner may judge this server down, so it serves renewals only until the partner is reached"
+            );
+            let last_heard = self.witness_last_reply().unwrap_or(now).min(now);
+            let why = "neither the partner nor the witness heard for a while";
+            self.go_blind(now, last_heard, why.into());
         }
         if gap < self.stall_limit() {
             return;
         }
-        // Already blind, we may have been judged down since earlier still.
-        self.prior_alive = match self.prior_alive {
-            Some(p) if self.partner_unknown() => Some(p.min(before)),
-            _ => Some(before),
-        };
         tracing::warn!(
             gap,
             "this process was stalled (stopped or suspended): the partner may have judged it down, so it serves as after a restart until the partner is reached"
         );
+        self.go_blind(now, before, format!("this process was stalled for {gap} s"));
+    }
+
+    /// Serves blind from `now` as after a restart: the partner may have
+    /// judged us down since `alive` (the journal's reckoning of
+    /// `own_at_risk` starts there, or earlier if we were blind already),
+    /// any open link is closed (`why`), and the evidence starts over.
+    fn go_blind(&mut self, now: Time, alive: Time, why: String) {
+        self.prior_alive = match self.prior_alive {
+            Some(p) if self.partner_unknown() => Some(p.min(alive)),
+            _ => Some(alive),
+        };
         self.heard = false;
         self.declared = false;
         if self.link.is_some() {
-            self.close(now, format!("this process was stalled for {gap} s"));
+            self.close(now, why);
         }
         self.restart_evidence(now);
         self.evaluate(now);

@@ -264,6 +264,14 @@ impl Duo {
         }
     }
 
+    /// a restarts now from what its journal holds (its state, its
+    /// heartbeat, its bindings), with b as it stands.
+    fn restart_a(&mut self) {
+        let pa = self.a.persisted();
+        let disk = self.a.disk.clone();
+        self.a = side(&self.config, true, self.epochs.0, pa, disk, self.now);
+    }
+
     fn states(&self) -> (State, State) {
         (self.a.peer.state(), self.b.peer.state())
     }

@@ -164,37 +164,25 @@ impl Peer {
         self.witness.partner_sent = self.witness.partner_sent.max(Some(local));
     }
 
-    /// The fence (see the module docs): with a witness, a server that has
-    /// no fresh report and nothing the partner sent in the last
-    /// [`FENCE_SILENCE`] seconds serves blind from `now` until it reaches
-    /// the partner again, as after a restart; an open link is closed.
-    /// Returns whether it was fenced now.
-    pub(super) fn fence_without_witness(&mut self, now: Time) -> bool {
+    /// Whether the fence falls at `now` (see the module docs): a witness
+    /// configured, no fresh report, nothing the partner sent in the last
+    /// [`FENCE_SILENCE`] seconds, and not blind already. The server then
+    /// serves blind until it reaches the partner (`Peer::wake`).
+    pub(super) fn fenced(&self, now: Time) -> bool {
         let partner_heard = self.link.is_some()
             && self
                 .witness
                 .partner_sent
                 .is_some_and(|t| t.until(now) < FENCE_SILENCE);
-        if self.cfg.witness.is_none()
-            || partner_heard
-            || self.partner_unknown()
-            || self.witness_reachable(now)
-        {
-            return false;
-        }
-        tracing::warn!(
-            "neither the partner nor the witness is reachable: the partner may judge this server down, so it serves renewals only until the partner is reached"
-        );
-        self.prior_alive = Some(self.witness.reply.unwrap_or(now).min(now));
-        self.heard = false;
-        self.declared = false;
-        if self.link.is_some() {
-            self.close(
-                now,
-                "neither the partner nor the witness heard for a while".into(),
-            );
-        }
-        true
+        self.cfg.witness.is_some()
+            && !partner_heard
+            && !self.partner_unknown()
+            && !self.witness_reachable(now)
+    }
+
+    /// When the latest report came, if one did.
+    pub(super) fn witness_last_reply(&self) -> Option<Time> {
+        self.witness.reply
     }
 
     /// The `witness` object of `status --json`; `null` without one.

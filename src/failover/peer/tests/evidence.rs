@@ -106,8 +106,7 @@ fn a_returning_link_drops_what_was_collected() {
 fn a_blind_server_never_declares_on_evidence() {
     let mut d = cut();
     // a restarts during the cut: blind until it hears b.
-    let pa = d.a.persisted();
-    d.a = side(&d.config, true, d.epochs.0, pa, d.a.disk.clone(), d.now);
+    d.restart_a();
     d.advance(6);
     assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
     assert!(d.a.peer.blind());
@@ -203,13 +202,13 @@ fn a_shorter_stall_counts_in_a_silent_interruption() {
 fn declared_after_an_outage(outage: u64) -> (Duo, bool) {
     let mut d = cut();
     d.advance(1);
-    let pa = d.a.persisted();
+    let alive = d.a.persisted().alive_at;
     assert!(
-        pa.alive_at.is_some_and(|t| t.until(d.now) < 60),
+        alive.is_some_and(|t| t.until(d.now) < 60),
         "alive, in the journal"
     );
     d.now = d.now.plus(outage);
-    d.a = side(&d.config, true, d.epochs.0, pa, d.a.disk.clone(), d.now);
+    d.restart_a();
     d.b.peer.link_down(d.now);
     d.advance(6);
     d.a.peer.operator_partner_down(d.now).unwrap();
@@ -241,9 +240,8 @@ fn declared_down_after_a_short_restart_our_own_addresses_are_ours() {
 fn declared_down_during_startup_after_a_long_outage_waits_too() {
     let mut d = cut();
     d.advance(1);
-    let pa = d.a.persisted();
     d.now = d.now.plus(300);
-    d.a = side(&d.config, true, d.epochs.0, pa, d.a.disk.clone(), d.now);
+    d.restart_a();
     d.b.peer.link_down(d.now);
     // Straight after the start, before STARTUP's wait is over.
     d.a.peer.operator_partner_down(d.now).unwrap();

@@ -47,9 +47,8 @@ fn a_restart_in_maintenance_comes_back_through_recover() {
     d.settle();
     let l = d.b.grant("10.0.0.12", 9, d.now, 500);
     d.disconnect();
-    let pa = d.a.persisted();
-    assert_eq!(pa.state, Some(State::Shutdown));
-    d.a = side(&d.config, true, d.epochs.0, pa, d.a.disk.clone(), d.now);
+    assert_eq!(d.a.persisted().state, Some(State::Shutdown));
+    d.restart_a();
     d.connect();
     assert_eq!(d.states(), (State::Normal, State::Normal));
     assert_eq!(d.a.store.get(l.addr).and_then(Lease::client), l.client());

@@ -110,8 +110,7 @@ fn the_witness_does_not_decide_without_the_clients() {
 #[test]
 fn a_blind_server_with_a_witness_declares_on_evidence() {
     let mut d = cut();
-    let pa = d.a.persisted();
-    d.a = side(&d.config, true, d.epochs.0, pa, d.a.disk.clone(), d.now);
+    d.restart_a();
     d.a.peer.cfg.witness = witness();
     d.advance(6);
     assert!(d.a.peer.blind());
