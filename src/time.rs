@@ -36,10 +36,50 @@ impl fmt::Display for Time {
     }
 }
 
-/// Where the edges get "now" from; the core only ever receives a `Time`.
+/// Seconds on a clock that never steps and keeps counting while the
+/// machine or process is suspended (Linux `CLOCK_BOOTTIME`), from an
+/// arbitrary origin. Only differences mean anything: how long really
+/// passed between two inputs, whatever NTP or an operator did to the wall
+/// clock meanwhile.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Mono(pub u64);
+
+impl Mono {
+    /// Seconds from `earlier` to `self`, zero if `earlier` is not earlier.
+    pub fn since(self, earlier: Mono) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+/// "Now" as the core receives it with every input: the wall clock, for
+/// everything stored or sent, and the monotonic one, for how long passed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Now {
+    /// Seconds since the Unix epoch.
+    pub wall: Time,
+    /// Seconds on the monotonic clock.
+    pub mono: Mono,
+}
+
+/// A wall time alone, for callers whose clock never steps (tests): the
+/// monotonic clock reads the same seconds.
+impl From<Time> for Now {
+    fn from(wall: Time) -> Now {
+        Now {
+            wall,
+            mono: Mono(wall.0),
+        }
+    }
+}
+
+/// Where the edges get "now" from; the core only ever receives a `Time`
+/// and, with each input, a [`Mono`].
 pub trait Clock {
     /// The current time, in whole seconds since the Unix epoch.
     fn now(&self) -> Time;
+
+    /// The current monotonic time (see [`Mono`]).
+    fn mono(&self) -> Mono;
 }
 
 /// The wall clock, for the running server.
@@ -52,6 +92,17 @@ impl Clock for SystemClock {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         Time(d.as_secs())
+    }
+
+    /// `CLOCK_BOOTTIME`; should the kernel refuse it (it never does on
+    /// Linux 2.6.39 or later), `CLOCK_MONOTONIC`, which stops while
+    /// suspended.
+    fn mono(&self) -> Mono {
+        use nix::time::{ClockId, clock_gettime};
+        let t = clock_gettime(ClockId::CLOCK_BOOTTIME)
+            .or_else(|_| clock_gettime(ClockId::CLOCK_MONOTONIC))
+            .map_or(0, |t| u64::try_from(t.tv_sec()).unwrap_or(0));
+        Mono(t)
     }
 }
 
@@ -66,5 +117,13 @@ mod tests {
         assert_eq!(Time(u64::MAX).plus(5), Time(u64::MAX));
         assert_eq!(Time(10).until(Time(4)), 0);
         assert_eq!(Time(4).until(Time(10)), 6);
+        assert_eq!(Mono(4).since(Mono(10)), 0);
+        assert_eq!(Mono(10).since(Mono(4)), 6);
+    }
+
+    #[test]
+    fn the_system_monotonic_clock_does_not_go_back() {
+        let (a, b) = (SystemClock.mono(), SystemClock.mono());
+        assert!(b >= a && a > Mono(0), "{a:?} then {b:?}");
     }
 }

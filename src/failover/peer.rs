@@ -10,7 +10,7 @@ use super::message::{Connect, ConnectAck, Message, PROTOCOL_VERSION, WireState};
 use super::state::State;
 use crate::config::PoolId;
 use crate::lease::{Lease, LeaseStore};
-use crate::time::Time;
+use crate::time::{Mono, Time};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 pub use config::PeerConfig;
@@ -185,6 +185,9 @@ pub struct Peer {
     decided: Option<(Time, String)>,
     /// The latest time any input carried (`Peer::wake`).
     last_event: Time,
+    /// The monotonic time of the latest input, once there was one: stalls
+    /// are measured on it, so a wall-clock step is not one.
+    last_mono: Option<Mono>,
     /// Automatic partner-down decisions since this start.
     auto_decisions: u64,
     /// When this server was last known to run before this start (or
@@ -236,6 +239,7 @@ impl Peer {
             witness: Default::default(),
             decided: None,
             last_event: now,
+            last_mono: None,
             auto_decisions: 0,
             prior_alive,
             own_at_risk: false,

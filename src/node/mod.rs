@@ -41,7 +41,7 @@ use crate::config::Config;
 use crate::dhcp::{Engine, Standalone, Verdict};
 use crate::failover::{Action, Peer, State};
 use crate::lease::{Lease, LeaseStore};
-use crate::time::Time;
+use crate::time::{Now, Time};
 use commits::{Commits, Waiting};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -95,10 +95,13 @@ pub struct Node {
 }
 
 impl Node {
-    /// Carries out one event at local time `now` (seconds). Never fails:
-    /// what cannot be done is logged and counted, and the outputs say what
-    /// the edge must do.
-    pub fn handle(&mut self, now: Time, input: Input) {
+    /// Carries out one event at local time `now`: the wall clock (seconds
+    /// since the epoch) and the monotonic one, which measures stalls (a
+    /// bare `Time` stands for both, for callers whose clock never steps).
+    /// Never fails: what cannot be done is logged and counted, and the
+    /// outputs say what the edge must do.
+    pub fn handle(&mut self, now: impl Into<Now>, input: Input) {
+        let Now { wall: now, mono } = now.into();
         if let Some(why) = &self.halted {
             if let Input::Control { id, .. } | Input::Reload { id, .. } = input {
                 let answer = serde_json::json!({"ok": false, "error": format!("stopping: {why}")});
@@ -107,7 +110,7 @@ impl Node {
             return;
         }
         if let Some(p) = &mut self.peer {
-            p.wake(now);
+            p.wake(now, mono);
         }
         match input {
             Input::Request(r) => self.request(now, *r),

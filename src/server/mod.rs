@@ -20,7 +20,7 @@ use crate::lease::sqlite::{CommitEvent, Journal};
 use crate::net::peer_link::LinkEvent;
 use crate::net::{DhcpSocket, Interface};
 use crate::node::{Input, Node, Output};
-use crate::time::{Clock, SystemClock, Time};
+use crate::time::{Clock, Now, SystemClock, Time};
 use feeds::Feeds;
 use link::PeerLink;
 use receive::{Read, RecvEvent};
@@ -228,7 +228,8 @@ impl Edge {
     }
 
     fn input(&mut self, now: Time, input: Input) {
-        self.node.handle(now, input);
+        let mono = SystemClock.mono();
+        self.node.handle(Now { wall: now, mono }, input);
         self.flush(now);
     }
 

@@ -10,7 +10,7 @@ use crate::lease::journal::{Batch, EPOCH_KEY, Snapshot};
 use crate::lease::{Lease, LeaseState};
 use crate::node::{Command, Grant, Input, Node, Output, Received};
 use crate::proto::Request;
-use crate::time::Time;
+use crate::time::{Mono, Now, Time};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -133,6 +133,18 @@ impl Host {
         Time((global as i64 + self.offset).max(0) as u64)
     }
 
+    /// Hands the node `input` at global time `global`: its wall clock
+    /// (which may have been stepped) and a monotonic clock that reads the
+    /// global one. Every input goes through here, so the monotonic clock
+    /// is never mixed with a wall clock's seconds.
+    fn feed(&mut self, global: u64, input: Input) {
+        let now = Now {
+            wall: self.local(global),
+            mono: Mono(global),
+        };
+        self.node.handle(now, input);
+    }
+
     /// Starts (or restarts) from what is on disk.
     /// Updates `partner_down_debt` after a step: set in PARTNER-DOWN,
     /// cleared once the partner has acknowledged all our changes.
@@ -207,8 +219,7 @@ impl Host {
             let addrs = leases.iter().map(|w| Ipv4Addr::from(w.addr)).collect();
             self.received.insert(*batch, (addrs, self.writes));
         }
-        let now = self.local(global);
-        self.node.handle(now, input);
+        self.feed(global, input);
         self.carry_out(global, disk_delay);
         self.commit_due(global, disk_delay);
     }
@@ -284,13 +295,12 @@ impl Host {
                 None => Err("no [ddns]".to_string()),
             };
             self.dns_log.push(format!("DNS {what}: {result:?}"));
-            self.node
-                .handle(self.local(global), Input::DnsDone { id, result });
+            self.feed(global, Input::DnsDone { id, result });
         }
         for &(id, answered) in &pings {
             self.answered_pings += u64::from(answered);
             let input = Input::PingDone { id, answered };
-            self.node.handle(self.local(global), input);
+            self.feed(global, input);
         }
         if !pings.is_empty() || !dns.is_empty() {
             self.carry_out(global, disk_delay);
@@ -305,8 +315,7 @@ impl Host {
             upto = self.queue.pop_front().map(|p| p.batch.id);
         }
         let Some(upto) = upto else { return };
-        self.node
-            .handle(self.local(global), Input::CommitFailed { upto });
+        self.feed(global, Input::CommitFailed { upto });
         // Nothing may leave on a failed commit but the link's close and
         // the halt.
         for o in std::iter::from_fn(|| self.node.poll_output()) {
@@ -355,8 +364,7 @@ impl Host {
             self.disk.write(p.batch);
         }
         if let Some(upto) = upto {
-            let now = self.local(global);
-            self.node.handle(now, Input::Committed { upto });
+            self.feed(global, Input::Committed { upto });
             // What this released is committed at the host's next event.
             self.carry_out(global, disk_delay);
             self.landed.clear();

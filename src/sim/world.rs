@@ -104,9 +104,14 @@ enum Ev {
     EndChaos,
 }
 
+/// The peer link's TCP connection. Each end is open or closed on its own:
+/// an end that closes while its frames are lost (a cut, a crash behind a
+/// cut) leaves the other end open, half-open, until that end's own
+/// timeout closes it or a frame it sends draws a reset.
 struct Link {
     id: u64,
-    up: bool,
+    /// `open[i]`: node i's end of the connection is open.
+    open: [bool; 2],
     sessions: [Option<Session>; 2],
     /// `blocked[i]`: frames from node i are lost.
     blocked: [bool; 2],
@@ -166,6 +171,9 @@ struct World {
     /// and from their clients.
     witness: Option<crate::failover::witness::Witness>,
     witness_cut: [bool; 2],
+    /// Which servers hear no report from the witness, though their
+    /// heartbeats reach it (a one-way cut).
+    witness_deaf: [bool; 2],
     client_cut: [u8; 2],
 }
 
@@ -349,7 +357,7 @@ impl World {
             self.link_send(i, &m);
         }
         if let Some(why) = close {
-            self.close_link(&why);
+            self.close_end(i, &why);
         }
         // What left before the failure is out; the process exits now.
         if let Some(why) = self.nodes[i].as_ref().and_then(|n| n.halted.clone()) {

@@ -257,16 +257,19 @@ impl Peer {
         self.close(now, why);
     }
 
-    /// The time of an input, before it is handled (call for every one). A
-    /// gap of `stall_limit` or more since the last means this process was
-    /// stopped or suspended (SIGSTOP, a paused VM) while time went on: the
-    /// partner may have judged it down meanwhile and be serving its pool.
-    /// It goes on as after a restart (DESIGN.md 3.2): the link is closed
-    /// and it serves blind until it hears the partner. With a witness, so
-    /// does a server that has lost both the partner and the witness
-    /// (`fenced`).
-    pub fn wake(&mut self, now: Time) {
-        let gap = self.last_event.until(now);
+    /// The time of an input, before it is handled (call for every one):
+    /// `now` on the wall clock, `mono` on the monotonic one. A gap of
+    /// `stall_limit` seconds or more since the last input, measured on
+    /// `mono` (a wall-clock step is not a stall, and a stall hidden by a
+    /// backward step still is), means this process was stopped or
+    /// suspended (SIGSTOP, a paused VM) while time went on: the partner
+    /// may have judged it down meanwhile and be serving its pool. It goes
+    /// on as after a restart (DESIGN.md 3.2): the link is closed and it
+    /// serves blind until it hears the partner. With a witness, so does a
+    /// server that has lost both the partner and the witness (`fenced`).
+    pub fn wake(&mut self, now: Time, mono: Mono) {
+        let gap = self.last_mono.map_or(0, |m| mono.since(m));
+        self.last_mono = Some(self.last_mono.map_or(mono, |m| m.max(mono)));
         let before = self.last_event;
         self.last_event = self.last_event.max(now);
         if self.fenced(now) {

@@ -136,6 +136,11 @@ impl Side {
         l
     }
 
+    /// An input at `now`, on a monotonic clock that reads the same.
+    fn wake(&mut self, now: Time) {
+        self.peer.wake(now, Mono(now.0));
+    }
+
     fn persisted(&self) -> Persisted {
         Persisted::from_meta(&self.meta)
     }

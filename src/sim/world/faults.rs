@@ -163,7 +163,7 @@ impl World {
         } else {
             n.disk
         };
-        self.close_link("partner crashed");
+        self.close_end(node, &format!("server {node} crashed"));
         let back = self.now + self.rng.range(5, 200);
         self.summary_note(format!(
             "server {node} crashed (wipe: {wipe}); back at {back}"
@@ -308,6 +308,7 @@ impl World {
         self.chaos = false;
         self.link.blocked = [false, false];
         self.witness_cut = [false, false];
+        self.witness_deaf = [false, false];
         self.client_cut = [0, 0];
         self.faults = Faults {
             client_loss: 0.0,

@@ -1,10 +1,14 @@
-//! The simulated peer link: connecting, framing through the real codec, faults, closing.
+//! The simulated peer link: connecting, framing through the real codec,
+//! faults, and closing each end on its own (half-open connections).
 
 use super::*;
 
 impl World {
+    /// Connects the two servers when both run and nothing is cut. An end
+    /// still open from a connection its partner has closed (half-open) is
+    /// reset first, as its next keepalive would be.
     pub(super) fn try_connect(&mut self) {
-        if self.link.up
+        if self.link.open == [true, true]
             || self.link.blocked.iter().any(|b| *b)
             || self
                 .nodes
@@ -12,6 +16,9 @@ impl World {
                 .any(|n| n.as_ref().is_none_or(|n| n.frozen))
         {
             return;
+        }
+        if let Some(i) = (0..2).find(|i| self.link.open[*i]) {
+            self.close_end(i, "connection reset by the partner");
         }
         let hp = Hello {
             version: crate::failover::message::PROTOCOL_VERSION,
@@ -24,7 +31,7 @@ impl World {
             nonce: self.rng.bytes32(),
         };
         self.link.id += 1;
-        self.link.up = true;
+        self.link.open = [true, true];
         self.link.sessions = [
             Session::new(b"sim-key", &hp, &hs).ok(),
             Session::new(b"sim-key", &hs, &hp).ok(),
@@ -41,26 +48,28 @@ impl World {
         }
     }
 
-    pub(super) fn close_link(&mut self, why: &str) {
-        if !self.link.up {
+    /// Closes server `i`'s end of the link (`why`). Its FIN reaches the
+    /// other end unless frames from `i` are lost: then that end stays open
+    /// (half-open) until its own timeout, or a reset, closes it.
+    pub(super) fn close_end(&mut self, i: usize, why: &str) {
+        if !self.link.open[i] {
             return;
         }
-        self.link.up = false;
-        self.link.sessions = [None, None];
-        self.summary_note(format!("peer link {} down: {why}", self.link.id));
-        for i in 0..2 {
-            let (now, dd) = (self.now, self.faults.disk_delay);
-            if let Some(n) = self.nodes[i].as_mut() {
-                n.input(now, dd, Input::PeerDown(why.to_string()));
-            }
+        self.link.open[i] = false;
+        self.link.sessions[i] = None;
+        self.summary_note(format!("peer link {} end {i} closed: {why}", self.link.id));
+        let (now, dd) = (self.now, self.faults.disk_delay);
+        if let Some(n) = self.nodes[i].as_mut() {
+            n.input(now, dd, Input::PeerDown(why.to_string()));
         }
-        for i in 0..2 {
-            let _ = self.after_node(i);
+        let _ = self.after_node(i);
+        if !self.link.blocked[i] {
+            self.close_end(1 - i, "the partner closed the connection");
         }
     }
 
     pub(super) fn link_send(&mut self, from: usize, m: &Message) {
-        if !self.link.up {
+        if !self.link.open[from] {
             return;
         }
         let Some(s) = self.link.sessions[from].as_mut() else {
@@ -89,14 +98,22 @@ impl World {
         self.at(t, Ev::Frame { to, link, bytes });
     }
 
+    /// A frame reaches server `to`. One for an end already closed draws a
+    /// reset, which closes the sender's end unless it is lost on the way.
     pub(super) fn frame(&mut self, to: usize, link: u64, bytes: &[u8]) -> Result<(), Violation> {
-        if !self.link.up || link != self.link.id || self.nodes[to].as_ref().is_none_or(|n| !n.up) {
+        if link != self.link.id || self.nodes[to].as_ref().is_none_or(|n| !n.up) {
+            return Ok(());
+        }
+        if !self.link.open[to] {
+            if !self.link.blocked[to] {
+                self.close_end(1 - to, "connection reset by the partner");
+            }
             return Ok(());
         }
         let msg = match self.link.sessions[to].as_mut().map(|s| s.open(bytes)) {
             Some(Ok(m)) => m,
             Some(Err(e)) => {
-                self.close_link(&format!("server {to} refused a frame: {e}"));
+                self.close_end(to, &format!("server {to} refused a frame: {e}"));
                 return Ok(());
             }
             None => return Ok(()),

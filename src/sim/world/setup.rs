@@ -17,9 +17,10 @@ name = "0.0.10.in-addr.arpa"
 servers = ["192.0.2.53"]
 "#;
 
-/// The evidence family's automatic partner-down: a minute of silence and
-/// three clients of the partner unanswered for 10 s (the pool is small).
-const EVIDENCE: &str = r#"auto_partner_down = "60s"
+/// The evidence family's automatic partner-down (after the silence, in
+/// seconds): three clients of the partner unanswered for 10 s (the pool
+/// is small).
+const EVIDENCE: &str = r#"
 [failover.partner_down_evidence]
 clients = 3
 window = "5m"
@@ -29,8 +30,11 @@ secs = 10
 /// The witness family's witness, before the evidence table.
 const WITNESS: &str = "witness = \"192.0.2.9:647\"\n";
 
-/// One server's config for `family`.
-pub(super) fn config(primary: bool, family: Option<Family>) -> Arc<Config> {
+/// One server's config for `family`, with `max_response_delay` and (where
+/// the family sets it) `auto_partner_down` as `timing` gives them, in
+/// seconds.
+pub(super) fn config(primary: bool, family: Option<Family>, timing: (u64, u64)) -> Arc<Config> {
+    let (mrd, silence) = timing;
     let ping = family == Some(Family::Squatters);
     let ddns = family == Some(Family::Ddns);
     let witness = family == Some(Family::Witness);
@@ -57,7 +61,7 @@ peer = "192.0.2.{p}:647"
 secret_file = "/nonexistent"
 mclt = "{MCLT}s"
 split = 128
-max_response_delay = "15s"
+max_response_delay = "{mrd}s"
 load_balance_max_secs = 8
 {witness}{evidence}
 [[subnet]]
@@ -72,7 +76,11 @@ authoritative = true
         l = if primary { 1 } else { 2 },
         p = if primary { 2 } else { 1 },
         ddns = if ddns { DDNS } else { "" },
-        evidence = if evidence { EVIDENCE } else { "" },
+        evidence = if evidence {
+            format!("auto_partner_down = \"{silence}s\"{EVIDENCE}")
+        } else {
+            String::new()
+        },
         witness = if witness { WITNESS } else { "" },
         ping = if ping {
             "ping_check = true\nping_timeout = \"300ms\""
@@ -97,6 +105,13 @@ impl World {
             rng.range(0, 40) as i64 - 20 + CLOCK_BASE,
         ];
         let faults = Faults::draw(&mut rng);
+        // `max_response_delay` and `auto_partner_down`: the witness family
+        // also tries the least silence the config allows (the former), and
+        // both short enough that the witness's own waits decide.
+        let timing = match opts.family {
+            Some(Family::Witness) => [(15, 60), (15, 15), (5, 5)][rng.range(0, 2) as usize],
+            _ => (15, 60),
+        };
         let disk = |epoch| Disk {
             epoch,
             ..Disk::default()
@@ -113,7 +128,7 @@ impl World {
             offsets,
             link: Link {
                 id: 0,
-                up: false,
+                open: [false; 2],
                 sessions: [None, None],
                 blocked: [false; 2],
                 last: [0; 2],
@@ -128,7 +143,10 @@ impl World {
             trace: String::new(),
             traced_state: [None; 2],
             epochs: 2,
-            configs: [config(true, opts.family), config(false, opts.family)],
+            configs: [
+                config(true, opts.family, timing),
+                config(false, opts.family, timing),
+            ],
             zone: Default::default(),
             wiped: false,
             dead_until: [0; 2],
@@ -136,6 +154,7 @@ impl World {
             both_allocating: None,
             witness: None,
             witness_cut: [false; 2],
+            witness_deaf: [false; 2],
             client_cut: [0; 2],
             opts,
         };

@@ -1,13 +1,16 @@
 //! The witness family (`Family::Witness`): a simulated `tandem witness`
 //! (`failover::witness::Witness`, on the global clock with millisecond
 //! jitter) that both servers heartbeat; links to it that fail on their
-//! own; servers cut from all or half of their clients, whose clients then
-//! reboot (evidence against a server that may be alive); a site split
-//! that leaves one server with half its clients but neither its partner
-//! nor the witness; the witness restarting; and the evidence family's cut,
-//! freeze and death. Any combination may overlap: a server that loses
-//! both its partner and the witness must fence itself
-//! (`failover::peer::witness`).
+//! own, both ways or only the reports; servers cut from all or half of
+//! their clients, whose clients then reboot (evidence against a server
+//! that may be alive); a site split that leaves one server with half its
+//! clients but neither its partner nor the witness, sometimes followed by
+//! that server's stall or restart; a peer link that loses one side's
+//! frames only, half-open once a side closes its end; the witness
+//! restarting; and the evidence family's cut, freeze and death. Any
+//! combination may overlap: a server that loses both its partner and the
+//! witness must fence itself (`failover::peer::witness`), and stay fenced
+//! through a stall or a restart.
 
 use super::*;
 use crate::failover::witness::{Heartbeat, NONCE_LEN, Witness};
@@ -25,8 +28,13 @@ pub(super) enum WitnessEv {
         silent_ms: u64,
         heard: bool,
     },
-    /// Server `node` cannot reach the witness for `secs` seconds.
-    Cut { node: usize, secs: u64 },
+    /// Server `node` cannot reach the witness for `secs` seconds: both
+    /// ways, or (`one_way`) its heartbeats arrive but no report returns.
+    Cut {
+        node: usize,
+        secs: u64,
+        one_way: bool,
+    },
     /// Server `node` reaches the witness again.
     Heal { node: usize },
     /// Server `node` cannot reach its clients (nor they it) for `secs`:
@@ -41,8 +49,9 @@ pub(super) enum WitnessEv {
 
 impl World {
     /// See [`Family::Witness`]: the evidence family's schedule, one or two
-    /// client cuts, up to three witness cuts, in half the seeds a site
-    /// split inside the chaos phase, and in a third a witness restart.
+    /// client cuts, up to three witness cuts (a third of them one-way), in
+    /// half the seeds a site split inside the chaos phase, in half a
+    /// one-way peer link, and in a third a witness restart.
     pub(super) fn witness_rounds(&mut self) {
         self.witness = Some(Witness::new(0));
         self.evidence_rounds();
@@ -56,10 +65,24 @@ impl World {
             let t = self.rng.range(60, CHAOS - 100);
             let secs = self.rng.range(5, 300);
             let node = self.rng.range(0, 1) as usize;
-            self.at(t, Ev::Witness(WitnessEv::Cut { node, secs }));
+            let one_way = self.rng.chance(0.3);
+            self.at(
+                t,
+                Ev::Witness(WitnessEv::Cut {
+                    node,
+                    secs,
+                    one_way,
+                }),
+            );
         }
         if self.rng.chance(0.5) {
             self.site_split();
+        }
+        if self.rng.chance(0.5) {
+            let t = self.rng.range(60, CHAOS - 300);
+            let dir = Some(self.rng.range(0, 1) as usize);
+            let secs = self.rng.range(20, 400);
+            self.at(t, Ev::Partition { dir, secs });
         }
         if self.rng.chance(0.3) {
             let t = self.rng.range(60, CHAOS - 100);
@@ -76,12 +99,26 @@ impl World {
                 silent_ms,
                 heard,
             } => return self.report(node, asked, silent_ms, heard),
-            WitnessEv::Cut { node, secs } => {
-                self.witness_cut[node] = true;
-                self.summary_note(format!("server {node} cut from the witness for {secs} s"));
+            WitnessEv::Cut {
+                node,
+                secs,
+                one_way,
+            } => {
+                if one_way {
+                    self.witness_deaf[node] = true;
+                } else {
+                    self.witness_cut[node] = true;
+                }
+                let how = if one_way { "reports from " } else { "" };
+                self.summary_note(format!(
+                    "server {node} cut from {how}the witness for {secs} s"
+                ));
                 self.at(self.now + secs, Ev::Witness(WitnessEv::Heal { node }));
             }
-            WitnessEv::Heal { node } => self.witness_cut[node] = false,
+            WitnessEv::Heal { node } => {
+                self.witness_cut[node] = false;
+                self.witness_deaf[node] = false;
+            }
             WitnessEv::ClientCut { node, secs, half } => {
                 self.client_cut[node] = if half { 2 } else { 1 };
                 self.summary.client_cuts += 1;
@@ -103,15 +140,38 @@ impl World {
     }
 
     /// A site split: server `node` loses its partner, the witness and half
-    /// its clients at once, for 100-600 s, and keeps the other half.
+    /// its clients at once, for 100-600 s, and keeps the other half. In
+    /// half the seeds only its own frames are lost: it still hears the
+    /// partner, which hears nothing of it. In half, once it has fenced
+    /// itself, it stalls (SIGSTOP) or restarts inside the split: fenced,
+    /// it must not come back unfenced.
     fn site_split(&mut self) {
         let node = self.rng.range(0, 1) as usize;
         let t = self.rng.range(100, CHAOS - 700);
         let secs = self.rng.range(100, 600);
-        self.at(t, Ev::Partition { dir: None, secs });
-        self.at(t, Ev::Witness(WitnessEv::Cut { node, secs }));
+        let dir = self.rng.chance(0.5).then_some(node);
+        self.at(t, Ev::Partition { dir, secs });
+        let one_way = false;
+        self.at(
+            t,
+            Ev::Witness(WitnessEv::Cut {
+                node,
+                secs,
+                one_way,
+            }),
+        );
         let half = true;
         self.at(t, Ev::Witness(WitnessEv::ClientCut { node, secs, half }));
+        if self.rng.chance(0.5) {
+            let later = t + self.rng.range(10, secs);
+            let ev = if self.rng.chance(0.5) {
+                let secs = self.rng.range(5, 60);
+                Ev::Freeze { node, secs }
+            } else {
+                Ev::Crash { node, wipe: false }
+            };
+            self.at(later, ev);
+        }
     }
 
     /// Sends the heartbeats server `i` asked for, unless it is cut from
@@ -161,7 +221,7 @@ impl World {
         heard: bool,
     ) -> Result<(), Violation> {
         let (now, dd) = (self.now, self.faults.disk_delay);
-        let cut = self.witness_cut[node];
+        let cut = self.witness_cut[node] || self.witness_deaf[node];
         let Some(n) = self.node(node).filter(|n| !n.frozen && !cut) else {
             return Ok(());
         };

@@ -138,11 +138,11 @@ fn without_evidence_silence_alone_declares() {
 fn a_stall_closes_the_link_and_makes_the_server_blind() {
     let mut d = Duo::new();
     d.connect();
-    d.a.peer.wake(d.now);
-    d.a.peer.wake(d.now.plus(5));
+    d.a.wake(d.now);
+    d.a.wake(d.now.plus(5));
     assert_eq!(d.a.peer.state(), State::Normal, "a short pause is nothing");
     d.now = d.now.plus(16);
-    d.a.peer.wake(d.now);
+    d.a.wake(d.now);
     d.a.drain();
     assert!(
         d.a.closed.iter().any(|w| w.contains("stalled")),
@@ -163,8 +163,8 @@ fn a_stall_in_partner_down_leaves_it_blind() {
     let mut d = cut();
     d.a.peer.operator_partner_down(d.now).unwrap();
     assert!(!d.a.peer.blind());
-    d.a.peer.wake(d.now);
-    d.a.peer.wake(d.now.plus(60));
+    d.a.wake(d.now);
+    d.a.wake(d.now.plus(60));
     assert_eq!(d.a.peer.state(), State::PartnerDown);
     assert!(
         d.a.peer.blind(),
@@ -175,13 +175,13 @@ fn a_stall_in_partner_down_leaves_it_blind() {
 #[test]
 fn a_shorter_stall_counts_in_a_silent_interruption() {
     let mut d = cut();
-    d.a.peer.wake(d.now);
-    d.a.peer.wake(d.now.plus(3));
+    d.a.wake(d.now);
+    d.a.wake(d.now.plus(3));
     assert!(
         !d.a.peer.blind(),
         "3 s: too short for any partner to count one of ours"
     );
-    d.a.peer.wake(d.now.plus(7));
+    d.a.wake(d.now.plus(7));
     assert!(
         d.a.peer.blind(),
         "4 s: a partner with secs = 5 could have counted a client of ours"
@@ -191,9 +191,21 @@ fn a_shorter_stall_counts_in_a_silent_interruption() {
     let mut d = cut();
     d.a.peer.cfg.evidence = None;
     d.a.peer.cfg.auto_partner_down = None;
-    d.a.peer.wake(d.now);
-    d.a.peer.wake(d.now.plus(4));
+    d.a.wake(d.now);
+    d.a.wake(d.now.plus(4));
     assert!(d.a.peer.blind());
+}
+
+#[test]
+fn stalls_are_measured_on_the_monotonic_clock() {
+    // A forward step of the wall clock (NTP) is no stall.
+    let mut d = cut();
+    d.a.peer.wake(d.now, Mono(100));
+    d.a.peer.wake(d.now.plus(3600), Mono(101));
+    assert!(!d.a.peer.blind(), "the wall clock stepped; no time passed");
+    // A stall while the wall clock stepped back by as much still is one.
+    d.a.peer.wake(d.now.plus(3600), Mono(160));
+    assert!(d.a.peer.blind(), "a minute passed on the monotonic clock");
 }
 
 /// a, down for `outage` seconds during the cut, restarts and is declared

@@ -26,7 +26,7 @@ impl Duo {
     /// One second, as the node drives a: the input's time first, then the
     /// tick (b only ticks).
     fn second(&mut self) {
-        self.a.peer.wake(self.now.plus(1));
+        self.a.wake(self.now.plus(1));
         self.advance(1);
     }
 
@@ -242,8 +242,8 @@ fn no_judgement_while_we_may_still_be_feeding_the_partner() {
 fn a_stall_while_blind_keeps_the_earliest_time_we_may_have_been_judged() {
     let mut d = cut();
     let before = d.now;
-    d.a.peer.wake(before);
-    d.a.peer.wake(before.plus(30));
+    d.a.wake(before);
+    d.a.wake(before.plus(30));
     assert!(d.a.peer.blind());
     assert_eq!(d.a.peer.prior_alive, Some(before));
     // Blind, the heartbeat to the journal stays put, and a later stall
@@ -254,6 +254,6 @@ fn a_stall_while_blind_keeps_the_earliest_time_we_may_have_been_judged() {
         Some(true)
     );
     let later = d.now;
-    d.a.peer.wake(later.plus(30));
+    d.a.wake(later.plus(30));
     assert_eq!(d.a.peer.prior_alive, Some(before));
 }
