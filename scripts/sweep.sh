@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The simulator sweep a change to failover logic must hold before it is done
-# (docs/SIMULATION.md): 1,230,000 seeds by default, over 10 and 24 clients,
+# (docs/SIMULATION.md): 1,290,000 seeds by default, over 10 and 24 clients,
 # with and without a slow peer link, and the scenario families, on every
 # core. Seeds start away from
 # those `cargo test` runs. Exits non-zero on any violation.
 #
-#   scripts/sweep.sh            # 600k + 250k + 110k + 40k + 20k seeds
+#   scripts/sweep.sh            # 600k + 250k + 110k + 40k + the families
 #   SCALE=0.01 scripts/sweep.sh # a 1% smoke run
 #   FIRST=20000000 scripts/sweep.sh   # another stretch of seeds
 set -euo pipefail
@@ -43,7 +43,7 @@ done <<'SETS'
 24 1 20000 evidence
 10 1 20000 evidence
 24 4 10000 evidence
-24 1 20000 witness
-10 1 20000 witness
+24 1 50000 witness
+10 1 50000 witness
 SETS
 exit $status
