@@ -11,7 +11,7 @@
 use clap::Parser;
 use std::process::ExitCode;
 use std::time::Instant;
-use tandem::sim::{Family, Options, run};
+use tandem::sim::{Family, Options, Reached, run};
 
 #[derive(Parser)]
 #[command(
@@ -56,8 +56,8 @@ struct Tally {
     /// declared by the survivor before the dead server came back).
     auto_partner_downs: u64,
     deaths: (u64, u64),
-    /// Servers cut from their clients (the witness family).
-    client_cuts: u64,
+    /// Rare situations the schedules reached.
+    reached: Reached,
 }
 
 fn main() -> ExitCode {
@@ -84,7 +84,7 @@ fn main() -> ExitCode {
         demonstrated,
         auto_partner_downs,
         deaths,
-        client_cuts,
+        reached,
     } = sweep(&args, &opts, jobs);
     let secs = started.elapsed().as_secs_f64();
     println!(
@@ -99,8 +99,12 @@ fn main() -> ExitCode {
             deaths.0, deaths.1
         );
     }
-    if client_cuts > 0 {
-        println!("servers cut from their clients (while reaching the witness): {client_cuts}");
+    if reached != Reached::default() {
+        let r = reached;
+        println!(
+            "reached: servers cut from their clients {}, one-way witness cuts {}, half-open peer links {}, freezes and crashes while blind {}",
+            r.client_cuts, r.one_way_witness_cuts, r.half_open_links, r.faults_while_blind
+        );
     }
     if failures > 0 {
         ExitCode::FAILURE
@@ -168,7 +172,7 @@ fn sweep(args: &Args, opts: &Options, jobs: usize) -> Tally {
                 t.auto_partner_downs += mine.auto_partner_downs;
                 t.deaths.0 += mine.deaths.0;
                 t.deaths.1 += mine.deaths.1;
-                t.client_cuts += mine.client_cuts;
+                t.reached.add(&mine.reached);
             });
         }
     });
@@ -183,7 +187,7 @@ fn one_seed(seed: u64, opts: &Options, t: &mut Tally) {
             t.auto_partner_downs += s.auto_partner_downs;
             t.deaths.0 += s.deaths.0;
             t.deaths.1 += s.deaths.1;
-            t.client_cuts += s.client_cuts;
+            t.reached.add(&s.reached);
         }
         Err(v) if v.dangerous => {
             t.demonstrated += 1;

@@ -218,13 +218,15 @@ impl Edge {
         }
     }
 
-    /// How long until the node's next tick is due.
+    /// How long until the node's next tick is due: at most a second, so
+    /// a backward step of the wall clock (which puts the due time far
+    /// ahead) does not stop keepalives and witness heartbeats.
     fn until_timeout(&self, now: Time) -> std::time::Duration {
         let due = self
             .node
             .poll_timeout()
             .map_or(1, |t| t.0.saturating_sub(now.0));
-        std::time::Duration::from_secs(due)
+        std::time::Duration::from_secs(due.min(1))
     }
 
     fn input(&mut self, now: Time, input: Input) {

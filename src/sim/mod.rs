@@ -11,7 +11,7 @@ mod node;
 mod rng;
 mod world;
 
-pub use world::{Family, Options, Summary, Violation, run};
+pub use world::{Family, Options, Reached, Summary, Violation, run};
 
 /// Whether a host squats on `addr` without a lease (the squatters family:
 /// two of the simulated pool's addresses); it answers pings.

@@ -24,7 +24,7 @@ mod setup;
 mod trace;
 mod witness;
 
-pub use options::{Family, Options, Summary, Violation};
+pub use options::{Family, Options, Reached, Summary, Violation};
 use trace::short;
 
 const MCLT: u64 = 60;
@@ -62,7 +62,10 @@ enum Ev {
         dir: Option<usize>,
         secs: u64,
     },
-    Heal,
+    /// The end of a partition (`dir` as it began).
+    Heal {
+        dir: Option<usize>,
+    },
     PartnerDown {
         node: usize,
     },
@@ -113,8 +116,9 @@ struct Link {
     /// `open[i]`: node i's end of the connection is open.
     open: [bool; 2],
     sessions: [Option<Session>; 2],
-    /// `blocked[i]`: frames from node i are lost.
-    blocked: [bool; 2],
+    /// `blocked[i]`: how many partitions under way lose frames from node
+    /// i (each heals its own; they may overlap).
+    blocked: [u32; 2],
     last: [u64; 2],
 }
 
@@ -170,10 +174,15 @@ struct World {
     /// The witness family's witness, and which servers are cut from it
     /// and from their clients.
     witness: Option<crate::failover::witness::Witness>,
-    witness_cut: [bool; 2],
+    witness_cut: [u32; 2],
     /// Which servers hear no report from the witness, though their
     /// heartbeats reach it (a one-way cut).
-    witness_deaf: [bool; 2],
+    witness_deaf: [u32; 2],
+    /// The longest the witness takes to answer, seconds (per seed).
+    witness_delay: u64,
+    /// A violation found where the caller could not return it (closing
+    /// the link on behalf of both servers): the run stops with it.
+    pending: Option<Violation>,
     client_cut: [u8; 2],
 }
 
@@ -191,6 +200,9 @@ pub fn run(seed: u64, opts: &Options) -> Result<Summary, Violation> {
         let handled = w.handle(ev);
         w.flush_live();
         handled?;
+        if let Some(v) = w.pending.take() {
+            return Err(v);
+        }
         if t >= CHAOS + SETTLE {
             break;
         }
@@ -271,7 +283,7 @@ impl World {
                 }
             }
             Ev::Partition { dir, secs } => self.partition(dir, secs),
-            Ev::Heal => self.link.blocked = [false, false],
+            Ev::Heal { dir } => self.heal(dir),
             Ev::PartnerDown { node } => self.partner_down(node),
             Ev::Jump { node, secs } => self.jump(node, secs),
             Ev::ClientFault(c) => self.client_fault(c),
@@ -289,11 +301,26 @@ impl World {
 
     fn partition(&mut self, dir: Option<usize>, secs: u64) {
         self.summary.partitions += 1;
-        match dir {
-            None => self.link.blocked = [true, true],
-            Some(d) => self.link.blocked[d] = true,
+        for d in Self::directions(dir) {
+            self.link.blocked[d] += 1;
         }
-        self.at(self.now + secs, Ev::Heal);
+        self.at(self.now + secs, Ev::Heal { dir });
+    }
+
+    fn heal(&mut self, dir: Option<usize>) {
+        for d in Self::directions(dir) {
+            self.link.blocked[d] = self.link.blocked[d].saturating_sub(1);
+        }
+    }
+
+    /// The servers whose frames a partition in `dir` loses.
+    fn directions(dir: Option<usize>) -> std::ops::RangeInclusive<usize> {
+        dir.map_or(0..=1, |d| d..=d)
+    }
+
+    /// Whether frames from server `i` are lost.
+    fn blocked(&self, i: usize) -> bool {
+        self.link.blocked[i] > 0
     }
 
     /// A clock step moves every absolute time the server stored by `secs`:

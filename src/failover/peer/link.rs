@@ -259,16 +259,22 @@ impl Peer {
 
     /// The time of an input, before it is handled (call for every one):
     /// `now` on the wall clock, `mono` on the monotonic one. A gap of
-    /// `stall_limit` seconds or more since the last input, measured on
-    /// `mono` (a wall-clock step is not a stall, and a stall hidden by a
-    /// backward step still is), means this process was stopped or
-    /// suspended (SIGSTOP, a paused VM) while time went on: the partner
-    /// may have judged it down meanwhile and be serving its pool. It goes
-    /// on as after a restart (DESIGN.md 3.2): the link is closed and it
-    /// serves blind until it hears the partner. With a witness, so does a
-    /// server that has lost both the partner and the witness (`fenced`).
+    /// `stall_limit` seconds or more since the last input means this
+    /// process was stopped or suspended (SIGSTOP, a paused VM) while time
+    /// went on: the partner may have judged it down meanwhile and be
+    /// serving its pool. It goes on as after a restart (DESIGN.md 3.2): the
+    /// link is closed and it serves blind until it hears the partner. With
+    /// a witness, so does a server that has lost both the partner and the
+    /// witness (`fenced`).
+    ///
+    /// The gap is the longer of the two clocks': the monotonic one catches
+    /// a stall that a backward step of the wall clock hides; the wall
+    /// clock catches a paused VM whose monotonic clock was stopped with it
+    /// (KVM restores kvmclock on resume), once NTP steps it. A forward step
+    /// alone is then taken for a stall, the safe mistake.
     pub fn wake(&mut self, now: Time, mono: Mono) {
-        let gap = self.last_mono.map_or(0, |m| mono.since(m));
+        let mono_gap = self.last_mono.map_or(0, |m| mono.since(m));
+        let gap = mono_gap.max(self.last_event.until(now));
         self.last_mono = Some(self.last_mono.map_or(mono, |m| m.max(mono)));
         let before = self.last_event;
         self.last_event = self.last_event.max(now);

@@ -167,13 +167,15 @@ impl Peer {
     /// Whether the fence falls at `now` (see the module docs): a witness
     /// configured, no fresh report, nothing the partner sent in the last
     /// [`FENCE_SILENCE`] seconds, and not blind already. The server then
-    /// serves blind until it reaches the partner (`Peer::wake`).
+    /// serves blind until it reaches the partner (`Peer::wake`). A time
+    /// after `now` (our clock stepped back) is no news, as a report from
+    /// the future is none (`witness_reachable`): the fence fails safe.
     pub(super) fn fenced(&self, now: Time) -> bool {
         let partner_heard = self.link.is_some()
             && self
                 .witness
                 .partner_sent
-                .is_some_and(|t| t.until(now) < FENCE_SILENCE);
+                .is_some_and(|t| t <= now && t.until(now) < FENCE_SILENCE);
         self.cfg.witness.is_some()
             && !partner_heard
             && !self.partner_unknown()

@@ -78,7 +78,9 @@ impl World {
     /// Freezes server `node` for `secs` seconds, as SIGSTOP would.
     pub(super) fn freeze(&mut self, node: usize, secs: u64) {
         if let Some(n) = self.node(node).filter(|n| !n.frozen) {
+            let blind = n.node.peer().is_some_and(|p| p.blind());
             n.freeze();
+            self.summary.reached.faults_while_blind += u64::from(blind);
             self.summary.freezes += 1;
             self.summary_note(format!("server {node} frozen for {secs} s"));
             self.at(self.now + secs, Ev::Thaw { node });

@@ -150,6 +150,8 @@ impl World {
         let Some(n) = self.nodes[node].take() else {
             return;
         };
+        let blind = n.node.peer().is_some_and(|p| p.blind());
+        self.summary.reached.faults_while_blind += u64::from(blind);
         self.summary.crashes += 1;
         // What was committed survives; the queue is lost with the process.
         self.disks[node] = if wipe {
@@ -306,9 +308,9 @@ impl World {
 
     pub(super) fn end_chaos(&mut self) {
         self.chaos = false;
-        self.link.blocked = [false, false];
-        self.witness_cut = [false, false];
-        self.witness_deaf = [false, false];
+        self.link.blocked = [0, 0];
+        self.witness_cut = [0, 0];
+        self.witness_deaf = [0, 0];
         self.client_cut = [0, 0];
         self.faults = Faults {
             client_loss: 0.0,

@@ -9,7 +9,8 @@ impl World {
     /// reset first, as its next keepalive would be.
     pub(super) fn try_connect(&mut self) {
         if self.link.open == [true, true]
-            || self.link.blocked.iter().any(|b| *b)
+            || self.blocked(0)
+            || self.blocked(1)
             || self
                 .nodes
                 .iter()
@@ -17,8 +18,10 @@ impl World {
         {
             return;
         }
+        // Resetting may stop a server (a failed commit): connect on the
+        // next tick.
         if let Some(i) = (0..2).find(|i| self.link.open[*i]) {
-            self.close_end(i, "connection reset by the partner");
+            return self.close_end(i, "connection reset by the partner");
         }
         let hp = Hello {
             version: crate::failover::message::PROTOCOL_VERSION,
@@ -44,7 +47,15 @@ impl World {
             n.input(now, dd, Input::PeerUp);
         }
         for i in 0..2 {
-            let _ = self.after_node(i);
+            self.after_node_later(i);
+        }
+    }
+
+    /// `after_node` where a violation cannot be returned: it is kept, and
+    /// the run stops with it after the event.
+    pub(super) fn after_node_later(&mut self, i: usize) {
+        if let Err(v) = self.after_node(i) {
+            self.pending.get_or_insert(v);
         }
     }
 
@@ -62,9 +73,11 @@ impl World {
         if let Some(n) = self.nodes[i].as_mut() {
             n.input(now, dd, Input::PeerDown(why.to_string()));
         }
-        let _ = self.after_node(i);
-        if !self.link.blocked[i] {
+        self.after_node_later(i);
+        if !self.blocked(i) {
             self.close_end(1 - i, "the partner closed the connection");
+        } else if self.link.open[1 - i] {
+            self.summary.reached.half_open_links += 1;
         }
     }
 
@@ -76,7 +89,7 @@ impl World {
             return;
         };
         let Ok(bytes) = s.seal(m) else { return };
-        if self.link.blocked[from] || self.rng.chance(self.faults.link_loss) {
+        if self.blocked(from) || self.rng.chance(self.faults.link_loss) {
             return;
         }
         let mut t = self.link.last[from].max(self.now + self.rng.range(0, self.opts.link_delay));
@@ -105,7 +118,7 @@ impl World {
             return Ok(());
         }
         if !self.link.open[to] {
-            if !self.link.blocked[to] {
+            if !self.blocked(to) {
                 self.close_end(1 - to, "connection reset by the partner");
             }
             return Ok(());

@@ -144,12 +144,38 @@ pub struct Summary {
     pub deaths: (u64, u64),
     /// Servers frozen (the evidence family).
     pub freezes: u64,
-    /// Servers cut from their clients (the witness family).
-    pub client_cuts: u64,
+    /// Rare situations the schedule reached, for a sweep to show it did.
+    pub reached: Reached,
     /// Faults no design survives (only with `dangerous`).
     pub dangerous_events: u64,
     /// The trace, when asked for.
     pub trace: String,
+}
+
+/// Situations a seed's schedule reached, counted so that a sweep (and
+/// `tests/sim.rs`) can show its families produce what they claim.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reached {
+    /// Servers cut from their clients (the witness family).
+    pub client_cuts: u64,
+    /// Cuts of a server from the witness's reports only.
+    pub one_way_witness_cuts: u64,
+    /// Peer-link ends closed whose FIN was lost: the other end stayed
+    /// open (half-open).
+    pub half_open_links: u64,
+    /// Freezes and crashes of a server serving blind (after a restart, a
+    /// stall or the witness fence).
+    pub faults_while_blind: u64,
+}
+
+impl Reached {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &Reached) {
+        self.client_cuts += other.client_cuts;
+        self.one_way_witness_cuts += other.one_way_witness_cuts;
+        self.half_open_links += other.half_open_links;
+        self.faults_while_blind += other.faults_while_blind;
+    }
 }
 
 /// An invariant broken: where, when and how.

@@ -16,6 +16,9 @@ use super::*;
 use crate::failover::witness::{Heartbeat, NONCE_LEN, Witness};
 use crate::time::Time;
 
+/// The longest `max_response_delay` of the family's timings (`setup`).
+const MRD_MAX: u64 = 15;
+
 /// What travels to and from the witness, and what cuts it.
 #[derive(Clone, Debug)]
 pub(super) enum WitnessEv {
@@ -35,8 +38,9 @@ pub(super) enum WitnessEv {
         secs: u64,
         one_way: bool,
     },
-    /// Server `node` reaches the witness again.
-    Heal { node: usize },
+    /// The end of a cut of server `node` from the witness (`one_way` as
+    /// it began).
+    Heal { node: usize, one_way: bool },
     /// Server `node` cannot reach its clients (nor they it) for `secs`:
     /// all of them (`half` false) or the odd ones; the clients of its hash
     /// bucket reboot 5 s in.
@@ -54,6 +58,9 @@ impl World {
     /// one-way peer link, and in a third a witness restart.
     pub(super) fn witness_rounds(&mut self) {
         self.witness = Some(Witness::new(0));
+        // A slow witness path in a third of the seeds: a round trip of up
+        // to 6 s outlives a report's freshness.
+        self.witness_delay = if self.rng.chance(0.3) { 3 } else { 1 };
         self.evidence_rounds();
         for _ in 0..self.rng.range(1, 2) {
             let node = self.rng.range(0, 1) as usize;
@@ -103,25 +110,18 @@ impl World {
                 node,
                 secs,
                 one_way,
-            } => {
-                if one_way {
-                    self.witness_deaf[node] = true;
+            } => self.cut_witness(node, secs, one_way),
+            WitnessEv::Heal { node, one_way } => {
+                let cuts = if one_way {
+                    &mut self.witness_deaf[node]
                 } else {
-                    self.witness_cut[node] = true;
-                }
-                let how = if one_way { "reports from " } else { "" };
-                self.summary_note(format!(
-                    "server {node} cut from {how}the witness for {secs} s"
-                ));
-                self.at(self.now + secs, Ev::Witness(WitnessEv::Heal { node }));
-            }
-            WitnessEv::Heal { node } => {
-                self.witness_cut[node] = false;
-                self.witness_deaf[node] = false;
+                    &mut self.witness_cut[node]
+                };
+                *cuts = cuts.saturating_sub(1);
             }
             WitnessEv::ClientCut { node, secs, half } => {
                 self.client_cut[node] = if half { 2 } else { 1 };
-                self.summary.client_cuts += 1;
+                self.summary.reached.client_cuts += 1;
                 let which = if half { "half its" } else { "its" };
                 self.summary_note(format!(
                     "server {node} cut from {which} clients for {secs} s"
@@ -137,6 +137,25 @@ impl World {
             }
         }
         Ok(())
+    }
+
+    /// Cuts server `node` from the witness for `secs` seconds: both ways,
+    /// or (`one_way`) only the reports back. Cuts may overlap; each heals
+    /// its own.
+    fn cut_witness(&mut self, node: usize, secs: u64, one_way: bool) {
+        let how = if one_way {
+            self.witness_deaf[node] += 1;
+            self.summary.reached.one_way_witness_cuts += 1;
+            "reports from "
+        } else {
+            self.witness_cut[node] += 1;
+            ""
+        };
+        self.summary_note(format!(
+            "server {node} cut from {how}the witness for {secs} s"
+        ));
+        let heal = WitnessEv::Heal { node, one_way };
+        self.at(self.now + secs, Ev::Witness(heal));
     }
 
     /// A site split: server `node` loses its partner, the witness and half
@@ -163,7 +182,10 @@ impl World {
         let half = true;
         self.at(t, Ev::Witness(WitnessEv::ClientCut { node, secs, half }));
         if self.rng.chance(0.5) {
-            let later = t + self.rng.range(10, secs);
+            // Once fenced: its partner's FIN reaches it after the partner's
+            // silence timeout, and the fence falls 5 s later.
+            let fenced = t + MRD_MAX + 6;
+            let later = fenced + self.rng.range(0, secs.saturating_sub(MRD_MAX + 6));
             let ev = if self.rng.chance(0.5) {
                 let secs = self.rng.range(5, 60);
                 Ev::Freeze { node, secs }
@@ -181,11 +203,11 @@ impl World {
             return;
         };
         let asked = std::mem::take(&mut n.heartbeats);
-        if self.witness.is_none() || self.witness_cut[i] {
+        if self.witness.is_none() || self.witness_cut[i] > 0 {
             return;
         }
         for asked in asked {
-            let d = self.rng.range(0, 1);
+            let d = self.rng.range(0, self.witness_delay);
             let ev = Ev::Witness(WitnessEv::Heartbeat { node: i, asked });
             self.at(self.now + d, ev);
         }
@@ -193,7 +215,11 @@ impl World {
 
     /// A heartbeat reaches the witness, whose report goes back.
     fn at_witness(&mut self, node: usize, asked: Time) {
-        let Some(w) = self.witness.as_mut().filter(|_| !self.witness_cut[node]) else {
+        let Some(w) = self
+            .witness
+            .as_mut()
+            .filter(|_| self.witness_cut[node] == 0)
+        else {
             return;
         };
         let h = Heartbeat {
@@ -201,7 +227,7 @@ impl World {
             nonce: [0; NONCE_LEN],
         };
         let r = w.heartbeat(self.now * 1000 + self.rng.range(0, 999), &h);
-        let d = self.rng.range(0, 1);
+        let d = self.rng.range(0, self.witness_delay);
         let ev = WitnessEv::Report {
             node,
             asked,
@@ -221,7 +247,7 @@ impl World {
         heard: bool,
     ) -> Result<(), Violation> {
         let (now, dd) = (self.now, self.faults.disk_delay);
-        let cut = self.witness_cut[node] || self.witness_deaf[node];
+        let cut = self.witness_cut[node] + self.witness_deaf[node] > 0;
         let Some(n) = self.node(node).filter(|n| !n.frozen && !cut) else {
             return Ok(());
         };
