@@ -56,6 +56,14 @@ fn witness_corpus() {
 }
 
 #[test]
+fn isc_corpus() {
+    assert!(
+        replay("isc_frames", tandem::fuzzing::isc_frames) >= 10,
+        "seed corpus present (frames a real ISC dhcpd pair sent)"
+    );
+}
+
+#[test]
 fn config_corpus() {
     assert!(
         replay("config_text", tandem::fuzzing::config_text) >= 3,

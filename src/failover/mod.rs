@@ -3,13 +3,14 @@
 //! messages (`message`) and their authenticated encoding (`codec`), conflict
 //! resolution (`reconcile`), the policy the DHCP engine consults (`policy`),
 //! client evidence that a silent partner is down (`evidence`), the witness
-//! both peers heartbeat (`witness`) and the peer state machine that ties
-//! them together (`peer`).
+//! both peers heartbeat (`witness`), the peer state machine that ties
+//! them together (`peer`), and ISC dhcpd's failover wire format (`isc`).
 
 pub mod clock;
 pub mod codec;
 pub mod evidence;
 pub mod hash;
+pub mod isc;
 pub mod mclt;
 pub mod message;
 pub mod peer;

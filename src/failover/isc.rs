@@ -1,0 +1,23 @@
+//! ISC dhcpd 4.4's failover protocol on the wire (issue 19): the
+//! draft-ietf-dhc-failover-12 message format as ISC speaks it, so that a
+//! tandem server can pair with a running dhcpd during a migration.
+//!
+//! This is the frame codec only: a 12-octet header (length, type, payload
+//! offset, time, xid; section 6.1 of the draft) and type-length-value
+//! options, decoded with ISC's own rules (`server/failover.c` in ISC DHCP
+//! 4.4.3, summarised in `../shared/research/isc-failover-wire.md` section
+//! 1): the payload offset is 12 (the draft's 8 contradicts its header),
+//! an option appears at most once, an option the message type allows
+//! must have its exact size, and the DDNS option is a protocol error. An
+//! option the type does not allow is kept as bytes, unchecked, as ISC
+//! skips it. What decodes encodes back to the same octets, which the
+//! golden frames captured from a real dhcpd pair (`tests/fixtures/isc`)
+//! hold it to.
+//!
+//! The protocol has no authentication: a connection must be pinned to the
+//! configured peer's address by the edge.
+
+mod options;
+pub mod wire;
+
+pub use wire::{Frame, IscOption, IscWireError, MessageType, OptionCode, Value};
