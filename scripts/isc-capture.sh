@@ -18,28 +18,30 @@ out=$(realpath -m "${1:?usage: isc-capture.sh OUT_DIR}")
 mkdir -p "$out"
 tag=tdi$$
 work=$(mktemp -d)
-pids=()
-stop_client() { # by its pid file: a number above 1, or nothing
-  local p
-  p=$(cat "$work/c.pid" 2>/dev/null || true)
-  if [[ "$p" =~ ^[0-9]+$ ]] && [ "$p" -gt 1 ]; then kill "$p" 2>/dev/null || true; fi
-  rm -f "$work/c.pid"
-}
+made=()
+# Every process is a background job of this shell (`ip netns exec`
+# execs it, so the job's PID is the process's): cleanup signals only the
+# jobs still running, waits for them, then removes the namespaces this run
+# made.
 cleanup() {
-  stop_client
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.5
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  for n in sw p s c; do ip netns del "$tag-$n" 2>/dev/null || true; done
+  local running
+  running=$(jobs -p)
+  [ -n "$running" ] && kill $running 2>/dev/null
+  sleep 1
+  running=$(jobs -p)
+  [ -n "$running" ] && kill -9 $running 2>/dev/null
+  wait 2>/dev/null || true
+  for n in "${made[@]}"; do ip netns del "$n" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
+netns_add() { ip netns add "$1" && made+=("$1"); }
 
-ip netns add "$tag-sw"
+netns_add "$tag-sw"
 ip -n "$tag-sw" link add br0 type bridge
 ip -n "$tag-sw" link set br0 up
 host() { # name addr
-  ip netns add "$tag-$1"
+  netns_add "$tag-$1"
   ip -n "$tag-sw" link add "$1" type veth peer name eth0 netns "$tag-$1"
   ip -n "$tag-sw" link set "$1" master br0 up
   ip -n "$tag-$1" link set lo up
@@ -86,16 +88,16 @@ dhcpd_in() { # ns lease-file
   : > "$2"
   ip netns exec "$tag-$1" dhcpd -4 -f -d -cf "$work/$1.conf" -lf "$2" \
     -pf "$work/$1.pid" eth0 > "$work/$1.log" 2>&1 &
-  pids+=($!)
 }
 
-ip netns exec "$tag-p" tshark -q -i eth0 -f "tcp port 647" -w "$work/pair.pcap" \
-  > "$work/tshark.log" 2>&1 &
-pids+=($!)
+# tshark stops by itself after 10 minutes, whatever happens here.
+ip netns exec "$tag-p" tshark -q -a duration:600 -i eth0 -f "tcp port 647" \
+  -w "$work/pair.pcap" > "$work/tshark.log" 2>&1 &
+tshark_pid=$!
 sleep 3
 dhcpd_in p "$work/p.leases"
 dhcpd_in s "$work/s1.leases"
-s_pid=${pids[-1]}
+s_pid=$!
 
 normal() { # seconds: wait until both log NORMAL
   for _ in $(seq "$1"); do
@@ -111,16 +113,17 @@ dhclient_in_c() { # dhclient args..., in the foreground (never a daemon)
     -lf "$work/c.leases" -pf "$work/c.pid" "$@" eth0 >> "$work/c.log" 2>&1
 }
 client() { # takes or renews a lease, then stops the client by PID
-  local before
+  local before pid
   before=$(grep -c "^bound to" "$work/c.log" 2>/dev/null || true)
-  dhclient_in_c -1 &
-  local pid=$!
-  pids+=("$pid")
+  # `timeout` is the job (ip execs it) and passes SIGTERM to dhclient.
+  ip netns exec "$tag-c" timeout 30 dhclient -4 -d -v -sf /bin/true \
+    -lf "$work/c.leases" -pf "$work/c.pid" -1 eth0 >> "$work/c.log" 2>&1 &
+  pid=$!
   for _ in $(seq 30); do
     [ "$(grep -c "^bound to" "$work/c.log")" -gt "${before:-0}" ] && break
     sleep 1
   done
-  stop_client
+  kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
 keep_logs() { cp "$work"/*.log "$out"/ 2>/dev/null || true; }
@@ -137,7 +140,7 @@ sleep 3
 
 # The secondary loses its database: RECOVER, UPDREQALL, UPDDONE.
 kill "$s_pid"
-sleep 2
+wait "$s_pid" 2>/dev/null || true
 : > "$work/s.log"
 dhcpd_in s "$work/s2.leases"
 for _ in $(seq 120); do
@@ -147,7 +150,7 @@ done
 sleep 3
 client
 sleep 3
-kill "${pids[0]}"
-sleep 1
+kill "$tshark_pid"
+wait "$tshark_pid" 2>/dev/null || true
 cp "$work/pair.pcap" "$out/isc-pair.pcap"
 echo "wrote $out/isc-pair.pcap ($(stat -c %s "$out/isc-pair.pcap") octets)"

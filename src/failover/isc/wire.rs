@@ -5,8 +5,10 @@
 use super::options::{Shape, shape};
 use std::net::Ipv4Addr;
 
-/// Octets in the header, and the only payload offset ISC sends or reads
-/// (the draft's "8" contradicts its own header).
+/// Octets in the header, and the payload offset ISC sends (the draft's
+/// "8" contradicts its own header). ISC also reads a larger offset,
+/// skipping the octets between; this codec refuses one, as no ISC sends
+/// it and the octets skipped would not encode back.
 pub const HEADER_LEN: usize = 12;
 
 /// The largest message ISC accepts, header included, octets.
@@ -14,43 +16,62 @@ pub const MAX_LEN: usize = 2048;
 
 /// The message types of the draft's section 6.1, numbered as on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[repr(u8)]
 pub enum MessageType {
     /// POOLREQ: asks the partner to rebalance free addresses.
-    PoolReq = 1,
+    PoolReq,
     /// POOLRESP: how many addresses the rebalancing moved.
-    PoolResp = 2,
+    PoolResp,
     /// BNDUPD: one binding (ISC never batches).
-    BndUpd = 3,
+    BndUpd,
     /// BNDACK: a binding update accepted or rejected.
-    BndAck = 4,
+    BndAck,
     /// CONNECT: the primary's first message on a connection.
-    Connect = 5,
+    Connect,
     /// CONNECTACK: the secondary's answer to CONNECT.
-    ConnectAck = 6,
+    ConnectAck,
     /// UPDREQALL: send every binding (a server in RECOVER).
-    UpdReqAll = 7,
+    UpdReqAll,
     /// UPDDONE: all the requested updates were sent and acknowledged.
-    UpdDone = 8,
+    UpdDone,
     /// UPDREQ: send the bindings the partner has not acknowledged.
-    UpdReq = 9,
+    UpdReq,
     /// STATE: the sender's failover state.
-    State = 10,
+    State,
     /// CONTACT: a keepalive.
-    Contact = 11,
+    Contact,
     /// DISCONNECT: the sender closes the connection, and why.
-    Disconnect = 12,
+    Disconnect,
+    /// A number with no message (0, or 13 and up). ISC reads one without
+    /// options (and type 0 with any, all skipped) and ignores it, so it
+    /// serves as a keepalive; this codec never encodes one.
+    Unknown(u8),
 }
 
+/// The twelve types, in their wire order from 1.
+const TYPES: [MessageType; 12] = {
+    use MessageType::*;
+    [
+        PoolReq, PoolResp, BndUpd, BndAck, Connect, ConnectAck, UpdReqAll, UpdDone, UpdReq, State,
+        Contact, Disconnect,
+    ]
+};
+
 impl MessageType {
-    /// The type numbered `n` on the wire, if there is one (1 to 12).
-    pub fn from_wire(n: u8) -> Option<MessageType> {
-        use MessageType::*;
-        const ALL: [MessageType; 12] = [
-            PoolReq, PoolResp, BndUpd, BndAck, Connect, ConnectAck, UpdReqAll, UpdDone, UpdReq,
-            State, Contact, Disconnect,
-        ];
-        ALL.get(usize::from(n).checked_sub(1)?).copied()
+    /// The type numbered `n` on the wire.
+    pub fn from_wire(n: u8) -> MessageType {
+        let known = usize::from(n).checked_sub(1).and_then(|i| TYPES.get(i));
+        known.copied().unwrap_or(MessageType::Unknown(n))
+    }
+
+    /// The type's number on the wire.
+    pub fn wire(self) -> u8 {
+        match self {
+            MessageType::Unknown(n) => n,
+            known => TYPES
+                .iter()
+                .position(|t| *t == known)
+                .map_or(0, |i| i as u8 + 1),
+        }
     }
 }
 
@@ -167,7 +188,7 @@ pub enum IscWireError {
     /// A payload offset other than 12.
     #[error("payload offset {0}: ISC uses {HEADER_LEN}")]
     PayloadOffset(u8),
-    /// A message type outside 1 to 12.
+    /// A message type outside 1 to 12 with options (or any to encode).
     #[error("unknown message type {0}")]
     UnknownType(u8),
     /// An option longer than what is left of the message.
@@ -198,12 +219,18 @@ pub enum IscWireError {
 }
 
 /// The whole length of the message at the front of `buf` (its first two
-/// octets), once those have arrived: how a TCP stream is cut.
-pub fn frame_len(buf: &[u8]) -> Option<usize> {
-    Some(usize::from(u16::from_be_bytes([
-        *buf.first()?,
-        *buf.get(1)?,
-    ])))
+/// octets), `None` until those have arrived: how a TCP stream is cut.
+/// Errors: a length outside 12 to 2048 octets, on which ISC drops the
+/// connection at once (and a reader should not wait for 64 KiB).
+pub fn frame_len(buf: &[u8]) -> Result<Option<usize>, IscWireError> {
+    let (Some(hi), Some(lo)) = (buf.first(), buf.get(1)) else {
+        return Ok(None);
+    };
+    let len = usize::from(u16::from_be_bytes([*hi, *lo]));
+    if !(HEADER_LEN..=MAX_LEN).contains(&len) {
+        return Err(IscWireError::Length(len));
+    }
+    Ok(Some(len))
 }
 
 impl Frame {
@@ -231,12 +258,15 @@ impl Frame {
         if !(HEADER_LEN..=MAX_LEN).contains(&bytes.len()) {
             return Err(IscWireError::Length(bytes.len()));
         }
-        let said = frame_len(bytes).unwrap_or(0);
+        let said = usize::from(u16::from_be_bytes([bytes[0], bytes[1]]));
         if said != bytes.len() {
             let got = bytes.len();
             return Err(IscWireError::LengthMismatch { said, got });
         }
-        let kind = MessageType::from_wire(bytes[2]).ok_or(IscWireError::UnknownType(bytes[2]))?;
+        let kind = MessageType::from_wire(bytes[2]);
+        if matches!(kind, MessageType::Unknown(n) if n != 0) && bytes.len() > HEADER_LEN {
+            return Err(IscWireError::UnknownType(bytes[2]));
+        }
         if usize::from(bytes[3]) != HEADER_LEN {
             return Err(IscWireError::PayloadOffset(bytes[3]));
         }
@@ -252,24 +282,36 @@ impl Frame {
         Ok(frame)
     }
 
-    /// Adds `option`, refusing a second instance of its code.
+    /// Adds `option`, refusing a second instance of a code the type
+    /// allows (ISC marks only those it reads as seen; skipped ones may
+    /// repeat).
     fn push_checked(&mut self, option: IscOption) -> Result<(), IscWireError> {
-        if self.get(option.code).is_some() {
+        if self.repeats(self.options.len(), &option) {
             return Err(IscWireError::Duplicate(option.code.0));
         }
         self.options.push(option);
         Ok(())
     }
 
+    /// Whether `option` repeats one of the first `upto` options in a way
+    /// ISC refuses.
+    fn repeats(&self, upto: usize, option: &IscOption) -> bool {
+        shape(option.code, self.kind).is_some()
+            && self.options[..upto].iter().any(|p| p.code == option.code)
+    }
+
     /// Encodes the message with its options in order. Errors: what ISC
     /// would refuse (a duplicate or DDNS option, a value not of its
-    /// code's shape, more than [`MAX_LEN`] octets).
+    /// code's shape, more than [`MAX_LEN`] octets) and an unknown type.
     pub fn encode(&self) -> Result<Vec<u8>, IscWireError> {
-        let mut out = vec![0, 0, self.kind as u8, HEADER_LEN as u8];
+        if let MessageType::Unknown(n) = self.kind {
+            return Err(IscWireError::UnknownType(n));
+        }
+        let mut out = vec![0, 0, self.kind.wire(), HEADER_LEN as u8];
         out.extend_from_slice(&self.time.to_be_bytes());
         out.extend_from_slice(&self.xid.to_be_bytes());
         for (i, o) in self.options.iter().enumerate() {
-            if self.options[..i].iter().any(|p| p.code == o.code) {
+            if self.repeats(i, o) {
                 return Err(IscWireError::Duplicate(o.code.0));
             }
             encode_option(&mut out, o, self.kind)?;
