@@ -2,7 +2,7 @@
 //! draft-ietf-dhc-failover-12 message format as ISC speaks it, so that a
 //! tandem server can pair with a running dhcpd during a migration.
 //!
-//! This is the frame codec only: a 12-octet header (length, type, payload
+//! `wire` is the frame codec: a 12-octet header (length, type, payload
 //! offset, time, xid; section 6.1 of the draft) and type-length-value
 //! options, decoded with ISC's own rules (`server/failover.c` in ISC DHCP
 //! 4.4.3, summarised in `../shared/research/isc-failover-wire.md` section
@@ -12,12 +12,15 @@
 //! option the type does not allow is kept as bytes, unchecked, as ISC
 //! skips it. What decodes encodes back to the same octets, which the
 //! golden frames captured from a real dhcpd pair (`tests/fixtures/isc`)
-//! hold it to.
+//! hold it to. `message` reads a frame as what it carries
+//! ([`IscMessage`]) and writes one back with its options in ISC's order.
 //!
 //! The protocol has no authentication: a connection must be pinned to the
 //! configured peer's address by the edge.
 
+pub mod message;
 mod options;
 pub mod wire;
 
+pub use message::{Binding, Hello, IscMessage, Rejection};
 pub use wire::{Frame, IscOption, IscWireError, MessageType, OptionCode, Value};
