@@ -13,11 +13,13 @@
 //! skips it. What decodes encodes back to the same octets, which the
 //! golden frames captured from a real dhcpd pair (`tests/fixtures/isc`)
 //! hold it to. `message` reads a frame as what it carries
-//! ([`IscMessage`]) and writes one back with its options in ISC's order.
+//! ([`IscMessage`]) and writes one back with its options in ISC's order;
+//! `hba` maps ISC's hash bucket assignment to and from tandem's `split`.
 //!
 //! The protocol has no authentication: a connection must be pinned to the
 //! configured peer's address by the edge.
 
+pub mod hba;
 pub mod message;
 mod options;
 pub mod wire;
