@@ -14,11 +14,13 @@
 //! golden frames captured from a real dhcpd pair (`tests/fixtures/isc`)
 //! hold it to. `message` reads a frame as what it carries
 //! ([`IscMessage`]) and writes one back with its options in ISC's order;
-//! `hba` maps ISC's hash bucket assignment to and from tandem's `split`.
+//! `hba` maps ISC's hash bucket assignment to and from tandem's `split`;
+//! `binding` maps a BNDUPD's binding to and from tandem's lease record.
 //!
 //! The protocol has no authentication: a connection must be pinned to the
 //! configured peer's address by the edge.
 
+pub mod binding;
 pub mod hba;
 pub mod message;
 mod options;
@@ -26,3 +28,24 @@ pub mod wire;
 
 pub use message::{Binding, Hello, IscMessage, Rejection};
 pub use wire::{Frame, IscOption, IscWireError, MessageType, OptionCode, Value};
+
+/// The frames a real ISC dhcpd 4.4.3-P1 pair sent (`tests/fixtures/isc`),
+/// as (sender's role, octets), for the tests of every layer.
+#[cfg(test)]
+fn golden() -> Vec<(String, Vec<u8>)> {
+    const FRAMES: &str = include_str!("../../tests/fixtures/isc/frames.txt");
+    let hex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
+    };
+    FRAMES
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            (f[1].to_string(), hex(f[2]))
+        })
+        .collect()
+}

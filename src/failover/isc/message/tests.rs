@@ -2,20 +2,10 @@
 
 use super::*;
 
-const GOLDEN: &str = include_str!("../../../../tests/fixtures/isc/frames.txt");
-
 fn golden() -> Vec<Frame> {
-    GOLDEN
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let hex = l.split(' ').nth(2).expect("three fields");
-            let bytes: Vec<u8> = (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
-                .collect();
-            Frame::decode(&bytes).expect("golden frames decode")
-        })
+    let frames = crate::failover::isc::golden().into_iter();
+    frames
+        .map(|(_, b)| Frame::decode(&b).expect("golden frames decode"))
         .collect()
 }
 

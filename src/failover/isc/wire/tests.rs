@@ -4,25 +4,7 @@
 use super::*;
 use std::collections::HashMap;
 
-const GOLDEN: &str = include_str!("../../../../tests/fixtures/isc/frames.txt");
-
-/// The captured messages: (sender role, octets).
-fn golden() -> Vec<(String, Vec<u8>)> {
-    let hex = |s: &str| {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
-            .collect()
-    };
-    GOLDEN
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split(' ').collect();
-            (f[1].to_string(), hex(f[2]))
-        })
-        .collect()
-}
+use crate::failover::isc::golden;
 
 fn u32_of(f: &Frame, code: OptionCode) -> Option<u32> {
     match f.get(code) {
