@@ -15,7 +15,8 @@
 //! hold it to. `message` reads a frame as what it carries
 //! ([`IscMessage`]) and writes one back with its options in ISC's order;
 //! `hba` maps ISC's hash bucket assignment to and from tandem's `split`;
-//! `binding` maps a BNDUPD's binding to and from tandem's lease record.
+//! `binding` maps a BNDUPD's binding to and from tandem's lease record;
+//! `state` maps ISC's state numbers to and from tandem's states.
 //!
 //! The protocol has no authentication: a connection must be pinned to the
 //! configured peer's address by the edge.
@@ -24,6 +25,7 @@ pub mod binding;
 pub mod hba;
 pub mod message;
 mod options;
+pub mod state;
 pub mod wire;
 
 pub use message::{Binding, Hello, IscMessage, Rejection};
