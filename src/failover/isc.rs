@@ -16,13 +16,15 @@
 //! ([`IscMessage`]) and writes one back with its options in ISC's order;
 //! `hba` maps ISC's hash bucket assignment to and from tandem's `split`;
 //! `binding` maps a BNDUPD's binding to and from tandem's lease record;
-//! `state` maps ISC's state numbers to and from tandem's states.
+//! `state` maps ISC's state numbers to and from tandem's states; `link`
+//! runs one connection's handshake, keepalives and timeouts.
 //!
 //! The protocol has no authentication: a connection must be pinned to the
 //! configured peer's address by the edge.
 
 pub mod binding;
 pub mod hba;
+pub mod link;
 pub mod message;
 mod options;
 pub mod state;

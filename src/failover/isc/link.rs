@@ -1,0 +1,279 @@
+//! One connection to an ISC dhcpd failover peer, sans-IO: the handshake,
+//! keepalives, the silence and startup timeouts, and transaction ids, as
+//! ISC dhcpd 4.4 runs them (research sections 2.1-2.5). What the
+//! connection carries once up ([`LinkEvent::Message`]) is for the failover
+//! state machine.
+//!
+//! Only the primary sends CONNECT, whichever side opened the TCP
+//! connection; the secondary answers CONNECTACK. Both check the
+//! relationship name and a clock offset of at most 60 s, as ISC does, and
+//! the secondary the hash bucket assignment and the MCLT; a refusal is a
+//! CONNECTACK (or DISCONNECT) with ISC's reject reason, then the close.
+
+use super::{Frame, Hello, IscMessage, Rejection, hba};
+use crate::time::Time;
+
+/// The most two clocks may differ before ISC refuses to connect, seconds.
+pub const MAX_OFFSET: u64 = 60;
+
+/// Seconds a connection has to complete its handshake (ISC's link
+/// startup timer).
+pub const STARTUP_SECS: u64 = 15;
+
+/// ISC's reject reasons this link sends (draft section 12.21).
+pub mod reject {
+    /// The clocks differ by more than [`super::MAX_OFFSET`].
+    pub const TIME_MISMATCH: u8 = 4;
+    /// A CONNECT without an MCLT.
+    pub const INVALID_MCLT: u8 = 5;
+    /// Not the configured relationship.
+    pub const INVALID_PARTNER: u8 = 8;
+    /// A CONNECT without a 32-octet hash bucket assignment.
+    pub const HBA_CONFLICT: u8 = 18;
+}
+
+/// This side of the relationship.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkConfig {
+    /// Whether this server is the primary.
+    pub primary: bool,
+    /// The relationship name, as in the ISC partner's `failover peer`.
+    pub name: Vec<u8>,
+    /// Our `max_response_delay`, seconds: sent as receive-timer, and the
+    /// silence after which we close.
+    pub max_response_delay: u32,
+    /// How many binding updates we take unacknowledged.
+    pub max_unacked: u32,
+    /// The MCLT, seconds (the primary's CONNECT carries it).
+    pub mclt: u32,
+    /// The primary's share of the hash buckets (the CONNECT's assignment).
+    pub split: u16,
+}
+
+/// What the connection tells the failover state machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkEvent {
+    /// The handshake is done: the partner's side and, from a CONNECT, its
+    /// MCLT (seconds) and split.
+    Up {
+        /// The partner's side.
+        partner: Hello,
+        /// The primary's MCLT, when the partner is the primary.
+        mclt: Option<u32>,
+        /// The primary's split, when the partner is the primary.
+        split: Option<u16>,
+    },
+    /// A message after the handshake, with its transaction id.
+    Message(IscMessage, u32),
+    /// The connection must close, and why.
+    Close(String),
+}
+
+/// One connection's state.
+#[derive(Clone, Debug)]
+pub struct IscLink {
+    cfg: LinkConfig,
+    opened: Time,
+    up: bool,
+    /// The partner's receive-timer, seconds, once known.
+    partner_timer: Option<u32>,
+    last_sent: Time,
+    last_received: Time,
+    next_xid: u32,
+}
+
+impl IscLink {
+    /// A connection just opened at `now`, and what to send first (the
+    /// primary's CONNECT).
+    pub fn open(cfg: LinkConfig, now: Time) -> (IscLink, Vec<Frame>) {
+        let mut link = IscLink {
+            cfg,
+            opened: now,
+            up: false,
+            partner_timer: None,
+            last_sent: now,
+            last_received: now,
+            next_xid: 0,
+        };
+        let first = if link.cfg.primary {
+            let connect = link.connect();
+            vec![link.send(now, connect)]
+        } else {
+            vec![]
+        };
+        (link, first)
+    }
+
+    /// Whether the handshake is done.
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// `m` as a frame sent at `now` with the next transaction id.
+    pub fn send(&mut self, now: Time, m: IscMessage) -> Frame {
+        let xid = self.next_xid;
+        self.next_xid = self.next_xid.wrapping_add(1);
+        self.reply(now, m, xid)
+    }
+
+    /// `m` as a frame sent at `now` answering transaction `xid`.
+    pub fn reply(&mut self, now: Time, m: IscMessage, xid: u32) -> Frame {
+        self.last_sent = now;
+        m.frame(now.0 as u32, xid)
+    }
+
+    /// Time passed: a CONTACT when a third of the partner's receive-timer
+    /// has gone by without our sending, or the close after our
+    /// `max_response_delay` without a message, or a handshake not done in
+    /// [`STARTUP_SECS`].
+    pub fn tick(&mut self, now: Time) -> (Vec<Frame>, Option<LinkEvent>) {
+        if !self.up && self.opened.until(now) >= STARTUP_SECS {
+            let why = format!("no handshake in {STARTUP_SECS} s");
+            return (vec![], Some(LinkEvent::Close(why)));
+        }
+        let silent = self.last_received.until(now);
+        if silent > u64::from(self.cfg.max_response_delay) {
+            let why = format!("no message from the ISC partner for {silent} s");
+            return (vec![], Some(LinkEvent::Close(why)));
+        }
+        let every = u64::from(self.partner_timer.unwrap_or(0) / 3).max(1);
+        if self.up && self.last_sent.until(now) >= every {
+            return (vec![self.send(now, IscMessage::Contact)], None);
+        }
+        (vec![], None)
+    }
+
+    /// A frame arrived at `now`: what to send back and what it means.
+    pub fn receive(&mut self, now: Time, f: &Frame) -> (Vec<Frame>, Option<LinkEvent>) {
+        self.last_received = now;
+        let Some(m) = IscMessage::read(f) else {
+            return (vec![], None); // ISC ignores a type it has no handler for
+        };
+        match m {
+            IscMessage::Connect {
+                hello, mclt, hba, ..
+            } if !self.cfg.primary => self.on_connect(now, f, hello, mclt, hba),
+            IscMessage::ConnectAck { hello, reject, .. } if self.cfg.primary => {
+                self.on_connect_ack(now, f, hello, reject)
+            }
+            IscMessage::Contact => (vec![], None),
+            m if self.up => (vec![], Some(LinkEvent::Message(m, f.xid))),
+            m => {
+                let why = format!("{:?} before the handshake", m.kind());
+                (vec![], Some(LinkEvent::Close(why)))
+            }
+        }
+    }
+
+    fn on_connect(
+        &mut self,
+        now: Time,
+        f: &Frame,
+        hello: Hello,
+        mclt: Option<u32>,
+        assignment: Option<Vec<u8>>,
+    ) -> (Vec<Frame>, Option<LinkEvent>) {
+        let split = assignment.as_deref().and_then(hba::to_split);
+        let refusal = self
+            .refusal(now, f, &hello)
+            .or_else(|| {
+                mclt.is_none()
+                    .then_some((reject::INVALID_MCLT, "no MCLT provided"))
+            })
+            .or_else(|| {
+                let ok = assignment.as_ref().is_some_and(|a| a.len() == hba::HBA_LEN);
+                (!ok).then_some((reject::HBA_CONFLICT, "invalid HBA"))
+            });
+        let tls_reply = Some(0);
+        if let Some((reason, text)) = refusal {
+            let reject = Some(rejection(reason, text));
+            let ack = IscMessage::ConnectAck {
+                hello: self.hello(),
+                tls_reply,
+                reject,
+            };
+            let frame = self.reply(now, ack, f.xid);
+            return (vec![frame], Some(LinkEvent::Close(text.into())));
+        }
+        let ack = IscMessage::ConnectAck {
+            hello: self.hello(),
+            tls_reply,
+            reject: None,
+        };
+        let frame = self.reply(now, ack, f.xid);
+        (vec![frame], Some(self.up(hello, mclt, split)))
+    }
+
+    fn on_connect_ack(
+        &mut self,
+        now: Time,
+        f: &Frame,
+        hello: Hello,
+        reject: Option<Rejection>,
+    ) -> (Vec<Frame>, Option<LinkEvent>) {
+        if let Some(r) = reject {
+            let text = String::from_utf8_lossy(r.message.as_deref().unwrap_or_default());
+            let why = format!("the ISC partner refused us (reason {:?}): {text}", r.reason);
+            return (vec![], Some(LinkEvent::Close(why)));
+        }
+        if let Some((reason, text)) = self.refusal(now, f, &hello) {
+            let bye = IscMessage::Disconnect(rejection(reason, text));
+            let frame = self.send(now, bye);
+            return (vec![frame], Some(LinkEvent::Close(text.into())));
+        }
+        (vec![], Some(self.up(hello, None, None)))
+    }
+
+    /// Why ISC would refuse a CONNECT or CONNECTACK from this partner: the
+    /// wrong relationship, or clocks more than [`MAX_OFFSET`] apart.
+    fn refusal(&self, now: Time, f: &Frame, hello: &Hello) -> Option<(u8, &'static str)> {
+        if hello.name.as_deref() != Some(&self.cfg.name[..]) {
+            return Some((
+                reject::INVALID_PARTNER,
+                "unknown failover relationship name",
+            ));
+        }
+        (now.0.abs_diff(u64::from(f.time)) > MAX_OFFSET)
+            .then_some((reject::TIME_MISMATCH, "time offset too large"))
+    }
+
+    fn up(&mut self, partner: Hello, mclt: Option<u32>, split: Option<u16>) -> LinkEvent {
+        self.up = true;
+        self.partner_timer = partner.receive_timer;
+        LinkEvent::Up {
+            partner,
+            mclt,
+            split,
+        }
+    }
+
+    /// Our side, as CONNECT and CONNECTACK carry it.
+    fn hello(&self) -> Hello {
+        Hello {
+            name: Some(self.cfg.name.clone()),
+            max_unacked: Some(self.cfg.max_unacked),
+            receive_timer: Some(self.cfg.max_response_delay),
+            vendor_class: Some(format!("tandem-{}", env!("CARGO_PKG_VERSION")).into_bytes()),
+            protocol_version: Some(1),
+        }
+    }
+
+    fn connect(&self) -> IscMessage {
+        IscMessage::Connect {
+            hello: self.hello(),
+            tls_request: Some(0),
+            mclt: Some(self.cfg.mclt),
+            hba: Some(hba::from_split(self.cfg.split).to_vec()),
+        }
+    }
+}
+
+fn rejection(reason: u8, text: &str) -> Rejection {
+    Rejection {
+        reason: Some(reason),
+        message: Some(text.as_bytes().to_vec()),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,188 @@
+//! The handshake against the captured ISC pair's own CONNECT and
+//! CONNECTACK, ISC's refusals, and the timers.
+
+use super::*;
+use crate::failover::isc::{MessageType, OptionCode};
+
+fn captured(kind: MessageType) -> Frame {
+    crate::failover::isc::golden()
+        .into_iter()
+        .map(|(_, b)| Frame::decode(&b).expect("decodes"))
+        .find(|f| f.kind == kind)
+        .expect("captured")
+}
+
+fn cfg(primary: bool) -> LinkConfig {
+    LinkConfig {
+        primary,
+        name: b"lab".to_vec(),
+        max_response_delay: 15,
+        max_unacked: 10,
+        mclt: 30,
+        split: 128,
+    }
+}
+
+fn codes(f: &Frame) -> Vec<u16> {
+    f.options.iter().map(|o| o.code.0).collect()
+}
+
+#[test]
+fn as_secondary_it_answers_isc_s_connect_as_isc_did() {
+    let connect = captured(MessageType::Connect);
+    let now = Time(u64::from(connect.time));
+    let (mut link, first) = IscLink::open(cfg(false), now);
+    assert!(first.is_empty(), "the secondary waits for CONNECT");
+    let (out, ev) = link.receive(now, &connect);
+    let Some(LinkEvent::Up {
+        partner,
+        mclt,
+        split,
+    }) = ev
+    else {
+        panic!("{ev:?}")
+    };
+    assert_eq!((mclt, split), (Some(30), Some(128)));
+    assert_eq!(partner.receive_timer, Some(15));
+    let isc_ack = captured(MessageType::ConnectAck);
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        (out[0].kind, out[0].xid),
+        (MessageType::ConnectAck, connect.xid)
+    );
+    assert_eq!(
+        codes(&out[0]),
+        codes(&isc_ack),
+        "ISC's options, in ISC's order"
+    );
+    assert!(link.is_up());
+}
+
+#[test]
+fn as_primary_it_connects_as_isc_does_and_takes_isc_s_ack() {
+    let isc_connect = captured(MessageType::Connect);
+    let isc_ack = captured(MessageType::ConnectAck);
+    let now = Time(u64::from(isc_connect.time));
+    let (mut link, first) = IscLink::open(cfg(true), now);
+    assert_eq!(codes(&first[0]), codes(&isc_connect));
+    for code in [
+        OptionCode::RELATIONSHIP_NAME,
+        OptionCode::MCLT,
+        OptionCode::HASH_BUCKET_ASSIGNMENT,
+    ] {
+        assert_eq!(first[0].get(code), isc_connect.get(code), "{code:?}");
+    }
+    let (out, ev) = link.receive(now, &isc_ack);
+    assert!(out.is_empty());
+    assert!(
+        matches!(ev, Some(LinkEvent::Up { mclt: None, .. })),
+        "{ev:?}"
+    );
+}
+
+/// The captured CONNECT with `change` made, answered by a secondary at
+/// `now`: the reject reason it sends and whether it closes.
+fn refused(change: impl Fn(&mut Frame), late: u64) -> Option<u8> {
+    let mut connect = captured(MessageType::Connect);
+    change(&mut connect);
+    let now = Time(u64::from(connect.time) + late);
+    let (mut link, _) = IscLink::open(cfg(false), now);
+    let (out, ev) = link.receive(now, &connect);
+    assert!(matches!(ev, Some(LinkEvent::Close(_))), "{ev:?}");
+    assert!(!link.is_up());
+    match IscMessage::read(&out[0]) {
+        Some(IscMessage::ConnectAck {
+            reject: Some(r), ..
+        }) => r.reason,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn it_refuses_what_isc_refuses_with_isc_s_reasons() {
+    let drop = |code: OptionCode| move |f: &mut Frame| f.options.retain(|o| o.code != code);
+    let rename = |f: &mut Frame| {
+        let o = f
+            .options
+            .iter_mut()
+            .find(|o| o.code == OptionCode::RELATIONSHIP_NAME);
+        o.expect("a name").value = super::super::Value::Bytes(b"other".to_vec());
+    };
+    assert_eq!(refused(rename, 0), Some(reject::INVALID_PARTNER));
+    assert_eq!(
+        refused(drop(OptionCode::RELATIONSHIP_NAME), 0),
+        Some(reject::INVALID_PARTNER)
+    );
+    assert_eq!(refused(|_| {}, MAX_OFFSET + 1), Some(reject::TIME_MISMATCH));
+    assert_eq!(
+        refused(drop(OptionCode::MCLT), 0),
+        Some(reject::INVALID_MCLT)
+    );
+    assert_eq!(
+        refused(drop(OptionCode::HASH_BUCKET_ASSIGNMENT), 0),
+        Some(reject::HBA_CONFLICT)
+    );
+    // 60 s apart is still accepted.
+    let connect = captured(MessageType::Connect);
+    let now = Time(u64::from(connect.time) + MAX_OFFSET);
+    let (mut link, _) = IscLink::open(cfg(false), now);
+    assert!(matches!(
+        link.receive(now, &connect).1,
+        Some(LinkEvent::Up { .. })
+    ));
+}
+
+#[test]
+fn keepalives_silence_and_startup_follow_isc_s_timers() {
+    let t0 = Time(1_700_000_000);
+    let (mut link, _) = IscLink::open(cfg(false), t0);
+    assert_eq!(link.tick(t0.plus(STARTUP_SECS - 1)).1, None);
+    assert!(matches!(
+        link.tick(t0.plus(STARTUP_SECS)).1,
+        Some(LinkEvent::Close(_))
+    ));
+
+    let (mut link, _) = IscLink::open(cfg(false), t0);
+    let mut connect = captured(MessageType::Connect);
+    connect.time = t0.0 as u32;
+    assert!(link.receive(t0, &connect).1.is_some());
+    // The partner's receive-timer is 15 s: a CONTACT every 5 s we are quiet.
+    assert!(link.tick(t0.plus(4)).0.is_empty());
+    let (out, _) = link.tick(t0.plus(5));
+    assert_eq!(
+        out.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        [MessageType::Contact]
+    );
+    assert!(link.tick(t0.plus(6)).0.is_empty(), "just sent");
+    // A message resets the silence; 16 s of none closes.
+    let state = IscMessage::State {
+        state: Some(2),
+        flags: Some(0),
+        since: Some(0),
+    };
+    let ev = link.receive(t0.plus(10), &state.frame(0, 9)).1;
+    assert_eq!(ev, Some(LinkEvent::Message(state, 9)));
+    assert_eq!(link.tick(t0.plus(25)).1, None, "15 s is not yet too long");
+    assert!(matches!(
+        link.tick(t0.plus(26)).1,
+        Some(LinkEvent::Close(_))
+    ));
+}
+
+#[test]
+fn nothing_but_the_handshake_before_it() {
+    let t0 = Time(1_700_000_000);
+    let (mut link, _) = IscLink::open(cfg(false), t0);
+    let upd = IscMessage::UpdReqAll.frame(t0.0 as u32, 1);
+    assert!(matches!(
+        link.receive(t0, &upd).1,
+        Some(LinkEvent::Close(_))
+    ));
+    let (mut link, _) = IscLink::open(cfg(false), t0);
+    let contact = IscMessage::Contact.frame(t0.0 as u32, 1);
+    assert_eq!(
+        link.receive(t0, &contact),
+        (vec![], None),
+        "a keepalive is harmless"
+    );
+}
