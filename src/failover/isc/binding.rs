@@ -2,13 +2,15 @@
 //! record on the wire ([`WireLease`]), and back. ISC keeps who may
 //! allocate a free address in its binding-status: FREE is the primary's,
 //! BACKUP the secondary's (research section 3.1); tandem keeps it in the
-//! lease's `owner`. A bound address's owner (whose free address it
-//! becomes again) is not on ISC's wire, so the caller supplies it.
+//! lease's `owner`. Every address but a BACKUP one falls back to the
+//! primary when freed (ISC turns EXPIRED, RELEASED and RESET into FREE,
+//! and reuses ABANDONED as FREE: `server/failover.c`), so a bound
+//! address's owner is the primary.
 //!
-//! Times: ISC's are 32-bit absolute seconds, 0 for "not set" and
-//! 0x7fffffff (`MAX_TIME`) for "never"; tandem's 0 means both. An active
-//! binding's "never" becomes `MAX_TIME`, anything else's 0 stays 0, and
-//! times past `MAX_TIME` are clamped to it (ISC's 2038 limit).
+//! Times are taken as they are: 32-bit absolute seconds, 0 for "not set"
+//! in both. ISC's "never", 0x7fffffff ([`MAX_TIME`]), is a real time to
+//! tandem (January 2038), as it is to ISC; tandem's later times are
+//! clamped to it.
 
 use super::Binding;
 use crate::failover::message::WireLease;
@@ -50,21 +52,20 @@ pub enum BindingError {
     Chaddr(usize),
 }
 
-/// `b` as tandem's record; `owner` is whose free address a bound one
-/// becomes (ISC does not say). The record is the partner's change
+/// `b` as tandem's record. /// becomes (ISC does not say). The record is the partner's change
 /// (`seq` 0) with no host name, relay information or DNS records, none
 /// of which ISC replicates. Errors: [`BindingError`].
-pub fn to_wire(b: &Binding, owner: Owner) -> Result<WireLease, BindingError> {
+pub fn to_wire(b: &Binding) -> Result<WireLease, BindingError> {
     let (Some(addr), Some(st)) = (b.addr, b.status) else {
         return Err(BindingError::Missing);
     };
     let (state, owner) = match st {
         status::FREE | status::RESET => (LeaseState::Free, Owner::Primary),
         status::BACKUP => (LeaseState::Free, Owner::Secondary),
-        status::ACTIVE => (LeaseState::Active, owner),
-        status::EXPIRED => (LeaseState::Expired, owner),
-        status::RELEASED => (LeaseState::Released, owner),
-        status::ABANDONED => (LeaseState::Declined, owner),
+        status::ACTIVE => (LeaseState::Active, Owner::Primary),
+        status::EXPIRED => (LeaseState::Expired, Owner::Primary),
+        status::RELEASED => (LeaseState::Released, Owner::Primary),
+        status::ABANDONED => (LeaseState::Declined, Owner::Primary),
         other => return Err(BindingError::Status(other)),
     };
     let hw = b.chaddr.clone().unwrap_or_default();
@@ -91,14 +92,16 @@ pub fn to_wire(b: &Binding, owner: Owner) -> Result<WireLease, BindingError> {
     })
 }
 
-/// Tandem's record `l` as the BNDUPD fields ISC would send for it: the
-/// hardware address and last transaction time only when known, the
-/// three times always (research section 3.2). A record whose state or
-/// owner number is unknown reads as FREE, the primary's.
+/// Tandem's record `l` as the BNDUPD fields ISC would send for it
+/// (research section 3.2): the three times always, the last transaction
+/// time when known, the client (hardware type and chaddr, which ISC
+/// requires of ACTIVE, EXPIRED and RELEASED and sends for a free address
+/// that remembers one, and the client identifier), and no client for
+/// ABANDONED, which ISC refuses with one. A record whose state or owner number is unknown reads
+/// as FREE, the primary's.
 pub fn from_wire(l: &WireLease) -> Binding {
     let state = LeaseState::from_code(i64::from(l.state)).unwrap_or(LeaseState::Free);
     let owner = Owner::from_code(i64::from(l.owner)).unwrap_or(Owner::Primary);
-    let active = state == LeaseState::Active;
     let status = match (state, owner) {
         (LeaseState::Free, Owner::Primary) => status::FREE,
         (LeaseState::Free, Owner::Secondary) => status::BACKUP,
@@ -107,35 +110,36 @@ pub fn from_wire(l: &WireLease) -> Binding {
         (LeaseState::Released, _) => status::RELEASED,
         (LeaseState::Declined, _) => status::ABANDONED,
     };
-    let chaddr = (!l.chaddr.is_empty()).then(|| [&[l.htype][..], &l.chaddr].concat());
+    // ISC sends the client of a bound address always (at least the
+    // hardware type), of a free one when it remembers one, and of an
+    // ABANDONED one never.
+    let bound = matches!(
+        state,
+        LeaseState::Active | LeaseState::Expired | LeaseState::Released
+    );
+    let abandoned = state == LeaseState::Declined;
+    let hw = (bound || !l.chaddr.is_empty()) && !abandoned;
     Binding {
         addr: Some(std::net::Ipv4Addr::from(l.addr)),
         status: Some(status),
-        client_id: l.client_id.clone(),
-        chaddr,
-        ends: Some(to_isc(l.expires, active)),
-        potential_expiry: Some(to_isc(l.potential_expiry, active)),
-        start_time_of_state: Some(to_isc(l.starts, false)),
-        cltt: (l.cltt != 0).then(|| to_isc(l.cltt, false)),
+        client_id: l.client_id.clone().filter(|_| !abandoned),
+        chaddr: hw.then(|| [&[l.htype][..], &l.chaddr].concat()),
+        ends: Some(to_isc(l.expires)),
+        potential_expiry: Some(to_isc(l.potential_expiry)),
+        start_time_of_state: Some(to_isc(l.starts)),
+        cltt: (l.cltt != 0).then(|| to_isc(l.cltt)),
         ip_flags: None,
     }
 }
 
-/// An ISC time as tandem's: `MAX_TIME` and 0 are 0.
+/// An ISC time as tandem's; absent is 0, "not set".
 fn from_isc(t: Option<u32>) -> u64 {
-    match t {
-        Some(MAX_TIME) | None => 0,
-        Some(t) => u64::from(t),
-    }
+    t.map_or(0, u64::from)
 }
 
-/// A tandem time as ISC's: 0 is `MAX_TIME` where it means "never" (a
-/// bound binding's ends), else 0; later times are clamped.
-fn to_isc(t: u64, never: bool) -> u32 {
-    match t {
-        0 if never => MAX_TIME,
-        t => u32::try_from(t).unwrap_or(MAX_TIME).min(MAX_TIME),
-    }
+/// A tandem time as ISC's, clamped at [`MAX_TIME`].
+fn to_isc(t: u64) -> u32 {
+    u32::try_from(t).unwrap_or(MAX_TIME).min(MAX_TIME)
 }
 
 #[cfg(test)]

@@ -9,6 +9,13 @@
 //! relationship name and a clock offset of at most 60 s, as ISC does, and
 //! the secondary the hash bucket assignment and the MCLT; a refusal is a
 //! CONNECTACK (or DISCONNECT) with ISC's reject reason, then the close.
+//! Once up, each side must send its STATE at once (ISC does, and changes
+//! state only on the partner's STATE): that is the caller's, which knows
+//! the state.
+//!
+//! Left for the edge and the failover layer: a second connection while
+//! one is up (ISC refuses it with reject 7), and timers on the monotonic
+//! clock (these run on the wall clock).
 
 use super::{Frame, Hello, IscMessage, Rejection, hba};
 use crate::time::Time;
@@ -54,14 +61,15 @@ pub struct LinkConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkEvent {
     /// The handshake is done: the partner's side and, from a CONNECT, its
-    /// MCLT (seconds) and split.
+    /// MCLT (seconds) and hash bucket assignment. Send our STATE now.
     Up {
         /// The partner's side.
         partner: Hello,
         /// The primary's MCLT, when the partner is the primary.
         mclt: Option<u32>,
-        /// The primary's split, when the partner is the primary.
-        split: Option<u16>,
+        /// The primary's 32-octet assignment, when the partner is the
+        /// primary (`hba::to_split` reads a split from it, if it is one).
+        hba: Option<Vec<u8>>,
     },
     /// A message after the handshake, with its transaction id.
     Message(IscMessage, u32),
@@ -109,10 +117,12 @@ impl IscLink {
         self.up
     }
 
-    /// `m` as a frame sent at `now` with the next transaction id.
+    /// `m` as a frame sent at `now` with the next transaction id: 0 for
+    /// the first (ISC's CONNECT), never 0 after, as ISC reads a lease's
+    /// xid 0 as "none awaited".
     pub fn send(&mut self, now: Time, m: IscMessage) -> Frame {
         let xid = self.next_xid;
-        self.next_xid = self.next_xid.wrapping_add(1);
+        self.next_xid = self.next_xid.wrapping_add(1).max(1);
         self.reply(now, m, xid)
     }
 
@@ -136,7 +146,8 @@ impl IscLink {
             let why = format!("no message from the ISC partner for {silent} s");
             return (vec![], Some(LinkEvent::Close(why)));
         }
-        let every = u64::from(self.partner_timer.unwrap_or(0) / 3).max(1);
+        let timer = self.partner_timer.unwrap_or(self.cfg.max_response_delay);
+        let every = u64::from(timer / 3).max(1);
         if self.up && self.last_sent.until(now) >= every {
             return (vec![self.send(now, IscMessage::Contact)], None);
         }
@@ -173,16 +184,16 @@ impl IscLink {
         mclt: Option<u32>,
         assignment: Option<Vec<u8>>,
     ) -> (Vec<Frame>, Option<LinkEvent>) {
-        let split = assignment.as_deref().and_then(hba::to_split);
+        // In ISC's order: name and clocks, the assignment, then the MCLT.
         let refusal = self
             .refusal(now, f, &hello)
             .or_else(|| {
-                mclt.is_none()
-                    .then_some((reject::INVALID_MCLT, "no MCLT provided"))
-            })
-            .or_else(|| {
                 let ok = assignment.as_ref().is_some_and(|a| a.len() == hba::HBA_LEN);
                 (!ok).then_some((reject::HBA_CONFLICT, "invalid HBA"))
+            })
+            .or_else(|| {
+                mclt.is_none()
+                    .then_some((reject::INVALID_MCLT, "no MCLT provided"))
             });
         let tls_reply = Some(0);
         if let Some((reason, text)) = refusal {
@@ -201,7 +212,7 @@ impl IscLink {
             reject: None,
         };
         let frame = self.reply(now, ack, f.xid);
-        (vec![frame], Some(self.up(hello, mclt, split)))
+        (vec![frame], Some(self.up(hello, mclt, assignment)))
     }
 
     fn on_connect_ack(
@@ -237,14 +248,10 @@ impl IscLink {
             .then_some((reject::TIME_MISMATCH, "time offset too large"))
     }
 
-    fn up(&mut self, partner: Hello, mclt: Option<u32>, split: Option<u16>) -> LinkEvent {
+    fn up(&mut self, partner: Hello, mclt: Option<u32>, hba: Option<Vec<u8>>) -> LinkEvent {
         self.up = true;
         self.partner_timer = partner.receive_timer;
-        LinkEvent::Up {
-            partner,
-            mclt,
-            split,
-        }
+        LinkEvent::Up { partner, mclt, hba }
     }
 
     /// Our side, as CONNECT and CONNECTACK carry it.

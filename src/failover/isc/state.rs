@@ -7,11 +7,16 @@ use crate::failover::State;
 /// ISC's RECOVER-WAIT.
 pub const RECOVER_WAIT: u8 = 254;
 
-/// The number ISC uses for `s`. STARTUP is 1, but ISC itself sends its
-/// saved state with the STARTUP flag instead (research section 3.6).
-pub fn to_isc(s: State) -> u8 {
-    match s {
-        State::Startup => 1,
+/// ISC's STARTUP, which it reads but never sends as a state.
+pub const STARTUP: u8 = 1;
+
+/// The number ISC uses for `s`; `None` for STARTUP, which must never go
+/// out as a state: ISC in CONFLICT-DONE exits (`log_fatal`) on it. A
+/// server starting up sends its saved state with the STARTUP flag, as
+/// ISC does (research section 3.6).
+pub fn to_isc(s: State) -> Option<u8> {
+    Some(match s {
+        State::Startup => return None,
         State::Normal => 2,
         State::CommunicationsInterrupted => 3,
         State::PartnerDown => 4,
@@ -21,14 +26,17 @@ pub fn to_isc(s: State) -> u8 {
         State::RecoverDone => 9,
         State::ConflictDone => 11,
         State::RecoverWait => RECOVER_WAIT,
-    }
+    })
 }
 
 /// The state ISC's number `n` stands for; `None` for the two tandem does
 /// not have, PAUSED (7) and RESOLUTION-INTERRUPTED (10), and for numbers
 /// with no state (ISC moves itself to SHUTDOWN on those).
 pub fn from_isc(n: u8) -> Option<State> {
-    State::ALL.into_iter().find(|s| to_isc(*s) == n)
+    if n == STARTUP {
+        return Some(State::Startup);
+    }
+    State::ALL.into_iter().find(|s| to_isc(*s) == Some(n))
 }
 
 #[cfg(test)]
@@ -37,9 +45,11 @@ mod tests {
 
     #[test]
     fn every_state_has_one_number_and_back() {
-        for s in State::ALL {
-            assert_eq!(from_isc(to_isc(s)), Some(s));
+        for s in State::ALL.into_iter().filter(|s| *s != State::Startup) {
+            assert_eq!(to_isc(s).and_then(from_isc), Some(s));
         }
+        assert_eq!(to_isc(State::Startup), None, "never sent");
+        assert_eq!(from_isc(STARTUP), Some(State::Startup));
         for n in [0, 7, 10, 12, 253, 255] {
             assert_eq!(from_isc(n), None, "{n}");
         }

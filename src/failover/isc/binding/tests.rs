@@ -25,7 +25,7 @@ fn every_captured_binding_is_a_valid_lease_and_maps_back() {
         "FREE, BACKUP, ACTIVE, RELEASED: {statuses:?}"
     );
     for b in bindings {
-        let w = to_wire(&b, Owner::Secondary).expect("maps");
+        let w = to_wire(&b).expect("maps");
         let lease = w.to_lease(OffsetBounds::exact(0)).expect("a valid lease");
         assert_eq!(lease.addr, b.addr.expect("an address"));
         assert_eq!(from_wire(&w), b, "{lease:?}");
@@ -40,43 +40,31 @@ fn free_addresses_belong_as_isc_says() {
         ..Binding::default()
     };
     let owner_of = |s| {
-        let w = to_wire(&b(s), Owner::Secondary).expect("maps");
+        let w = to_wire(&b(s)).expect("maps");
         (
             LeaseState::from_code(i64::from(w.state)),
             Owner::from_code(i64::from(w.owner)),
         )
     };
-    assert_eq!(
-        owner_of(status::FREE),
-        (Some(LeaseState::Free), Some(Owner::Primary))
-    );
+    let primary = |st| (Some(st), Some(Owner::Primary));
+    assert_eq!(owner_of(status::FREE), primary(LeaseState::Free));
     assert_eq!(
         owner_of(status::BACKUP),
         (Some(LeaseState::Free), Some(Owner::Secondary))
     );
-    assert_eq!(
-        owner_of(status::RESET),
-        (Some(LeaseState::Free), Some(Owner::Primary))
-    );
-    assert_eq!(
-        owner_of(status::ABANDONED),
-        (Some(LeaseState::Declined), Some(Owner::Secondary))
-    );
-    assert_eq!(to_wire(&b(8), Owner::Primary), Err(BindingError::Status(8)));
-    assert_eq!(
-        to_wire(&Binding::default(), Owner::Primary),
-        Err(BindingError::Missing)
-    );
+    assert_eq!(owner_of(status::RESET), primary(LeaseState::Free));
+    // Whatever is bound falls back to the primary when freed, in ISC.
+    assert_eq!(owner_of(status::EXPIRED), primary(LeaseState::Expired));
+    assert_eq!(owner_of(status::ABANDONED), primary(LeaseState::Declined));
+    assert_eq!(to_wire(&b(8)), Err(BindingError::Status(8)));
+    assert_eq!(to_wire(&Binding::default()), Err(BindingError::Missing));
     let mut long = b(status::ACTIVE);
     long.chaddr = Some(vec![1; 18]);
-    assert_eq!(
-        to_wire(&long, Owner::Primary),
-        Err(BindingError::Chaddr(18))
-    );
+    assert_eq!(to_wire(&long), Err(BindingError::Chaddr(18)));
 }
 
 #[test]
-fn never_and_not_set_keep_their_meaning() {
+fn times_keep_their_meaning() {
     let active = Binding {
         addr: Some(Ipv4Addr::new(10, 0, 0, 9)),
         status: Some(status::ACTIVE),
@@ -86,10 +74,16 @@ fn never_and_not_set_keep_their_meaning() {
         start_time_of_state: Some(1_700_000_000),
         ..Binding::default()
     };
-    let w = to_wire(&active, Owner::Primary).expect("maps");
-    assert_eq!((w.expires, w.potential_expiry), (0, 0), "tandem's never");
+    let w = to_wire(&active).expect("maps");
+    let never = u64::from(MAX_TIME);
+    assert_eq!(
+        (w.expires, w.potential_expiry),
+        (never, never),
+        "2038, not 'unset'"
+    );
+    assert_eq!(w.lease_time, (never - 1_700_000_000) as u32);
     assert_eq!((w.htype, w.chaddr.as_slice()), (1, &[2, 3, 4, 5, 6, 7][..]));
-    assert_eq!(from_wire(&w), active, "never is MAX_TIME again");
+    assert_eq!(from_wire(&w), active);
     let mut far = w.clone();
     far.expires = 1 << 40;
     assert_eq!(
@@ -97,7 +91,37 @@ fn never_and_not_set_keep_their_meaning() {
         Some(MAX_TIME),
         "clamped at ISC's 2038"
     );
-    far.state = LeaseState::Free.code() as u8;
-    far.expires = 0;
-    assert_eq!(from_wire(&far).ends, Some(0), "a free address's unset time");
+    far.potential_expiry = 0;
+    assert_eq!(
+        from_wire(&far).potential_expiry,
+        Some(0),
+        "unset stays unset"
+    );
+}
+
+#[test]
+fn what_isc_requires_or_refuses_of_a_client_is_kept() {
+    let mut w = to_wire(&Binding {
+        addr: Some(Ipv4Addr::new(10, 0, 0, 9)),
+        status: Some(status::ACTIVE),
+        client_id: Some(vec![0, 9, 9]),
+        ..Binding::default()
+    })
+    .expect("maps");
+    // A client with no hardware address still sends its type octet.
+    assert_eq!(from_wire(&w).chaddr, Some(vec![0]));
+    // ABANDONED with a client is refused by ISC (reject 6).
+    w.state = LeaseState::Declined.code() as u8;
+    w.chaddr = vec![1, 2, 3, 4, 5, 6];
+    let b = from_wire(&w);
+    assert_eq!(
+        (b.status, b.chaddr, b.client_id),
+        (Some(status::ABANDONED), None, None)
+    );
+    // A free address carries the client it remembers, if any, as ISC's
+    // BACKUP moves do.
+    w.state = LeaseState::Free.code() as u8;
+    assert_eq!(from_wire(&w).chaddr, Some(vec![0, 1, 2, 3, 4, 5, 6]));
+    w.chaddr.clear();
+    assert_eq!(from_wire(&w).chaddr, None);
 }

@@ -34,14 +34,10 @@ fn as_secondary_it_answers_isc_s_connect_as_isc_did() {
     let (mut link, first) = IscLink::open(cfg(false), now);
     assert!(first.is_empty(), "the secondary waits for CONNECT");
     let (out, ev) = link.receive(now, &connect);
-    let Some(LinkEvent::Up {
-        partner,
-        mclt,
-        split,
-    }) = ev
-    else {
+    let Some(LinkEvent::Up { partner, mclt, hba }) = ev else {
         panic!("{ev:?}")
     };
+    let split = hba.as_deref().and_then(hba::to_split);
     assert_eq!((mclt, split), (Some(30), Some(128)));
     assert_eq!(partner.receive_timer, Some(15));
     let isc_ack = captured(MessageType::ConnectAck);
@@ -122,6 +118,12 @@ fn it_refuses_what_isc_refuses_with_isc_s_reasons() {
         refused(drop(OptionCode::HASH_BUCKET_ASSIGNMENT), 0),
         Some(reject::HBA_CONFLICT)
     );
+    // Both missing: ISC names the assignment first.
+    let neither = |f: &mut Frame| {
+        let gone = [OptionCode::MCLT, OptionCode::HASH_BUCKET_ASSIGNMENT];
+        f.options.retain(|o| !gone.contains(&o.code))
+    };
+    assert_eq!(refused(neither, 0), Some(reject::HBA_CONFLICT));
     // 60 s apart is still accepted.
     let connect = captured(MessageType::Connect);
     let now = Time(u64::from(connect.time) + MAX_OFFSET);
@@ -154,6 +156,8 @@ fn keepalives_silence_and_startup_follow_isc_s_timers() {
         [MessageType::Contact]
     );
     assert!(link.tick(t0.plus(6)).0.is_empty(), "just sent");
+    let later = link.tick(t0.plus(10)).0;
+    assert_ne!(later[0].xid, 0, "only the first message has xid 0");
     // A message resets the silence; 16 s of none closes.
     let state = IscMessage::State {
         state: Some(2),
