@@ -36,7 +36,7 @@ pub use wire::{Frame, IscOption, IscWireError, MessageType, OptionCode, Value};
 /// The frames a real ISC dhcpd 4.4.3-P1 pair sent (`tests/fixtures/isc`),
 /// as (sender's role, octets), for the tests of every layer.
 #[cfg(test)]
-fn golden() -> Vec<(String, Vec<u8>)> {
+pub(crate) fn golden_frames() -> Vec<(String, Vec<u8>)> {
     const FRAMES: &str = include_str!("../../tests/fixtures/isc/frames.txt");
     let hex = |s: &str| -> Vec<u8> {
         (0..s.len())

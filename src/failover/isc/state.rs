@@ -58,7 +58,7 @@ mod tests {
     #[test]
     fn the_captured_pair_went_through_isc_s_numbers() {
         use crate::failover::isc::{Frame, IscMessage};
-        let seen: Vec<Option<State>> = crate::failover::isc::golden()
+        let seen: Vec<Option<State>> = crate::failover::isc::golden_frames()
             .into_iter()
             .filter_map(|(_, b)| match IscMessage::read(&Frame::decode(&b).ok()?)? {
                 IscMessage::State { state, .. } => Some(state.and_then(from_isc)),

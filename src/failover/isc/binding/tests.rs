@@ -6,7 +6,7 @@ use crate::failover::isc::{Frame, IscMessage};
 use std::net::Ipv4Addr;
 
 fn captured_bindings() -> Vec<Binding> {
-    let frames = crate::failover::isc::golden().into_iter();
+    let frames = crate::failover::isc::golden_frames().into_iter();
     frames
         .filter_map(|(_, b)| match IscMessage::read(&Frame::decode(&b).ok()?)? {
             IscMessage::BndUpd(b) => Some(b),

@@ -5,7 +5,7 @@ use super::*;
 use crate::failover::isc::{MessageType, OptionCode};
 
 fn captured(kind: MessageType) -> Frame {
-    crate::failover::isc::golden()
+    crate::failover::isc::golden_frames()
         .into_iter()
         .map(|(_, b)| Frame::decode(&b).expect("decodes"))
         .find(|f| f.kind == kind)

@@ -3,7 +3,7 @@
 use super::*;
 
 fn golden() -> Vec<Frame> {
-    let frames = crate::failover::isc::golden().into_iter();
+    let frames = crate::failover::isc::golden_frames().into_iter();
     frames
         .map(|(_, b)| Frame::decode(&b).expect("golden frames decode"))
         .collect()

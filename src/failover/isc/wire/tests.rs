@@ -4,7 +4,7 @@
 use super::*;
 use std::collections::HashMap;
 
-use crate::failover::isc::golden;
+use crate::failover::isc::golden_frames as golden;
 
 fn u32_of(f: &Frame, code: OptionCode) -> Option<u32> {
     match f.get(code) {
