@@ -7,8 +7,8 @@
 //! options, decoded with ISC's own rules (`server/failover.c` in ISC DHCP
 //! 4.4.3, summarised in `../shared/research/isc-failover-wire.md` section
 //! 1): the payload offset is 12 (the draft's 8 contradicts its header),
-//! an option appears at most once, an option the message type allows
-//! must have its exact size, and the DDNS option is a protocol error. An
+//! an option the message type allows appears at most once and has its
+//! exact size, and the DDNS option is a protocol error there. An
 //! option the type does not allow is kept as bytes, unchecked, as ISC
 //! skips it. What decodes encodes back to the same octets, which the
 //! golden frames captured from a real dhcpd pair (`tests/fixtures/isc`)
@@ -20,7 +20,9 @@
 //! runs one connection's handshake, keepalives and timeouts.
 //!
 //! The protocol has no authentication: a connection must be pinned to the
-//! configured peer's address by the edge.
+//! configured peer's address by the edge. This is the spike of issue 19:
+//! no configuration selects it yet, and the mapping onto the node's
+//! failover messages is still to come.
 
 pub mod binding;
 pub mod hba;
