@@ -133,31 +133,31 @@ impl IscMessage {
         Some(match f.kind {
             T::PoolReq => IscMessage::PoolReq,
             T::PoolResp => IscMessage::PoolResp {
-                transferred: u32_of(f, C::ADDRESSES_TRANSFERRED),
+                transferred: f.u32(C::ADDRESSES_TRANSFERRED),
             },
             T::BndUpd => IscMessage::BndUpd(read_binding(f)),
             T::BndAck => IscMessage::BndAck {
-                addr: ip_of(f, C::ASSIGNED_IP_ADDRESS),
+                addr: f.ip(C::ASSIGNED_IP_ADDRESS),
                 reject: read_rejection(f),
             },
             T::Connect => IscMessage::Connect {
                 hello: read_hello(f),
-                tls_request: u8_of(f, C::TLS_REQUEST),
-                mclt: u32_of(f, C::MCLT),
-                hba: bytes_of(f, C::HASH_BUCKET_ASSIGNMENT),
+                tls_request: f.u8(C::TLS_REQUEST),
+                mclt: f.u32(C::MCLT),
+                hba: f.bytes(C::HASH_BUCKET_ASSIGNMENT).map(<[u8]>::to_vec),
             },
             T::ConnectAck => IscMessage::ConnectAck {
                 hello: read_hello(f),
-                tls_reply: u8_of(f, C::TLS_REPLY),
+                tls_reply: f.u8(C::TLS_REPLY),
                 reject: read_rejection(f),
             },
             T::UpdReqAll => IscMessage::UpdReqAll,
             T::UpdDone => IscMessage::UpdDone,
             T::UpdReq => IscMessage::UpdReq,
             T::State => IscMessage::State {
-                state: u8_of(f, C::SERVER_STATE),
-                flags: u8_of(f, C::SERVER_FLAGS),
-                since: u32_of(f, C::START_TIME_OF_STATE),
+                state: f.u8(C::SERVER_STATE),
+                flags: f.u8(C::SERVER_FLAGS),
+                since: f.u32(C::START_TIME_OF_STATE),
             },
             T::Contact => IscMessage::Contact,
             T::Disconnect => IscMessage::Disconnect(read_rejection(f).unwrap_or_default()),
@@ -239,11 +239,11 @@ impl IscMessage {
 
 fn read_hello(f: &Frame) -> Hello {
     Hello {
-        name: bytes_of(f, C::RELATIONSHIP_NAME),
-        max_unacked: u32_of(f, C::MAX_UNACKED_BNDUPD),
-        receive_timer: u32_of(f, C::RECEIVE_TIMER),
-        vendor_class: bytes_of(f, C::VENDOR_CLASS_IDENTIFIER),
-        protocol_version: u8_of(f, C::PROTOCOL_VERSION),
+        name: f.bytes(C::RELATIONSHIP_NAME).map(<[u8]>::to_vec),
+        max_unacked: f.u32(C::MAX_UNACKED_BNDUPD),
+        receive_timer: f.u32(C::RECEIVE_TIMER),
+        vendor_class: f.bytes(C::VENDOR_CLASS_IDENTIFIER).map(<[u8]>::to_vec),
+        protocol_version: f.u8(C::PROTOCOL_VERSION),
     }
 }
 
@@ -257,8 +257,8 @@ fn write_hello(put: &mut Put<'_>, h: &Hello) {
 
 fn read_rejection(f: &Frame) -> Option<Rejection> {
     let r = Rejection {
-        reason: u8_of(f, C::REJECT_REASON),
-        message: bytes_of(f, C::MESSAGE),
+        reason: f.u8(C::REJECT_REASON),
+        message: f.bytes(C::MESSAGE).map(<[u8]>::to_vec),
     };
     (r != Rejection::default()).then_some(r)
 }
@@ -270,18 +270,15 @@ fn write_rejection(put: &mut Put<'_>, r: Option<&Rejection>) {
 
 fn read_binding(f: &Frame) -> Binding {
     Binding {
-        addr: ip_of(f, C::ASSIGNED_IP_ADDRESS),
-        status: u8_of(f, C::BINDING_STATUS),
-        client_id: bytes_of(f, C::CLIENT_IDENTIFIER),
-        chaddr: bytes_of(f, C::CLIENT_HARDWARE_ADDRESS),
-        ends: u32_of(f, C::LEASE_EXPIRATION_TIME),
-        potential_expiry: u32_of(f, C::POTENTIAL_EXPIRATION_TIME),
-        start_time_of_state: u32_of(f, C::START_TIME_OF_STATE),
-        cltt: u32_of(f, C::CLIENT_LAST_TRANSACTION_TIME),
-        ip_flags: match f.get(C::IP_FLAGS) {
-            Some(Value::U16(v)) => Some(*v),
-            _ => None,
-        },
+        addr: f.ip(C::ASSIGNED_IP_ADDRESS),
+        status: f.u8(C::BINDING_STATUS),
+        client_id: f.bytes(C::CLIENT_IDENTIFIER).map(<[u8]>::to_vec),
+        chaddr: f.bytes(C::CLIENT_HARDWARE_ADDRESS).map(<[u8]>::to_vec),
+        ends: f.u32(C::LEASE_EXPIRATION_TIME),
+        potential_expiry: f.u32(C::POTENTIAL_EXPIRATION_TIME),
+        start_time_of_state: f.u32(C::START_TIME_OF_STATE),
+        cltt: f.u32(C::CLIENT_LAST_TRANSACTION_TIME),
+        ip_flags: f.u16(C::IP_FLAGS),
     }
 }
 
@@ -297,34 +294,6 @@ fn write_binding(put: &mut Put<'_>, b: &Binding) {
     put.u32(C::CLIENT_LAST_TRANSACTION_TIME, b.cltt);
     if let Some(v) = b.ip_flags {
         put.push(C::IP_FLAGS, Value::U16(v));
-    }
-}
-
-fn u8_of(f: &Frame, code: C) -> Option<u8> {
-    match f.get(code) {
-        Some(Value::U8(v)) => Some(*v),
-        _ => None,
-    }
-}
-
-fn u32_of(f: &Frame, code: C) -> Option<u32> {
-    match f.get(code) {
-        Some(Value::U32(v)) => Some(*v),
-        _ => None,
-    }
-}
-
-fn ip_of(f: &Frame, code: C) -> Option<Ipv4Addr> {
-    match f.get(code) {
-        Some(Value::Ip(a)) => Some(*a),
-        _ => None,
-    }
-}
-
-fn bytes_of(f: &Frame, code: C) -> Option<Vec<u8>> {
-    match f.get(code) {
-        Some(Value::Bytes(b)) => Some(b.clone()),
-        _ => None,
     }
 }
 

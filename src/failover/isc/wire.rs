@@ -252,6 +252,47 @@ impl Frame {
             .map(|o| &o.value)
     }
 
+    /// Option `code` as one octet, if present with that shape.
+    pub fn u8(&self, code: OptionCode) -> Option<u8> {
+        match self.get(code)? {
+            Value::U8(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Option `code` as two octets (IP-flags), if present with that shape.
+    pub fn u16(&self, code: OptionCode) -> Option<u16> {
+        match self.get(code)? {
+            Value::U16(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Option `code` as a 32-bit number (seconds, counts), if present with
+    /// that shape.
+    pub fn u32(&self, code: OptionCode) -> Option<u32> {
+        match self.get(code)? {
+            Value::U32(v) => Some(*v),
+            _ => None,
+        }
+    }
+
+    /// Option `code` as an address, if present with that shape.
+    pub fn ip(&self, code: OptionCode) -> Option<Ipv4Addr> {
+        match self.get(code)? {
+            Value::Ip(a) => Some(*a),
+            _ => None,
+        }
+    }
+
+    /// Option `code` as octets, if present with that shape.
+    pub fn bytes(&self, code: OptionCode) -> Option<&[u8]> {
+        match self.get(code)? {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
     /// Decodes exactly one message, all of `bytes`. Errors: see
     /// [`IscWireError`]; each is a reason to close the connection.
     pub fn decode(bytes: &[u8]) -> Result<Frame, IscWireError> {

@@ -97,21 +97,9 @@ impl World {
     /// seed, and `opts.clients` clients waking in the first minute.
     pub(super) fn new(seed: u64, opts: Options) -> World {
         let mut rng = Rng::new(seed);
-        // Servers' clocks run ahead of the global clock by 980 to 1020 s, so
-        // no local time starts near zero (where it would clamp and make the
-        // two clocks look equal to the offset measurement).
-        let offsets = [
-            rng.range(0, 40) as i64 - 20 + CLOCK_BASE,
-            rng.range(0, 40) as i64 - 20 + CLOCK_BASE,
-        ];
+        let offsets = draw_offsets(&mut rng);
         let faults = Faults::draw(&mut rng);
-        // `max_response_delay` and `auto_partner_down`: the witness family
-        // also tries the least silence the config allows (the former), and
-        // both short enough that the witness's own waits decide.
-        let timing = match opts.family {
-            Some(Family::Witness) => [(15, 60), (15, 15), (5, 5)][rng.range(0, 2) as usize],
-            _ => (15, 60),
-        };
+        let timing = draw_timing(&mut rng, opts.family);
         let disk = |epoch| Disk {
             epoch,
             ..Disk::default()
@@ -126,13 +114,7 @@ impl World {
             nodes: [None, None],
             disks: [disk(1), disk(2)],
             offsets,
-            link: Link {
-                id: 0,
-                open: [false; 2],
-                sessions: [None, None],
-                blocked: [0; 2],
-                last: [0; 2],
-            },
+            link: Link::closed(),
             clients: vec![],
             holders: HashMap::new(),
             acked: [HashMap::new(), HashMap::new()],
@@ -186,6 +168,40 @@ impl World {
             self.zone.clone(),
         );
         self.nodes[i] = Some(n);
+    }
+}
+
+/// Where the servers' clocks stand: ahead of the global clock by 980 to
+/// 1020 s, so no local time starts near zero (where it would clamp and
+/// make the two clocks look equal to the offset measurement).
+fn draw_offsets(rng: &mut Rng) -> [i64; 2] {
+    [
+        rng.range(0, 40) as i64 - 20 + CLOCK_BASE,
+        rng.range(0, 40) as i64 - 20 + CLOCK_BASE,
+    ]
+}
+
+/// `max_response_delay` and `auto_partner_down`, seconds: the witness
+/// family also tries the least silence the config allows (the former),
+/// and both short enough that the witness's own waits decide; the rest
+/// 15 and 60. Draws nothing outside the witness family.
+fn draw_timing(rng: &mut Rng, family: Option<Family>) -> (u64, u64) {
+    match family {
+        Some(Family::Witness) => [(15, 60), (15, 15), (5, 5)][rng.range(0, 2) as usize],
+        _ => (15, 60),
+    }
+}
+
+impl Link {
+    /// No connection yet, nothing cut.
+    fn closed() -> Link {
+        Link {
+            id: 0,
+            open: [false; 2],
+            sessions: [None, None],
+            blocked: [0; 2],
+            last: [0; 2],
+        }
     }
 }
 

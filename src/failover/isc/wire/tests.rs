@@ -6,20 +6,6 @@ use std::collections::HashMap;
 
 use crate::failover::isc::golden_frames as golden;
 
-fn u32_of(f: &Frame, code: OptionCode) -> Option<u32> {
-    match f.get(code) {
-        Some(Value::U32(v)) => Some(*v),
-        _ => None,
-    }
-}
-
-fn bytes_of(f: &Frame, code: OptionCode) -> Option<&[u8]> {
-    match f.get(code) {
-        Some(Value::Bytes(b)) => Some(b),
-        _ => None,
-    }
-}
-
 #[test]
 fn every_captured_frame_decodes_and_encodes_back_byte_for_byte() {
     let frames = golden();
@@ -46,15 +32,12 @@ fn the_primarys_connect_says_what_its_config_does() {
         .find(|(who, b)| who == "primary" && b[2] == MessageType::Connect.wire())
         .expect("a CONNECT");
     let f = Frame::decode(bytes).expect("decodes");
-    assert_eq!(
-        bytes_of(&f, OptionCode::RELATIONSHIP_NAME),
-        Some(&b"lab"[..])
-    );
-    assert_eq!(u32_of(&f, OptionCode::MCLT), Some(30));
-    assert_eq!(u32_of(&f, OptionCode::RECEIVE_TIMER), Some(15));
-    assert_eq!(u32_of(&f, OptionCode::MAX_UNACKED_BNDUPD), Some(10));
+    assert_eq!(f.bytes(OptionCode::RELATIONSHIP_NAME), Some(&b"lab"[..]));
+    assert_eq!(f.u32(OptionCode::MCLT), Some(30));
+    assert_eq!(f.u32(OptionCode::RECEIVE_TIMER), Some(15));
+    assert_eq!(f.u32(OptionCode::MAX_UNACKED_BNDUPD), Some(10));
     // split 128: buckets 0 to 127 are the primary's, LSB first.
-    let hba = bytes_of(&f, OptionCode::HASH_BUCKET_ASSIGNMENT).expect("an HBA");
+    let hba = f.bytes(OptionCode::HASH_BUCKET_ASSIGNMENT).expect("an HBA");
     assert_eq!(hba.len(), 32);
     assert!(hba[..16].iter().all(|b| *b == 0xff) && hba[16..].iter().all(|b| *b == 0));
     assert_eq!(f.get(OptionCode::TLS_REQUEST), Some(&Value::U8(0)));
@@ -70,7 +53,9 @@ fn a_captured_binding_update_and_a_rejection_read_as_isc_meant() {
         .iter()
         .find(|f| f.get(OptionCode::BINDING_STATUS) == Some(&Value::U8(2)))
         .expect("an ACTIVE binding update");
-    let chaddr = bytes_of(active, OptionCode::CLIENT_HARDWARE_ADDRESS).expect("chaddr");
+    let chaddr = active
+        .bytes(OptionCode::CLIENT_HARDWARE_ADDRESS)
+        .expect("chaddr");
     assert_eq!((chaddr.len(), chaddr[0]), (7, 1), "htype 1 and six octets");
     let ip = active.get(OptionCode::ASSIGNED_IP_ADDRESS);
     assert!(matches!(ip, Some(Value::Ip(a)) if a.octets()[..3] == [10, 171, 0]));
@@ -82,7 +67,7 @@ fn a_captured_binding_update_and_a_rejection_read_as_isc_meant() {
         rejected.get(OptionCode::REJECT_REASON),
         Some(&Value::U8(16))
     );
-    let text = bytes_of(rejected, OptionCode::MESSAGE).expect("ISC's message");
+    let text = rejected.bytes(OptionCode::MESSAGE).expect("ISC's message");
     assert!(String::from_utf8_lossy(text).contains("less critical"));
 }
 
