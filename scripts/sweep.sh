@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The simulator sweep a change to failover logic must hold before it is done
-# (docs/SIMULATION.md): 1,290,000 seeds by default, over 10 and 24 clients,
+# (docs/SIMULATION.md): 1,310,000 seeds by default, over 10 and 24 clients,
 # with and without a slow peer link, and the scenario families, on every
 # core. Seeds start away from
 # those `cargo test` runs. Exits non-zero on any violation.
@@ -45,5 +45,6 @@ done <<'SETS'
 24 4 10000 evidence
 24 1 50000 witness
 10 1 50000 witness
+24 4 20000 witness
 SETS
 exit $status

@@ -133,15 +133,18 @@ proptest! {
         // sends our version back, and a refused sender offers its own again;
         // a primary whose version was taken while it took the partner's (the
         // two crossed) offers the one it holds; on a close call it has refused
-        // before, the side whose version `close_call_takes` passes over gives
-        // way.
+        // before and the partner has refused its own (both have judged the
+        // other's version: `Dispute::both_kept`), the side whose version
+        // `close_call_takes` passes over gives way. A taken version ends the
+        // dispute on both sides.
         enum Wire {
             Update(Lease),
             Ack { taken: bool },
         }
         let mut held = [p.clone(), s.clone()];
         let mut theirs = [false; 2];
-        let mut disputes = [0u32; 2];
+        let mut refusals = [0u32; 2];
+        let mut refused_by_partner = [false; 2];
         let mut wire: std::collections::VecDeque<(usize, Wire)> =
             [(0, Wire::Update(s)), (1, Wire::Update(p))].into();
         let mut delivered = 0;
@@ -160,12 +163,14 @@ proptest! {
                     let taken = match resolve(Some(&held[to]), &version, clock, to == 1) {
                         Resolution::Accept(l) => Some(l),
                         Resolution::Reject { close: true, .. }
-                            if disputes[to] >= 1 && close_call_takes(&held[to], &version, to == 1) =>
+                            if refusals[to] >= 1
+                                && refused_by_partner[to]
+                                && close_call_takes(&held[to], &version, to == 1) =>
                         {
                             Some(yield_to(&held[to], &version))
                         }
                         Resolution::Reject { merged, .. } => {
-                            disputes[to] += 1;
+                            refusals[to] += 1;
                             if let Some(m) = merged {
                                 held[to] = m;
                             }
@@ -177,7 +182,7 @@ proptest! {
                     if let Some(l) = &taken {
                         held[to] = l.clone();
                         theirs[to] = true;
-                        disputes[to] = 0;
+                        (refusals[to], refused_by_partner[to]) = (0, false);
                     }
                     wire.push_back((1 - to, Wire::Ack { taken: taken.is_some() }));
                 }
@@ -189,7 +194,12 @@ proptest! {
                 }
                 // Refused while we still hold our own: offered again.
                 Wire::Ack { taken: false } if !theirs[to] => {
+                    refused_by_partner[to] = true;
                     wire.push_back((1 - to, Wire::Update(held[to].clone())));
+                }
+                // Ours taken, and we hold it: the dispute is over.
+                Wire::Ack { taken: true } if !theirs[to] => {
+                    (refusals[to], refused_by_partner[to]) = (0, false);
                 }
                 Wire::Ack { .. } => {}
             }

@@ -160,8 +160,9 @@ pub struct Peer {
     /// Since when we have waited for an acknowledgement with updates in
     /// flight (reset by each one that arrives).
     ack_wait_since: Option<Time>,
-    /// Addresses whose update we refused on this connection, and how often.
-    disputes: HashMap<Ipv4Addr, u32>,
+    /// Addresses whose binding the two peers dispute on this connection
+    /// (`sync::Dispute`).
+    disputes: HashMap<Ipv4Addr, sync::Dispute>,
     next_batch: u64,
     sync: Sync,
     actions: VecDeque<Action>,

@@ -5,6 +5,29 @@ use super::*;
 use crate::failover::message::{Reject, WireLease};
 use crate::failover::reconcile::{Resolution, close_call_takes, resolve, yield_to};
 
+/// One address's dispute on this connection: each peer keeps its own
+/// version of a close call, judging with its own view of the other's clock
+/// (`reconcile::close_call_takes` ends it).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Dispute {
+    /// How often we refused the partner's version.
+    refusals: u32,
+    /// The partner refused ours: it has judged our version and kept its own.
+    refused_by_partner: bool,
+}
+
+impl Dispute {
+    /// Whether both peers have judged the other's version and kept their
+    /// own. A second version from the partner alone does not say so: one
+    /// offered again on our refusal was sent before the partner had seen
+    /// ours, and it may be about to take ours; giving way to it then swaps
+    /// the two databases (simulator seed 57772934: an active binding and a
+    /// decline of it).
+    fn both_kept(&self) -> bool {
+        self.refusals >= 1 && self.refused_by_partner
+    }
+}
+
 /// What one binding-update batch from the partner came to.
 #[derive(Default)]
 struct Verdicts {
@@ -128,29 +151,50 @@ impl Peer {
         self.p.received_seq = self.p.received_seq.max(w.seq);
         let sender_primary = !self.cfg.primary;
         match resolve(store.get(rec.addr), &rec, now, sender_primary) {
-            Resolution::Accept(r) => self.take_partners(r, &rec, store, v),
-            // A close call refused twice on this connection: each peer
-            // may be judging with its own view of the other's clock and
-            // keep its own version, forever. Both end it the same way
+            Resolution::Accept(r) => self.take_partners(self.unconfirmed(r), &rec, store, v),
+            // A close call both peers have refused on this connection:
+            // each may be judging with its own view of the other's clock
+            // and keep its own version, forever. Both end it the same way
             // (`close_call_takes`): the side whose version loses gives way.
             Resolution::Reject { close: true, .. }
-                if self.disputes.get(&rec.addr).is_some_and(|n| *n >= 1)
+                if self.disputes.get(&rec.addr).is_some_and(Dispute::both_kept)
                     && store
                         .get(rec.addr)
                         .is_some_and(|l| close_call_takes(l, &rec, sender_primary)) =>
             {
                 let local = store.get(rec.addr).expect("a refusal has a local record");
-                let r = yield_to(local, &rec);
-                tracing::info!(addr = %rec.addr, state = ?r.state, "close call disputed twice: taking the partner's version");
+                let r = self.unconfirmed(yield_to(local, &rec));
+                tracing::info!(addr = %rec.addr, state = ?r.state, "close call both peers refused: taking the partner's version");
                 self.take_partners(r, &rec, store, v);
             }
             Resolution::Reject { why, merged, .. } => {
-                *self.disputes.entry(rec.addr).or_insert(0) += 1;
+                self.disputes.entry(rec.addr).or_default().refusals += 1;
                 tracing::info!(addr = %rec.addr, reason = why, "partner's update refused; sending ours back");
                 v.rejects.push(reject(why.into()));
                 v.resend.extend(Self::keep_ours(&rec, merged, store));
             }
         }
+    }
+
+    /// `r`, the partner's version we are taking, acknowledged for nothing
+    /// while a version of ours that binds another client (or none) is on
+    /// its way to the partner. The partner may take ours over the one it
+    /// sent (the two crossed, or a close call it judged with its own
+    /// clock), dropping the commitment `r` carries; we would learn of it
+    /// only from its acknowledgement of ours, and could renew `r`'s client
+    /// past the MCLT bound meanwhile. Where ours binds the same client, the
+    /// partner keeps the larger potential expiry whichever it takes
+    /// (`reconcile`).
+    fn unconfirmed(&self, mut r: Lease) -> Lease {
+        let ours_in_flight = self
+            .inflight
+            .values()
+            .flatten()
+            .any(|s| s.addr == r.addr && s.client != r.client());
+        if ours_in_flight {
+            r.acked_potential_expiry = Time::ZERO;
+        }
+        r
     }
 
     /// We refused the partner's version `rec` of an address: ours (or
@@ -186,14 +230,14 @@ impl Peer {
         };
         let top = sent.iter().map(|s| s.seq).max().unwrap_or(0);
         let mut changed = Vec::new();
-        let mut disputed = Vec::new();
+        let mut again = Vec::new();
         for s in sent {
             if !rejects.iter().any(|r| r.addr == u32::from(s.addr)) {
-                self.acknowledged(s, store, &mut changed, &mut disputed);
+                self.acknowledged(s, store, &mut changed, &mut again);
             }
         }
-        disputed.extend(self.refused(&rejects, store));
-        self.commit_acknowledgements(batch, top, changed, disputed, store);
+        again.extend(self.refused(&rejects, store));
+        self.commit_acknowledgements(batch, top, changed, again, store);
         self.pump(now);
         self.evaluate(now);
     }
@@ -201,13 +245,14 @@ impl Peer {
     /// Queues what an acknowledgement of `batch` changed: the records whose
     /// acknowledged potential expiry moved (`changed`) with the sequence
     /// marks, acknowledged up to `top` once no earlier batch is still in
-    /// flight; and the records offered again (`disputed`), replicated.
+    /// flight; and the records offered again (`again`: the partner refused
+    /// them, or the two peers' versions crossed), replicated.
     fn commit_acknowledgements(
         &mut self,
         batch: u64,
         top: u64,
         changed: Vec<Lease>,
-        disputed: Vec<Lease>,
+        again: Vec<Lease>,
         store: &mut LeaseStore,
     ) {
         let earliest = self
@@ -227,9 +272,9 @@ impl Peer {
                 replicate: false,
             });
         }
-        if !disputed.is_empty() {
+        if !again.is_empty() {
             self.actions.push_back(Action::Commit {
-                leases: disputed,
+                leases: again,
                 meta: vec![],
                 then: vec![],
                 replicate: true,
@@ -278,6 +323,8 @@ impl Peer {
             }
             return;
         }
+        // The partner took our version: any dispute over it is over.
+        self.disputes.remove(&s.addr);
         // The partner acknowledged that binding; if the address has since
         // passed to another client, its acknowledgement says nothing here.
         if store.get(s.addr).is_some_and(|l| l.client() == s.client)
@@ -290,6 +337,8 @@ impl Peer {
     /// A refused record is not known to the partner: renumber it so it
     /// stays unacknowledged (not reusable) until the partner's winning
     /// version arrives and replaces it, and is offered again meanwhile.
+    /// The partner has judged ours and kept its own: one side of a
+    /// dispute (`Dispute::both_kept`).
     fn refused(&mut self, rejects: &[Reject], store: &mut LeaseStore) -> Vec<Lease> {
         let mut disputed = Vec::new();
         for r in rejects {
@@ -298,6 +347,7 @@ impl Peer {
             // Until the partner's version arrives, what it holds for our
             // client is unknown: grant as if nothing were acknowledged.
             if let Some(mut l) = store.get(addr).filter(|l| l.update_seq > 0).cloned() {
+                self.disputes.entry(addr).or_default().refused_by_partner = true;
                 l.acked_potential_expiry = Time::ZERO;
                 disputed.push(store.upsert(l));
             }

@@ -128,9 +128,10 @@ fn an_accepted_decline_ends_the_acknowledgement() {
 /// Two versions cross on the wire and each side takes the other's (each
 /// judging a close call with its own view of the other's clock, which this
 /// test stands in for by handing `a` a version `b` never held): `a` sends
-/// the client's decline while taking a grant to another client, with its
-/// acknowledgement; `b` takes the decline. The grant's acknowledgement no
-/// longer stands: `b` holds the decline.
+/// the client's decline while taking a grant to another client; `b` takes
+/// the decline. `a` takes the grant acknowledged for nothing, as its own
+/// decline is on its way: `b` may take that (and does) and drop the grant
+/// before `a` hears of it.
 #[test]
 fn crossed_versions_keep_no_stale_acknowledgement() {
     let mut d = Duo::new();
@@ -159,7 +160,11 @@ fn crossed_versions_keep_no_stale_acknowledgement() {
         other.client(),
         "a took the partner's version"
     );
-    assert!(taken.acked_potential_expiry > Time::ZERO);
+    assert_eq!(
+        taken.acked_potential_expiry,
+        Time::ZERO,
+        "a's decline is in flight: b may yet take it"
+    );
     d.a.drain(); // its acknowledgement of a batch b never sent
     for m in from_a {
         d.b.peer.receive(d.now, m, &mut d.b.store);
@@ -178,6 +183,59 @@ fn crossed_versions_keep_no_stale_acknowledgement() {
         d.b.store.get(ADDR.parse().unwrap()).unwrap(),
     );
     assert_eq!(la.client(), lb.client(), "they converge");
+}
+
+/// Simulator seed 57772934: a renewal (at `a`) and the client's decline
+/// (at `b`, 3 s later) cross. `b` refuses the renewal and sends its decline
+/// back; `a`, refused before any decline reaches it, offers its renewal
+/// again. That offer was made before `a` had seen `b`'s version: `b` must
+/// not take it for the second round of a close-call dispute and give way
+/// while `a` takes the decline (the two databases swapped, and `b` renewed
+/// the client on an acknowledgement `a` no longer held).
+#[test]
+fn a_version_offered_again_on_a_refusal_is_no_second_round() {
+    let mut d = Duo::new();
+    d.connect();
+    d.a.grant(ADDR, 1, d.now, 200);
+    d.settle();
+    d.advance(5);
+    d.a.renew(d.now, 200);
+    let renewal = d.a.drain();
+    d.now = d.now.plus(3);
+    (d.a.now, d.b.now) = (d.now, d.now);
+    d.b.decline(d.now);
+    let decline = d.b.drain();
+    d.deliver(renewal, vec![]);
+    let (acks, rest): (Vec<_>, Vec<_>) =
+        d.b.drain()
+            .into_iter()
+            .partition(|m| matches!(m, Message::BindingAck { .. }));
+    assert!(
+        matches!(&acks[..], [Message::BindingAck { rejects, .. }] if rejects.len() == 1),
+        "b refuses the renewal: {acks:?}"
+    );
+    d.deliver(vec![], acks);
+    let again = d.a.drain();
+    assert!(
+        again
+            .iter()
+            .any(|m| matches!(m, Message::BindingUpdate { .. })),
+        "a offers its renewal again: {again:?}"
+    );
+    d.deliver(again, decline.into_iter().chain(rest).collect());
+    let addr: Ipv4Addr = ADDR.parse().unwrap();
+    assert_eq!(
+        d.b.store.get(addr).unwrap().state,
+        LeaseState::Declined,
+        "b keeps its decline: a offered the renewal before seeing it"
+    );
+    covered(&d.b, &d.a).unwrap();
+    exchange_checking(&mut d);
+    let states = (
+        d.a.store.get(addr).unwrap().state,
+        d.b.store.get(addr).unwrap().state,
+    );
+    assert_eq!(states, (LeaseState::Declined, LeaseState::Declined));
 }
 
 /// A renewal still being committed when the partner's later DECLINE
