@@ -17,18 +17,20 @@
 //! `hba` maps ISC's hash bucket assignment to and from tandem's `split`;
 //! `binding` maps a BNDUPD's binding to and from tandem's lease record;
 //! `state` maps ISC's state numbers to and from tandem's states; `link`
-//! runs one connection's handshake, keepalives and timeouts.
+//! runs one connection's handshake, keepalives and timeouts; `session`
+//! carries a connection's messages to and from the failover peer state
+//! machine as tandem's own.
 //!
 //! The protocol has no authentication: a connection must be pinned to the
-//! configured peer's address by the edge. This is the spike of issue 19:
-//! no configuration selects it yet, and the mapping onto the node's
-//! failover messages is still to come.
+//! configured peer's address by the edge. Issue 19 is under way: no
+//! configuration selects this protocol yet.
 
 pub mod binding;
 pub mod hba;
 pub mod link;
 pub mod message;
 mod options;
+pub mod session;
 pub mod state;
 pub mod wire;
 

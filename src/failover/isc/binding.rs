@@ -52,9 +52,9 @@ pub enum BindingError {
     Chaddr(usize),
 }
 
-/// `b` as tandem's record. /// becomes (ISC does not say). The record is the partner's change
-/// (`seq` 0) with no host name, relay information or DNS records, none
-/// of which ISC replicates. Errors: [`BindingError`].
+/// `b` as tandem's record: the partner's change (`seq` 0) with no host
+/// name, relay information or DNS records, none of which ISC replicates,
+/// and the lease time its start and end imply. Errors: [`BindingError`].
 pub fn to_wire(b: &Binding) -> Result<WireLease, BindingError> {
     let (Some(addr), Some(st)) = (b.addr, b.status) else {
         return Err(BindingError::Missing);
