@@ -209,6 +209,7 @@ pub fn config_text(data: &[u8]) {
 pub fn isc_frames(data: &[u8]) {
     use crate::failover::isc::{Frame, MessageType, wire::frame_len};
     let mut rest = data;
+    let mut decoded = Vec::new();
     // A length out of range closes the connection: the stream ends there.
     while let Ok(Some(len)) = frame_len(rest) {
         let (one, after) = rest.split_at(len.min(rest.len()));
@@ -216,9 +217,58 @@ pub fn isc_frames(data: &[u8]) {
             Ok(f) if matches!(f.kind, MessageType::Unknown(_)) => {
                 assert!(f.encode().is_err(), "an unknown type is never sent");
             }
-            Ok(f) => assert_eq!(f.encode().as_deref(), Ok(one), "re-encodes alike"),
+            Ok(f) => {
+                assert_eq!(f.encode().as_deref(), Ok(one), "re-encodes alike");
+                decoded.push(f);
+            }
             Err(_) => {}
         }
         rest = after;
+    }
+    isc_session(&decoded);
+}
+
+/// The frames, one after another, into an ISC session (as the secondary
+/// of relationship "lab", at each frame's own time), with the peer's
+/// answers to what it is told fed back: no input makes it panic.
+fn isc_session(frames: &[crate::failover::isc::Frame]) {
+    use crate::failover::isc::link::LinkConfig;
+    use crate::failover::isc::session::{IscSession, SessionConfig, SessionOutput};
+    use crate::failover::message::Message;
+    use crate::time::Time;
+    let Some(first) = frames.first() else { return };
+    let link = LinkConfig {
+        primary: false,
+        name: b"lab".to_vec(),
+        max_response_delay: 15,
+        max_unacked: 10,
+        mclt: 30,
+        split: 128,
+    };
+    let cfg = SessionConfig {
+        link,
+        fingerprint: String::new(),
+        pools: 2,
+    };
+    let (mut s, _) = IscSession::open(cfg, Time(u64::from(first.time)));
+    for f in frames {
+        let now = Time(u64::from(f.time));
+        for out in s.receive(now, f) {
+            let answer = match out {
+                SessionOutput::Message(Message::BindingUpdate { batch, .. }) => {
+                    Message::BindingAck {
+                        batch,
+                        rejects: vec![],
+                    }
+                }
+                SessionOutput::Message(Message::PoolRequest { pool, .. }) => {
+                    Message::PoolResponse { pool, given: 1 }
+                }
+                SessionOutput::Message(Message::UpdateRequestAll) => Message::UpdateDone,
+                _ => continue,
+            };
+            s.send(now, answer);
+        }
+        s.tick(now.plus(1));
     }
 }

@@ -9,12 +9,15 @@
 //! elsewhere it says why and skips.
 
 mod common;
+#[path = "lab/isc.rs"]
+mod isc;
 #[path = "lab/netns.rs"]
 mod netns;
 #[path = "lab/setup.rs"]
 mod setup;
 
 use common::BIN;
+use isc::{isc_state, last_blocks};
 use netns::Lab;
 use setup::{read, wait_for};
 use std::collections::HashMap;
@@ -59,41 +62,6 @@ fn tandem_conf(dir: &Path) -> std::path::PathBuf {
     p
 }
 
-/// dhcpd's failover state from its log: the latest "I move from X to Y".
-fn isc_state(log: &Path) -> Option<String> {
-    read(log)
-        .lines()
-        .rev()
-        .find(|l| l.contains("I move from"))
-        .and_then(|l| l.rsplit(" to ").next())
-        .map(|s| s.trim().to_string())
-}
-
-/// Each address's last block in a dhcpd.leases, read line by line (not
-/// with tandem's parser): binding state, MAC and the `ends` text.
-fn last_blocks(text: &str) -> HashMap<String, (String, String, String)> {
-    let mut out = HashMap::new();
-    let mut cur: Option<(String, String, String, String)> = None;
-    for line in text.lines().map(str::trim) {
-        if let Some(rest) = line.strip_prefix("lease ") {
-            let addr = rest.trim_end_matches(" {").to_string();
-            cur = Some((addr, String::new(), String::new(), String::new()));
-        } else if let Some(c) = cur.as_mut() {
-            if let Some(s) = line.strip_prefix("binding state ") {
-                c.1 = s.trim_end_matches(';').to_string();
-            } else if let Some(m) = line.strip_prefix("hardware ethernet ") {
-                c.2 = m.trim_end_matches(';').to_string();
-            } else if let Some(e) = line.strip_prefix("ends ") {
-                c.3 = e.trim_end_matches(';').to_string();
-            } else if line == "}" {
-                let (a, s, m, e) = cur.take().unwrap();
-                out.insert(a, (s, m, e));
-            }
-        }
-    }
-    out
-}
-
 /// `W YYYY/MM/DD HH:MM:SS` as tandem's RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`).
 fn rfc3339(ends: &str) -> String {
     let parts: Vec<&str> = ends.split_whitespace().collect();
@@ -120,26 +88,8 @@ fn a_real_isc_pairs_lease_file_is_imported_whole() {
     netns::route(&perf, &["192.168.77.0/24", "dev", "eth0"]);
     let mut logs = Vec::new();
     for (i, n) in ns.iter().enumerate() {
-        let leases = dir.path().join(format!("dhcpd{i}.leases"));
-        std::fs::write(&leases, "").unwrap();
         let conf = dhcpd_conf(dir.path(), i);
-        let pid = dir.path().join(format!("dhcpd{i}.pid"));
-        let log = dir.path().join(format!("dhcpd{i}.log"));
-        let s = |p: &Path| p.display().to_string();
-        let args = [
-            "dhcpd",
-            "-4",
-            "-f",
-            "-d",
-            "-cf",
-            &s(&conf),
-            "-lf",
-            &s(&leases),
-            "-pf",
-            &s(&pid),
-            "eth0",
-        ];
-        lab.spawn(n, &args, &log);
+        let (_, _, log) = isc::dhcpd(&mut lab, n, dir.path(), &format!("dhcpd{i}"), &conf);
         logs.push(log);
     }
     for log in &logs {

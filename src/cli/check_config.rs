@@ -9,8 +9,8 @@ use std::process::ExitCode;
 pub fn run(path: &Path) -> anyhow::Result<ExitCode> {
     match Config::load(path) {
         Ok(c) => {
-            if let Some(f) = &c.failover
-                && let Err(e) = crate::keyfile::load(&f.secret_file)
+            if let Some(file) = c.failover.as_ref().and_then(|f| f.protocol.secret_file())
+                && let Err(e) = crate::keyfile::load(file)
             {
                 eprintln!("{}: {e}", path.display());
                 return Ok(ExitCode::from(2));

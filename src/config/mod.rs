@@ -105,6 +105,33 @@ pub struct PingCheck {
     pub after_free: u64,
 }
 
+/// The protocol of the peer link (`[failover] protocol`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PeerProtocol {
+    /// tandem's own: every frame authenticated with a pre-shared key.
+    Tandem {
+        /// File holding the key (hex, at least 16 octets).
+        secret_file: PathBuf,
+    },
+    /// ISC dhcpd 4.4's draft-ietf-dhc-failover-12, to pair with a running
+    /// dhcpd during a migration (`failover::isc`). It has no
+    /// authentication: the link is pinned to the peer's address.
+    IscDraft12 {
+        /// The relationship name, as in dhcpd.conf's `failover peer "name"`.
+        relationship: String,
+    },
+}
+
+impl PeerProtocol {
+    /// The pre-shared key's file, for tandem's own protocol.
+    pub fn secret_file(&self) -> Option<&std::path::Path> {
+        match self {
+            PeerProtocol::Tandem { secret_file } => Some(secret_file),
+            PeerProtocol::IscDraft12 { .. } => None,
+        }
+    }
+}
+
 /// Which of the pair this server is.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -126,8 +153,8 @@ pub struct FailoverConfig {
     /// The partner's peer link address (TCP, port 647 unless given); only the
     /// primary connects.
     pub peer: std::net::SocketAddr,
-    /// File holding the pre-shared key (hex, at least 16 bytes) that authenticates the peer link.
-    pub secret_file: PathBuf,
+    /// The protocol the peer link speaks, and what it needs.
+    pub protocol: PeerProtocol,
     /// Maximum Client Lead Time (the draft's MCLT) in seconds; default 3600, 10 s to 7 days:
     /// how far a lease may run past what the partner has acknowledged.
     pub mclt: u64,

@@ -247,8 +247,13 @@ pub struct RawFailover {
     /// The partner's peer link address, which the primary connects to, with an
     /// optional port (647 when absent).
     pub peer: Spanned<String>,
-    /// Path of the file holding the hex pre-shared key.
-    pub secret_file: Spanned<String>,
+    /// Path of the file holding the hex pre-shared key (tandem's protocol).
+    pub secret_file: Option<Spanned<String>>,
+    /// The peer protocol: "tandem" (when absent) or "isc-draft12", to
+    /// pair with an ISC dhcpd 4.4 during a migration.
+    pub protocol: Option<Spanned<String>>,
+    /// The ISC relationship name (`failover peer "name"`), with "isc-draft12".
+    pub relationship: Option<Spanned<String>>,
     /// Maximum Client Lead Time, as a duration ("1h" when absent).
     pub mclt: Option<Spanned<Secs>>,
     /// Hash buckets of 256 served by the primary, 0 to 256 (128 when absent).

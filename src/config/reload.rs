@@ -101,11 +101,21 @@ fn failover(old: Option<&FailoverConfig>, new: Option<&FailoverConfig>, out: &mu
     // max_response_delay, load_balance_max_secs, auto_partner_down and its
     // partner_down_evidence, max_unacked_updates and max_clock_offset are
     // each peer's own: they apply at once (`Peer::reconfigure`).
+    let (op, np) = (&o.protocol, &n.protocol);
+    let kind = std::mem::discriminant(op) != std::mem::discriminant(np);
     let changed = [
         ("failover.role", o.role != n.role),
         ("failover.listen", o.listen != n.listen),
         ("failover.peer", o.peer != n.peer),
-        ("failover.secret_file", o.secret_file != n.secret_file),
+        ("failover.protocol", kind),
+        (
+            "failover.secret_file",
+            !kind && op.secret_file() != np.secret_file(),
+        ),
+        (
+            "failover.relationship",
+            !kind && op != np && op.secret_file().is_none(),
+        ),
         ("failover.mclt", o.mclt != n.mclt),
         ("failover.split", o.split != n.split),
     ];

@@ -21,9 +21,9 @@
 //! carries a connection's messages to and from the failover peer state
 //! machine as tandem's own.
 //!
-//! The protocol has no authentication: a connection must be pinned to the
-//! configured peer's address by the edge. Issue 19 is under way: no
-//! configuration selects this protocol yet.
+//! `[failover] protocol = "isc-draft12"` selects it (`net::isc_link` is
+//! the edge). The protocol has no authentication: the edge pins each
+//! connection to the configured peer's address.
 
 pub mod binding;
 pub mod hba;

@@ -7,6 +7,7 @@ pub mod dhcp_socket;
 pub mod frame;
 pub mod iface;
 pub mod isc_codec;
+pub mod isc_link;
 pub mod packet_socket;
 pub mod peer_link;
 pub mod ping;

@@ -1,9 +1,13 @@
-//! The peer link's edge: loads the pre-shared key, starts the link task
-//! (`net::peer_link`) and queues the node's frames on the current
+//! The peer link's edge: starts the link task for the configured protocol
+//! (`net::peer_link` with the pre-shared key it loads, or `net::isc_link`
+//! for an ISC dhcpd partner) and queues the node's frames on the current
 //! connection.
 
-use crate::config::Config;
+use crate::config::{Config, FailoverConfig, PeerProtocol};
+use crate::failover::isc::link::LinkConfig as IscConnection;
+use crate::failover::isc::session::SessionConfig;
 use crate::failover::message::Message;
+use crate::net::isc_link::{self, IscLinkConfig};
 use crate::net::peer_link::{self, LinkCmd, LinkConfig, LinkEvent};
 use std::sync::Arc;
 use tokio::sync::{Notify, mpsc};
@@ -24,17 +28,25 @@ impl PeerLink {
         let Some(f) = &config.failover else {
             return Ok(None);
         };
-        let key = crate::keyfile::load(&f.secret_file)?;
         let (ev_tx, ev_rx) = mpsc::channel(1024);
         let (cmd_tx, cmd_rx) = mpsc::channel(peer_link::SEND_QUEUE);
-        let link_cfg = LinkConfig {
-            primary: f.role == crate::config::Role::Primary,
-            listen: f.listen,
-            peer: f.peer,
-            key: Arc::new(key),
-        };
         let reset = Arc::new(Notify::new());
-        tokio::spawn(peer_link::run(link_cfg, ev_tx, cmd_rx, reset.clone()));
+        let primary = f.role == crate::config::Role::Primary;
+        match &f.protocol {
+            PeerProtocol::Tandem { secret_file } => {
+                let link_cfg = LinkConfig {
+                    primary,
+                    listen: f.listen,
+                    peer: f.peer,
+                    key: Arc::new(crate::keyfile::load(secret_file)?),
+                };
+                tokio::spawn(peer_link::run(link_cfg, ev_tx, cmd_rx, reset.clone()));
+            }
+            PeerProtocol::IscDraft12 { relationship } => {
+                let link_cfg = isc_link_config(config, f, relationship);
+                tokio::spawn(isc_link::run(link_cfg, ev_tx, cmd_rx, reset.clone()));
+            }
+        }
         let link = PeerLink {
             cmds: cmd_tx,
             reset,
@@ -65,5 +77,26 @@ impl PeerLink {
     /// Drops the current connection at once, whatever is queued.
     pub fn reset(&self) {
         self.reset.notify_one();
+    }
+}
+
+/// What the ISC link task needs from the configuration.
+fn isc_link_config(config: &Config, f: &FailoverConfig, relationship: &str) -> IscLinkConfig {
+    let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    IscLinkConfig {
+        listen: f.listen,
+        peer: f.peer,
+        session: SessionConfig {
+            link: IscConnection {
+                primary: f.role == crate::config::Role::Primary,
+                name: relationship.as_bytes().to_vec(),
+                max_response_delay: clamp(f.max_response_delay),
+                max_unacked: clamp(f.max_unacked_updates as u64),
+                mclt: clamp(f.mclt),
+                split: f.split,
+            },
+            fingerprint: config.fingerprint(),
+            pools: u32::try_from(config.pools.len()).unwrap_or(u32::MAX),
+        },
     }
 }

@@ -92,7 +92,11 @@ pub async fn run(
         feeds::start_feeds(&config, &sockets, link_rx, metrics_listener, dns_results);
     let witness = match config.failover.as_ref().and_then(|f| Some((f, f.witness?))) {
         Some((f, addr)) => {
-            let key = crate::keyfile::load(&f.secret_file)?;
+            let file = f
+                .protocol
+                .secret_file()
+                .ok_or_else(|| anyhow::anyhow!("a witness needs the peer link's pre-shared key"))?;
+            let key = crate::keyfile::load(file)?;
             let primary = f.role == crate::config::Role::Primary;
             let (client, rx) = witness::WitnessClient::start(addr, &key, primary)
                 .await

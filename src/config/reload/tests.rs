@@ -57,7 +57,9 @@ fn any_failover_change_is_refused_by_key() {
     let mut new = cfg(true, &s);
     let f = new.failover.as_mut().unwrap();
     f.split = 100;
-    f.secret_file = "/other".into();
+    f.protocol = crate::config::PeerProtocol::Tandem {
+        secret_file: "/other".into(),
+    };
     f.witness = Some("192.0.2.9:647".parse().unwrap());
     assert_eq!(
         keys(check(&old, &new)),

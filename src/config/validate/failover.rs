@@ -31,6 +31,7 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverCon
     }
     let (split, lbms, mu) = limits(c, r);
     let partner_down_evidence = evidence(c, r.partner_down_evidence.as_ref());
+    let protocol = protocol(c, f);
     let witness = r.witness.as_ref().map(|w| {
         let key = "failover.witness";
         let a = address(c, w, key, crate::failover::witness::DEFAULT_PORT);
@@ -43,7 +44,7 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverCon
         role,
         listen,
         peer,
-        secret_file: PathBuf::from(r.secret_file.get_ref()),
+        protocol,
         mclt,
         split,
         max_response_delay: mrd,
@@ -54,6 +55,59 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverCon
         max_unacked_updates: mu,
         max_clock_offset: r.max_clock_offset.as_ref().map_or(5, |d| d.get_ref().0),
     }
+}
+
+/// `protocol` with what it needs: tandem's own a `secret_file`; ISC's
+/// (`"isc-draft12"`) a `relationship` name, and no key or witness, which a
+/// dhcpd partner has no use for (it would never heartbeat the witness, so
+/// the witness would always report it silent).
+fn protocol(c: &mut Checker, f: &Spanned<RawFailover>) -> PeerProtocol {
+    let r = f.get_ref();
+    let kinds = [("tandem", false), ("isc-draft12", true)];
+    if c.one_of(r.protocol.as_ref(), "failover.protocol", &kinds, false) {
+        return isc_protocol(c, f);
+    }
+    if let Some(n) = &r.relationship {
+        let message = "is for protocol = \"isc-draft12\" only";
+        c.at(n, "failover.relationship", message);
+    }
+    let secret_file = match &r.secret_file {
+        Some(file) => PathBuf::from(file.get_ref()),
+        None => {
+            let message =
+                "is required (the pre-shared key of the peer link; `tandem init` writes one)";
+            c.at(f, "failover.secret_file", message);
+            PathBuf::new()
+        }
+    };
+    PeerProtocol::Tandem { secret_file }
+}
+
+/// ISC's protocol: the relationship name, and no key or witness.
+fn isc_protocol(c: &mut Checker, f: &Spanned<RawFailover>) -> PeerProtocol {
+    let r = f.get_ref();
+    if let Some(s) = &r.secret_file {
+        let message = "has no use with protocol = \"isc-draft12\": ISC's failover protocol has no authentication (protect the link instead: README)";
+        c.at(s, "failover.secret_file", message);
+    }
+    if let Some(w) = &r.witness {
+        let message =
+            "cannot be used with protocol = \"isc-draft12\": an ISC partner never heartbeats it";
+        c.at(w, "failover.witness", message);
+    }
+    let relationship = match &r.relationship {
+        Some(n) if (1..=255).contains(&n.get_ref().len()) => n.get_ref().clone(),
+        Some(n) => {
+            c.at(n, "failover.relationship", "must be 1 to 255 characters");
+            String::new()
+        }
+        None => {
+            let message = "is required with protocol = \"isc-draft12\" (the name in dhcpd.conf's `failover peer \"name\"`)";
+            c.at(f, "failover.relationship", message);
+            String::new()
+        }
+    };
+    PeerProtocol::IscDraft12 { relationship }
 }
 
 /// `[failover.partner_down_evidence]`: `None` when disabled, else its

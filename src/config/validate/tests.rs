@@ -291,3 +291,4 @@ fn the_metrics_address_takes_a_default_port_and_a_bad_one_is_named() {
 
 mod campus;
 mod ddns;
+mod isc;

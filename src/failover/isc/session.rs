@@ -538,7 +538,7 @@ impl IscSession {
             return vec![];
         };
         a.given = a.given.saturating_add(given);
-        a.pools_left -= 1;
+        a.pools_left = a.pools_left.saturating_sub(1);
         if a.pools_left > 0 {
             return vec![];
         }
