@@ -84,7 +84,7 @@ pub fn to_wire(b: &Binding) -> Result<WireLease, BindingError> {
         relay_info: None,
         starts,
         expires,
-        cltt: from_isc(b.cltt),
+        cltt: from_isc(transaction_time(b, st)),
         lease_time: u32::try_from(expires.saturating_sub(starts)).unwrap_or(u32::MAX),
         potential_expiry: from_isc(b.potential_expiry),
         seq: 0,
@@ -129,6 +129,22 @@ pub fn from_wire(l: &WireLease) -> Binding {
         start_time_of_state: Some(to_isc(l.starts)),
         cltt: (l.cltt != 0).then(|| to_isc(l.cltt)),
         ip_flags: None,
+    }
+}
+
+/// When the binding last changed, for tandem's "the later transaction
+/// wins" (`failover::reconcile`): the client's last transaction time, or,
+/// where ISC sends none (it drops it when its own timer expires a lease or
+/// moves a free one between FREE and BACKUP), when the binding entered its
+/// state (start-time-of-state). Without it, ISC's EXPIRED of a lease
+/// tandem granted read as older than the grant and was refused, and the
+/// two kept sending their versions to each other (the lab: thousands of
+/// updates a second). An ACTIVE binding always carries its own.
+fn transaction_time(b: &Binding, status: u8) -> Option<u32> {
+    match (b.cltt, status) {
+        (Some(t), _) => Some(t),
+        (None, status::ACTIVE) => None,
+        (None, _) => b.start_time_of_state,
     }
 }
 

@@ -123,6 +123,8 @@ pub struct IscSession {
     pool_answer: Option<PoolAnswer>,
     /// Pools the peer asked for addresses, awaiting ISC's POOLRESP.
     pools_asked: Vec<u32>,
+    /// Addresses ISC refused, and the peer's offers of them held back.
+    refusals: refusals::Refusals,
 }
 
 impl IscSession {
@@ -143,6 +145,7 @@ impl IscSession {
             request_xid: 0,
             pool_answer: None,
             pools_asked: Vec::new(),
+            refusals: refusals::Refusals::default(),
         };
         (session, frames(first))
     }
@@ -152,6 +155,9 @@ impl IscSession {
     pub fn tick(&mut self, now: Time) -> Vec<SessionOutput> {
         let (out, ev) = self.link.tick(now);
         let mut out = frames(out);
+        for h in self.refusals.due(now) {
+            out.push(SessionOutput::Frame(self.offer(now, h.batch, &h.lease)));
+        }
         if let Some(LinkEvent::Close(why)) = ev {
             out.push(SessionOutput::Close(why));
         }
@@ -274,281 +280,6 @@ impl IscSession {
             ),
         }
     }
-
-    /// An ISC message, once the peer knows the partner, as what the peer
-    /// is told or what is answered here.
-    fn translate(&mut self, now: Time, m: IscMessage, xid: u32, time: u32) -> Vec<SessionOutput> {
-        let to_peer = |m: Message| vec![SessionOutput::Message(m)];
-        match m {
-            IscMessage::State {
-                state,
-                flags,
-                since,
-            } => match partner_state(state, flags) {
-                Ok(s) => to_peer(Message::State {
-                    state: WireState::from(s),
-                    since: u64::from(since.unwrap_or(time)),
-                }),
-                Err(why) => vec![SessionOutput::Close(why)],
-            },
-            IscMessage::BndUpd(b) => self.binding_update(now, &b, xid, time),
-            IscMessage::BndAck { addr, reject } => self.binding_ack(xid, addr, reject),
-            IscMessage::UpdReq | IscMessage::UpdReqAll => {
-                self.request_xid = xid;
-                to_peer(if matches!(m, IscMessage::UpdReq) {
-                    Message::UpdateRequest { since: u64::MAX }
-                } else {
-                    Message::UpdateRequestAll
-                })
-            }
-            IscMessage::UpdDone => to_peer(Message::UpdateDone),
-            IscMessage::PoolReq => self.pool_request(xid),
-            IscMessage::PoolResp { transferred } => self.pool_response(transferred),
-            IscMessage::Disconnect(r) => to_peer(Message::Disconnect {
-                reason: describe(&r),
-            }),
-            IscMessage::Contact => to_peer(Message::Contact {
-                time: u64::from(time),
-                floor: None,
-            }),
-            IscMessage::Connect { .. } | IscMessage::ConnectAck { .. } => {
-                vec![SessionOutput::Close(format!(
-                    "{:?} on a connection already up",
-                    m.kind()
-                ))]
-            }
-        }
-    }
-
-    /// ISC's BNDUPD as a batch of one; one tandem cannot read is refused
-    /// here with ISC's reason.
-    fn binding_update(
-        &mut self,
-        now: Time,
-        b: &Binding,
-        xid: u32,
-        time: u32,
-    ) -> Vec<SessionOutput> {
-        match binding::to_wire(b) {
-            Ok(w) => {
-                self.owed.insert(xid, Ipv4Addr::from(w.addr));
-                vec![SessionOutput::Message(Message::BindingUpdate {
-                    batch: u64::from(xid),
-                    time: u64::from(time),
-                    leases: vec![w],
-                })]
-            }
-            Err(e) => {
-                let reason = match e {
-                    binding::BindingError::Missing => reject::MISSING_BINDING_INFO,
-                    _ => reject::MISC,
-                };
-                let ack = IscMessage::BndAck {
-                    addr: b.addr,
-                    reject: Some(rejection(reason, &e.to_string())),
-                };
-                vec![SessionOutput::Frame(self.link.reply(now, ack, xid))]
-            }
-        }
-    }
-
-    /// ISC's BNDACK of one of our BNDUPDs; the peer hears of the batch once
-    /// every BNDUPD of it is answered.
-    fn binding_ack(
-        &mut self,
-        xid: u32,
-        addr: Option<Ipv4Addr>,
-        refusal: Option<Rejection>,
-    ) -> Vec<SessionOutput> {
-        let Some((batch, ours)) = self.sent.remove(&xid) else {
-            tracing::debug!(
-                xid,
-                ?addr,
-                "BNDACK for no binding update of ours on this connection"
-            );
-            return vec![];
-        };
-        let Some((left, rejects)) = self.batches.get_mut(&batch) else {
-            return vec![];
-        };
-        if let Some(r) = refusal {
-            rejects.push(Reject {
-                addr: u32::from(ours),
-                reason: describe(&r),
-            });
-        }
-        *left -= 1;
-        if *left > 0 {
-            return vec![];
-        }
-        let (_, rejects) = self.batches.remove(&batch).unwrap_or_default();
-        vec![SessionOutput::Message(Message::BindingAck {
-            batch,
-            rejects,
-        })]
-    }
-
-    /// ISC asks for free addresses, of no pool in particular: every pool
-    /// is asked, and the answer waits for all of them.
-    fn pool_request(&mut self, xid: u32) -> Vec<SessionOutput> {
-        if self.pool_answer.is_some() || self.cfg.pools == 0 {
-            return vec![];
-        }
-        self.pool_answer = Some(PoolAnswer {
-            xid,
-            pools_left: self.cfg.pools,
-            given: 0,
-        });
-        (0..self.cfg.pools)
-            .map(|pool| {
-                SessionOutput::Message(Message::PoolRequest {
-                    pool,
-                    wanted: u32::MAX,
-                })
-            })
-            .collect()
-    }
-
-    /// ISC answered our POOLREQ: every pool the peer asked for is answered.
-    fn pool_response(&mut self, transferred: Option<u32>) -> Vec<SessionOutput> {
-        let given = transferred.unwrap_or(0);
-        std::mem::take(&mut self.pools_asked)
-            .into_iter()
-            .map(|pool| SessionOutput::Message(Message::PoolResponse { pool, given }))
-            .collect()
-    }
-
-    /// A message from the peer at `now`, as frames for ISC (or nothing, for
-    /// what ISC has no form of).
-    pub fn send(&mut self, now: Time, m: Message) -> Vec<SessionOutput> {
-        match m {
-            Message::Connect(c) => self.set_ours(now, c.state, now.0),
-            Message::State { state, since } => self.set_ours(now, state, since),
-            Message::BindingUpdate { batch, leases, .. }
-            | Message::BindingUpdateDns { batch, leases, .. }
-            | Message::BindingUpdateStale { batch, leases, .. } => {
-                self.send_batch(now, batch, &leases)
-            }
-            Message::BindingAck { batch, rejects } => self.send_ack(now, batch, &rejects),
-            Message::UpdateRequest { .. } => self.frame(now, IscMessage::UpdReq),
-            Message::UpdateRequestAll => self.frame(now, IscMessage::UpdReqAll),
-            Message::UpdateDone => {
-                let frame = self.link.reply(now, IscMessage::UpdDone, self.request_xid);
-                vec![SessionOutput::Frame(frame)]
-            }
-            Message::PoolRequest { pool, .. } => self.ask_pool(now, pool),
-            Message::PoolResponse { given, .. } => self.answer_pool(now, given),
-            Message::Disconnect { reason } => {
-                let bye = IscMessage::Disconnect(rejection(reject::MISC, &reason));
-                self.frame(now, bye)
-            }
-            Message::ConnectAck(_)
-            | Message::Contact { .. }
-            | Message::PairConfig { .. }
-            | Message::Reservations { .. } => vec![],
-        }
-    }
-
-    fn frame(&mut self, now: Time, m: IscMessage) -> Vec<SessionOutput> {
-        vec![SessionOutput::Frame(self.link.send(now, m))]
-    }
-
-    /// The peer's state changed (or its CONNECT told it): ISC hears it once
-    /// the connection is up, and never STARTUP.
-    fn set_ours(&mut self, now: Time, s: WireState, since: u64) -> Vec<SessionOutput> {
-        let Some(s) = s.state() else { return vec![] };
-        self.ours = Some((s, since));
-        if !self.link.is_up() || self.partner.is_none() {
-            return vec![];
-        }
-        self.state_frame(now, s, since)
-            .map(SessionOutput::Frame)
-            .into_iter()
-            .collect()
-    }
-
-    fn state_frame(&mut self, now: Time, s: State, since: u64) -> Option<Frame> {
-        let number = state::to_isc(s)?;
-        let m = IscMessage::State {
-            state: Some(number),
-            flags: Some(0),
-            since: Some(u32::try_from(since).unwrap_or(binding::MAX_TIME)),
-        };
-        Some(self.link.send(now, m))
-    }
-
-    /// A batch of ours as one BNDUPD per record.
-    fn send_batch(&mut self, now: Time, batch: u64, leases: &[WireLease]) -> Vec<SessionOutput> {
-        if leases.is_empty() {
-            let ack = Message::BindingAck {
-                batch,
-                rejects: vec![],
-            };
-            return vec![SessionOutput::Message(ack)];
-        }
-        self.batches.insert(batch, (leases.len(), Vec::new()));
-        leases
-            .iter()
-            .map(|w| {
-                let frame = self
-                    .link
-                    .send(now, IscMessage::BndUpd(binding::from_wire(w)));
-                self.sent.insert(frame.xid, (batch, Ipv4Addr::from(w.addr)));
-                SessionOutput::Frame(frame)
-            })
-            .collect()
-    }
-
-    /// The peer's acknowledgement of ISC's BNDUPD (a batch of one).
-    fn send_ack(&mut self, now: Time, batch: u64, rejects: &[Reject]) -> Vec<SessionOutput> {
-        let Some((xid, addr)) = u32::try_from(batch)
-            .ok()
-            .and_then(|xid| Some((xid, self.owed.remove(&xid)?)))
-        else {
-            return vec![];
-        };
-        let refusal = rejects
-            .iter()
-            .find(|r| r.addr == u32::from(addr))
-            .map(|r| rejection(reject_reason(&r.reason), &r.reason));
-        let ack = IscMessage::BndAck {
-            addr: Some(addr),
-            reject: refusal,
-        };
-        vec![SessionOutput::Frame(self.link.reply(now, ack, xid))]
-    }
-
-    /// The peer asks for free addresses of `pool`: one POOLREQ for all
-    /// the pools it asks about until ISC answers.
-    fn ask_pool(&mut self, now: Time, pool: u32) -> Vec<SessionOutput> {
-        let first = self.pools_asked.is_empty();
-        if !self.pools_asked.contains(&pool) {
-            self.pools_asked.push(pool);
-        }
-        if first {
-            self.frame(now, IscMessage::PoolReq)
-        } else {
-            vec![]
-        }
-    }
-
-    /// One pool answered ISC's POOLREQ; the POOLRESP goes with the last.
-    fn answer_pool(&mut self, now: Time, given: u32) -> Vec<SessionOutput> {
-        let Some(a) = &mut self.pool_answer else {
-            return vec![];
-        };
-        a.given = a.given.saturating_add(given);
-        a.pools_left = a.pools_left.saturating_sub(1);
-        if a.pools_left > 0 {
-            return vec![];
-        }
-        let (xid, transferred) = (a.xid, a.given);
-        self.pool_answer = None;
-        let resp = IscMessage::PoolResp {
-            transferred: Some(transferred),
-        };
-        vec![SessionOutput::Frame(self.link.reply(now, resp, xid))]
-    }
 }
 
 /// The partner's state from a STATE's number and flags: STARTUP when the
@@ -595,5 +326,10 @@ fn frames(v: Vec<Frame>) -> Vec<SessionOutput> {
     v.into_iter().map(SessionOutput::Frame).collect()
 }
 
+mod inbound;
+mod outbound;
+mod refusals;
 #[cfg(test)]
 mod tests;
+
+pub use refusals::REOFFER_AFTER;

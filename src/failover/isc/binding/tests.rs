@@ -28,7 +28,10 @@ fn every_captured_binding_is_a_valid_lease_and_maps_back() {
         let w = to_wire(&b).expect("maps");
         let lease = w.to_lease(OffsetBounds::exact(0)).expect("a valid lease");
         assert_eq!(lease.addr, b.addr.expect("an address"));
-        assert_eq!(from_wire(&w), b, "{lease:?}");
+        // A binding without a transaction time gets its start of state.
+        let mut back = b.clone();
+        back.cltt = transaction_time(&b, b.status.unwrap()).filter(|t| *t != 0);
+        assert_eq!(from_wire(&w), back, "{lease:?}");
     }
 }
 
@@ -124,4 +127,43 @@ fn what_isc_requires_or_refuses_of_a_client_is_kept() {
     assert_eq!(from_wire(&w).chaddr, Some(vec![0, 1, 2, 3, 4, 5, 6]));
     w.chaddr.clear();
     assert_eq!(from_wire(&w).chaddr, None);
+}
+
+/// The lab's loop (issue 19): tandem granted a lease at `t0` until
+/// `t0 + 20`; then ISC's own timer expired it and sent EXPIRED with no
+/// last transaction time, only its start of state. tandem takes it, the
+/// grant's end being due; read as a transaction at time 0 it was older
+/// than the grant and refused, again and again.
+#[test]
+fn isc_s_own_expiry_of_a_grant_is_taken() {
+    use crate::failover::reconcile::{Resolution, resolve};
+    let t0 = 1_800_000_000u32;
+    let hw = vec![1, 0, 0x0c, 1, 2, 3, 6];
+    let grant = Binding {
+        addr: Some(Ipv4Addr::new(10, 128, 1, 16)),
+        status: Some(status::ACTIVE),
+        chaddr: Some(hw.clone()),
+        ends: Some(t0 + 20),
+        potential_expiry: Some(t0 + 610),
+        start_time_of_state: Some(t0),
+        cltt: Some(t0),
+        ..Binding::default()
+    };
+    let expired = Binding {
+        status: Some(status::EXPIRED),
+        ends: Some(t0 + 20),
+        potential_expiry: Some(t0 - 39),
+        start_time_of_state: Some(t0 + 20),
+        cltt: None,
+        ..grant.clone()
+    };
+    let lease = |b: &Binding| {
+        to_wire(b)
+            .unwrap()
+            .to_lease(OffsetBounds::exact(0))
+            .unwrap()
+    };
+    let now = crate::time::Time(u64::from(t0 + 20));
+    let verdict = resolve(Some(&lease(&grant)), &lease(&expired), now, true);
+    assert!(matches!(verdict, Resolution::Accept(_)), "{verdict:?}");
 }

@@ -402,3 +402,81 @@ fn the_peer_s_refusals_map_to_isc_s_reasons() {
         reject::LESS_CRITICAL
     );
 }
+
+/// The lab's loop: ISC refuses an update and never sends its own version
+/// back, the peer offers its own again at once. The offer waits
+/// `REOFFER_AFTER` seconds, or is dropped (answered as not taken) when
+/// ISC's version of the address arrives first.
+#[test]
+fn an_offer_isc_refused_waits_or_gives_way_to_isc_s_version() {
+    let (mut s, now) = up(State::Normal);
+    let w = binding::to_wire(&binding(40, status::EXPIRED)).unwrap();
+    let out = s.send(
+        now,
+        Message::BindingUpdate {
+            batch: 1,
+            time: now.0,
+            leases: vec![w.clone()],
+        },
+    );
+    let [upd] = &frames_of(&out)[..] else {
+        panic!("{out:?}")
+    };
+    let refusal = rejection(2, "invalid state transition: active to expired");
+    let ack = IscMessage::BndAck {
+        addr: upd.ip(OptionCode::ASSIGNED_IP_ADDRESS),
+        reject: Some(refusal),
+    };
+    let told = messages(&s.receive(now, &ack.frame(now.0 as u32, upd.xid)));
+    assert!(matches!(&told[..], [Message::BindingAck { batch: 1, rejects }] if rejects.len() == 1));
+    // Offered again at once: held back.
+    let again = |s: &mut IscSession, batch| {
+        s.send(
+            now,
+            Message::BindingUpdate {
+                batch,
+                time: now.0,
+                leases: vec![w.clone()],
+            },
+        )
+    };
+    assert!(again(&mut s, 2).is_empty(), "held back");
+    assert!(
+        frames_of(&s.tick(now.plus(1)))
+            .iter()
+            .all(|f| f.kind != MessageType::BndUpd)
+    );
+    let late = frames_of(&s.tick(now.plus(REOFFER_AFTER)));
+    assert_eq!(
+        late.iter()
+            .filter(|f| f.kind == MessageType::BndUpd)
+            .count(),
+        1,
+        "sent once its wait is over"
+    );
+    // Refused again, offered again, and ISC's own version arrives first.
+    let ack = IscMessage::BndAck {
+        addr: late[0].ip(OptionCode::ASSIGNED_IP_ADDRESS),
+        reject: Some(rejection(2, "no")),
+    };
+    s.receive(now, &ack.frame(now.0 as u32, late[0].xid));
+    assert!(again(&mut s, 3).is_empty());
+    let theirs = IscMessage::BndUpd(binding(40, status::BACKUP)).frame(now.0 as u32, 60);
+    let told = messages(&s.receive(now, &theirs));
+    let [
+        Message::BindingUpdate { batch: 60, .. },
+        Message::BindingAck { batch: 3, rejects },
+    ] = &told[..]
+    else {
+        panic!("{told:?}")
+    };
+    assert_eq!(
+        rejects[0].addr, w.addr,
+        "the stale offer is answered as not taken"
+    );
+    let after = frames_of(&s.tick(now.plus(3 * REOFFER_AFTER)));
+    assert!(
+        after.iter().all(|f| f.kind != MessageType::BndUpd),
+        "and never sent"
+    );
+}

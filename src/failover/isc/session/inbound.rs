@@ -1,0 +1,169 @@
+//! What ISC sends, once the peer knows the partner, as what the peer is
+//! told (see the parent module): its state, its BNDUPDs as batches of one,
+//! its BNDACKs gathered into the peer's acknowledgements, its update
+//! requests and the pool exchange.
+
+use super::*;
+
+impl IscSession {
+    /// An ISC message, once the peer knows the partner, as what the peer
+    /// is told or what is answered here.
+    pub(super) fn translate(&mut self, now: Time, m: IscMessage, xid: u32, time: u32) -> Vec<SessionOutput> {
+        let to_peer = |m: Message| vec![SessionOutput::Message(m)];
+        match m {
+            IscMessage::State {
+                state,
+                flags,
+                since,
+            } => match partner_state(state, flags) {
+                Ok(s) => to_peer(Message::State {
+                    state: WireState::from(s),
+                    since: u64::from(since.unwrap_or(time)),
+                }),
+                Err(why) => vec![SessionOutput::Close(why)],
+            },
+            IscMessage::BndUpd(b) => self.binding_update(now, &b, xid, time),
+            IscMessage::BndAck { addr, reject } => self.binding_ack(xid, addr, reject),
+            IscMessage::UpdReq | IscMessage::UpdReqAll => {
+                self.request_xid = xid;
+                to_peer(if matches!(m, IscMessage::UpdReq) {
+                    Message::UpdateRequest { since: u64::MAX }
+                } else {
+                    Message::UpdateRequestAll
+                })
+            }
+            IscMessage::UpdDone => to_peer(Message::UpdateDone),
+            IscMessage::PoolReq => self.pool_request(xid),
+            IscMessage::PoolResp { transferred } => self.pool_response(transferred),
+            IscMessage::Disconnect(r) => to_peer(Message::Disconnect {
+                reason: describe(&r),
+            }),
+            IscMessage::Contact => to_peer(Message::Contact {
+                time: u64::from(time),
+                floor: None,
+            }),
+            IscMessage::Connect { .. } | IscMessage::ConnectAck { .. } => {
+                vec![SessionOutput::Close(format!(
+                    "{:?} on a connection already up",
+                    m.kind()
+                ))]
+            }
+        }
+    }
+
+    /// ISC's BNDUPD as a batch of one; one tandem cannot read is refused
+    /// here with ISC's reason.
+    fn binding_update(
+        &mut self,
+        now: Time,
+        b: &Binding,
+        xid: u32,
+        time: u32,
+    ) -> Vec<SessionOutput> {
+        match binding::to_wire(b) {
+            Ok(w) => {
+                let addr = Ipv4Addr::from(w.addr);
+                self.owed.insert(xid, addr);
+                let mut out = vec![SessionOutput::Message(Message::BindingUpdate {
+                    batch: u64::from(xid),
+                    time: u64::from(time),
+                    leases: vec![w],
+                })];
+                // The peer judges ISC's version first; offers of ours held
+                // back are stale now and answered as not taken.
+                for h in self.refusals.superseded(addr) {
+                    let reason = "superseded by the ISC partner's version".to_string();
+                    let reject = Reject {
+                        addr: h.lease.addr,
+                        reason,
+                    };
+                    out.extend(self.answer(h.batch, Some(reject)));
+                }
+                out
+            }
+            Err(e) => {
+                let reason = match e {
+                    binding::BindingError::Missing => reject::MISSING_BINDING_INFO,
+                    _ => reject::MISC,
+                };
+                let ack = IscMessage::BndAck {
+                    addr: b.addr,
+                    reject: Some(rejection(reason, &e.to_string())),
+                };
+                vec![SessionOutput::Frame(self.link.reply(now, ack, xid))]
+            }
+        }
+    }
+
+    /// ISC's BNDACK of one of our BNDUPDs; the peer hears of the batch once
+    /// every BNDUPD of it is answered.
+    fn binding_ack(
+        &mut self,
+        xid: u32,
+        addr: Option<Ipv4Addr>,
+        refusal: Option<Rejection>,
+    ) -> Vec<SessionOutput> {
+        let Some((batch, ours)) = self.sent.remove(&xid) else {
+            tracing::debug!(
+                xid,
+                ?addr,
+                "BNDACK for no binding update of ours on this connection"
+            );
+            return vec![];
+        };
+        self.refusals.answered(ours, refusal.is_some());
+        let reject = refusal.map(|r| Reject {
+            addr: u32::from(ours),
+            reason: describe(&r),
+        });
+        self.answer(batch, reject)
+    }
+
+    /// One record of our `batch` answered (with ISC's refusal, if any):
+    /// the peer's acknowledgement once every record of it is.
+    fn answer(&mut self, batch: u64, reject: Option<Reject>) -> Vec<SessionOutput> {
+        let Some((left, rejects)) = self.batches.get_mut(&batch) else {
+            return vec![];
+        };
+        rejects.extend(reject);
+        *left = left.saturating_sub(1);
+        if *left > 0 {
+            return vec![];
+        }
+        let (_, rejects) = self.batches.remove(&batch).unwrap_or_default();
+        vec![SessionOutput::Message(Message::BindingAck {
+            batch,
+            rejects,
+        })]
+    }
+
+    /// ISC asks for free addresses, of no pool in particular: every pool
+    /// is asked, and the answer waits for all of them.
+    fn pool_request(&mut self, xid: u32) -> Vec<SessionOutput> {
+        if self.pool_answer.is_some() || self.cfg.pools == 0 {
+            return vec![];
+        }
+        self.pool_answer = Some(PoolAnswer {
+            xid,
+            pools_left: self.cfg.pools,
+            given: 0,
+        });
+        (0..self.cfg.pools)
+            .map(|pool| {
+                SessionOutput::Message(Message::PoolRequest {
+                    pool,
+                    wanted: u32::MAX,
+                })
+            })
+            .collect()
+    }
+
+    /// ISC answered our POOLREQ: every pool the peer asked for is answered.
+    fn pool_response(&mut self, transferred: Option<u32>) -> Vec<SessionOutput> {
+        let given = transferred.unwrap_or(0);
+        std::mem::take(&mut self.pools_asked)
+            .into_iter()
+            .map(|pool| SessionOutput::Message(Message::PoolResponse { pool, given }))
+            .collect()
+    }
+}

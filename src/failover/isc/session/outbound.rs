@@ -1,0 +1,149 @@
+//! What the peer sends, as ISC frames (see the parent module): its state,
+//! its batches as one BNDUPD per binding (an address ISC refused waits,
+//! `refusals`), its acknowledgements of ISC's BNDUPDs, update requests
+//! and the pool exchange.
+
+use super::*;
+
+impl IscSession {
+    /// A message from the peer at `now`, as frames for ISC (or nothing, for
+    /// what ISC has no form of).
+    pub fn send(&mut self, now: Time, m: Message) -> Vec<SessionOutput> {
+        match m {
+            Message::Connect(c) => self.set_ours(now, c.state, now.0),
+            Message::State { state, since } => self.set_ours(now, state, since),
+            Message::BindingUpdate { batch, leases, .. }
+            | Message::BindingUpdateDns { batch, leases, .. }
+            | Message::BindingUpdateStale { batch, leases, .. } => {
+                self.send_batch(now, batch, &leases)
+            }
+            Message::BindingAck { batch, rejects } => self.send_ack(now, batch, &rejects),
+            Message::UpdateRequest { .. } => self.frame(now, IscMessage::UpdReq),
+            Message::UpdateRequestAll => self.frame(now, IscMessage::UpdReqAll),
+            Message::UpdateDone => {
+                let frame = self.link.reply(now, IscMessage::UpdDone, self.request_xid);
+                vec![SessionOutput::Frame(frame)]
+            }
+            Message::PoolRequest { pool, .. } => self.ask_pool(now, pool),
+            Message::PoolResponse { given, .. } => self.answer_pool(now, given),
+            Message::Disconnect { reason } => {
+                let bye = IscMessage::Disconnect(rejection(reject::MISC, &reason));
+                self.frame(now, bye)
+            }
+            Message::ConnectAck(_)
+            | Message::Contact { .. }
+            | Message::PairConfig { .. }
+            | Message::Reservations { .. } => vec![],
+        }
+    }
+
+    fn frame(&mut self, now: Time, m: IscMessage) -> Vec<SessionOutput> {
+        vec![SessionOutput::Frame(self.link.send(now, m))]
+    }
+
+    /// The peer's state changed (or its CONNECT told it): ISC hears it once
+    /// the connection is up, and never STARTUP.
+    fn set_ours(&mut self, now: Time, s: WireState, since: u64) -> Vec<SessionOutput> {
+        let Some(s) = s.state() else { return vec![] };
+        self.ours = Some((s, since));
+        if !self.link.is_up() || self.partner.is_none() {
+            return vec![];
+        }
+        self.state_frame(now, s, since)
+            .map(SessionOutput::Frame)
+            .into_iter()
+            .collect()
+    }
+
+    pub(super) fn state_frame(&mut self, now: Time, s: State, since: u64) -> Option<Frame> {
+        let number = state::to_isc(s)?;
+        let m = IscMessage::State {
+            state: Some(number),
+            flags: Some(0),
+            since: Some(u32::try_from(since).unwrap_or(binding::MAX_TIME)),
+        };
+        Some(self.link.send(now, m))
+    }
+
+    /// A batch of ours as one BNDUPD per record.
+    fn send_batch(&mut self, now: Time, batch: u64, leases: &[WireLease]) -> Vec<SessionOutput> {
+        if leases.is_empty() {
+            let ack = Message::BindingAck {
+                batch,
+                rejects: vec![],
+            };
+            return vec![SessionOutput::Message(ack)];
+        }
+        self.batches.insert(batch, (leases.len(), Vec::new()));
+        let wait = REOFFER_AFTER
+            .min(u64::from(self.cfg.link.max_response_delay) / 3)
+            .max(1);
+        let go: Vec<&WireLease> = leases
+            .iter()
+            .filter(|w| self.refusals.offer(now, wait, batch, w))
+            .collect();
+        go.into_iter()
+            .map(|w| SessionOutput::Frame(self.offer(now, batch, w)))
+            .collect()
+    }
+
+    /// One record of our `batch` as a BNDUPD, awaiting ISC's BNDACK.
+    pub(super) fn offer(&mut self, now: Time, batch: u64, w: &WireLease) -> Frame {
+        let frame = self
+            .link
+            .send(now, IscMessage::BndUpd(binding::from_wire(w)));
+        self.sent.insert(frame.xid, (batch, Ipv4Addr::from(w.addr)));
+        frame
+    }
+
+    /// The peer's acknowledgement of ISC's BNDUPD (a batch of one).
+    fn send_ack(&mut self, now: Time, batch: u64, rejects: &[Reject]) -> Vec<SessionOutput> {
+        let Some((xid, addr)) = u32::try_from(batch)
+            .ok()
+            .and_then(|xid| Some((xid, self.owed.remove(&xid)?)))
+        else {
+            return vec![];
+        };
+        let refusal = rejects
+            .iter()
+            .find(|r| r.addr == u32::from(addr))
+            .map(|r| rejection(reject_reason(&r.reason), &r.reason));
+        let ack = IscMessage::BndAck {
+            addr: Some(addr),
+            reject: refusal,
+        };
+        vec![SessionOutput::Frame(self.link.reply(now, ack, xid))]
+    }
+
+    /// The peer asks for free addresses of `pool`: one POOLREQ for all
+    /// the pools it asks about until ISC answers.
+    fn ask_pool(&mut self, now: Time, pool: u32) -> Vec<SessionOutput> {
+        let first = self.pools_asked.is_empty();
+        if !self.pools_asked.contains(&pool) {
+            self.pools_asked.push(pool);
+        }
+        if first {
+            self.frame(now, IscMessage::PoolReq)
+        } else {
+            vec![]
+        }
+    }
+
+    /// One pool answered ISC's POOLREQ; the POOLRESP goes with the last.
+    fn answer_pool(&mut self, now: Time, given: u32) -> Vec<SessionOutput> {
+        let Some(a) = &mut self.pool_answer else {
+            return vec![];
+        };
+        a.given = a.given.saturating_add(given);
+        a.pools_left = a.pools_left.saturating_sub(1);
+        if a.pools_left > 0 {
+            return vec![];
+        }
+        let (xid, transferred) = (a.xid, a.given);
+        self.pool_answer = None;
+        let resp = IscMessage::PoolResp {
+            transferred: Some(transferred),
+        };
+        vec![SessionOutput::Frame(self.link.reply(now, resp, xid))]
+    }
+}
