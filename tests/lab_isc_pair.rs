@@ -1,4 +1,5 @@
-//! tandem as the secondary of a real ISC dhcpd 4.4 primary, over ISC's own
+//! tandem as the secondary of a real ISC dhcpd 4.4 primary, and as the
+//! primary of a real ISC secondary, over ISC's own
 //! failover protocol (`[failover] protocol = "isc-draft12"`, issue 19):
 //! both start empty, go through RECOVER (each asks the other for every
 //! binding) to NORMAL; perfdhcp relays distinct clients to both, and each
@@ -31,11 +32,17 @@ const POOL: (&str, &str) = ("10.128.2.0", "10.128.2.31");
 /// back new grants this long (`Peer::hold_lost_grants`).
 const MCLT: u64 = 20;
 
-fn dhcpd_conf(dir: &Path) -> PathBuf {
+/// dhcpd.conf: the primary (with the MCLT and split), or the secondary.
+fn dhcpd_conf(dir: &Path, primary: bool) -> PathBuf {
+    let role = if primary {
+        format!("primary;\n  mclt {MCLT};\n  split 128;")
+    } else {
+        "secondary;".to_string()
+    };
     let text = format!(
         "authoritative;\nddns-update-style none;\nping-check false;\ndefault-lease-time 600;\nmax-lease-time 600;\n\
-         failover peer \"lab\" {{\n  primary;\n  address {ISC};\n  port 647;\n  peer address {TANDEM};\n  peer port 647;\n  \
-         max-response-delay 15;\n  max-unacked-updates 10;\n  load balance max seconds 3;\n  mclt {MCLT};\n  split 128;\n}}\n\
+         failover peer \"lab\" {{\n  {role}\n  address {ISC};\n  port 647;\n  peer address {TANDEM};\n  peer port 647;\n  \
+         max-response-delay 15;\n  max-unacked-updates 10;\n  load balance max seconds 3;\n}}\n\
          subnet 192.168.79.0 netmask 255.255.255.0 {{ }}\n\
          subnet 10.128.0.0 netmask 255.240.0.0 {{\n  option routers 10.128.0.1;\n  pool {{\n    failover peer \"lab\";\n    \
          range {} {};\n  }}\n}}\n",
@@ -46,10 +53,10 @@ fn dhcpd_conf(dir: &Path) -> PathBuf {
     p
 }
 
-fn tandem_conf(dir: &Path) -> PathBuf {
+fn tandem_conf(dir: &Path, role: &str) -> PathBuf {
     let text = format!(
         "[server]\ninterfaces = [\"eth0\"]\nlease_db = \"{d}/tandem.sqlite\"\ncontrol_socket = \"{d}/t.sock\"\n\n\
-         [failover]\nrole = \"secondary\"\nlisten = \"{TANDEM}\"\npeer = \"{ISC}\"\nprotocol = \"isc-draft12\"\n\
+         [failover]\nrole = \"{role}\"\nlisten = \"{TANDEM}\"\npeer = \"{ISC}\"\nprotocol = \"isc-draft12\"\n\
          relationship = \"lab\"\nmclt = \"{MCLT}s\"\nsplit = 128\nmax_response_delay = \"15s\"\n\n\
          [[subnet]]\ncidr = \"10.128.0.0/12\"\npools = [\"{}-{}\"]\nlease_time = \"600s\"\nrouters = [\"10.128.0.1\"]\n",
         POOL.0,
@@ -141,14 +148,26 @@ fn perfdhcp_round(lab: &mut Lab, ns: &str, log: &Path) {
 
 #[test]
 fn tandem_pairs_with_a_real_isc_primary() {
-    let test = "tandem_pairs_with_a_real_isc_primary";
+    pair_with_isc("tandem_pairs_with_a_real_isc_primary", "secondary");
+}
+
+/// As the primary, tandem gives the ISC secondary its share of the free
+/// addresses when it reaches NORMAL (`IscSession::balance`).
+#[test]
+fn tandem_pairs_with_a_real_isc_secondary() {
+    pair_with_isc("tandem_pairs_with_a_real_isc_secondary", "primary");
+}
+
+/// tandem in `role` (dhcpd in the other) through the whole run the module
+/// doc tells.
+fn pair_with_isc(test: &str, role: &str) {
     if let Some(why) = netns::unavailable(&["ip", "dhcpd", "perfdhcp"]) {
         eprintln!("SKIPPED {test}: {why}");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut lab = Lab::new("iscp");
+    let mut lab = Lab::new(&role[..4]);
     let a = lab.host("a", "eth0", Some(&format!("{ISC}/24")), None);
     let b = lab.host("b", "eth0", Some(&format!("{TANDEM}/24")), None);
     let perf = lab.host("p", "eth0", Some("10.128.0.1/12"), None);
@@ -156,8 +175,9 @@ fn tandem_pairs_with_a_real_isc_primary() {
         netns::route(n, &["10.128.0.0/12", "dev", "eth0"]);
     }
     netns::route(&perf, &["192.168.79.0/24", "dev", "eth0"]);
-    let (_, isc_leases, isc_log) = isc::dhcpd(&mut lab, &a, d, "dhcpd", &dhcpd_conf(d));
-    let cfg = tandem_conf(d);
+    let conf = dhcpd_conf(d, role == "secondary");
+    let (_, isc_leases, isc_log) = isc::dhcpd(&mut lab, &a, d, "dhcpd", &conf);
+    let cfg = tandem_conf(d, role);
     let log = d.join("tandem.log");
     start_tandem(&mut lab, &b, &cfg, &log);
     wait_for("both in normal", Duration::from_secs(60), || {

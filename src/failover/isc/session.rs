@@ -93,7 +93,9 @@ pub enum SessionOutput {
 /// An ISC POOLREQ being answered by every pool.
 #[derive(Clone, Copy, Debug)]
 struct PoolAnswer {
-    xid: u32,
+    /// ISC's POOLREQ's transaction id; `None` for our own balancing, which
+    /// ISC did not ask for and gets no POOLRESP.
+    xid: Option<u32>,
     pools_left: u32,
     given: u32,
 }
@@ -125,6 +127,9 @@ pub struct IscSession {
     pools_asked: Vec<u32>,
     /// Addresses ISC refused, and the peer's offers of them held back.
     refusals: refusals::Refusals,
+    /// Whether, as the primary, we gave the ISC secondary its share of the
+    /// free addresses on its first NORMAL of this connection.
+    balanced: bool,
 }
 
 impl IscSession {
@@ -146,6 +151,7 @@ impl IscSession {
             pool_answer: None,
             pools_asked: Vec::new(),
             refusals: refusals::Refusals::default(),
+            balanced: false,
         };
         (session, frames(first))
     }
@@ -251,6 +257,7 @@ impl IscSession {
         let mut out = vec![SessionOutput::Message(Message::Connect(
             self.introduce(s, time),
         ))];
+        out.extend(self.balance(s));
         for (m, xid, time) in std::mem::take(&mut self.early) {
             out.extend(self.translate(now, m, xid, time));
         }

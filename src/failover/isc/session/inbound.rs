@@ -8,7 +8,13 @@ use super::*;
 impl IscSession {
     /// An ISC message, once the peer knows the partner, as what the peer
     /// is told or what is answered here.
-    pub(super) fn translate(&mut self, now: Time, m: IscMessage, xid: u32, time: u32) -> Vec<SessionOutput> {
+    pub(super) fn translate(
+        &mut self,
+        now: Time,
+        m: IscMessage,
+        xid: u32,
+        time: u32,
+    ) -> Vec<SessionOutput> {
         let to_peer = |m: Message| vec![SessionOutput::Message(m)];
         match m {
             IscMessage::State {
@@ -16,10 +22,14 @@ impl IscSession {
                 flags,
                 since,
             } => match partner_state(state, flags) {
-                Ok(s) => to_peer(Message::State {
-                    state: WireState::from(s),
-                    since: u64::from(since.unwrap_or(time)),
-                }),
+                Ok(s) => {
+                    let mut out = to_peer(Message::State {
+                        state: WireState::from(s),
+                        since: u64::from(since.unwrap_or(time)),
+                    });
+                    out.extend(self.balance(s));
+                    out
+                }
                 Err(why) => vec![SessionOutput::Close(why)],
             },
             IscMessage::BndUpd(b) => self.binding_update(now, &b, xid, time),
@@ -33,7 +43,7 @@ impl IscSession {
                 })
             }
             IscMessage::UpdDone => to_peer(Message::UpdateDone),
-            IscMessage::PoolReq => self.pool_request(xid),
+            IscMessage::PoolReq => self.pool_request(Some(xid)),
             IscMessage::PoolResp { transferred } => self.pool_response(transferred),
             IscMessage::Disconnect(r) => to_peer(Message::Disconnect {
                 reason: describe(&r),
@@ -139,7 +149,7 @@ impl IscSession {
 
     /// ISC asks for free addresses, of no pool in particular: every pool
     /// is asked, and the answer waits for all of them.
-    fn pool_request(&mut self, xid: u32) -> Vec<SessionOutput> {
+    fn pool_request(&mut self, xid: Option<u32>) -> Vec<SessionOutput> {
         if self.pool_answer.is_some() || self.cfg.pools == 0 {
             return vec![];
         }
@@ -156,6 +166,19 @@ impl IscSession {
                 })
             })
             .collect()
+    }
+
+    /// The ISC secondary reached NORMAL: as its primary, we give it its
+    /// share of the free addresses at once, as an ISC primary does (its
+    /// pool balancing runs on entering NORMAL). Left to the secondary, it
+    /// would ask only at its next balancing run, a minute on, leaving its
+    /// share of new clients unanswered until then (the lab).
+    pub(super) fn balance(&mut self, s: State) -> Vec<SessionOutput> {
+        if !self.cfg.link.primary || s != State::Normal || self.balanced {
+            return vec![];
+        }
+        self.balanced = true;
+        self.pool_request(None)
     }
 
     /// ISC answered our POOLREQ: every pool the peer asked for is answered.

@@ -141,6 +141,9 @@ impl IscSession {
         }
         let (xid, transferred) = (a.xid, a.given);
         self.pool_answer = None;
+        let Some(xid) = xid else {
+            return vec![];
+        };
         let resp = IscMessage::PoolResp {
             transferred: Some(transferred),
         };

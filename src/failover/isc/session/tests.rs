@@ -480,3 +480,46 @@ fn an_offer_isc_refused_waits_or_gives_way_to_isc_s_version() {
         "and never sent"
     );
 }
+
+/// As the primary, the ISC secondary's first NORMAL has every pool give
+/// it its share, as an ISC primary's balancing does; no POOLRESP goes out
+/// for a request ISC never made.
+#[test]
+fn as_primary_the_secondary_gets_its_share_on_normal() {
+    let ack = captured("secondary")
+        .into_iter()
+        .find(|f| f.kind == MessageType::ConnectAck)
+        .unwrap();
+    let now = Time(u64::from(ack.time));
+    let (mut s, first) = IscSession::open(cfg(true), now);
+    assert_eq!(frames_of(&first)[0].kind, MessageType::Connect);
+    s.receive(now, &ack);
+    let told = messages(&s.receive(now, &state_frame(2, 0, now, 1)));
+    let asked = told
+        .iter()
+        .filter(|m| {
+            matches!(
+                m,
+                Message::PoolRequest {
+                    wanted: u32::MAX,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(matches!(told[0], Message::Connect(_)));
+    assert_eq!(asked, 2, "every pool: {told:?}");
+    for pool in 0..2 {
+        assert!(
+            s.send(now, Message::PoolResponse { pool, given: 4 })
+                .is_empty()
+        );
+    }
+    let again = messages(&s.receive(now, &state_frame(2, 0, now, 2)));
+    assert!(
+        again
+            .iter()
+            .all(|m| !matches!(m, Message::PoolRequest { .. })),
+        "once"
+    );
+}
