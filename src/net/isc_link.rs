@@ -22,7 +22,7 @@ use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Notify, mpsc};
 use tokio_util::codec::Framed;
 
@@ -215,25 +215,9 @@ async fn connect_from(local: SocketAddr, peer: SocketAddr) -> std::io::Result<Tc
 
 /// Accepts connections from the partner's address only.
 async fn listen(cfg: IscLinkConfig, conns: mpsc::Sender<(TcpStream, SocketAddr)>) {
-    let listener = loop {
-        match TcpListener::bind(cfg.listen).await {
-            Ok(l) => break l,
-            Err(e) => {
-                tracing::error!(listen = %cfg.listen, error = %e, "cannot listen for the ISC partner; retrying");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        }
-    };
-    tracing::info!(listen = %cfg.listen, "waiting for the ISC partner");
+    let listener = super::tcp::bind_retrying(cfg.listen, "the ISC partner").await;
     loop {
-        let (s, remote) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
+        let (s, remote) = super::tcp::accept_next(&listener).await;
         if remote.ip() != cfg.peer.ip() {
             tracing::warn!(%remote, peer = %cfg.peer, "refused a failover connection from an address that is not the ISC partner's");
             continue;

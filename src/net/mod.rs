@@ -11,6 +11,7 @@ pub mod isc_link;
 pub mod packet_socket;
 pub mod peer_link;
 pub mod ping;
+pub mod tcp;
 
 pub use dhcp_socket::DhcpSocket;
 pub use iface::Interface;

@@ -11,7 +11,7 @@ use futures_util::{SinkExt, StreamExt};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_util::codec::{Framed, LengthDelimitedCodec};
 
@@ -266,26 +266,10 @@ async fn dial(
 }
 
 async fn listen(cfg: LinkConfig, auth: mpsc::Sender<(Conn, Session, SocketAddr)>) {
-    let listener = loop {
-        match TcpListener::bind(cfg.listen).await {
-            Ok(l) => break l,
-            Err(e) => {
-                tracing::error!(listen = %cfg.listen, error = %e, "cannot listen for the partner; retrying");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        }
-    };
-    tracing::info!(listen = %cfg.listen, "waiting for the partner");
+    let listener = super::tcp::bind_retrying(cfg.listen, "the partner").await;
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_HANDSHAKES));
     loop {
-        let (s, remote) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
+        let (s, remote) = super::tcp::accept_next(&listener).await;
         let Ok(permit) = slots.clone().try_acquire_owned() else {
             tracing::warn!(%remote, "too many unauthenticated peer connections; refusing one");
             continue;

@@ -283,4 +283,4 @@ fn rejection(reason: u8, text: &str) -> Rejection {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -12,7 +12,8 @@ fn captured(kind: MessageType) -> Frame {
         .expect("captured")
 }
 
-fn cfg(primary: bool) -> LinkConfig {
+/// The captured pair's relationship, as this side of it.
+pub(crate) fn cfg(primary: bool) -> LinkConfig {
     LinkConfig {
         primary,
         name: b"lab".to_vec(),

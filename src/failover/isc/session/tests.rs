@@ -8,14 +8,7 @@ use crate::failover::isc::{OptionCode, golden_frames};
 
 fn cfg(primary: bool) -> SessionConfig {
     SessionConfig {
-        link: LinkConfig {
-            primary,
-            name: b"lab".to_vec(),
-            max_response_delay: 15,
-            max_unacked: 10,
-            mclt: 30,
-            split: 128,
-        },
+        link: crate::failover::isc::link::tests::cfg(primary),
         fingerprint: "ours".into(),
         pools: 2,
     }
