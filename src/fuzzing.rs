@@ -249,6 +249,7 @@ fn isc_session(frames: &[crate::failover::isc::Frame]) {
         link,
         fingerprint: String::new(),
         pools: 2,
+        connection: 1,
     };
     let (mut s, _) = IscSession::open(cfg, Time(u64::from(first.time)));
     for f in frames {

@@ -169,10 +169,12 @@ impl Link {
     /// session opens with (the primary's CONNECT).
     async fn up(&mut self, s: TcpStream, remote: SocketAddr) -> Option<()> {
         let _ = s.set_nodelay(true);
-        let (session, first) = IscSession::open(self.cfg.session.clone(), SystemClock.now());
-        self.current = Some((Framed::new(s, IscCodec), session));
         self.generation += 1;
         let generation = self.generation;
+        let mut cfg = self.cfg.session.clone();
+        cfg.connection = generation;
+        let (session, first) = IscSession::open(cfg, SystemClock.now());
+        self.current = Some((Framed::new(s, IscCodec), session));
         tracing::info!(%remote, "ISC partner connected");
         self.events
             .send(LinkEvent::Up { remote, generation })

@@ -32,6 +32,9 @@ pub(super) fn failover(c: &mut Checker, f: &Spanned<RawFailover>) -> FailoverCon
     let (split, lbms, mu) = limits(c, r);
     let partner_down_evidence = evidence(c, r.partner_down_evidence.as_ref());
     let protocol = protocol(c, f);
+    if matches!(protocol, PeerProtocol::IscDraft12 { .. }) {
+        isc_limits(c, r, listen, mrd);
+    }
     let witness = r.witness.as_ref().map(|w| {
         let key = "failover.witness";
         let a = address(c, w, key, crate::failover::witness::DEFAULT_PORT);
@@ -81,6 +84,22 @@ fn protocol(c: &mut Checker, f: &Spanned<RawFailover>) -> PeerProtocol {
         }
     };
     PeerProtocol::Tandem { secret_file }
+}
+
+/// What ISC's protocol needs of the addresses and timers: our own address
+/// to dial from (dhcpd accepts a connection only from the address its
+/// `peer address` names), and a `max_response_delay` of 3 s or more
+/// (dhcpd sends a CONTACT every third of it, whole seconds: below 3, as
+/// fast as it can).
+fn isc_limits(c: &mut Checker, r: &RawFailover, listen: SocketAddr, mrd: u64) {
+    if listen.ip().is_unspecified() {
+        let message = "must be this server's own address with protocol = \"isc-draft12\" (dhcpd accepts connections only from the address its `peer address` names)";
+        c.at(&r.listen, "failover.listen", message);
+    }
+    if let Some(d) = r.max_response_delay.as_ref().filter(|_| mrd < 3) {
+        let message = "must be at least 3s with protocol = \"isc-draft12\" (dhcpd sends a CONTACT every third of it)";
+        c.at(d, "failover.max_response_delay", message);
+    }
 }
 
 /// ISC's protocol: the relationship name, and no key or witness.

@@ -133,19 +133,21 @@ pub fn from_wire(l: &WireLease) -> Binding {
 }
 
 /// When the binding last changed, for tandem's "the later transaction
-/// wins" (`failover::reconcile`): the client's last transaction time, or,
-/// where ISC sends none (it drops it when its own timer expires a lease or
-/// moves a free one between FREE and BACKUP), when the binding entered its
-/// state (start-time-of-state). Without it, ISC's EXPIRED of a lease
-/// tandem granted read as older than the grant and was refused, and the
-/// two kept sending their versions to each other (the lab: thousands of
-/// updates a second). An ACTIVE binding always carries its own.
+/// wins" (`failover::reconcile`). For an ACTIVE binding, the client's last
+/// transaction time. For any other, the later of that and when the binding
+/// entered its state (start-time-of-state): ISC changes those states by
+/// itself (its timer expires a lease, its balancing moves a free one
+/// between FREE and BACKUP) and keeps the last transaction time it had, if
+/// any: the client's last grant from ISC, older than a renewal tandem
+/// made, or none at all for a lease only tandem granted. Read by its last
+/// transaction time, ISC's expiry of a lease tandem had granted looked
+/// older than the grant and was refused, and the two kept sending their
+/// versions to each other (the lab: thousands of updates a second).
 fn transaction_time(b: &Binding, status: u8) -> Option<u32> {
-    match (b.cltt, status) {
-        (Some(t), _) => Some(t),
-        (None, status::ACTIVE) => None,
-        (None, _) => b.start_time_of_state,
+    if status == status::ACTIVE {
+        return b.cltt;
     }
+    b.cltt.max(b.start_time_of_state)
 }
 
 /// An ISC time as tandem's; absent is 0, "not set".

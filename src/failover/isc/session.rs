@@ -77,6 +77,11 @@ pub struct SessionConfig {
     pub fingerprint: String,
     /// How many pools the configuration has (`PoolId` 0 up to it).
     pub pools: u32,
+    /// The connection's number (the link's generation): the high half of
+    /// the batch numbers the peer is given for ISC's BNDUPDs, so that an
+    /// acknowledgement the peer made for an earlier connection (ISC's
+    /// transaction ids start again at 0 on each) never answers this one's.
+    pub connection: u64,
 }
 
 /// What the session asks of the edge.
@@ -128,8 +133,18 @@ pub struct IscSession {
     /// Addresses ISC refused, and the peer's offers of them held back.
     refusals: refusals::Refusals,
     /// Whether, as the primary, we gave the ISC secondary its share of the
-    /// free addresses on its first NORMAL of this connection.
+    /// free addresses once both were in NORMAL on this connection.
     balanced: bool,
+    /// ISC's state, as its last STATE said.
+    theirs: Option<State>,
+    /// Our pool fingerprint, as the peer's own CONNECT gave it (it follows
+    /// reloads), for the partner's synthesized CONNECT.
+    fingerprint: String,
+    /// The state ISC last heard from us (`outbound::deliverable`).
+    told: Option<State>,
+    /// Whether, as the primary in POTENTIAL-CONFLICT, the peer was asked
+    /// for its updates on ISC's behalf (`inbound::conflict`).
+    offered_in_conflict: bool,
 }
 
 impl IscSession {
@@ -137,6 +152,7 @@ impl IscSession {
     /// primary's CONNECT).
     pub fn open(cfg: SessionConfig, now: Time) -> (IscSession, Vec<SessionOutput>) {
         let (link, first) = IscLink::open(cfg.link.clone(), now);
+        let fingerprint = cfg.fingerprint.clone();
         let session = IscSession {
             cfg,
             link,
@@ -152,6 +168,10 @@ impl IscSession {
             pools_asked: Vec::new(),
             refusals: refusals::Refusals::default(),
             balanced: false,
+            theirs: None,
+            fingerprint,
+            told: None,
+            offered_in_conflict: false,
         };
         (session, frames(first))
     }
@@ -221,11 +241,7 @@ impl IscSession {
             return self.refuse(now, reject::INVALID_MCLT, why);
         }
         self.partner = Some((partner, mclt));
-        self.ours
-            .and_then(|(s, since)| self.state_frame(now, s, since))
-            .map(SessionOutput::Frame)
-            .into_iter()
-            .collect()
+        self.tell_held(now)
     }
 
     /// A DISCONNECT with ISC's `reason` code and `why`, and the close.
@@ -257,7 +273,7 @@ impl IscSession {
         let mut out = vec![SessionOutput::Message(Message::Connect(
             self.introduce(s, time),
         ))];
-        out.extend(self.balance(s));
+        out.extend(self.partner_in(now, s));
         for (m, xid, time) in std::mem::take(&mut self.early) {
             out.extend(self.translate(now, m, xid, time));
         }
@@ -276,7 +292,7 @@ impl IscSession {
             ),
             primary: !self.cfg.link.primary,
             time: u64::from(time),
-            fingerprint: self.cfg.fingerprint.clone(),
+            fingerprint: self.fingerprint.clone(),
             epoch: ISC_EPOCH,
             seen_epoch: None,
             state: WireState::from(s),
@@ -297,6 +313,13 @@ fn partner_state(number: Option<u8>, flags: Option<u8>) -> Result<State, String>
         return Ok(State::Startup);
     }
     let n = number.ok_or("a STATE without a server-state")?;
+    // RESOLUTION-INTERRUPTED is POTENTIAL-CONFLICT without the link (the
+    // draft's section 9.8), which ISC announces first on every new link
+    // after one broke during conflict resolution; it leaves it only on
+    // our STATE. Closing on it would keep both from ever resolving.
+    if n == state::RESOLUTION_INTERRUPTED {
+        return Ok(State::PotentialConflict);
+    }
     state::from_isc(n).ok_or_else(|| {
         format!("the ISC partner is in state {n}, which tandem does not have: closing")
     })

@@ -7,6 +7,9 @@ use crate::failover::State;
 /// ISC's RECOVER-WAIT.
 pub const RECOVER_WAIT: u8 = 254;
 
+/// ISC's RESOLUTION-INTERRUPTED, which tandem reads as POTENTIAL-CONFLICT.
+pub const RESOLUTION_INTERRUPTED: u8 = 10;
+
 /// ISC's STARTUP, which it reads but never sends as a state.
 pub const STARTUP: u8 = 1;
 

@@ -58,4 +58,12 @@ fn isc_s_protocol_takes_no_key_and_no_witness_and_needs_a_name() {
     assert_eq!(keys(&witnessed), ["failover.witness"]);
     let empty = pair(&format!("{isc}relationship = \"\"\n"));
     assert_eq!(keys(&empty), ["failover.relationship"]);
+    let fast = pair(&format!(
+        "{isc}relationship = \"c\"\nmax_response_delay = \"2s\"\n"
+    ));
+    assert_eq!(keys(&fast), ["failover.max_response_delay"]);
+    let any = format!(
+        "{BASE}[failover]\nrole = \"secondary\"\nlisten = \"0.0.0.0\"\npeer = \"10.0.0.1\"\n{isc}relationship = \"c\"\n{SUBNET}"
+    );
+    assert_eq!(keys(&any), ["failover.listen"]);
 }

@@ -27,7 +27,7 @@ impl IscSession {
                         state: WireState::from(s),
                         since: u64::from(since.unwrap_or(time)),
                     });
-                    out.extend(self.balance(s));
+                    out.extend(self.partner_in(now, s));
                     out
                 }
                 Err(why) => vec![SessionOutput::Close(why)],
@@ -75,7 +75,7 @@ impl IscSession {
                 let addr = Ipv4Addr::from(w.addr);
                 self.owed.insert(xid, addr);
                 let mut out = vec![SessionOutput::Message(Message::BindingUpdate {
-                    batch: u64::from(xid),
+                    batch: (self.cfg.connection << 32) | u64::from(xid),
                     time: u64::from(time),
                     leases: vec![w],
                 })];
@@ -168,17 +168,45 @@ impl IscSession {
             .collect()
     }
 
-    /// The ISC secondary reached NORMAL: as its primary, we give it its
+    /// ISC is in `s` now: what that asks of us besides telling the peer.
+    pub(super) fn partner_in(&mut self, now: Time, s: State) -> Vec<SessionOutput> {
+        self.theirs = Some(s);
+        let mut out = self.balance();
+        out.extend(self.conflict(s));
+        out.extend(self.tell_held(now));
+        out
+    }
+
+    /// Both are in NORMAL: as the ISC secondary's primary, we give it its
     /// share of the free addresses at once, as an ISC primary does (its
     /// pool balancing runs on entering NORMAL). Left to the secondary, it
     /// would ask only at its next balancing run, a minute on, leaving its
     /// share of new clients unanswered until then (the lab).
-    pub(super) fn balance(&mut self, s: State) -> Vec<SessionOutput> {
-        if !self.cfg.link.primary || s != State::Normal || self.balanced {
+    pub(super) fn balance(&mut self) -> Vec<SessionOutput> {
+        let normal = |s: Option<State>| s == Some(State::Normal);
+        let ours = self.ours.map(|(s, _)| s);
+        if !self.cfg.link.primary || self.balanced || !normal(self.theirs) || !normal(ours) {
             return vec![];
         }
         self.balanced = true;
         self.pool_request(None)
+    }
+
+    /// ISC resolves a conflict one way (research section 3.6): the primary
+    /// asks for the secondary's updates, then, in CONFLICT-DONE, answers
+    /// the secondary's request. tandem's peer leaves POTENTIAL-CONFLICT
+    /// only once it has sent its own updates too, which an ISC secondary
+    /// never asks of a primary still in POTENTIAL-CONFLICT: as the primary,
+    /// the peer is asked for them on ISC's behalf when ISC enters
+    /// POTENTIAL-CONFLICT (ISC takes them, and the UPDDONE is "spurious"
+    /// to it and ignored). Without this both waited forever, serving no one.
+    fn conflict(&mut self, s: State) -> Vec<SessionOutput> {
+        if !self.cfg.link.primary || s != State::PotentialConflict || self.offered_in_conflict {
+            return vec![];
+        }
+        self.offered_in_conflict = true;
+        let ask = Message::UpdateRequest { since: u64::MAX };
+        vec![SessionOutput::Message(ask)]
     }
 
     /// ISC answered our POOLREQ: every pool the peer asked for is answered.

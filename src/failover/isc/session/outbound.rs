@@ -10,7 +10,23 @@ impl IscSession {
     /// what ISC has no form of).
     pub fn send(&mut self, now: Time, m: Message) -> Vec<SessionOutput> {
         match m {
-            Message::Connect(c) => self.set_ours(now, c.state, now.0),
+            Message::Connect(c) => {
+                self.fingerprint = c.fingerprint;
+                self.set_ours(now, c.state, now.0)
+            }
+            // ISC has no pair-config exchange: the peer's own fingerprint
+            // is the partner's (see `introduce`), so it is agreed.
+            Message::PairConfig {
+                fingerprint,
+                answer: false,
+            } => {
+                self.fingerprint = fingerprint.clone();
+                let agreed = Message::PairConfig {
+                    fingerprint,
+                    answer: true,
+                };
+                vec![SessionOutput::Message(agreed)]
+            }
             Message::State { state, since } => self.set_ours(now, state, since),
             Message::BindingUpdate { batch, leases, .. }
             | Message::BindingUpdateDns { batch, leases, .. }
@@ -46,13 +62,44 @@ impl IscSession {
     fn set_ours(&mut self, now: Time, s: WireState, since: u64) -> Vec<SessionOutput> {
         let Some(s) = s.state() else { return vec![] };
         self.ours = Some((s, since));
-        if !self.link.is_up() || self.partner.is_none() {
+        self.told = None;
+        let mut out = self.tell_held(now);
+        out.extend(self.balance());
+        out
+    }
+
+    /// Our state, once the connection is up, unless ISC must not hear it
+    /// now (`deliverable`); then it goes when ISC's state allows.
+    pub(super) fn tell_held(&mut self, now: Time) -> Vec<SessionOutput> {
+        let Some((s, since)) = self.ours else {
+            return vec![];
+        };
+        if !self.link.is_up() || self.partner.is_none() || self.told == Some(s) {
             return vec![];
         }
+        if !self.deliverable(s) {
+            tracing::info!(state = %s, partner = ?self.theirs, "not telling the ISC partner our state yet: it would shut down or exit on it");
+            return vec![];
+        }
+        self.told = Some(s);
         self.state_frame(now, s, since)
             .map(SessionOutput::Frame)
             .into_iter()
             .collect()
+    }
+
+    /// Whether ISC may hear that we are in `s` (research section 3.6): a
+    /// secondary in CONFLICT-DONE is illegal to ISC, which shuts down on
+    /// it (ISC's secondary goes from POTENTIAL-CONFLICT straight to
+    /// NORMAL, which the peer does too when ISC reaches CONFLICT-DONE or
+    /// NORMAL); and ISC in CONFLICT-DONE exits (`log_fatal`) on any state
+    /// of its partner's but NORMAL, SHUTDOWN and POTENTIAL-CONFLICT.
+    fn deliverable(&self, s: State) -> bool {
+        use State::*;
+        if !self.cfg.link.primary && s == ConflictDone {
+            return false;
+        }
+        self.theirs != Some(ConflictDone) || matches!(s, Normal | Shutdown | PotentialConflict)
     }
 
     pub(super) fn state_frame(&mut self, now: Time, s: State, since: u64) -> Option<Frame> {
@@ -98,10 +145,12 @@ impl IscSession {
 
     /// The peer's acknowledgement of ISC's BNDUPD (a batch of one).
     fn send_ack(&mut self, now: Time, batch: u64, rejects: &[Reject]) -> Vec<SessionOutput> {
-        let Some((xid, addr)) = u32::try_from(batch)
-            .ok()
-            .and_then(|xid| Some((xid, self.owed.remove(&xid)?)))
-        else {
+        // The high half names the connection (`SessionConfig::connection`).
+        if batch >> 32 != self.cfg.connection & 0xffff_ffff {
+            return vec![];
+        }
+        let xid = batch as u32;
+        let Some(addr) = self.owed.remove(&xid) else {
             return vec![];
         };
         let refusal = rejects

@@ -42,9 +42,13 @@ impl Refusals {
     }
 
     /// Holds `lease` (of the peer's `batch`) back if ISC refused its
-    /// address; returns it if it may go now. `wait`: seconds to hold.
+    /// address, or an offer of it is held already (a newer version must
+    /// not overtake it: ISC would end on the older); returns whether it
+    /// may go now. `wait`: seconds to hold.
     pub fn offer(&mut self, now: Time, wait: u64, batch: u64, lease: &WireLease) -> bool {
-        if !self.refused.contains(&Ipv4Addr::from(lease.addr)) {
+        let addr = Ipv4Addr::from(lease.addr);
+        let behind = self.held.iter().any(|h| h.lease.addr == lease.addr);
+        if !self.refused.contains(&addr) && !behind {
             return true;
         }
         let due = now.plus(wait);
@@ -53,7 +57,9 @@ impl Refusals {
         false
     }
 
-    /// The offers whose wait is over at `now`, to send.
+    /// The offers whose wait is over at `now`, to send, oldest first (an
+    /// address's offers keep their order: each waits at least as long as
+    /// the one before it).
     pub fn due(&mut self, now: Time) -> Vec<Held> {
         let (due, later) = std::mem::take(&mut self.held)
             .into_iter()
