@@ -7,7 +7,8 @@
 //! hold the same bindings: every active lease in dhcpd's own lease file
 //! (read line by line) is active in `tandem leases` with the same MAC, and
 //! the other way round, and each side granted some. The clients leave: every
-//! lease ends on both sides alike, with no loop of refusals. Needs root, dhcpd and
+//! lease ends on both sides alike, with no loop of refusals. And a link cut
+//! with tandem in PARTNER-DOWN meanwhile resolves with dhcpd. Needs root, dhcpd and
 //! perfdhcp (CI has them); elsewhere it says why and skips.
 
 mod common;
@@ -158,16 +159,26 @@ fn tandem_pairs_with_a_real_isc_secondary() {
     pair_with_isc("tandem_pairs_with_a_real_isc_secondary", "primary");
 }
 
-/// tandem in `role` (dhcpd in the other) through the whole run the module
-/// doc tells.
-fn pair_with_isc(test: &str, role: &str) {
-    if let Some(why) = netns::unavailable(&["ip", "dhcpd", "perfdhcp"]) {
-        eprintln!("SKIPPED {test}: {why}");
-        return;
-    }
+/// The lab of one run: dhcpd in one namespace, tandem in another, a
+/// relay for perfdhcp in a third, both servers started and in NORMAL.
+struct Pair {
+    lab: Lab,
+    dir: tempfile::TempDir,
+    /// tandem's namespace, and perfdhcp's.
+    tandem_ns: String,
+    perf_ns: String,
+    cfg: PathBuf,
+    log: PathBuf,
+    isc_log: PathBuf,
+    isc_leases: PathBuf,
+}
+
+/// Starts the pair with tandem in `role` and both sides' silence timeout
+/// `mrd` seconds, and waits until both are in NORMAL.
+fn start_pair(role: &str, mrd: u64) -> Pair {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let mut lab = Lab::new(&role[..4]);
+    let mut lab = Lab::new(&format!("{}{mrd}", &role[..3]));
     let a = lab.host("a", "eth0", Some(&format!("{ISC}/24")), None);
     let b = lab.host("b", "eth0", Some(&format!("{TANDEM}/24")), None);
     let perf = lab.host("p", "eth0", Some("10.128.0.1/12"), None);
@@ -176,14 +187,54 @@ fn pair_with_isc(test: &str, role: &str) {
     }
     netns::route(&perf, &["192.168.79.0/24", "dev", "eth0"]);
     let conf = dhcpd_conf(d, role == "secondary");
+    let text = read(&conf).replace(
+        "max-response-delay 15;",
+        &format!("max-response-delay {mrd};"),
+    );
+    std::fs::write(&conf, text).unwrap();
     let (_, isc_leases, isc_log) = isc::dhcpd(&mut lab, &a, d, "dhcpd", &conf);
     let cfg = tandem_conf(d, role);
+    let text = read(&cfg).replace(
+        "max_response_delay = \"15s\"",
+        &format!("max_response_delay = \"{mrd}s\""),
+    );
+    std::fs::write(&cfg, text).unwrap();
     let log = d.join("tandem.log");
     start_tandem(&mut lab, &b, &cfg, &log);
     wait_for("both in normal", Duration::from_secs(60), || {
         isc_state(&isc_log).as_deref() == Some("normal")
             && common::status(&cfg).is_some_and(|s| s["state"] == "normal")
     });
+    Pair {
+        lab,
+        dir,
+        tandem_ns: b,
+        perf_ns: perf,
+        cfg,
+        log,
+        isc_log,
+        isc_leases,
+    }
+}
+
+/// tandem in `role` (dhcpd in the other) through the whole run the module
+/// doc tells.
+fn pair_with_isc(test: &str, role: &str) {
+    if let Some(why) = netns::unavailable(&["ip", "dhcpd", "perfdhcp"]) {
+        eprintln!("SKIPPED {test}: {why}");
+        return;
+    }
+    let Pair {
+        mut lab,
+        dir,
+        perf_ns: perf,
+        cfg,
+        log,
+        isc_log,
+        isc_leases,
+        ..
+    } = start_pair(role, 15);
+    let d = dir.path();
     let tandem_log = read(&log);
     for step in [
         "from=startup to=recover",
@@ -270,4 +321,46 @@ fn pair_with_isc(test: &str, role: &str) {
         );
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// The link is cut; tandem, the secondary, is put in PARTNER-DOWN by the
+/// operator; the link comes back. dhcpd resolves the conflict its way
+/// (POTENTIAL-CONFLICT, then CONFLICT-DONE as the primary) and tandem
+/// follows it to NORMAL, never telling dhcpd a state it exits on (tandem's
+/// own CONFLICT-DONE, which a dhcpd in CONFLICT-DONE takes for a fatal
+/// error).
+#[test]
+fn a_conflict_after_partner_down_resolves_with_isc() {
+    let test = "a_conflict_after_partner_down_resolves_with_isc";
+    if let Some(why) = netns::unavailable(&["ip", "dhcpd", "perfdhcp"]) {
+        eprintln!("SKIPPED {test}: {why}");
+        return;
+    }
+    let p = start_pair("secondary", 4);
+    let link = |state: &str| netns::run(&["ip", "-n", &p.tandem_ns, "link", "set", "eth0", state]);
+    link("down");
+    wait_for(
+        "communications-interrupted",
+        Duration::from_secs(30),
+        || common::status(&p.cfg).is_some_and(|s| s["state"] == "communications-interrupted"),
+    );
+    common::tandem_ok(&["partner-down"], &p.cfg);
+    link("up");
+    netns::route(&p.tandem_ns, &["10.128.0.0/12", "dev", "eth0"]);
+    wait_for("both in normal again", Duration::from_secs(60), || {
+        isc_state(&p.isc_log).as_deref() == Some("normal")
+            && common::status(&p.cfg).is_some_and(|s| s["state"] == "normal")
+    });
+    let isc_said = read(&p.isc_log);
+    for step in [
+        "peer moves from partner-down to potential-conflict",
+        "I move from potential-conflict to conflict-done",
+        "I move from conflict-done to normal",
+    ] {
+        assert!(
+            isc_said.contains(step),
+            "{step} in dhcpd's log:\n{isc_said}"
+        );
+    }
+    assert!(!isc_said.contains("shut"), "dhcpd shut down:\n{isc_said}");
 }
