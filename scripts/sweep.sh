@@ -8,17 +8,25 @@
 #   scripts/sweep.sh            # 600k + 250k + 110k + 40k + the families
 #   SCALE=0.01 scripts/sweep.sh # a 1% smoke run
 #   FIRST=20000000 scripts/sweep.sh   # another stretch of seeds
+#   SKIP=2 FIRST=... SCALE=... scripts/sweep.sh  # resume: the first 2
+#                               # segments of that run are done already
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${SCALE:-1}
 first=${FIRST:-10000000}
 jobs=${JOBS:-$(nproc)}
+skip=${SKIP:-0}
 cargo build --release --bin tandem-sim
 status=0
 # clients link-delay seeds(at scale 1) [scenario family]
 while read -r clients delay seeds family; do
   n=$(awk -v s="$seeds" -v k="$scale" 'BEGIN { printf "%d", s * k }')
   [ "$n" -gt 0 ] || continue
+  if [ "$skip" -gt 0 ]; then
+    skip=$((skip - 1))
+    first=$((first + n))
+    continue
+  fi
   extra=()
   [ -n "${family:-}" ] && extra=(--family "$family")
   echo "== --clients $clients --link-delay $delay ${extra[*]}: $n seeds from $first"
