@@ -1,0 +1,227 @@
+//! Keeping tandem and dhcpd in step: updates dhcpd refused, the
+//! primary's balancing, the states dhcpd survives in a conflict, and
+//! acknowledgements from an earlier connection.
+
+use super::*;
+
+/// The lab's loop: ISC refuses an update and never sends its own version
+/// back, the peer offers its own again at once. The offer waits
+/// `REOFFER_AFTER` seconds, or is dropped (answered as not taken) when
+/// ISC's version of the address arrives first.
+#[test]
+fn an_offer_isc_refused_waits_or_gives_way_to_isc_s_version() {
+    let (mut s, now) = up(State::Normal);
+    let w = binding::to_wire(&binding(40, status::EXPIRED)).unwrap();
+    let out = s.send(
+        now,
+        Message::BindingUpdate {
+            batch: 1,
+            time: now.0,
+            leases: vec![w.clone()],
+        },
+    );
+    let [upd] = &frames_of(&out)[..] else {
+        panic!("{out:?}")
+    };
+    let refusal = rejection(2, "invalid state transition: active to expired");
+    let ack = IscMessage::BndAck {
+        addr: upd.ip(OptionCode::ASSIGNED_IP_ADDRESS),
+        reject: Some(refusal),
+    };
+    let told = messages(&s.receive(now, &ack.frame(now.0 as u32, upd.xid)));
+    assert!(matches!(&told[..], [Message::BindingAck { batch: 1, rejects }] if rejects.len() == 1));
+    // Offered again at once: held back.
+    let again = |s: &mut IscSession, batch| {
+        s.send(
+            now,
+            Message::BindingUpdate {
+                batch,
+                time: now.0,
+                leases: vec![w.clone()],
+            },
+        )
+    };
+    assert!(again(&mut s, 2).is_empty(), "held back");
+    assert!(
+        frames_of(&s.tick(now.plus(1)))
+            .iter()
+            .all(|f| f.kind != MessageType::BndUpd)
+    );
+    let late = frames_of(&s.tick(now.plus(REOFFER_AFTER)));
+    assert_eq!(
+        late.iter()
+            .filter(|f| f.kind == MessageType::BndUpd)
+            .count(),
+        1,
+        "sent once its wait is over"
+    );
+    // Refused again, offered again, and ISC's own version arrives first.
+    let ack = IscMessage::BndAck {
+        addr: late[0].ip(OptionCode::ASSIGNED_IP_ADDRESS),
+        reject: Some(rejection(2, "no")),
+    };
+    s.receive(now, &ack.frame(now.0 as u32, late[0].xid));
+    assert!(again(&mut s, 3).is_empty());
+    let theirs = IscMessage::BndUpd(binding(40, status::BACKUP)).frame(now.0 as u32, 60);
+    let told = messages(&s.receive(now, &theirs));
+    let [
+        Message::BindingUpdate { batch: 60, .. },
+        Message::BindingAck { batch: 3, rejects },
+    ] = &told[..]
+    else {
+        panic!("{told:?}")
+    };
+    assert_eq!(
+        rejects[0].addr, w.addr,
+        "the stale offer is answered as not taken"
+    );
+    let after = frames_of(&s.tick(now.plus(3 * REOFFER_AFTER)));
+    assert!(
+        after.iter().all(|f| f.kind != MessageType::BndUpd),
+        "and never sent"
+    );
+}
+
+/// As the primary, the ISC secondary's first NORMAL has every pool give
+/// it its share, as an ISC primary's balancing does; no POOLRESP goes out
+/// for a request ISC never made.
+#[test]
+fn as_primary_the_secondary_gets_its_share_on_normal() {
+    let ack = captured("secondary")
+        .into_iter()
+        .find(|f| f.kind == MessageType::ConnectAck)
+        .unwrap();
+    let now = Time(u64::from(ack.time));
+    let (mut s, first) = IscSession::open(cfg(true), now);
+    assert_eq!(frames_of(&first)[0].kind, MessageType::Connect);
+    let normal = Message::State {
+        state: WireState::from(State::Normal),
+        since: now.0,
+    };
+    s.send(now, normal);
+    s.receive(now, &ack);
+    let told = messages(&s.receive(now, &state_frame(2, 0, now, 1)));
+    let asked = told
+        .iter()
+        .filter(|m| {
+            matches!(
+                m,
+                Message::PoolRequest {
+                    wanted: u32::MAX,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(matches!(told[0], Message::Connect(_)));
+    assert_eq!(asked, 2, "every pool: {told:?}");
+    for pool in 0..2 {
+        assert!(
+            s.send(now, Message::PoolResponse { pool, given: 4 })
+                .is_empty()
+        );
+    }
+    let again = messages(&s.receive(now, &state_frame(2, 0, now, 2)));
+    assert!(
+        again
+            .iter()
+            .all(|m| !matches!(m, Message::PoolRequest { .. })),
+        "once"
+    );
+}
+
+/// ISC's conflict resolution is one-way (research section 3.6): as the
+/// secondary, our CONFLICT-DONE is never sent (ISC shuts down on it), and
+/// while ISC is in CONFLICT-DONE only NORMAL, SHUTDOWN or
+/// POTENTIAL-CONFLICT is (ISC exits on any other); a state held back goes
+/// once ISC's allows it. RESOLUTION-INTERRUPTED reads as
+/// POTENTIAL-CONFLICT, not as a state to close on.
+#[test]
+fn isc_hears_only_the_states_it_survives() {
+    let (mut s, now) = up(State::PotentialConflict);
+    let state = |s: State| Message::State {
+        state: WireState::from(s),
+        since: now.0,
+    };
+    assert!(
+        frames_of(&s.send(now, state(State::ConflictDone))).is_empty(),
+        "never as the secondary"
+    );
+    let told = messages(&s.receive(now, &state_frame(11, 0, now, 7)));
+    assert!(matches!(&told[..], [Message::State { .. }]), "{told:?}");
+    assert!(
+        frames_of(&s.send(now, state(State::CommunicationsInterrupted))).is_empty(),
+        "ISC would exit"
+    );
+    let out = frames_of(&s.send(now, state(State::Normal)));
+    assert_eq!(out[0].u8(OptionCode::SERVER_STATE), Some(2));
+    let ri = messages(&s.receive(now, &state_frame(10, 0, now, 8)));
+    let [Message::State { state, .. }] = &ri[..] else {
+        panic!("{ri:?}")
+    };
+    assert_eq!(state.state(), Some(State::PotentialConflict));
+}
+
+/// As the primary, ISC's POTENTIAL-CONFLICT has the peer send its updates
+/// on ISC's behalf (an ISC secondary never asks a primary still in
+/// POTENTIAL-CONFLICT for them, and the peer leaves it only once sent).
+#[test]
+fn as_primary_a_conflict_has_the_peer_offer_its_updates() {
+    let ack = captured("secondary")
+        .into_iter()
+        .find(|f| f.kind == MessageType::ConnectAck)
+        .unwrap();
+    let now = Time(u64::from(ack.time));
+    let (mut s, _) = IscSession::open(cfg(true), now);
+    s.receive(now, &ack);
+    let told = messages(&s.receive(now, &state_frame(5, 0, now, 1)));
+    let asks = told
+        .iter()
+        .filter(|m| **m == Message::UpdateRequest { since: u64::MAX })
+        .count();
+    assert_eq!(asks, 1, "{told:?}");
+    let again = messages(&s.receive(now, &state_frame(5, 0, now, 2)));
+    assert!(
+        !again.contains(&Message::UpdateRequest { since: u64::MAX }),
+        "once"
+    );
+}
+
+/// An acknowledgement the peer made on an earlier connection never answers
+/// a BNDUPD of this one with the same transaction id.
+#[test]
+fn an_acknowledgement_from_an_earlier_connection_answers_nothing() {
+    let (mut s, now) = up(State::Normal);
+    let upd = IscMessage::BndUpd(binding(50, status::ACTIVE)).frame(now.0 as u32, 9);
+    let told = messages(&s.receive(now, &upd));
+    let [Message::BindingUpdate { batch, .. }] = &told[..] else {
+        panic!("{told:?}")
+    };
+    let stale = (7u64 << 32) | 9;
+    assert_ne!(*batch, stale);
+    let ack = |batch| Message::BindingAck {
+        batch,
+        rejects: vec![],
+    };
+    assert!(s.send(now, ack(stale)).is_empty());
+    assert_eq!(frames_of(&s.send(now, ack(*batch))).len(), 1);
+}
+
+/// A newer offer of an address never overtakes one held back for it:
+/// ISC would end on the older version.
+#[test]
+fn a_newer_offer_never_overtakes_a_held_one() {
+    let mut r = refusals::Refusals::default();
+    let addr = Ipv4Addr::new(10, 171, 0, 60);
+    let w = |st| binding::to_wire(&binding(60, st)).unwrap();
+    let now = Time(1000);
+    r.answered(addr, true);
+    assert!(!r.offer(now, 5, 1, &w(status::ACTIVE)));
+    r.answered(addr, false); // ISC took another update of it meanwhile
+    assert!(
+        !r.offer(now.plus(1), 5, 2, &w(status::RELEASED)),
+        "behind the held one"
+    );
+    assert!(r.due(now.plus(5)).iter().map(|h| h.batch).eq([1]));
+    assert!(r.due(now.plus(6)).iter().map(|h| h.batch).eq([2]));
+}
