@@ -142,9 +142,9 @@ pub struct IscSession {
     fingerprint: String,
     /// The state ISC last heard from us (`outbound::deliverable`).
     told: Option<State>,
-    /// Whether, as the primary in POTENTIAL-CONFLICT, the peer was asked
-    /// for its updates on ISC's behalf (`inbound::conflict`).
-    offered_in_conflict: bool,
+    /// Whether ISC asked for updates (UPDREQ, UPDREQALL) that the peer has
+    /// not answered yet: only then does the peer's UPDDONE go to ISC.
+    isc_asked: bool,
 }
 
 impl IscSession {
@@ -171,7 +171,7 @@ impl IscSession {
             theirs: None,
             fingerprint,
             told: None,
-            offered_in_conflict: false,
+            isc_asked: false,
         };
         (session, frames(first))
     }
@@ -273,11 +273,32 @@ impl IscSession {
         let mut out = vec![SessionOutput::Message(Message::Connect(
             self.introduce(s, time),
         ))];
-        out.extend(self.partner_in(now, s));
+        let acts_as = isc_state(state).unwrap_or(s);
+        out.extend(self.ask_on_isc_s_behalf(acts_as));
+        out.extend(self.partner_in(now, acts_as));
         for (m, xid, time) in std::mem::take(&mut self.early) {
             out.extend(self.translate(now, m, xid, time));
         }
         out
+    }
+
+    /// ISC asks for our updates only in RECOVER (UPDREQALL) and in conflict
+    /// resolution (UPDREQ), but the peer sends none, not even new grants,
+    /// before it has answered a request on the connection, and leaves
+    /// RECOVER or POTENTIAL-CONFLICT only once it has. So it is asked here
+    /// on ISC's behalf, once per connection, for what ISC has not
+    /// acknowledged: the answer to an UPDREQ exactly, so the UPDDONE that
+    /// follows it is right for an UPDREQ ISC sends meanwhile too (and
+    /// stays here otherwise: `outbound`). Not when ISC is in RECOVER: its
+    /// UPDREQALL is coming, and an UPDDONE sent before the whole answer
+    /// would end its RECOVER with part of our database. Without this, the
+    /// migration's first meeting (dhcpd in PARTNER-DOWN, tandem in RECOVER)
+    /// never ended, and after a link blip tandem's grants never reached
+    /// dhcpd (review of session 19).
+    fn ask_on_isc_s_behalf(&mut self, isc: State) -> Option<SessionOutput> {
+        (isc != State::Recover).then_some(SessionOutput::Message(Message::UpdateRequest {
+            since: u64::MAX,
+        }))
     }
 
     /// The partner's CONNECT as the peer expects it (see the module doc).
@@ -323,6 +344,15 @@ fn partner_state(number: Option<u8>, flags: Option<u8>) -> Result<State, String>
     state::from_isc(n).ok_or_else(|| {
         format!("the ISC partner is in state {n}, which tandem does not have: closing")
     })
+}
+
+/// The state ISC reacts by: the number it sent, with or without the
+/// STARTUP flag (in STARTUP it sends, and acts on, its saved state).
+fn isc_state(number: Option<u8>) -> Option<State> {
+    match number? {
+        state::RESOLUTION_INTERRUPTED => Some(State::PotentialConflict),
+        n => state::from_isc(n),
+    }
 }
 
 /// ISC's reject reason for one of the peer's refusals (`sync::judge`).

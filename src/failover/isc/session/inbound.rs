@@ -27,7 +27,7 @@ impl IscSession {
                         state: WireState::from(s),
                         since: u64::from(since.unwrap_or(time)),
                     });
-                    out.extend(self.partner_in(now, s));
+                    out.extend(self.partner_in(now, isc_state(state).unwrap_or(s)));
                     out
                 }
                 Err(why) => vec![SessionOutput::Close(why)],
@@ -36,6 +36,7 @@ impl IscSession {
             IscMessage::BndAck { addr, reject } => self.binding_ack(xid, addr, reject),
             IscMessage::UpdReq | IscMessage::UpdReqAll => {
                 self.request_xid = xid;
+                self.isc_asked = true;
                 to_peer(if matches!(m, IscMessage::UpdReq) {
                     Message::UpdateRequest { since: u64::MAX }
                 } else {
@@ -168,11 +169,11 @@ impl IscSession {
             .collect()
     }
 
-    /// ISC is in `s` now: what that asks of us besides telling the peer.
+    /// ISC acts by `s` now (its saved state while it starts up): what that
+    /// asks of us besides telling the peer.
     pub(super) fn partner_in(&mut self, now: Time, s: State) -> Vec<SessionOutput> {
         self.theirs = Some(s);
         let mut out = self.balance();
-        out.extend(self.conflict(s));
         out.extend(self.tell_held(now));
         out
     }
@@ -190,23 +191,6 @@ impl IscSession {
         }
         self.balanced = true;
         self.pool_request(None)
-    }
-
-    /// ISC resolves a conflict one way (research section 3.6): the primary
-    /// asks for the secondary's updates, then, in CONFLICT-DONE, answers
-    /// the secondary's request. tandem's peer leaves POTENTIAL-CONFLICT
-    /// only once it has sent its own updates too, which an ISC secondary
-    /// never asks of a primary still in POTENTIAL-CONFLICT: as the primary,
-    /// the peer is asked for them on ISC's behalf when ISC enters
-    /// POTENTIAL-CONFLICT (ISC takes them, and the UPDDONE is "spurious"
-    /// to it and ignored). Without this both waited forever, serving no one.
-    fn conflict(&mut self, s: State) -> Vec<SessionOutput> {
-        if !self.cfg.link.primary || s != State::PotentialConflict || self.offered_in_conflict {
-            return vec![];
-        }
-        self.offered_in_conflict = true;
-        let ask = Message::UpdateRequest { since: u64::MAX };
-        vec![SessionOutput::Message(ask)]
     }
 
     /// ISC answered our POOLREQ: every pool the peer asked for is answered.

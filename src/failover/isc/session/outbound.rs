@@ -36,7 +36,13 @@ impl IscSession {
             Message::BindingAck { batch, rejects } => self.send_ack(now, batch, &rejects),
             Message::UpdateRequest { .. } => self.frame(now, IscMessage::UpdReq),
             Message::UpdateRequestAll => self.frame(now, IscMessage::UpdReqAll),
+            // The answer to a request ISC made, or to the one made on its
+            // behalf at connect (`inbound`), which ISC did not ask for: an
+            // UPDDONE it did not ask for ends its RECOVER with a partial
+            // copy, or sends its secondary to NORMAL mid-conflict.
+            Message::UpdateDone if !self.isc_asked => vec![],
             Message::UpdateDone => {
+                self.isc_asked = false;
                 let frame = self.link.reply(now, IscMessage::UpdDone, self.request_xid);
                 vec![SessionOutput::Frame(frame)]
             }
@@ -74,7 +80,10 @@ impl IscSession {
         let Some((s, since)) = self.ours else {
             return vec![];
         };
-        if !self.link.is_up() || self.partner.is_none() || self.told == Some(s) {
+        // Nothing before ISC's first STATE of the connection (it always
+        // sends one at once): ISC keeps CONFLICT-DONE across a reconnect,
+        // and a state sent blind could be one it exits on.
+        if !self.link.is_up() || self.theirs.is_none() || self.told == Some(s) {
             return vec![];
         }
         if !self.deliverable(s) {

@@ -72,9 +72,10 @@ fn up(ours: State) -> (IscSession, Time) {
     let out = s.receive(now, &connect);
     assert!(!closed(&out), "{out:?}");
     let out = s.receive(now, &state_frame(2, 0, now, 1));
+    let asked = Message::UpdateRequest { since: u64::MAX };
     assert!(
-        matches!(messages(&out)[..], [Message::Connect(_)]),
-        "{out:?}"
+        matches!(&messages(&out)[..], [Message::Connect(_), m] if *m == asked),
+        "the partner, and our updates asked for on its behalf: {out:?}"
     );
     (s, now)
 }
@@ -269,7 +270,9 @@ fn what_isc_sends_before_its_state_waits_for_it() {
     s.receive(now, &connect);
     let early = IscMessage::UpdReqAll.frame(now.0 as u32, 5);
     assert!(messages(&s.receive(now, &early)).is_empty());
-    let told = messages(&s.receive(now, &state_frame(2, 1, now, 6)));
+    // ISC in RECOVER (with the STARTUP flag): its UPDREQALL is coming, so
+    // nothing is asked on its behalf.
+    let told = messages(&s.receive(now, &state_frame(6, 1, now, 6)));
     let [Message::Connect(c), Message::UpdateRequestAll] = &told[..] else {
         panic!("{told:?}")
     };

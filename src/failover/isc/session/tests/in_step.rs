@@ -225,3 +225,27 @@ fn a_newer_offer_never_overtakes_a_held_one() {
     assert!(r.due(now.plus(5)).iter().map(|h| h.batch).eq([1]));
     assert!(r.due(now.plus(6)).iter().map(|h| h.batch).eq([2]));
 }
+
+/// ISC starting up sends its saved state with the STARTUP flag and acts on
+/// it: a saved CONFLICT-DONE keeps the guard on. And an UPDDONE answering
+/// only the request made on ISC's behalf stays here.
+#[test]
+fn isc_s_saved_state_guards_and_an_unasked_upddone_stays_here() {
+    let (mut s, now) = up(State::PotentialConflict);
+    assert!(
+        frames_of(&s.send(now, Message::UpdateDone)).is_empty(),
+        "ISC did not ask"
+    );
+    s.receive(now, &state_frame(11, 1, now, 7));
+    let down = Message::State {
+        state: WireState::from(State::PartnerDown),
+        since: now.0,
+    };
+    assert!(frames_of(&s.send(now, down)).is_empty(), "dhcpd would exit");
+    s.receive(now, &IscMessage::UpdReq.frame(now.0 as u32, 8));
+    assert_eq!(
+        frames_of(&s.send(now, Message::UpdateDone)).len(),
+        1,
+        "ISC asked"
+    );
+}
