@@ -134,7 +134,7 @@ impl Link {
                 SessionOutput::Close(why) => Some(why),
             };
             if let Some(why) = down {
-                self.current = None;
+                self.end_session();
                 self.gone.notify_one();
                 self.events.send(LinkEvent::Down(why)).await.ok()?;
                 break;
@@ -150,6 +150,17 @@ impl Link {
         match tokio::time::timeout(WRITE_TIMEOUT, conn.send(f)).await {
             Ok(r) => r.err().map(|e| format!("ISC peer link write failed: {e}")),
             Err(_) => Some("the ISC partner stopped reading".into()),
+        }
+    }
+
+    /// Drops the current connection's session, keeping the fingerprint the
+    /// peer last gave it (a reload changes it) for the next one: the
+    /// partner's first STATE can be handled before the peer's CONNECT
+    /// reaches the new session, and a fingerprint from before a reload
+    /// would have the peer refuse the partner (review of session 19).
+    fn end_session(&mut self) {
+        if let Some((_, s)) = self.current.take() {
+            self.cfg.session.fingerprint = s.fingerprint().to_string();
         }
     }
 
@@ -171,6 +182,7 @@ impl Link {
         let _ = s.set_nodelay(true);
         self.generation += 1;
         let generation = self.generation;
+        self.end_session();
         let mut cfg = self.cfg.session.clone();
         cfg.connection = generation;
         let (session, first) = IscSession::open(cfg, SystemClock.now());

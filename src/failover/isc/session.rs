@@ -176,6 +176,12 @@ impl IscSession {
         (session, frames(first))
     }
 
+    /// Our pool fingerprint as the peer last gave it (its CONNECT, or a
+    /// reload's pair-config exchange).
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
     /// Time passed: keepalives, or the close on silence or a handshake
     /// not done in time.
     pub fn tick(&mut self, now: Time) -> Vec<SessionOutput> {
