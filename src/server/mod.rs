@@ -90,17 +90,8 @@ pub async fn run(
     let metrics_listener = config.server.metrics.map(metrics::bind).transpose()?;
     let (mut feeds, pings) =
         feeds::start_feeds(&config, &sockets, link_rx, metrics_listener, dns_results);
-    let witness = match config.failover.as_ref().and_then(|f| Some((f, f.witness?))) {
-        Some((f, addr)) => {
-            let file = f
-                .protocol
-                .secret_file()
-                .ok_or_else(|| anyhow::anyhow!("a witness needs the peer link's pre-shared key"))?;
-            let key = crate::keyfile::load(file)?;
-            let primary = f.role == crate::config::Role::Primary;
-            let (client, rx) = witness::WitnessClient::start(addr, &key, primary)
-                .await
-                .map_err(|e| anyhow::anyhow!("witness {addr}: {e}"))?;
+    let witness = match start_witness(&config).await? {
+        Some((client, rx)) => {
             feeds.witness = Some(rx);
             Some(client)
         }
@@ -422,4 +413,26 @@ impl Edge {
             },
         );
     }
+}
+
+/// The witness client (`[failover] witness`), with the peer link's key,
+/// and the channel of what it hears; `None` without a witness. Errors: no
+/// key (the ISC protocol, refused by config validation too), the key file,
+/// the socket.
+async fn start_witness(
+    config: &Config,
+) -> anyhow::Result<Option<(witness::WitnessClient, tokio::sync::mpsc::Receiver<Vec<u8>>)>> {
+    let Some((f, addr)) = config.failover.as_ref().and_then(|f| Some((f, f.witness?))) else {
+        return Ok(None);
+    };
+    let file = f
+        .protocol
+        .secret_file()
+        .ok_or_else(|| anyhow::anyhow!("a witness needs the peer link's pre-shared key"))?;
+    let key = crate::keyfile::load(file)?;
+    let primary = f.role == crate::config::Role::Primary;
+    let started = witness::WitnessClient::start(addr, &key, primary).await;
+    Ok(Some(
+        started.map_err(|e| anyhow::anyhow!("witness {addr}: {e}"))?,
+    ))
 }
