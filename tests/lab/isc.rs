@@ -51,8 +51,21 @@ pub fn dhcpd(
     name: &str,
     conf: &Path,
 ) -> (u32, std::path::PathBuf, std::path::PathBuf) {
+    std::fs::write(dir.join(format!("{name}.leases")), "").unwrap();
+    dhcpd_again(lab, ns, dir, name, conf)
+}
+
+/// [`dhcpd`] on the lease file and log it left (a restart: dhcpd reads
+/// its bindings and failover state back from the file; the log is
+/// appended to).
+pub fn dhcpd_again(
+    lab: &mut super::netns::Lab,
+    ns: &str,
+    dir: &Path,
+    name: &str,
+    conf: &Path,
+) -> (u32, std::path::PathBuf, std::path::PathBuf) {
     let leases = dir.join(format!("{name}.leases"));
-    std::fs::write(&leases, "").unwrap();
     let pid = dir.join(format!("{name}.pid"));
     let log = dir.join(format!("{name}.log"));
     let s = |p: &Path| p.display().to_string();
