@@ -128,7 +128,7 @@ impl Node {
             Input::PeerDown(why) => {
                 if let Some(p) = &mut self.peer {
                     tracing::warn!(reason = %why, "peer link lost");
-                    p.link_down(now);
+                    p.link_lost(now, &why);
                 }
             }
             Input::Committed { upto } => self.committed(now, upto),

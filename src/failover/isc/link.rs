@@ -189,22 +189,22 @@ impl IscLink {
             .refusal(now, f, &hello)
             .or_else(|| {
                 let ok = assignment.as_ref().is_some_and(|a| a.len() == hba::HBA_LEN);
-                (!ok).then_some((reject::HBA_CONFLICT, "invalid HBA"))
+                (!ok).then(|| (reject::HBA_CONFLICT, "invalid HBA".to_string()))
             })
             .or_else(|| {
                 mclt.is_none()
-                    .then_some((reject::INVALID_MCLT, "no MCLT provided"))
+                    .then(|| (reject::INVALID_MCLT, "no MCLT provided".to_string()))
             });
         let tls_reply = Some(0);
         if let Some((reason, text)) = refusal {
-            let reject = Some(rejection(reason, text));
+            let reject = Some(rejection(reason, &text));
             let ack = IscMessage::ConnectAck {
                 hello: self.hello(),
                 tls_reply,
                 reject,
             };
             let frame = self.reply(now, ack, f.xid);
-            return (vec![frame], Some(LinkEvent::Close(text.into())));
+            return (vec![frame], Some(LinkEvent::Close(text)));
         }
         let ack = IscMessage::ConnectAck {
             hello: self.hello(),
@@ -223,29 +223,56 @@ impl IscLink {
         reject: Option<Rejection>,
     ) -> (Vec<Frame>, Option<LinkEvent>) {
         if let Some(r) = reject {
-            let text = String::from_utf8_lossy(r.message.as_deref().unwrap_or_default());
-            let why = format!("the ISC partner refused us (reason {:?}): {text}", r.reason);
+            let why = format!("the ISC partner refused us: {}", self.explain(&r));
             return (vec![], Some(LinkEvent::Close(why)));
         }
         if let Some((reason, text)) = self.refusal(now, f, &hello) {
-            let bye = IscMessage::Disconnect(rejection(reason, text));
+            let bye = IscMessage::Disconnect(rejection(reason, &text));
             let frame = self.send(now, bye);
-            return (vec![frame], Some(LinkEvent::Close(text.into())));
+            return (vec![frame], Some(LinkEvent::Close(text)));
         }
         (vec![], Some(self.up(hello, None, None)))
     }
 
     /// Why ISC would refuse a CONNECT or CONNECTACK from this partner: the
-    /// wrong relationship, or clocks more than [`MAX_OFFSET`] apart.
-    fn refusal(&self, now: Time, f: &Frame, hello: &Hello) -> Option<(u8, &'static str)> {
+    /// wrong relationship, or clocks more than [`MAX_OFFSET`] apart; the
+    /// reason code and words an operator can act on.
+    fn refusal(&self, now: Time, f: &Frame, hello: &Hello) -> Option<(u8, String)> {
         if hello.name.as_deref() != Some(&self.cfg.name[..]) {
-            return Some((
-                reject::INVALID_PARTNER,
-                "unknown failover relationship name",
-            ));
+            let theirs = String::from_utf8_lossy(hello.name.as_deref().unwrap_or_default());
+            let why = format!(
+                "unknown failover relationship name \"{theirs}\": set `relationship` to the name in dhcpd's `failover peer`"
+            );
+            return Some((reject::INVALID_PARTNER, why));
         }
-        (now.0.abs_diff(u64::from(f.time)) > MAX_OFFSET)
-            .then_some((reject::TIME_MISMATCH, "time offset too large"))
+        let offset = i128::from(f.time) - i128::from(now.0);
+        (offset.unsigned_abs() > u128::from(MAX_OFFSET)).then(|| {
+            let why = format!(
+                "time offset too large: dhcpd's clock is {offset:+} s from tandem's, and ISC failover refuses more than {MAX_OFFSET} s: synchronise both hosts' clocks (NTP)"
+            );
+            (reject::TIME_MISMATCH, why)
+        })
+    }
+
+    /// The ISC partner's refusal of our CONNECT in words an operator can
+    /// act on: its reason code's meaning and remedy, then its own text.
+    fn explain(&self, r: &Rejection) -> String {
+        let text = String::from_utf8_lossy(r.message.as_deref().unwrap_or_default());
+        let hint = match r.reason {
+            Some(reject::TIME_MISMATCH) => format!(
+                "our clocks differ by more than {MAX_OFFSET} s (dhcpd's limit): synchronise both hosts' clocks (NTP)"
+            ),
+            Some(reject::INVALID_PARTNER) => format!(
+                "it has no failover relationship named \"{}\": set `relationship` to the name in its `failover peer`",
+                String::from_utf8_lossy(&self.cfg.name)
+            ),
+            Some(reject::INVALID_MCLT) | Some(reject::HBA_CONFLICT) => {
+                "it does not take our MCLT or split: check `mclt` and `split`".to_string()
+            }
+            Some(n) => format!("ISC reject reason {n}"),
+            None => "no reason given".to_string(),
+        };
+        format!("{hint} (dhcpd said: \"{text}\")")
     }
 
     fn up(&mut self, partner: Hello, mclt: Option<u32>, hba: Option<Vec<u8>>) -> LinkEvent {

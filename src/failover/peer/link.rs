@@ -53,6 +53,22 @@ impl Peer {
         self.send(now, Message::Connect(c));
     }
 
+    /// The transport went down for `why` (the link's words): as
+    /// [`Peer::link_down`], and when the partner had not yet introduced
+    /// itself, `why` becomes the status alarm until a partner connects:
+    /// a partner that refuses to pair (an ISC dhcpd's CONNECTACK for a
+    /// clock offset over 60 s, a wrong relationship name) or a handshake
+    /// that never ends would otherwise show only as
+    /// COMMUNICATIONS-INTERRUPTED.
+    pub fn link_lost(&mut self, now: Time, why: &str) {
+        if self.link.is_some() && self.partner.is_none() {
+            self.alarm = Some(format!(
+                "the peer link closed before the partner connected: {why}"
+            ));
+        }
+        self.link_down(now);
+    }
+
     /// The transport went down: the partner is unheard from now on.
     pub fn link_down(&mut self, now: Time) {
         let was_up = self.link.take().is_some();

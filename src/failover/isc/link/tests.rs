@@ -191,3 +191,41 @@ fn nothing_but_the_handshake_before_it() {
         "a keepalive is harmless"
     );
 }
+
+/// A clock offset over ISC's limit is told in words an operator can act
+/// on, whichever side refuses: the offset and NTP when we refuse dhcpd's
+/// CONNECT; what reason 4 means when dhcpd refuses ours.
+#[test]
+fn a_clock_offset_refusal_says_the_offset_and_the_remedy() {
+    let connect = captured(MessageType::Connect);
+    let now = Time(u64::from(connect.time) + 75);
+    let (mut link, _) = IscLink::open(cfg(false), now);
+    let Some(LinkEvent::Close(why)) = link.receive(now, &connect).1 else {
+        panic!("not refused");
+    };
+    assert!(why.contains("-75 s") && why.contains("NTP"), "{why}");
+
+    let now = Time(1_700_000_000);
+    let (mut link, _) = IscLink::open(cfg(true), now);
+    let refusal = IscMessage::ConnectAck {
+        hello: Hello {
+            name: Some(b"lab".to_vec()),
+            ..Hello::default()
+        },
+        tls_reply: None,
+        reject: Some(Rejection {
+            reason: Some(reject::TIME_MISMATCH),
+            message: Some(b"time offset too large".to_vec()),
+        }),
+    };
+    let frame = refusal.frame(now.0 as u32, 0);
+    let Some(LinkEvent::Close(why)) = link.receive(now, &frame).1 else {
+        panic!("not closed");
+    };
+    assert!(
+        why.contains("more than 60 s")
+            && why.contains("NTP")
+            && why.contains("time offset too large"),
+        "{why}"
+    );
+}

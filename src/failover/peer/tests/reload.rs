@@ -147,3 +147,23 @@ fn a_pair_config_on_an_older_protocol_closes_the_link() {
         d.a.closed
     );
 }
+
+/// A link that closes before the partner has introduced itself (an ISC
+/// dhcpd refusing our CONNECT for a clock offset, a handshake that never
+/// ends) is the status alarm until a partner connects; a link lost after
+/// the partner connected is no alarm (the state says it).
+#[test]
+fn a_link_closed_before_the_partner_connected_is_the_alarm_until_one_does() {
+    let mut d = Duo::new();
+    d.a.peer.link_up(d.now, &d.a.store);
+    d.a.peer
+        .link_lost(d.now, "the ISC partner refused us: our clocks differ");
+    assert!(alarm(&d.a).contains("clocks differ"), "{}", alarm(&d.a));
+    d.a.drain();
+    d.connect();
+    assert_eq!(alarm(&d.a), "", "cleared by the partner's CONNECT");
+    d.a.session = None;
+    d.b.session = None;
+    d.a.peer.link_lost(d.now, "reset by peer");
+    assert_eq!(alarm(&d.a), "");
+}
