@@ -250,6 +250,7 @@ fn isc_session(frames: &[crate::failover::isc::Frame]) {
         fingerprint: String::new(),
         pools: 2,
         connection: 1,
+        recover_epoch: None,
     };
     let (mut s, _) = IscSession::open(cfg, Time(u64::from(first.time)));
     for f in frames {

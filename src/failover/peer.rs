@@ -13,7 +13,7 @@ use crate::lease::{Lease, LeaseStore};
 use crate::time::{Mono, Time};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-pub use config::PeerConfig;
+pub use config::{ISC_EPOCH, PeerConfig};
 pub use persisted::Persisted;
 pub use status::{EvidenceGauges, PeerGauges};
 use std::net::Ipv4Addr;

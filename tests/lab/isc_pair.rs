@@ -261,10 +261,13 @@ impl Pair {
         out
     }
 
-    /// No address was acknowledged to two clients, by either side, and
-    /// every acknowledged lease is active with its client on both sides
-    /// (within `secs` seconds: the last updates may be in flight). The
-    /// leases run 600 s and no client leaves, so none may have ended.
+    /// No address was acknowledged to two clients, by either side; every
+    /// acknowledged lease is active with its client on both sides, or
+    /// ended on both, dhcpd's record still naming its client with an end
+    /// in the past (a lease granted while the partner is away runs only
+    /// MCLT, and may end before the pair is back together); and the two
+    /// sides' active leases are the same. Within `secs` seconds: the last
+    /// updates may be in flight.
     pub fn check_every_ack_on_both(&self, secs: u64) {
         let acked = self.acked();
         assert!(!acked.is_empty(), "no client was acknowledged");
@@ -279,20 +282,30 @@ impl Pair {
         let deadline = std::time::Instant::now() + Duration::from_secs(secs);
         loop {
             let (ours, theirs) = (tandem_active(&self.cfg), isc_active(&self.isc_leases));
+            let blocks = last_blocks(&read(&self.isc_leases));
+            let now = utc_now();
+            let ended = |a: &str, m: &str| {
+                blocks.get(a).is_some_and(|(st, mac, ends)| {
+                    st != "active" && mac == m && ends_before(ends, &now)
+                })
+            };
             let missing: Vec<_> = holder
                 .iter()
                 .filter(|(a, (m, _))| {
-                    ours.get(**a).map(String::as_str) != Some(*m)
-                        || theirs.get(**a).map(String::as_str) != Some(*m)
+                    let (o, t) = (ours.get(**a), theirs.get(**a));
+                    let on_both = o.map(String::as_str) == Some(*m) && o == t;
+                    !(on_both || o.is_none() && ended(a, m))
                 })
                 .map(|(a, (m, who))| (a, m, who, ours.get(*a), theirs.get(*a)))
                 .collect();
-            if missing.is_empty() {
+            if missing.is_empty() && ours == theirs {
                 return;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "(address, client, acknowledged by, tandem's, dhcpd's) not on both: {missing:?}\n{}",
+                "(address, client, acknowledged by, tandem's, dhcpd's) not on both: {missing:?}\nactive in tandem: {ours:?}\nin dhcpd: {theirs:?}\ntandem's leases: {:?}\ndhcpd's: {:?}\n{}",
+                common::leases(&self.cfg),
+                last_blocks(&read(&self.isc_leases)),
                 read(&self.log)
             );
             std::thread::sleep(Duration::from_millis(500));
@@ -351,4 +364,21 @@ impl Pair {
             );
         }
     }
+}
+
+/// The time now as dhcpd's lease file writes it (UTC, "YYYY/MM/DD
+/// HH:MM:SS"), from `date`.
+fn utc_now() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y/%m/%d %H:%M:%S"])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Whether a lease file's `ends` ("4 2026/12/03 07:08:33": weekday, date,
+/// time, UTC) is before `now` (as [`utc_now`] gives it); "never" is not.
+fn ends_before(ends: &str, now: &str) -> bool {
+    ends.split_once(' ')
+        .is_some_and(|(_, at)| at.len() == now.len() && at < now)
 }

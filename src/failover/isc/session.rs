@@ -45,8 +45,7 @@ use crate::time::Time;
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 
-/// The database identity an ISC partner is given (its own has none).
-pub const ISC_EPOCH: u64 = 0x15C0_0000_0000_0001;
+pub use crate::failover::peer::ISC_EPOCH;
 
 /// How many messages ISC may send between its handshake and its STATE
 /// before the connection is closed (it sends its STATE first).
@@ -82,6 +81,10 @@ pub struct SessionConfig {
     /// acknowledgement the peer made for an earlier connection (ISC's
     /// transaction ids start again at 0 on each) never answers this one's.
     pub connection: u64,
+    /// The identity given to dhcpd's database when it last showed it had
+    /// lost it (its first STATE was RECOVER), while it stays in RECOVER:
+    /// carried from one connection to the next (`IscSession::recover_epoch`).
+    pub recover_epoch: Option<u64>,
 }
 
 /// What the session asks of the edge.
@@ -276,10 +279,10 @@ impl IscSession {
             Err(why) => return vec![SessionOutput::Close(why)],
         };
         self.introduced = true;
-        let mut out = vec![SessionOutput::Message(Message::Connect(
-            self.introduce(s, time),
-        ))];
         let acts_as = isc_state(state).unwrap_or(s);
+        let epoch = self.database(now, acts_as);
+        let connect = Message::Connect(self.introduce(s, time, epoch));
+        let mut out = vec![SessionOutput::Message(connect)];
         out.extend(self.ask_on_isc_s_behalf(acts_as));
         out.extend(self.partner_in(now, acts_as));
         for (m, xid, time) in std::mem::take(&mut self.early) {
@@ -307,8 +310,32 @@ impl IscSession {
         }))
     }
 
+    /// The identity of dhcpd's database for the peer: [`ISC_EPOCH`], "the
+    /// one met last", unless dhcpd is in RECOVER, where it starts only
+    /// when its lease file holds no failover state (research section
+    /// 3.1): its database is lost, or new. Then a new identity, kept
+    /// across connections while dhcpd stays in RECOVER, so that the peer
+    /// asks for everything and holds back what the lost database may have
+    /// granted, once per loss (`Peer::hold_lost_grants`; review of session
+    /// 19: with a constant identity a dhcpd restarted on an empty lease
+    /// file was never taken for one that lost its renewals).
+    fn database(&mut self, now: Time, isc: State) -> u64 {
+        if isc != State::Recover {
+            self.cfg.recover_epoch = None;
+            return ISC_EPOCH;
+        }
+        let minted = ISC_EPOCH ^ (now.0 << 20) ^ (self.cfg.connection & 0xF_FFFF);
+        *self.cfg.recover_epoch.get_or_insert(minted)
+    }
+
+    /// The identity [`IscSession::database`] gave dhcpd's database in
+    /// RECOVER, for the next connection's session.
+    pub fn recover_epoch(&self) -> Option<u64> {
+        self.cfg.recover_epoch
+    }
+
     /// The partner's CONNECT as the peer expects it (see the module doc).
-    fn introduce(&self, s: State, time: u32) -> Connect {
+    fn introduce(&self, s: State, time: u32, epoch: u64) -> Connect {
         let (hello, mclt) = self.partner.clone().unwrap_or_default();
         let vendor = String::from_utf8_lossy(hello.vendor_class.as_deref().unwrap_or(b"isc"));
         Connect {
@@ -320,7 +347,7 @@ impl IscSession {
             primary: !self.cfg.link.primary,
             time: u64::from(time),
             fingerprint: self.fingerprint.clone(),
-            epoch: ISC_EPOCH,
+            epoch,
             seen_epoch: None,
             state: WireState::from(s),
             mclt: u64::from(mclt.unwrap_or(self.cfg.link.mclt)),

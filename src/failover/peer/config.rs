@@ -4,6 +4,13 @@
 use crate::config::PoolId;
 use crate::lease::Owner;
 
+/// The database identity an ISC dhcpd partner's CONNECT names (its
+/// database has none) for "the one we met last": with
+/// [`PeerConfig::isc_partner`], the peer takes it for the partner database
+/// it last synchronised with, or for a new one at the first meeting. The
+/// ISC session names another when dhcpd shows it lost its database.
+pub const ISC_EPOCH: u64 = 0x15C0_0000_0000_0001;
+
 /// What the peer state machine needs of the configuration (the
 /// `[failover]` section and the pools), copied out so it runs without the
 /// whole config.
@@ -40,6 +47,10 @@ pub struct PeerConfig {
     pub pools: Vec<PoolId>,
     /// Networks served: a record for an address outside them is refused.
     pub subnets: Vec<crate::config::Cidr>,
+    /// The partner is an ISC dhcpd (`protocol = "isc-draft12"`), which
+    /// keeps no runtime reservations: it would give a reserved address to
+    /// another client.
+    pub isc_partner: bool,
 }
 
 impl PeerConfig {
@@ -61,6 +72,7 @@ impl PeerConfig {
             load_balance_max_secs: f.load_balance_max_secs,
             pools: c.pools.iter().map(|p| p.id).collect(),
             subnets: c.subnets.iter().map(|s| s.cidr).collect(),
+            isc_partner: matches!(f.protocol, crate::config::PeerProtocol::IscDraft12 { .. }),
         })
     }
 

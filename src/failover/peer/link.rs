@@ -143,7 +143,8 @@ impl Peer {
     /// refused (`check_connect`); otherwise we note the clock offset, learn
     /// whether we lost our database, answer with CONNECTACK and ask for the
     /// partner's updates (all of them if its database is new to us).
-    pub(super) fn on_connect(&mut self, now: Time, c: Connect) {
+    pub(super) fn on_connect(&mut self, now: Time, mut c: Connect) {
+        c.epoch = self.partner_database(c.epoch);
         let (state, version) = match self.check_connect(&c) {
             Ok(v) => v,
             Err(why) => return self.refuse(now, why),
@@ -178,6 +179,17 @@ impl Peer {
         // goes now.
         self.pump(now);
         self.evaluate(now);
+    }
+
+    /// The identity of the partner's database its CONNECT names. An ISC
+    /// dhcpd's has none: its session names [`ISC_EPOCH`] for "the one met
+    /// last" (the first meeting makes that this constant), and a new
+    /// identity when dhcpd shows it lost its database (`isc::session`).
+    fn partner_database(&self, epoch: u64) -> u64 {
+        match self.p.partner_epoch {
+            Some(last) if self.cfg.isc_partner && epoch == ISC_EPOCH => last,
+            _ => epoch,
+        }
     }
 
     /// The partner's state and the protocol version the pair speaks, if we

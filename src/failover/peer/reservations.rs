@@ -29,9 +29,11 @@ impl Peer {
     }
 
     fn speaks_reservations(&self) -> bool {
-        self.partner
-            .as_ref()
-            .is_some_and(|p| p.version >= RESERVATIONS_VERSION)
+        !self.cfg.isc_partner
+            && self
+                .partner
+                .as_ref()
+                .is_some_and(|p| p.version >= RESERVATIONS_VERSION)
     }
 
     /// Whether the partner's protocol leaves runtime reservations out
@@ -45,6 +47,9 @@ impl Peer {
     /// (PARTNER-DOWN, where it serves no one). Apart, each could reserve
     /// one address for a different client and both give it out.
     pub fn reservations_may_change(&self) -> Result<(), String> {
+        if self.cfg.isc_partner {
+            return Err("the partner is an ISC dhcpd, which keeps no runtime reservations and would give the address to another client: reserve it in both servers' configs (a `host` declaration in dhcpd.conf, outside its failover pools)".into());
+        }
         if self.state == State::PartnerDown {
             return Ok(());
         }

@@ -6,12 +6,21 @@ use super::*;
 use crate::failover::isc::binding::status;
 use crate::failover::isc::{OptionCode, golden_frames};
 
+/// The batch number the peer is given for ISC's BNDUPD `xid` on the
+/// tests' connection ([`cfg`]).
+pub(super) fn isc_batch(xid: u32) -> u64 {
+    (3 << 32) | u64::from(xid)
+}
+
 fn cfg(primary: bool) -> SessionConfig {
     SessionConfig {
         link: crate::failover::isc::link::tests::cfg(primary),
         fingerprint: "ours".into(),
         pools: 2,
-        connection: 0,
+        // Not 0: a batch number that lost its connection half would be
+        // taken for another connection's and answer nothing.
+        connection: 3,
+        recover_epoch: None,
     }
 }
 
@@ -121,7 +130,11 @@ fn the_captured_primary_reaches_the_peer_as_tandem_messages() {
     let Message::Connect(c) = &told[0] else {
         panic!("{told:?}")
     };
-    assert!(c.primary && c.epoch == ISC_EPOCH && c.fingerprint == "ours");
+    assert!(c.primary && c.fingerprint == "ours");
+    // dhcpd starts in RECOVER only without a saved failover state: a
+    // database new (or lost), named anew for the peer.
+    assert_ne!(c.epoch, ISC_EPOCH);
+    assert_eq!(s.recover_epoch(), Some(c.epoch));
     assert_eq!(c.mclt, 30, "the primary's MCLT");
     let updates: Vec<_> = told
         .iter()
@@ -133,7 +146,7 @@ fn the_captured_primary_reaches_the_peer_as_tandem_messages() {
     let bndupds: Vec<u64> = primary
         .iter()
         .filter(|f| f.kind == MessageType::BndUpd)
-        .map(|f| u64::from(f.xid))
+        .map(|f| isc_batch(f.xid))
         .collect();
     assert!(!bndupds.is_empty());
     assert_eq!(updates, bndupds.iter().map(|x| (*x, 1)).collect::<Vec<_>>());
@@ -189,19 +202,15 @@ fn isc_s_bndupd_is_a_batch_of_one_answered_by_a_minimal_bndack() {
     let (mut s, now) = up(State::Normal);
     let upd = IscMessage::BndUpd(binding(30, status::ACTIVE)).frame(now.0 as u32, 41);
     let told = messages(&s.receive(now, &upd));
-    let [
-        Message::BindingUpdate {
-            batch: 41, leases, ..
-        },
-    ] = &told[..]
-    else {
+    let [Message::BindingUpdate { batch, leases, .. }] = &told[..] else {
         panic!("{told:?}")
     };
+    assert_eq!(*batch, isc_batch(41), "the connection's, with ISC's xid");
     assert_eq!(leases[0].addr, u32::from(Ipv4Addr::new(10, 171, 0, 30)));
     let out = s.send(
         now,
         Message::BindingAck {
-            batch: 41,
+            batch: isc_batch(41),
             rejects: vec![],
         },
     );
@@ -221,7 +230,7 @@ fn isc_s_bndupd_is_a_batch_of_one_answered_by_a_minimal_bndack() {
     let out = s.send(
         now,
         Message::BindingAck {
-            batch: 42,
+            batch: isc_batch(42),
             rejects: vec![reject],
         },
     );
@@ -236,7 +245,7 @@ fn isc_s_bndupd_is_a_batch_of_one_answered_by_a_minimal_bndack() {
         s.send(
             now,
             Message::BindingAck {
-                batch: 42,
+                batch: isc_batch(42),
                 rejects: vec![]
             }
         )

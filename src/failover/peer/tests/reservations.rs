@@ -81,3 +81,22 @@ fn changes_wait_for_a_connected_partner_that_speaks_protocol_7() {
     );
     assert!(d.a.reservations.is_empty());
 }
+
+/// Beside an ISC dhcpd (which keeps no runtime reservations) a runtime
+/// reservation is refused even with the partner connected, and `status`
+/// says they are not replicated: dhcpd would give the address to another
+/// client (review of session 19: the synthesized CONNECT claims the
+/// newest protocol).
+#[test]
+fn beside_an_isc_partner_runtime_reservations_are_refused() {
+    let mut d = Duo::new();
+    d.a.peer.cfg.isc_partner = true;
+    d.connect();
+    let e = d.a.peer.reservations_may_change().unwrap_err();
+    assert!(e.contains("ISC dhcpd"), "{e}");
+    let s = d.a.peer.status(d.now, &d.a.store);
+    assert_eq!(s["runtime_reservations_replicated"], false, "{s}");
+    d.a.peer.set_reservations(d.now, vec![vec![entry(1)]], true);
+    d.settle();
+    assert!(d.b.reservations.is_empty(), "nothing sent");
+}

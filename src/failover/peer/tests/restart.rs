@@ -103,3 +103,39 @@ fn an_update_request_waits_for_every_earlier_change_to_be_durable() {
         );
     }
 }
+
+/// Beside an ISC dhcpd, whose database has no identity: its session's
+/// [`ISC_EPOCH`] stands for the database met last, so a reconnection asks
+/// only for what is new; a new identity (dhcpd in RECOVER: it lost its
+/// lease file) is a database new to us, asked for in full.
+#[test]
+fn an_isc_partner_s_constant_identity_is_the_database_met_last() {
+    let mut d = Duo::new();
+    d.a.peer.cfg.isc_partner = true;
+    d.connect();
+    d.disconnect();
+    d.a.peer.link_up(d.now, &d.a.store);
+    d.b.peer.link_up(d.now, &d.b.store);
+    let Some(Message::Connect(mut c)) = d.b.drain().into_iter().next() else {
+        panic!("b's CONNECT")
+    };
+    c.epoch = ISC_EPOCH;
+    d.a.peer
+        .receive(d.now, Message::Connect(c.clone()), &mut d.a.store);
+    let sent = d.a.drain();
+    assert!(
+        sent.iter()
+            .any(|m| matches!(m, Message::UpdateRequest { .. })),
+        "the database met last: {sent:?}"
+    );
+    d.a.peer.link_down(d.now);
+    d.a.peer.link_up(d.now, &d.a.store);
+    d.a.drain();
+    c.epoch = ISC_EPOCH ^ 0x77;
+    d.a.peer.receive(d.now, Message::Connect(c), &mut d.a.store);
+    let sent = d.a.drain();
+    assert!(
+        sent.iter().any(|m| matches!(m, Message::UpdateRequestAll)),
+        "a database new to us: {sent:?}"
+    );
+}

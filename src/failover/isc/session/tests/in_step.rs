@@ -65,12 +65,13 @@ fn an_offer_isc_refused_waits_or_gives_way_to_isc_s_version() {
     let theirs = IscMessage::BndUpd(binding(40, status::BACKUP)).frame(now.0 as u32, 60);
     let told = messages(&s.receive(now, &theirs));
     let [
-        Message::BindingUpdate { batch: 60, .. },
+        Message::BindingUpdate { batch: theirs, .. },
         Message::BindingAck { batch: 3, rejects },
     ] = &told[..]
     else {
         panic!("{told:?}")
     };
+    assert_eq!(*theirs, isc_batch(60));
     assert_eq!(
         rejects[0].addr, w.addr,
         "the stale offer is answered as not taken"
@@ -197,13 +198,15 @@ fn an_acknowledgement_from_an_earlier_connection_answers_nothing() {
     let [Message::BindingUpdate { batch, .. }] = &told[..] else {
         panic!("{told:?}")
     };
-    let stale = (7u64 << 32) | 9;
-    assert_ne!(*batch, stale);
+    assert_eq!(*batch, isc_batch(9));
     let ack = |batch| Message::BindingAck {
         batch,
         rejects: vec![],
     };
-    assert!(s.send(now, ack(stale)).is_empty());
+    // The same xid on connections 0 and 2.
+    for stale in [9, (2u64 << 32) | 9] {
+        assert!(s.send(now, ack(stale)).is_empty(), "{stale:#x}");
+    }
     assert_eq!(frames_of(&s.send(now, ack(*batch))).len(), 1);
 }
 
@@ -248,4 +251,41 @@ fn isc_s_saved_state_guards_and_an_unasked_upddone_stays_here() {
         1,
         "ISC asked"
     );
+}
+
+/// dhcpd's database identity for the peer: "the one met last" while
+/// dhcpd is not in RECOVER; a new one when its first STATE is RECOVER
+/// (saved or not), kept by the next connection's session while dhcpd
+/// stays there, and dropped once it leaves.
+#[test]
+fn a_dhcpd_in_recover_is_a_database_named_anew_once_per_loss() {
+    // ISC's numbers for NORMAL, RECOVER and RECOVER-DONE.
+    let (normal, recover, recover_done) = (2, 6, 9);
+    let epoch_of = |s: &mut IscSession, now: Time, state: u8, flags: u8| {
+        let told = messages(&s.receive(now, &state_frame(state, flags, now, 1)));
+        match told.first() {
+            Some(Message::Connect(c)) => c.epoch,
+            other => panic!("{other:?}"),
+        }
+    };
+    let fresh = |carried: Option<u64>| {
+        let mut c = cfg(false);
+        c.recover_epoch = carried;
+        let connect = captured("primary").remove(0);
+        let now = Time(u64::from(connect.time));
+        let (mut s, _) = IscSession::open(c, now);
+        s.receive(now, &connect);
+        (s, now)
+    };
+    let (mut s, now) = fresh(None);
+    assert_eq!(epoch_of(&mut s, now, normal, 0), ISC_EPOCH);
+    assert_eq!(s.recover_epoch(), None);
+    let (mut s, now) = fresh(None);
+    let lost = epoch_of(&mut s, now, recover, 1);
+    assert_ne!(lost, ISC_EPOCH, "saved RECOVER under the STARTUP flag");
+    let (mut s, now) = fresh(Some(lost));
+    assert_eq!(epoch_of(&mut s, now, recover, 0), lost, "the same loss");
+    let (mut s, now) = fresh(Some(lost));
+    assert_eq!(epoch_of(&mut s, now, recover_done, 0), ISC_EPOCH);
+    assert_eq!(s.recover_epoch(), None, "recovered");
 }
