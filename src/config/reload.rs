@@ -16,7 +16,10 @@
 //!   only one peer has it, that peer gives the address to the reserved
 //!   client and the other may give it, as its own free address, to anyone;
 //! - in a pair, a subnet added or removed: the peer without it refuses the
-//!   other's bindings there, again and again.
+//!   other's bindings there, again and again;
+//! - beside an ISC dhcpd, `max_response_delay`, `max_unacked_updates` and
+//!   the pools added: its link told dhcpd the first two at the handshake
+//!   and counts the pools at start.
 
 use super::{Config, FailoverConfig, Range, ServerConfig};
 
@@ -45,6 +48,14 @@ pub fn check(old: &Config, new: &Config) -> Result<Change, Vec<Refusal>> {
     server(&old.server, &new.server, &mut refused);
     failover(old.failover.as_ref(), new.failover.as_ref(), &mut refused);
     let vacated = pools(old, new, &mut refused);
+    let beside_isc = old
+        .failover
+        .as_ref()
+        .is_some_and(|f| f.protocol.secret_file().is_none());
+    if beside_isc && old.pools.len() != new.pools.len() {
+        let why = "beside an ISC dhcpd pools are added with a restart (the link answers dhcpd's pool requests from the pools it started with)";
+        refuse(&mut refused, "subnet.pools", why);
+    }
     if old.failover.is_some() {
         pair_only(old, new, &mut refused);
     }
@@ -130,6 +141,24 @@ fn failover(old: Option<&FailoverConfig>, new: Option<&FailoverConfig>, out: &mu
             "failover.witness",
             "the witness changes only with a restart",
         );
+    }
+    if !kind && op.secret_file().is_none() {
+        isc_link(o, n, out);
+    }
+}
+
+/// Beside an ISC dhcpd, what its link told dhcpd in the handshake (our
+/// receive timer, how many updates we take unacknowledged) is fixed for
+/// the connection, and dhcpd paces its keepalives by it: a peer that
+/// took a shorter `max_response_delay` at once would close a healthy link
+/// again and again.
+fn isc_link(o: &FailoverConfig, n: &FailoverConfig, out: &mut Vec<Refusal>) {
+    let why = "beside an ISC dhcpd it changes only with a restart (dhcpd learned it when the link came up)";
+    if o.max_response_delay != n.max_response_delay {
+        refuse(out, "failover.max_response_delay", why);
+    }
+    if o.max_unacked_updates != n.max_unacked_updates {
+        refuse(out, "failover.max_unacked_updates", why);
     }
 }
 

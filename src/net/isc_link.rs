@@ -9,9 +9,12 @@
 //! peer's address (others are closed at once and logged), and the primary
 //! dials from the `listen` address, the one the ISC partner's `peer
 //! address` names (ISC accepts nothing else: research section 2.1). The
-//! primary dials, the secondary listens, as with tandem's own link; an ISC
-//! partner dials too, and a connection of its that arrives while one is up
-//! replaces it (the older one is taken for dead).
+//! primary dials, the secondary listens, as with tandem's own link (an ISC
+//! primary dials a tandem secondary; an ISC secondary's own dials to a
+//! tandem primary find no listener, which dhcpd rides out). A second
+//! connection while one is up is closed at once, as dhcpd refuses one: a
+//! probe of port 647 from the partner's host must not drop the live link,
+//! and a dead one ends on its own after `max_response_delay` of silence.
 
 use crate::failover::isc::session::{IscSession, SessionConfig, SessionOutput};
 use crate::failover::isc::wire::Frame;
@@ -114,8 +117,11 @@ impl Link {
             _ = tick.tick() => session.tick(now()),
             () = self.reset.notified() => vec![SessionOutput::Close("the server dropped the connection".into())],
             Some((s, remote)) = self.conn_rx.recv() => {
-                let _ = self.events.send(LinkEvent::Down("the ISC partner reconnected".into())).await;
-                return self.up(s, remote).await;
+                // As dhcpd does (reject 7): the live connection stays, and
+                // ends on its own once silent for max_response_delay.
+                tracing::warn!(%remote, "refused a second failover connection from the ISC partner's address while one is up");
+                drop(s);
+                vec![]
             }
         };
         self.apply(outputs).await

@@ -123,3 +123,36 @@ fn each_peers_own_failover_settings_apply_at_once() {
     f.max_unacked_updates = 64;
     assert!(check(&old, &new).is_ok());
 }
+
+/// Beside an ISC dhcpd, what its link told dhcpd at the handshake and the
+/// pools it counts are refused by key; the rest applies as in any pair.
+#[test]
+fn beside_isc_the_link_s_handshake_settings_and_new_pools_need_a_restart() {
+    let isc = |c: &mut Config| {
+        let f = c.failover.as_mut().unwrap();
+        f.protocol = crate::config::PeerProtocol::IscDraft12 {
+            relationship: "campus".into(),
+        };
+    };
+    let s = subnet("\"10.0.0.10-10.0.0.20\"", "");
+    let mut old = cfg(true, &s);
+    isc(&mut old);
+    let mut new = old.clone();
+    let f = new.failover.as_mut().unwrap();
+    f.max_response_delay = 45;
+    f.max_unacked_updates = 64;
+    f.load_balance_max_secs = 9;
+    assert_eq!(
+        keys(check(&old, &new)),
+        [
+            "failover.max_response_delay",
+            "failover.max_unacked_updates"
+        ]
+    );
+    let mut more = cfg(
+        true,
+        &subnet("\"10.0.0.10-10.0.0.20\", \"10.0.0.100-10.0.0.110\"", ""),
+    );
+    isc(&mut more);
+    assert_eq!(keys(check(&old, &more)), ["subnet.pools"]);
+}

@@ -138,8 +138,15 @@ pub struct IscSession {
     /// Whether, as the primary, we gave the ISC secondary its share of the
     /// free addresses once both were in NORMAL on this connection.
     balanced: bool,
-    /// ISC's state, as its last STATE said.
+    /// ISC's state, as its last STATE said (the saved one under the
+    /// STARTUP flag; RESOLUTION-INTERRUPTED as POTENTIAL-CONFLICT).
     theirs: Option<State>,
+    /// Whether that was RESOLUTION-INTERRUPTED, which, unlike
+    /// POTENTIAL-CONFLICT, takes any state of ours.
+    theirs_interrupted: bool,
+    /// Our state held back from ISC and ISC's state that holds it, as
+    /// last logged (a warning once per pair, not per STATE).
+    held: Option<(State, State)>,
     /// Our pool fingerprint, as the peer's own CONNECT gave it (it follows
     /// reloads), for the partner's synthesized CONNECT.
     fingerprint: String,
@@ -172,6 +179,8 @@ impl IscSession {
             refusals: refusals::Refusals::default(),
             balanced: false,
             theirs: None,
+            theirs_interrupted: false,
+            held: None,
             fingerprint,
             told: None,
             isc_asked: false,
@@ -284,7 +293,8 @@ impl IscSession {
         let connect = Message::Connect(self.introduce(s, time, epoch));
         let mut out = vec![SessionOutput::Message(connect)];
         out.extend(self.ask_on_isc_s_behalf(acts_as));
-        out.extend(self.partner_in(now, acts_as));
+        let interrupted = state == Some(state::RESOLUTION_INTERRUPTED);
+        out.extend(self.partner_in(now, acts_as, interrupted));
         for (m, xid, time) in std::mem::take(&mut self.early) {
             out.extend(self.translate(now, m, xid, time));
         }

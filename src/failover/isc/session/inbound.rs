@@ -27,7 +27,8 @@ impl IscSession {
                         state: WireState::from(s),
                         since: u64::from(since.unwrap_or(time)),
                     });
-                    out.extend(self.partner_in(now, isc_state(state).unwrap_or(s)));
+                    let interrupted = state == Some(state::RESOLUTION_INTERRUPTED);
+                    out.extend(self.partner_in(now, isc_state(state).unwrap_or(s), interrupted));
                     out
                 }
                 Err(why) => vec![SessionOutput::Close(why)],
@@ -169,10 +170,17 @@ impl IscSession {
             .collect()
     }
 
-    /// ISC acts by `s` now (its saved state while it starts up): what that
-    /// asks of us besides telling the peer.
-    pub(super) fn partner_in(&mut self, now: Time, s: State) -> Vec<SessionOutput> {
+    /// ISC acts by `s` now (its saved state while it starts up; `s` is
+    /// POTENTIAL-CONFLICT for its RESOLUTION-INTERRUPTED, when
+    /// `interrupted`): what that asks of us besides telling the peer.
+    pub(super) fn partner_in(
+        &mut self,
+        now: Time,
+        s: State,
+        interrupted: bool,
+    ) -> Vec<SessionOutput> {
         self.theirs = Some(s);
+        self.theirs_interrupted = interrupted;
         let mut out = self.balance();
         out.extend(self.tell_held(now));
         out

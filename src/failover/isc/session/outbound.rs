@@ -86,29 +86,55 @@ impl IscSession {
         if !self.link.is_up() || self.theirs.is_none() || self.told == Some(s) {
             return vec![];
         }
-        if !self.deliverable(s) {
-            tracing::info!(state = %s, partner = ?self.theirs, "not telling the ISC partner our state yet: it would shut down or exit on it");
+        let Some(say) = self.deliverable(s) else {
+            self.report_held(s);
             return vec![];
-        }
+        };
+        self.held = None;
         self.told = Some(s);
-        self.state_frame(now, s, since)
+        self.state_frame(now, say, since)
             .map(SessionOutput::Frame)
             .into_iter()
             .collect()
     }
 
-    /// Whether ISC may hear that we are in `s` (research section 3.6): a
-    /// secondary in CONFLICT-DONE is illegal to ISC, which shuts down on
-    /// it (ISC's secondary goes from POTENTIAL-CONFLICT straight to
-    /// NORMAL, which the peer does too when ISC reaches CONFLICT-DONE or
-    /// NORMAL); and ISC in CONFLICT-DONE exits (`log_fatal`) on any state
-    /// of its partner's but NORMAL, SHUTDOWN and POTENTIAL-CONFLICT.
-    fn deliverable(&self, s: State) -> bool {
+    /// Logs once per (our state, ISC's state) that ours is held back: a
+    /// warning, since only the other side's next move releases it.
+    fn report_held(&mut self, s: State) {
+        let Some(theirs) = self.theirs else { return };
+        if self.held != Some((s, theirs)) {
+            self.held = Some((s, theirs));
+            tracing::warn!(state = %s, partner = %theirs, "not telling the ISC partner our state: dhcpd would shut down or exit on it; it goes once dhcpd's state allows");
+        }
+    }
+
+    /// What ISC may hear of our state `s` now, `None` while it would shut
+    /// down or exit on it (research section 3.6; ISC's
+    /// `dhcp_failover_peer_state_changed`, by the state it acts on):
+    /// - a secondary in CONFLICT-DONE is illegal to ISC, which shuts down
+    ///   (its secondary goes from POTENTIAL-CONFLICT straight to NORMAL,
+    ///   which the peer does too when ISC reaches CONFLICT-DONE or NORMAL);
+    /// - ISC in CONFLICT-DONE exits (`log_fatal`) on any state but NORMAL,
+    ///   SHUTDOWN and POTENTIAL-CONFLICT. Our RECOVER-DONE (a full copy
+    ///   and MCLT waited: NORMAL once the partner agrees) is told as the
+    ///   NORMAL that ends ISC's CONFLICT-DONE; held, a re-installed tandem
+    ///   and a dhcpd in CONFLICT-DONE would wait for each other for ever
+    ///   (review of session 19);
+    /// - ISC in NORMAL shuts down on POTENTIAL-CONFLICT or CONFLICT-DONE,
+    ///   and in POTENTIAL-CONFLICT (not RESOLUTION-INTERRUPTED) on NORMAL.
+    fn deliverable(&self, s: State) -> Option<State> {
         use State::*;
         if !self.cfg.link.primary && s == ConflictDone {
-            return false;
+            return None;
         }
-        self.theirs != Some(ConflictDone) || matches!(s, Normal | Shutdown | PotentialConflict)
+        match (self.theirs, s) {
+            (Some(ConflictDone), Normal | Shutdown | PotentialConflict) => Some(s),
+            (Some(ConflictDone), RecoverDone) => Some(Normal),
+            (Some(ConflictDone), _) => None,
+            (Some(Normal), PotentialConflict | ConflictDone) => None,
+            (Some(PotentialConflict), Normal) if !self.theirs_interrupted => None,
+            _ => Some(s),
+        }
     }
 
     pub(super) fn state_frame(&mut self, now: Time, s: State, since: u64) -> Option<Frame> {

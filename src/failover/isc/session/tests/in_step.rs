@@ -289,3 +289,39 @@ fn a_dhcpd_in_recover_is_a_database_named_anew_once_per_loss() {
     assert_eq!(epoch_of(&mut s, now, recover_done, 0), ISC_EPOCH);
     assert_eq!(s.recover_epoch(), None, "recovered");
 }
+
+/// The rest of dhcpd's reactions: in NORMAL it shuts down on our
+/// POTENTIAL-CONFLICT or CONFLICT-DONE, in POTENTIAL-CONFLICT on our
+/// NORMAL (not in RESOLUTION-INTERRUPTED, which takes any state); in
+/// CONFLICT-DONE our RECOVER-DONE is told as the NORMAL that ends it, and
+/// RECOVER waits.
+#[test]
+fn dhcpd_never_hears_what_shuts_it_down_and_recovery_ends_its_conflict() {
+    let (mut s, now) = up(State::Normal);
+    let ours = |s: &mut IscSession, st: State| {
+        let m = Message::State {
+            state: WireState::from(st),
+            since: now.0,
+        };
+        frames_of(&s.send(now, m))
+            .first()
+            .and_then(|f| f.u8(OptionCode::SERVER_STATE))
+    };
+    let isc = |s: &mut IscSession, n: u8| {
+        frames_of(&s.receive(now, &state_frame(n, 0, now, 9)))
+            .first()
+            .and_then(|f| f.u8(OptionCode::SERVER_STATE))
+    };
+    // dhcpd in NORMAL (from `up`).
+    assert_eq!(ours(&mut s, State::PotentialConflict), None);
+    // In POTENTIAL-CONFLICT it takes ours; then not our NORMAL.
+    assert_eq!(isc(&mut s, 5), Some(5));
+    assert_eq!(ours(&mut s, State::Normal), None);
+    // RESOLUTION-INTERRUPTED takes it.
+    assert_eq!(isc(&mut s, 10), Some(2));
+    // CONFLICT-DONE: RECOVER waits, RECOVER-DONE goes as NORMAL.
+    assert_eq!(isc(&mut s, 11), None);
+    assert_eq!(ours(&mut s, State::Recover), None);
+    assert_eq!(ours(&mut s, State::RecoverWait), None);
+    assert_eq!(ours(&mut s, State::RecoverDone), Some(2));
+}
