@@ -32,6 +32,8 @@ use tokio_util::codec::Framed;
 /// How long a connection attempt may take, and the wait between attempts
 /// (ISC redials a lost partner every 5 s too).
 const DIAL_EVERY: Duration = Duration::from_secs(5);
+/// Failed connection attempts between two warnings (5 minutes).
+const WARN_EVERY: u32 = 60;
 /// A frame the partner's socket will not take for this long means the
 /// partner has stopped reading: the connection is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -208,18 +210,28 @@ impl Link {
 /// Dials the partner from our own address until connected, then again
 /// once that connection is gone.
 async fn dial(cfg: IscLinkConfig, conns: mpsc::Sender<(TcpStream, SocketAddr)>, gone: Arc<Notify>) {
+    let mut failures: u32 = 0;
     loop {
-        match tokio::time::timeout(DIAL_EVERY, connect_from(cfg.listen, cfg.peer)).await {
+        let why = match tokio::time::timeout(DIAL_EVERY, connect_from(cfg.listen, cfg.peer)).await {
             Ok(Ok(s)) => {
+                failures = 0;
                 if conns.send((s, cfg.peer)).await.is_err() {
                     return;
                 }
                 gone.notified().await;
+                None
             }
-            Ok(Err(e)) => {
-                tracing::debug!(peer = %cfg.peer, error = %e, "cannot reach the ISC partner")
+            Ok(Err(e)) => Some(e.to_string()),
+            Err(_) => Some("timed out".to_string()),
+        };
+        if let Some(why) = why {
+            // The first failure, then every WARN_EVERY attempts: a wrong
+            // `listen` address (EADDRNOTAVAIL) or a dhcpd refusing us
+            // shows at the default log level without filling the log.
+            if failures.is_multiple_of(WARN_EVERY) {
+                tracing::warn!(peer = %cfg.peer, from = %cfg.listen.ip(), error = %why, attempts = failures + 1, "cannot connect to the ISC partner");
             }
-            Err(_) => tracing::debug!(peer = %cfg.peer, "connecting to the ISC partner timed out"),
+            failures = failures.saturating_add(1);
         }
         tokio::time::sleep(DIAL_EVERY).await;
     }

@@ -27,15 +27,21 @@
 //! - ISC's POOLREQ names no pool: it is asked of every pool, and the
 //!   POOLRESP counts what they gave. The peer's own requests go as one
 //!   POOLREQ; ISC's POOLRESP answers each.
-//! - STARTUP is never sent as a state (ISC in CONFLICT-DONE exits on it);
-//!   PAUSED and RESOLUTION-INTERRUPTED, which tandem does not have, and
-//!   unknown numbers close the connection, which the peer takes as
+//! - STARTUP is never sent as a state (ISC in CONFLICT-DONE exits on it),
+//!   nor any state ISC would shut down or exit on where it stands
+//!   (`outbound::deliverable`). ISC's RESOLUTION-INTERRUPTED reads as
+//!   POTENTIAL-CONFLICT; PAUSED, which tandem does not have, and unknown
+//!   numbers close the connection, which the peer takes as
 //!   COMMUNICATIONS-INTERRUPTED. DNS records, runtime reservations and
 //!   pair-config exchanges have no ISC form and stay here.
+//! - ISC's database has no identity: the partner's CONNECT names
+//!   [`ISC_EPOCH`], "the one met last", and a new identity when dhcpd
+//!   starts in RECOVER, having lost its lease file.
 //!
-//! Not yet bridged (issue 19, step 2): ISC's own accept and reject rules
-//! for a binding update (research section 3.5), which a dispute under
-//! tandem's rules may meet; the clock offset bound ISC never reports.
+//! Not bridged: ISC's own accept and reject rules for a binding update
+//! (research section 3.5), which a dispute under tandem's rules may meet:
+//! an update ISC refuses is offered again every 5 s until ISC sends its
+//! own version of the address (`refusals`).
 
 use super::link::{IscLink, LinkConfig, LinkEvent};
 use super::{Binding, Frame, Hello, IscMessage, MessageType, Rejection, binding, hba, state};

@@ -14,9 +14,9 @@ pub const RESOLUTION_INTERRUPTED: u8 = 10;
 pub const STARTUP: u8 = 1;
 
 /// The number ISC uses for `s`; `None` for STARTUP, which must never go
-/// out as a state: ISC in CONFLICT-DONE exits (`log_fatal`) on it. A
-/// server starting up sends its saved state with the STARTUP flag, as
-/// ISC does (research section 3.6).
+/// out as a state: ISC in CONFLICT-DONE exits (`log_fatal`) on it. (ISC
+/// starting up sends its saved state with the STARTUP flag, research
+/// section 3.6; tandem sends nothing until it has left STARTUP.)
 pub fn to_isc(s: State) -> Option<u8> {
     Some(match s {
         State::Startup => return None,

@@ -201,12 +201,18 @@ impl IscSession {
         self.pool_request(None)
     }
 
-    /// ISC answered our POOLREQ: every pool the peer asked for is answered.
+    /// ISC answered our POOLREQ: every pool the peer asked for is
+    /// answered. ISC counts what it gave across all of them: the count
+    /// goes with the first, so that the peer's log adds up.
     fn pool_response(&mut self, transferred: Option<u32>) -> Vec<SessionOutput> {
-        let given = transferred.unwrap_or(0);
+        let mut given = transferred.unwrap_or(0);
         std::mem::take(&mut self.pools_asked)
             .into_iter()
-            .map(|pool| SessionOutput::Message(Message::PoolResponse { pool, given }))
+            .map(|pool| {
+                let m = Message::PoolResponse { pool, given };
+                given = 0;
+                SessionOutput::Message(m)
+            })
             .collect()
     }
 }

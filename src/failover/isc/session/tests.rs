@@ -356,7 +356,14 @@ fn isc_s_pool_request_asks_every_pool_and_is_answered_once() {
         transferred: Some(2),
     }
     .frame(now.0 as u32, 91);
-    assert_eq!(messages(&s.receive(now, &resp)).len(), 2);
+    assert_eq!(
+        messages(&s.receive(now, &resp)),
+        vec![
+            Message::PoolResponse { pool: 0, given: 2 },
+            Message::PoolResponse { pool: 1, given: 0 },
+        ],
+        "ISC's one count, once"
+    );
 }
 
 #[test]
