@@ -255,6 +255,14 @@ impl WireState {
     }
 }
 
+/// How a [`Reject::reason`] begins when the record could not be read
+/// (an ISC translator maps it to ISC's "missing binding information").
+pub const REJECT_INVALID_RECORD: &str = "invalid record";
+
+/// How a [`Reject::reason`] begins when the address is in no subnet of
+/// the receiver's (ISC's "illegal IP address").
+pub const REJECT_NO_SUBNET: &str = "address is in no subnet here";
+
 /// One record of a BINDING-UPDATE the receiver refused.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reject {

@@ -406,9 +406,10 @@ fn isc_state(number: Option<u8>) -> Option<State> {
 
 /// ISC's reject reason for one of the peer's refusals (`sync::judge`).
 fn reject_reason(reason: &str) -> u8 {
-    if reason.starts_with("invalid record") {
+    use crate::failover::message::{REJECT_INVALID_RECORD, REJECT_NO_SUBNET};
+    if reason.starts_with(REJECT_INVALID_RECORD) {
         reject::MISSING_BINDING_INFO
-    } else if reason.starts_with("address is in no subnet") {
+    } else if reason.starts_with(REJECT_NO_SUBNET) {
         reject::ILLEGAL_ADDRESS
     } else {
         reject::LESS_CRITICAL

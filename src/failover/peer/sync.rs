@@ -2,7 +2,7 @@
 //! pumping queued records within the window.
 
 use super::*;
-use crate::failover::message::{Reject, WireLease};
+use crate::failover::message::{REJECT_INVALID_RECORD, REJECT_NO_SUBNET, Reject, WireLease};
 use crate::failover::reconcile::{Resolution, close_call_takes, resolve, yield_to};
 
 /// One address's dispute on this connection: each peer keeps its own
@@ -141,12 +141,14 @@ impl Peer {
         };
         let rec = match w.to_lease(self.offset()) {
             Ok(r) => r,
-            Err(e) => return v.rejects.push(reject(format!("invalid record: {e}"))),
+            Err(e) => {
+                return v
+                    .rejects
+                    .push(reject(format!("{REJECT_INVALID_RECORD}: {e}")));
+            }
         };
         if !self.cfg.subnets.iter().any(|c| c.contains(rec.addr)) {
-            return v
-                .rejects
-                .push(reject("address is in no subnet here".into()));
+            return v.rejects.push(reject(REJECT_NO_SUBNET.into()));
         }
         self.p.received_seq = self.p.received_seq.max(w.seq);
         let sender_primary = !self.cfg.primary;

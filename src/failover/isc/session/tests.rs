@@ -412,14 +412,14 @@ fn startup_is_never_sent_and_what_isc_lacks_stays_here() {
 
 #[test]
 fn the_peer_s_refusals_map_to_isc_s_reasons() {
+    // The peer's words (`peer::tests::acks`
+    // `unreadable_and_foreign_records_are_refused_in_the_shared_words`).
+    use crate::failover::message::{REJECT_INVALID_RECORD, REJECT_NO_SUBNET};
     assert_eq!(
-        reject_reason("invalid record: unknown binding state 9"),
+        reject_reason(&format!("{REJECT_INVALID_RECORD}: unknown binding state 9")),
         reject::MISSING_BINDING_INFO
     );
-    assert_eq!(
-        reject_reason("address is in no subnet here"),
-        reject::ILLEGAL_ADDRESS
-    );
+    assert_eq!(reject_reason(REJECT_NO_SUBNET), reject::ILLEGAL_ADDRESS);
     assert_eq!(
         reject_reason("a later transaction is recorded here"),
         reject::LESS_CRITICAL

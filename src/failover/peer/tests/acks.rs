@@ -335,3 +335,43 @@ fn an_answer_to_updreqall_waits_for_partner_records_still_being_committed() {
         "durable now, and in the answer: {answer:?}"
     );
 }
+
+/// A record the receiver cannot read, or for an address in none of its
+/// subnets, is refused with a reason that begins with the shared words an
+/// ISC translator maps to ISC's reject codes (`isc::session`).
+#[test]
+fn unreadable_and_foreign_records_are_refused_in_the_shared_words() {
+    let mut d = Duo::new();
+    d.connect();
+    let mut foreign = d.a.grant(ADDR, 1, d.now, 200);
+    foreign.addr = "192.0.2.77".parse().unwrap();
+    let mut unreadable = WireLease::from_lease(&d.a.grant("10.0.0.21", 2, d.now, 200));
+    unreadable.state = 200;
+    d.a.drain();
+    d.b.drain();
+    d.b.peer.receive(
+        d.now,
+        Message::BindingUpdate {
+            batch: 901,
+            time: d.now.0,
+            leases: vec![WireLease::from_lease(&foreign), unreadable],
+        },
+        &mut d.b.store,
+    );
+    let answer = d.b.drain();
+    let Some(Message::BindingAck { rejects, .. }) = answer
+        .iter()
+        .find(|m| matches!(m, Message::BindingAck { batch: 901, .. }))
+    else {
+        panic!("{answer:?}")
+    };
+    use crate::failover::message::{REJECT_INVALID_RECORD, REJECT_NO_SUBNET};
+    assert!(
+        rejects[0].reason.starts_with(REJECT_NO_SUBNET),
+        "{rejects:?}"
+    );
+    assert!(
+        rejects[1].reason.starts_with(REJECT_INVALID_RECORD),
+        "{rejects:?}"
+    );
+}
