@@ -230,7 +230,10 @@ pub fn isc_frames(data: &[u8]) {
 
 /// The frames, one after another, into an ISC session (as the secondary
 /// of relationship "lab", at each frame's own time), with the peer's
-/// answers to what it is told fed back: no input makes it panic.
+/// answers to what it is told fed back, some of them refusals, and the
+/// peer's own moves between frames (a state, a binding update, a pool
+/// request, chosen by each frame's transaction id), so that the state
+/// guard, balancing and held re-offers run too: no input makes it panic.
 fn isc_session(frames: &[crate::failover::isc::Frame]) {
     use crate::failover::isc::link::LinkConfig;
     use crate::failover::isc::session::{IscSession, SessionConfig, SessionOutput};
@@ -253,15 +256,25 @@ fn isc_session(frames: &[crate::failover::isc::Frame]) {
         recover_epoch: None,
     };
     let (mut s, _) = IscSession::open(cfg, Time(u64::from(first.time)));
-    for f in frames {
+    for (i, f) in frames.iter().enumerate() {
         let now = Time(u64::from(f.time));
+        let pick = f.xid as usize;
+        if let Some(m) = isc_peer_move(pick, i as u64, now) {
+            s.send(now, m);
+        }
         for out in s.receive(now, f) {
             let answer = match out {
-                SessionOutput::Message(Message::BindingUpdate { batch, .. }) => {
-                    Message::BindingAck {
-                        batch,
-                        rejects: vec![],
-                    }
+                SessionOutput::Message(Message::BindingUpdate { batch, leases, .. }) => {
+                    // Every other one refused, as a dispute would.
+                    let rejects = leases
+                        .iter()
+                        .filter(|_| pick & 0x100 != 0)
+                        .map(|w| crate::failover::message::Reject {
+                            addr: w.addr,
+                            reason: "a later transaction is recorded here".into(),
+                        })
+                        .collect();
+                    Message::BindingAck { batch, rejects }
                 }
                 SessionOutput::Message(Message::PoolRequest { pool, .. }) => {
                     Message::PoolResponse { pool, given: 1 }
@@ -271,6 +284,57 @@ fn isc_session(frames: &[crate::failover::isc::Frame]) {
             };
             s.send(now, answer);
         }
-        s.tick(now.plus(1));
+        s.tick(now.plus(1 + (pick >> 12) as u64 % 8));
     }
+}
+
+/// The peer's own move before frame `i`, chosen by `pick`: a state, a
+/// binding update of one record, a pool request, or nothing.
+fn isc_peer_move(
+    pick: usize,
+    i: u64,
+    now: crate::time::Time,
+) -> Option<crate::failover::message::Message> {
+    use crate::failover::State;
+    use crate::failover::message::{Message, WireLease, WireState};
+    use crate::lease::{Lease, LeaseState, Owner};
+    const STATES: [State; 10] = [
+        State::Normal,
+        State::CommunicationsInterrupted,
+        State::PartnerDown,
+        State::PotentialConflict,
+        State::ConflictDone,
+        State::Recover,
+        State::RecoverWait,
+        State::RecoverDone,
+        State::Shutdown,
+        State::Startup,
+    ];
+    Some(match pick % 4 {
+        0 => Message::State {
+            state: WireState::from(STATES[(pick >> 2) % STATES.len()]),
+            since: now.0,
+        },
+        1 => {
+            let addr = std::net::Ipv4Addr::new(10, 0, 0, (pick >> 2) as u8);
+            let mut l = Lease::free(addr, Owner::Primary);
+            l.state = if pick & 0x40 != 0 {
+                LeaseState::Active
+            } else {
+                LeaseState::Expired
+            };
+            l.cltt = now;
+            l.expires = now.plus(600);
+            Message::BindingUpdate {
+                batch: i + 1,
+                time: now.0,
+                leases: vec![WireLease::from_lease(&l)],
+            }
+        }
+        2 => Message::PoolRequest {
+            pool: (pick >> 2) as u32 % 3,
+            wanted: 5,
+        },
+        _ => return None,
+    })
 }

@@ -275,133 +275,6 @@ impl IscSession {
         let frame = self.link.send(now, bye);
         vec![SessionOutput::Frame(frame), SessionOutput::Close(why)]
     }
-
-    /// A message from ISC after the handshake.
-    fn inbound(&mut self, now: Time, m: IscMessage, xid: u32, time: u32) -> Vec<SessionOutput> {
-        if self.introduced {
-            return self.translate(now, m, xid, time);
-        }
-        let IscMessage::State { state, flags, .. } = m else {
-            if self.early.len() >= MAX_EARLY {
-                let why = format!("the ISC partner sent {MAX_EARLY} messages before its state");
-                return vec![SessionOutput::Close(why)];
-            }
-            self.early.push((m, xid, time));
-            return vec![];
-        };
-        let s = match partner_state(state, flags) {
-            Ok(s) => s,
-            Err(why) => return vec![SessionOutput::Close(why)],
-        };
-        self.introduced = true;
-        let acts_as = isc_state(state).unwrap_or(s);
-        let epoch = self.database(now, acts_as);
-        let connect = Message::Connect(self.introduce(s, time, epoch));
-        let mut out = vec![SessionOutput::Message(connect)];
-        out.extend(self.ask_on_isc_s_behalf(acts_as));
-        let interrupted = state == Some(state::RESOLUTION_INTERRUPTED);
-        out.extend(self.partner_in(now, acts_as, interrupted));
-        for (m, xid, time) in std::mem::take(&mut self.early) {
-            out.extend(self.translate(now, m, xid, time));
-        }
-        out
-    }
-
-    /// ISC asks for our updates only in RECOVER (UPDREQALL) and in conflict
-    /// resolution (UPDREQ), but the peer sends none, not even new grants,
-    /// before it has answered a request on the connection, and leaves
-    /// RECOVER or POTENTIAL-CONFLICT only once it has. So it is asked here
-    /// on ISC's behalf, once per connection, for what ISC has not
-    /// acknowledged: the answer to an UPDREQ exactly, so the UPDDONE that
-    /// follows it is right for an UPDREQ ISC sends meanwhile too (and
-    /// stays here otherwise: `outbound`). Not when ISC is in RECOVER: its
-    /// UPDREQALL is coming, and an UPDDONE sent before the whole answer
-    /// would end its RECOVER with part of our database. Without this, the
-    /// migration's first meeting (dhcpd in PARTNER-DOWN, tandem in RECOVER)
-    /// never ended, and after a link blip tandem's grants never reached
-    /// dhcpd (review of session 19).
-    fn ask_on_isc_s_behalf(&mut self, isc: State) -> Option<SessionOutput> {
-        (isc != State::Recover).then_some(SessionOutput::Message(Message::UpdateRequest {
-            since: u64::MAX,
-        }))
-    }
-
-    /// The identity of dhcpd's database for the peer: [`ISC_EPOCH`], "the
-    /// one met last", unless dhcpd is in RECOVER, where it starts only
-    /// when its lease file holds no failover state (research section
-    /// 3.1): its database is lost, or new. Then a new identity, kept
-    /// across connections while dhcpd stays in RECOVER, so that the peer
-    /// asks for everything and holds back what the lost database may have
-    /// granted, once per loss (`Peer::hold_lost_grants`; review of session
-    /// 19: with a constant identity a dhcpd restarted on an empty lease
-    /// file was never taken for one that lost its renewals).
-    fn database(&mut self, now: Time, isc: State) -> u64 {
-        if isc != State::Recover {
-            self.cfg.recover_epoch = None;
-            return ISC_EPOCH;
-        }
-        let minted = ISC_EPOCH ^ (now.0 << 20) ^ (self.cfg.connection & 0xF_FFFF);
-        *self.cfg.recover_epoch.get_or_insert(minted)
-    }
-
-    /// The identity [`IscSession::database`] gave dhcpd's database in
-    /// RECOVER, for the next connection's session.
-    pub fn recover_epoch(&self) -> Option<u64> {
-        self.cfg.recover_epoch
-    }
-
-    /// The partner's CONNECT as the peer expects it (see the module doc).
-    fn introduce(&self, s: State, time: u32, epoch: u64) -> Connect {
-        let (hello, mclt) = self.partner.clone().unwrap_or_default();
-        let vendor = String::from_utf8_lossy(hello.vendor_class.as_deref().unwrap_or(b"isc"));
-        Connect {
-            version: PROTOCOL_VERSION,
-            name: format!(
-                "{} ({vendor})",
-                String::from_utf8_lossy(&self.cfg.link.name)
-            ),
-            primary: !self.cfg.link.primary,
-            time: u64::from(time),
-            fingerprint: self.fingerprint.clone(),
-            epoch,
-            seen_epoch: None,
-            state: WireState::from(s),
-            mclt: u64::from(mclt.unwrap_or(self.cfg.link.mclt)),
-            covers: matches!(
-                s,
-                State::Normal | State::CommunicationsInterrupted | State::PartnerDown
-            ),
-        }
-    }
-}
-
-/// The partner's state from a STATE's number and flags: STARTUP when the
-/// flag says so (ISC sends its saved state then); an error for a state
-/// tandem does not have.
-fn partner_state(number: Option<u8>, flags: Option<u8>) -> Result<State, String> {
-    if flags.is_some_and(|f| f & 1 != 0) {
-        return Ok(State::Startup);
-    }
-    let n = number.ok_or("a STATE without a server-state")?;
-    // RESOLUTION-INTERRUPTED is POTENTIAL-CONFLICT without the link (the
-    // draft's section 9.8), which ISC announces first on every new link
-    // after one broke during conflict resolution; it leaves it only on
-    // our STATE. Closing on it would keep both from ever resolving.
-    if n == state::RESOLUTION_INTERRUPTED {
-        return Ok(State::PotentialConflict);
-    }
-    state::from_isc(n).ok_or_else(|| {
-        format!("the ISC partner is in state {n}, which tandem does not have: closing")
-    })
-}
-
-/// The state ISC reacts by: the number it sent, with or without the
-/// STARTUP flag (in STARTUP it sends, and acts on, its saved state).
-fn isc_state(number: Option<u8>) -> Option<State> {
-    match number? {
-        state::RESOLUTION_INTERRUPTED => Some(State::PotentialConflict),
-        n => state::from_isc(n),
-    }
 }
 
 /// ISC's reject reason for one of the peer's refusals (`sync::judge`).
@@ -437,6 +310,7 @@ fn frames(v: Vec<Frame>) -> Vec<SessionOutput> {
 }
 
 mod inbound;
+mod introduction;
 mod outbound;
 mod refusals;
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! its BNDACKs gathered into the peer's acknowledgements, its update
 //! requests and the pool exchange.
 
+use super::introduction::{isc_state, partner_state};
 use super::*;
 
 impl IscSession {

@@ -426,4 +426,5 @@ fn the_peer_s_refusals_map_to_isc_s_reasons() {
     );
 }
 
+mod fuzzed;
 mod in_step;
