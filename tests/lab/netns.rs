@@ -5,8 +5,22 @@
 
 use std::process::{Child, Command, Output, Stdio};
 
-/// Why the lab cannot run here, if it cannot.
+/// Why the lab cannot run here, if it cannot. Under `.ci/run`
+/// (`TANDEM_LAB_REQUIRED` set), where everything is installed and root,
+/// a reason is a failure rather than a skip: a lab test that quietly
+/// skipped in CI would pass without running.
 pub fn unavailable(tools: &[&str]) -> Option<String> {
+    let why = why_unavailable(tools);
+    if let Some(why) = &why {
+        assert!(
+            std::env::var_os("TANDEM_LAB_REQUIRED").is_none(),
+            "the lab must run here (TANDEM_LAB_REQUIRED) but cannot: {why}"
+        );
+    }
+    why
+}
+
+fn why_unavailable(tools: &[&str]) -> Option<String> {
     // SAFETY-free check of the effective uid through `id -u`.
     let uid = Command::new("id")
         .arg("-u")
