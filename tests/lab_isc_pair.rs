@@ -26,10 +26,12 @@ mod setup;
 
 use isc::isc_state;
 use isc_pair::{
-    MCLT, Pair, isc_active, isc_states, perfdhcp_round, start_pair, states, tandem_active,
+    MCLT, Pair, isc_active, isc_states, perfdhcp_round, perfdhcp_round_with, start_pair, states,
+    tandem_active,
 };
 use setup::{read, wait_for};
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 
 /// The MAC base of the clients before a fault, and of those that come
@@ -115,16 +117,22 @@ fn pair_with_isc(test: &str, role: &str) {
     assert!(most(&isc_said) <= 3, "dhcpd's refusals:\n{isc_said}");
     assert!(most(&tandem_said) <= 3, "tandem's refusals:\n{tandem_said}");
     // And the two databases agree on every address's state again.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    states_agree(&cfg, &isc_leases, 30);
+}
+
+/// Waits up to `secs` seconds for tandem and dhcpd to hold every address
+/// in the same state (in the words both share: `common_word`).
+fn states_agree(cfg: &Path, isc_leases: &Path, secs: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
     loop {
-        let (ours, theirs) = (states(&cfg), isc_states(&isc_leases));
+        let (ours, theirs) = (states(cfg), isc_states(isc_leases));
         let differ: Vec<_> = theirs
             .iter()
             .filter(|(a, s)| ours.get(*a) != Some(*s))
             .map(|(a, s)| (a.clone(), s.clone(), ours.get(a).cloned()))
             .collect();
         if differ.is_empty() {
-            break;
+            return;
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -132,6 +140,33 @@ fn pair_with_isc(test: &str, role: &str) {
         );
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// Clients renew and release (perfdhcp's `-f` and `-F`) through both
+/// servers, in NORMAL: each side's releases reach the other, and every
+/// address ends in the same state on both.
+#[test]
+fn renewals_and_releases_reach_both() {
+    let test = "renewals_and_releases_reach_both";
+    if let Some(why) = netns::unavailable(&["ip", "dhcpd", "perfdhcp"]) {
+        eprintln!("SKIPPED {test}: {why}");
+        return;
+    }
+    let mut p = start_pair("rel", "secondary", 15);
+    p.lease_from_both(CLIENTS[0]);
+    let perf_log = p.dir.path().join("perfdhcp.log");
+    let churn = ["-f", "3", "-F", "3"];
+    perfdhcp_round_with(&mut p.lab, &p.perf_ns, &perf_log, CLIENTS[0], &churn);
+    let released = (
+        read(&p.isc_log).matches("DHCPRELEASE of").count(),
+        read(&p.log).matches("verdict=Released(").count(),
+    );
+    assert!(
+        released.0 + released.1 > 0,
+        "no release (dhcpd, tandem): {released:?}\n{}",
+        read(&perf_log)
+    );
+    states_agree(&p.cfg, &p.isc_leases, 30);
 }
 
 /// The link is cut; tandem, the secondary, is put in PARTNER-DOWN by the

@@ -111,9 +111,14 @@ pub fn isc_states(leases: &Path) -> HashMap<String, String> {
 /// `mac` base (perfdhcp's `-b mac=`), until perfdhcp reports (the log is
 /// appended to, round after round).
 pub fn perfdhcp_round(lab: &mut Lab, ns: &str, log: &Path, mac: &str) {
+    perfdhcp_round_with(lab, ns, log, mac, &[]);
+}
+
+/// [`perfdhcp_round`] with `extra` arguments (renewals, releases).
+pub fn perfdhcp_round_with(lab: &mut Lab, ns: &str, log: &Path, mac: &str, extra: &[&str]) {
     let before = read(log).matches("Rate:").count();
     let base = format!("mac={mac}");
-    let args = [
+    let mut args = vec![
         "perfdhcp",
         "-4",
         "-b",
@@ -128,8 +133,9 @@ pub fn perfdhcp_round(lab: &mut Lab, ns: &str, log: &Path, mac: &str) {
         "6",
         "-l",
         "10.128.0.1",
-        "all",
     ];
+    args.extend_from_slice(extra);
+    args.push("all");
     let pid = lab.spawn(ns, &args, log);
     wait_for("perfdhcp's report", Duration::from_secs(20), || {
         read(log).matches("Rate:").count() > before
