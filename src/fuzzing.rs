@@ -250,12 +250,13 @@ fn isc_session(frames: &[crate::failover::isc::Frame]) {
     };
     let cfg = SessionConfig {
         link,
-        fingerprint: String::new(),
         pools: 2,
         connection: 1,
         recover_epoch: None,
     };
-    let (mut s, _) = IscSession::open(cfg, Time(u64::from(first.time)));
+    let start = Time(u64::from(first.time));
+    let (mut s, _) = IscSession::open(cfg, start);
+    s.send(start, isc_peer_connect(start));
     for (i, f) in frames.iter().enumerate() {
         let now = Time(u64::from(f.time));
         let pick = f.xid as usize;
@@ -286,6 +287,23 @@ fn isc_session(frames: &[crate::failover::isc::Frame]) {
         }
         s.tick(now.plus(1 + (pick >> 12) as u64 % 8));
     }
+}
+
+/// The peer's own CONNECT, which it sends first on every link.
+fn isc_peer_connect(now: crate::time::Time) -> crate::failover::message::Message {
+    use crate::failover::message::{Connect, Message, PROTOCOL_VERSION, WireState};
+    Message::Connect(Connect {
+        version: PROTOCOL_VERSION,
+        name: "tandem".into(),
+        primary: false,
+        time: now.0,
+        fingerprint: String::new(),
+        epoch: 1,
+        seen_epoch: None,
+        state: WireState::from(crate::failover::State::Startup),
+        mclt: 30,
+        covers: false,
+    })
 }
 
 /// The peer's own move before frame `i`, chosen by `pick`: a state, a

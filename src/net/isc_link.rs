@@ -161,16 +161,11 @@ impl Link {
         }
     }
 
-    /// Drops the current connection's session, keeping the fingerprint the
-    /// peer last gave it (a reload changes it) for the next one: the
-    /// partner's first STATE can be handled before the peer's CONNECT
-    /// reaches the new session, and a fingerprint from before a reload
-    /// would have the peer refuse the partner (review of session 19). And
-    /// the identity it gave a dhcpd in RECOVER, so that a link blip during
-    /// dhcpd's recovery is not taken for a second loss.
+    /// Drops the current connection's session, keeping the identity it
+    /// gave a dhcpd in RECOVER for the next one, so that a link blip
+    /// during dhcpd's recovery is not taken for a second loss.
     fn end_session(&mut self) {
         if let Some((_, s)) = self.current.take() {
-            self.cfg.session.fingerprint = s.fingerprint().to_string();
             self.cfg.session.recover_epoch = s.recover_epoch();
         }
     }

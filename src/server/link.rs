@@ -95,7 +95,6 @@ fn isc_link_config(config: &Config, f: &FailoverConfig, relationship: &str) -> I
                 mclt: clamp(f.mclt),
                 split: f.split,
             },
-            fingerprint: config.fingerprint(),
             pools: u32::try_from(config.pools.len()).unwrap_or(u32::MAX),
             connection: 0,
             recover_epoch: None,

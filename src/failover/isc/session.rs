@@ -78,8 +78,6 @@ pub mod reject {
 pub struct SessionConfig {
     /// The connection's settings.
     pub link: LinkConfig,
-    /// Our pool configuration's fingerprint (`Config::fingerprint`).
-    pub fingerprint: String,
     /// How many pools the configuration has (`PoolId` 0 up to it).
     pub pools: u32,
     /// The connection's number (the link's generation): the high half of
@@ -168,7 +166,6 @@ impl IscSession {
     /// primary's CONNECT).
     pub fn open(cfg: SessionConfig, now: Time) -> (IscSession, Vec<SessionOutput>) {
         let (link, first) = IscLink::open(cfg.link.clone(), now);
-        let fingerprint = cfg.fingerprint.clone();
         let session = IscSession {
             cfg,
             link,
@@ -187,17 +184,11 @@ impl IscSession {
             theirs: None,
             theirs_interrupted: false,
             held: None,
-            fingerprint,
+            fingerprint: String::new(),
             told: None,
             isc_asked: false,
         };
         (session, frames(first))
-    }
-
-    /// Our pool fingerprint as the peer last gave it (its CONNECT, or a
-    /// reload's pair-config exchange).
-    pub fn fingerprint(&self) -> &str {
-        &self.fingerprint
     }
 
     /// Time passed: keepalives, or the close on silence or a handshake

@@ -17,14 +17,17 @@ impl IscSession {
         if self.introduced {
             return self.translate(now, m, xid, time);
         }
+        // The partner is introduced on its first STATE, and only once the
+        // peer's own CONNECT has come (`ours`): the partner's CONNECT
+        // carries the peer's fingerprint, which a reload made while no
+        // link was up may have changed (review of session 19: the partner
+        // was refused once for a stale one).
         let IscMessage::State { state, flags, .. } = m else {
-            if self.early.len() >= MAX_EARLY {
-                let why = format!("the ISC partner sent {MAX_EARLY} messages before its state");
-                return vec![SessionOutput::Close(why)];
-            }
-            self.early.push((m, xid, time));
-            return vec![];
+            return self.wait(m, xid, time);
         };
+        if self.ours.is_none() {
+            return self.wait(m, xid, time);
+        }
         let s = match partner_state(state, flags) {
             Ok(s) => s,
             Err(why) => return vec![SessionOutput::Close(why)],
@@ -41,6 +44,32 @@ impl IscSession {
             out.extend(self.translate(now, m, xid, time));
         }
         out
+    }
+
+    /// `m` waits for the partner's introduction, up to [`MAX_EARLY`]
+    /// messages; then the connection is closed.
+    fn wait(&mut self, m: IscMessage, xid: u32, time: u32) -> Vec<SessionOutput> {
+        if self.early.len() >= MAX_EARLY {
+            let why = format!("the ISC partner sent {MAX_EARLY} messages before its state");
+            return vec![SessionOutput::Close(why)];
+        }
+        self.early.push((m, xid, time));
+        vec![]
+    }
+
+    /// The peer's CONNECT came: a STATE of ISC's that waited for it
+    /// introduces the partner now, and what waited with it follows.
+    pub(super) fn introduce_waiting(&mut self, now: Time) -> Vec<SessionOutput> {
+        if self.introduced {
+            return vec![];
+        }
+        let first = self
+            .early
+            .iter()
+            .position(|(m, ..)| matches!(m, IscMessage::State { .. }));
+        let Some(i) = first else { return vec![] };
+        let (m, xid, time) = self.early.remove(i);
+        self.inbound(now, m, xid, time)
     }
 
     /// ISC asks for our updates only in RECOVER (UPDREQALL) and in conflict

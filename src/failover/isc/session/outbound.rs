@@ -12,7 +12,9 @@ impl IscSession {
         match m {
             Message::Connect(c) => {
                 self.fingerprint = c.fingerprint;
-                self.set_ours(now, c.state, now.0)
+                let mut out = self.set_ours(now, c.state, now.0);
+                out.extend(self.introduce_waiting(now));
+                out
             }
             // ISC has no pair-config exchange: the peer's own fingerprint
             // is the partner's (see `introduce`), so it is agreed.

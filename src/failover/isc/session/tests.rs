@@ -15,13 +15,29 @@ pub(super) fn isc_batch(xid: u32) -> u64 {
 fn cfg(primary: bool) -> SessionConfig {
     SessionConfig {
         link: crate::failover::isc::link::tests::cfg(primary),
-        fingerprint: "ours".into(),
         pools: 2,
         // Not 0: a batch number that lost its connection half would be
         // taken for another connection's and answer nothing.
         connection: 3,
         recover_epoch: None,
     }
+}
+
+/// The peer's own CONNECT at `now`, in `state`, with the fingerprint
+/// "ours": what the server's peer sends first on every link.
+pub(super) fn peer_connect(now: Time, state: State) -> Message {
+    Message::Connect(Connect {
+        version: PROTOCOL_VERSION,
+        name: "tandem".into(),
+        primary: false,
+        time: now.0,
+        fingerprint: "ours".into(),
+        epoch: 7,
+        seen_epoch: None,
+        state: WireState::from(state),
+        mclt: 30,
+        covers: false,
+    })
 }
 
 /// The frames the captured pair's `role` sent, in order.
@@ -71,13 +87,7 @@ fn up(ours: State) -> (IscSession, Time) {
     let now = Time(u64::from(connect.time));
     let (mut s, first) = IscSession::open(cfg(false), now);
     assert!(first.is_empty());
-    s.send(
-        now,
-        Message::State {
-            state: WireState::from(ours),
-            since: now.0,
-        },
-    );
+    s.send(now, peer_connect(now, ours));
     let out = s.receive(now, &connect);
     assert!(!closed(&out), "{out:?}");
     let out = s.receive(now, &state_frame(2, 0, now, 1));
@@ -107,13 +117,7 @@ fn the_captured_primary_reaches_the_peer_as_tandem_messages() {
     let primary = captured("primary");
     let now = Time(u64::from(primary[0].time));
     let (mut s, _) = IscSession::open(cfg(false), now);
-    s.send(
-        now,
-        Message::State {
-            state: WireState::from(State::Recover),
-            since: now.0,
-        },
-    );
+    s.send(now, peer_connect(now, State::Recover));
     let mut out = Vec::new();
     for f in &primary {
         out.extend(s.receive(Time(u64::from(f.time)), f));
@@ -279,14 +283,18 @@ fn what_isc_sends_before_its_state_waits_for_it() {
     s.receive(now, &connect);
     let early = IscMessage::UpdReqAll.frame(now.0 as u32, 5);
     assert!(messages(&s.receive(now, &early)).is_empty());
-    // ISC in RECOVER (with the STARTUP flag): its UPDREQALL is coming, so
-    // nothing is asked on its behalf.
-    let told = messages(&s.receive(now, &state_frame(6, 1, now, 6)));
+    // ISC in RECOVER (with the STARTUP flag), before the peer's own
+    // CONNECT: the partner's waits for the fingerprint it carries.
+    let state = state_frame(6, 1, now, 6);
+    assert!(messages(&s.receive(now, &state)).is_empty(), "waits");
+    // Its UPDREQALL is coming, so nothing is asked on its behalf.
+    let told = messages(&s.send(now, peer_connect(now, State::Startup)));
     let [Message::Connect(c), Message::UpdateRequestAll] = &told[..] else {
         panic!("{told:?}")
     };
     assert_eq!(c.state.state(), Some(State::Startup), "the STARTUP flag");
     assert!(!c.covers);
+    assert_eq!(c.fingerprint, "ours", "the peer's");
     // PAUSED (7) is no state of tandem's: the connection closes.
     assert!(closed(&s.receive(now, &state_frame(7, 0, now, 7))));
 }

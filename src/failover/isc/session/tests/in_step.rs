@@ -95,11 +95,7 @@ fn as_primary_the_secondary_gets_its_share_on_normal() {
     let now = Time(u64::from(ack.time));
     let (mut s, first) = IscSession::open(cfg(true), now);
     assert_eq!(frames_of(&first)[0].kind, MessageType::Connect);
-    let normal = Message::State {
-        state: WireState::from(State::Normal),
-        since: now.0,
-    };
-    s.send(now, normal);
+    s.send(now, peer_connect(now, State::Normal));
     s.receive(now, &ack);
     let told = messages(&s.receive(now, &state_frame(2, 0, now, 1)));
     let asked = told
@@ -174,6 +170,7 @@ fn as_primary_a_conflict_has_the_peer_offer_its_updates() {
         .unwrap();
     let now = Time(u64::from(ack.time));
     let (mut s, _) = IscSession::open(cfg(true), now);
+    s.send(now, peer_connect(now, State::PotentialConflict));
     s.receive(now, &ack);
     let told = messages(&s.receive(now, &state_frame(5, 0, now, 1)));
     let asks = told
@@ -274,6 +271,7 @@ fn a_dhcpd_in_recover_is_a_database_named_anew_once_per_loss() {
         let connect = captured("primary").remove(0);
         let now = Time(u64::from(connect.time));
         let (mut s, _) = IscSession::open(c, now);
+        s.send(now, peer_connect(now, State::Normal));
         s.receive(now, &connect);
         (s, now)
     };
