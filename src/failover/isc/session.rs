@@ -15,7 +15,8 @@
 //!   what is unacknowledged), and no report of the partner having known an
 //!   older database of ours. What ISC sends before its STATE waits for it.
 //! - ISC sends one binding per BNDUPD and acknowledges each; tandem
-//!   batches. A batch of ours goes out as one BNDUPD per record, and its
+//!   batches. A batch of ours goes out as one BNDUPD per record, no more
+//!   in flight than ISC's max-unacked-updates, and its
 //!   acknowledgement goes to the peer once every BNDUPD of it has an
 //!   answer, with ISC's refusals. An ISC BNDUPD is a batch of one, whose
 //!   number is its transaction id, and is answered by a minimal BNDACK
@@ -127,6 +128,9 @@ pub struct IscSession {
     early: Vec<(IscMessage, u32, u32)>,
     /// Our BNDUPDs awaiting ISC's BNDACK: transaction id to (batch, address).
     sent: HashMap<u32, (u64, Ipv4Addr)>,
+    /// Our records waiting for room in ISC's window (`outbound::dispatch`),
+    /// oldest first: bounded by the peer's own window of batches.
+    queued: std::collections::VecDeque<(u64, WireLease)>,
     /// Our batches: BNDACKs still awaited, and ISC's refusals so far.
     batches: BTreeMap<u64, (usize, Vec<Reject>)>,
     /// ISC's BNDUPDs awaiting our BNDACK: transaction id to address.
@@ -174,6 +178,7 @@ impl IscSession {
             introduced: false,
             early: Vec::new(),
             sent: HashMap::new(),
+            queued: std::collections::VecDeque::new(),
             batches: BTreeMap::new(),
             owed: HashMap::new(),
             request_xid: 0,
@@ -197,7 +202,10 @@ impl IscSession {
         let (out, ev) = self.link.tick(now);
         let mut out = frames(out);
         for h in self.refusals.due(now) {
-            out.push(SessionOutput::Frame(self.offer(now, h.batch, &h.lease)));
+            out.extend(
+                self.dispatch(now, h.batch, h.lease)
+                    .map(SessionOutput::Frame),
+            );
         }
         if let Some(LinkEvent::Close(why)) = ev {
             out.push(SessionOutput::Close(why));

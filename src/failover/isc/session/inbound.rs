@@ -35,7 +35,11 @@ impl IscSession {
                 Err(why) => vec![SessionOutput::Close(why)],
             },
             IscMessage::BndUpd(b) => self.binding_update(now, &b, xid, time),
-            IscMessage::BndAck { addr, reject } => self.binding_ack(xid, addr, reject),
+            IscMessage::BndAck { addr, reject } => {
+                let mut out = self.binding_ack(xid, addr, reject);
+                out.extend(self.flush(now));
+                out
+            }
             IscMessage::UpdReq | IscMessage::UpdReqAll => {
                 self.request_xid = xid;
                 self.isc_asked = true;

@@ -166,13 +166,45 @@ impl IscSession {
             .iter()
             .filter(|w| self.refusals.offer(now, wait, batch, w))
             .collect();
+        let go: Vec<WireLease> = go.into_iter().cloned().collect();
         go.into_iter()
-            .map(|w| SessionOutput::Frame(self.offer(now, batch, w)))
+            .filter_map(|w| self.dispatch(now, batch, w))
+            .map(SessionOutput::Frame)
             .collect()
     }
 
+    /// One record of our `batch` as a BNDUPD now, or queued while ISC has
+    /// as many of ours unacknowledged as it takes (its CONNECT's or
+    /// CONNECTACK's max-unacked-updates; draft section 7.1.1: a sender
+    /// never exceeds it).
+    pub(super) fn dispatch(&mut self, now: Time, batch: u64, w: WireLease) -> Option<Frame> {
+        if self.sent.len() < self.window() && self.queued.is_empty() {
+            return Some(self.offer(now, batch, &w));
+        }
+        self.queued.push_back((batch, w));
+        None
+    }
+
+    /// What was queued, as far as ISC's window now allows.
+    pub(super) fn flush(&mut self, now: Time) -> Vec<SessionOutput> {
+        let mut out = Vec::new();
+        while self.sent.len() < self.window() {
+            let Some((batch, w)) = self.queued.pop_front() else {
+                break;
+            };
+            out.push(SessionOutput::Frame(self.offer(now, batch, &w)));
+        }
+        out
+    }
+
+    /// How many of our BNDUPDs ISC takes unacknowledged (at least one).
+    fn window(&self) -> usize {
+        let theirs = self.partner.as_ref().and_then(|(h, _)| h.max_unacked);
+        theirs.unwrap_or(self.cfg.link.max_unacked).max(1) as usize
+    }
+
     /// One record of our `batch` as a BNDUPD, awaiting ISC's BNDACK.
-    pub(super) fn offer(&mut self, now: Time, batch: u64, w: &WireLease) -> Frame {
+    fn offer(&mut self, now: Time, batch: u64, w: &WireLease) -> Frame {
         let frame = self
             .link
             .send(now, IscMessage::BndUpd(binding::from_wire(w)));

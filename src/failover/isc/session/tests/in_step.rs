@@ -323,3 +323,41 @@ fn dhcpd_never_hears_what_shuts_it_down_and_recovery_ends_its_conflict() {
     assert_eq!(ours(&mut s, State::RecoverWait), None);
     assert_eq!(ours(&mut s, State::RecoverDone), Some(2));
 }
+
+/// No more of our BNDUPDs in flight than dhcpd takes unacknowledged (its
+/// CONNECT's max-unacked-updates, 10 in the captured pair): the rest wait,
+/// in order, and go as BNDACKs make room; the peer's acknowledgement of
+/// the batch comes once every record is answered.
+#[test]
+fn no_more_in_flight_than_dhcpd_takes() {
+    let (mut s, now) = up(State::Normal);
+    let leases: Vec<WireLease> = (20..34)
+        .map(|i| binding::to_wire(&binding(i, status::ACTIVE)).unwrap())
+        .collect();
+    let batch = Message::BindingUpdate {
+        batch: 8,
+        time: now.0,
+        leases,
+    };
+    let mut flying = frames_of(&s.send(now, batch));
+    assert_eq!(flying.len(), 10, "dhcpd's max-unacked-updates");
+    let mut answered = 0;
+    let mut told = vec![];
+    while let Some(f) = flying.pop() {
+        let ack = IscMessage::BndAck {
+            addr: f.ip(OptionCode::ASSIGNED_IP_ADDRESS),
+            reject: None,
+        }
+        .frame(now.0 as u32, f.xid);
+        let out = s.receive(now, &ack);
+        answered += 1;
+        flying.extend(frames_of(&out));
+        told.extend(messages(&out));
+        assert!(flying.len() <= 10);
+    }
+    assert_eq!(answered, 14, "every record went");
+    assert!(
+        matches!(&told[..], [Message::BindingAck { batch: 8, rejects }] if rejects.is_empty()),
+        "{told:?}"
+    );
+}
