@@ -192,10 +192,7 @@ pub fn start_pair(tag: &str, role: &str, mrd: u64) -> Pair {
     std::fs::write(&cfg, text).unwrap();
     let log = d.join("tandem.log");
     let tandem_pid = start_tandem(&mut lab, &b, &cfg, &log);
-    wait_for("both in normal", Duration::from_secs(60), || {
-        isc_state(&isc_log).as_deref() == Some("normal")
-            && common::status(&cfg).is_some_and(|s| s["state"] == "normal")
-    });
+    both_normal(&cfg, &log, &isc_log, 60);
     Pair {
         lab,
         dir,
@@ -228,10 +225,7 @@ impl Pair {
 
     /// Waits until both are in NORMAL, for `secs` seconds.
     pub fn wait_normal(&self, secs: u64) {
-        wait_for("both in normal", Duration::from_secs(secs), || {
-            isc_state(&self.isc_log).as_deref() == Some("normal")
-                && common::status(&self.cfg).is_some_and(|s| s["state"] == "normal")
-        });
+        both_normal(&self.cfg, &self.log, &self.isc_log, secs);
     }
 
     /// Every (address, MAC) either side acknowledged to a client, from
@@ -387,4 +381,23 @@ fn utc_now() -> String {
 fn ends_before(ends: &str, now: &str) -> bool {
     ends.split_once(' ')
         .is_some_and(|(_, at)| at.len() == now.len() && at < now)
+}
+
+/// Waits up to `secs` seconds until dhcpd's log and tandem's status both
+/// say NORMAL; on a timeout, fails with both logs.
+fn both_normal(cfg: &Path, log: &Path, isc_log: &Path, secs: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    while std::time::Instant::now() < deadline {
+        if isc_state(isc_log).as_deref() == Some("normal")
+            && common::status(cfg).is_some_and(|s| s["state"] == "normal")
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!(
+        "not both in normal after {secs} s\n--- dhcpd:\n{}\n--- tandem:\n{}",
+        read(isc_log),
+        read(log)
+    );
 }

@@ -33,7 +33,8 @@ pub struct PeerConfig {
     /// The witness both peers heartbeat (`failover::witness`), if any.
     pub witness: Option<std::net::SocketAddr>,
     /// Binding updates sent and not yet acknowledged, at most (rounded up
-    /// to whole batches of 64).
+    /// to whole batches of 64; beside an ISC dhcpd, records, one per
+    /// update).
     pub max_unacked: usize,
     /// Seconds of partner clock offset beyond which an alarm is raised.
     pub max_clock_offset: u64,

@@ -362,7 +362,7 @@ impl Peer {
         if !self.connected() {
             return;
         }
-        let window = self.cfg.max_unacked.div_ceil(BATCH).max(1);
+        let window = self.cfg.max_unacked.div_ceil(self.batch_records()).max(1);
         loop {
             match self.out.front() {
                 None => break,
@@ -394,13 +394,22 @@ impl Peer {
         }
     }
 
-    /// Sends up to [`BATCH`] queued records as one binding update, tracked
-    /// until the partner acknowledges it.
+    /// How many records one binding update carries: [`BATCH`], or one for
+    /// an ISC dhcpd, which takes one per BNDUPD and acknowledges each, so
+    /// that `max_unacked` counts its BNDUPDs in flight (draft section
+    /// 7.1.1) and each BNDACK is progress against the acknowledgement
+    /// timeout (a batch of 64 answered 10 at a time outlasted it).
+    fn batch_records(&self) -> usize {
+        if self.cfg.isc_partner { 1 } else { BATCH }
+    }
+
+    /// Sends up to [`Peer::batch_records`] queued records as one binding
+    /// update, tracked until the partner acknowledges it.
     fn send_batch(&mut self, now: Time) {
         let mut wire = Vec::new();
         let mut sent = Vec::new();
         let mut octets = 0;
-        while wire.len() < BATCH {
+        while wire.len() < self.batch_records() {
             let Some(Out::Lease(l)) = self.out.front() else {
                 break;
             };

@@ -375,3 +375,32 @@ fn unreadable_and_foreign_records_are_refused_in_the_shared_words() {
         "{rejects:?}"
     );
 }
+
+/// Beside an ISC dhcpd a binding update carries one record, so that
+/// `max_unacked` counts dhcpd's BNDUPDs in flight and each BNDACK is
+/// progress; with a tandem partner `max_unacked` rounds up to batches.
+#[test]
+fn beside_an_isc_partner_each_update_carries_one_record() {
+    let per_update = |isc: bool| {
+        let mut d = Duo::new();
+        d.a.peer.cfg.isc_partner = isc;
+        d.a.peer.cfg.max_unacked = 2;
+        d.connect();
+        for (i, addr) in ["10.0.0.20", "10.0.0.21", "10.0.0.22"].iter().enumerate() {
+            d.a.grant(addr, i as u8 + 1, d.now, 200);
+        }
+        d.a.drain()
+            .iter()
+            .filter_map(|m| match m {
+                Message::BindingUpdate { leases, .. } => Some(leases.len()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(per_update(true), [1, 1], "two in flight, the third waits");
+    assert_eq!(
+        per_update(false),
+        [1],
+        "one batch in flight, the rest wait to share the next"
+    );
+}
