@@ -316,21 +316,9 @@ fn isc_peer_move(
     use crate::failover::State;
     use crate::failover::message::{Message, WireLease, WireState};
     use crate::lease::{Lease, LeaseState, Owner};
-    const STATES: [State; 10] = [
-        State::Normal,
-        State::CommunicationsInterrupted,
-        State::PartnerDown,
-        State::PotentialConflict,
-        State::ConflictDone,
-        State::Recover,
-        State::RecoverWait,
-        State::RecoverDone,
-        State::Shutdown,
-        State::Startup,
-    ];
     Some(match pick % 4 {
         0 => Message::State {
-            state: WireState::from(STATES[(pick >> 2) % STATES.len()]),
+            state: WireState::from(State::ALL[(pick >> 2) % State::ALL.len()]),
             since: now.0,
         },
         1 => {
