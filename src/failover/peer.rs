@@ -13,7 +13,7 @@ use crate::lease::{Lease, LeaseStore};
 use crate::time::{Mono, Time};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-pub use config::{ISC_EPOCH, PeerConfig};
+pub use config::{ISC_EPOCH, PeerConfig, is_isc_epoch};
 pub use persisted::Persisted;
 pub use status::{EvidenceGauges, PeerGauges};
 use std::net::Ipv4Addr;

@@ -11,6 +11,13 @@ use crate::lease::Owner;
 /// ISC session names another when dhcpd shows it lost its database.
 pub const ISC_EPOCH: u64 = 0x15C0_0000_0000_0001;
 
+/// Whether `epoch` names an ISC dhcpd's database ([`ISC_EPOCH`], or one
+/// the ISC session minted: both keep its top 16 bits), not a tandem
+/// partner's (random).
+pub fn is_isc_epoch(epoch: u64) -> bool {
+    epoch >> 48 == ISC_EPOCH >> 48
+}
+
 /// What the peer state machine needs of the configuration (the
 /// `[failover]` section and the pools), copied out so it runs without the
 /// whole config.

@@ -186,8 +186,10 @@ impl Peer {
     /// last" (the first meeting makes that this constant), and a new
     /// identity when dhcpd shows it lost its database (`isc::session`).
     fn partner_database(&self, epoch: u64) -> u64 {
+        // Only an ISC identity: one stored from a tandem partner (the
+        // protocol switched back from tandem's) is another database.
         match self.p.partner_epoch {
-            Some(last) if self.cfg.isc_partner && epoch == ISC_EPOCH => last,
+            Some(last) if self.cfg.isc_partner && epoch == ISC_EPOCH && is_isc_epoch(last) => last,
             _ => epoch,
         }
     }

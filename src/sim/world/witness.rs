@@ -17,7 +17,7 @@ use crate::failover::witness::{Heartbeat, NONCE_LEN, Witness};
 use crate::time::Time;
 
 /// The longest `max_response_delay` of the family's timings (`setup`).
-const MRD_MAX: u64 = 15;
+pub(super) const MRD_MAX: u64 = 15;
 
 /// What travels to and from the witness, and what cuts it.
 #[derive(Clone, Debug)]

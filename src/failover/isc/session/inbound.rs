@@ -88,13 +88,20 @@ impl IscSession {
                 })];
                 // The peer judges ISC's version first; offers of ours held
                 // back are stale now and answered as not taken.
-                for h in self.refusals.superseded(addr) {
+                // So are those waiting for room in ISC's window: sent after
+                // ISC's own version, ISC would take them as plain updates
+                // (its own is acknowledged), and the two would differ.
+                let mut stale: Vec<(u64, u32)> = self
+                    .refusals
+                    .superseded(addr)
+                    .into_iter()
+                    .map(|h| (h.batch, h.lease.addr))
+                    .collect();
+                stale.extend(self.unqueue(addr));
+                for (batch, a) in stale {
                     let reason = "superseded by the ISC partner's version".to_string();
-                    let reject = Reject {
-                        addr: h.lease.addr,
-                        reason,
-                    };
-                    out.extend(self.answer(h.batch, Some(reject)));
+                    let reject = Reject { addr: a, reason };
+                    out.extend(self.answer(batch, Some(reject)));
                 }
                 out
             }
@@ -186,6 +193,12 @@ impl IscSession {
     ) -> Vec<SessionOutput> {
         self.theirs = Some(s);
         self.theirs_interrupted = interrupted;
+        // dhcpd left RECOVER: a later RECOVER is a later loss, named anew
+        // (the lab: a dhcpd wiped after its first recovery was given the
+        // first one's identity back, and taken for the database met last).
+        if s != State::Recover {
+            self.cfg.recover_epoch = None;
+        }
         let mut out = self.balance();
         out.extend(self.tell_held(now));
         out

@@ -105,7 +105,10 @@ impl IscSession {
             self.cfg.recover_epoch = None;
             return ISC_EPOCH;
         }
-        let minted = ISC_EPOCH ^ (now.0 << 20) ^ (self.cfg.connection & 0xF_FFFF);
+        // Below the top 16 bits, which mark an ISC identity
+        // (`peer::is_isc_epoch`).
+        let minted =
+            ISC_EPOCH ^ ((now.0 << 16) & 0xFFFF_FFFF_FFFF) ^ (self.cfg.connection & 0xFFFF);
         *self.cfg.recover_epoch.get_or_insert(minted)
     }
 

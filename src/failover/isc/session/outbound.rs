@@ -46,7 +46,9 @@ impl IscSession {
             Message::UpdateDone => {
                 self.isc_asked = false;
                 let frame = self.link.reply(now, IscMessage::UpdDone, self.request_xid);
-                vec![SessionOutput::Frame(frame)]
+                let mut out = vec![SessionOutput::Frame(frame)];
+                out.extend(self.after_update_done(now));
+                out
             }
             Message::PoolRequest { pool, .. } => self.ask_pool(now, pool),
             Message::PoolResponse { given, .. } => self.answer_pool(now, given),
@@ -85,19 +87,41 @@ impl IscSession {
         // Nothing before ISC's first STATE of the connection (it always
         // sends one at once): ISC keeps CONFLICT-DONE across a reconnect,
         // and a state sent blind could be one it exits on.
-        if !self.link.is_up() || self.theirs.is_none() || self.told == Some(s) {
+        if !self.link.is_up() || self.theirs.is_none() {
             return vec![];
         }
         let Some(say) = self.deliverable(s) else {
             self.report_held(s);
             return vec![];
         };
+        // What ISC heard, not what we are: a state told in another's
+        // place (RECOVER-DONE as NORMAL) goes once ISC's state calls for
+        // it, even if ours has not changed since.
+        if self.told == Some(say) {
+            return vec![];
+        }
         self.held = None;
-        self.told = Some(s);
+        self.told = Some(say);
         self.state_frame(now, say, since)
             .map(SessionOutput::Frame)
             .into_iter()
             .collect()
+    }
+
+    /// ISC moves on our UPDDONE before it says so (failover.c,
+    /// `dhcp_failover_process_update_done`): a primary in
+    /// POTENTIAL-CONFLICT enters CONFLICT-DONE at once. The guard must
+    /// judge what follows by that, not by ISC's last STATE: our
+    /// RECOVER-WAIT or RECOVER-DONE right behind the UPDDONE would reach a
+    /// dhcpd in CONFLICT-DONE, which exits on it (review of session 20).
+    fn after_update_done(&mut self, now: Time) -> Vec<SessionOutput> {
+        let isc_primary = !self.cfg.link.primary;
+        if isc_primary && self.theirs == Some(State::PotentialConflict) && !self.theirs_interrupted
+        {
+            self.theirs = Some(State::ConflictDone);
+            return self.tell_held(now);
+        }
+        vec![]
     }
 
     /// Logs once per (our state, ISC's state) that ours is held back: a
@@ -195,6 +219,19 @@ impl IscSession {
             out.push(SessionOutput::Frame(self.offer(now, batch, &w)));
         }
         out
+    }
+
+    /// Takes our records of `addr` out of the window's queue: (batch,
+    /// address) of each.
+    pub(super) fn unqueue(&mut self, addr: Ipv4Addr) -> Vec<(u64, u32)> {
+        let a = u32::from(addr);
+        let (gone, kept) = std::mem::take(&mut self.queued)
+            .into_iter()
+            .partition(|(_, w)| w.addr == a);
+        self.queued = kept;
+        gone.into_iter()
+            .map(|(b, w): (u64, WireLease)| (b, w.addr))
+            .collect()
     }
 
     /// How many of our BNDUPDs ISC takes unacknowledged (at least one).

@@ -107,35 +107,43 @@ fn an_update_request_waits_for_every_earlier_change_to_be_durable() {
 /// Beside an ISC dhcpd, whose database has no identity: its session's
 /// [`ISC_EPOCH`] stands for the database met last, so a reconnection asks
 /// only for what is new; a new identity (dhcpd in RECOVER: it lost its
-/// lease file) is a database new to us, asked for in full.
+/// lease file) is a database new to us, asked for in full; and so is
+/// dhcpd's first meeting after a tandem partner's database (the protocol
+/// switched), which ISC_EPOCH must not be taken for.
 #[test]
 fn an_isc_partner_s_constant_identity_is_the_database_met_last() {
     let mut d = Duo::new();
     d.a.peer.cfg.isc_partner = true;
-    d.connect();
+    d.connect(); // b's own (tandem) database, stored as the partner's
+    let full = |sent: &[Message]| sent.iter().any(|m| matches!(m, Message::UpdateRequestAll));
+    let sent = meet_as(&mut d, ISC_EPOCH);
+    assert!(full(&sent), "after a tandem partner's database: {sent:?}");
+    let sent = meet_as(&mut d, ISC_EPOCH);
+    assert!(!full(&sent), "the database met last: {sent:?}");
+    assert!(
+        sent.iter()
+            .any(|m| matches!(m, Message::UpdateRequest { .. }))
+    );
+    let minted = ISC_EPOCH ^ (0x77 << 16);
+    let sent = meet_as(&mut d, minted);
+    assert!(full(&sent), "a database new to us: {sent:?}");
+    let sent = meet_as(&mut d, ISC_EPOCH);
+    assert!(!full(&sent), "the minted one, met last: {sent:?}");
+}
+
+/// A new connection on which b's CONNECT reaches a naming database
+/// `epoch`, carried through to b's UPDDONE: what a sent on meeting it.
+fn meet_as(d: &mut Duo, epoch: u64) -> Vec<Message> {
     d.disconnect();
-    d.a.peer.link_up(d.now, &d.a.store);
-    d.b.peer.link_up(d.now, &d.b.store);
+    d.link_up();
+    let a_first = d.a.drain();
     let Some(Message::Connect(mut c)) = d.b.drain().into_iter().next() else {
         panic!("b's CONNECT")
     };
-    c.epoch = ISC_EPOCH;
-    d.a.peer
-        .receive(d.now, Message::Connect(c.clone()), &mut d.a.store);
-    let sent = d.a.drain();
-    assert!(
-        sent.iter()
-            .any(|m| matches!(m, Message::UpdateRequest { .. })),
-        "the database met last: {sent:?}"
-    );
-    d.a.peer.link_down(d.now);
-    d.a.peer.link_up(d.now, &d.a.store);
-    d.a.drain();
-    c.epoch = ISC_EPOCH ^ 0x77;
+    c.epoch = epoch;
     d.a.peer.receive(d.now, Message::Connect(c), &mut d.a.store);
     let sent = d.a.drain();
-    assert!(
-        sent.iter().any(|m| matches!(m, Message::UpdateRequestAll)),
-        "a database new to us: {sent:?}"
-    );
+    d.deliver([a_first, sent.clone()].concat(), vec![]);
+    d.settle();
+    sent
 }

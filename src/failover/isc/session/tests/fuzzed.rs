@@ -7,8 +7,12 @@ proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
     /// The fuzz target's driver (`fuzzing::isc_frames`) on the captured
     /// primary's handshake, then any of the captured frames with any
-    /// transaction id and clock, and the peer's moves between them: the
-    /// state guard, balancing, refusals and held re-offers never panic.
+    /// clock, and the peer's moves between them: the state guard,
+    /// balancing, refusals, held re-offers and the send window never
+    /// panic. A captured BNDACK answers one of our first 32 BNDUPDs (our
+    /// transaction ids), so that refusals and the window are reached; a
+    /// captured STATE says any of ISC's states, so that the guard meets
+    /// CONFLICT-DONE and POTENTIAL-CONFLICT.
     #[test]
     fn no_run_of_captured_frames_and_peer_moves_panics(
         picks in proptest::collection::vec((0usize..64, proptest::prelude::any::<u32>(), 0u32..40), 1..60)
@@ -24,6 +28,14 @@ proptest::proptest! {
             let mut f = golden[i % golden.len()].clone();
             t = t.saturating_add(dt);
             (f.time, f.xid) = (t, xid);
+            if f.kind == MessageType::BndAck {
+                f.xid = xid % 32;
+            }
+            if f.kind == MessageType::State {
+                const ISC_STATES: [u8; 10] = [2, 3, 4, 5, 6, 8, 9, 10, 11, 254];
+                let n = ISC_STATES[xid as usize % ISC_STATES.len()];
+                f = state_frame(n, (xid >> 8) as u8 & 1, Time(u64::from(t)), xid);
+            }
             bytes.extend(f.encode().unwrap_or_default());
         }
         crate::fuzzing::isc_frames(&bytes);

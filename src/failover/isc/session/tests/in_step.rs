@@ -361,3 +361,59 @@ fn no_more_in_flight_than_dhcpd_takes() {
         "{told:?}"
     );
 }
+
+/// dhcpd, the primary in POTENTIAL-CONFLICT, enters CONFLICT-DONE on our
+/// UPDDONE before it says so: what we tell right behind it is judged by
+/// that (our RECOVER-WAIT waits, our RECOVER-DONE goes as NORMAL). And a
+/// RECOVER-DONE told while dhcpd was still in POTENTIAL-CONFLICT is told
+/// again, as NORMAL, when dhcpd's CONFLICT-DONE arrives.
+#[test]
+fn the_guard_judges_by_what_our_upddone_makes_of_dhcpd() {
+    let ours = |s: &mut IscSession, now: Time, st: State| {
+        let m = Message::State {
+            state: WireState::from(st),
+            since: now.0,
+        };
+        frames_of(&s.send(now, m))
+            .iter()
+            .find(|f| f.kind == MessageType::State)
+            .and_then(|f| f.u8(OptionCode::SERVER_STATE))
+    };
+    let isc = |s: &mut IscSession, now: Time, n: u8| {
+        frames_of(&s.receive(now, &state_frame(n, 0, now, 9)))
+            .first()
+            .and_then(|f| f.u8(OptionCode::SERVER_STATE))
+    };
+    // Our UPDDONE answering dhcpd's UPDREQ, then our recovery.
+    let (mut s, now) = up(State::Recover);
+    isc(&mut s, now, 5);
+    s.receive(now, &IscMessage::UpdReq.frame(now.0 as u32, 77));
+    let done = frames_of(&s.send(now, Message::UpdateDone));
+    assert_eq!(done[0].kind, MessageType::UpdDone);
+    assert_eq!(
+        ours(&mut s, now, State::RecoverWait),
+        None,
+        "dhcpd would exit"
+    );
+    assert_eq!(ours(&mut s, now, State::RecoverDone), Some(2));
+    // RECOVER-DONE told before dhcpd reached CONFLICT-DONE.
+    let (mut s, now) = up(State::Recover);
+    isc(&mut s, now, 5);
+    assert_eq!(ours(&mut s, now, State::RecoverDone), Some(9));
+    assert_eq!(isc(&mut s, now, 11), Some(2), "told again, as NORMAL");
+}
+
+/// Once dhcpd leaves RECOVER on a connection, the identity minted for it
+/// is dropped: its next RECOVER (its lease file lost again) is named anew.
+#[test]
+fn a_dhcpd_that_left_recover_is_named_anew_on_its_next_loss() {
+    let connect = captured("primary").remove(0);
+    let now = Time(u64::from(connect.time));
+    let (mut s, _) = IscSession::open(cfg(false), now);
+    s.send(now, peer_connect(now, State::Recover));
+    s.receive(now, &connect);
+    s.receive(now, &state_frame(6, 0, now, 1));
+    assert!(s.recover_epoch().is_some(), "in RECOVER");
+    s.receive(now, &state_frame(9, 0, now, 2));
+    assert_eq!(s.recover_epoch(), None, "left it");
+}
