@@ -53,8 +53,7 @@ fn tandem_pairs_with_a_real_isc_secondary() {
 /// tandem in `role` (dhcpd in the other) through the whole run the module
 /// doc tells.
 fn pair_with_isc(test: &str, role: &str) {
-    if let Some(why) = netns::unavailable(&["ip", "dhcpd", "perfdhcp"]) {
-        eprintln!("SKIPPED {test}: {why}");
+    if netns::skipped(test, &["ip", "dhcpd", "perfdhcp"]) {
         return;
     }
     let mut p = start_pair(&format!("{}15", &role[..3]), role, 15);
@@ -148,8 +147,7 @@ fn states_agree(cfg: &Path, isc_leases: &Path, secs: u64) {
 #[test]
 fn renewals_and_releases_reach_both() {
     let test = "renewals_and_releases_reach_both";
-    if let Some(why) = netns::unavailable(&["ip", "dhcpd", "perfdhcp"]) {
-        eprintln!("SKIPPED {test}: {why}");
+    if netns::skipped(test, &["ip", "dhcpd", "perfdhcp"]) {
         return;
     }
     let mut p = start_pair("rel", "secondary", 15);
@@ -178,8 +176,7 @@ fn renewals_and_releases_reach_both() {
 #[test]
 fn a_conflict_after_partner_down_resolves_with_isc() {
     let test = "a_conflict_after_partner_down_resolves_with_isc";
-    if let Some(why) = netns::unavailable(&["ip", "dhcpd", "perfdhcp"]) {
-        eprintln!("SKIPPED {test}: {why}");
+    if netns::skipped(test, &["ip", "dhcpd", "perfdhcp"]) {
         return;
     }
     let p = start_pair("sec4", "secondary", 4);
@@ -305,8 +302,7 @@ fn a_link_cut_beside_isc_loses_no_lease() {
 /// reach NORMAL with every acknowledged lease on both sides, no address
 /// acknowledged to two clients (`Pair::check_every_ack_on_both`).
 fn fault_and_recover(test: &str, tag: &str, role: &str, fault: Fault) {
-    if let Some(why) = netns::unavailable(&["ip", "dhcpd", "perfdhcp", "nft"]) {
-        eprintln!("SKIPPED {test}: {why}");
+    if netns::skipped(test, &["ip", "dhcpd", "perfdhcp", "nft"]) {
         return;
     }
     let mut p = start_pair(tag, role, 4);

@@ -20,6 +20,15 @@ pub fn unavailable(tools: &[&str]) -> Option<String> {
     why
 }
 
+/// Whether `test` must skip here ([`unavailable`]), having said why.
+pub fn skipped(test: &str, tools: &[&str]) -> bool {
+    let why = unavailable(tools);
+    if let Some(why) = &why {
+        eprintln!("SKIPPED {test}: {why}");
+    }
+    why.is_some()
+}
+
 fn why_unavailable(tools: &[&str]) -> Option<String> {
     // SAFETY-free check of the effective uid through `id -u`.
     let uid = Command::new("id")

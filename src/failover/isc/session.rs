@@ -152,6 +152,9 @@ pub struct IscSession {
     /// Whether that was RESOLUTION-INTERRUPTED, which, unlike
     /// POTENTIAL-CONFLICT, takes any state of ours.
     theirs_interrupted: bool,
+    /// The identity given to dhcpd's database in RECOVER (`introduction`),
+    /// the configuration's at first.
+    recover_epoch: Option<u64>,
     /// Our state held back from ISC and ISC's state that holds it, as
     /// last logged (a warning once per pair, not per STATE).
     held: Option<(State, State)>,
@@ -170,6 +173,7 @@ impl IscSession {
     /// primary's CONNECT).
     pub fn open(cfg: SessionConfig, now: Time) -> (IscSession, Vec<SessionOutput>) {
         let (link, first) = IscLink::open(cfg.link.clone(), now);
+        let recover_epoch = cfg.recover_epoch;
         let session = IscSession {
             cfg,
             link,
@@ -188,6 +192,7 @@ impl IscSession {
             balanced: false,
             theirs: None,
             theirs_interrupted: false,
+            recover_epoch,
             held: None,
             fingerprint: String::new(),
             told: None,

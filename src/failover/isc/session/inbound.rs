@@ -28,8 +28,7 @@ impl IscSession {
                         state: WireState::from(s),
                         since: u64::from(since.unwrap_or(time)),
                     });
-                    let interrupted = state == Some(state::RESOLUTION_INTERRUPTED);
-                    out.extend(self.partner_in(now, isc_state(state).unwrap_or(s), interrupted));
+                    out.extend(self.partner_in(now, state, s));
                     out
                 }
                 Err(why) => vec![SessionOutput::Close(why)],
@@ -182,22 +181,24 @@ impl IscSession {
             .collect()
     }
 
-    /// ISC acts by `s` now (its saved state while it starts up; `s` is
-    /// POTENTIAL-CONFLICT for its RESOLUTION-INTERRUPTED, when
-    /// `interrupted`): what that asks of us besides telling the peer.
+    /// ISC's STATE said server-state `number` (`told`, our reading of the
+    /// STATE, where the number is none of ISC's): ISC acts by that number
+    /// (its saved state while it starts up; RESOLUTION-INTERRUPTED as
+    /// POTENTIAL-CONFLICT). What that asks of us besides telling the peer.
     pub(super) fn partner_in(
         &mut self,
         now: Time,
-        s: State,
-        interrupted: bool,
+        number: Option<u8>,
+        told: State,
     ) -> Vec<SessionOutput> {
+        let s = isc_state(number).unwrap_or(told);
         self.theirs = Some(s);
-        self.theirs_interrupted = interrupted;
+        self.theirs_interrupted = number == Some(state::RESOLUTION_INTERRUPTED);
         // dhcpd left RECOVER: a later RECOVER is a later loss, named anew
         // (the lab: a dhcpd wiped after its first recovery was given the
         // first one's identity back, and taken for the database met last).
         if s != State::Recover {
-            self.cfg.recover_epoch = None;
+            self.recover_epoch = None;
         }
         let mut out = self.balance();
         out.extend(self.tell_held(now));

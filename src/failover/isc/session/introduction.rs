@@ -38,8 +38,7 @@ impl IscSession {
         let connect = Message::Connect(self.introduce(s, time, epoch));
         let mut out = vec![SessionOutput::Message(connect)];
         out.extend(self.ask_on_isc_s_behalf(acts_as));
-        let interrupted = state == Some(state::RESOLUTION_INTERRUPTED);
-        out.extend(self.partner_in(now, acts_as, interrupted));
+        out.extend(self.partner_in(now, state, s));
         for (m, xid, time) in std::mem::take(&mut self.early) {
             out.extend(self.translate(now, m, xid, time));
         }
@@ -102,20 +101,19 @@ impl IscSession {
     /// file was never taken for one that lost its renewals).
     fn database(&mut self, now: Time, isc: State) -> u64 {
         if isc != State::Recover {
-            self.cfg.recover_epoch = None;
-            return ISC_EPOCH;
+            return ISC_EPOCH; // and `partner_in` drops a minted one
         }
         // Below the top 16 bits, which mark an ISC identity
         // (`peer::is_isc_epoch`).
         let minted =
             ISC_EPOCH ^ ((now.0 << 16) & 0xFFFF_FFFF_FFFF) ^ (self.cfg.connection & 0xFFFF);
-        *self.cfg.recover_epoch.get_or_insert(minted)
+        *self.recover_epoch.get_or_insert(minted)
     }
 
     /// The identity [`IscSession::database`] gave dhcpd's database in
     /// RECOVER, for the next connection's session.
     pub fn recover_epoch(&self) -> Option<u64> {
-        self.cfg.recover_epoch
+        self.recover_epoch
     }
 
     /// The partner's CONNECT as the peer expects it (see the module doc).

@@ -186,11 +186,11 @@ impl IscSession {
         let wait = REOFFER_AFTER
             .min(u64::from(self.cfg.link.max_response_delay) / 3)
             .max(1);
-        let go: Vec<&WireLease> = leases
+        let go: Vec<WireLease> = leases
             .iter()
             .filter(|w| self.refusals.offer(now, wait, batch, w))
+            .cloned()
             .collect();
-        let go: Vec<WireLease> = go.into_iter().cloned().collect();
         go.into_iter()
             .filter_map(|w| self.dispatch(now, batch, w))
             .map(SessionOutput::Frame)
