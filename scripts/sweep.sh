@@ -10,18 +10,23 @@
 #   FIRST=20000000 scripts/sweep.sh   # another stretch of seeds
 #   SKIP=2 FIRST=... SCALE=... scripts/sweep.sh  # resume: the first 2
 #                               # segments of that run are done already
+#   ONLY=witness SCALE=4 scripts/sweep.sh  # one family's segments, for a
+#                               # change only that family's config reaches
+#                               # (SKIP then counts those segments only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scale=${SCALE:-1}
 first=${FIRST:-10000000}
 jobs=${JOBS:-$(nproc)}
 skip=${SKIP:-0}
+only=${ONLY:-}
 cargo build --release --bin tandem-sim
 status=0
 # clients link-delay seeds(at scale 1) [scenario family]
 while read -r clients delay seeds family; do
   n=$(awk -v s="$seeds" -v k="$scale" 'BEGIN { printf "%d", s * k }')
   [ "$n" -gt 0 ] || continue
+  [ -z "$only" ] || [ "${family:-}" = "$only" ] || continue
   if [ "$skip" -gt 0 ]; then
     skip=$((skip - 1))
     first=$((first + n))

@@ -346,7 +346,7 @@ impl Peer {
 
     /// Seconds between keepalives: a third of `max_response_delay`, and
     /// with a witness at most 2 s, since the fence counts the partner
-    /// unheard after 5 s (`peer::witness`).
+    /// unheard after `FENCE_SILENCE` (`peer::witness`).
     fn keepalive_every(&self) -> u64 {
         let third = (self.cfg.max_response_delay / 3).max(1);
         match self.cfg.witness {

@@ -183,7 +183,8 @@ impl World {
         self.at(t, Ev::Witness(WitnessEv::ClientCut { node, secs, half }));
         if self.rng.chance(0.5) {
             // Once fenced: its partner's FIN reaches it after the partner's
-            // silence timeout, and the fence falls 5 s later.
+            // silence timeout, and the fence falls by then (its partner
+            // unheard for FENCE_SILENCE, the witness for longer).
             let fenced = t + MRD_MAX + 6;
             let later = fenced + self.rng.range(0, secs.saturating_sub(MRD_MAX + 6));
             let ev = if self.rng.chance(0.5) {

@@ -6,6 +6,7 @@
 
 use super::evidence::cut;
 use super::*;
+use crate::failover::peer::witness::FENCE_SILENCE;
 
 fn witness() -> Option<std::net::SocketAddr> {
     Some("192.0.2.9:647".parse().unwrap())
@@ -205,15 +206,19 @@ fn a_half_open_link_does_not_delay_the_fence() {
     d.a.peer.cfg.witness = witness();
     d.witness_says(0);
     // The link dies without a word: nothing more arrives either way, and
-    // neither side has closed it yet (max_response_delay is 10 s).
+    // a does not close it for 30 s (its max_response_delay).
+    d.a.peer.cfg.max_response_delay = 30;
     d.a.session = None;
     d.b.session = None;
-    for _ in 0..5 {
+    // b's newest keepalive went at most 3 s (a third of its 10 s) before.
+    for _ in 0..FENCE_SILENCE - 3 {
         d.second();
         assert!(!d.a.peer.blind());
     }
-    d.second();
-    assert!(d.a.peer.blind(), "no report for 6 s, no word for 6 s");
+    for _ in 0..4 {
+        d.second();
+    }
+    assert!(d.a.peer.blind(), "no report, no word for FENCE_SILENCE");
     assert!(
         d.a.closed.iter().any(|w| w.contains("witness")),
         "{:?}",
@@ -222,13 +227,33 @@ fn a_half_open_link_does_not_delay_the_fence() {
 }
 
 #[test]
+fn a_slow_link_with_a_slow_witness_does_not_fence() {
+    // Keepalives every 2 s, each 6 s on the way, and no witness report in
+    // time: the newest keepalive is up to 8 s old when the fence looks.
+    let mut d = Duo::new();
+    d.connect();
+    d.a.peer.cfg.witness = witness();
+    d.a.peer.cfg.max_response_delay = 30;
+    d.a.session = None;
+    d.b.session = None;
+    // (Until a closes the silent link at 30 s.)
+    for i in 0..29 {
+        if i % 2 == 0 {
+            d.a.peer.partner_sent(d.now.0 - 6);
+        }
+        d.second();
+        assert!(!d.a.peer.blind(), "fenced after {i} s");
+    }
+}
+
+#[test]
 fn no_judgement_while_we_may_still_be_feeding_the_partner() {
     // A one-way link: our frames may still reach b, which then hears us
-    // and does not fence; we judge only 10 s after our last frame.
+    // and does not fence; we judge only 20 s after our last frame.
     let mut d = evidence_held();
     let now = d.now;
     d.a.peer.witness.sent_to_partner(now);
-    for _ in 0..9 {
+    for _ in 0..19 {
         d.witness_says(600);
         assert_eq!(d.a.peer.state(), State::CommunicationsInterrupted);
         d.advance(1);
