@@ -7,9 +7,10 @@
 //! hold the same bindings: every active lease in dhcpd's own lease file
 //! (read line by line) is active in `tandem leases` with the same MAC, and
 //! the other way round, and each side granted some. The clients leave: every
-//! lease ends on both sides alike, with no loop of refusals. And a link cut
-//! with tandem in PARTNER-DOWN meanwhile resolves with dhcpd. A kill -9 of
-//! either side in either role, or a link cut: the survivors serve alone,
+//! lease ends on both sides alike, with no loop of refusals. A decline
+//! reaches both. A link cut with tandem (either role) in PARTNER-DOWN
+//! meanwhile resolves with dhcpd. A kill -9 of either side in either role,
+//! tandem re-installed, or a link cut: the survivors serve alone,
 //! and once the fault is over every lease either side acknowledged is on
 //! both, no address acknowledged to two clients. Needs root, dhcpd,
 //! perfdhcp and nft (CI has them); elsewhere it says why and skips.
@@ -167,6 +168,41 @@ fn renewals_and_releases_reach_both() {
     states_agree(&p.cfg, &p.isc_leases, 30);
 }
 
+/// A client declines tandem's lease, another dhcpd's: each address is
+/// ABANDONED in dhcpd's lease file and declined in tandem's database,
+/// with no loop of refusals (ISC refuses an ABANDONED update carrying a
+/// client: `isc::binding`).
+#[test]
+fn declines_reach_both() {
+    let test = "declines_reach_both";
+    if netns::skipped(test, &["ip", "dhcpd"]) {
+        return;
+    }
+    let p = start_pair("dec", "secondary", 15);
+    let ours = p.decline_at(isc_pair::TANDEM, [0, 0x0c, 3, 0, 0, 1], 0x3000);
+    let theirs = p.decline_at(isc_pair::ISC, [0, 0x0c, 3, 0, 0, 2], 0x4000);
+    for a in [ours, theirs] {
+        wait_for(
+            &format!("{a} declined on both"),
+            Duration::from_secs(20),
+            || {
+                let a = a.to_string();
+                let declined = Some(&"declined".to_string());
+                states(&p.cfg).get(&a) == declined && isc_states(&p.isc_leases).get(&a) == declined
+            },
+        );
+    }
+    assert!(read(&p.log).contains(&format!("verdict=Declined({ours})")));
+    assert!(read(&p.isc_log).contains(&format!("DHCPDECLINE of {theirs} ")));
+    let refused = |text: &str| text.lines().filter(|l| l.contains("rejected")).count();
+    assert!(refused(&read(&p.isc_log)) == 0, "{}", read(&p.isc_log));
+    assert!(
+        !read(&p.log).contains("refused our update"),
+        "{}",
+        read(&p.log)
+    );
+}
+
 /// The link is cut; tandem, the secondary, is put in PARTNER-DOWN by the
 /// operator; the link comes back. dhcpd resolves the conflict its way
 /// (POTENTIAL-CONFLICT, then CONFLICT-DONE as the primary) and tandem
@@ -175,11 +211,36 @@ fn renewals_and_releases_reach_both() {
 /// error).
 #[test]
 fn a_conflict_after_partner_down_resolves_with_isc() {
+    let steps = [
+        "peer moves from partner-down to potential-conflict",
+        "I move from potential-conflict to conflict-done",
+        "I move from conflict-done to normal",
+    ];
     let test = "a_conflict_after_partner_down_resolves_with_isc";
+    conflict_after_partner_down(test, "sec4", "secondary", &steps);
+}
+
+/// As above with tandem the primary: it resolves the conflict (asks
+/// dhcpd's updates, enters CONFLICT-DONE, sends its own) and dhcpd, the
+/// secondary, follows to NORMAL.
+#[test]
+fn a_conflict_after_partner_down_resolves_with_isc_as_secondary() {
+    let steps = [
+        "I move from communications-interrupted to potential-conflict",
+        "peer moves from potential-conflict to conflict-done",
+        "I move from potential-conflict to normal",
+    ];
+    let test = "a_conflict_after_partner_down_resolves_with_isc_as_secondary";
+    conflict_after_partner_down(test, "pri4", "primary", &steps);
+}
+
+/// tandem in `role` put in PARTNER-DOWN by the operator during a cut;
+/// after the heal both reach NORMAL and dhcpd logged `steps`.
+fn conflict_after_partner_down(test: &str, tag: &str, role: &str, steps: &[&str]) {
     if netns::skipped(test, &["ip", "dhcpd", "perfdhcp"]) {
         return;
     }
-    let p = start_pair("sec4", "secondary", 4);
+    let p = start_pair(tag, role, 4);
     let link = |state: &str| netns::run(&["ip", "-n", &p.tandem_ns, "link", "set", "eth0", state]);
     link("down");
     wait_for(
@@ -195,11 +256,7 @@ fn a_conflict_after_partner_down_resolves_with_isc() {
             && common::status(&p.cfg).is_some_and(|s| s["state"] == "normal")
     });
     let isc_said = read(&p.isc_log);
-    for step in [
-        "peer moves from partner-down to potential-conflict",
-        "I move from potential-conflict to conflict-done",
-        "I move from conflict-done to normal",
-    ] {
+    for step in steps {
         assert!(
             isc_said.contains(step),
             "{step} in dhcpd's log:\n{isc_said}"
@@ -221,6 +278,10 @@ enum Fault {
     /// The failover link cut (dhcpd's side dropping tandem's address)
     /// while both keep serving, then healed.
     CutLink,
+    /// SIGKILL to tandem, its database deleted, then `tandem init` and
+    /// started again (re-installed: in RECOVER, it learns every binding
+    /// back from dhcpd, its own grants included).
+    ReinstallTandem,
 }
 
 /// kill -9 of tandem, the secondary: dhcpd, the primary, serves the new
@@ -244,6 +305,28 @@ fn tandem_killed_as_primary_loses_no_lease() {
         "ktp",
         "primary",
         Fault::KillTandem,
+    );
+}
+
+/// tandem, the secondary, re-installed on an empty database.
+#[test]
+fn tandem_reinstalled_as_secondary_loses_no_lease() {
+    fault_and_recover(
+        "tandem_reinstalled_as_secondary_loses_no_lease",
+        "rts",
+        "secondary",
+        Fault::ReinstallTandem,
+    );
+}
+
+/// tandem, the primary, re-installed on an empty database.
+#[test]
+fn tandem_reinstalled_as_primary_loses_no_lease() {
+    fault_and_recover(
+        "tandem_reinstalled_as_primary_loses_no_lease",
+        "rtp",
+        "primary",
+        Fault::ReinstallTandem,
     );
 }
 
@@ -315,7 +398,7 @@ fn fault_and_recover(test: &str, tag: &str, role: &str, fault: Fault) {
         || common::status(&p.cfg).is_some_and(|s| s["state"] == "communications-interrupted");
     let isc_alone = || isc_state(&p.isc_log).as_deref() == Some("communications-interrupted");
     match fault {
-        Fault::KillTandem => {
+        Fault::KillTandem | Fault::ReinstallTandem => {
             p.lab.signal(p.tandem_pid, "KILL");
         }
         Fault::KillIsc | Fault::WipeIsc => {
@@ -327,7 +410,7 @@ fn fault_and_recover(test: &str, tag: &str, role: &str, fault: Fault) {
         "the survivor alone",
         Duration::from_secs(30),
         || match fault {
-            Fault::KillTandem => isc_alone(),
+            Fault::KillTandem | Fault::ReinstallTandem => isc_alone(),
             Fault::KillIsc | Fault::WipeIsc => tandem_alone(),
             Fault::CutLink => isc_alone() && tandem_alone(),
         },
@@ -342,7 +425,7 @@ fn fault_and_recover(test: &str, tag: &str, role: &str, fault: Fault) {
     // With the link cut both answer every client, and the faster offer
     // wins: either may have served them all.
     let survived = match fault {
-        Fault::KillTandem => served("dhcpd"),
+        Fault::KillTandem | Fault::ReinstallTandem => served("dhcpd"),
         Fault::KillIsc | Fault::WipeIsc => served("tandem"),
         Fault::CutLink => served("dhcpd") || served("tandem"),
     };
@@ -354,6 +437,7 @@ fn fault_and_recover(test: &str, tag: &str, role: &str, fault: Fault) {
     );
     match fault {
         Fault::KillTandem => p.restart_tandem(),
+        Fault::ReinstallTandem => p.reinstall_tandem(),
         Fault::KillIsc => p.restart_isc(),
         Fault::WipeIsc => {
             std::fs::write(&p.isc_leases, "").unwrap();
