@@ -7,17 +7,16 @@
 //! hold the same bindings: every active lease in dhcpd's own lease file
 //! (read line by line) is active in `tandem leases` with the same MAC, and
 //! the other way round, and each side granted some. The clients leave: every
-//! lease ends on both sides alike, with no loop of refusals. A decline
-//! reaches both. A link cut with tandem (either role) in PARTNER-DOWN
-//! meanwhile resolves with dhcpd. A kill -9 of either side in either role,
-//! tandem re-installed, or a link cut: the survivors serve alone,
-//! and once the fault is over every lease either side acknowledged is on
-//! both, no address acknowledged to two clients. Needs root, dhcpd,
-//! perfdhcp and nft (CI has them); elsewhere it says why and skips.
+//! lease ends on both sides alike, with no loop of refusals. Renewals,
+//! releases and declines reach both. Conflicts are in
+//! `lab_isc_conflict.rs`, faults in `lab_isc_faults.rs`. Needs root,
+//! dhcpd and perfdhcp (CI has them); elsewhere it says why and skips.
 
 mod common;
 #[path = "lab/isc.rs"]
 mod isc;
+#[path = "lab/isc_ops.rs"]
+mod isc_ops;
 #[path = "lab/isc_pair.rs"]
 mod isc_pair;
 #[path = "lab/netns.rs"]
@@ -25,19 +24,14 @@ mod netns;
 #[path = "lab/setup.rs"]
 mod setup;
 
-use isc::isc_state;
 use isc_pair::{
-    MCLT, Pair, isc_active, isc_states, perfdhcp_round, perfdhcp_round_with, start_pair, states,
+    CLIENTS, MCLT, Pair, isc_active, isc_states, perfdhcp_round_with, start_pair, states,
     tandem_active,
 };
 use setup::{read, wait_for};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
-
-/// The MAC base of the clients before a fault, and of those that come
-/// while one side is down.
-const CLIENTS: [&str; 2] = ["00:0c:01:00:00:00", "00:0c:02:00:00:00"];
 
 #[test]
 fn tandem_pairs_with_a_real_isc_primary() {
@@ -201,256 +195,4 @@ fn declines_reach_both() {
         "{}",
         read(&p.log)
     );
-}
-
-/// The link is cut; tandem, the secondary, is put in PARTNER-DOWN by the
-/// operator; the link comes back. dhcpd resolves the conflict its way
-/// (POTENTIAL-CONFLICT, then CONFLICT-DONE as the primary) and tandem
-/// follows it to NORMAL, never telling dhcpd a state it exits on (tandem's
-/// own CONFLICT-DONE, which a dhcpd in CONFLICT-DONE takes for a fatal
-/// error).
-#[test]
-fn a_conflict_after_partner_down_resolves_with_isc() {
-    let steps = [
-        "peer moves from partner-down to potential-conflict",
-        "I move from potential-conflict to conflict-done",
-        "I move from conflict-done to normal",
-    ];
-    let test = "a_conflict_after_partner_down_resolves_with_isc";
-    conflict_after_partner_down(test, "sec4", "secondary", &steps);
-}
-
-/// As above with tandem the primary: it resolves the conflict (asks
-/// dhcpd's updates, enters CONFLICT-DONE, sends its own) and dhcpd, the
-/// secondary, follows to NORMAL.
-#[test]
-fn a_conflict_after_partner_down_resolves_with_isc_as_secondary() {
-    let steps = [
-        "I move from communications-interrupted to potential-conflict",
-        "peer moves from potential-conflict to conflict-done",
-        "I move from potential-conflict to normal",
-    ];
-    let test = "a_conflict_after_partner_down_resolves_with_isc_as_secondary";
-    conflict_after_partner_down(test, "pri4", "primary", &steps);
-}
-
-/// tandem in `role` put in PARTNER-DOWN by the operator during a cut;
-/// after the heal both reach NORMAL and dhcpd logged `steps`.
-fn conflict_after_partner_down(test: &str, tag: &str, role: &str, steps: &[&str]) {
-    if netns::skipped(test, &["ip", "dhcpd", "perfdhcp"]) {
-        return;
-    }
-    let p = start_pair(tag, role, 4);
-    let link = |state: &str| netns::run(&["ip", "-n", &p.tandem_ns, "link", "set", "eth0", state]);
-    link("down");
-    wait_for(
-        "communications-interrupted",
-        Duration::from_secs(30),
-        || common::status(&p.cfg).is_some_and(|s| s["state"] == "communications-interrupted"),
-    );
-    common::tandem_ok(&["partner-down"], &p.cfg);
-    link("up");
-    netns::route(&p.tandem_ns, &["10.128.0.0/12", "dev", "eth0"]);
-    wait_for("both in normal again", Duration::from_secs(60), || {
-        isc_state(&p.isc_log).as_deref() == Some("normal")
-            && common::status(&p.cfg).is_some_and(|s| s["state"] == "normal")
-    });
-    let isc_said = read(&p.isc_log);
-    for step in steps {
-        assert!(
-            isc_said.contains(step),
-            "{step} in dhcpd's log:\n{isc_said}"
-        );
-    }
-    assert!(!isc_said.contains("shut"), "dhcpd shut down:\n{isc_said}");
-}
-
-/// The faults of issue 19's step 2.
-#[derive(Clone, Copy, PartialEq)]
-enum Fault {
-    /// SIGKILL to tandem, then tandem started again on its database.
-    KillTandem,
-    /// SIGKILL to dhcpd, then dhcpd started again on its lease file.
-    KillIsc,
-    /// SIGKILL to dhcpd, its lease file lost, then dhcpd started again
-    /// (in RECOVER: it learns every binding back from tandem).
-    WipeIsc,
-    /// The failover link cut (dhcpd's side dropping tandem's address)
-    /// while both keep serving, then healed.
-    CutLink,
-    /// SIGKILL to tandem, its database deleted, then `tandem init` and
-    /// started again (re-installed: in RECOVER, it learns every binding
-    /// back from dhcpd, its own grants included).
-    ReinstallTandem,
-}
-
-/// kill -9 of tandem, the secondary: dhcpd, the primary, serves the new
-/// clients alone, and tandem, started again on its database, learns them
-/// (and keeps what it had).
-#[test]
-fn tandem_killed_as_secondary_loses_no_lease() {
-    fault_and_recover(
-        "tandem_killed_as_secondary_loses_no_lease",
-        "kts",
-        "secondary",
-        Fault::KillTandem,
-    );
-}
-
-/// kill -9 of tandem, the primary.
-#[test]
-fn tandem_killed_as_primary_loses_no_lease() {
-    fault_and_recover(
-        "tandem_killed_as_primary_loses_no_lease",
-        "ktp",
-        "primary",
-        Fault::KillTandem,
-    );
-}
-
-/// tandem, the secondary, re-installed on an empty database.
-#[test]
-fn tandem_reinstalled_as_secondary_loses_no_lease() {
-    fault_and_recover(
-        "tandem_reinstalled_as_secondary_loses_no_lease",
-        "rts",
-        "secondary",
-        Fault::ReinstallTandem,
-    );
-}
-
-/// tandem, the primary, re-installed on an empty database.
-#[test]
-fn tandem_reinstalled_as_primary_loses_no_lease() {
-    fault_and_recover(
-        "tandem_reinstalled_as_primary_loses_no_lease",
-        "rtp",
-        "primary",
-        Fault::ReinstallTandem,
-    );
-}
-
-/// kill -9 of dhcpd, the secondary: tandem, the primary, serves the new
-/// clients alone, and dhcpd, started again on its lease file, learns them.
-#[test]
-fn isc_killed_as_secondary_loses_no_lease() {
-    fault_and_recover(
-        "isc_killed_as_secondary_loses_no_lease",
-        "kis",
-        "primary",
-        Fault::KillIsc,
-    );
-}
-
-/// kill -9 of dhcpd, the primary.
-#[test]
-fn isc_killed_as_primary_loses_no_lease() {
-    fault_and_recover(
-        "isc_killed_as_primary_loses_no_lease",
-        "kip",
-        "secondary",
-        Fault::KillIsc,
-    );
-}
-
-/// kill -9 of dhcpd, the primary, and its lease file lost: dhcpd starts
-/// again in RECOVER and learns back from tandem every lease, its own
-/// included; tandem takes it for a database new to it (the session names
-/// it anew) and holds back what the lost one may have granted.
-#[test]
-fn isc_wiped_as_primary_loses_no_lease() {
-    fault_and_recover(
-        "isc_wiped_as_primary_loses_no_lease",
-        "wip",
-        "secondary",
-        Fault::WipeIsc,
-    );
-}
-
-/// The link cut with both serving (COMMUNICATIONS-INTERRUPTED, no
-/// partner-down): each serves the new clients from its own free
-/// addresses, and after the heal each learns the other's.
-#[test]
-fn a_link_cut_beside_isc_loses_no_lease() {
-    fault_and_recover(
-        "a_link_cut_beside_isc_loses_no_lease",
-        "cut",
-        "secondary",
-        Fault::CutLink,
-    );
-}
-
-/// tandem in `role` beside dhcpd, leases from both; then `fault`, new
-/// clients come to the survivor (or both), the fault ends, and both
-/// reach NORMAL with every acknowledged lease on both sides, no address
-/// acknowledged to two clients (`Pair::check_every_ack_on_both`).
-fn fault_and_recover(test: &str, tag: &str, role: &str, fault: Fault) {
-    if netns::skipped(test, &["ip", "dhcpd", "perfdhcp", "nft"]) {
-        return;
-    }
-    let mut p = start_pair(tag, role, 4);
-    p.lease_from_both(CLIENTS[0]);
-    let perf_log = p.dir.path().join("perfdhcp.log");
-    // Again, now that the partner has acknowledged them: the leases run
-    // their full 600 s, and must outlive the test on both sides.
-    perfdhcp_round(&mut p.lab, &p.perf_ns, &perf_log, CLIENTS[0]);
-    let tandem_alone =
-        || common::status(&p.cfg).is_some_and(|s| s["state"] == "communications-interrupted");
-    let isc_alone = || isc_state(&p.isc_log).as_deref() == Some("communications-interrupted");
-    match fault {
-        Fault::KillTandem | Fault::ReinstallTandem => {
-            p.lab.signal(p.tandem_pid, "KILL");
-        }
-        Fault::KillIsc | Fault::WipeIsc => {
-            p.lab.signal(p.isc_pid, "KILL");
-        }
-        Fault::CutLink => p.cut_link(true),
-    }
-    wait_for(
-        "the survivor alone",
-        Duration::from_secs(30),
-        || match fault {
-            Fault::KillTandem | Fault::ReinstallTandem => isc_alone(),
-            Fault::KillIsc | Fault::WipeIsc => tandem_alone(),
-            Fault::CutLink => isc_alone() && tandem_alone(),
-        },
-    );
-    perfdhcp_round(&mut p.lab, &p.perf_ns, &perf_log, CLIENTS[1]);
-    let acked = p.acked();
-    let served = |who: &str| {
-        acked
-            .iter()
-            .any(|(_, m, w)| m.starts_with("00:0c:02") && *w == who)
-    };
-    // With the link cut both answer every client, and the faster offer
-    // wins: either may have served them all.
-    let survived = match fault {
-        Fault::KillTandem | Fault::ReinstallTandem => served("dhcpd"),
-        Fault::KillIsc | Fault::WipeIsc => served("tandem"),
-        Fault::CutLink => served("dhcpd") || served("tandem"),
-    };
-    assert!(
-        survived,
-        "no new client served alone\n{}\n{}",
-        read(&perf_log),
-        read(&p.log)
-    );
-    match fault {
-        Fault::KillTandem => p.restart_tandem(),
-        Fault::ReinstallTandem => p.reinstall_tandem(),
-        Fault::KillIsc => p.restart_isc(),
-        Fault::WipeIsc => {
-            std::fs::write(&p.isc_leases, "").unwrap();
-            p.restart_isc();
-        }
-        Fault::CutLink => p.cut_link(false),
-    }
-    p.wait_normal(60);
-    if fault == Fault::WipeIsc {
-        // The session named dhcpd's database anew: the peer held back what
-        // the lost one may have granted.
-        let said = read(&p.log);
-        assert!(said.contains("lease database is new to us"), "{said}");
-    }
-    p.check_every_ack_on_both(10);
 }

@@ -8,15 +8,16 @@ use super::common;
 use super::isc::{self, isc_state, last_blocks};
 use super::netns::{self, Lab};
 use super::setup::{field, read, serve, start_tandem, wait_for};
-use dhcproto::v4;
 use std::collections::HashMap;
-use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub const ISC: &str = "192.168.79.1";
 pub const TANDEM: &str = "192.168.79.2";
 pub const POOL: (&str, &str) = ("10.128.2.0", "10.128.2.63");
+/// The MAC base of the clients before a fault, and of those that come
+/// while one side is down.
+pub const CLIENTS: [&str; 2] = ["00:0c:01:00:00:00", "00:0c:02:00:00:00"];
 /// The pair's MCLT, seconds: tandem, meeting a database new to it, holds
 /// back new grants this long (`Peer::hold_lost_grants`).
 pub const MCLT: u64 = 20;
@@ -30,6 +31,7 @@ pub fn dhcpd_conf(dir: &Path, primary: bool) -> PathBuf {
     };
     let text = format!(
         "authoritative;\nddns-update-style none;\nping-check false;\ndefault-lease-time 600;\nmax-lease-time 600;\n\
+         omapi-port 7911;\n\
          failover peer \"lab\" {{\n  {role}\n  address {ISC};\n  port 647;\n  peer address {TANDEM};\n  peer port 647;\n  \
          max-response-delay 15;\n  max-unacked-updates 10;\n  load balance max seconds 3;\n}}\n\
          subnet 192.168.79.0 netmask 255.255.255.0 {{ }}\n\
@@ -223,65 +225,6 @@ impl Pair {
     pub fn restart_tandem(&mut self) {
         let (ns, cfg, log) = (&self.tandem_ns, &self.cfg, &self.log);
         self.tandem_pid = serve(&mut self.lab, ns, cfg, log);
-    }
-
-    /// tandem re-installed: its database deleted, `tandem init` and
-    /// started again (in RECOVER, it learns every binding from dhcpd).
-    pub fn reinstall_tandem(&mut self) {
-        for f in std::fs::read_dir(self.dir.path()).unwrap() {
-            let f = f.unwrap().path();
-            let name = f.file_name().unwrap().to_string_lossy().to_string();
-            if name.starts_with("tandem.sqlite") {
-                std::fs::remove_file(&f).unwrap();
-            }
-        }
-        let (ns, cfg, log) = (&self.tandem_ns, &self.cfg, &self.log);
-        self.tandem_pid = start_tandem(&mut self.lab, ns, cfg, log);
-    }
-
-    /// A relayed client `mac` takes a lease from the server at `server`
-    /// alone (its `secs` past load balancing, so that either answers) and
-    /// declines it; returns the address.
-    pub fn decline_at(&self, server: &str, mac: [u8; 6], xid: u32) -> Ipv4Addr {
-        let to: Ipv4Addr = server.parse().unwrap();
-        let relay = netns::inside(&self.perf_ns, move || common::Relay {
-            sock: {
-                let s = UdpSocket::bind((Ipv4Addr::new(10, 128, 0, 1), 67)).unwrap();
-                s.set_read_timeout(Some(Duration::from_millis(300)))
-                    .unwrap();
-                s
-            },
-            addr: Ipv4Addr::new(10, 128, 0, 1),
-            server: SocketAddrV4::new(to, 67),
-        });
-        let link = Ipv4Addr::new(10, 128, 0, 1);
-        let late = |mut m: v4::Message| {
-            m.set_secs(60);
-            m
-        };
-        let offer = relay.exchange(
-            &late(relay.msg(v4::MessageType::Discover, mac, xid, link)),
-            10,
-        );
-        let offer = offer.unwrap_or_else(|| panic!("no offer from {server}"));
-        let addr = offer.yiaddr();
-        let mut req = late(relay.msg(v4::MessageType::Request, mac, xid + 1, link));
-        req.opts_mut().insert(v4::DhcpOption::ServerIdentifier(to));
-        req.opts_mut()
-            .insert(v4::DhcpOption::RequestedIpAddress(addr));
-        let ack = relay
-            .exchange(&req, 10)
-            .unwrap_or_else(|| panic!("no ack from {server}"));
-        assert_eq!(ack.opts().msg_type(), Some(v4::MessageType::Ack), "{ack:?}");
-        let mut decline = relay.msg(v4::MessageType::Decline, mac, xid + 2, link);
-        decline
-            .opts_mut()
-            .insert(v4::DhcpOption::ServerIdentifier(to));
-        decline
-            .opts_mut()
-            .insert(v4::DhcpOption::RequestedIpAddress(addr));
-        relay.send(&decline);
-        addr
     }
 
     /// Waits until both are in NORMAL, for `secs` seconds.
