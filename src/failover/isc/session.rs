@@ -42,7 +42,11 @@
 //! Not bridged: ISC's own accept and reject rules for a binding update
 //! (research section 3.5), which a dispute under tandem's rules may meet:
 //! an update ISC refuses is offered again every 5 s until ISC sends its
-//! own version of the address (`refusals`).
+//! own version of the address (`refusals`); when the two crossed and each
+//! took the other's, the peer offers what it took (`Peer::acknowledged`),
+//! as dhcpd never offers again the version it dropped
+//! (`tests/isc_crossing.rs` runs every pair of versions through a model
+//! of dhcpd's rules).
 
 use super::link::{IscLink, LinkConfig, LinkEvent};
 use super::{Binding, Frame, Hello, IscMessage, MessageType, Rejection, binding, hba, state};

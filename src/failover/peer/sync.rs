@@ -286,7 +286,11 @@ impl Peer {
 
     /// The partner took the version we sent (`s`). Records the potential
     /// expiry it acknowledged for that client in `changed`; when the two
-    /// peers' versions crossed, the primary's is offered again (`crossed`).
+    /// peers' versions crossed, the primary's is offered again (`crossed`),
+    /// and beside an ISC dhcpd ours whatever our role: dhcpd drops its own
+    /// version when it takes ours and never offers it again
+    /// (`failover.c` `dhcp_failover_process_bind_update`), so the two
+    /// would keep each other's (`tests/isc_crossing.rs`).
     fn acknowledged(
         &mut self,
         s: Sent,
@@ -317,7 +321,7 @@ impl Peer {
                 l.acked_potential_expiry = held;
                 store.put(l.clone());
             }
-            if self.cfg.primary {
+            if self.cfg.primary || self.cfg.isc_partner {
                 tracing::info!(addr = %s.addr, "our update and the partner's crossed; offering ours again");
                 crossed.push(store.upsert(l));
             } else if lowered {

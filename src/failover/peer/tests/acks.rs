@@ -404,3 +404,45 @@ fn beside_an_isc_partner_each_update_carries_one_record() {
         "one batch in flight, the rest wait to share the next"
     );
 }
+
+/// A secondary's version and the partner's cross, and each side takes the
+/// other's. Beside tandem the primary offers its own again; beside an ISC
+/// dhcpd, which dropped its version on taking ours and never offers it
+/// again, the secondary offers the one it took (`tests/isc_crossing.rs`).
+#[test]
+fn beside_isc_a_secondary_offers_again_what_it_took_in_a_crossing() {
+    for isc in [false, true] {
+        let mut d = Duo::new();
+        d.connect();
+        d.b.peer.cfg.isc_partner = isc;
+        d.b.grant(ADDR, 1, d.now, 200);
+        let batch =
+            d.b.drain()
+                .iter()
+                .find_map(|m| match m {
+                    Message::BindingUpdate { batch, .. } => Some(*batch),
+                    _ => None,
+                })
+                .expect("b's update");
+        let mut theirs = d.b.store.get(ADDR.parse().unwrap()).unwrap().clone();
+        theirs.hw = HwAddr::new(1, &[2, 0, 0, 0, 0, 2]);
+        theirs.cltt = d.now.plus(1);
+        let update = Message::BindingUpdate {
+            batch: 900,
+            time: d.now.0,
+            leases: vec![WireLease::from_lease(&theirs)],
+        };
+        d.b.peer.receive(d.now, update, &mut d.b.store);
+        d.b.drain();
+        let ack = Message::BindingAck {
+            batch,
+            rejects: vec![],
+        };
+        d.b.peer.receive(d.now, ack, &mut d.b.store);
+        let offered = d.b.drain().iter().any(|m| {
+            matches!(m, Message::BindingUpdate { leases, .. }
+                if leases.iter().any(|l| l.chaddr == [2, 0, 0, 0, 0, 2]))
+        });
+        assert_eq!(offered, isc, "beside ISC: {isc}");
+    }
+}

@@ -1,0 +1,203 @@
+//! Crossed binding updates between tandem and an ISC dhcpd 4.4 (issue 19):
+//! both send their version of one address at once, and each judges the
+//! other's while its own is unacknowledged. tandem judges by
+//! `reconcile::resolve`; dhcpd by a model of its rules, read from ISC
+//! 4.4.3's `server/failover.c` (`failover_lease_is_better` for a lease on
+//! its ack queue, then `normal_binding_state_transition_check` in NORMAL
+//! or `conflict_binding_state_transition_check` elsewhere). A version
+//! tandem kept goes to dhcpd again, which judges it with nothing of its own
+//! pending; when the two took each other's, tandem offers the one it took
+//! (`Peer::acknowledged` beside dhcpd, tested there: dhcpd dropped its own
+//! and never offers it again). Whatever the two versions, the roles and
+//! dhcpd's state, the pair must not end with an address bound to a client
+//! on one side and given up on the other (free to give, expired, released
+//! or abandoned): a second client could be given it. One case stays, as
+//! between two dhcpd: a primary in NORMAL refuses an expiry of a binding
+//! it holds until its own timer ends it (within 65 s here); tandem's
+//! refused expiry is no acknowledged one, so it does not give the address
+//! meanwhile.
+
+use tandem::failover::reconcile::{Resolution, resolve};
+use tandem::lease::{Lease, LeaseState, Owner};
+use tandem::proto::HwAddr;
+use tandem::time::Time;
+
+const NOW: u64 = 1_000_000;
+
+/// ISC's binding-status of a tandem record (`isc::binding::from_wire`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Isc {
+    Free,
+    Active,
+    Expired,
+    Released,
+    Abandoned,
+    Backup,
+}
+
+fn isc(l: &Lease) -> Isc {
+    match (l.state, l.owner) {
+        (LeaseState::Free, Owner::Primary) => Isc::Free,
+        (LeaseState::Free, Owner::Secondary) => Isc::Backup,
+        (LeaseState::Active, _) => Isc::Active,
+        (LeaseState::Expired, _) => Isc::Expired,
+        (LeaseState::Released, _) => Isc::Released,
+        (LeaseState::Declined, _) => Isc::Abandoned,
+    }
+}
+
+/// `failover_lease_is_better`: whether dhcpd keeps its own version
+/// `ours` (on its ack queue) over `incoming`.
+fn isc_prefers_its_own(ours: &Lease, incoming: &Lease, isc_primary: bool) -> bool {
+    match (isc(ours), isc(incoming)) {
+        (Isc::Active, Isc::Active) => {
+            incoming.cltt < ours.cltt || (incoming.cltt == ours.cltt && isc_primary)
+        }
+        (Isc::Active, Isc::Expired) => false,
+        (_, Isc::Active) => false,
+        _ => isc_primary,
+    }
+}
+
+/// The two transition checks: whether dhcpd, holding `ours`, takes
+/// `incoming` (whose potential expiry is the `tsfp` ISC checks).
+fn isc_transition_ok(ours: &Lease, incoming: &Lease, isc_primary: bool, normal: bool) -> bool {
+    use Isc::*;
+    let (from, to) = (isc(ours), isc(incoming));
+    let agreed_expired = incoming.potential_expiry.0 <= NOW;
+    let ends_near = ours.expires.0.saturating_sub(65) <= NOW;
+    if from == to {
+        return true;
+    }
+    if !normal {
+        return match (from, to) {
+            (Active, Free | Backup) => false,
+            (Active, Expired) => ends_near,
+            _ => true,
+        };
+    }
+    match from {
+        Free | Abandoned | Released => true,
+        Active if isc_primary => matches!(to, Released | Abandoned),
+        Active => match to {
+            Free | Backup => agreed_expired,
+            Expired => ends_near,
+            _ => true,
+        },
+        Expired => !matches!(to, Free | Backup) || agreed_expired,
+        Backup => true,
+    }
+}
+
+/// Whether dhcpd takes `incoming` holding `ours`, `pending` if its own
+/// update of it is unacknowledged.
+fn isc_accepts(
+    ours: &Lease,
+    incoming: &Lease,
+    pending: bool,
+    isc_primary: bool,
+    normal: bool,
+) -> bool {
+    if pending && isc_prefers_its_own(ours, incoming, isc_primary) {
+        return false;
+    }
+    isc_transition_ok(ours, incoming, isc_primary, normal)
+}
+
+fn version(state: LeaseState, owner: Owner, mac: u8, cltt: i64, expires: i64, pe: i64) -> Lease {
+    let at = |d: i64| Time(NOW.saturating_add_signed(d));
+    let mut l = Lease::free("10.0.0.5".parse().unwrap(), owner);
+    l.state = state;
+    if state != LeaseState::Free && state != LeaseState::Declined {
+        l.hw = HwAddr::new(1, &[2, 0, 0, 0, 0, mac]);
+    }
+    l.cltt = at(cltt);
+    l.starts = at(cltt);
+    l.expires = at(expires);
+    l.potential_expiry = at(pe);
+    l.acked_potential_expiry = at(pe);
+    l.lease_time = 600;
+    l
+}
+
+/// The versions either side may hold of one address at `NOW`.
+fn versions() -> Vec<(&'static str, Lease)> {
+    use LeaseState::*;
+    let (p, s) = (Owner::Primary, Owner::Secondary);
+    vec![
+        ("active 1", version(Active, p, 1, -100, 500, 800)),
+        ("active 1 renewed", version(Active, p, 1, -5, 595, 895)),
+        ("active 1 ending", version(Active, p, 1, -590, 10, 310)),
+        ("active 2", version(Active, p, 2, -50, 550, 850)),
+        ("expired 1", version(Expired, p, 1, -100, -5, -5)),
+        ("released 1", version(Released, p, 1, -5, -5, -5)),
+        ("free", version(Free, p, 0, -200, -200, -200)),
+        ("backup", version(Free, s, 0, -200, -200, -200)),
+        ("abandoned", version(Declined, p, 0, -5, 3595, 3595)),
+    ]
+}
+
+fn bound(l: &Lease) -> bool {
+    l.state == LeaseState::Active
+}
+
+/// The pair's end: (dhcpd's, tandem's) version after the crossing and
+/// tandem's offer again of a version it kept.
+fn cross(x: &Lease, y: &Lease, isc_primary: bool, normal: bool) -> (Lease, Lease) {
+    let tandem_takes = resolve(Some(y), x, Time(NOW), isc_primary);
+    let isc_took = isc_accepts(x, y, true, isc_primary, normal);
+    let ours = match &tandem_takes {
+        Resolution::Accept(l) => l.clone(),
+        Resolution::Reject { merged, .. } => merged.clone().unwrap_or_else(|| y.clone()),
+    };
+    let mut theirs = if isc_took { y.clone() } else { x.clone() };
+    // tandem offers again what it kept, or, when the two took each
+    // other's, what it took (dhcpd dropped its own on taking ours).
+    let offered = match tandem_takes {
+        Resolution::Reject { .. } => true,
+        Resolution::Accept(_) => isc_took,
+    };
+    if offered && isc_accepts(&theirs, &ours, false, isc_primary, normal) {
+        theirs = ours.clone();
+    }
+    (theirs, ours)
+}
+
+/// dhcpd, the primary in NORMAL, holds `theirs` bound, which tandem's
+/// `ours` says expired for the same client, and dhcpd's own timer ends it
+/// within a minute (then it tells tandem).
+fn isc_timer_ends_it(theirs: &Lease, ours: &Lease, isc_primary: bool, normal: bool) -> bool {
+    isc_primary
+        && normal
+        && bound(theirs)
+        && ours.state == LeaseState::Expired
+        && theirs.client() == ours.client()
+        && theirs.expires.0 <= NOW + 65
+}
+
+#[test]
+fn crossed_updates_never_leave_a_binding_on_one_side_only() {
+    let mut bad = Vec::new();
+    for (xn, x) in versions() {
+        for (yn, y) in versions() {
+            for isc_primary in [true, false] {
+                for normal in [true, false] {
+                    let (theirs, ours) = cross(&x, &y, isc_primary, normal);
+                    let one_sided = bound(&theirs) != bound(&ours)
+                        || (bound(&theirs) && theirs.client() != ours.client());
+                    if one_sided && !isc_timer_ends_it(&theirs, &ours, isc_primary, normal) {
+                        bad.push(format!(
+                            "dhcpd {xn} ({}), tandem {yn}, normal {normal}: dhcpd ends {:?} {:?}, tandem {:?} {:?}",
+                            if isc_primary { "primary" } else { "secondary" },
+                            theirs.state,
+                            theirs.client(),
+                            ours.state,
+                            ours.client(),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{} cases:\n{}", bad.len(), bad.join("\n"));
+}
