@@ -235,7 +235,21 @@ fn fault_and_recover(test: &str, tag: &str, role: &str, fault: Fault) {
         Fault::KillIsc => p.restart_isc(),
         Fault::WipeIsc => {
             std::fs::write(&p.isc_leases, "").unwrap();
+            let log = p.isc_log.clone();
+            let done = || read(&log).matches("peer update completed").count();
+            let before = done();
+            let t0 = std::time::Instant::now();
             p.restart_isc();
+            wait_for(
+                "dhcpd to learn every binding",
+                Duration::from_secs(60),
+                || done() > before,
+            );
+            eprintln!(
+                "TIMELINE isc recover: dhcpd learned {} bindings in {:.1} s",
+                isc_pair::POOL_SIZE,
+                t0.elapsed().as_secs_f64()
+            );
         }
         Fault::CutLink => p.cut_link(false),
     }

@@ -15,6 +15,8 @@ use std::time::Duration;
 pub const ISC: &str = "192.168.79.1";
 pub const TANDEM: &str = "192.168.79.2";
 pub const POOL: (&str, &str) = ("10.128.2.0", "10.128.2.63");
+/// How many addresses [`POOL`] holds.
+pub const POOL_SIZE: usize = 64;
 /// The MAC base of the clients before a fault, and of those that come
 /// while one side is down.
 pub const CLIENTS: [&str; 2] = ["00:0c:01:00:00:00", "00:0c:02:00:00:00"];

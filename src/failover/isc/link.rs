@@ -27,6 +27,12 @@ pub const MAX_OFFSET: u64 = 60;
 /// startup timer).
 pub const STARTUP_SECS: u64 = 15;
 
+/// The max-unacked-bndupd our CONNECT tells dhcpd, before we know its
+/// own: twice the 10 of dhcpd.conf(5)'s example, the smallest window
+/// commonly configured, so that a full window of ours makes dhcpd
+/// acknowledge at once (`IscLink::advertised_window`).
+pub const UNKNOWN_WINDOW: u32 = 20;
+
 /// ISC's reject reasons this link sends (draft section 12.21).
 pub mod reject {
     /// The clocks differ by more than [`super::MAX_OFFSET`].
@@ -206,8 +212,10 @@ impl IscLink {
             let frame = self.reply(now, ack, f.xid);
             return (vec![frame], Some(LinkEvent::Close(text)));
         }
+        let mut ours = self.hello();
+        ours.max_unacked = Some(self.advertised_window(hello.max_unacked));
         let ack = IscMessage::ConnectAck {
-            hello: self.hello(),
+            hello: ours,
             tls_reply,
             reject: None,
         };
@@ -281,11 +289,27 @@ impl IscLink {
         LinkEvent::Up { partner, mclt, hba }
     }
 
-    /// Our side, as CONNECT and CONNECTACK carry it.
+    /// The max-unacked-bndupd we tell dhcpd, given its own (`theirs`, from
+    /// its CONNECT; unknown when we send ours first). dhcpd acknowledges
+    /// our updates once half that many wait, or 2 s after the last
+    /// (`dhcp_failover_queue_ack`), and we have at most `theirs` in flight
+    /// (`session::outbound`): with our configured 256 and its 10, every
+    /// window waited for the timer, and dhcpd learned 64 bindings in 8 s.
+    /// So it is at most twice our window, or [`UNKNOWN_WINDOW`] before we
+    /// know dhcpd's; dhcpd sends us as many unacknowledged, which tandem
+    /// acknowledges as fast as it commits.
+    fn advertised_window(&self, theirs: Option<u32>) -> u32 {
+        let cap = self.cfg.max_unacked;
+        let window = theirs.map_or(UNKNOWN_WINDOW, |m| m.clamp(1, cap).saturating_mul(2));
+        cap.min(window).max(2)
+    }
+
+    /// Our side, as CONNECT and CONNECTACK carry it (the window as before
+    /// we know dhcpd's: `advertised_window`).
     fn hello(&self) -> Hello {
         Hello {
             name: Some(self.cfg.name.clone()),
-            max_unacked: Some(self.cfg.max_unacked),
+            max_unacked: Some(self.advertised_window(None)),
             receive_timer: Some(self.cfg.max_response_delay),
             vendor_class: Some(format!("tandem-{}", env!("CARGO_PKG_VERSION")).into_bytes()),
             protocol_version: Some(1),

@@ -229,3 +229,46 @@ fn a_clock_offset_refusal_says_the_offset_and_the_remedy() {
         "{why}"
     );
 }
+
+/// The max-unacked-bndupd a frame of ours tells dhcpd.
+fn window_told(f: &Frame) -> Option<u32> {
+    match IscMessage::read(f)? {
+        IscMessage::Connect { hello, .. } | IscMessage::ConnectAck { hello, .. } => {
+            hello.max_unacked
+        }
+        _ => None,
+    }
+}
+
+/// dhcpd acknowledges once half the window we tell it waits (or after
+/// 2 s): we tell it twice the window it gives us (at most our own), or
+/// `UNKNOWN_WINDOW` in a CONNECT sent before we know it.
+#[test]
+fn the_window_told_makes_dhcpd_acknowledge_each_full_window() {
+    let connect = captured(MessageType::Connect);
+    let now = Time(u64::from(connect.time));
+    assert_eq!(
+        window_told(&connect),
+        Some(10),
+        "the captured dhcpd's window"
+    );
+    for (ours, told) in [(256, 20), (15, 15), (1, 2)] {
+        let (mut link, _) = IscLink::open(
+            LinkConfig {
+                max_unacked: ours,
+                ..cfg(false)
+            },
+            now,
+        );
+        let (out, _) = link.receive(now, &connect);
+        assert_eq!(window_told(&out[0]), Some(told), "ours {ours}");
+    }
+    let (_, first) = IscLink::open(
+        LinkConfig {
+            max_unacked: 256,
+            ..cfg(true)
+        },
+        now,
+    );
+    assert_eq!(window_told(&first[0]), Some(UNKNOWN_WINDOW));
+}
