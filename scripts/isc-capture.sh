@@ -18,40 +18,10 @@ out=$(realpath -m "${1:?usage: isc-capture.sh OUT_DIR}")
 mkdir -p "$out"
 tag=tdi$$
 work=$(mktemp -d)
-made=()
-# Every process is a background job of this shell (`ip netns exec`
-# execs it, so the job's PID is the process's): cleanup signals only the
-# jobs still running, waits for them, then removes the namespaces this run
-# made.
-cleanup() {
-  local running
-  running=$(jobs -p)
-  [ -n "$running" ] && kill $running 2>/dev/null
-  sleep 1
-  running=$(jobs -p)
-  [ -n "$running" ] && kill -9 $running 2>/dev/null
-  wait 2>/dev/null || true
-  for n in "${made[@]}"; do ip netns del "$n" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-netns_add() { ip netns add "$1" && made+=("$1"); }
-
-netns_add "$tag-sw"
-ip -n "$tag-sw" link add br0 type bridge
-ip -n "$tag-sw" link set br0 up
-host() { # name addr
-  netns_add "$tag-$1"
-  ip -n "$tag-sw" link add "$1" type veth peer name eth0 netns "$tag-$1"
-  ip -n "$tag-sw" link set "$1" master br0 up
-  ip -n "$tag-$1" link set lo up
-  ip -n "$tag-$1" link set eth0 up
-  [ -n "$2" ] && ip -n "$tag-$1" addr add "$2/24" dev eth0
-  return 0
-}
-host p 10.171.0.1
-host s 10.171.0.2
-host c 10.171.0.50
+. "$(dirname "$0")/netns-lab.sh"
+host p 10.171.0.1/24
+host s 10.171.0.2/24
+host c 10.171.0.50/24
 
 conf() { # role address peer
   local mclt=""
