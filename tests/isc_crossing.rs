@@ -15,7 +15,11 @@
 //! between two dhcpd: a primary in NORMAL refuses an expiry of a binding
 //! it holds until its own timer ends it (within 65 s here); tandem's
 //! refused expiry is no acknowledged one, so it does not give the address
-//! meanwhile.
+//! meanwhile. dhcpd stores a taken expiry or release as FREE. tandem is
+//! `resolve` alone here: one clock, no close-call dispute
+//! (`Dispute::both_kept`), which the simulator covers between two tandem
+//! peers; the versions are thirteen of one address around `NOW`, with
+//! potential expiries past and MCLT ahead.
 
 use tandem::failover::reconcile::{Resolution, resolve};
 use tandem::lease::{Lease, LeaseState, Owner};
@@ -108,7 +112,7 @@ fn version(state: LeaseState, owner: Owner, mac: u8, cltt: i64, expires: i64, pe
     let at = |d: i64| Time(NOW.saturating_add_signed(d));
     let mut l = Lease::free("10.0.0.5".parse().unwrap(), owner);
     l.state = state;
-    if state != LeaseState::Free && state != LeaseState::Declined {
+    if mac != 0 && state != LeaseState::Declined {
         l.hw = HwAddr::new(1, &[2, 0, 0, 0, 0, mac]);
     }
     l.cltt = at(cltt);
@@ -118,6 +122,19 @@ fn version(state: LeaseState, owner: Owner, mac: u8, cltt: i64, expires: i64, pe
     l.acked_potential_expiry = at(pe);
     l.lease_time = 600;
     l
+}
+
+/// What dhcpd stores of a version it took, or of its own once tandem
+/// took it: an expiry or a release becomes FREE at once (`failover.c`
+/// 5442-5455, 5590-5627; as the primary it may then pass the address to
+/// the secondary, BACKUP: free either way).
+fn isc_stored(l: &Lease) -> Lease {
+    let mut s = l.clone();
+    if matches!(l.state, LeaseState::Expired | LeaseState::Released) {
+        s.state = LeaseState::Free;
+        s.owner = Owner::Primary;
+    }
+    s
 }
 
 /// The versions either side may hold of one address at `NOW`.
@@ -130,9 +147,19 @@ fn versions() -> Vec<(&'static str, Lease)> {
         ("active 1 ending", version(Active, p, 1, -590, 10, 310)),
         ("active 2", version(Active, p, 2, -50, 550, 850)),
         ("expired 1", version(Expired, p, 1, -100, -5, -5)),
+        (
+            "expired 1, MCLT ahead",
+            version(Expired, p, 1, -100, -5, 295),
+        ),
         ("released 1", version(Released, p, 1, -5, -5, -5)),
+        (
+            "released 1, MCLT ahead",
+            version(Released, p, 1, -5, -5, 295),
+        ),
         ("free", version(Free, p, 0, -200, -200, -200)),
+        ("free, MCLT ahead", version(Free, p, 1, -5, -5, 295)),
         ("backup", version(Free, s, 0, -200, -200, -200)),
+        ("backup, MCLT ahead", version(Free, s, 1, -5, -5, 295)),
         ("abandoned", version(Declined, p, 0, -5, 3595, 3595)),
     ]
 }
@@ -150,7 +177,12 @@ fn cross(x: &Lease, y: &Lease, isc_primary: bool, normal: bool) -> (Lease, Lease
         Resolution::Accept(l) => l.clone(),
         Resolution::Reject { merged, .. } => merged.clone().unwrap_or_else(|| y.clone()),
     };
-    let mut theirs = if isc_took { y.clone() } else { x.clone() };
+    let tandem_took = matches!(tandem_takes, Resolution::Accept(_));
+    let mut theirs = match (isc_took, tandem_took) {
+        (true, _) => isc_stored(y),
+        (false, true) => isc_stored(x),
+        (false, false) => x.clone(),
+    };
     // tandem offers again what it kept, or, when the two took each
     // other's, what it took (dhcpd dropped its own on taking ours).
     let offered = match tandem_takes {
@@ -158,7 +190,7 @@ fn cross(x: &Lease, y: &Lease, isc_primary: bool, normal: bool) -> (Lease, Lease
         Resolution::Accept(_) => isc_took,
     };
     if offered && isc_accepts(&theirs, &ours, false, isc_primary, normal) {
-        theirs = ours.clone();
+        theirs = isc_stored(&ours);
     }
     (theirs, ours)
 }

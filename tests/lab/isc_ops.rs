@@ -47,10 +47,10 @@ impl Pair {
             m.set_secs(60);
             m
         };
-        let offer = relay.exchange(
-            &late(relay.msg(v4::MessageType::Discover, mac, xid, link)),
-            10,
-        );
+        // Up to 20 s: a server may hold its free addresses back a while
+        // after pairing.
+        let discover = late(relay.msg(v4::MessageType::Discover, mac, xid, link));
+        let offer = relay.exchange(&discover, 40);
         let offer = offer.unwrap_or_else(|| panic!("no offer from {server}"));
         let addr = offer.yiaddr();
         let mut req = late(relay.msg(v4::MessageType::Request, mac, xid + 1, link));

@@ -297,14 +297,15 @@ impl IscLink {
     /// window waited for the timer, and dhcpd learned 64 bindings in 8 s.
     /// So we tell it its own (at most ours), as a dhcpd partner
     /// configured alike would: it acknowledges each half window, while we
-    /// send the other half. [`UNKNOWN_WINDOW`] before we know dhcpd's; it
-    /// sends us as many unacknowledged (`scripts/bench-isc-recover.sh`,
+    /// send the other half. [`UNKNOWN_WINDOW`] before we know dhcpd's (a
+    /// primary's CONNECT): a dhcpd configured with fewer than 10 then
+    /// acknowledges our windows on its timer. It sends us as many
+    /// unacknowledged (`scripts/bench-isc-recover.sh`,
     /// 8,192 bindings: a dhcpd re-learns them from tandem in 6.4 s, tandem
     /// from dhcpd in 4.4 s, a dhcpd from a dhcpd in 3.5 s).
     fn advertised_window(&self, theirs: Option<u32>) -> u32 {
-        let cap = self.cfg.max_unacked;
-        let window = theirs.map_or(UNKNOWN_WINDOW, |m| m.clamp(1, cap));
-        cap.min(window).max(2)
+        let cap = self.cfg.max_unacked.max(1);
+        theirs.unwrap_or(UNKNOWN_WINDOW).clamp(1, cap)
     }
 
     /// Our side, as CONNECT and CONNECTACK carry it (the window as before

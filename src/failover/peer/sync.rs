@@ -322,7 +322,7 @@ impl Peer {
                 store.put(l.clone());
             }
             if self.cfg.primary || self.cfg.isc_partner {
-                tracing::info!(addr = %s.addr, "our update and the partner's crossed; offering ours again");
+                tracing::info!(addr = %s.addr, "our update and the partner's crossed; offering what we hold again");
                 crossed.push(store.upsert(l));
             } else if lowered {
                 changed.push(l);

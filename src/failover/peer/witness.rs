@@ -41,10 +41,12 @@ pub const WITNESS_SILENCE: u64 = 20;
 /// Seconds without anything the partner sent (by its send time) after
 /// which, with the witness silent too, a server fences itself. Keepalives
 /// go every 2 s with a witness (`Peer::keepalive_every`); the newest one
-/// heard is as old as its trip, the gap to the next and a second of
-/// rounding, so a healthy link with a one-way delay of up to about 6 s
-/// never fences (5 s fenced a 4-s-each-way link whose witness was slow:
-/// docs/SIMULATION.md). A constant, not `max_response_delay`: the
+/// heard looks as old as its trip, the gap to the next, the shortest
+/// recent trip of ours to the partner (the offset's upper bound includes
+/// it) and a second of rounding, so a healthy link whose round trip stays
+/// under about 7 s never fences (5 s fenced links of up to 4 s each way
+/// whose witness was slow, docs/SIMULATION.md). A constant, not
+/// `max_response_delay`: the
 /// partner's [`QUIET_BEFORE_JUDGING`] must cover ours whatever either
 /// peer is configured with, and neither knows the other's settings.
 pub const FENCE_SILENCE: u64 = 10;

@@ -252,7 +252,7 @@ fn the_window_told_makes_dhcpd_acknowledge_each_full_window() {
         Some(10),
         "the captured dhcpd's window"
     );
-    for (ours, told) in [(256, 10), (8, 8), (1, 2)] {
+    for (ours, told) in [(256, 10), (8, 8), (1, 1), (0, 1)] {
         let (mut link, _) = IscLink::open(
             LinkConfig {
                 max_unacked: ours,

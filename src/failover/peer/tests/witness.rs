@@ -210,12 +210,13 @@ fn a_half_open_link_does_not_delay_the_fence() {
     d.a.peer.cfg.max_response_delay = 30;
     d.a.session = None;
     d.b.session = None;
-    // b's newest keepalive went at most 3 s (a third of its 10 s) before.
-    for _ in 0..FENCE_SILENCE - 3 {
+    // b's newest keepalive went at most 3 s (a third of its 10 s) before,
+    // and is unheard once FENCE_SILENCE old.
+    for _ in 0..FENCE_SILENCE - 4 {
         d.second();
         assert!(!d.a.peer.blind());
     }
-    for _ in 0..4 {
+    for _ in 0..5 {
         d.second();
     }
     assert!(d.a.peer.blind(), "no report, no word for FENCE_SILENCE");
