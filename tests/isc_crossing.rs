@@ -21,6 +21,9 @@
 //! peers; the versions are thirteen of one address around `NOW`, with
 //! potential expiries past and MCLT ahead.
 
+use tandem::failover::isc::binding::from_wire;
+use tandem::failover::isc::binding::status::{ABANDONED, ACTIVE, BACKUP, EXPIRED, FREE, RELEASED};
+use tandem::failover::message::WireLease;
 use tandem::failover::reconcile::{Resolution, resolve};
 use tandem::lease::{Lease, LeaseState, Owner};
 use tandem::proto::HwAddr;
@@ -28,37 +31,22 @@ use tandem::time::Time;
 
 const NOW: u64 = 1_000_000;
 
-/// ISC's binding-status of a tandem record (`isc::binding::from_wire`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Isc {
-    Free,
-    Active,
-    Expired,
-    Released,
-    Abandoned,
-    Backup,
-}
-
-fn isc(l: &Lease) -> Isc {
-    match (l.state, l.owner) {
-        (LeaseState::Free, Owner::Primary) => Isc::Free,
-        (LeaseState::Free, Owner::Secondary) => Isc::Backup,
-        (LeaseState::Active, _) => Isc::Active,
-        (LeaseState::Expired, _) => Isc::Expired,
-        (LeaseState::Released, _) => Isc::Released,
-        (LeaseState::Declined, _) => Isc::Abandoned,
-    }
+/// ISC's binding-status of a tandem record, as the session sends it.
+fn isc(l: &Lease) -> u8 {
+    from_wire(&WireLease::from_lease(l))
+        .status
+        .expect("every record has a status")
 }
 
 /// `failover_lease_is_better`: whether dhcpd keeps its own version
 /// `ours` (on its ack queue) over `incoming`.
 fn isc_prefers_its_own(ours: &Lease, incoming: &Lease, isc_primary: bool) -> bool {
     match (isc(ours), isc(incoming)) {
-        (Isc::Active, Isc::Active) => {
+        (ACTIVE, ACTIVE) => {
             incoming.cltt < ours.cltt || (incoming.cltt == ours.cltt && isc_primary)
         }
-        (Isc::Active, Isc::Expired) => false,
-        (_, Isc::Active) => false,
+        (ACTIVE, EXPIRED) => false,
+        (_, ACTIVE) => false,
         _ => isc_primary,
     }
 }
@@ -66,7 +54,6 @@ fn isc_prefers_its_own(ours: &Lease, incoming: &Lease, isc_primary: bool) -> boo
 /// The two transition checks: whether dhcpd, holding `ours`, takes
 /// `incoming` (whose potential expiry is the `tsfp` ISC checks).
 fn isc_transition_ok(ours: &Lease, incoming: &Lease, isc_primary: bool, normal: bool) -> bool {
-    use Isc::*;
     let (from, to) = (isc(ours), isc(incoming));
     let agreed_expired = incoming.potential_expiry.0 <= NOW;
     let ends_near = ours.expires.0.saturating_sub(65) <= NOW;
@@ -75,21 +62,21 @@ fn isc_transition_ok(ours: &Lease, incoming: &Lease, isc_primary: bool, normal: 
     }
     if !normal {
         return match (from, to) {
-            (Active, Free | Backup) => false,
-            (Active, Expired) => ends_near,
+            (ACTIVE, FREE | BACKUP) => false,
+            (ACTIVE, EXPIRED) => ends_near,
             _ => true,
         };
     }
     match from {
-        Free | Abandoned | Released => true,
-        Active if isc_primary => matches!(to, Released | Abandoned),
-        Active => match to {
-            Free | Backup => agreed_expired,
-            Expired => ends_near,
+        ACTIVE if isc_primary => matches!(to, RELEASED | ABANDONED),
+        ACTIVE => match to {
+            FREE | BACKUP => agreed_expired,
+            EXPIRED => ends_near,
             _ => true,
         },
-        Expired => !matches!(to, Free | Backup) || agreed_expired,
-        Backup => true,
+        EXPIRED => !matches!(to, FREE | BACKUP) || agreed_expired,
+        // FREE, ABANDONED, RELEASED and BACKUP take anything.
+        _ => true,
     }
 }
 
