@@ -52,6 +52,11 @@ pub struct LeaseStore {
     split: u16,
     /// Whether local changes are numbered for a partner.
     replicating: bool,
+    /// Beside an ISC dhcpd partner: an address whose binding ends here
+    /// (expired, released, declined) goes to the primary, as ISC's
+    /// EXPIRED, RELEASED and ABANDONED become FREE, the primary's
+    /// (`return_freed_to_primary`).
+    freed_to_primary: bool,
     next_seq: u64,
     acked_seq: u64,
     /// Highest local sequence number known to be on disk.
@@ -85,6 +90,7 @@ impl LeaseStore {
             offer_timers: BTreeSet::new(),
             split: split.min(256),
             replicating: false,
+            freed_to_primary: false,
             next_seq: 1,
             acked_seq: 0,
             durable_seq: 0,
@@ -165,6 +171,13 @@ impl LeaseStore {
     /// Records a change this server made; with a partner it gets the next
     /// sequence number. Returns the record as stored (to journal and send).
     pub fn upsert(&mut self, mut lease: Lease) -> Lease {
+        let ended = matches!(
+            lease.state,
+            LeaseState::Expired | LeaseState::Released | LeaseState::Declined
+        );
+        if self.freed_to_primary && ended {
+            lease.owner = Owner::Primary;
+        }
         if self.replicating {
             lease.update_seq = self.next_seq;
             self.next_seq += 1;

@@ -120,6 +120,9 @@ fn peer_of(config: &Config, snap: &Snapshot, store: &mut LeaseStore, now: Time) 
     let cfg = PeerConfig::from_config(config)?;
     let persisted = Persisted::from_meta(&snap.meta);
     store.replicate(snap.seq_high() + 1, persisted.acked_seq);
+    if cfg.isc_partner {
+        store.return_freed_to_primary();
+    }
     tracing::info!(primary = cfg.primary, saved_state = ?persisted.state, epoch = snap.epoch(), "failover configured");
     let mut peer = Peer::new(cfg, persisted, snap.epoch(), now);
     if snap.created {

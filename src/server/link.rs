@@ -4,7 +4,6 @@
 //! connection.
 
 use crate::config::{Config, FailoverConfig, PeerProtocol};
-use crate::failover::isc::link::LinkConfig as IscConnection;
 use crate::failover::isc::session::SessionConfig;
 use crate::failover::message::Message;
 use crate::net::isc_link::{self, IscLinkConfig};
@@ -42,8 +41,8 @@ impl PeerLink {
                 };
                 tokio::spawn(peer_link::run(link_cfg, ev_tx, cmd_rx, reset.clone()));
             }
-            PeerProtocol::IscDraft12 { relationship } => {
-                let link_cfg = isc_link_config(config, f, relationship);
+            PeerProtocol::IscDraft12 { .. } => {
+                let link_cfg = isc_link_config(config, f);
                 tokio::spawn(isc_link::run(link_cfg, ev_tx, cmd_rx, reset.clone()));
             }
         }
@@ -81,23 +80,10 @@ impl PeerLink {
 }
 
 /// What the ISC link task needs from the configuration.
-fn isc_link_config(config: &Config, f: &FailoverConfig, relationship: &str) -> IscLinkConfig {
-    let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+fn isc_link_config(config: &Config, f: &FailoverConfig) -> IscLinkConfig {
     IscLinkConfig {
         listen: f.listen,
         peer: f.peer,
-        session: SessionConfig {
-            link: IscConnection {
-                primary: f.role == crate::config::Role::Primary,
-                name: relationship.as_bytes().to_vec(),
-                max_response_delay: clamp(f.max_response_delay),
-                max_unacked: clamp(f.max_unacked_updates as u64),
-                mclt: clamp(f.mclt),
-                split: f.split,
-            },
-            pools: u32::try_from(config.pools.len()).unwrap_or(u32::MAX),
-            connection: 0,
-            recover_epoch: None,
-        },
+        session: SessionConfig::from_config(config).expect("an isc-draft12 partner is configured"),
     }
 }

@@ -7,6 +7,7 @@
 
 pub(crate) mod client;
 mod dns;
+pub mod isc;
 mod node;
 mod rng;
 mod world;

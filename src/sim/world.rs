@@ -188,6 +188,9 @@ struct World {
 
 /// Runs one seed; `Err` is an invariant violation.
 pub fn run(seed: u64, opts: &Options) -> Result<Summary, Violation> {
+    if opts.family == Some(Family::Isc) {
+        return super::isc::run(seed, opts);
+    }
     let mut w = World::new(seed, opts.clone());
     w.schedule_faults();
     while let Some(((t, _), ev)) = w.queue.pop_first() {

@@ -96,6 +96,31 @@ pub struct SessionConfig {
     pub recover_epoch: Option<u64>,
 }
 
+impl SessionConfig {
+    /// The first connection's settings for `config`'s ISC partner; `None`
+    /// without `[failover] protocol = "isc-draft12"`.
+    pub fn from_config(config: &crate::config::Config) -> Option<SessionConfig> {
+        let f = config.failover.as_ref()?;
+        let crate::config::PeerProtocol::IscDraft12 { relationship } = &f.protocol else {
+            return None;
+        };
+        let clamp = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+        Some(SessionConfig {
+            link: LinkConfig {
+                primary: f.role == crate::config::Role::Primary,
+                name: relationship.as_bytes().to_vec(),
+                max_response_delay: clamp(f.max_response_delay),
+                max_unacked: clamp(f.max_unacked_updates as u64),
+                mclt: clamp(f.mclt),
+                split: f.split,
+            },
+            pools: u32::try_from(config.pools.len()).unwrap_or(u32::MAX),
+            connection: 0,
+            recover_epoch: None,
+        })
+    }
+}
+
 /// What the session asks of the edge.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SessionOutput {

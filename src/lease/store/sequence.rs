@@ -22,6 +22,17 @@ impl LeaseStore {
         }
     }
 
+    /// Beside an ISC dhcpd partner: from now on an address whose binding
+    /// ends by a local change (expiry, release, decline) goes to the
+    /// primary. dhcpd turns EXPIRED, RELEASED and ABANDONED into FREE, the
+    /// primary's, when it takes or has acknowledged them
+    /// (`server/failover.c` 5442-5458, 5590-5627); a secondary that kept
+    /// such an address as its own would give it to a client while the
+    /// primary gives it to another (the simulator's isc family, seed 22).
+    pub fn return_freed_to_primary(&mut self) {
+        self.freed_to_primary = true;
+    }
+
     /// The sequence number the next local change will get.
     pub fn next_seq(&self) -> u64 {
         self.next_seq

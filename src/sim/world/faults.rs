@@ -23,7 +23,7 @@ impl World {
             Some(Family::Evidence) => self.evidence_rounds(),
             Some(Family::Witness) => self.witness_rounds(),
             // The squatters are in the config and the pings: no schedule.
-            Some(Family::Squatters | Family::Ddns) | None => {}
+            Some(Family::Squatters | Family::Ddns | Family::Isc) | None => {}
         }
         self.at(CHAOS, Ev::EndChaos);
     }

@@ -82,6 +82,11 @@ pub enum Family {
     /// the witness now and then; the witness may restart. The evidence
     /// family's checks hold, and blind servers may now declare.
     Witness,
+    /// tandem beside a model of ISC dhcpd 4.4 over ISC's failover
+    /// protocol (`sim::isc`): connection cuts, crashes of either with or
+    /// without its database, partner-down on the survivor, client faults;
+    /// dhcpd must never be told what makes it shut down or exit.
+    Isc,
 }
 
 impl Options {

@@ -1,0 +1,180 @@
+//! The isc family's invariants: every grant within MCLT of what the
+//! partner stored for that client (tandem's by its committed records,
+//! dhcpd's by its lease file), and after settling both in NORMAL with
+//! the same bindings. (No address held by two clients is checked as
+//! clients bind, in `World::client_receive`; dhcpd's shutdowns and exits
+//! as it acts, in `after_dhcpd`.)
+
+use super::*;
+use crate::failover::isc::binding::status::ACTIVE;
+use crate::lease::LeaseState;
+use crate::node::Grant;
+use crate::proto::ClientKey;
+
+/// The client a dhcpd record names (its hardware type and chaddr).
+fn client_of(chaddr: &[u8]) -> Option<ClientKey> {
+    let (htype, hw) = chaddr.split_first()?;
+    Some(ClientKey::Hw(*htype, hw.into()))
+}
+
+impl World {
+    /// Keeps the latest potential expiry a server ever stored for an
+    /// address, whichever client it names, and even if its database is
+    /// lost since: ISC bounds a grant by the address's `tsfp` alone
+    /// (dhcp.c 2897-2915), what the partner acknowledged then. (A
+    /// partner that lost its database knows less than that; the clients'
+    /// own view, `client_receive`, is what shows a double grant.)
+    fn remember(&mut self, node: usize, addr: Ipv4Addr, client: Option<ClientKey>, t: u64) {
+        let key = format!("{client:?}").into_bytes();
+        let e = self.acked[node].entry(addr).or_insert((key.clone(), t));
+        if t >= e.1 {
+            *e = (key, t);
+        }
+    }
+
+    /// What tandem committed since last looked at.
+    pub(super) fn collect_tandem(&mut self) {
+        let Some(h) = self.tandem.as_mut() else {
+            return;
+        };
+        let committed: Vec<_> = h.committed_pe.drain(..).collect();
+        for c in committed {
+            self.note(format!(
+                "tandem committed {} ({}) for {:?} potential expiry t={}",
+                c.addr, c.what, c.client, c.pe
+            ));
+            self.remember(TANDEM, c.addr, c.client, c.pe);
+        }
+    }
+
+    /// What dhcpd's lease file holds now.
+    pub(super) fn collect_dhcpd(&mut self) {
+        let Some(d) = self.dhcpd.as_ref() else { return };
+        let off = self.offsets[DHCPD];
+        let stored: Vec<_> = d
+            .file
+            .leases
+            .values()
+            .filter(|l| !l.chaddr.is_empty())
+            .map(|l| {
+                let t = (i64::from(l.tstp.max(l.tsfp)) - off).max(0) as u64;
+                (l.addr, client_of(&l.chaddr), t)
+            })
+            .collect();
+        for (addr, client, t) in stored {
+            self.remember(DHCPD, addr, client, t);
+        }
+    }
+
+    /// A grant ending past MCLT beyond what the other server stored for
+    /// this client (or now) breaks the MCLT rule.
+    fn check_grant(&self, node: usize, addr: Ipv4Addr, end: u64) -> Result<(), Violation> {
+        let acked = self.acked[1 - node].get(&addr).map_or(0, |(_, t)| *t);
+        // ISC takes every time as sent, with no correction for the
+        // clocks' offset (research section 2.4): the bound holds up to it.
+        let skew = self.offsets[0].abs_diff(self.offsets[1]);
+        let bound = self.now.max(acked) + MCLT + CLOCK_SLACK + skew;
+        if end > bound {
+            return Err(self.violation(format!(
+                "server {node} granted {addr} until t={end}, beyond MCLT past what its partner stored (bound t={bound})"
+            )));
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_tandem_grant(&mut self, g: &Grant) -> Result<(), Violation> {
+        let end = self.now + u64::from(g.lease.lease_time);
+        self.note(format!(
+            "tandem ACK {} to {:?} for {} s",
+            g.lease.addr,
+            g.lease.client(),
+            g.lease.lease_time
+        ));
+        self.check_grant(TANDEM, g.lease.addr, end)
+    }
+
+    pub(super) fn check_dhcpd_grant(&mut self, reply: &[u8]) -> Result<(), Violation> {
+        use dhcproto::{Decodable, v4};
+        let Ok(m) = v4::Message::decode(&mut dhcproto::Decoder::new(reply)) else {
+            return Ok(());
+        };
+        if m.opts().msg_type() != Some(v4::MessageType::Ack) {
+            return Ok(());
+        }
+        let time = match m.opts().get(v4::OptionCode::AddressLeaseTime) {
+            Some(v4::DhcpOption::AddressLeaseTime(t)) => u64::from(*t),
+            _ => 0,
+        };
+        self.check_grant(DHCPD, m.yiaddr(), self.now + time)
+    }
+
+    /// After settling: both in NORMAL, the same bindings on both (those
+    /// ending within the clock slack aside).
+    pub(super) fn final_check(&mut self) -> Result<(), Violation> {
+        let (Some(h), Some(d)) = (self.tandem.as_ref(), self.dhcpd.as_ref()) else {
+            return Err(self.violation("a server is down after settling".into()));
+        };
+        let ts = h.node.state();
+        if ts != Some(crate::failover::State::Normal)
+            || d.state() != IscState::Normal
+            || d.starting()
+        {
+            return Err(self.violation(format!(
+                "pair not in NORMAL after settling: tandem {ts:?}, dhcpd {:?}",
+                d.state()
+            )));
+        }
+        let margin = 2 * CLOCK_SLACK + 40;
+        let tnow = h.local(self.now).0;
+        let ours: BTreeMap<Ipv4Addr, String> = h
+            .node
+            .store()
+            .iter()
+            .filter(|l| l.state == LeaseState::Active && l.expires.0 > tnow + margin)
+            .map(|l| (l.addr, format!("{:?}", l.client())))
+            .collect();
+        let dnow = u64::from(self.dhcpd_time(self.now));
+        let theirs: BTreeMap<Ipv4Addr, String> = d
+            .file
+            .leases
+            .values()
+            .filter(|l| l.status == ACTIVE && u64::from(l.ends) > dnow + margin)
+            .map(|l| (l.addr, format!("{:?}", client_of(&l.chaddr))))
+            .collect();
+        let near = |m: &BTreeMap<Ipv4Addr, String>, a: &Ipv4Addr| m.contains_key(a);
+        let mut differ = vec![];
+        for (a, c) in &ours {
+            match theirs.get(a) {
+                Some(x) if x != c => differ.push(format!("{a}: tandem {c}, dhcpd {x}")),
+                None if !self.ends_soon_at_dhcpd(a) => differ.push(format!("{a}: tandem {c} only")),
+                _ => {}
+            }
+        }
+        for (a, c) in &theirs {
+            if !near(&ours, a) && !self.ends_soon_at_tandem(a) {
+                differ.push(format!("{a}: dhcpd {c} only"));
+            }
+        }
+        if differ.is_empty() {
+            Ok(())
+        } else {
+            Err(self.violation(format!("bindings differ after settling: {differ:?}")))
+        }
+    }
+
+    /// Whether dhcpd holds `a` bound but ending within the margin.
+    fn ends_soon_at_dhcpd(&self, a: &Ipv4Addr) -> bool {
+        self.dhcpd
+            .as_ref()
+            .and_then(|d| d.file.leases.get(a))
+            .is_some_and(|l| l.status == ACTIVE)
+    }
+
+    /// Whether tandem holds `a` bound but ending within the margin.
+    fn ends_soon_at_tandem(&self, a: &Ipv4Addr) -> bool {
+        self.tandem
+            .as_ref()
+            .and_then(|h| h.node.store().get(*a))
+            .is_some_and(|l| l.state == LeaseState::Active)
+    }
+}
