@@ -135,6 +135,10 @@ pub struct Dhcpd {
     update_queue: VecDeque<Ipv4Addr>,
     /// Leases sent and not yet acknowledged, with the transaction id.
     ack_queue: HashMap<Ipv4Addr, u32>,
+    /// The transaction id each lease was last sent with (`last_xid`): kept
+    /// when a state change puts the ack queue back on the update queue,
+    /// so that the acknowledgement still counts.
+    last_xid: HashMap<Ipv4Addr, u32>,
     /// Partner's updates taken and not yet acknowledged: (xid, address).
     toack: Vec<(u32, Ipv4Addr)>,
     /// When the acks are flushed if not before (2 s after the last).
@@ -185,6 +189,7 @@ impl Dhcpd {
             conn: None,
             update_queue: VecDeque::new(),
             ack_queue: HashMap::new(),
+            last_xid: HashMap::new(),
             toack: vec![],
             toack_due: None,
             send_update_done: None,

@@ -153,8 +153,19 @@ fn short(ev: &Ev) -> String {
         Ev::ToServer { node, bytes } => format!("{} -> server {node}", describe(bytes)),
         Ev::ToClient { client, bytes } => format!("{} -> client {client}", describe(bytes)),
         Ev::Frame { to, conn, bytes } => {
-            let kind = crate::failover::isc::Frame::decode(bytes)
-                .map_or("?".into(), |f| format!("{:?}", f.kind));
+            use crate::failover::isc::IscMessage;
+            let kind = match crate::failover::isc::Frame::decode(bytes) {
+                Ok(f) => match IscMessage::read(&f) {
+                    Some(IscMessage::State { state, flags, .. }) => {
+                        format!("State {state:?} flags {flags:?}")
+                    }
+                    Some(IscMessage::BndUpd(b)) => {
+                        format!("BndUpd {:?} status {:?}", b.addr, b.status)
+                    }
+                    _ => format!("{:?}", f.kind),
+                },
+                Err(_) => "?".into(),
+            };
             format!("{kind} -> server {to} on connection {conn}")
         }
         other => format!("{other:?}"),

@@ -20,13 +20,20 @@ const BALANCE_EVERY: u32 = 120;
 impl Dhcpd {
     /// Puts `addr` on the update queue (once).
     pub(super) fn queue_update(&mut self, addr: Ipv4Addr) {
-        if self.ack_queue.remove(&addr).is_some()
-            && let Some(c) = self.conn.as_mut()
-        {
-            c.unacked = c.unacked.saturating_sub(1);
-        }
+        self.ack_queue_remove(addr);
         if !self.update_queue.contains(&addr) {
             self.update_queue.push_back(addr);
+        }
+    }
+
+    /// `dhcp_failover_ack_queue_remove`: off the ack queue, its
+    /// transaction forgotten.
+    fn ack_queue_remove(&mut self, addr: Ipv4Addr) {
+        if self.ack_queue.remove(&addr).is_some() {
+            self.last_xid.remove(&addr);
+            if let Some(c) = self.conn.as_mut() {
+                c.unacked = c.unacked.saturating_sub(1);
+            }
         }
     }
 
@@ -88,6 +95,7 @@ impl Dhcpd {
             c.unacked += 1;
             self.send_message(now, m);
             self.ack_queue.insert(addr, xid);
+            self.last_xid.insert(addr, xid);
         }
     }
 
@@ -164,10 +172,7 @@ impl Dhcpd {
             if rules::prefers_its_own(&ours, status, cltt, self.cfg.primary) {
                 return self.refuse(now, xid, Some(addr), reject::LESS_CRITICAL);
             }
-            self.ack_queue.remove(&addr);
-            if let Some(c) = self.conn.as_mut() {
-                c.unacked = c.unacked.saturating_sub(1);
-            }
+            self.ack_queue_remove(addr);
         }
         if b.chaddr.is_none() && matches!(status, ACTIVE | EXPIRED | RELEASED) {
             return self.refuse(now, xid, Some(addr), reject::MISSING_BINDING_INFO);
@@ -200,7 +205,11 @@ impl Dhcpd {
         self.queue_ack(now, xid, addr);
     }
 
-    /// `dhcp_failover_process_bind_ack`.
+    /// `dhcp_failover_process_bind_ack` (failover.c 5530-5687): a refusal
+    /// or an ack of a lease not awaiting one only takes it off the ack
+    /// queue; an ack with another transaction id is ignored ("xid
+    /// mismatch"); the UPDDONE owed follows the ack of the lease it waits
+    /// for.
     fn on_bndack(
         &mut self,
         now: u32,
@@ -208,33 +217,26 @@ impl Dhcpd {
         addr: Option<Ipv4Addr>,
         refusal: Option<Rejection>,
     ) {
-        let Some(addr) = addr else { return };
-        let Some(&sent) = self.ack_queue.get(&addr) else {
+        let Some(addr) = addr.filter(|a| self.file.leases.contains_key(a)) else {
             return;
         };
-        if refusal.is_none() {
-            if sent != xid {
-                return; // "xid mismatch": stays on the ack queue
+        match (refusal, self.last_xid.get(&addr).copied()) {
+            (Some(r), _) => self
+                .log
+                .push(format!("dhcpd: update of {addr} refused: {r:?}")),
+            (None, None) => {}
+            (None, Some(sent)) if sent != xid => return,
+            (None, Some(_)) => {
+                let l = self.file.leases.get_mut(&addr).expect("checked");
+                l.tsfp = l.tstp;
+                l.atsfp = l.tstp;
+                if matches!(l.status, EXPIRED | RELEASED | RESET) {
+                    l.status = FREE;
+                    l.rewind = FREE;
+                }
             }
-            let l = self
-                .file
-                .leases
-                .get_mut(&addr)
-                .expect("queued leases exist");
-            l.tsfp = l.tstp;
-            l.atsfp = l.tstp;
-            if matches!(l.status, EXPIRED | RELEASED | RESET) {
-                l.status = FREE;
-                l.rewind = FREE;
-            }
-        } else {
-            self.log
-                .push(format!("dhcpd: update of {addr} refused: {refusal:?}"));
         }
-        self.ack_queue.remove(&addr);
-        if let Some(c) = self.conn.as_mut() {
-            c.unacked = c.unacked.saturating_sub(1);
-        }
+        self.ack_queue_remove(addr);
         if self.send_update_done == Some(addr) {
             self.send_update_done = None;
             let x = self.updxid;

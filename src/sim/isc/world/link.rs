@@ -138,23 +138,38 @@ impl World {
     }
 
     /// What the session asks: frames to dhcpd, messages to the node, a
-    /// close.
+    /// close. As in `net::isc_link`, every frame of one call is written
+    /// before the node answers any message of it (the node is another
+    /// task there): a reaction must not overtake what the session sent
+    /// before it.
     pub(super) fn session_outputs(&mut self, out: Vec<SessionOutput>) -> Result<(), Violation> {
+        let mut messages = vec![];
         for o in out {
             match o {
                 SessionOutput::Frame(f) => match f.encode() {
                     Ok(b) => self.send(TANDEM, b),
                     Err(e) => return Err(self.violation(format!("tandem encodes no frame: {e}"))),
                 },
-                SessionOutput::Message(m) => {
-                    let (now, dd) = (self.now, self.disk_delay);
-                    if let Some(h) = self.tandem.as_mut() {
-                        h.input(now, dd, Input::PeerFrame(m));
-                    }
-                    self.after_tandem()?;
+                SessionOutput::Message(m) => messages.push(m),
+                SessionOutput::Close(why) => {
+                    self.deliver_messages(messages)?;
+                    return self.close_end(TANDEM, &why);
                 }
-                SessionOutput::Close(why) => return self.close_end(TANDEM, &why),
             }
+        }
+        self.deliver_messages(messages)
+    }
+
+    fn deliver_messages(
+        &mut self,
+        messages: Vec<crate::failover::message::Message>,
+    ) -> Result<(), Violation> {
+        for m in messages {
+            let (now, dd) = (self.now, self.disk_delay);
+            if let Some(h) = self.tandem.as_mut() {
+                h.input(now, dd, Input::PeerFrame(m));
+            }
+            self.after_tandem()?;
         }
         Ok(())
     }
