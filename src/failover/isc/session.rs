@@ -195,6 +195,14 @@ pub struct IscSession {
     /// Whether ISC asked for updates (UPDREQ, UPDREQALL) that the peer has
     /// not answered yet: only then does the peer's UPDDONE go to ISC.
     isc_asked: bool,
+    /// Whether dhcpd has answered the peer's own update request of this
+    /// connection (its first UPDDONE): until then a request for the peer's
+    /// updates, ISC's or made on its behalf, waits in `held_request`, so
+    /// that what dhcpd changed while apart reaches the peer before the
+    /// peer's changes reach dhcpd (`inbound`).
+    learned: bool,
+    /// The request for the peer's updates waiting for `learned`.
+    held_request: Option<Message>,
 }
 
 impl IscSession {
@@ -226,6 +234,8 @@ impl IscSession {
             fingerprint: String::new(),
             told: None,
             isc_asked: false,
+            learned: false,
+            held_request: None,
         };
         (session, frames(first))
     }

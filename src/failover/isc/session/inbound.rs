@@ -42,13 +42,20 @@ impl IscSession {
             IscMessage::UpdReq | IscMessage::UpdReqAll => {
                 self.request_xid = xid;
                 self.isc_asked = true;
-                to_peer(if matches!(m, IscMessage::UpdReq) {
+                self.request_for_peer(if matches!(m, IscMessage::UpdReq) {
                     Message::UpdateRequest { since: u64::MAX }
                 } else {
                     Message::UpdateRequestAll
                 })
             }
-            IscMessage::UpdDone => to_peer(Message::UpdateDone),
+            IscMessage::UpdDone => {
+                let mut out = to_peer(Message::UpdateDone);
+                if !self.learned {
+                    self.learned = true;
+                    out.extend(self.held_request.take().map(SessionOutput::Message));
+                }
+                out
+            }
             IscMessage::PoolReq => self.pool_request(Some(xid)),
             IscMessage::PoolResp { transferred } => self.pool_response(transferred),
             IscMessage::Disconnect(r) => to_peer(Message::Disconnect {
@@ -65,6 +72,29 @@ impl IscSession {
                 ))]
             }
         }
+    }
+
+    /// A request for the peer's updates (ISC's UPDREQ or UPDREQALL, or
+    /// the one made on its behalf): to the peer once dhcpd has answered
+    /// the peer's own request of this connection, held until then (the
+    /// later one, UPDREQALL above all, standing for both). dhcpd judges a
+    /// partner's binding update by its state alone, not by time: a
+    /// release or an expiry tandem recorded while the two were apart
+    /// would end a binding dhcpd renewed meanwhile (its primary in NORMAL
+    /// takes ACTIVE to RELEASED, its secondary anything over a pending
+    /// update of its own), and the address would go to another client
+    /// (the simulator's isc family, seeds 633 and 12916). Learning first,
+    /// the peer resolves such a pair by time (`reconcile::resolve`) and
+    /// never sends the stale version. dhcpd answers an update request in
+    /// every state, so the wait ends.
+    pub(super) fn request_for_peer(&mut self, m: Message) -> Vec<SessionOutput> {
+        if self.learned {
+            return vec![SessionOutput::Message(m)];
+        }
+        if !matches!(self.held_request, Some(Message::UpdateRequestAll)) {
+            self.held_request = Some(m);
+        }
+        vec![]
     }
 
     /// ISC's BNDUPD as a batch of one; one tandem cannot read is refused

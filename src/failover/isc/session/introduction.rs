@@ -37,7 +37,24 @@ impl IscSession {
         let epoch = self.database(now, acts_as);
         let connect = Message::Connect(self.introduce(s, time, epoch));
         let mut out = vec![SessionOutput::Message(connect)];
-        out.extend(self.ask_on_isc_s_behalf(acts_as));
+        // ISC asks for our updates only in RECOVER (UPDREQALL) and in
+        // conflict resolution (UPDREQ), but the peer sends none, not even
+        // new grants, before it has answered a request on the connection,
+        // and leaves RECOVER or POTENTIAL-CONFLICT only once it has. So it
+        // is asked on ISC's behalf, once per connection, for what ISC has
+        // not acknowledged: the answer to an UPDREQ exactly, so the UPDDONE
+        // that follows it is right for an UPDREQ ISC sends meanwhile too
+        // (and stays here otherwise: `outbound`). Not when ISC is in
+        // RECOVER: its UPDREQALL is coming, and an UPDDONE sent before the
+        // whole answer would end its RECOVER with part of our database.
+        // Without this, the migration's first meeting (dhcpd in
+        // PARTNER-DOWN, tandem in RECOVER) never ended, and after a link
+        // blip tandem's grants never reached dhcpd (review of session 19).
+        // Like ISC's own, it waits for dhcpd's answer to the peer's request
+        // (`request_for_peer`).
+        if acts_as != State::Recover {
+            out.extend(self.request_for_peer(Message::UpdateRequest { since: u64::MAX }));
+        }
         out.extend(self.partner_in(now, state, s));
         for (m, xid, time) in std::mem::take(&mut self.early) {
             out.extend(self.translate(now, m, xid, time));
@@ -69,25 +86,6 @@ impl IscSession {
         let Some(i) = first else { return vec![] };
         let (m, xid, time) = self.early.remove(i);
         self.inbound(now, m, xid, time)
-    }
-
-    /// ISC asks for our updates only in RECOVER (UPDREQALL) and in conflict
-    /// resolution (UPDREQ), but the peer sends none, not even new grants,
-    /// before it has answered a request on the connection, and leaves
-    /// RECOVER or POTENTIAL-CONFLICT only once it has. So it is asked here
-    /// on ISC's behalf, once per connection, for what ISC has not
-    /// acknowledged: the answer to an UPDREQ exactly, so the UPDDONE that
-    /// follows it is right for an UPDREQ ISC sends meanwhile too (and
-    /// stays here otherwise: `outbound`). Not when ISC is in RECOVER: its
-    /// UPDREQALL is coming, and an UPDDONE sent before the whole answer
-    /// would end its RECOVER with part of our database. Without this, the
-    /// migration's first meeting (dhcpd in PARTNER-DOWN, tandem in RECOVER)
-    /// never ended, and after a link blip tandem's grants never reached
-    /// dhcpd (review of session 19).
-    fn ask_on_isc_s_behalf(&mut self, isc: State) -> Option<SessionOutput> {
-        (isc != State::Recover).then_some(SessionOutput::Message(Message::UpdateRequest {
-            since: u64::MAX,
-        }))
     }
 
     /// The identity of dhcpd's database for the peer: [`ISC_EPOCH`], "the
