@@ -162,6 +162,13 @@ pub struct Dhcpd {
     pub faults: Vec<String>,
     /// Lines for the trace.
     pub log: Vec<String>,
+    /// Addresses dhcpd's own rules let it give away while a client may
+    /// still hold them, until when (its clock) and which rule: taken with
+    /// the partner's end of a binding that runs on here, or a PARTNER-DOWN
+    /// that cut the potential expiry it acknowledged (`hazard_grants`).
+    hazards: HashMap<Ipv4Addr, (u32, &'static str)>,
+    /// Grants dhcpd made of such an address: (address, rule).
+    pub hazard_grants: Vec<(Ipv4Addr, &'static str)>,
 }
 
 impl Dhcpd {
@@ -201,6 +208,8 @@ impl Dhcpd {
             close: None,
             faults: vec![],
             log: vec![],
+            hazards: HashMap::new(),
+            hazard_grants: vec![],
         }
     }
 
@@ -254,9 +263,18 @@ impl Dhcpd {
                 self.send_message(now, crate::failover::isc::IscMessage::UpdReqAll);
             }
             PartnerDown => {
+                // Every ended binding may go MCLT from now (failover.c
+                // 1990-2003), even one whose partner-acknowledged potential
+                // expiry is later: a renewal the partner made that never
+                // reached dhcpd may run past it (dhcpd's own hazard).
                 let at = self.file.stos + self.file.mclt;
+                let mclt = self.file.mclt;
                 for l in self.file.leases.values_mut() {
                     if matches!(l.status, 3 | 4 | 6) {
+                        if l.tsfp > self.file.stos {
+                            let why = "dhcpd's PARTNER-DOWN cuts an ended binding's acknowledged potential expiry to MCLT from now";
+                            self.hazards.insert(l.addr, (l.tsfp + mclt, why));
+                        }
                         l.tsfp = at;
                     }
                 }

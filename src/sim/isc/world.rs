@@ -108,6 +108,9 @@ struct World {
     conn: Conn,
     clients: Vec<Client>,
     holders: HashMap<Ipv4Addr, (usize, u64)>,
+    /// Addresses dhcpd gave away under one of its own hazards
+    /// (`Dhcpd::hazard_grants`), until when (global), and which.
+    hazardous: HashMap<Ipv4Addr, (u64, &'static str)>,
     /// Per server, the latest potential expiry (global) it stored for an
     /// address, and for which client (hardware address).
     acked: [HashMap<Ipv4Addr, (Vec<u8>, u64)>; 2],
@@ -326,10 +329,17 @@ impl World {
                     && other != c
                     && until > self.now
                 {
-                    return Err(self.violation(format!(
+                    let mut v = self.violation(format!(
                         "address {} ACKed to client {c} while client {other} holds it until t={until}",
                         h.addr
-                    )));
+                    ));
+                    // dhcpd's own rules, as two dhcpd would: shown, as a
+                    // dangerous schedule's failure is, not counted.
+                    if let Some((_, why)) = self.hazardous.get(&h.addr).filter(|(u, _)| *u > self.now) {
+                        v.dangerous = true;
+                        v.message = format!("dhcpd's own hazard ({why}): {}", v.message);
+                    }
+                    return Err(v);
                 }
                 self.holders.insert(h.addr, (c, h.expiry()));
             }

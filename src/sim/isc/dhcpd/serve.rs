@@ -136,6 +136,12 @@ impl Dhcpd {
             l.addr, e.tsfp, e.tstp
         ));
         self.offers.remove(hw);
+        if let Some(&(until, why)) = self.hazards.get(&l.addr)
+            && until > now
+            && l.chaddr != hw
+        {
+            self.hazard_grants.push((l.addr, why));
+        }
         self.queue_update(l.addr);
         self.send_updates(now);
         granted

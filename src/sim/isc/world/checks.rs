@@ -82,6 +82,24 @@ impl World {
         Ok(())
     }
 
+    /// tandem tells dhcpd a binding expired only once it has, by its own
+    /// clock: dhcpd takes an expiry up to 65 s early (`rules`), which would
+    /// hide an early one behind dhcpd's hazard.
+    pub(super) fn check_tandem_frame(&self, f: &crate::failover::isc::Frame) -> Result<(), Violation> {
+        let Some(crate::failover::isc::IscMessage::BndUpd(b)) = crate::failover::isc::IscMessage::read(f) else {
+            return Ok(());
+        };
+        let now = self.tandem.as_ref().map_or(0, |h| h.local(self.now).0);
+        let ends = u64::from(b.ends.unwrap_or(0));
+        if b.status == Some(crate::failover::isc::binding::status::EXPIRED) && ends > now + 1 {
+            return Err(self.violation(format!(
+                "tandem told dhcpd {:?} expired at {now}, its end being {ends}",
+                b.addr
+            )));
+        }
+        Ok(())
+    }
+
     pub(super) fn check_tandem_grant(&mut self, g: &Grant) -> Result<(), Violation> {
         let end = self.now + u64::from(g.lease.lease_time);
         self.note(format!(

@@ -146,10 +146,15 @@ impl World {
         let mut messages = vec![];
         for o in out {
             match o {
-                SessionOutput::Frame(f) => match f.encode() {
-                    Ok(b) => self.send(TANDEM, b),
-                    Err(e) => return Err(self.violation(format!("tandem encodes no frame: {e}"))),
-                },
+                SessionOutput::Frame(f) => {
+                    self.check_tandem_frame(&f)?;
+                    match f.encode() {
+                        Ok(b) => self.send(TANDEM, b),
+                        Err(e) => {
+                            return Err(self.violation(format!("tandem encodes no frame: {e}")));
+                        }
+                    }
+                }
                 SessionOutput::Message(m) => messages.push(m),
                 SessionOutput::Close(why) => {
                     self.deliver_messages(messages)?;
@@ -219,12 +224,17 @@ impl World {
         };
         let frames = std::mem::take(&mut d.out);
         let close = d.close.take();
+        let hazards = std::mem::take(&mut d.hazard_grants);
         let log = std::mem::take(&mut d.log);
         if let Some(f) = d.faults.first().cloned() {
             return Err(self.violation(f));
         }
         for l in log {
             self.note(l);
+        }
+        for (addr, why) in hazards {
+            self.note(format!("dhcpd grants {addr} under its own hazard: {why}"));
+            self.hazardous.insert(addr, (self.now + 600, why));
         }
         for f in frames {
             match f.encode() {
