@@ -111,6 +111,11 @@ struct World {
     /// Addresses dhcpd gave away under one of its own hazards
     /// (`Dhcpd::hazard_grants`), until when (global), and which.
     hazardous: HashMap<Ipv4Addr, (u64, &'static str)>,
+    /// dhcpd restarted while tandem was in PARTNER-DOWN and has not
+    /// reached it since: it serves in its saved state (ISC has no rule
+    /// against it, unlike tandem's blind restart), so its grants are its
+    /// own hazard.
+    dhcpd_blind: bool,
     /// Per server, the latest potential expiry (global) it stored for an
     /// address, and for which client (hardware address).
     acked: [HashMap<Ipv4Addr, (Vec<u8>, u64)>; 2],
@@ -403,6 +408,9 @@ impl World {
         };
         if let Some(reply) = d.dhcp(t, bytes) {
             self.check_dhcpd_grant(&reply)?;
+            if self.dhcpd_blind {
+                self.note_blind_grant(&reply);
+            }
             self.reply_to_client(reply);
         }
         self.after_dhcpd()

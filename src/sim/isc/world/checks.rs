@@ -126,6 +126,19 @@ impl World {
         self.check_grant(DHCPD, m.yiaddr(), self.now + time)
     }
 
+    /// dhcpd's ACK in `reply`, made while it is blind (`dhcpd_blind`),
+    /// is its own hazard.
+    pub(super) fn note_blind_grant(&mut self, reply: &[u8]) {
+        use dhcproto::{Decodable, v4};
+        let Ok(m) = v4::Message::decode(&mut dhcproto::Decoder::new(reply)) else {
+            return;
+        };
+        if m.opts().msg_type() == Some(v4::MessageType::Ack) {
+            let why = "dhcpd, restarted behind a cut while its partner is in PARTNER-DOWN, serves (ISC has no rule against it)";
+            self.hazardous.insert(m.yiaddr(), (self.now + 600, why));
+        }
+    }
+
     /// After settling: both in NORMAL, the same bindings on both (those
     /// ending within the clock slack aside).
     pub(super) fn final_check(&mut self) -> Result<(), Violation> {

@@ -129,8 +129,16 @@ impl World {
             }
             return self.after_tandem();
         }
+        // Not on a dhcpd still recovering its lease file: every address is
+        // FREE there and a primary in PARTNER-DOWN gives FREE ones at once
+        // (`lease_mine_to_reallocate`); ISC's own warning, and MIGRATION.md's.
         let t = self.dhcpd_time(self.now);
-        if let Some(d) = self.dhcpd.as_mut() {
+        if let Some(d) = self.dhcpd.as_mut().filter(|d| {
+            !matches!(
+                d.state(),
+                IscState::Recover | IscState::RecoverWait | IscState::RecoverDone
+            )
+        }) {
             d.partner_down(t);
         }
         self.after_dhcpd()

@@ -24,6 +24,7 @@ impl World {
         }
         self.conn.id += 1;
         self.conn.open = [true, true];
+        self.dhcpd_blind = false;
         self.conn.held.clear();
         self.conn.last = [self.now; 2];
         let id = self.conn.id;

@@ -93,6 +93,7 @@ impl World {
             clients: vec![],
             holders: HashMap::new(),
             hazardous: HashMap::new(),
+            dhcpd_blind: false,
             acked: [HashMap::new(), HashMap::new()],
             client_loss,
             disk_delay,
@@ -135,6 +136,10 @@ impl World {
     pub(super) fn boot_dhcpd(&mut self) {
         let t = self.dhcpd_time(self.now);
         let d = Dhcpd::boot(self.dhcpd_cfg.clone(), self.lease_file.clone(), t);
+        self.dhcpd_blind = self
+            .tandem
+            .as_ref()
+            .is_some_and(|h| h.node.state() == Some(crate::failover::State::PartnerDown));
         self.dhcpd = Some(d);
         self.down_since[DHCPD] = None;
     }
