@@ -10,7 +10,7 @@
 
 use super::super::rules::{self, IscLease};
 use super::{Dhcpd, IscState};
-use crate::failover::isc::binding::status::{ABANDONED, ACTIVE, BACKUP, FREE, RELEASED};
+use crate::failover::isc::binding::status::{ABANDONED, ACTIVE, BACKUP, EXPIRED, FREE, RELEASED};
 use dhcproto::{Decodable, Encodable, v4};
 use std::net::Ipv4Addr;
 
@@ -140,6 +140,14 @@ impl Dhcpd {
             && until > now
             && l.chaddr != hw
         {
+            self.hazard_grants.push((l.addr, why));
+        }
+        // In PARTNER-DOWN an ended binding's address goes once its
+        // acknowledged potential expiry passes (`lease_mine_to_reallocate`),
+        // while the partner may have renewed it up to MCLT past that.
+        let ended = matches!(l.status, EXPIRED | RELEASED);
+        if ended && self.state() == IscState::PartnerDown && now < l.tsfp + self.file.mclt && l.chaddr != hw {
+            let why = "dhcpd's PARTNER-DOWN reuses an ended binding's address at its acknowledged potential expiry, not MCLT after";
             self.hazard_grants.push((l.addr, why));
         }
         self.queue_update(l.addr);
