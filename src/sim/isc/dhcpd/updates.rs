@@ -8,7 +8,9 @@
 
 use super::super::rules::{self, IscLease};
 use super::{Dhcpd, IscState};
-use crate::failover::isc::binding::status::{ACTIVE, BACKUP, EXPIRED, FREE, RELEASED, RESET};
+use crate::failover::isc::binding::status::{
+    ABANDONED, ACTIVE, BACKUP, EXPIRED, FREE, RELEASED, RESET,
+};
 use crate::failover::isc::session::reject;
 use crate::failover::isc::{Binding, IscMessage, Rejection};
 use std::net::Ipv4Addr;
@@ -184,7 +186,7 @@ impl Dhcpd {
                 .push(format!("dhcpd refuses {addr}: {} to {status}", ours.status));
             return self.refuse(now, xid, Some(addr), 2);
         }
-        if ours.bound() && ours.ends > now && matches!(status, EXPIRED | RELEASED | RESET) {
+        if ours.bound() && ours.ends > now && matches!(status, EXPIRED | RELEASED | RESET | ABANDONED) {
             let why = "dhcpd takes the partner's end of a binding it holds until later (its 65-s slack, or a crossing it yields)";
             self.hazards.insert(addr, (ours.ends, why));
         }
