@@ -190,6 +190,11 @@ impl Dhcpd {
             let why = "dhcpd takes the partner's end of a binding it holds until later (its 65-s slack, or a crossing it yields)";
             self.hazards.insert(addr, (ours.ends, why));
         }
+        let stale = status == ACTIVE && cltt < ours.cltt && b.ends.unwrap_or(0) < ours.ends;
+        if ours.bound() && ours.ends > now && stale {
+            let why = "dhcpd takes the partner's older binding over its own newer one not yet sent (its dueling check looks at the ack queue only)";
+            self.hazards.insert(addr, (ours.ends, why));
+        }
         let next = if matches!(status, EXPIRED | RELEASED | RESET) {
             FREE
         } else {
