@@ -1,7 +1,8 @@
 //! Crossed binding updates between tandem and an ISC dhcpd 4.4 (issue 19):
 //! both send their version of one address at once, and each judges the
 //! other's while its own is unacknowledged. tandem judges by
-//! `reconcile::resolve`; dhcpd by a model of its rules, read from ISC
+//! `reconcile::resolve`; dhcpd by the simulator's model of its rules
+//! (`sim::isc::rules`), read from ISC
 //! 4.4.3's `server/failover.c` (`failover_lease_is_better` for a lease on
 //! its ack queue, then `normal_binding_state_transition_check` in NORMAL
 //! or `conflict_binding_state_transition_check` elsewhere). A version
@@ -22,11 +23,11 @@
 //! potential expiries past and MCLT ahead.
 
 use tandem::failover::isc::binding::from_wire;
-use tandem::failover::isc::binding::status::{ABANDONED, ACTIVE, BACKUP, EXPIRED, FREE, RELEASED};
 use tandem::failover::message::WireLease;
 use tandem::failover::reconcile::{Resolution, resolve};
 use tandem::lease::{Lease, LeaseState, Owner};
 use tandem::proto::HwAddr;
+use tandem::sim::isc::rules::{self, IscLease};
 use tandem::time::Time;
 
 const NOW: u64 = 1_000_000;
@@ -38,46 +39,39 @@ fn isc(l: &Lease) -> u8 {
         .expect("every record has a status")
 }
 
+/// dhcpd's record of a tandem version (the simulator's dhcpd model holds
+/// the same fields: `sim::isc::rules`).
+fn as_isc(l: &Lease) -> IscLease {
+    let mut r = IscLease::new(l.addr);
+    r.status = isc(l);
+    r.ends = l.expires.0 as u32;
+    r.cltt = l.cltt.0 as u32;
+    r
+}
+
 /// `failover_lease_is_better`: whether dhcpd keeps its own version
 /// `ours` (on its ack queue) over `incoming`.
 fn isc_prefers_its_own(ours: &Lease, incoming: &Lease, isc_primary: bool) -> bool {
-    match (isc(ours), isc(incoming)) {
-        (ACTIVE, ACTIVE) => {
-            incoming.cltt < ours.cltt || (incoming.cltt == ours.cltt && isc_primary)
-        }
-        (ACTIVE, EXPIRED) => false,
-        (_, ACTIVE) => false,
-        _ => isc_primary,
-    }
+    rules::prefers_its_own(
+        &as_isc(ours),
+        isc(incoming),
+        incoming.cltt.0 as u32,
+        isc_primary,
+    )
 }
 
 /// The two transition checks: whether dhcpd, holding `ours`, takes
 /// `incoming` (whose potential expiry is the `tsfp` ISC checks).
 fn isc_transition_ok(ours: &Lease, incoming: &Lease, isc_primary: bool, normal: bool) -> bool {
-    let (from, to) = (isc(ours), isc(incoming));
-    let agreed_expired = incoming.potential_expiry.0 <= NOW;
-    let ends_near = ours.expires.0.saturating_sub(65) <= NOW;
-    if from == to {
-        return true;
-    }
-    if !normal {
-        return match (from, to) {
-            (ACTIVE, FREE | BACKUP) => false,
-            (ACTIVE, EXPIRED) => ends_near,
-            _ => true,
-        };
-    }
-    match from {
-        ACTIVE if isc_primary => matches!(to, RELEASED | ABANDONED),
-        ACTIVE => match to {
-            FREE | BACKUP => agreed_expired,
-            EXPIRED => ends_near,
-            _ => true,
-        },
-        EXPIRED => !matches!(to, FREE | BACKUP) || agreed_expired,
-        // FREE, ABANDONED, RELEASED and BACKUP take anything.
-        _ => true,
-    }
+    let pe = incoming.potential_expiry.0 as u32;
+    rules::transition_ok(
+        &as_isc(ours),
+        isc(incoming),
+        pe,
+        NOW as u32,
+        isc_primary,
+        normal,
+    )
 }
 
 /// Whether dhcpd takes `incoming` holding `ours`, `pending` if its own

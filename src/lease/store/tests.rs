@@ -176,3 +176,34 @@ address = "10.0.0.10"
     assert_eq!(s.get(ip("10.0.0.12")).unwrap().state, LeaseState::Active);
     assert_eq!(s.len(), 1);
 }
+
+/// Beside an ISC dhcpd (`return_freed_to_primary`), a binding that ends
+/// here, by expiry, release or decline, leaves its address to the primary,
+/// as dhcpd makes it FREE: a secondary that kept it would give it out while
+/// dhcpd gives it to another client (isc family seed 22). Without the
+/// setting the owner stays as it was (two tandem peers).
+#[test]
+fn beside_isc_an_ended_binding_goes_to_the_primary() {
+    let c = cfg();
+    for (isc, owner) in [(true, Owner::Primary), (false, Owner::Secondary)] {
+        let mut s = LeaseStore::new(&c, 0);
+        s.replicate(1, 0);
+        if isc {
+            s.return_freed_to_primary();
+        }
+        for (addr, end) in [
+            ("10.0.0.10", LeaseState::Expired),
+            ("10.0.0.12", LeaseState::Released),
+            ("10.0.0.13", LeaseState::Declined),
+        ] {
+            let mut l = active(addr, 9, 100);
+            l.owner = Owner::Secondary;
+            s.put(l.clone());
+            l.state = end;
+            assert_eq!(s.upsert(l).owner, owner, "{addr} {end:?} isc {isc}");
+        }
+        // A free address given to the secondary stays the secondary's.
+        let f = s.upsert(Lease::free(ip("10.0.0.20"), Owner::Secondary));
+        assert_eq!(f.owner, Owner::Secondary);
+    }
+}

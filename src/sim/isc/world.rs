@@ -340,7 +340,9 @@ impl World {
                     ));
                     // dhcpd's own rules, as two dhcpd would: shown, as a
                     // dangerous schedule's failure is, not counted.
-                    if let Some((_, why)) = self.hazardous.get(&h.addr).filter(|(u, _)| *u > self.now) {
+                    if let Some((_, why)) =
+                        self.hazardous.get(&h.addr).filter(|(u, _)| *u > self.now)
+                    {
                         v.dangerous = true;
                         v.message = format!("dhcpd's own hazard ({why}): {}", v.message);
                     }

@@ -146,7 +146,11 @@ impl Dhcpd {
         // acknowledged potential expiry passes (`lease_mine_to_reallocate`),
         // while the partner may have renewed it up to MCLT past that.
         let ended = matches!(l.status, EXPIRED | RELEASED);
-        if ended && self.state() == IscState::PartnerDown && now < l.tsfp + self.file.mclt && l.chaddr != hw {
+        if ended
+            && self.state() == IscState::PartnerDown
+            && now < l.tsfp + self.file.mclt
+            && l.chaddr != hw
+        {
             let why = "dhcpd's PARTNER-DOWN reuses an ended binding's address at its acknowledged potential expiry, not MCLT after";
             self.hazard_grants.push((l.addr, why));
         }

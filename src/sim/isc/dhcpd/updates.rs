@@ -186,7 +186,10 @@ impl Dhcpd {
                 .push(format!("dhcpd refuses {addr}: {} to {status}", ours.status));
             return self.refuse(now, xid, Some(addr), 2);
         }
-        if ours.bound() && ours.ends > now && matches!(status, EXPIRED | RELEASED | RESET | ABANDONED) {
+        if ours.bound()
+            && ours.ends > now
+            && matches!(status, EXPIRED | RELEASED | RESET | ABANDONED)
+        {
             let why = "dhcpd takes the partner's end of a binding it holds until later (its 65-s slack, or a crossing it yields)";
             self.hazards.insert(addr, (ours.ends, why));
         }

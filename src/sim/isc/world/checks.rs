@@ -85,8 +85,13 @@ impl World {
     /// tandem tells dhcpd a binding expired only once it has, by its own
     /// clock: dhcpd takes an expiry up to 65 s early (`rules`), which would
     /// hide an early one behind dhcpd's hazard.
-    pub(super) fn check_tandem_frame(&self, f: &crate::failover::isc::Frame) -> Result<(), Violation> {
-        let Some(crate::failover::isc::IscMessage::BndUpd(b)) = crate::failover::isc::IscMessage::read(f) else {
+    pub(super) fn check_tandem_frame(
+        &self,
+        f: &crate::failover::isc::Frame,
+    ) -> Result<(), Violation> {
+        let Some(crate::failover::isc::IscMessage::BndUpd(b)) =
+            crate::failover::isc::IscMessage::read(f)
+        else {
             return Ok(());
         };
         let now = self.tandem.as_ref().map_or(0, |h| h.local(self.now).0);

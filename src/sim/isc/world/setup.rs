@@ -55,7 +55,10 @@ impl World {
         // ISC takes every time on the wire as it is, with no correction
         // for the clocks' offset (research section 2.4): a pair beside
         // dhcpd runs NTP (README), so the clocks are within 2 s.
-        let offsets = [CLOCK_BASE + rng.range(0, 2) as i64, CLOCK_BASE + rng.range(0, 2) as i64];
+        let offsets = [
+            CLOCK_BASE + rng.range(0, 2) as i64,
+            CLOCK_BASE + rng.range(0, 2) as i64,
+        ];
         let dhcpd_cfg = DhcpdConfig {
             primary: !tandem_primary,
             name: b"sim".to_vec(),

@@ -172,13 +172,16 @@ fn as_primary_a_conflict_has_the_peer_offer_its_updates() {
     let (mut s, _) = IscSession::open(cfg(true), now);
     s.send(now, peer_connect(now, State::PotentialConflict));
     s.receive(now, &ack);
+    let asks = |told: &[Message]| {
+        told.iter()
+            .filter(|m| **m == Message::UpdateRequest { since: u64::MAX })
+            .count()
+    };
     let told = messages(&s.receive(now, &state_frame(5, 0, now, 1)));
-    let asks = told
-        .iter()
-        .filter(|m| **m == Message::UpdateRequest { since: u64::MAX })
-        .count();
-    assert_eq!(asks, 1, "{told:?}");
-    let again = messages(&s.receive(now, &state_frame(5, 0, now, 2)));
+    assert_eq!(asks(&told), 0, "not before dhcpd answers ours: {told:?}");
+    let told = messages(&s.receive(now, &IscMessage::UpdDone.frame(now.0 as u32, 2)));
+    assert_eq!(asks(&told), 1, "{told:?}");
+    let again = messages(&s.receive(now, &state_frame(5, 0, now, 3)));
     assert!(
         !again.contains(&Message::UpdateRequest { since: u64::MAX }),
         "once"
