@@ -334,6 +334,31 @@ impl Client {
         ))
     }
 
+    /// The misbehaviour the schedule drew (`kind`, 0 to 3) at `now`: a
+    /// release, a decline, a reboot, or (while faults are injected,
+    /// `chaos`) leaving for good. Returns what to send, and the lease it
+    /// gave up.
+    pub fn misbehave(
+        &mut self,
+        kind: u64,
+        now: u64,
+        chaos: bool,
+    ) -> Option<(Target, Vec<u8>, Held)> {
+        match kind {
+            0 => self.release(now),
+            1 => self.decline(now),
+            2 => {
+                self.reboot(now);
+                None
+            }
+            3 if chaos => {
+                self.phase = Phase::Gone;
+                None
+            }
+            _ => None,
+        }
+    }
+
     /// Reboots: keeps the address it remembers and asks for it again (INIT-REBOOT).
     pub fn reboot(&mut self, now: u64) {
         if let Some(h) = self.held {

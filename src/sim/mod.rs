@@ -7,6 +7,7 @@
 
 pub(crate) mod client;
 mod dns;
+mod holders;
 pub mod isc;
 mod node;
 mod rng;

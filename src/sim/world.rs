@@ -25,14 +25,17 @@ mod trace;
 mod witness;
 
 pub use options::{Family, Options, Reached, Summary, Violation};
+pub(in crate::sim) use trace::describe;
 use trace::short;
 
-const MCLT: u64 = 60;
-const CHAOS: u64 = 1500;
-const SETTLE: u64 = 900;
+/// The simulated pair's MCLT, seconds.
+pub(super) const MCLT: u64 = 60;
+/// How long faults are injected, then how long the pair settles, seconds.
+pub(super) const CHAOS: u64 = 1500;
+pub(super) const SETTLE: u64 = 900;
 /// Error allowed when comparing two servers' clocks: offsets are measured
 /// from timestamps that travel with up to this much link delay.
-const CLOCK_SLACK: u64 = 3;
+pub(super) const CLOCK_SLACK: u64 = 3;
 
 #[derive(Clone, Debug)]
 enum Ev {
@@ -146,7 +149,7 @@ struct World {
     link: Link,
     clients: Vec<Client>,
     /// Who holds each address by the clients' own view: (client, until).
-    holders: HashMap<Ipv4Addr, (usize, u64)>,
+    holders: super::holders::Holders,
     /// Per server, the latest potential expiry (global time) it ever
     /// committed for an address and which client it was for.
     acked: [HashMap<Ipv4Addr, (Option<crate::proto::ClientKey>, u64)>; 2],

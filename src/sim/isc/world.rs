@@ -27,11 +27,7 @@ mod faults;
 mod link;
 mod setup;
 
-pub(super) const MCLT: u64 = 60;
-const CHAOS: u64 = 1500;
-const SETTLE: u64 = 900;
-/// Clock error allowed comparing the two servers' times, seconds.
-const CLOCK_SLACK: u64 = 3;
+pub(super) use crate::sim::world::{CHAOS, CLOCK_SLACK, MCLT, SETTLE};
 /// tandem is node 0, dhcpd node 1.
 const TANDEM: usize = 0;
 const DHCPD: usize = 1;
@@ -107,7 +103,7 @@ struct World {
     offsets: [i64; 2],
     conn: Conn,
     clients: Vec<Client>,
-    holders: HashMap<Ipv4Addr, (usize, u64)>,
+    holders: crate::sim::holders::Holders,
     /// Addresses dhcpd gave away under one of its own hazards
     /// (`Dhcpd::hazard_grants`), until when (global), and which.
     hazardous: HashMap<Ipv4Addr, (u64, &'static str)>,
@@ -157,6 +153,7 @@ pub fn run(seed: u64, opts: &Options) -> Result<Summary, Violation> {
 }
 
 fn short(ev: &Ev) -> String {
+    use crate::sim::world::describe;
     match ev {
         Ev::ToServer { node, bytes } => format!("{} -> server {node}", describe(bytes)),
         Ev::ToClient { client, bytes } => format!("{} -> client {client}", describe(bytes)),
@@ -177,20 +174,6 @@ fn short(ev: &Ev) -> String {
             format!("{kind} -> server {to} on connection {conn}")
         }
         other => format!("{other:?}"),
-    }
-}
-
-fn describe(bytes: &[u8]) -> String {
-    use dhcproto::{Decodable, v4};
-    match v4::Message::decode(&mut dhcproto::Decoder::new(bytes)) {
-        Ok(m) => format!(
-            "{:?} hw ..{:02x} yiaddr {} ciaddr {}",
-            m.opts().msg_type(),
-            m.chaddr().last().copied().unwrap_or(0),
-            m.yiaddr(),
-            m.ciaddr()
-        ),
-        Err(_) => "undecodable".into(),
     }
 }
 
@@ -317,9 +300,7 @@ impl World {
     }
 
     fn release_hold(&mut self, c: usize, h: Held) {
-        if self.holders.get(&h.addr).is_some_and(|(who, _)| *who == c) {
-            self.holders.insert(h.addr, (c, self.now));
-        }
+        self.holders.release(c, h, self.now);
     }
 
     fn client_receive(&mut self, c: usize, bytes: &[u8]) -> Result<(), Violation> {
@@ -327,13 +308,7 @@ impl World {
         match self.clients[c].receive(self.now, bytes) {
             Event::Bound(h) => {
                 self.summary.acks += 1;
-                if let Some(b) = before.filter(|b| b.addr != h.addr) {
-                    self.release_hold(c, b);
-                }
-                if let Some((other, until)) = self.holders.get(&h.addr).copied()
-                    && other != c
-                    && until > self.now
-                {
+                if let Err((other, until)) = self.holders.bind(c, h, before, self.now) {
                     let mut v = self.violation(format!(
                         "address {} ACKed to client {c} while client {other} holds it until t={until}",
                         h.addr
@@ -348,7 +323,6 @@ impl World {
                     }
                     return Err(v);
                 }
-                self.holders.insert(h.addr, (c, h.expiry()));
             }
             Event::Naked(lost) => {
                 self.summary.naks += 1;

@@ -31,9 +31,7 @@ impl World {
     }
 
     pub(super) fn release_hold(&mut self, c: usize, h: Held) {
-        if self.holders.get(&h.addr).is_some_and(|(who, _)| *who == c) {
-            self.holders.insert(h.addr, (c, self.now));
-        }
+        self.holders.release(c, h, self.now);
     }
 
     pub(super) fn client_receive(&mut self, c: usize, bytes: &[u8]) -> Result<(), Violation> {
@@ -41,19 +39,12 @@ impl World {
         match self.clients[c].receive(self.now, bytes) {
             Event::Bound(h) => {
                 self.summary.acks += 1;
-                if let Some(b) = before.filter(|b| b.addr != h.addr) {
-                    self.release_hold(c, b);
-                }
-                if let Some((other, until)) = self.holders.get(&h.addr).copied()
-                    && other != c
-                    && until > self.now
-                {
+                if let Err((other, until)) = self.holders.bind(c, h, before, self.now) {
                     return Err(self.violation(format!(
-                            "address {} ACKed to client {c} while client {other} holds it until t={until}",
-                            h.addr
-                        )));
+                        "address {} ACKed to client {c} while client {other} holds it until t={until}",
+                        h.addr
+                    )));
                 }
-                self.holders.insert(h.addr, (c, h.expiry()));
             }
             Event::Naked(lost) => {
                 self.summary.naks += 1;

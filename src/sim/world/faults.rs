@@ -285,19 +285,8 @@ impl World {
 
     pub(super) fn client_fault(&mut self, c: usize) {
         let now = self.now;
-        let out = match self.rng.range(0, 4) {
-            0 => self.clients[c].release(now),
-            1 => self.clients[c].decline(now),
-            2 => {
-                self.clients[c].reboot(now);
-                None
-            }
-            3 if self.chaos => {
-                self.clients[c].phase = crate::sim::client::Phase::Gone;
-                None
-            }
-            _ => None,
-        };
+        let kind = self.rng.range(0, 4);
+        let out = self.clients[c].misbehave(kind, now, self.chaos);
         if let Some((to, bytes, held)) = out {
             self.release_hold(c, held);
             self.client_send(c, to, bytes);

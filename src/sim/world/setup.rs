@@ -116,7 +116,7 @@ impl World {
             offsets,
             link: Link::closed(),
             clients: vec![],
-            holders: HashMap::new(),
+            holders: Default::default(),
             acked: [HashMap::new(), HashMap::new()],
             faults,
             chaos: true,

@@ -20,7 +20,7 @@ pub(super) fn short(ev: &Ev) -> String {
 }
 
 /// A DHCP packet in one line: type, client, and the addresses that matter.
-fn describe(bytes: &[u8]) -> String {
+pub(in crate::sim) fn describe(bytes: &[u8]) -> String {
     use dhcproto::{Decodable, v4};
     let Ok(m) = v4::Message::decode(&mut dhcproto::Decoder::new(bytes)) else {
         return format!("undecodable packet ({} bytes)", bytes.len());

@@ -94,7 +94,7 @@ impl World {
             offsets,
             conn: Conn::default(),
             clients: vec![],
-            holders: HashMap::new(),
+            holders: Default::default(),
             hazardous: HashMap::new(),
             dhcpd_blind: false,
             acked: [HashMap::new(), HashMap::new()],
