@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::Ipv4Addr;
 
 mod link;
+mod reactions;
 mod serve;
 mod updates;
 
@@ -348,120 +349,6 @@ impl Dhcpd {
         self.expire(now);
         if self.state() == IscState::Normal && now >= self.balance_at {
             self.pool_balance(now);
-        }
-    }
-
-    /// `dhcp_failover_peer_state_changed`: the partner says `new` (with
-    /// the STARTUP flag when `startup`).
-    fn peer_state_changed(&mut self, now: u32, new: Option<IscState>, startup: bool) {
-        use IscState::*;
-        let previous = self.file.partner;
-        if previous == new && !self.starting() {
-            match self.state() {
-                Normal | PotentialConflict | RecoverDone | Shutdown | RecoverWait => return,
-                _ => {}
-            }
-        }
-        if previous == new && self.starting() {
-            let saved = self.state();
-            let to = if saved == ResolutionInterrupted {
-                PotentialConflict
-            } else {
-                saved
-            };
-            self.set_state(now, to);
-            return;
-        }
-        self.file.partner = new;
-        let Some(new) = new else { return };
-        let me = self.state();
-        match me {
-            Normal => self.normal_sees(now, new, previous),
-            Recover => self.recover_sees(now, new),
-            PotentialConflict => self.conflict_sees(now, new, previous),
-            ConflictDone => match new {
-                Normal | Shutdown => self.set_state(now, new),
-                PotentialConflict | ResolutionInterrupted => {}
-                _ => self.faults.push(format!(
-                    "dhcpd exits (log_fatal): partner moved to {new:?} while dhcpd is in CONFLICT-DONE"
-                )),
-            },
-            PartnerDown if !startup => match new {
-                Recover | RecoverWait => {}
-                RecoverDone => self.set_state(now, Normal),
-                Shutdown => {}
-                _ => self.set_state(now, PotentialConflict),
-            },
-            CommunicationsInterrupted => match new {
-                Recover => self.set_state(now, PartnerDown),
-                Normal | CommunicationsInterrupted | RecoverDone | RecoverWait => {
-                    self.send_updates(now);
-                    self.set_state(now, Normal);
-                }
-                Shutdown => self.set_state(now, PartnerDown),
-                _ => self.set_state(now, PotentialConflict),
-            },
-            ResolutionInterrupted => match new {
-                Shutdown => self.set_state(now, PartnerDown),
-                _ => self.set_state(now, PotentialConflict),
-            },
-            RecoverDone => match new {
-                RecoverDone | Normal => self.set_state(now, Normal),
-                Shutdown => self.set_state(now, PartnerDown),
-                _ => {}
-            },
-            _ => {}
-        }
-        if self.starting() {
-            let saved = self.state();
-            self.set_state(now, saved);
-        }
-    }
-
-    fn normal_sees(&mut self, now: u32, new: IscState, previous: Option<IscState>) {
-        use IscState::*;
-        match new {
-            PartnerDown => self.set_state(now, PotentialConflict),
-            PotentialConflict | ResolutionInterrupted | ConflictDone => {
-                self.faults.push(format!(
-                    "dhcpd shuts down: partner moved from {previous:?} to {new:?} while dhcpd is in NORMAL"
-                ));
-                self.set_state(now, Shutdown);
-            }
-            Recover | Shutdown => self.set_state(now, PartnerDown),
-            _ => {}
-        }
-    }
-
-    fn recover_sees(&mut self, now: u32, new: IscState) {
-        use IscState::*;
-        match new {
-            Recover | PartnerDown | CommunicationsInterrupted if !self.starting() => {
-                self.send_message(now, crate::failover::isc::IscMessage::UpdReqAll);
-            }
-            PotentialConflict | ResolutionInterrupted | ConflictDone | Normal => {
-                self.set_state(now, PotentialConflict)
-            }
-            Shutdown => self.set_state(now, PartnerDown),
-            _ => {}
-        }
-    }
-
-    fn conflict_sees(&mut self, now: u32, new: IscState, previous: Option<IscState>) {
-        use IscState::*;
-        match new {
-            Normal => {
-                self.faults.push(
-                    "dhcpd shuts down: partner moved to NORMAL during conflict resolution".into(),
-                );
-                self.set_state(now, Shutdown);
-            }
-            ConflictDone if previous == Some(PotentialConflict) => {
-                self.send_message(now, crate::failover::isc::IscMessage::UpdReq);
-            }
-            Recover => self.set_state(now, Recover),
-            Shutdown => self.set_state(now, PartnerDown),
-            _ => {}
         }
     }
 }
