@@ -171,11 +171,7 @@ impl LeaseStore {
     /// Records a change this server made; with a partner it gets the next
     /// sequence number. Returns the record as stored (to journal and send).
     pub fn upsert(&mut self, mut lease: Lease) -> Lease {
-        let ended = matches!(
-            lease.state,
-            LeaseState::Expired | LeaseState::Released | LeaseState::Declined
-        );
-        if self.freed_to_primary && ended {
+        if self.freed_to_primary && ended(lease.state) {
             lease.owner = Owner::Primary;
         }
         if self.replicating {
@@ -386,6 +382,15 @@ fn reserved_of(config: &Config) -> HashSet<Ipv4Addr> {
         .flat_map(|s| s.reservations.iter().map(|r| r.address))
         .chain(config.held.iter().copied())
         .collect()
+}
+
+/// Whether a record of `state` is a binding that ended (expired, released,
+/// declined).
+pub(super) fn ended(state: LeaseState) -> bool {
+    matches!(
+        state,
+        LeaseState::Expired | LeaseState::Released | LeaseState::Declined
+    )
 }
 
 mod offers;

@@ -29,8 +29,24 @@ impl LeaseStore {
     /// (`server/failover.c` 5442-5458, 5590-5627); a secondary that kept
     /// such an address as its own would give it to a client while the
     /// primary gives it to another (the simulator's isc family, seed 22).
+    /// Records already in the table that ended as the secondary's (a
+    /// database kept from before this setting) go to the primary now, in
+    /// memory: dhcpd holds them FREE.
     pub fn return_freed_to_primary(&mut self) {
         self.freed_to_primary = true;
+        let kept: Vec<Ipv4Addr> = self
+            .leases
+            .values()
+            .filter(|l| ended(l.state) && l.owner != Owner::Primary)
+            .map(|l| l.addr)
+            .collect();
+        for a in kept {
+            self.unindex(a);
+            if let Some(l) = self.leases.get_mut(&a) {
+                l.owner = Owner::Primary;
+            }
+            self.index(a);
+        }
     }
 
     /// The sequence number the next local change will get.

@@ -207,3 +207,20 @@ fn beside_isc_an_ended_binding_goes_to_the_primary() {
         assert_eq!(f.owner, Owner::Secondary);
     }
 }
+
+/// A database kept from before the setting (a tandem upgraded in place
+/// beside dhcpd): records that ended as the secondary's go to the primary
+/// when the setting is made, and leave the secondary's free set.
+#[test]
+fn records_ended_before_the_isc_setting_go_to_the_primary() {
+    let c = cfg();
+    let mut s = LeaseStore::new(&c, 0);
+    let mut l = active("10.0.0.12", 9, 100);
+    l.owner = Owner::Secondary;
+    l.state = LeaseState::Released;
+    s.put(l);
+    s.replicate(1, 0);
+    s.return_freed_to_primary();
+    assert_eq!(s.get(ip("10.0.0.12")).unwrap().owner, Owner::Primary);
+    assert_eq!(s.owner_of(ip("10.0.0.12")), Owner::Primary);
+}

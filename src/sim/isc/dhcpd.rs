@@ -146,7 +146,8 @@ pub struct Dhcpd {
     toack_due: Option<u32>,
     /// The lease whose acknowledgement is followed by our UPDDONE.
     send_update_done: Option<Ipv4Addr>,
-    /// Whether an UPDDONE is owed with nothing left to send.
+    /// The transaction id of the partner's last UPDREQ or UPDREQALL, which
+    /// our UPDDONE answers.
     updxid: u32,
     /// RECOVER-WAIT ends then.
     recover_done_at: Option<u32>,
@@ -265,17 +266,11 @@ impl Dhcpd {
             }
             PartnerDown => {
                 // Every ended binding may go MCLT from now (failover.c
-                // 1990-2003), even one whose partner-acknowledged potential
-                // expiry is later: a renewal the partner made that never
-                // reached dhcpd may run past it (dhcpd's own hazard).
+                // 1990-2003), even one whose acknowledged potential expiry
+                // (`atsfp`, left as it was) is later (`serve`).
                 let at = self.file.stos + self.file.mclt;
-                let mclt = self.file.mclt;
                 for l in self.file.leases.values_mut() {
                     if matches!(l.status, 3 | 4 | 6) {
-                        if l.tsfp > self.file.stos {
-                            let why = "dhcpd's PARTNER-DOWN cuts an ended binding's acknowledged potential expiry to MCLT from now";
-                            self.hazards.insert(l.addr, (l.tsfp + mclt, why));
-                        }
                         l.tsfp = at;
                     }
                 }

@@ -105,8 +105,9 @@ struct World {
     clients: Vec<Client>,
     holders: crate::sim::holders::Holders,
     /// Addresses dhcpd gave away under one of its own hazards
-    /// (`Dhcpd::hazard_grants`), until when (global), and which.
-    hazardous: HashMap<Ipv4Addr, (u64, &'static str)>,
+    /// (`Dhcpd::hazard_grants`): to which client, until when (global: the
+    /// grant's end), and which hazard.
+    hazardous: HashMap<Ipv4Addr, (usize, u64, &'static str)>,
     /// dhcpd restarted while tandem was in PARTNER-DOWN and has not
     /// reached it since: it serves in its saved state (ISC has no rule
     /// against it, unlike tandem's blind restart), so its grants are its
@@ -315,8 +316,9 @@ impl World {
                     ));
                     // dhcpd's own rules, as two dhcpd would: shown, as a
                     // dangerous schedule's failure is, not counted.
-                    if let Some((_, why)) =
-                        self.hazardous.get(&h.addr).filter(|(u, _)| *u > self.now)
+                    if let Some(&(grantee, until, why)) = self.hazardous.get(&h.addr)
+                        && until > self.now
+                        && (grantee == c || grantee == other)
                     {
                         v.dangerous = true;
                         v.message = format!("dhcpd's own hazard ({why}): {}", v.message);
@@ -382,11 +384,11 @@ impl World {
         let Some(d) = self.dhcpd.as_mut() else {
             return Ok(());
         };
-        if let Some(reply) = d.dhcp(t, bytes) {
+        let reply = d.dhcp(t, bytes);
+        let hazards = std::mem::take(&mut d.hazard_grants);
+        if let Some(reply) = reply {
             self.check_dhcpd_grant(&reply)?;
-            if self.dhcpd_blind {
-                self.note_blind_grant(&reply);
-            }
+            self.note_hazard_grant(&reply, &hazards);
             self.reply_to_client(reply);
         }
         self.after_dhcpd()

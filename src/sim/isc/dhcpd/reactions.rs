@@ -11,20 +11,7 @@ impl Dhcpd {
     pub(super) fn peer_state_changed(&mut self, now: u32, new: Option<IscState>, startup: bool) {
         use IscState::*;
         let previous = self.file.partner;
-        if previous == new && !self.starting() {
-            match self.state() {
-                Normal | PotentialConflict | RecoverDone | Shutdown | RecoverWait => return,
-                _ => {}
-            }
-        }
-        if previous == new && self.starting() {
-            let saved = self.state();
-            let to = if saved == ResolutionInterrupted {
-                PotentialConflict
-            } else {
-                saved
-            };
-            self.set_state(now, to);
+        if previous == new && self.unchanged(now) {
             return;
         }
         self.file.partner = new;
@@ -73,9 +60,32 @@ impl Dhcpd {
         }
     }
 
+    /// The partner says the state it said before: nothing to do in most
+    /// states; in STARTUP, the saved state resumes (POTENTIAL-CONFLICT for
+    /// a saved RESOLUTION-INTERRUPTED). Whether that ends the handling.
+    fn unchanged(&mut self, now: u32) -> bool {
+        use IscState::*;
+        let saved = self.state();
+        if self.starting() {
+            let to = if saved == ResolutionInterrupted {
+                PotentialConflict
+            } else {
+                saved
+            };
+            self.set_state(now, to);
+            return true;
+        }
+        matches!(
+            saved,
+            Normal | PotentialConflict | RecoverDone | Shutdown | RecoverWait
+        )
+    }
+
     fn normal_sees(&mut self, now: u32, new: IscState, previous: Option<IscState>) {
         use IscState::*;
         match new {
+            // A saved NORMAL in STARTUP (failover.c 2133-2134).
+            PartnerDown if self.starting() => self.set_state(now, Recover),
             PartnerDown => self.set_state(now, PotentialConflict),
             PotentialConflict | ResolutionInterrupted | ConflictDone => {
                 self.faults.push(format!(

@@ -104,8 +104,14 @@ impl Dhcpd {
         let l = self.file.leases.get(&addr)?.clone();
         let theirs = l.bound() && l.chaddr == hw;
         let free = !l.bound() && rules::mine_to_reallocate(&l, self.standing(now));
-        if !theirs && !free {
+        // dhcpd NAKs an address bound to another client; one it may not
+        // give (the partner's free address, an ended binding it may not
+        // rewind) it leaves unanswered (dhcp.c 591-611, 4573-4575).
+        if l.bound() && !theirs {
             return Some((v4::MessageType::Nak, Ipv4Addr::UNSPECIFIED, 0));
+        }
+        if !theirs && !free {
+            return None;
         }
         Some((v4::MessageType::Ack, addr, self.ack(now, &l, hw)))
     }
@@ -142,16 +148,15 @@ impl Dhcpd {
         {
             self.hazard_grants.push((l.addr, why));
         }
-        // In PARTNER-DOWN an ended binding's address goes once its
-        // acknowledged potential expiry passes (`lease_mine_to_reallocate`),
-        // while the partner may have renewed it up to MCLT past that.
+        // In PARTNER-DOWN an ended binding's address goes once `tsfp`
+        // passes (`lease_mine_to_reallocate`), which entering PARTNER-DOWN
+        // set to MCLT from then for the bindings ended before, while the
+        // partner may have renewed it up to MCLT past the potential expiry
+        // acknowledged (`atsfp`).
         let ended = matches!(l.status, EXPIRED | RELEASED);
-        if ended
-            && self.state() == IscState::PartnerDown
-            && now < l.tsfp + self.file.mclt
-            && l.chaddr != hw
-        {
-            let why = "dhcpd's PARTNER-DOWN reuses an ended binding's address at its acknowledged potential expiry, not MCLT after";
+        let early = now < l.atsfp.saturating_add(self.file.mclt);
+        if ended && self.state() == IscState::PartnerDown && early && l.chaddr != hw {
+            let why = "dhcpd's PARTNER-DOWN reuses an ended binding's address before MCLT past the potential expiry it acknowledged";
             self.hazard_grants.push((l.addr, why));
         }
         self.queue_update(l.addr);

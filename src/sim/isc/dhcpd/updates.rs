@@ -61,7 +61,7 @@ impl Dhcpd {
             .file
             .leases
             .values()
-            .filter(|l| all || l.tstp > l.atsfp || l.status == EXPIRED)
+            .filter(|l| all || l.tstp > l.atsfp || matches!(l.status, EXPIRED | RELEASED | RESET))
             .map(|l| l.addr)
             .collect();
         for a in due {
@@ -186,18 +186,7 @@ impl Dhcpd {
                 .push(format!("dhcpd refuses {addr}: {} to {status}", ours.status));
             return self.refuse(now, xid, Some(addr), 2);
         }
-        if ours.bound()
-            && ours.ends > now
-            && matches!(status, EXPIRED | RELEASED | RESET | ABANDONED)
-        {
-            let why = "dhcpd takes the partner's end of a binding it holds until later (its 65-s slack, or a crossing it yields)";
-            self.hazards.insert(addr, (ours.ends, why));
-        }
-        let stale = status == ACTIVE && cltt < ours.cltt && b.ends.unwrap_or(0) < ours.ends;
-        if ours.bound() && ours.ends > now && stale {
-            let why = "dhcpd takes the partner's older binding over its own newer one not yet sent (its dueling check looks at the ack queue only)";
-            self.hazards.insert(addr, (ours.ends, why));
-        }
+        self.note_overwrite(&ours, status, cltt, b.ends.unwrap_or(0), now);
         let next = if matches!(status, EXPIRED | RELEASED | RESET) {
             FREE
         } else {
@@ -212,11 +201,32 @@ impl Dhcpd {
         l.ends = b.ends.unwrap_or(0);
         l.tsfp = pe;
         l.atsfp = pe;
+        // dhcpd keeps its own cltt (failover.c compares the partner's and
+        // never stores it).
         l.starts = b.start_time_of_state.unwrap_or(l.starts);
-        l.cltt = cltt;
         self.log
             .push(format!("dhcpd takes {addr} status {status} pe {pe}"));
         self.queue_ack(now, xid, addr);
+    }
+
+    /// dhcpd is about to replace its own binding `ours`, which the partner
+    /// has not acknowledged (`tstp > atsfp`) and which runs on, with the
+    /// partner's end of it (the 65-s slack, or a crossing it yields) or an
+    /// older binding (its dueling check looks at the ack queue only): the
+    /// address is dhcpd's own hazard until `ours` ends. One the partner
+    /// acknowledged and still overwrites is tandem's fault, not marked.
+    fn note_overwrite(&mut self, ours: &IscLease, status: u8, cltt: u32, ends: u32, now: u32) {
+        if !ours.bound() || ours.ends <= now || ours.tstp <= ours.atsfp {
+            return;
+        }
+        let why = if matches!(status, EXPIRED | RELEASED | RESET | ABANDONED) {
+            "dhcpd takes the partner's end of a binding it renewed and has not yet told (its 65-s slack, or a crossing it yields)"
+        } else if status == ACTIVE && cltt < ours.cltt && ends < ours.ends {
+            "dhcpd takes the partner's older binding over its own newer one not yet told (its dueling check looks at the ack queue only)"
+        } else {
+            return;
+        };
+        self.hazards.insert(ours.addr, (ours.ends, why));
     }
 
     /// `dhcp_failover_process_bind_ack` (failover.c 5530-5687): a refusal

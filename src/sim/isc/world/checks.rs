@@ -131,16 +131,47 @@ impl World {
         self.check_grant(DHCPD, m.yiaddr(), self.now + time)
     }
 
-    /// dhcpd's ACK in `reply`, made while it is blind (`dhcpd_blind`),
-    /// is its own hazard.
-    pub(super) fn note_blind_grant(&mut self, reply: &[u8]) {
+    /// dhcpd's ACK in `reply`, if one of its own hazards made it
+    /// (`hazards`, as the model reported them), or if it renewed past what
+    /// tandem stored for the address while blind (`dhcpd_blind`: restarted
+    /// behind a cut while tandem is in PARTNER-DOWN, which ISC has no rule
+    /// against): the address is marked for that client until the grant
+    /// ends, and again at each renewal dhcpd gives that client. A double
+    /// grant tandem makes before its own stored expiry stays its own
+    /// fault.
+    pub(super) fn note_hazard_grant(&mut self, reply: &[u8], hazards: &[(Ipv4Addr, &'static str)]) {
         use dhcproto::{Decodable, v4};
         let Ok(m) = v4::Message::decode(&mut dhcproto::Decoder::new(reply)) else {
             return;
         };
-        if m.opts().msg_type() == Some(v4::MessageType::Ack) {
-            let why = "dhcpd, restarted behind a cut while its partner is in PARTNER-DOWN, serves (ISC has no rule against it)";
-            self.hazardous.insert(m.yiaddr(), (self.now + 600, why));
+        let time = match m.opts().get(v4::OptionCode::AddressLeaseTime) {
+            Some(v4::DhcpOption::AddressLeaseTime(t)) => u64::from(*t),
+            _ => return,
+        };
+        let addr = m.yiaddr();
+        let end = self.now + time;
+        let Some(client) = self.clients.iter().position(|c| c.mac == m.chaddr()) else {
+            return;
+        };
+        let stored = self.acked[TANDEM].get(&addr).map_or(0, |(_, t)| *t);
+        let blind = (self.dhcpd_blind && end > stored + CLOCK_SLACK).then_some(
+            "dhcpd, restarted behind a cut while its partner is in PARTNER-DOWN, renews past what the partner stored (ISC has no rule against it)",
+        );
+        // A renewal of a hazard's grant carries the hazard on.
+        let renewed = self
+            .hazardous
+            .get(&addr)
+            .filter(|(grantee, ..)| *grantee == client)
+            .map(|(_, _, w)| *w);
+        let why = hazards
+            .iter()
+            .find(|(a, _)| *a == addr)
+            .map(|(_, w)| *w)
+            .or(blind)
+            .or(renewed);
+        if let Some(why) = why {
+            self.note(format!("dhcpd grants {addr} under its own hazard: {why}"));
+            self.hazardous.insert(addr, (client, end, why));
         }
     }
 

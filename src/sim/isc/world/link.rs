@@ -225,17 +225,12 @@ impl World {
         };
         let frames = std::mem::take(&mut d.out);
         let close = d.close.take();
-        let hazards = std::mem::take(&mut d.hazard_grants);
         let log = std::mem::take(&mut d.log);
         if let Some(f) = d.faults.first().cloned() {
             return Err(self.violation(f));
         }
         for l in log {
             self.note(l);
-        }
-        for (addr, why) in hazards {
-            self.note(format!("dhcpd grants {addr} under its own hazard: {why}"));
-            self.hazardous.insert(addr, (self.now + 600, why));
         }
         for f in frames {
             match f.encode() {

@@ -47,6 +47,22 @@ pub(super) fn session_config(config: &Config) -> SessionConfig {
     SessionConfig::from_config(config).expect("the isc family's config has an ISC partner")
 }
 
+/// dhcpd's `failover peer` beside tandem's config: the other role, the
+/// same MCLT and pool, its max-unacked-updates (1, 4, 10 or 100) and
+/// max-response-delay (15, 20 or 60 s) drawn.
+fn dhcpd_config(rng: &mut Rng, primary: bool) -> DhcpdConfig {
+    DhcpdConfig {
+        primary,
+        name: b"sim".to_vec(),
+        mclt: MCLT as u32,
+        lease_time: 300,
+        max_unacked: [1, 4, 10, 100][rng.range(0, 3) as usize],
+        max_response_delay: [15, 20, 60][rng.range(0, 2) as usize],
+        server_id: Ipv4Addr::new(10, 0, 0, 3),
+        pool: (10..=25).map(|i| Ipv4Addr::new(10, 0, 0, i)).collect(),
+    }
+}
+
 impl World {
     pub(super) fn new(seed: u64, opts: Options) -> World {
         let mut rng = Rng::new(seed);
@@ -54,21 +70,12 @@ impl World {
         let mrd = [15, 20, 30][rng.range(0, 2) as usize];
         // ISC takes every time on the wire as it is, with no correction
         // for the clocks' offset (research section 2.4): a pair beside
-        // dhcpd runs NTP (README), so the clocks are within 2 s.
+        // dhcpd runs NTP (docs/MIGRATION.md), so the clocks are within 2 s.
         let offsets = [
             CLOCK_BASE + rng.range(0, 2) as i64,
             CLOCK_BASE + rng.range(0, 2) as i64,
         ];
-        let dhcpd_cfg = DhcpdConfig {
-            primary: !tandem_primary,
-            name: b"sim".to_vec(),
-            mclt: MCLT as u32,
-            lease_time: 300,
-            max_unacked: [1, 4, 10, 100][rng.range(0, 3) as usize],
-            max_response_delay: [15, 20, 60][rng.range(0, 2) as usize],
-            server_id: Ipv4Addr::new(10, 0, 0, 3),
-            pool: (10..=25).map(|i| Ipv4Addr::new(10, 0, 0, i)).collect(),
-        };
+        let dhcpd_cfg = dhcpd_config(&mut rng, !tandem_primary);
         let client_loss = rng.range(0, 10) as f64 / 100.0;
         let disk_delay = rng.range(0, 2);
         let mut w = World {
