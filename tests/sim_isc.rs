@@ -33,7 +33,7 @@ fn check(seeds: impl Iterator<Item = u64>, opts: &Options) -> u64 {
 #[test]
 fn beside_dhcpd_seeds_hold_every_invariant() {
     assert!(
-        check(1..=150, &isc(10)) > 1_000_000,
+        check(1..=100, &isc(10)) > 1_000_000,
         "the schedules did real work"
     );
 }
@@ -62,10 +62,10 @@ fn regression_seeds() {
 #[test]
 fn dhcpd_s_own_hazards_are_shown() {
     let opts = isc(20);
-    let shown: Vec<String> = (10_000..10_030)
+    let shown: Vec<String> = (10_000..10_008)
         .filter_map(|s| run(s, &opts).err())
         .filter(|v| v.dangerous && v.message.starts_with("dhcpd's own hazard"))
         .map(|v| v.message)
         .collect();
-    assert!(!shown.is_empty(), "no dhcpd hazard in 30 crowded seeds");
+    assert!(!shown.is_empty(), "no dhcpd hazard in 8 crowded seeds");
 }
