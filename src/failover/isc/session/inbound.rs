@@ -22,17 +22,7 @@ impl IscSession {
                 state,
                 flags,
                 since,
-            } => match partner_state(state, flags) {
-                Ok(s) => {
-                    let mut out = to_peer(Message::State {
-                        state: WireState::from(s),
-                        since: u64::from(since.unwrap_or(time)),
-                    });
-                    out.extend(self.partner_in(now, state, s));
-                    out
-                }
-                Err(why) => vec![SessionOutput::Close(why)],
-            },
+            } => self.partner_state_message(now, state, flags, since.unwrap_or(time)),
             IscMessage::BndUpd(b) => self.binding_update(now, &b, xid, time),
             IscMessage::BndAck { addr, reject } => {
                 let mut out = self.binding_ack(xid, addr, reject);
@@ -48,14 +38,7 @@ impl IscSession {
                     Message::UpdateRequestAll
                 })
             }
-            IscMessage::UpdDone => {
-                let mut out = to_peer(Message::UpdateDone);
-                if !self.learned {
-                    self.learned = true;
-                    out.extend(self.held_request.take().map(SessionOutput::Message));
-                }
-                out
-            }
+            IscMessage::UpdDone => self.update_done(),
             IscMessage::PoolReq => self.pool_request(Some(xid)),
             IscMessage::PoolResp { transferred } => self.pool_response(transferred),
             IscMessage::Disconnect(r) => to_peer(Message::Disconnect {
@@ -72,6 +55,38 @@ impl IscSession {
                 ))]
             }
         }
+    }
+
+    /// ISC's STATE (`number`, `flags`, entered at `since`) for the peer.
+    fn partner_state_message(
+        &mut self,
+        now: Time,
+        number: Option<u8>,
+        flags: Option<u8>,
+        since: u32,
+    ) -> Vec<SessionOutput> {
+        match partner_state(number, flags) {
+            Ok(s) => {
+                let mut out = vec![SessionOutput::Message(Message::State {
+                    state: WireState::from(s),
+                    since: u64::from(since),
+                })];
+                out.extend(self.partner_in(now, number, s));
+                out
+            }
+            Err(why) => vec![SessionOutput::Close(why)],
+        }
+    }
+
+    /// ISC's UPDDONE for the peer; the first of the connection answers the
+    /// peer's own request and releases the one held (`request_for_peer`).
+    fn update_done(&mut self) -> Vec<SessionOutput> {
+        let mut out = vec![SessionOutput::Message(Message::UpdateDone)];
+        if !self.learned {
+            self.learned = true;
+            out.extend(self.held_request.take().map(SessionOutput::Message));
+        }
+        out
     }
 
     /// A request for the peer's updates (ISC's UPDREQ or UPDREQALL, or

@@ -120,15 +120,21 @@ impl World {
             w.dhcpd_cfg.max_unacked,
             w.dhcpd_cfg.max_response_delay
         ));
-        w.boot_tandem();
-        w.boot_dhcpd();
-        for c in 0..w.opts.clients {
-            let start = w.rng.range(1, 60);
-            w.clients.push(Client::new(c, start));
-            w.at(start, Ev::ClientWake(c));
-        }
-        w.at(1, Ev::Tick);
+        w.populate();
         w
+    }
+
+    /// Boots both servers and schedules every client's first wake and the
+    /// first tick.
+    fn populate(&mut self) {
+        self.boot_tandem();
+        self.boot_dhcpd();
+        for c in 0..self.opts.clients {
+            let start = self.rng.range(1, 60);
+            self.clients.push(Client::new(c, start));
+            self.at(start, Ev::ClientWake(c));
+        }
+        self.at(1, Ev::Tick);
     }
 
     pub(super) fn boot_tandem(&mut self) {
