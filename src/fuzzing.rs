@@ -303,6 +303,7 @@ fn isc_peer_connect(now: crate::time::Time) -> crate::failover::message::Message
         state: WireState::from(crate::failover::State::Startup),
         mclt: 30,
         covers: false,
+        max_unacked: None,
     })
 }
 

@@ -265,6 +265,7 @@ impl RoguePartner {
             state: WireState::from(State::Recover),
             mclt: 10,
             covers: true,
+            max_unacked: None,
         }))
         .unwrap();
         p.send(&Message::UpdateRequestAll).unwrap();

@@ -370,6 +370,7 @@ fn tandem_messages() -> Vec<tandem::failover::message::Message> {
             state: State::Normal.into(),
             mclt: 60,
             covers: false,
+            max_unacked: None,
         }),
         Message::ConnectAck(ConnectAck {
             time: 1_000_000,

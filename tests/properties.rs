@@ -97,6 +97,7 @@ fn message() -> impl Strategy<Value = Message> {
                     state: WireState(st),
                     mclt: 3600,
                     covers: st % 3 == 0,
+                    max_unacked: None,
                 })
             }),
         (any::<u64>(), any::<i64>())

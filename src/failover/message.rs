@@ -225,6 +225,13 @@ pub struct Connect {
     /// The sender's database holds every binding of the pair: a partner
     /// that lost its database may stop re-learning once it has all of them.
     pub covers: bool,
+    /// How many binding updates the sender takes unacknowledged, where its
+    /// protocol says so: an ISC dhcpd's max-unacked-updates, from its
+    /// CONNECT or CONNECTACK (draft section 7.1.1), set by the ISC
+    /// session. Not on tandem's own wire (`None` from a tandem peer, which
+    /// takes the configured window of batches).
+    #[serde(skip)]
+    pub max_unacked: Option<u32>,
 }
 
 /// Answers a CONNECT.

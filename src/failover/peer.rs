@@ -84,6 +84,9 @@ struct Partner {
     epoch: u64,
     /// Its database holds every binding of the pair (`Connect::covers`).
     covers: bool,
+    /// How many binding updates it takes unacknowledged, where its
+    /// protocol says (`Connect::max_unacked`): an ISC dhcpd's.
+    max_unacked: Option<usize>,
     /// Offset of the partner's clock from ours (partner − us).
     clock: ClockOffset,
 }

@@ -36,6 +36,7 @@ pub fn every_message() -> Vec<Message> {
             state: WireState::from(State::Normal),
             mclt: 3600,
             covers: true,
+            max_unacked: None,
         }),
         Message::ConnectAck(crate::failover::message::ConnectAck { time: 6, floor: -3 }),
         Message::State {

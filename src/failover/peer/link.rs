@@ -49,6 +49,7 @@ impl Peer {
             state: self.state.into(),
             mclt: self.cfg.mclt,
             covers: self.covers(now, store),
+            max_unacked: None,
         };
         self.send(now, Message::Connect(c));
     }
@@ -169,6 +170,7 @@ impl Peer {
             version,
             epoch: c.epoch,
             covers: c.covers,
+            max_unacked: c.max_unacked.map(|n| n as usize),
             clock: ClockOffset::new(now, c.time),
         });
         let floor = self.partner.as_ref().map_or(0, |p| p.clock.get());

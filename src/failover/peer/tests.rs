@@ -295,6 +295,7 @@ impl Duo {
 
 mod acks;
 mod evidence;
+mod isc_window;
 mod limits;
 mod liveness;
 mod lost;

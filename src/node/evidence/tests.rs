@@ -60,6 +60,7 @@ fn cut_primary(pool: &str, connected: impl FnOnce(&mut Node, Time)) -> (Node, Ti
         state: WireState::from(State::Normal),
         mclt: 3600,
         covers: true,
+        max_unacked: None,
     };
     n.handle(now, Input::PeerFrame(Message::Connect(hello)));
     assert_eq!(n.state(), Some(State::Normal));

@@ -135,6 +135,7 @@ impl IscSession {
                 s,
                 State::Normal | State::CommunicationsInterrupted | State::PartnerDown
             ),
+            max_unacked: hello.max_unacked,
         }
     }
 }

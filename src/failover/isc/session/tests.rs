@@ -37,6 +37,7 @@ pub(super) fn peer_connect(now: Time, state: State) -> Message {
         state: WireState::from(state),
         mclt: 30,
         covers: false,
+        max_unacked: None,
     })
 }
 

@@ -33,6 +33,7 @@ fn connected_pair(
             version: crate::failover::message::PROTOCOL_VERSION,
             epoch: 9,
             covers: true,
+            max_unacked: None,
             clock: ClockOffset::new(now, now.0),
         });
         peer.sync = Sync {

@@ -1,0 +1,98 @@
+//! Beside an ISC dhcpd that takes few binding updates unacknowledged (its
+//! max-unacked-updates): the peer keeps no more in flight than dhcpd
+//! takes, and a newer version of an address replaces one still waiting
+//! (simulator seed 12700, `--clients 24 --family isc`).
+
+use super::*;
+
+/// Every binding update `m` sends, as (batch, [(address, potential expiry)]).
+fn updates(m: &[Message]) -> Vec<(u64, Vec<(u32, u64)>)> {
+    m.iter()
+        .filter_map(|m| match m {
+            Message::BindingUpdate { batch, leases, .. } => Some((
+                *batch,
+                leases
+                    .iter()
+                    .map(|l| (l.addr, l.potential_expiry))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A connected pair whose `a` is beside a partner taking `window` updates
+/// unacknowledged (as an ISC session tells it), with its own configured
+/// window larger.
+fn beside_dhcpd(isc: bool, window: usize) -> Duo {
+    let mut d = Duo::new();
+    d.a.peer.cfg.isc_partner = isc;
+    d.a.peer.cfg.max_unacked = 10;
+    d.connect();
+    if let Some(p) = d.a.peer.partner.as_mut() {
+        p.max_unacked = Some(window);
+    }
+    d
+}
+
+fn ack(d: &mut Duo, batch: u64) -> Vec<Message> {
+    let ack = Message::BindingAck {
+        batch,
+        rejects: vec![],
+    };
+    d.a.peer.receive(d.now, ack, &mut d.a.store);
+    d.a.drain()
+}
+
+/// With dhcpd's window of one, one update is in flight; two renewals of
+/// a binding queued behind it go as one, the newer; nothing follows.
+#[test]
+fn beside_isc_a_newer_version_replaces_an_unsent_one() {
+    let mut d = beside_dhcpd(true, 1);
+    d.a.grant("10.0.0.20", 1, d.now, 200);
+    d.a.grant("10.0.0.21", 2, d.now, 200);
+    let renewed = d.a.grant("10.0.0.21", 2, d.now.plus(5), 300);
+    let first = updates(&d.a.drain());
+    assert_eq!(first.len(), 1, "dhcpd's window of one: {first:?}");
+    let second = updates(&ack(&mut d, first[0].0));
+    let newest = (u32::from(renewed.addr), renewed.potential_expiry.0);
+    assert_eq!(second.len(), 1, "{second:?}");
+    assert_eq!(second[0].1, [newest], "only the newer version goes");
+    assert!(
+        updates(&ack(&mut d, second[0].0)).is_empty(),
+        "nothing left"
+    );
+}
+
+/// A tandem partner (no window told) gets every version, and the
+/// configured window.
+#[test]
+fn beside_tandem_every_version_goes() {
+    let mut d = beside_dhcpd(false, 1);
+    if let Some(p) = d.a.peer.partner.as_mut() {
+        p.max_unacked = None;
+    }
+    d.a.grant("10.0.0.20", 1, d.now, 200);
+    d.a.grant("10.0.0.21", 2, d.now, 200);
+    d.a.grant("10.0.0.21", 2, d.now.plus(5), 300);
+    let first = updates(&d.a.drain());
+    let second = updates(&ack(&mut d, first[0].0));
+    assert_eq!(first.len() + second.len(), 2, "{first:?} {second:?}");
+    let sent: usize = first.iter().chain(&second).map(|(_, l)| l.len()).sum();
+    assert_eq!(sent, 3, "every version");
+}
+
+/// Versions queued before an update-done (the answer to the partner's
+/// request) are sent before it, even when a newer one follows.
+#[test]
+fn beside_isc_the_answer_to_a_request_is_not_folded() {
+    let mut d = beside_dhcpd(true, 1);
+    d.a.grant("10.0.0.20", 1, d.now, 200);
+    d.a.peer.out.push_back(Out::Done);
+    d.a.grant("10.0.0.20", 1, d.now.plus(5), 300);
+    let first = updates(&d.a.drain());
+    let second = updates(&ack(&mut d, first[0].0));
+    let third = updates(&ack(&mut d, second[0].0));
+    assert_eq!((first.len(), second.len(), third.len()), (1, 1, 0));
+    assert!(second[0].1[0].1 > first[0].1[0].1, "the newer one follows");
+}
