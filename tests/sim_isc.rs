@@ -57,11 +57,15 @@ fn beside_dhcpd_seeds_hold_every_invariant() {
 ///   23): every version of a busy address went to dhcpd one by one, its
 ///   copy fell behind and its timers expired bindings tandem had renewed
 ///   (the peer now keeps no more in flight than dhcpd takes and replaces
-///   an unsent version with the newer: `Peer::queue_changes`).
+///   an unsent version with the newer: `Peer::queue_changes`);
+/// - 12759 (24 clients; session 23): tandem in PARTNER-DOWN went to NORMAL
+///   on the RECOVER-DONE of a dhcpd that had crashed in it, before its
+///   grants made meanwhile reached dhcpd, which gave one of them again
+///   (`Peer::leave_partner_down`).
 #[test]
 fn regression_seeds() {
     check([113, 154].into_iter(), &isc(10));
-    check([12_916, 12_700, 10_711].into_iter(), &isc(24));
+    check([12_916, 12_700, 10_711, 12_759].into_iter(), &isc(24));
 }
 
 /// dhcpd's own hazards (its PARTNER-DOWN reusing an ended binding's

@@ -295,7 +295,7 @@ impl Duo {
 
 mod acks;
 mod evidence;
-mod isc_window;
+mod isc;
 mod limits;
 mod liveness;
 mod lost;

@@ -1,7 +1,9 @@
-//! Beside an ISC dhcpd that takes few binding updates unacknowledged (its
-//! max-unacked-updates): the peer keeps no more in flight than dhcpd
-//! takes, and a newer version of an address replaces one still waiting
-//! (simulator seed 12700, `--clients 24 --family isc`).
+//! Beside an ISC dhcpd, which guards less than a tandem partner: when
+//! it takes few binding updates unacknowledged (its max-unacked-updates),
+//! the peer keeps no more in flight than dhcpd takes, and a newer version
+//! of an address replaces one still waiting (simulator seed 12700,
+//! `--clients 24 --family isc`); and since dhcpd serves on our NORMAL at
+//! once, PARTNER-DOWN ends only once dhcpd has our grants (seed 12759).
 
 use super::*;
 
@@ -42,6 +44,27 @@ fn ack(d: &mut Duo, batch: u64) -> Vec<Message> {
     };
     d.a.peer.receive(d.now, ack, &mut d.a.store);
     d.a.drain()
+}
+
+/// PARTNER-DOWN ends on the partner's RECOVER-DONE; beside dhcpd only
+/// once our answer to its update request is acknowledged (a tandem
+/// partner in RECOVER-DONE waits for that answer itself).
+#[test]
+fn beside_isc_partner_down_ends_once_dhcpd_has_our_grants() {
+    for isc in [false, true] {
+        let mut d = Duo::new();
+        d.connect();
+        d.a.peer.cfg.isc_partner = isc;
+        d.a.peer.state = State::PartnerDown;
+        if let Some(p) = d.a.peer.partner.as_mut() {
+            p.state = State::RecoverDone;
+        }
+        d.a.peer.sync.sent_done = false;
+        let early = d.a.peer.next_state(d.now);
+        assert_eq!(early, (!isc).then_some(State::Normal), "beside ISC: {isc}");
+        d.a.peer.sync.sent_done = true;
+        assert_eq!(d.a.peer.next_state(d.now), Some(State::Normal));
+    }
 }
 
 /// With dhcpd's window of one, one update is in flight; two renewals of
