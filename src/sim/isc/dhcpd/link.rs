@@ -14,7 +14,7 @@ const MAX_OFFSET: i64 = 60;
 
 /// An open connection.
 pub(super) struct Conn {
-    opened: u32,
+    pub(super) opened: u32,
     /// The handshake is done: the partner's window and receive-timer.
     pub(super) partner: Option<(u32, u32)>,
     last_sent: u32,

@@ -214,12 +214,20 @@ impl Dhcpd {
     /// partner's end of it (the 65-s slack, or a crossing it yields) or an
     /// older binding (its dueling check looks at the ack queue only): the
     /// address is dhcpd's own hazard until `ours` ends. One the partner
-    /// acknowledged and still overwrites is tandem's fault, not marked.
+    /// acknowledged and still overwrites is tandem's fault, not marked; so
+    /// is an end over a renewal dhcpd made before this connection: tandem
+    /// learns what dhcpd has not acknowledged before it sends its own
+    /// changes (`IscSession::request_for_peer`), so only one that crossed
+    /// dhcpd's renewal on the wire is dhcpd's to bear.
     fn note_overwrite(&mut self, ours: &IscLease, status: u8, cltt: u32, ends: u32, now: u32) {
         if !ours.bound() || ours.ends <= now || ours.tstp <= ours.atsfp {
             return;
         }
-        let why = if matches!(status, EXPIRED | RELEASED | RESET | ABANDONED) {
+        let ended = matches!(status, EXPIRED | RELEASED | RESET | ABANDONED);
+        if ended && self.conn.as_ref().is_some_and(|c| ours.cltt < c.opened) {
+            return;
+        }
+        let why = if ended {
             "dhcpd takes the partner's end of a binding it renewed and has not yet told (its 65-s slack, or a crossing it yields)"
         } else if status == ACTIVE && cltt < ours.cltt && ends < ours.ends {
             "dhcpd takes the partner's older binding over its own newer one not yet told (its dueling check looks at the ack queue only)"
