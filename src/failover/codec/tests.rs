@@ -196,6 +196,22 @@ fn wire_tags_stay_where_they_were() {
     assert_eq!(tags, (0..16).collect::<Vec<u8>>());
 }
 
+/// `Connect::max_unacked` (an ISC dhcpd's window, set by the ISC session)
+/// is not on tandem's wire: a CONNECT carrying one encodes to the same
+/// bytes as one without, and reads back without it.
+#[test]
+fn a_connect_s_isc_window_stays_off_the_wire() {
+    let Message::Connect(c) = &every_message()[0] else {
+        panic!("the first message is a CONNECT")
+    };
+    let mut told = c.clone();
+    told.max_unacked = Some(1);
+    let (plain, with) = (Message::Connect(c.clone()), Message::Connect(told));
+    let bytes = postcard::to_allocvec(&with).unwrap();
+    assert_eq!(bytes, postcard::to_allocvec(&plain).unwrap());
+    assert_eq!(postcard::from_bytes::<Message>(&bytes).unwrap(), plain);
+}
+
 #[test]
 fn every_message_round_trips() {
     let (mut p, mut s) = pair(b"0123456789abcdef", b"0123456789abcdef");

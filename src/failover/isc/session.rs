@@ -16,7 +16,9 @@
 //!   older database of ours. What ISC sends before its STATE waits for it.
 //! - ISC sends one binding per BNDUPD and acknowledges each; tandem
 //!   batches. A batch of ours goes out as one BNDUPD per record, no more
-//!   in flight than ISC's max-unacked-updates, and its
+//!   in flight than ISC's max-unacked-updates (told to the peer in the
+//!   partner's CONNECT, so that what waits, waits there, where a newer
+//!   version of an address replaces an unsent one), and its
 //!   acknowledgement goes to the peer once every BNDUPD of it has an
 //!   answer, with ISC's refusals. An ISC BNDUPD is a batch of one, whose
 //!   number is its transaction id, and is answered by a minimal BNDACK
@@ -158,7 +160,9 @@ pub struct IscSession {
     /// Our BNDUPDs awaiting ISC's BNDACK: transaction id to (batch, address).
     sent: HashMap<u32, (u64, Ipv4Addr)>,
     /// Our records waiting for room in ISC's window (`outbound::dispatch`),
-    /// oldest first: bounded by the peer's own window of batches.
+    /// oldest first. The peer keeps no more in flight than ISC takes
+    /// (`Connect::max_unacked`), so only offers of refused addresses,
+    /// held back and sent when due (`refusals`), wait here.
     queued: std::collections::VecDeque<(u64, WireLease)>,
     /// Our batches: BNDACKs still awaited, and ISC's refusals so far.
     batches: BTreeMap<u64, (usize, Vec<Reject>)>,

@@ -65,7 +65,7 @@ impl Peer {
     }
 
     /// Queues our durable `changes` for the partner. Beside an ISC dhcpd,
-    /// which takes one binding per update and may take only one
+    /// which takes one binding per update and may take as few as one
     /// unacknowledged (its max-unacked-updates), a newer version of an
     /// address replaces an unsent one: sent one by one, every version of
     /// a busy address kept dhcpd's copy further behind, until its timers
@@ -76,17 +76,21 @@ impl Peer {
     /// is sent first. A tandem partner takes [`BATCH`] records per update
     /// and its queue drains in a few round trips; it gets every version.
     fn queue_changes(&mut self, changes: Vec<Lease>) {
-        if self.cfg.isc_partner {
+        if self.cfg.isc_partner && !changes.is_empty() {
             let from = self
                 .out
                 .iter()
                 .rposition(|o| !matches!(o, Out::Lease(_)))
                 .map_or(0, |i| i + 1);
             let tail = self.out.split_off(from);
-            let newer = |a: Ipv4Addr| changes.iter().any(|l| l.addr == a);
+            let newer = |q: &Lease| {
+                changes
+                    .iter()
+                    .any(|l| l.addr == q.addr && l.update_seq > q.update_seq)
+            };
             self.out.extend(
                 tail.into_iter()
-                    .filter(|o| !matches!(o, Out::Lease(l) if newer(l.addr))),
+                    .filter(|o| !matches!(o, Out::Lease(q) if newer(q))),
             );
         }
         self.out.extend(changes.into_iter().map(Out::Lease));
@@ -418,7 +422,7 @@ impl Peer {
                     self.evaluate(now);
                     continue;
                 }
-                Some(Out::Lease(_)) if self.inflight.len() >= window => break,
+                Some(Out::Lease(_)) if self.taking_room() >= window => break,
                 Some(Out::Lease(_)) => {}
             }
             self.send_batch(now);
@@ -434,6 +438,27 @@ impl Peer {
         let theirs = self.partner.as_ref().and_then(|p| p.max_unacked);
         let records = theirs.map_or(self.cfg.max_unacked, |t| t.min(self.cfg.max_unacked));
         records.div_ceil(self.batch_records()).max(1)
+    }
+
+    /// How many batches in flight take room in the partner's window: beside
+    /// dhcpd, not an offer of an address it refused, which the ISC session
+    /// holds back for up to `REOFFER_AFTER` seconds (`refusals`) outside
+    /// dhcpd's window: counted, one address dhcpd keeps refusing would stop
+    /// every other update each time it is offered again (review of session
+    /// 23, with dhcpd's max-unacked-updates 1).
+    fn taking_room(&self) -> usize {
+        if !self.cfg.isc_partner {
+            return self.inflight.len();
+        }
+        let refused = |s: &Sent| {
+            self.disputes
+                .get(&s.addr)
+                .is_some_and(|d| d.refused_by_partner)
+        };
+        self.inflight
+            .values()
+            .filter(|sent| !sent.iter().all(refused))
+            .count()
     }
 
     /// How many records one binding update carries: [`BATCH`], or one for

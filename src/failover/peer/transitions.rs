@@ -379,8 +379,9 @@ impl Peer {
     /// the answer to the partner's update request, whose UPDDONE a tandem
     /// partner in RECOVER-DONE waits for before it serves
     /// (`leave_recovery`). A dhcpd serves on our NORMAL at once, so beside
-    /// one we leave only once that answer is acknowledged
-    /// (`sync.sent_done`): a dhcpd that crashed in RECOVER-DONE and came
+    /// one we leave only once dhcpd has answered every record of that
+    /// answer (`sync.sent_done`; a record it refused is offered again
+    /// until its own version comes, `refusals`): a dhcpd that crashed in RECOVER-DONE and came
     /// back in it gave an address we had granted meanwhile to another
     /// client (simulator seed 12759, `--clients 24 --family isc`).
     fn leave_partner_down(&self, partner: Option<State>) -> Option<State> {
