@@ -239,7 +239,24 @@ impl IscLink {
             let frame = self.send(now, bye);
             return (vec![frame], Some(LinkEvent::Close(text)));
         }
+        if let Some(why) = self.slow_acks(&hello) {
+            tracing::warn!("{why}");
+        }
         (vec![], Some(self.up(hello, None, None)))
+    }
+
+    /// As the primary we tell dhcpd our window in the CONNECT, before we
+    /// know its own (`advertised_window`). dhcpd acknowledges once half
+    /// the told window waits, or on its 2-s timer; we keep no more in
+    /// flight than its own max-unacked-updates (`partner`'s), so if that
+    /// is under half of what we told, every update of ours waits for the
+    /// timer. Why, with the remedy, or `None`.
+    pub(crate) fn slow_acks(&self, partner: &Hello) -> Option<String> {
+        let told = self.advertised_window(None);
+        let m = partner.max_unacked.filter(|m| m.saturating_mul(2) < told)?;
+        Some(format!(
+            "dhcpd's max-unacked-updates ({m}) is under half the window our CONNECT told it ({told}): it acknowledges our updates only on its 2-s timer; set [failover] max_unacked_updates = {m} here, or dhcpd's to {told}"
+        ))
     }
 
     /// Why ISC would refuse a CONNECT or CONNECTACK from this partner: the

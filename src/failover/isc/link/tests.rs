@@ -272,3 +272,31 @@ fn the_window_told_makes_dhcpd_acknowledge_each_full_window() {
     );
     assert_eq!(window_told(&first[0]), Some(UNKNOWN_WINDOW));
 }
+
+/// As the primary, a dhcpd whose own window is under half the one our
+/// CONNECT told it acknowledges on its timer: the link says so, with the
+/// remedy (none where the two agree, or where we told it its own).
+#[test]
+fn a_window_dhcpd_acknowledges_on_its_timer_is_reported() {
+    let hello = |m: u32| Hello {
+        max_unacked: Some(m),
+        ..Hello::default()
+    };
+    let link = |ours: u32| {
+        IscLink::open(
+            LinkConfig {
+                max_unacked: ours,
+                ..cfg(true)
+            },
+            Time(1_000),
+        )
+        .0
+    };
+    let why = link(256).slow_acks(&hello(4)).expect("4 under half of 10");
+    assert!(
+        why.contains("max_unacked_updates = 4") && why.contains("2-s timer"),
+        "{why}"
+    );
+    assert_eq!(link(256).slow_acks(&hello(5)), None, "half of 10 waits");
+    assert_eq!(link(1).slow_acks(&hello(1)), None, "told its own");
+}
