@@ -63,11 +63,18 @@ fn beside_dhcpd_seeds_hold_every_invariant() {
 /// - 12759 (24 clients; session 23): tandem in PARTNER-DOWN went to NORMAL
 ///   on the RECOVER-DONE of a dhcpd that had crashed in it, before its
 ///   grants made meanwhile reached dhcpd, which gave one of them again
-///   (`Peer::leave_partner_down`).
+///   (`Peer::leave_partner_down`);
+/// - 1000632 (24 clients; session 23's sweep): tandem sent back its own
+///   expiry of a binding dhcpd had just told it expired alike; it reached
+///   dhcpd, in PARTNER-DOWN, after dhcpd had given the address to another
+///   client, and dhcpd ended that client's binding (`Peer::told_alike`).
 #[test]
 fn regression_seeds() {
     check([113, 154].into_iter(), &isc(10));
-    check([12_916, 12_700, 10_711, 12_759].into_iter(), &isc(24));
+    check(
+        [12_916, 12_700, 10_711, 12_759, 1_000_632].into_iter(),
+        &isc(24),
+    );
 }
 
 /// dhcpd's own hazards (its PARTNER-DOWN reusing an ended binding's

@@ -6,6 +6,7 @@
 //! once, PARTNER-DOWN ends only once dhcpd has our grants (seed 12759).
 
 use super::*;
+use crate::failover::message::WireLease;
 
 /// Every binding update `m` sends, as (batch, [(address, potential expiry)]).
 fn updates(m: &[Message]) -> Vec<(u64, Vec<(u32, u64)>)> {
@@ -156,4 +157,36 @@ fn beside_isc_a_refused_address_leaves_the_window_to_others() {
     let next = updates(&d.a.drain());
     assert_eq!(next.len(), 1, "{next:?}");
     assert_eq!(next[0].1[0].0, u32::from(other.addr));
+}
+
+/// Beside dhcpd, dhcpd's end of a binding that ends alike here (expired,
+/// the same client) is taken as dhcpd's: ours, raised by later times, is
+/// not sent back (it ended, at a dhcpd in PARTNER-DOWN, the binding of a
+/// client dhcpd had given the address to since: seed 1000632). A tandem
+/// partner gets ours back, as before.
+#[test]
+fn beside_isc_an_end_dhcpd_told_alike_is_not_sent_back() {
+    for isc in [false, true] {
+        let mut d = beside_dhcpd(isc, 10);
+        let granted = d.a.grant("10.0.0.20", 1, d.now, 100);
+        let mut ended = granted.clone();
+        ended.state = LeaseState::Expired;
+        ended.cltt = d.now.plus(100);
+        let ours = d.a.change(d.now.plus(100), ended);
+        let mut theirs = ours.clone();
+        theirs.cltt = d.now.plus(90);
+        theirs.update_seq = 0;
+        let update = Message::BindingUpdate {
+            batch: 900,
+            time: d.now.plus(101).0,
+            leases: vec![WireLease::from_lease(&theirs)],
+        };
+        d.a.peer.receive(d.now.plus(101), update, &mut d.a.store);
+        let kept = d.a.store.get(ours.addr).unwrap();
+        assert_eq!(
+            kept.cltt, ours.cltt,
+            "ours wins on times (beside ISC: {isc})"
+        );
+        assert_eq!(kept.update_seq == 0, isc, "{kept:?}");
+    }
 }
