@@ -98,6 +98,8 @@ struct Sent {
     seq: u64,
     pe: Time,
     client: Option<crate::proto::ClientKey>,
+    /// The record ends its binding (expired or released).
+    ended: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -351,6 +353,7 @@ impl Peer {
     }
 }
 
+mod beside_isc;
 mod config;
 mod dispatch;
 mod evidence;

@@ -247,13 +247,15 @@ impl IscLink {
 
     /// As the primary we tell dhcpd our window in the CONNECT, before we
     /// know its own (`advertised_window`). dhcpd acknowledges once half
-    /// the told window waits, or on its 2-s timer; we keep no more in
+    /// the told window waits (rounded down), or on its 2-s timer; we keep no more in
     /// flight than its own max-unacked-updates (`partner`'s), so if that
     /// is under half of what we told, every update of ours waits for the
     /// timer. Why, with the remedy, or `None`.
     pub(crate) fn slow_acks(&self, partner: &Hello) -> Option<String> {
         let told = self.advertised_window(None);
-        let m = partner.max_unacked.filter(|m| m.saturating_mul(2) < told)?;
+        // dhcpd flushes once `told / 2` (integer division) wait
+        // (failover.c `dhcp_failover_queue_ack`).
+        let m = partner.max_unacked.filter(|m| *m < told / 2)?;
         Some(format!(
             "dhcpd's max-unacked-updates ({m}) is under half the window our CONNECT told it ({told}): it acknowledges our updates only on its 2-s timer; set [failover] max_unacked_updates = {m} here, or dhcpd's to {told}"
         ))

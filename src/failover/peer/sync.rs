@@ -13,7 +13,7 @@ pub(super) struct Dispute {
     /// How often we refused the partner's version.
     refusals: u32,
     /// The partner refused ours: it has judged our version and kept its own.
-    refused_by_partner: bool,
+    pub(super) refused_by_partner: bool,
 }
 
 impl Dispute {
@@ -64,34 +64,11 @@ impl Peer {
         }
     }
 
-    /// Queues our durable `changes` for the partner. Beside an ISC dhcpd,
-    /// which takes one binding per update and may take as few as one
-    /// unacknowledged (its max-unacked-updates), a newer version of an
-    /// address replaces an unsent one: sent one by one, every version of
-    /// a busy address kept dhcpd's copy further behind, until its timers
-    /// expired bindings we had renewed (simulator seed 12700, `--clients
-    /// 24 --family isc`, max-unacked-updates 1). Only versions queued
-    /// after the last update-done or state in the queue are replaced: what
-    /// precedes one (the answer to a request, or what goes before a state)
-    /// is sent first. A tandem partner takes [`BATCH`] records per update
-    /// and its queue drains in a few round trips; it gets every version.
+    /// Queues our durable `changes` for the partner (beside dhcpd, a newer
+    /// version replaces an unsent one: `fold_unsent`).
     fn queue_changes(&mut self, changes: Vec<Lease>) {
-        if self.cfg.isc_partner && !changes.is_empty() {
-            let from = self
-                .out
-                .iter()
-                .rposition(|o| !matches!(o, Out::Lease(_)))
-                .map_or(0, |i| i + 1);
-            let tail = self.out.split_off(from);
-            let newer = |q: &Lease| {
-                changes
-                    .iter()
-                    .any(|l| l.addr == q.addr && l.update_seq > q.update_seq)
-            };
-            self.out.extend(
-                tail.into_iter()
-                    .filter(|o| !matches!(o, Out::Lease(q) if newer(q))),
-            );
+        if self.cfg.isc_partner {
+            self.fold_unsent(&changes);
         }
         self.out.extend(changes.into_iter().map(Out::Lease));
     }
@@ -110,7 +87,9 @@ impl Peer {
         self.out
             .retain(|o| !matches!(o, Out::Lease(l) if l.addr == r.addr));
         store.put(r.clone());
-        if r.dns != rec.dns {
+        // dhcpd carries no DNS records: ours back would only resend the
+        // binding it has (`beside_isc`).
+        if r.dns != rec.dns && !self.cfg.isc_partner {
             v.resend.push(store.upsert(r.clone()));
         }
         v.accepted.push(r);
@@ -183,11 +162,9 @@ impl Peer {
         }
         self.p.received_seq = self.p.received_seq.max(w.seq);
         let sender_primary = !self.cfg.primary;
-        match resolve(store.get(rec.addr), &rec, now, sender_primary) {
-            Resolution::Accept(r) => {
-                let r = self.unconfirmed(self.told_alike(r, &rec));
-                self.take_partners(r, &rec, store, v)
-            }
+        let resolution = resolve(store.get(rec.addr), &rec, now, sender_primary);
+        match self.ends_alike(store.get(rec.addr), &rec, resolution) {
+            Resolution::Accept(r) => self.take_partners(self.unconfirmed(r), &rec, store, v),
             // A close call both peers have refused on this connection:
             // each may be judging with its own view of the other's clock
             // and keep its own version, forever. Both end it the same way
@@ -210,26 +187,6 @@ impl Peer {
                 v.resend.extend(Self::keep_ours(&rec, merged, store));
             }
         }
-    }
-
-    /// `r`, what we store of the partner's version `rec`, as the partner's
-    /// own (not ours to send) where, beside a dhcpd, both end one binding
-    /// alike (expired or released, the same client and owner) and ours
-    /// won on times alone (`reconcile::resolve` keeps ours raised): dhcpd
-    /// has the end, and a client of neither holds the address. Sent back,
-    /// ours reached a dhcpd in PARTNER-DOWN that had given the address to
-    /// another client since telling us, and dhcpd (the 65-s slack of its
-    /// transition check) ended that client's binding (simulator seed
-    /// 1000632, `--clients 24 --family isc`). A tandem partner takes such
-    /// a version as the same binding and keeps its own client's.
-    fn told_alike(&self, mut r: Lease, rec: &Lease) -> Lease {
-        use crate::lease::LeaseState::{Expired, Released};
-        let ended = matches!(rec.state, Expired | Released);
-        let alike = r.state == rec.state && r.owner == rec.owner && r.client() == rec.client();
-        if self.cfg.isc_partner && ended && alike {
-            r.update_seq = 0;
-        }
-        r
     }
 
     /// `r`, the partner's version we are taking, acknowledged for nothing
@@ -375,7 +332,11 @@ impl Peer {
                 l.acked_potential_expiry = held;
                 store.put(l.clone());
             }
-            if self.cfg.primary || self.cfg.isc_partner {
+            if self.holds_our_end(&l, &s) {
+                if lowered {
+                    changed.push(l);
+                }
+            } else if self.cfg.primary || self.cfg.isc_partner {
                 tracing::info!(addr = %s.addr, "our update and the partner's crossed; offering what we hold again");
                 crossed.push(store.upsert(l));
             } else if lowered {
@@ -463,27 +424,6 @@ impl Peer {
         records.div_ceil(self.batch_records()).max(1)
     }
 
-    /// How many batches in flight take room in the partner's window: beside
-    /// dhcpd, not an offer of an address it refused, which the ISC session
-    /// holds back for up to `REOFFER_AFTER` seconds (`refusals`) outside
-    /// dhcpd's window: counted, one address dhcpd keeps refusing would stop
-    /// every other update each time it is offered again (review of session
-    /// 23, with dhcpd's max-unacked-updates 1).
-    fn taking_room(&self) -> usize {
-        if !self.cfg.isc_partner {
-            return self.inflight.len();
-        }
-        let refused = |s: &Sent| {
-            self.disputes
-                .get(&s.addr)
-                .is_some_and(|d| d.refused_by_partner)
-        };
-        self.inflight
-            .values()
-            .filter(|sent| !sent.iter().all(refused))
-            .count()
-    }
-
     /// How many records one binding update carries: [`BATCH`], or one for
     /// an ISC dhcpd, which takes one per BNDUPD and acknowledges each, so
     /// that `max_unacked` counts its BNDUPDs in flight (draft section
@@ -516,6 +456,7 @@ impl Peer {
                 seq: cur.update_seq,
                 pe: cur.potential_expiry,
                 client: cur.client(),
+                ended: beside_isc::ends(cur.state),
             });
             wire.push(WireLease::from_lease(&cur));
         }

@@ -171,6 +171,11 @@ pub struct Dhcpd {
     hazards: HashMap<Ipv4Addr, (u32, &'static str)>,
     /// Grants dhcpd made of such an address: (address, rule).
     pub hazard_grants: Vec<(Ipv4Addr, &'static str)>,
+    /// Bindings of its own dhcpd dropped under such a rule, whose client
+    /// may still hold the address whoever gives it next: (address,
+    /// chaddr with its hardware type, the binding's end on dhcpd's clock,
+    /// rule).
+    pub dropped: Vec<(Ipv4Addr, Vec<u8>, u32, &'static str)>,
 }
 
 impl Dhcpd {
@@ -212,6 +217,7 @@ impl Dhcpd {
             log: vec![],
             hazards: HashMap::new(),
             hazard_grants: vec![],
+            dropped: vec![],
         }
     }
 

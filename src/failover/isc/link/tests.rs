@@ -299,4 +299,10 @@ fn a_window_dhcpd_acknowledges_on_its_timer_is_reported() {
     );
     assert_eq!(link(256).slow_acks(&hello(5)), None, "half of 10 waits");
     assert_eq!(link(1).slow_acks(&hello(1)), None, "told its own");
+    assert_eq!(
+        link(7).slow_acks(&hello(3)),
+        None,
+        "3 is half of 7, rounded down"
+    );
+    assert!(link(7).slow_acks(&hello(2)).is_some(), "2 is under 3");
 }

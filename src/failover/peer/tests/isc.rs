@@ -159,34 +159,60 @@ fn beside_isc_a_refused_address_leaves_the_window_to_others() {
     assert_eq!(next[0].1[0].0, u32::from(other.addr));
 }
 
-/// Beside dhcpd, dhcpd's end of a binding that ends alike here (expired,
-/// the same client) is taken as dhcpd's: ours, raised by later times, is
-/// not sent back (it ended, at a dhcpd in PARTNER-DOWN, the binding of a
-/// client dhcpd had given the address to since: seed 1000632). A tandem
-/// partner gets ours back, as before.
+/// `a` beside dhcpd (or a tandem partner) with its own end of a binding
+/// (granted, then `state` at `now`+100), and dhcpd's version of it in
+/// `theirs_state`, 10 s older, arriving at `now`+101; with what `a` sent.
+fn end_meets_end(
+    isc: bool,
+    state: LeaseState,
+    theirs_state: LeaseState,
+) -> (Duo, Lease, Vec<Message>) {
+    let mut d = beside_dhcpd(isc, 10);
+    let mut ended = d.a.grant("10.0.0.20", 1, d.now, 100);
+    ended.state = state;
+    ended.cltt = d.now.plus(100);
+    let ours = d.a.change(d.now.plus(100), ended);
+    let sent = d.a.drain();
+    let mut theirs = ours.clone();
+    theirs.state = theirs_state;
+    theirs.cltt = d.now.plus(90);
+    theirs.update_seq = 0;
+    let update = Message::BindingUpdate {
+        batch: 900,
+        time: d.now.plus(101).0,
+        leases: vec![WireLease::from_lease(&theirs)],
+    };
+    d.a.peer.receive(d.now.plus(101), update, &mut d.a.store);
+    d.a.drain();
+    (d, ours, sent)
+}
+
+/// Beside dhcpd, dhcpd's end of a binding that ends here too (expired or
+/// released, in either mix, the same client) is taken as dhcpd's: ours,
+/// raised by later times, is not sent back (it ended, at a dhcpd in
+/// PARTNER-DOWN, the binding of a client dhcpd had given the address to
+/// since: seed 1000632). A tandem partner gets ours back where the two
+/// are the same binding, as before.
 #[test]
-fn beside_isc_an_end_dhcpd_told_alike_is_not_sent_back() {
-    for isc in [false, true] {
-        let mut d = beside_dhcpd(isc, 10);
-        let granted = d.a.grant("10.0.0.20", 1, d.now, 100);
-        let mut ended = granted.clone();
-        ended.state = LeaseState::Expired;
-        ended.cltt = d.now.plus(100);
-        let ours = d.a.change(d.now.plus(100), ended);
-        let mut theirs = ours.clone();
-        theirs.cltt = d.now.plus(90);
-        theirs.update_seq = 0;
-        let update = Message::BindingUpdate {
-            batch: 900,
-            time: d.now.plus(101).0,
-            leases: vec![WireLease::from_lease(&theirs)],
-        };
-        d.a.peer.receive(d.now.plus(101), update, &mut d.a.store);
-        let kept = d.a.store.get(ours.addr).unwrap();
-        assert_eq!(
-            kept.cltt, ours.cltt,
-            "ours wins on times (beside ISC: {isc})"
-        );
-        assert_eq!(kept.update_seq == 0, isc, "{kept:?}");
+fn beside_isc_an_end_dhcpd_holds_is_not_sent_back() {
+    use LeaseState::{Expired, Released};
+    for (ours, theirs) in [(Expired, Expired), (Released, Expired), (Expired, Released)] {
+        let (d, mine, _) = end_meets_end(true, ours, theirs);
+        let kept = d.a.store.get(mine.addr).unwrap();
+        assert_eq!(kept.update_seq, 0, "{ours:?} over {theirs:?}: {kept:?}");
     }
+    let (d, mine, _) = end_meets_end(false, Expired, Expired);
+    let kept = d.a.store.get(mine.addr).unwrap();
+    assert_eq!(kept.cltt, mine.cltt, "ours wins on times");
+    assert!(kept.update_seq > 0, "beside tandem it stays ours: {kept:?}");
+}
+
+/// Ours was on its way when dhcpd's alike end came: dhcpd's
+/// acknowledgement of ours is no crossing, and nothing is offered again.
+#[test]
+fn beside_isc_an_end_in_flight_meeting_dhcpd_s_is_not_offered_again() {
+    let (mut d, _, sent) = end_meets_end(true, LeaseState::Expired, LeaseState::Expired);
+    let batch = updates(&sent).last().expect("our end in flight").0;
+    let again = updates(&ack(&mut d, batch));
+    assert!(again.is_empty(), "offered again: {again:?}");
 }

@@ -170,7 +170,8 @@ impl Dhcpd {
             return self.refuse(now, xid, Some(addr), reject::ILLEGAL_ADDRESS);
         };
         let cltt = b.cltt.unwrap_or(0);
-        if self.ack_queue.contains_key(&addr) {
+        let awaiting_ack = self.ack_queue.contains_key(&addr);
+        if awaiting_ack {
             if rules::prefers_its_own(&ours, status, cltt, self.cfg.primary) {
                 return self.refuse(now, xid, Some(addr), reject::LESS_CRITICAL);
             }
@@ -186,7 +187,12 @@ impl Dhcpd {
                 .push(format!("dhcpd refuses {addr}: {} to {status}", ours.status));
             return self.refuse(now, xid, Some(addr), 2);
         }
-        self.note_overwrite(&ours, status, cltt, b.ends.unwrap_or(0), now);
+        self.note_overwrite(
+            &ours,
+            status,
+            (cltt, b.ends.unwrap_or(0), now),
+            awaiting_ack,
+        );
         let next = if matches!(status, EXPIRED | RELEASED | RESET) {
             FREE
         } else {
@@ -215,16 +221,30 @@ impl Dhcpd {
     /// older binding (its dueling check looks at the ack queue only): the
     /// address is dhcpd's own hazard until `ours` ends. One the partner
     /// acknowledged and still overwrites is tandem's fault, not marked; so
-    /// is an end over a renewal dhcpd made before this connection: tandem
-    /// learns what dhcpd has not acknowledged before it sends its own
-    /// changes (`IscSession::request_for_peer`), so only one that crossed
-    /// dhcpd's renewal on the wire is dhcpd's to bear.
-    fn note_overwrite(&mut self, ours: &IscLease, status: u8, cltt: u32, ends: u32, now: u32) {
+    /// is an end over a renewal dhcpd made before this connection and had
+    /// to send on it: tandem learns what dhcpd has not acknowledged before
+    /// it sends its own changes (`IscSession::request_for_peer`), so only
+    /// one that crossed dhcpd's renewal on the wire is dhcpd's to bear, or
+    /// one over a renewal dhcpd sent on an earlier connection that broke
+    /// before its ack (`awaiting_ack`): dhcpd keeps it on its ack queue,
+    /// rescinded only when it leaves NORMAL, POTENTIAL-CONFLICT or
+    /// PARTNER-DOWN (not on a disconnect in COMMUNICATIONS-INTERRUPTED),
+    /// and its answer to an update request skips a lease on a queue
+    /// (failover.c 1536-1567, 1800-1812, 5725-5731): tandem cannot learn
+    /// it (sweep seed 1003521).
+    fn note_overwrite(
+        &mut self,
+        ours: &IscLease,
+        status: u8,
+        (cltt, ends, now): (u32, u32, u32),
+        awaiting_ack: bool,
+    ) {
         if !ours.bound() || ours.ends <= now || ours.tstp <= ours.atsfp {
             return;
         }
         let ended = matches!(status, EXPIRED | RELEASED | RESET | ABANDONED);
-        if ended && self.conn.as_ref().is_some_and(|c| ours.cltt < c.opened) {
+        let told_here = self.conn.as_ref().is_some_and(|c| ours.cltt < c.opened);
+        if ended && told_here && !awaiting_ack {
             return;
         }
         let why = if ended {
@@ -235,6 +255,8 @@ impl Dhcpd {
             return;
         };
         self.hazards.insert(ours.addr, (ours.ends, why));
+        self.dropped
+            .push((ours.addr, ours.chaddr.clone(), ours.ends, why));
     }
 
     /// `dhcp_failover_process_bind_ack` (failover.c 5530-5687): a refusal

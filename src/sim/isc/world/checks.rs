@@ -175,6 +175,26 @@ impl World {
         }
     }
 
+    /// Bindings dhcpd dropped under one of its own rules
+    /// (`Dhcpd::dropped`): its client may hold the address until the
+    /// binding's end, whoever gives it next (dhcpd, or tandem once dhcpd
+    /// made it FREE and its pool balance gave it away: sweep seed
+    /// 1003521), so a double grant with that client is dhcpd's hazard.
+    pub(super) fn note_dropped(&mut self) {
+        let Some(d) = self.dhcpd.as_mut() else { return };
+        for (addr, chaddr, ends, why) in std::mem::take(&mut d.dropped) {
+            let mac = chaddr.get(1..).unwrap_or_default();
+            let Some(client) = self.clients.iter().position(|c| c.mac[..] == *mac) else {
+                continue;
+            };
+            let until = (i64::from(ends) - self.offsets[DHCPD]).max(0) as u64;
+            self.note(format!(
+                "dhcpd drops client {client}'s binding of {addr} under its own hazard: {why}"
+            ));
+            self.hazardous.insert(addr, (client, until, why));
+        }
+    }
+
     /// After settling: both in NORMAL, the same bindings on both (those
     /// ending within the clock slack aside).
     pub(super) fn final_check(&mut self) -> Result<(), Violation> {

@@ -219,6 +219,7 @@ impl World {
     /// Carries dhcpd's outputs out: frames, a close, its faults.
     pub(super) fn after_dhcpd(&mut self) -> Result<(), Violation> {
         self.collect_dhcpd();
+        self.note_dropped();
         self.trace_states();
         let Some(d) = self.dhcpd.as_mut() else {
             return Ok(());
