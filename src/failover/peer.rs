@@ -353,6 +353,7 @@ impl Peer {
     }
 }
 
+mod acks;
 mod beside_isc;
 mod config;
 mod dispatch;

@@ -171,6 +171,7 @@ impl Dhcpd {
         };
         let cltt = b.cltt.unwrap_or(0);
         let awaiting_ack = self.ack_queue.contains_key(&addr);
+        let unsent = self.update_queue.contains(&addr);
         if awaiting_ack {
             if rules::prefers_its_own(&ours, status, cltt, self.cfg.primary) {
                 return self.refuse(now, xid, Some(addr), reject::LESS_CRITICAL);
@@ -191,7 +192,7 @@ impl Dhcpd {
             &ours,
             status,
             (cltt, b.ends.unwrap_or(0), now),
-            awaiting_ack,
+            (awaiting_ack, unsent),
         );
         let next = if matches!(status, EXPIRED | RELEASED | RESET) {
             FREE
@@ -231,23 +232,30 @@ impl Dhcpd {
     /// PARTNER-DOWN (not on a disconnect in COMMUNICATIONS-INTERRUPTED),
     /// and its answer to an update request skips a lease on a queue
     /// (failover.c 1536-1567, 1800-1812, 5725-5731): tandem cannot learn
-    /// it (sweep seed 1003521).
+    /// it (sweep seed 1003521); or one over a renewal still on its update
+    /// queue (`unsent`) after its UPDDONE: dhcpd sends that UPDDONE on the
+    /// ack of the last lease queued, and an ack of an earlier version of
+    /// that lease, sent before it was queued again, counts (failover.c
+    /// 5563-5566, 5651-5656), so the UPDDONE may go before what it
+    /// promised (sweep seed 1015073).
     fn note_overwrite(
         &mut self,
         ours: &IscLease,
         status: u8,
         (cltt, ends, now): (u32, u32, u32),
-        awaiting_ack: bool,
+        (awaiting_ack, unsent): (bool, bool),
     ) {
         if !ours.bound() || ours.ends <= now || ours.tstp <= ours.atsfp {
             return;
         }
         let ended = matches!(status, EXPIRED | RELEASED | RESET | ABANDONED);
         let told_here = self.conn.as_ref().is_some_and(|c| ours.cltt < c.opened);
-        if ended && told_here && !awaiting_ack {
+        if ended && told_here && !awaiting_ack && !unsent {
             return;
         }
-        let why = if ended {
+        let why = if ended && told_here && unsent {
+            "dhcpd's UPDDONE went before the renewal it had queued (an ack of an earlier version of the lease it waited for), and it took the partner's end over that renewal"
+        } else if ended {
             "dhcpd takes the partner's end of a binding it renewed and has not yet told (its 65-s slack, or a crossing it yields)"
         } else if status == ACTIVE && cltt < ours.cltt && ends < ours.ends {
             "dhcpd takes the partner's older binding over its own newer one not yet told (its dueling check looks at the ack queue only)"
