@@ -65,6 +65,8 @@ pub struct Committed {
     pub client: Option<crate::proto::ClientKey>,
     /// Potential expiry in global time.
     pub pe: u64,
+    /// When the binding ends (the lease's expiry), global time.
+    pub expires: u64,
     /// State and owner, for the trace.
     pub what: String,
 }
@@ -344,6 +346,7 @@ impl Host {
                     addr: l.addr,
                     client: l.client(),
                     pe: pe.max(0) as u64,
+                    expires: (l.expires.0 as i64 - self.offset).max(0) as u64,
                     what: match &l.dns {
                         Some(d) => format!(
                             "{:?} owner {:?} dns {:?} tag {} seq {}",

@@ -176,6 +176,13 @@ pub struct Dhcpd {
     /// chaddr with its hardware type, the binding's end on dhcpd's clock,
     /// rule).
     pub dropped: Vec<(Ipv4Addr, Vec<u8>, u32, &'static str)>,
+    /// Connections opened since boot, and the one each address's last
+    /// update went out on (an update lost with an earlier connection is
+    /// one tandem may never have had).
+    connections: u64,
+    sent_on: HashMap<Ipv4Addr, u64>,
+    /// The connection dhcpd last sent an UPDDONE on.
+    done_sent: u64,
 }
 
 impl Dhcpd {
@@ -218,6 +225,9 @@ impl Dhcpd {
             hazards: HashMap::new(),
             hazard_grants: vec![],
             dropped: vec![],
+            connections: 0,
+            sent_on: HashMap::new(),
+            done_sent: 0,
         }
     }
 

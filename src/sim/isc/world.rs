@@ -108,6 +108,13 @@ struct World {
     /// (`Dhcpd::hazard_grants`): to which client, until when (global: the
     /// grant's end), and which hazard.
     hazardous: HashMap<Ipv4Addr, (usize, u64, &'static str)>,
+    /// Clients whose binding dhcpd dropped under one of its own rules
+    /// (`note_dropped`): address to (client, until, rule). Kept apart
+    /// from `hazardous`, whose marks dhcpd's renewals carry on.
+    victims: HashMap<Ipv4Addr, (usize, u64, &'static str)>,
+    /// Per address, the client of the last active binding tandem
+    /// committed and the latest end it committed for that client.
+    tandem_ends: HashMap<Ipv4Addr, (Vec<u8>, u64)>,
     /// dhcpd restarted while tandem was in PARTNER-DOWN and has not
     /// reached it since: it serves in its saved state (ISC has no rule
     /// against it, unlike tandem's blind restart), so its grants are its
@@ -316,9 +323,11 @@ impl World {
                     ));
                     // dhcpd's own rules, as two dhcpd would: shown, as a
                     // dangerous schedule's failure is, not counted.
-                    if let Some(&(grantee, until, why)) = self.hazardous.get(&h.addr)
-                        && until > self.now
-                        && (grantee == c || grantee == other)
+                    let marks = [self.hazardous.get(&h.addr), self.victims.get(&h.addr)];
+                    if let Some(&(_, _, why)) = marks
+                        .into_iter()
+                        .flatten()
+                        .find(|(g, u, _)| *u > self.now && (*g == c || *g == other))
                     {
                         v.dangerous = true;
                         v.message = format!("dhcpd's own hazard ({why}): {}", v.message);

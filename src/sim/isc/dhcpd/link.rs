@@ -27,6 +27,7 @@ pub(super) struct Conn {
 impl Dhcpd {
     /// A TCP connection to the partner opened at `now`.
     pub fn connected(&mut self, now: u32) {
+        self.connections += 1;
         self.conn = Some(Conn {
             opened: now,
             partner: None,

@@ -97,6 +97,7 @@ impl Dhcpd {
             c.unacked += 1;
             self.send_message(now, m);
             self.ack_queue.insert(addr, xid);
+            self.sent_on.insert(addr, self.connections);
             self.last_xid.insert(addr, xid);
         }
     }
@@ -136,6 +137,7 @@ impl Dhcpd {
                     self.send_updates(now);
                 } else {
                     self.reply(now, IscMessage::UpdDone, xid);
+                    self.done_sent = self.connections;
                 }
             }
             IscMessage::UpdDone => self.on_upddone(now),
@@ -170,9 +172,16 @@ impl Dhcpd {
             return self.refuse(now, xid, Some(addr), reject::ILLEGAL_ADDRESS);
         };
         let cltt = b.cltt.unwrap_or(0);
-        let awaiting_ack = self.ack_queue.contains_key(&addr);
-        let unsent = self.update_queue.contains(&addr);
-        if awaiting_ack {
+        let lost_with_earlier = self.ack_queue.contains_key(&addr)
+            && self
+                .sent_on
+                .get(&addr)
+                .is_some_and(|c| *c < self.connections);
+        // Still queued after dhcpd's UPDDONE on this connection: that
+        // UPDDONE went early. Before it, tandem (which waits for it) sent
+        // nothing over the renewal.
+        let unsent = self.update_queue.contains(&addr) && self.done_sent == self.connections;
+        if self.ack_queue.contains_key(&addr) {
             if rules::prefers_its_own(&ours, status, cltt, self.cfg.primary) {
                 return self.refuse(now, xid, Some(addr), reject::LESS_CRITICAL);
             }
@@ -192,7 +201,7 @@ impl Dhcpd {
             &ours,
             status,
             (cltt, b.ends.unwrap_or(0), now),
-            (awaiting_ack, unsent),
+            (lost_with_earlier, unsent),
         );
         let next = if matches!(status, EXPIRED | RELEASED | RESET) {
             FREE
@@ -227,7 +236,7 @@ impl Dhcpd {
     /// it sends its own changes (`IscSession::request_for_peer`), so only
     /// one that crossed dhcpd's renewal on the wire is dhcpd's to bear, or
     /// one over a renewal dhcpd sent on an earlier connection that broke
-    /// before its ack (`awaiting_ack`): dhcpd keeps it on its ack queue,
+    /// before its ack (`lost_with_earlier`): dhcpd keeps it on its ack queue,
     /// rescinded only when it leaves NORMAL, POTENTIAL-CONFLICT or
     /// PARTNER-DOWN (not on a disconnect in COMMUNICATIONS-INTERRUPTED),
     /// and its answer to an update request skips a lease on a queue
@@ -243,14 +252,14 @@ impl Dhcpd {
         ours: &IscLease,
         status: u8,
         (cltt, ends, now): (u32, u32, u32),
-        (awaiting_ack, unsent): (bool, bool),
+        (lost_with_earlier, unsent): (bool, bool),
     ) {
         if !ours.bound() || ours.ends <= now || ours.tstp <= ours.atsfp {
             return;
         }
         let ended = matches!(status, EXPIRED | RELEASED | RESET | ABANDONED);
         let told_here = self.conn.as_ref().is_some_and(|c| ours.cltt < c.opened);
-        if ended && told_here && !awaiting_ack && !unsent {
+        if told_here && !lost_with_earlier && !unsent {
             return;
         }
         let why = if ended && told_here && unsent {
@@ -265,6 +274,13 @@ impl Dhcpd {
         self.hazards.insert(ours.addr, (ours.ends, why));
         self.dropped
             .push((ours.addr, ours.chaddr.clone(), ours.ends, why));
+    }
+
+    /// The world found that tandem had the binding dhcpd dropped at
+    /// `addr` (`World::note_dropped`): dhcpd's next grant of the address
+    /// is no hazard of its own.
+    pub fn forget_hazard(&mut self, addr: Ipv4Addr) {
+        self.hazards.remove(&addr);
     }
 
     /// `dhcp_failover_process_bind_ack` (failover.c 5530-5687): a refusal
@@ -303,6 +319,7 @@ impl Dhcpd {
             self.send_update_done = None;
             let x = self.updxid;
             self.reply(now, IscMessage::UpdDone, x);
+            self.done_sent = self.connections;
         }
         self.send_updates(now);
     }

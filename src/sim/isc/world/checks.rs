@@ -43,6 +43,13 @@ impl World {
                 "tandem committed {} ({}) for {:?} potential expiry t={}",
                 c.addr, c.what, c.client, c.pe
             ));
+            if c.what.starts_with("Active") {
+                let key = format!("{:?}", c.client).into_bytes();
+                let e = self.tandem_ends.entry(c.addr).or_insert((key.clone(), 0));
+                if e.0 != key || c.expires > e.1 {
+                    *e = (key, c.expires);
+                }
+            }
             self.remember(TANDEM, c.addr, c.client, c.pe);
         }
     }
@@ -188,18 +195,33 @@ impl World {
     /// binding's end, whoever gives it next (dhcpd, or tandem once dhcpd
     /// made it FREE and its pool balance gave it away: sweep seed
     /// 1003521), so a double grant with that client is dhcpd's hazard.
+    /// Not where tandem had stored that binding (an active one for its
+    /// client ending as late): then tandem knew, and what follows is its
+    /// own fault (review of session 23).
     pub(super) fn note_dropped(&mut self) {
         let Some(d) = self.dhcpd.as_mut() else { return };
-        for (addr, chaddr, ends, why) in std::mem::take(&mut d.dropped) {
+        let dropped = std::mem::take(&mut d.dropped);
+        for (addr, chaddr, ends, why) in dropped {
+            let until = (i64::from(ends) - self.offsets[DHCPD]).max(0) as u64;
+            let key = format!("{:?}", client_of(&chaddr)).into_bytes();
+            let knew = self
+                .tandem_ends
+                .get(&addr)
+                .is_some_and(|(k, t)| *k == key && *t + CLOCK_SLACK >= until);
+            if knew {
+                if let Some(d) = self.dhcpd.as_mut() {
+                    d.forget_hazard(addr);
+                }
+                continue;
+            }
             let mac = chaddr.get(1..).unwrap_or_default();
             let Some(client) = self.clients.iter().position(|c| c.mac[..] == *mac) else {
                 continue;
             };
-            let until = (i64::from(ends) - self.offsets[DHCPD]).max(0) as u64;
             self.note(format!(
                 "dhcpd drops client {client}'s binding of {addr} under its own hazard: {why}"
             ));
-            self.hazardous.insert(addr, (client, until, why));
+            self.victims.insert(addr, (client, until, why));
         }
     }
 

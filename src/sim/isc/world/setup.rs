@@ -103,6 +103,8 @@ impl World {
             clients: vec![],
             holders: Default::default(),
             hazardous: HashMap::new(),
+            victims: HashMap::new(),
+            tandem_ends: HashMap::new(),
             dhcpd_blind: false,
             acked: [HashMap::new(), HashMap::new()],
             client_loss,
