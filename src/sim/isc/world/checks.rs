@@ -135,7 +135,26 @@ impl World {
             Some(v4::DhcpOption::AddressLeaseTime(t)) => u64::from(*t),
             _ => 0,
         };
+        let in_pd = self
+            .dhcpd
+            .as_ref()
+            .is_some_and(|d| d.state() == crate::sim::isc::dhcpd::IscState::PartnerDown);
         self.check_grant(DHCPD, m.yiaddr(), self.now + time)
+            .map_err(|mut v| {
+                // In PARTNER-DOWN dhcpd hears nothing of tandem: its lease
+                // time is its own rule. Entering PARTNER-DOWN sets an ended
+                // lease's `tsfp` to MCLT from then, and it grants up to
+                // `tsfp` + MCLT (dhcp.c 2900-2915): up to twice MCLT past
+                // what tandem stored (sweep seed 1002227, 10 clients).
+                if in_pd {
+                    v.dangerous = true;
+                    v.message = format!(
+                        "dhcpd's own hazard (its PARTNER-DOWN grants up to MCLT past the tsfp its entry set, MCLT from then): {}",
+                        v.message
+                    );
+                }
+                v
+            })
     }
 
     /// dhcpd's ACK in `reply`, if one of its own hazards made it
