@@ -66,6 +66,14 @@ fn pair_with_isc(test: &str, role: &str) {
     // dhcpd through its own RECOVER to NORMAL beside a partner in NORMAL
     // (tandem may pass RECOVER-DONE within the moment it hears dhcpd's,
     // and then says only NORMAL).
+    // dhcpd logs tandem's NORMAL once it has read it, which may be a
+    // moment after both report normal (`both_normal` reads dhcpd's own
+    // state): a loaded CI machine lagged it once (session 23).
+    let both = || read(&p.isc_log).contains("Both servers normal");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while !both() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let isc_said = read(&p.isc_log);
     for step in ["I move from recover-done to normal", "Both servers normal"] {
         assert!(isc_said.contains(step), "{step}:\n{isc_said}\n{tandem_log}");
