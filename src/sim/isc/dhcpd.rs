@@ -181,8 +181,10 @@ pub struct Dhcpd {
     /// one tandem may never have had).
     connections: u64,
     sent_on: HashMap<Ipv4Addr, u64>,
-    /// The connection dhcpd last sent an UPDDONE on.
+    /// The connection dhcpd last sent an UPDDONE on, and what its update
+    /// queue held then.
     done_sent: u64,
+    queued_at_done: std::collections::HashSet<Ipv4Addr>,
 }
 
 impl Dhcpd {
@@ -228,6 +230,7 @@ impl Dhcpd {
             connections: 0,
             sent_on: HashMap::new(),
             done_sent: 0,
+            queued_at_done: Default::default(),
         }
     }
 

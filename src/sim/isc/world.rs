@@ -114,7 +114,10 @@ struct World {
     victims: HashMap<Ipv4Addr, (usize, u64, &'static str)>,
     /// Per address, the client of the last active binding tandem
     /// committed and the latest end it committed for that client.
-    tandem_ends: HashMap<Ipv4Addr, (Vec<u8>, u64)>,
+    tandem_ends: HashMap<Ipv4Addr, (Vec<u8>, u64, u64)>,
+    /// When tandem last sent dhcpd an end (expired, released) of an
+    /// address: what it knew then is what `note_dropped` judges.
+    end_sent: HashMap<Ipv4Addr, u64>,
     /// dhcpd restarted while tandem was in PARTNER-DOWN and has not
     /// reached it since: it serves in its saved state (ISC has no rule
     /// against it, unlike tandem's blind restart), so its grants are its

@@ -137,7 +137,7 @@ impl Dhcpd {
                     self.send_updates(now);
                 } else {
                     self.reply(now, IscMessage::UpdDone, xid);
-                    self.done_sent = self.connections;
+                    self.note_done();
                 }
             }
             IscMessage::UpdDone => self.on_upddone(now),
@@ -177,10 +177,11 @@ impl Dhcpd {
                 .sent_on
                 .get(&addr)
                 .is_some_and(|c| *c < self.connections);
-        // Still queued after dhcpd's UPDDONE on this connection: that
-        // UPDDONE went early. Before it, tandem (which waits for it) sent
-        // nothing over the renewal.
-        let unsent = self.update_queue.contains(&addr) && self.done_sent == self.connections;
+        // Still queued when dhcpd sent its UPDDONE on this connection: that
+        // UPDDONE went early, and the renewal, sent after it, may cross
+        // tandem's end (sweep seed 1016509). Before it, tandem (which waits
+        // for it) sent nothing over the renewal.
+        let unsent = self.done_sent == self.connections && self.queued_at_done.contains(&addr);
         if self.ack_queue.contains_key(&addr) {
             if rules::prefers_its_own(&ours, status, cltt, self.cfg.primary) {
                 return self.refuse(now, xid, Some(addr), reject::LESS_CRITICAL);
@@ -276,6 +277,12 @@ impl Dhcpd {
             .push((ours.addr, ours.chaddr.clone(), ours.ends, why));
     }
 
+    /// dhcpd sent an UPDDONE: what its update queue still holds went after.
+    fn note_done(&mut self) {
+        self.done_sent = self.connections;
+        self.queued_at_done = self.update_queue.iter().copied().collect();
+    }
+
     /// The world found that tandem had the binding dhcpd dropped at
     /// `addr` (`World::note_dropped`): dhcpd's next grant of the address
     /// is no hazard of its own.
@@ -319,7 +326,7 @@ impl Dhcpd {
             self.send_update_done = None;
             let x = self.updxid;
             self.reply(now, IscMessage::UpdDone, x);
-            self.done_sent = self.connections;
+            self.note_done();
         }
         self.send_updates(now);
     }

@@ -45,9 +45,13 @@ impl World {
             ));
             if c.what.starts_with("Active") {
                 let key = format!("{:?}", c.client).into_bytes();
-                let e = self.tandem_ends.entry(c.addr).or_insert((key.clone(), 0));
+                let now = self.now;
+                let e = self
+                    .tandem_ends
+                    .entry(c.addr)
+                    .or_insert((key.clone(), 0, now));
                 if e.0 != key || c.expires > e.1 {
-                    *e = (key, c.expires);
+                    *e = (key, c.expires, now);
                 }
             }
             self.remember(TANDEM, c.addr, c.client, c.pe);
@@ -215,18 +219,20 @@ impl World {
     /// made it FREE and its pool balance gave it away: sweep seed
     /// 1003521), so a double grant with that client is dhcpd's hazard.
     /// Not where tandem had stored that binding (an active one for its
-    /// client ending as late): then tandem knew, and what follows is its
-    /// own fault (review of session 23).
+    /// client ending as late) before it sent its end: then tandem knew,
+    /// and what follows is its own fault (review of session 23); one that
+    /// reached tandem after its end left crossed it (sweep seed 1016509).
     pub(super) fn note_dropped(&mut self) {
         let Some(d) = self.dhcpd.as_mut() else { return };
         let dropped = std::mem::take(&mut d.dropped);
         for (addr, chaddr, ends, why) in dropped {
             let until = (i64::from(ends) - self.offsets[DHCPD]).max(0) as u64;
             let key = format!("{:?}", client_of(&chaddr)).into_bytes();
+            let sent = self.end_sent.get(&addr).copied().unwrap_or(self.now);
             let knew = self
                 .tandem_ends
                 .get(&addr)
-                .is_some_and(|(k, t)| *k == key && *t + CLOCK_SLACK >= until);
+                .is_some_and(|(k, t, at)| *k == key && *t + CLOCK_SLACK >= until && *at < sent);
             if knew {
                 if let Some(d) = self.dhcpd.as_mut() {
                     d.forget_hazard(addr);
@@ -312,5 +318,22 @@ impl World {
             .as_ref()
             .and_then(|h| h.node.store().get(*a))
             .is_some_and(|l| l.state == LeaseState::Active)
+    }
+}
+
+impl World {
+    /// Remembers when tandem sent dhcpd an end of an address (`end_sent`).
+    pub(super) fn note_end_sent(&mut self, f: &crate::failover::isc::Frame) {
+        use crate::failover::isc::binding::status;
+        let Some(crate::failover::isc::IscMessage::BndUpd(b)) =
+            crate::failover::isc::IscMessage::read(f)
+        else {
+            return;
+        };
+        if let (Some(addr), Some(s)) = (b.addr, b.status)
+            && (s == status::EXPIRED || s == status::RELEASED)
+        {
+            self.end_sent.insert(addr, self.now);
+        }
     }
 }

@@ -105,6 +105,7 @@ impl World {
             hazardous: HashMap::new(),
             victims: HashMap::new(),
             tandem_ends: HashMap::new(),
+            end_sent: HashMap::new(),
             dhcpd_blind: false,
             acked: [HashMap::new(), HashMap::new()],
             client_loss,
