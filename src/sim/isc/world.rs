@@ -104,20 +104,8 @@ struct World {
     conn: Conn,
     clients: Vec<Client>,
     holders: crate::sim::holders::Holders,
-    /// Addresses dhcpd gave away under one of its own hazards
-    /// (`Dhcpd::hazard_grants`): to which client, until when (global: the
-    /// grant's end), and which hazard.
-    hazardous: HashMap<Ipv4Addr, (usize, u64, &'static str)>,
-    /// Clients whose binding dhcpd dropped under one of its own rules
-    /// (`note_dropped`): address to (client, until, rule). Kept apart
-    /// from `hazardous`, whose marks dhcpd's renewals carry on.
-    victims: HashMap<Ipv4Addr, (usize, u64, &'static str)>,
-    /// Per address, the client of the last active binding tandem
-    /// committed and the latest end it committed for that client.
-    tandem_ends: HashMap<Ipv4Addr, (Vec<u8>, u64, u64)>,
-    /// When tandem last sent dhcpd an end (expired, released) of an
-    /// address: what it knew then is what `note_dropped` judges.
-    end_sent: HashMap<Ipv4Addr, u64>,
+    /// What tells dhcpd's own hazards from tandem's faults.
+    marks: Marks,
     /// dhcpd restarted while tandem was in PARTNER-DOWN and has not
     /// reached it since: it serves in its saved state (ISC has no rule
     /// against it, unlike tandem's blind restart), so its grants are its
@@ -326,7 +314,10 @@ impl World {
                     ));
                     // dhcpd's own rules, as two dhcpd would: shown, as a
                     // dangerous schedule's failure is, not counted.
-                    let marks = [self.hazardous.get(&h.addr), self.victims.get(&h.addr)];
+                    let marks = [
+                        self.marks.hazardous.get(&h.addr),
+                        self.marks.victims.get(&h.addr),
+                    ];
                     if let Some(&(_, _, why)) = marks
                         .into_iter()
                         .flatten()
@@ -405,4 +396,24 @@ impl World {
         }
         self.after_dhcpd()
     }
+}
+
+/// What the world keeps to tell dhcpd's own hazards (shown, not counted)
+/// from tandem's faults (`world::checks`).
+#[derive(Default)]
+pub(super) struct Marks {
+    /// Addresses dhcpd gave away under one of its own hazards
+    /// (`Dhcpd::hazard_grants`): to which client, until when (global: the
+    /// grant's end), and which hazard.
+    pub(super) hazardous: HashMap<Ipv4Addr, (usize, u64, &'static str)>,
+    /// Clients whose binding dhcpd dropped under one of its own rules
+    /// (`note_dropped`): address to (client, until, rule). Kept apart
+    /// from `hazardous`, whose marks dhcpd's renewals carry on.
+    pub(super) victims: HashMap<Ipv4Addr, (usize, u64, &'static str)>,
+    /// Per address, the client of the last active binding tandem
+    /// committed and the latest end it committed for that client.
+    pub(super) tandem_ends: HashMap<Ipv4Addr, (Vec<u8>, u64, u64)>,
+    /// When tandem last sent dhcpd an end (expired, released) of an
+    /// address: what it knew then is what `note_dropped` judges.
+    pub(super) end_sent: HashMap<Ipv4Addr, u64>,
 }

@@ -47,6 +47,7 @@ impl World {
                 let key = format!("{:?}", c.client).into_bytes();
                 let now = self.now;
                 let e = self
+                    .marks
                     .tandem_ends
                     .entry(c.addr)
                     .or_insert((key.clone(), 0, now));
@@ -197,6 +198,7 @@ impl World {
         );
         // A renewal of a hazard's grant carries the hazard on.
         let renewed = self
+            .marks
             .hazardous
             .get(&addr)
             .filter(|(grantee, ..)| *grantee == client)
@@ -209,7 +211,7 @@ impl World {
             .or(renewed);
         if let Some(why) = why {
             self.note(format!("dhcpd grants {addr} under its own hazard: {why}"));
-            self.hazardous.insert(addr, (client, end, why));
+            self.marks.hazardous.insert(addr, (client, end, why));
         }
     }
 
@@ -228,8 +230,9 @@ impl World {
         for (addr, chaddr, ends, why) in dropped {
             let until = (i64::from(ends) - self.offsets[DHCPD]).max(0) as u64;
             let key = format!("{:?}", client_of(&chaddr)).into_bytes();
-            let sent = self.end_sent.get(&addr).copied().unwrap_or(self.now);
+            let sent = self.marks.end_sent.get(&addr).copied().unwrap_or(self.now);
             let knew = self
+                .marks
                 .tandem_ends
                 .get(&addr)
                 .is_some_and(|(k, t, at)| *k == key && *t + CLOCK_SLACK >= until && *at < sent);
@@ -246,7 +249,7 @@ impl World {
             self.note(format!(
                 "dhcpd drops client {client}'s binding of {addr} under its own hazard: {why}"
             ));
-            self.victims.insert(addr, (client, until, why));
+            self.marks.victims.insert(addr, (client, until, why));
         }
     }
 
@@ -333,7 +336,7 @@ impl World {
         if let (Some(addr), Some(s)) = (b.addr, b.status)
             && (s == status::EXPIRED || s == status::RELEASED)
         {
-            self.end_sent.insert(addr, self.now);
+            self.marks.end_sent.insert(addr, self.now);
         }
     }
 }
