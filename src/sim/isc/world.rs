@@ -13,6 +13,7 @@
 use super::dhcpd::{Dhcpd, DhcpdConfig, IscState, LeaseFile};
 use crate::config::Config;
 use crate::failover::isc::session::IscSession;
+use crate::proto::identity::ClientKey;
 use crate::sim::client::{Client, Event, Held, Target};
 use crate::sim::node::{Disk, Host};
 use crate::sim::rng::Rng;
@@ -113,7 +114,7 @@ struct World {
     dhcpd_blind: bool,
     /// Per server, the latest potential expiry (global) it stored for an
     /// address, and for which client (hardware address).
-    acked: [HashMap<Ipv4Addr, (Vec<u8>, u64)>; 2],
+    acked: [HashMap<Ipv4Addr, (Option<ClientKey>, u64)>; 2],
     client_loss: f64,
     disk_delay: u64,
     chaos: bool,
@@ -412,7 +413,7 @@ pub(super) struct Marks {
     pub(super) victims: HashMap<Ipv4Addr, (usize, u64, &'static str)>,
     /// Per address, the client of the last active binding tandem
     /// committed and the latest end it committed for that client.
-    pub(super) tandem_ends: HashMap<Ipv4Addr, (Vec<u8>, u64, u64)>,
+    pub(super) tandem_ends: HashMap<Ipv4Addr, (Option<ClientKey>, u64, u64)>,
     /// When tandem last sent dhcpd an end (expired, released) of an
     /// address: what it knew then is what `note_dropped` judges.
     pub(super) end_sent: HashMap<Ipv4Addr, u64>,

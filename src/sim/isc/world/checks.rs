@@ -17,6 +17,15 @@ fn client_of(chaddr: &[u8]) -> Option<ClientKey> {
     Some(ClientKey::Hw(*htype, hw.into()))
 }
 
+/// Whether `key` is `client_of(chaddr)`, without building it.
+fn names(key: Option<&ClientKey>, chaddr: &[u8]) -> bool {
+    match (key, chaddr.split_first()) {
+        (Some(ClientKey::Hw(h, b)), Some((htype, hw))) => h == htype && **b == *hw,
+        (None, None) => true,
+        _ => false,
+    }
+}
+
 impl World {
     /// Keeps the latest potential expiry a server ever stored for an
     /// address, whichever client it names, and even if its database is
@@ -25,10 +34,9 @@ impl World {
     /// partner that lost its database knows less than that; the clients'
     /// own view, `client_receive`, is what shows a double grant.)
     fn remember(&mut self, node: usize, addr: Ipv4Addr, client: Option<ClientKey>, t: u64) {
-        let key = format!("{client:?}").into_bytes();
-        let e = self.acked[node].entry(addr).or_insert((key.clone(), t));
+        let e = self.acked[node].entry(addr).or_insert((client.clone(), t));
         if t >= e.1 {
-            *e = (key, t);
+            *e = (client, t);
         }
     }
 
@@ -44,15 +52,14 @@ impl World {
                 c.addr, c.what, c.client, c.pe
             ));
             if c.what.starts_with("Active") {
-                let key = format!("{:?}", c.client).into_bytes();
                 let now = self.now;
                 let e = self
                     .marks
                     .tandem_ends
                     .entry(c.addr)
-                    .or_insert((key.clone(), 0, now));
-                if e.0 != key || c.expires > e.1 {
-                    *e = (key, c.expires, now);
+                    .or_insert((c.client.clone(), 0, now));
+                if e.0 != c.client || c.expires > e.1 {
+                    *e = (c.client.clone(), c.expires, now);
                 }
             }
             self.remember(TANDEM, c.addr, c.client, c.pe);
@@ -63,14 +70,20 @@ impl World {
     pub(super) fn collect_dhcpd(&mut self) {
         let Some(d) = self.dhcpd.as_ref() else { return };
         let off = self.offsets[DHCPD];
+        let known = &self.acked[DHCPD];
+        // Only what changed since last looked at: this runs after every
+        // step of dhcpd's, over its whole lease file.
         let stored: Vec<_> = d
             .file
             .leases
             .values()
             .filter(|l| !l.chaddr.is_empty())
-            .map(|l| {
+            .filter_map(|l| {
                 let t = (i64::from(l.tstp.max(l.tsfp)) - off).max(0) as u64;
-                (l.addr, client_of(&l.chaddr), t)
+                let same = known
+                    .get(&l.addr)
+                    .is_some_and(|(k, at)| *at > t || (*at == t && names(k.as_ref(), &l.chaddr)));
+                (!same).then(|| (l.addr, client_of(&l.chaddr), t))
             })
             .collect();
         for (addr, client, t) in stored {
@@ -187,7 +200,7 @@ impl World {
         let (stored_for, stored) = self.acked[TANDEM].get(&addr).cloned().unwrap_or_default();
         let mut chaddr = vec![1];
         chaddr.extend_from_slice(&self.clients[client].mac);
-        let this_client = format!("{:?}", client_of(&chaddr)).into_bytes();
+        let this_client = client_of(&chaddr);
         // Beside a partner in PARTNER-DOWN it cannot reach, dhcpd resumes
         // its own saved PARTNER-DOWN and serves as if alone: a renewal past
         // what tandem stored, or an address tandem may have bound to
@@ -229,7 +242,7 @@ impl World {
         let dropped = std::mem::take(&mut d.dropped);
         for (addr, chaddr, ends, why) in dropped {
             let until = (i64::from(ends) - self.offsets[DHCPD]).max(0) as u64;
-            let key = format!("{:?}", client_of(&chaddr)).into_bytes();
+            let key = client_of(&chaddr);
             let sent = self.marks.end_sent.get(&addr).copied().unwrap_or(self.now);
             let knew = self
                 .marks
