@@ -207,6 +207,11 @@ pub struct IscSession {
     learned: bool,
     /// The request for the peer's updates waiting for `learned`.
     held_request: Option<Message>,
+    /// The transaction id of the peer's own update request (UPDREQ,
+    /// UPDREQALL) on this connection: dhcpd's UPDDONE answering it
+    /// carries it (failover.c `dhcp_failover_send_update_done` sends
+    /// `updxid`, the request's xid).
+    asked_xid: Option<u32>,
 }
 
 impl IscSession {
@@ -240,6 +245,7 @@ impl IscSession {
             isc_asked: false,
             learned: false,
             held_request: None,
+            asked_xid: None,
         };
         (session, frames(first))
     }

@@ -38,7 +38,7 @@ impl IscSession {
                     Message::UpdateRequestAll
                 })
             }
-            IscMessage::UpdDone => self.update_done(),
+            IscMessage::UpdDone => self.update_done(xid),
             IscMessage::PoolReq => self.pool_request(Some(xid)),
             IscMessage::PoolResp { transferred } => self.pool_response(transferred),
             IscMessage::Disconnect(r) => to_peer(Message::Disconnect {
@@ -78,9 +78,26 @@ impl IscSession {
         }
     }
 
-    /// ISC's UPDDONE for the peer; the first of the connection answers the
-    /// peer's own request and releases the one held (`request_for_peer`).
-    fn update_done(&mut self) -> Vec<SessionOutput> {
+    /// ISC's UPDDONE (transaction `xid`) for the peer; the first of the
+    /// connection answers the peer's own request and releases the one held
+    /// (`request_for_peer`). One that answers no request of ours on this
+    /// connection (none sent yet, or another xid) is dropped, logged:
+    /// dhcpd keeps its pending UPDDONE (`send_update_done`) across a
+    /// disconnect and sends it, with the old request's xid, once the lease
+    /// it waits for is acknowledged; taken, it would end learn-first, or
+    /// the peer's RECOVER, before dhcpd's changes arrived. After our
+    /// request none can come: the peer asks on connecting, before it
+    /// acknowledges anything, and dhcpd drops the old pointer on taking a
+    /// request (failover.c `dhcp_failover_process_update_request`).
+    fn update_done(&mut self, xid: u32) -> Vec<SessionOutput> {
+        if self.asked_xid != Some(xid) {
+            tracing::warn!(
+                xid,
+                asked = ?self.asked_xid,
+                "dropped an UPDDONE from the ISC partner that answers no update request of ours on this connection"
+            );
+            return vec![];
+        }
         let mut out = vec![SessionOutput::Message(Message::UpdateDone)];
         if !self.learned {
             self.learned = true;

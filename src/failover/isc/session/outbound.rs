@@ -36,8 +36,8 @@ impl IscSession {
                 self.send_batch(now, batch, &leases)
             }
             Message::BindingAck { batch, rejects } => self.send_ack(now, batch, &rejects),
-            Message::UpdateRequest { .. } => self.frame(now, IscMessage::UpdReq),
-            Message::UpdateRequestAll => self.frame(now, IscMessage::UpdReqAll),
+            Message::UpdateRequest { .. } => self.update_request(now, IscMessage::UpdReq),
+            Message::UpdateRequestAll => self.update_request(now, IscMessage::UpdReqAll),
             // The answer to a request ISC made, or to the one made on its
             // behalf at connect (`inbound`), which ISC did not ask for: an
             // UPDDONE it did not ask for ends its RECOVER with a partial
@@ -65,6 +65,14 @@ impl IscSession {
 
     fn frame(&mut self, now: Time, m: IscMessage) -> Vec<SessionOutput> {
         vec![SessionOutput::Frame(self.link.send(now, m))]
+    }
+
+    /// The peer's own UPDREQ or UPDREQALL, whose xid dhcpd's UPDDONE
+    /// answering it carries (`inbound`'s `update_done`).
+    fn update_request(&mut self, now: Time, m: IscMessage) -> Vec<SessionOutput> {
+        let frame = self.link.send(now, m);
+        self.asked_xid = Some(frame.xid);
+        vec![SessionOutput::Frame(frame)]
     }
 
     /// The peer's state changed (or its CONNECT told it): ISC hears it once

@@ -179,7 +179,8 @@ fn as_primary_a_conflict_has_the_peer_offer_its_updates() {
     };
     let told = messages(&s.receive(now, &state_frame(5, 0, now, 1)));
     assert_eq!(asks(&told), 0, "not before dhcpd answers ours: {told:?}");
-    let told = messages(&s.receive(now, &IscMessage::UpdDone.frame(now.0 as u32, 2)));
+    let xid = our_request(&mut s, now);
+    let told = messages(&s.receive(now, &IscMessage::UpdDone.frame(now.0 as u32, xid)));
     assert_eq!(asks(&told), 1, "{told:?}");
     let again = messages(&s.receive(now, &state_frame(5, 0, now, 3)));
     assert!(

@@ -30,8 +30,36 @@ fn the_peer_s_updates_wait_for_dhcpd_s_answer_to_its_request() {
         ),
         "dhcpd's own updates reach the peer meanwhile"
     );
-    let done = messages(&s.receive(now, &req(IscMessage::UpdDone, 5)));
+    let xid = our_request(&mut s, now);
+    let done = messages(&s.receive(now, &req(IscMessage::UpdDone, xid)));
     assert_eq!(done, vec![Message::UpdateDone, Message::UpdateRequestAll]);
     let again = messages(&s.receive(now, &req(IscMessage::UpdReq, 6)));
     assert_eq!(again, vec![Message::UpdateRequest { since: u64::MAX }]);
+}
+
+/// dhcpd keeps a pending UPDDONE across a disconnect and sends it, with
+/// the old request's xid, when the lease it waited for is acknowledged on
+/// a later connection (failover.c `send_update_done`): an UPDDONE that
+/// answers no request of ours on this connection, before ours or with
+/// another xid, is dropped, and the peer's updates still wait for dhcpd's
+/// answer to ours.
+#[test]
+fn an_upddone_answering_no_request_of_ours_is_dropped() {
+    let connect = captured("primary").remove(0);
+    let now = Time(u64::from(connect.time));
+    let (mut s, _) = IscSession::open(cfg(false), now);
+    s.send(now, peer_connect(now, State::CommunicationsInterrupted));
+    s.receive(now, &connect);
+    let out = messages(&s.receive(now, &state_frame(3, 0, now, 1)));
+    assert!(matches!(&out[..], [Message::Connect(_)]), "{out:?}");
+    let req = |m: IscMessage, xid| m.frame(now.0 as u32, xid);
+    assert!(messages(&s.receive(now, &req(IscMessage::UpdReq, 2))).is_empty());
+    let stale = messages(&s.receive(now, &req(IscMessage::UpdDone, 7)));
+    assert!(stale.is_empty(), "before our request: {stale:?}");
+    let xid = our_request(&mut s, now);
+    let other = messages(&s.receive(now, &req(IscMessage::UpdDone, xid.wrapping_add(1))));
+    assert!(other.is_empty(), "another xid: {other:?}");
+    let done = messages(&s.receive(now, &req(IscMessage::UpdDone, xid)));
+    let asked = Message::UpdateRequest { since: u64::MAX };
+    assert_eq!(done, vec![Message::UpdateDone, asked]);
 }
