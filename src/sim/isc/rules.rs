@@ -39,6 +39,13 @@ pub struct IscLease {
     /// The state the partner last acknowledged, which an unreported
     /// expiry or release may go back to (`rewind_binding_state`).
     pub rewind: u8,
+    /// For the simulator's classification only (ISC keeps no such mark):
+    /// whether dhcpd's own grant, not a partner's update, wrote the
+    /// binding last. Taking a partner's update leaves `tstp` as it was
+    /// (failover.c 5357-5366 sets `tsfp` and `atsfp` only), so a binding
+    /// taken from tandem over an older, later-ending `tstp` of dhcpd's own
+    /// looks like dhcpd's renewal not yet told; it is not one.
+    pub granted_here: bool,
 }
 
 impl IscLease {
@@ -56,6 +63,7 @@ impl IscLease {
             starts: 0,
             cltt: 0,
             rewind: FREE,
+            granted_here: false,
         }
     }
 

@@ -134,6 +134,7 @@ impl Dhcpd {
         e.chaddr = hw.to_vec();
         e.ends = now + granted;
         e.cltt = now;
+        e.granted_here = true;
         if cooperating {
             e.rewind = ACTIVE;
         }

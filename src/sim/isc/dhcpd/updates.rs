@@ -218,6 +218,7 @@ impl Dhcpd {
         l.ends = b.ends.unwrap_or(0);
         l.tsfp = pe;
         l.atsfp = pe;
+        l.granted_here = false;
         // dhcpd keeps its own cltt (failover.c compares the partner's and
         // never stores it).
         l.starts = b.start_time_of_state.unwrap_or(l.starts);
@@ -255,7 +256,7 @@ impl Dhcpd {
         (cltt, ends, now): (u32, u32, u32),
         (lost_with_earlier, unsent): (bool, bool),
     ) {
-        if !ours.bound() || ours.ends <= now || ours.tstp <= ours.atsfp {
+        if !ours.bound() || ours.ends <= now || ours.tstp <= ours.atsfp || !ours.granted_here {
             return;
         }
         let ended = matches!(status, EXPIRED | RELEASED | RESET | ABANDONED);
