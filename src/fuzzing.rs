@@ -234,6 +234,9 @@ pub fn isc_frames(data: &[u8]) {
 /// peer's own moves between frames (a state, a binding update, a pool
 /// request, chosen by each frame's transaction id), so that the state
 /// guard, balancing and held re-offers run too: no input makes it panic.
+/// The peer asks for updates when told of the partner, as it does, and
+/// some of ISC's UPDDONEs carry that request's xid, so that learning
+/// first ends and what it held runs too.
 fn isc_session(frames: &[crate::failover::isc::Frame]) {
     use crate::failover::isc::link::LinkConfig;
     use crate::failover::isc::session::{IscSession, SessionConfig, SessionOutput};
@@ -257,14 +260,27 @@ fn isc_session(frames: &[crate::failover::isc::Frame]) {
     let start = Time(u64::from(first.time));
     let (mut s, _) = IscSession::open(cfg, start);
     s.send(start, isc_peer_connect(start));
+    let mut asked = None;
     for (i, f) in frames.iter().enumerate() {
         let now = Time(u64::from(f.time));
         let pick = f.xid as usize;
         if let Some(m) = isc_peer_move(pick, i as u64, now) {
             s.send(now, m);
         }
-        for out in s.receive(now, f) {
+        let mut f = f.clone();
+        if f.kind == crate::failover::isc::MessageType::UpdDone && pick & 0x200 == 0 {
+            f.xid = asked.unwrap_or(f.xid);
+        }
+        for out in s.receive(now, &f) {
             let answer = match out {
+                SessionOutput::Message(Message::Connect(_)) => {
+                    let request = Message::UpdateRequest { since: 0 };
+                    asked = s.send(now, request).iter().find_map(|o| match o {
+                        SessionOutput::Frame(f) => Some(f.xid),
+                        _ => None,
+                    });
+                    continue;
+                }
                 SessionOutput::Message(Message::BindingUpdate { batch, leases, .. }) => {
                     // Every other one refused, as a dispute would.
                     let rejects = leases

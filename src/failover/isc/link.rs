@@ -98,8 +98,15 @@ pub struct IscLink {
 
 impl IscLink {
     /// A connection just opened at `now`, and what to send first (the
-    /// primary's CONNECT).
+    /// primary's CONNECT), its transaction ids from 0, as ISC numbers
+    /// its own.
     pub fn open(cfg: LinkConfig, now: Time) -> (IscLink, Vec<Frame>) {
+        IscLink::open_from(cfg, now, 0)
+    }
+
+    /// [`IscLink::open`] with transaction ids from `first_xid` (the
+    /// session's, apart from an earlier connection's: `IscSession::open`).
+    pub fn open_from(cfg: LinkConfig, now: Time, first_xid: u32) -> (IscLink, Vec<Frame>) {
         let mut link = IscLink {
             cfg,
             opened: now,
@@ -107,7 +114,7 @@ impl IscLink {
             partner_timer: None,
             last_sent: now,
             last_received: now,
-            next_xid: 0,
+            next_xid: first_xid,
         };
         let first = if link.cfg.primary {
             let connect = link.connect();
@@ -123,8 +130,8 @@ impl IscLink {
         self.up
     }
 
-    /// `m` as a frame sent at `now` with the next transaction id: 0 for
-    /// the first (ISC's CONNECT), never 0 after, as ISC reads a lease's
+    /// `m` as a frame sent at `now` with the next transaction id: the
+    /// first one given at opening, never 0 after, as ISC reads a lease's
     /// xid 0 as "none awaited".
     pub fn send(&mut self, now: Time, m: IscMessage) -> Frame {
         let xid = self.next_xid;

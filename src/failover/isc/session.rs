@@ -218,7 +218,8 @@ impl IscSession {
     /// A connection just opened at `now`, and what to send first (the
     /// primary's CONNECT).
     pub fn open(cfg: SessionConfig, now: Time) -> (IscSession, Vec<SessionOutput>) {
-        let (link, first) = IscLink::open(cfg.link.clone(), now);
+        let first_xid = first_xid(now, cfg.connection);
+        let (link, first) = IscLink::open_from(cfg.link.clone(), now, first_xid);
         let recover_epoch = cfg.recover_epoch;
         let session = IscSession {
             cfg,
@@ -370,3 +371,19 @@ mod refusals;
 mod tests;
 
 pub use refusals::REOFFER_AFTER;
+
+/// The first transaction id of a connection opened at `now` (seconds)
+/// with number `connection`: apart from the ids an earlier connection
+/// (of this process, or of one before it) began with, unless it opened
+/// in the same second with the same number modulo 16, or 2^16 seconds
+/// before. dhcpd keeps a pending UPDDONE across a disconnect and sends it
+/// with the old request's xid (failover.c `send_update_done`, `updxid`);
+/// with ids restarting at 0 each connection, the peer's request, always
+/// the connection's first or second or third frame, would have that
+/// xid again, and `inbound`'s check could not tell the stale UPDDONE.
+/// Below 2^24, so billions of frames go before the ids wrap.
+fn first_xid(now: Time, connection: u64) -> u32 {
+    let seconds = (now.0 & 0xffff) as u32;
+    let number = (connection & 0xf) as u32;
+    (seconds << 8) | (number << 4)
+}

@@ -85,10 +85,13 @@ impl IscSession {
     /// dhcpd keeps its pending UPDDONE (`send_update_done`) across a
     /// disconnect and sends it, with the old request's xid, once the lease
     /// it waits for is acknowledged; taken, it would end learn-first, or
-    /// the peer's RECOVER, before dhcpd's changes arrived. After our
-    /// request none can come: the peer asks on connecting, before it
-    /// acknowledges anything, and dhcpd drops the old pointer on taking a
-    /// request (failover.c `dhcp_failover_process_update_request`).
+    /// the peer's RECOVER, before dhcpd's changes arrived. Each connection
+    /// numbers its frames apart from the one before (`first_xid`), so the
+    /// stale one's xid is not our request's, even where it comes after
+    /// our request (a refusal the session itself sends before it, of a
+    /// binding update it cannot read). dhcpd drops the old pointer once it
+    /// takes our request (failover.c
+    /// `dhcp_failover_process_update_request`).
     fn update_done(&mut self, xid: u32) -> Vec<SessionOutput> {
         if self.asked_xid != Some(xid) {
             tracing::warn!(
