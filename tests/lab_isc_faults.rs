@@ -18,10 +18,11 @@ mod netns;
 #[path = "lab/setup.rs"]
 mod setup;
 
-use isc::isc_state;
-use isc_pair::{CLIENTS, MCLT, perfdhcp_round, start_pair};
+use isc::{isc_state, last_blocks};
+use isc_pair::{CLIENTS, MCLT, perfdhcp_clients, perfdhcp_round, start_pair};
 use setup::read;
 use setup::wait_for;
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// The faults of issue 19's step 2.
@@ -182,6 +183,7 @@ fn fault_and_recover(test: &str, tag: &str, role: &str, fault: Fault) {
     let tandem_alone =
         || common::status(&p.cfg).is_some_and(|s| s["state"] == "communications-interrupted");
     let isc_alone = || isc_state(&p.isc_log).as_deref() == Some("communications-interrupted");
+    let (tandems_free, iscs_free) = free_addresses(&p.isc_leases, role);
     match fault {
         Fault::KillTandem | Fault::ReinstallTandem | Fault::KillTandemIscTakesOver => {
             p.lab.signal(p.tandem_pid, "KILL");
@@ -202,14 +204,39 @@ fn fault_and_recover(test: &str, tag: &str, role: &str, fault: Fault) {
             Fault::CutLink => isc_alone() && tandem_alone(),
         },
     );
-    if fault == Fault::KillTandemIscTakesOver {
+    // Past MCLT in PARTNER-DOWN dhcpd may give tandem's free addresses
+    // too: more new clients than dhcpd's own free addresses have it do so.
+    let new_clients = if fault == Fault::KillTandemIscTakesOver {
         p.isc_partner_down();
-        // Past MCLT dhcpd may give tandem's free addresses too (not
-        // asserted: its own may suffice for these clients).
         std::thread::sleep(Duration::from_secs(MCLT + 2));
-    }
-    perfdhcp_round(&mut p.lab, &p.perf_ns, &perf_log, CLIENTS[1]);
+        iscs_free.len() + 10
+    } else {
+        20
+    };
+    perfdhcp_clients(
+        &mut p.lab,
+        &p.perf_ns,
+        &perf_log,
+        CLIENTS[1],
+        new_clients,
+        &[],
+    );
     let acked = p.acked();
+    if fault == Fault::KillTandemIscTakesOver {
+        let taken = acked
+            .iter()
+            .filter(|(a, m, w)| {
+                m.starts_with("00:0c:02") && *w == "dhcpd" && tandems_free.contains(a)
+            })
+            .count();
+        assert!(
+            taken > 0,
+            "dhcpd in PARTNER-DOWN gave none of tandem's {} free addresses to {new_clients} new clients (its own: {})\n{}",
+            tandems_free.len(),
+            iscs_free.len(),
+            read(&perf_log)
+        );
+    }
     let served = |who: &str| {
         acked
             .iter()
@@ -262,4 +289,20 @@ fn fault_and_recover(test: &str, tag: &str, role: &str, fault: Fault) {
         assert!(said.contains("lease database is new to us"), "{said}");
     }
     p.check_every_ack_on_both(10);
+}
+
+/// The free addresses in dhcpd's lease file: tandem's (in `role`) and
+/// dhcpd's own. ISC's FREE addresses are the primary's, BACKUP the
+/// secondary's.
+fn free_addresses(isc_leases: &std::path::Path, role: &str) -> (HashSet<String>, HashSet<String>) {
+    let tandems = if role == "primary" { "free" } else { "backup" };
+    let (mut theirs, mut ours) = (HashSet::new(), HashSet::new());
+    for (addr, (state, ..)) in last_blocks(&read(isc_leases)) {
+        if state == tandems {
+            theirs.insert(addr);
+        } else if state == "free" || state == "backup" {
+            ours.insert(addr);
+        }
+    }
+    (theirs, ours)
 }

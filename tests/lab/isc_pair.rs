@@ -122,8 +122,21 @@ pub fn perfdhcp_round(lab: &mut Lab, ns: &str, log: &Path, mac: &str) {
 
 /// [`perfdhcp_round`] with `extra` arguments (renewals, releases).
 pub fn perfdhcp_round_with(lab: &mut Lab, ns: &str, log: &Path, mac: &str, extra: &[&str]) {
+    perfdhcp_clients(lab, ns, log, mac, 20, extra);
+}
+
+/// [`perfdhcp_round_with`] of `clients` clients.
+pub fn perfdhcp_clients(
+    lab: &mut Lab,
+    ns: &str,
+    log: &Path,
+    mac: &str,
+    clients: usize,
+    extra: &[&str],
+) {
     let before = read(log).matches("Rate:").count();
     let base = format!("mac={mac}");
+    let clients = clients.to_string();
     let mut args = vec![
         "perfdhcp",
         "-4",
@@ -132,9 +145,9 @@ pub fn perfdhcp_round_with(lab: &mut Lab, ns: &str, log: &Path, mac: &str, extra
         "-r",
         "10",
         "-R",
-        "20",
+        &clients,
         "-n",
-        "20",
+        &clients,
         "-p",
         "6",
         "-l",
