@@ -109,19 +109,26 @@ impl World {
 
     /// tandem tells dhcpd a binding expired only once it has, by its own
     /// clock: dhcpd takes an expiry up to 65 s early (`rules`), which would
-    /// hide an early one behind dhcpd's hazard.
+    /// hide an early one behind dhcpd's hazard. Remembers when tandem sent
+    /// an end (expired, released) of an address (`Marks::end_sent`).
     pub(super) fn check_tandem_frame(
-        &self,
+        &mut self,
         f: &crate::failover::isc::Frame,
     ) -> Result<(), Violation> {
+        use crate::failover::isc::binding::status;
         let Some(crate::failover::isc::IscMessage::BndUpd(b)) =
             crate::failover::isc::IscMessage::read(f)
         else {
             return Ok(());
         };
+        if let (Some(addr), Some(s)) = (b.addr, b.status)
+            && (s == status::EXPIRED || s == status::RELEASED)
+        {
+            self.marks.end_sent.insert(addr, self.now);
+        }
         let now = self.tandem.as_ref().map_or(0, |h| h.local(self.now).0);
         let ends = u64::from(b.ends.unwrap_or(0));
-        if b.status == Some(crate::failover::isc::binding::status::EXPIRED) && ends > now + 1 {
+        if b.status == Some(status::EXPIRED) && ends > now + 1 {
             return Err(self.violation(format!(
                 "tandem told dhcpd {:?} expired at {now}, its end being {ends}",
                 b.addr
@@ -334,22 +341,5 @@ impl World {
             .as_ref()
             .and_then(|h| h.node.store().get(*a))
             .is_some_and(|l| l.state == LeaseState::Active)
-    }
-}
-
-impl World {
-    /// Remembers when tandem sent dhcpd an end of an address (`end_sent`).
-    pub(super) fn note_end_sent(&mut self, f: &crate::failover::isc::Frame) {
-        use crate::failover::isc::binding::status;
-        let Some(crate::failover::isc::IscMessage::BndUpd(b)) =
-            crate::failover::isc::IscMessage::read(f)
-        else {
-            return;
-        };
-        if let (Some(addr), Some(s)) = (b.addr, b.status)
-            && (s == status::EXPIRED || s == status::RELEASED)
-        {
-            self.marks.end_sent.insert(addr, self.now);
-        }
     }
 }

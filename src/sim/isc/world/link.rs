@@ -155,7 +155,6 @@ impl World {
             match o {
                 SessionOutput::Frame(f) => {
                     self.check_tandem_frame(&f)?;
-                    self.note_end_sent(&f);
                     match f.encode() {
                         Ok(b) => self.send(TANDEM, b),
                         Err(e) => {
