@@ -77,6 +77,26 @@ fn regression_seeds() {
     );
 }
 
+/// Seeds where both servers waited for each other for good (session 24's
+/// sweep; each fails on the session's start, ff62a83), dhcpd's rules
+/// meeting the peer's: our state told while dhcpd was in STARTUP and
+/// ignored (1022896 at 10 clients: `IscSession::tell_again`); a dhcpd
+/// introduced in RECOVER that went to POTENTIAL-CONFLICT unasked (1022873:
+/// `ask_put_off`); our CONFLICT-DONE after a state other than
+/// POTENTIAL-CONFLICT, which a dhcpd secondary does not act on (1024890
+/// at 16 clients: `conflict_first`). The others fail alike.
+#[test]
+fn liveness_regression_seeds() {
+    check(
+        [1_022_896, 1_022_873, 1_032_291, 1_036_248].into_iter(),
+        &isc(10),
+    );
+    check(
+        [1_024_890, 1_005_099, 1_015_570, 1_038_549].into_iter(),
+        &isc(16),
+    );
+}
+
 /// dhcpd's own hazards (its PARTNER-DOWN reusing an ended binding's
 /// address at its potential expiry, taking a partner's older version over
 /// its newer unsent one...) are shown, as a dangerous schedule's failure,

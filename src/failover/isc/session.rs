@@ -196,6 +196,18 @@ pub struct IscSession {
     fingerprint: String,
     /// The state ISC last heard from us (`outbound::deliverable`).
     told: Option<State>,
+    /// Whether the request made on ISC's behalf at its introduction
+    /// (`introduction`) was put off because ISC was in RECOVER, whose
+    /// UPDREQALL was to come, and none has come yet (`partner_in`).
+    behalf_put_off: bool,
+    /// The last state we sent ISC on this connection (`told` is cleared
+    /// when ours changes, to tell the new one).
+    said: Option<State>,
+    /// Whether ISC's last STATE carried the STARTUP flag.
+    theirs_startup: bool,
+    /// Whether `told` reached ISC in STARTUP, which may not have acted on
+    /// it (`inbound::partner_in`).
+    told_in_startup: bool,
     /// Whether ISC asked for updates (UPDREQ, UPDREQALL) that the peer has
     /// not answered yet: only then does the peer's UPDDONE go to ISC.
     isc_asked: bool,
@@ -239,6 +251,10 @@ impl IscSession {
             balanced: false,
             theirs: None,
             theirs_interrupted: false,
+            theirs_startup: false,
+            said: None,
+            behalf_put_off: false,
+            told_in_startup: false,
             recover_epoch,
             held: None,
             fingerprint: String::new(),

@@ -32,6 +32,7 @@ impl IscSession {
             IscMessage::UpdReq | IscMessage::UpdReqAll => {
                 self.request_xid = xid;
                 self.isc_asked = true;
+                self.behalf_put_off = false;
                 self.request_for_peer(if matches!(m, IscMessage::UpdReq) {
                     Message::UpdateRequest { since: u64::MAX }
                 } else {
@@ -259,15 +260,59 @@ impl IscSession {
         let s = isc_state(number).unwrap_or(told);
         self.theirs = Some(s);
         self.theirs_interrupted = number == Some(state::RESOLUTION_INTERRUPTED);
+        self.theirs_startup = told == State::Startup;
+        if !self.theirs_startup && std::mem::take(&mut self.told_in_startup) {
+            self.tell_again(s);
+        }
         // dhcpd left RECOVER: a later RECOVER is a later loss, named anew
         // (the lab: a dhcpd wiped after its first recovery was given the
         // first one's identity back, and taken for the database met last).
         if s != State::Recover {
             self.recover_epoch = None;
         }
-        let mut out = self.balance();
+        let mut out = self.ask_put_off(s);
+        out.extend(self.balance());
         out.extend(self.tell_held(now));
         out
+    }
+
+    /// dhcpd left RECOVER (to `theirs`) without the UPDREQALL its
+    /// introduction promised: the request on its behalf put off then is
+    /// made now. A dhcpd restarted in RECOVER that hears our
+    /// POTENTIAL-CONFLICT first goes to POTENTIAL-CONFLICT and never asks
+    /// (failover.c `dhcp_failover_peer_state_changed`); as its secondary
+    /// it waits for our CONFLICT-DONE, which waits for our answer: both
+    /// stayed in POTENTIAL-CONFLICT for good (the simulator's isc family,
+    /// seed 1022873 at 10 clients).
+    fn ask_put_off(&mut self, theirs: State) -> Vec<SessionOutput> {
+        if !self.behalf_put_off || matches!(theirs, State::Recover | State::Startup) {
+            return vec![];
+        }
+        self.behalf_put_off = false;
+        self.request_for_peer(Message::UpdateRequest { since: u64::MAX })
+    }
+
+    /// Our state reached dhcpd in STARTUP, which has now left it (in
+    /// `theirs`): it is told again. A dhcpd in STARTUP that hears the
+    /// state it saved for us goes to its own saved state and does nothing
+    /// else (failover.c `dhcp_failover_peer_state_changed`, the "same
+    /// state" case); told again out of STARTUP, it reacts. Without this,
+    /// our RECOVER-DONE to a dhcpd restarted in COMMUNICATIONS-INTERRUPTED
+    /// left both waiting for good (the simulator's isc family, seed
+    /// 1022896 at 10 clients; a dhcpd pair waits alike). Not to a dhcpd in
+    /// RECOVER hearing RECOVER, PARTNER-DOWN or COMMUNICATIONS-INTERRUPTED:
+    /// it would ask for every binding again, having asked on entering.
+    fn tell_again(&mut self, theirs: State) {
+        use State::*;
+        let ours = self.ours.map(|(s, _)| s);
+        let asks_again = theirs == Recover
+            && matches!(
+                ours,
+                Some(Recover | PartnerDown | CommunicationsInterrupted)
+            );
+        if !asks_again {
+            self.told = None;
+        }
     }
 
     /// Both are in NORMAL: as the ISC secondary's primary, we give it its

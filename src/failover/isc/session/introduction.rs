@@ -54,6 +54,8 @@ impl IscSession {
         // (`request_for_peer`).
         if acts_as != State::Recover {
             out.extend(self.request_for_peer(Message::UpdateRequest { since: u64::MAX }));
+        } else {
+            self.behalf_put_off = true;
         }
         out.extend(self.partner_in(now, state, s));
         for (m, xid, time) in std::mem::take(&mut self.early) {

@@ -109,8 +109,32 @@ impl IscSession {
             return vec![];
         }
         self.held = None;
+        let mut out = self.conflict_first(now, say, since);
         self.told = Some(say);
-        self.state_frame(now, say, since)
+        self.said = Some(say);
+        self.told_in_startup = self.theirs_startup;
+        out.extend(self.state_frame(now, say, since).map(SessionOutput::Frame));
+        out
+    }
+
+    /// Our POTENTIAL-CONFLICT, ahead of our CONFLICT-DONE (`say`) when
+    /// dhcpd last heard another state of ours: a dhcpd secondary asks for
+    /// our updates on CONFLICT-DONE only when our previous state was
+    /// POTENTIAL-CONFLICT, and otherwise logs "unexpected move" and waits
+    /// (failover.c `dhcp_failover_peer_state_changed`). The peer passes
+    /// through POTENTIAL-CONFLICT at once when it has nothing left to
+    /// learn, and dhcpd heard our COMMUNICATIONS-INTERRUPTED then our
+    /// CONFLICT-DONE: both waited for good (the simulator's isc family,
+    /// seed 1024890 at 16 clients).
+    fn conflict_first(&mut self, now: Time, say: State, since: u64) -> Vec<SessionOutput> {
+        use State::*;
+        if say != ConflictDone
+            || self.said == Some(PotentialConflict)
+            || self.deliverable(PotentialConflict) != Some(PotentialConflict)
+        {
+            return vec![];
+        }
+        self.state_frame(now, PotentialConflict, since)
             .map(SessionOutput::Frame)
             .into_iter()
             .collect()

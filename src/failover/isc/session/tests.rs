@@ -407,4 +407,5 @@ fn the_peer_s_refusals_map_to_isc_s_reasons() {
 mod captured;
 mod fuzzed;
 mod in_step;
+mod liveness;
 mod requests;
