@@ -68,6 +68,30 @@ fn beside_isc_partner_down_ends_once_dhcpd_has_our_grants() {
     }
 }
 
+/// In RECOVER-DONE, a dhcpd in POTENTIAL-CONFLICT (or RESOLUTION-
+/// INTERRUPTED, or past it in CONFLICT-DONE) never moves on our
+/// RECOVER-DONE: beside it we join it in resolving; a tandem partner
+/// there is left to its own rules (simulator seed 1022414, 16 clients).
+#[test]
+fn beside_isc_recover_done_joins_a_conflict() {
+    for (isc, partner) in [
+        (true, State::PotentialConflict),
+        (true, State::ConflictDone),
+        (false, State::PotentialConflict),
+    ] {
+        let mut d = Duo::new();
+        d.connect();
+        d.a.peer.cfg.isc_partner = isc;
+        d.a.peer.state = State::RecoverDone;
+        if let Some(p) = d.a.peer.partner.as_mut() {
+            p.state = partner;
+        }
+        let next = d.a.peer.next_state(d.now);
+        let want = isc.then_some(State::PotentialConflict);
+        assert_eq!(next, want, "beside ISC: {isc}, partner {partner:?}");
+    }
+}
+
 /// With dhcpd's window of one, one update is in flight; two renewals of
 /// a binding queued behind it go as one, the newer; nothing follows.
 #[test]
