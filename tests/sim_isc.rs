@@ -67,12 +67,16 @@ fn beside_dhcpd_seeds_hold_every_invariant() {
 /// - 1000632 (24 clients; session 23's sweep): tandem sent back its own
 ///   expiry of a binding dhcpd had just told it expired alike; it reached
 ///   dhcpd, in PARTNER-DOWN, after dhcpd had given the address to another
-///   client, and dhcpd ended that client's binding (`Peer::told_alike`).
+///   client, and dhcpd ended that client's binding (`Peer::told_alike`);
+/// - 1017786 (24 clients; session 24's sweep): dhcpd's frames, held 13 s
+///   by a cut, pulled the estimate of its clock's offset down, and
+///   tandem took its potential expiries 13 s later than stamped and
+///   granted past MCLT beyond what dhcpd stored (`Peer::offset`).
 #[test]
 fn regression_seeds() {
     check([113, 154].into_iter(), &isc(10));
     check(
-        [12_916, 12_700, 10_711, 12_759, 1_000_632].into_iter(),
+        [12_916, 12_700, 10_711, 12_759, 1_000_632, 1_017_786].into_iter(),
         &isc(24),
     );
 }

@@ -240,3 +240,24 @@ fn beside_isc_an_end_in_flight_meeting_dhcpd_s_is_not_offered_again() {
     let again = updates(&ack(&mut d, batch));
     assert!(again.is_empty(), "offered again: {again:?}");
 }
+
+/// Beside dhcpd, which reports no bound on our offset, frames delayed by a
+/// cut do not make its potential expiries later than it stamped them
+/// (simulator seed 1017786, 24 clients); a tandem partner's report bounds
+/// them instead.
+#[test]
+fn beside_isc_a_delayed_frame_never_makes_a_potential_expiry_later() {
+    for isc in [false, true] {
+        let mut d = Duo::new();
+        d.connect();
+        d.a.peer.cfg.isc_partner = isc;
+        let now = d.now;
+        if let Some(p) = d.a.peer.partner.as_mut() {
+            // Every recent stamp 13 s old on arrival.
+            p.clock = crate::failover::clock::ClockOffset::new(now, now.0 - 13);
+        }
+        let b = d.a.peer.offset();
+        assert_eq!(b.low, -13);
+        assert_eq!(b.high, if isc { 0 } else { -13 }, "beside ISC: {isc}");
+    }
+}
