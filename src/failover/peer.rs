@@ -351,14 +351,18 @@ impl Peer {
     /// 1017786 at 24 clients: a 13-s cut). ISC takes every time as sent
     /// (research/isc-failover-wire.md 2.4): beside it `high` is at least
     /// 0, so a potential expiry is never taken later than dhcpd stamped
-    /// it.
+    /// it; `low` moves down as far, so the middle, which transaction times
+    /// are converted by and disputes compare, stays where it was (review:
+    /// raised alone, dhcpd's renewals came out earlier than ours), and
+    /// ends are taken later, on their safe side too.
     fn offset(&self) -> OffsetBounds {
         let Some(p) = self.partner.as_ref() else {
             return OffsetBounds::exact(0);
         };
         let mut b = p.clock.bounds();
-        if self.cfg.isc_partner {
-            b.high = b.high.max(0);
+        if self.cfg.isc_partner && b.high < 0 {
+            b.low = b.low.saturating_add(b.high);
+            b.high = 0;
         }
         b
     }

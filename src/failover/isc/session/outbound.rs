@@ -125,11 +125,13 @@ impl IscSession {
     /// through POTENTIAL-CONFLICT at once when it has nothing left to
     /// learn, and dhcpd heard our COMMUNICATIONS-INTERRUPTED then our
     /// CONFLICT-DONE: both waited for good (the simulator's isc family,
-    /// seed 1024890 at 16 clients).
+    /// seed 1024890 at 16 clients). Not again after a CONFLICT-DONE told
+    /// on this connection, which had ours ahead of it (review: told again
+    /// out of dhcpd's STARTUP, it would have asked a second time).
     fn conflict_first(&mut self, now: Time, say: State, since: u64) -> Vec<SessionOutput> {
         use State::*;
         if say != ConflictDone
-            || self.said == Some(PotentialConflict)
+            || matches!(self.said, Some(PotentialConflict | ConflictDone))
             || self.deliverable(PotentialConflict) != Some(PotentialConflict)
         {
             return vec![];

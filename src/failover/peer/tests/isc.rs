@@ -257,7 +257,8 @@ fn beside_isc_a_delayed_frame_never_makes_a_potential_expiry_later() {
             p.clock = crate::failover::clock::ClockOffset::new(now, now.0 - 13);
         }
         let b = d.a.peer.offset();
-        assert_eq!(b.low, -13);
         assert_eq!(b.high, if isc { 0 } else { -13 }, "beside ISC: {isc}");
+        assert_eq!(b.low, if isc { -26 } else { -13 }, "ends taken later");
+        assert_eq!(b.middle(), -13, "transaction times as before");
     }
 }
