@@ -108,11 +108,11 @@ fn liveness_regression_seeds() {
 /// not counted against tandem; the model must reach them.
 #[test]
 fn dhcpd_s_own_hazards_are_shown() {
+    // The first shown, of up to 200 crowded seeds (3 of these 200 show
+    // one at 632b76a): a change of schedule moves them, not their rate.
     let opts = isc(20);
-    let shown: Vec<String> = (10_020..10_030)
+    let shown = (10_000..10_200)
         .filter_map(|s| run(s, &opts).err())
-        .filter(|v| v.dangerous && v.message.starts_with("dhcpd's own hazard"))
-        .map(|v| v.message)
-        .collect();
-    assert!(!shown.is_empty(), "no dhcpd hazard in 10 crowded seeds");
+        .find(|v| v.dangerous && v.message.starts_with("dhcpd's own hazard"));
+    assert!(shown.is_some(), "no dhcpd hazard in 200 crowded seeds");
 }
