@@ -89,6 +89,21 @@ fn our_request(s: &mut IscSession, now: Time) -> u32 {
     sent[0].xid
 }
 
+/// A tandem primary whose peer is in `ours`, after the captured dhcpd
+/// secondary's CONNECTACK (no STATE yet): the session and its clock.
+fn primary(ours: State) -> (IscSession, Time) {
+    let ack = captured("secondary")
+        .into_iter()
+        .find(|f| f.kind == MessageType::ConnectAck)
+        .unwrap();
+    let now = Time(u64::from(ack.time));
+    let (mut s, first) = IscSession::open(cfg(true), now);
+    assert_eq!(frames_of(&first)[0].kind, MessageType::Connect);
+    s.send(now, peer_connect(now, ours));
+    s.receive(now, &ack);
+    (s, now)
+}
+
 /// A tandem secondary whose peer is in `ours`, after the captured
 /// primary's CONNECT and a STATE of NORMAL: the session and its clock.
 fn up(ours: State) -> (IscSession, Time) {

@@ -88,15 +88,7 @@ fn an_offer_isc_refused_waits_or_gives_way_to_isc_s_version() {
 /// for a request ISC never made.
 #[test]
 fn as_primary_the_secondary_gets_its_share_on_normal() {
-    let ack = captured("secondary")
-        .into_iter()
-        .find(|f| f.kind == MessageType::ConnectAck)
-        .unwrap();
-    let now = Time(u64::from(ack.time));
-    let (mut s, first) = IscSession::open(cfg(true), now);
-    assert_eq!(frames_of(&first)[0].kind, MessageType::Connect);
-    s.send(now, peer_connect(now, State::Normal));
-    s.receive(now, &ack);
+    let (mut s, now) = primary(State::Normal);
     let told = messages(&s.receive(now, &state_frame(2, 0, now, 1)));
     let asked = told
         .iter()
@@ -164,14 +156,7 @@ fn isc_hears_only_the_states_it_survives() {
 /// POTENTIAL-CONFLICT for them, and the peer leaves it only once sent).
 #[test]
 fn as_primary_a_conflict_has_the_peer_offer_its_updates() {
-    let ack = captured("secondary")
-        .into_iter()
-        .find(|f| f.kind == MessageType::ConnectAck)
-        .unwrap();
-    let now = Time(u64::from(ack.time));
-    let (mut s, _) = IscSession::open(cfg(true), now);
-    s.send(now, peer_connect(now, State::PotentialConflict));
-    s.receive(now, &ack);
+    let (mut s, now) = primary(State::PotentialConflict);
     let asks = |told: &[Message]| {
         told.iter()
             .filter(|m| **m == Message::UpdateRequest { since: u64::MAX })

@@ -7,15 +7,8 @@ use super::*;
 /// A tandem primary introduced to the captured dhcpd secondary, the peer
 /// in `ours`, dhcpd's first STATE `isc` with `flags`: the session, its
 /// clock and what that STATE brought.
-fn primary(ours: State, isc: u8, flags: u8) -> (IscSession, Time, Vec<SessionOutput>) {
-    let ack = captured("secondary")
-        .into_iter()
-        .find(|f| f.kind == MessageType::ConnectAck)
-        .unwrap();
-    let now = Time(u64::from(ack.time));
-    let (mut s, _) = IscSession::open(cfg(true), now);
-    s.send(now, peer_connect(now, ours));
-    s.receive(now, &ack);
+fn introduced(ours: State, isc: u8, flags: u8) -> (IscSession, Time, Vec<SessionOutput>) {
+    let (mut s, now) = primary(ours);
     let out = s.receive(now, &state_frame(isc, flags, now, 1));
     (s, now, out)
 }
@@ -45,7 +38,7 @@ fn ours(s: &mut IscSession, now: Time, st: State) -> Vec<SessionOutput> {
 /// of STARTUP (seed 1022896 at 10 clients).
 #[test]
 fn a_state_told_in_dhcpd_s_startup_is_told_again_after_it() {
-    let (mut s, now, _) = primary(State::Recover, 3, 1);
+    let (mut s, now, _) = introduced(State::Recover, 3, 1);
     assert_eq!(states_told(&ours(&mut s, now, State::RecoverDone)), vec![9]);
     let out = s.receive(now, &state_frame(3, 0, now, 2));
     assert_eq!(states_told(&out), vec![9], "told again");
@@ -57,7 +50,7 @@ fn a_state_told_in_dhcpd_s_startup_is_told_again_after_it() {
 /// binding on entering, and would ask again.
 #[test]
 fn a_dhcpd_in_recover_is_not_told_our_recover_again() {
-    let (mut s, now, out) = primary(State::Recover, 6, 1);
+    let (mut s, now, out) = introduced(State::Recover, 6, 1);
     assert_eq!(states_told(&out), vec![6]);
     let out = s.receive(now, &state_frame(6, 0, now, 2));
     assert!(states_told(&out).is_empty(), "{out:?}");
@@ -70,7 +63,7 @@ fn a_dhcpd_in_recover_is_not_told_our_recover_again() {
 #[test]
 fn a_dhcpd_leaving_recover_unasked_is_asked_for() {
     let asked = Message::UpdateRequest { since: u64::MAX };
-    let (mut s, now, out) = primary(State::PotentialConflict, 6, 0);
+    let (mut s, now, out) = introduced(State::PotentialConflict, 6, 0);
     assert!(!messages(&out).contains(&asked), "its UPDREQALL is to come");
     let xid = our_request(&mut s, now);
     let done = messages(&s.receive(now, &IscMessage::UpdDone.frame(now.0 as u32, xid)));
@@ -84,10 +77,10 @@ fn a_dhcpd_leaving_recover_unasked_is_asked_for() {
 /// POTENTIAL-CONFLICT goes first (seed 1024890 at 16 clients).
 #[test]
 fn conflict_done_follows_our_potential_conflict() {
-    let (mut s, now, _) = primary(State::CommunicationsInterrupted, 5, 0);
+    let (mut s, now, _) = introduced(State::CommunicationsInterrupted, 5, 0);
     let out = ours(&mut s, now, State::ConflictDone);
     assert_eq!(states_told(&out), vec![5, 11]);
-    let (mut s, now, _) = primary(State::CommunicationsInterrupted, 5, 0);
+    let (mut s, now, _) = introduced(State::CommunicationsInterrupted, 5, 0);
     assert_eq!(
         states_told(&ours(&mut s, now, State::PotentialConflict)),
         vec![5]
