@@ -156,7 +156,7 @@ fn from_isc(t: Option<u32>) -> u64 {
 }
 
 /// A tandem time as ISC's, clamped at [`MAX_TIME`].
-fn to_isc(t: u64) -> u32 {
+pub(crate) fn to_isc(t: u64) -> u32 {
     u32::try_from(t).unwrap_or(MAX_TIME).min(MAX_TIME)
 }
 

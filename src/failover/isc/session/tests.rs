@@ -420,6 +420,7 @@ fn the_peer_s_refusals_map_to_isc_s_reasons() {
 }
 
 mod captured;
+mod ends;
 mod fuzzed;
 mod in_step;
 mod liveness;
