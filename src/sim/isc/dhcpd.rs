@@ -185,6 +185,11 @@ pub struct Dhcpd {
     /// queue held then.
     done_sent: u64,
     queued_at_done: std::collections::HashSet<Ipv4Addr>,
+    /// For the classification only: when dhcpd last moved into
+    /// PARTNER-DOWN (its clock). `stos` is not that time when the move
+    /// left STARTUP: the saved state's `stos` is kept (failover.c
+    /// 1824-1828), from before dhcpd's own downtime.
+    pub(super) partner_down_entered: Option<u32>,
 }
 
 impl Dhcpd {
@@ -231,6 +236,7 @@ impl Dhcpd {
             sent_on: HashMap::new(),
             done_sent: 0,
             queued_at_done: Default::default(),
+            partner_down_entered: None,
         }
     }
 
@@ -284,6 +290,7 @@ impl Dhcpd {
                 self.send_message(now, crate::failover::isc::IscMessage::UpdReqAll);
             }
             PartnerDown => {
+                self.partner_down_entered = Some(now);
                 // Every ended binding may go MCLT from now (failover.c
                 // 1990-2003), even one whose acknowledged potential expiry
                 // (`atsfp`, left as it was) is later (`serve`).

@@ -112,6 +112,10 @@ struct World {
     /// against it, unlike tandem's blind restart), so its grants are its
     /// own hazard.
     dhcpd_blind: bool,
+    /// tandem is down, and was in PARTNER-DOWN when it fell: a dhcpd
+    /// restarted meanwhile is blind alike (it cannot learn what tandem
+    /// gave in PARTNER-DOWN; sweep seed 1064535).
+    tandem_fell_in_partner_down: bool,
     /// Per server, the latest potential expiry (global) it stored for an
     /// address, and for which client (hardware address).
     acked: [HashMap<Ipv4Addr, (Option<ClientKey>, u64)>; 2],

@@ -149,20 +149,44 @@ impl Dhcpd {
         {
             self.hazard_grants.push((l.addr, why));
         }
-        // In PARTNER-DOWN an ended binding's address goes once `tsfp`
-        // passes (`lease_mine_to_reallocate`), which entering PARTNER-DOWN
-        // set to MCLT from then for the bindings ended before, while the
-        // partner may have renewed it up to MCLT past the potential expiry
-        // acknowledged (`atsfp`).
-        let ended = matches!(l.status, EXPIRED | RELEASED);
-        let early = now < l.atsfp.saturating_add(self.file.mclt);
-        if ended && self.state() == IscState::PartnerDown && early && l.chaddr != hw {
-            let why = "dhcpd's PARTNER-DOWN reuses an ended binding's address before MCLT past the potential expiry it acknowledged";
+        if let Some(why) = self.partner_down_hazard(now, l, hw) {
             self.hazard_grants.push((l.addr, why));
         }
         self.queue_update(l.addr);
         self.send_updates(now);
         granted
+    }
+
+    /// Whether dhcpd's PARTNER-DOWN gives `l`'s address to `hw` at `now`
+    /// while the partner may still have a client on it, and by which rule.
+    /// The partner may have granted up to MCLT past the potential expiry
+    /// dhcpd acknowledged (`atsfp`), or past the moment dhcpd went into
+    /// PARTNER-DOWN (the partner fell silent before); dhcpd waits less:
+    /// - an ended binding's address goes once `tsfp` passes
+    ///   (`lease_mine_to_reallocate`). Entering PARTNER-DOWN sets `tsfp` to
+    ///   MCLT past `stos` for the bindings ended before (failover.c
+    ///   1973-1986); a binding that ends after keeps its `tsfp` (mdb.c
+    ///   1635-1645), which an answer to the partner's UPDREQALL may have
+    ///   brought back to dhcpd's own old `tstp` (failover.c 5598-5632).
+    /// - the partner's free address goes MCLT past `stos`, which predates
+    ///   dhcpd's own downtime when the move leaves STARTUP (failover.c
+    ///   1824-1828: the saved state's `stos` is kept).
+    fn partner_down_hazard(&self, now: u32, l: &IscLease, hw: &[u8]) -> Option<&'static str> {
+        if self.state() != IscState::PartnerDown || l.chaddr == hw {
+            return None;
+        }
+        let entered = self.partner_down_entered.unwrap_or(self.file.stos);
+        let waited = |from: u32| now >= from.max(entered).saturating_add(self.file.mclt);
+        let partners_free = if self.cfg.primary { BACKUP } else { FREE };
+        match l.status {
+            EXPIRED | RELEASED if !waited(l.atsfp) => Some(
+                "dhcpd's PARTNER-DOWN reuses an ended binding's address before MCLT past the potential expiry it acknowledged or its entry",
+            ),
+            s if s == partners_free && !waited(l.tsfp) => Some(
+                "dhcpd's PARTNER-DOWN out of STARTUP gives the partner's free address MCLT after the stos it saved, not MCLT after its entry",
+            ),
+            _ => None,
+        }
     }
 
     /// A binding given back, or run out (`expired`), goes to RELEASED or

@@ -172,7 +172,11 @@ impl Dhcpd {
             return self.refuse(now, xid, Some(addr), reject::ILLEGAL_ADDRESS);
         };
         let cltt = b.cltt.unwrap_or(0);
-        let lost_with_earlier = self.ack_queue.contains_key(&addr)
+        // Sent last on an earlier connection and not queued to go on this
+        // one: on the ack queue, or taken off it by a refused update of
+        // the partner's (below), which does not queue it again (sweep seed
+        // 1025300).
+        let lost_with_earlier = !self.update_queue.contains(&addr)
             && self
                 .sent_on
                 .get(&addr)
@@ -222,8 +226,10 @@ impl Dhcpd {
         // dhcpd keeps its own cltt (failover.c compares the partner's and
         // never stores it).
         l.starts = b.start_time_of_state.unwrap_or(l.starts);
-        self.log
-            .push(format!("dhcpd takes {addr} status {status} pe {pe}"));
+        self.log.push(format!(
+            "dhcpd takes {addr} status {status} pe {pe} ends {} at {now}",
+            l.ends
+        ));
         self.queue_ack(now, xid, addr);
     }
 
@@ -243,7 +249,9 @@ impl Dhcpd {
     /// PARTNER-DOWN (not on a disconnect in COMMUNICATIONS-INTERRUPTED),
     /// and its answer to an update request skips a lease on a queue
     /// (failover.c 1536-1567, 1800-1812, 5725-5731): tandem cannot learn
-    /// it (sweep seed 1003521); or one over a renewal still on its update
+    /// it (sweep seed 1003521); a partner's update of the lease takes it
+    /// off the ack queue, refused or not, and queues nothing (failover.c
+    /// 5222-5232), so it stays untold (sweep seed 1025300); or one over a renewal still on its update
     /// queue (`unsent`) after its UPDDONE: dhcpd sends that UPDDONE on the
     /// ack of the last lease queued, and an ack of an earlier version of
     /// that lease, sent before it was queued again, counts (failover.c

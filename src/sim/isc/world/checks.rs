@@ -214,7 +214,7 @@ impl World {
         // another client meanwhile (sweep seed 1016209).
         let taken = stored > self.now && stored_for != this_client;
         let blind = (self.dhcpd_blind && (end > stored + CLOCK_SLACK || taken)).then_some(
-            "dhcpd, restarted behind a cut while its partner is in PARTNER-DOWN, serves as if alone: it renews past what the partner stored, or gives an address the partner may have bound (ISC has no rule against it)",
+            "dhcpd, restarted while its partner is in PARTNER-DOWN and out of reach (behind a cut, or down), serves as if alone: it renews past what the partner stored, or gives an address the partner may have bound (ISC has no rule against it)",
         );
         // A renewal of a hazard's grant carries the hazard on.
         let renewed = self

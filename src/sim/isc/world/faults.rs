@@ -71,6 +71,8 @@ impl World {
             let Some(h) = self.tandem.take() else {
                 return Ok(());
             };
+            self.tandem_fell_in_partner_down =
+                h.node.state() == Some(crate::failover::State::PartnerDown);
             self.disk = if wipe {
                 self.epochs += 1;
                 Disk {

@@ -104,6 +104,7 @@ impl World {
             holders: Default::default(),
             marks: Marks::default(),
             dhcpd_blind: false,
+            tandem_fell_in_partner_down: false,
             acked: [HashMap::new(), HashMap::new()],
             client_loss,
             disk_delay,
@@ -152,10 +153,10 @@ impl World {
     pub(super) fn boot_dhcpd(&mut self) {
         let t = self.dhcpd_time(self.now);
         let d = Dhcpd::boot(self.dhcpd_cfg.clone(), self.lease_file.clone(), t);
-        self.dhcpd_blind = self
-            .tandem
-            .as_ref()
-            .is_some_and(|h| h.node.state() == Some(crate::failover::State::PartnerDown));
+        self.dhcpd_blind = match self.tandem.as_ref() {
+            Some(h) => h.node.state() == Some(crate::failover::State::PartnerDown),
+            None => self.tandem_fell_in_partner_down,
+        };
         self.dhcpd = Some(d);
         self.down_since[DHCPD] = None;
     }
