@@ -110,6 +110,53 @@ fn liveness_regression_seeds() {
     check(sixteens.into_iter(), &isc(16));
 }
 
+/// Double grants of session 24's sweep that were tandem's (session 25;
+/// each fails with its fix undone):
+/// - 1043727: dhcpd's RELEASED of a binding still active here, refused,
+///   raised the potential expiry we held dhcpd acknowledged to the one it
+///   sent; dhcpd records one only for an update it takes, and we renewed
+///   150 s past what it held (`Peer::refused_commitment`);
+/// - 1035816: dhcpd, its clock 2 s ahead, ended our client's binding at
+///   the end we sent as our clock had it (`Peer::wire_for_partner` sends
+///   it at its latest on dhcpd's clock);
+/// - 1051225: dhcpd's renewal of our client, taken just after our longer
+///   one, dropped ours unsent; dhcpd ended the binding at its own earlier
+///   end (`Peer::outlasts`).
+#[test]
+fn double_grant_regression_seeds() {
+    check([1_043_727, 1_035_816, 1_051_225].into_iter(), &isc(24));
+}
+
+/// Double grants of session 24's sweep that dhcpd's own rules made, shown
+/// as its hazards (session 25): in PARTNER-DOWN, an ended binding's address
+/// reused before MCLT past the entry (1025916: `tsfp` left at dhcpd's own
+/// old `tstp` by the UPDREQALL it answered; 1031240: entered out of
+/// STARTUP, keeping the `stos` of before its downtime); the partner's
+/// free address given MCLT after that old `stos` (1040610); the partner's
+/// end taken over a renewal dhcpd sent on a connection that broke, taken
+/// off its ack queue by our refused end and never sent again (1025300);
+/// serving blind after a restart beside a tandem that fell in
+/// PARTNER-DOWN (1064535 at 16 clients, 1117138 and 1189748 at 10).
+#[test]
+fn dhcpd_s_double_grants_are_its_hazards() {
+    let cases = [
+        (1_025_916, 24),
+        (1_031_240, 24),
+        (1_040_610, 24),
+        (1_025_300, 24),
+        (1_064_535, 16),
+        (1_117_138, 10),
+        (1_189_748, 10),
+    ];
+    for (seed, clients) in cases {
+        let v = run(seed, &isc(clients)).expect_err("the seed reaches dhcpd's hazard");
+        assert!(
+            v.dangerous && v.message.starts_with("dhcpd's own hazard"),
+            "seed {seed} at {clients} clients: {v}"
+        );
+    }
+}
+
 /// dhcpd's own hazards (its PARTNER-DOWN reusing an ended binding's
 /// address at its potential expiry, taking a partner's older version over
 /// its newer unsent one...) are shown, as a dangerous schedule's failure,

@@ -7,6 +7,7 @@
 //! address, and an end dhcpd already holds is never sent back to it.
 
 use super::*;
+use crate::failover::message::WireLease;
 use crate::failover::reconcile::Resolution;
 use crate::lease::LeaseState::{Expired, Released};
 
@@ -93,6 +94,58 @@ impl Peer {
         };
         r.update_seq = 0;
         Resolution::Accept(r)
+    }
+
+    /// Whether `r`, dhcpd's binding `rec` as we take it (raised by ours of
+    /// the same client, `reconcile`), ends later than dhcpd's: our later
+    /// grant, whose unsent versions `take_partners` drops, must still
+    /// reach dhcpd, or dhcpd ends the binding at its own earlier end while
+    /// our client holds the address (simulator seed 1051225, `--clients
+    /// 24 --family isc`: our 300-s renewal never left, dhcpd's 236-s one
+    /// arriving just after it; dhcpd, the primary, gave the address away
+    /// at its end). A tandem partner takes ours as it crosses and raises
+    /// its own alike; a potential expiry of ours that it has not heard of
+    /// bounds nothing of its (`mclt::cap`).
+    pub(super) fn outlasts(&self, r: &Lease, rec: &Lease) -> bool {
+        use crate::lease::LeaseState::Active;
+        self.cfg.isc_partner && r.state == Active && rec.state == Active && r.expires > rec.expires
+    }
+
+    /// `l` as the partner is sent it. A tandem partner converts the times
+    /// it receives by its view of our clock (`WireLease::to_lease`); dhcpd
+    /// takes every time as sent, on its own clock (research
+    /// isc-failover-wire.md 2.4), and ends the binding there. So beside
+    /// dhcpd the end goes out at its latest on dhcpd's clock (the offset's
+    /// top, at least 0 beside dhcpd, `Peer::offset`): a dhcpd whose clock
+    /// ran 2 s ahead of ours ended our client's binding 2 s early and gave
+    /// the address to another client (simulator seed 1035816, `--clients
+    /// 24 --family isc`). An end we send for a binding that has ended is
+    /// then brought back to now (`IscSession::offer`).
+    pub(super) fn wire_for_partner(&self, l: &Lease) -> WireLease {
+        let mut w = WireLease::from_lease(l);
+        let ahead = self.offset().high.max(0).unsigned_abs();
+        if self.cfg.isc_partner && w.expires != 0 {
+            w.expires = w.expires.saturating_add(ahead);
+        }
+        w
+    }
+
+    /// `kept`, ours raised by the times of dhcpd's record that we refuse
+    /// (`reconcile`'s `merged`), acknowledged no further than our `local`
+    /// was. dhcpd holds the potential expiry of its update as acknowledged
+    /// (its `tsfp`, which bounds how long it waits in PARTNER-DOWN before
+    /// giving the address away) only when we take the update (failover.c
+    /// 5363-5366, on the accepting path); a refusal leaves it as it was.
+    /// Raised from dhcpd's refused RELEASED, our renewal ran 150 s past
+    /// what dhcpd held acknowledged, and tandem crashed before ours went
+    /// back (simulator seed 1043727, `--clients 24 --family isc`). A tandem
+    /// partner keeps its own version's potential expiry whichever version
+    /// the pair stores (`combine`, `mclt::reusable_at`).
+    pub(super) fn refused_commitment(&self, mut kept: Lease, local: Option<&Lease>) -> Lease {
+        if let Some(l) = local.filter(|_| self.cfg.isc_partner) {
+            kept.acked_potential_expiry = kept.acked_potential_expiry.min(l.acked_potential_expiry);
+        }
+        kept
     }
 
     /// Whether, beside dhcpd, our stored record `held` (dhcpd's, taken

@@ -89,7 +89,7 @@ impl Peer {
         store.put(r.clone());
         // dhcpd carries no DNS records: ours back would only resend the
         // binding it has (`beside_isc`).
-        if r.dns != rec.dns && !self.cfg.isc_partner {
+        if (r.dns != rec.dns && !self.cfg.isc_partner) || self.outlasts(&r, rec) {
             v.resend.push(store.upsert(r.clone()));
         }
         v.accepted.push(r);
@@ -184,6 +184,7 @@ impl Peer {
                 self.disputes.entry(rec.addr).or_default().refusals += 1;
                 tracing::info!(addr = %rec.addr, reason = why, "partner's update refused; sending ours back");
                 v.rejects.push(reject(why.into()));
+                let merged = merged.map(|m| self.refused_commitment(m, store.get(rec.addr)));
                 v.resend.extend(Self::keep_ours(&rec, merged, store));
             }
         }
@@ -303,7 +304,7 @@ impl Peer {
                 client: cur.client(),
                 ended: beside_isc::ends(cur.state),
             });
-            wire.push(WireLease::from_lease(&cur));
+            wire.push(self.wire_for_partner(&cur));
         }
         let batch = self.next_batch;
         self.next_batch += 1;
