@@ -378,6 +378,7 @@ mod config;
 mod dispatch;
 mod evidence;
 mod link;
+mod operator;
 mod pair_config;
 mod persisted;
 mod pools;
