@@ -96,6 +96,27 @@ impl Peer {
         Resolution::Accept(r)
     }
 
+    /// Whether, beside dhcpd, a binding we granted is still on its way to
+    /// dhcpd or unacknowledged. Leaving PARTNER-DOWN for NORMAL waits for
+    /// them: dhcpd serves on our NORMAL at once, and our grants made while
+    /// it answered our update request went behind the NORMAL (the session
+    /// holds an address dhcpd refused for a while, `refusals`); dhcpd, the
+    /// primary and back from an empty lease file, gave one to another
+    /// client (simulator seed 1009255, `--clients 10 --family isc`).
+    pub(super) fn grants_untold(&self) -> bool {
+        use crate::lease::LeaseState::Active;
+        let queued = self
+            .out
+            .iter()
+            .any(|o| matches!(o, Out::Lease(l) if l.state == Active));
+        let unacked = self
+            .inflight
+            .values()
+            .flatten()
+            .any(|s| !s.ended && s.client.is_some());
+        self.cfg.isc_partner && (queued || unacked)
+    }
+
     /// Whether `r`, dhcpd's binding `rec` as we take it (raised by ours of
     /// the same client, `reconcile`), ends later than dhcpd's: our later
     /// grant, whose unsent versions `take_partners` drops, must still

@@ -295,11 +295,16 @@ impl Peer {
     /// answer (`sync.sent_done`; a record it refused is offered again
     /// until its own version comes, `refusals`): a dhcpd that crashed in RECOVER-DONE and came
     /// back in it gave an address we had granted meanwhile to another
-    /// client (simulator seed 12759, `--clients 24 --family isc`).
+    /// client (simulator seed 12759, `--clients 24 --family isc`), and
+    /// once dhcpd has acknowledged every grant of ours (`grants_untold`).
     fn leave_partner_down(&self, partner: Option<State>) -> Option<State> {
         use State::*;
         match partner? {
-            RecoverDone if self.cfg.isc_partner && !self.sync.sent_done => None,
+            RecoverDone
+                if self.cfg.isc_partner && (!self.sync.sent_done || self.grants_untold()) =>
+            {
+                None
+            }
             RecoverDone => Some(Normal),
             Normal | CommunicationsInterrupted | PartnerDown | PotentialConflict | ConflictDone => {
                 Some(PotentialConflict)

@@ -370,3 +370,25 @@ fn beside_isc_a_later_end_of_ours_reaches_dhcpd() {
         }
     }
 }
+
+/// Beside dhcpd, PARTNER-DOWN ends on dhcpd's RECOVER-DONE only once
+/// every grant of ours is acknowledged (simulator seed 1009255, 10
+/// clients); a tandem partner's RECOVER-DONE waits for them itself.
+#[test]
+fn beside_isc_partner_down_ends_once_every_grant_is_acknowledged() {
+    for isc in [false, true] {
+        let mut d = beside_dhcpd(isc, 10);
+        d.a.peer.state = State::PartnerDown;
+        d.a.peer.sync.sent_done = true;
+        if let Some(p) = d.a.peer.partner.as_mut() {
+            p.state = State::RecoverDone;
+        }
+        d.a.grant("10.0.0.20", 1, d.now, 300);
+        let sent = updates(&d.a.drain());
+        let early = d.a.peer.next_state(d.now);
+        assert_eq!(early, (!isc).then_some(State::Normal), "beside ISC: {isc}");
+        // The acknowledgement is judged at once.
+        ack(&mut d, sent[0].0);
+        assert_eq!(d.a.peer.state, State::Normal, "beside ISC: {isc}");
+    }
+}

@@ -163,14 +163,14 @@ impl Dhcpd {
     /// dhcpd acknowledged (`atsfp`), or past the moment dhcpd went into
     /// PARTNER-DOWN (the partner fell silent before); dhcpd waits less:
     /// - an ended binding's address goes once `tsfp` passes
-    ///   (`lease_mine_to_reallocate`). Entering PARTNER-DOWN sets `tsfp` to
-    ///   MCLT past `stos` for the bindings ended before (failover.c
-    ///   1973-1986); a binding that ends after keeps its `tsfp` (mdb.c
-    ///   1635-1645), which an answer to the partner's UPDREQALL may have
-    ///   brought back to dhcpd's own old `tstp` (failover.c 5598-5632).
-    /// - the partner's free address goes MCLT past `stos`, which predates
-    ///   dhcpd's own downtime when the move leaves STARTUP (failover.c
-    ///   1824-1828: the saved state's `stos` is kept).
+    ///   (`lease_mine_to_reallocate`), which is MCLT past `stos` (set on
+    ///   entering PARTNER-DOWN for the bindings ended before, failover.c
+    ///   1973-1986, and on ending for the others, mdb.c 1647-1662), not
+    ///   past the potential expiry acknowledged;
+    /// - the partner's free address goes MCLT past `stos`;
+    /// - and `stos` predates dhcpd's own downtime when the move leaves
+    ///   STARTUP (failover.c 1824-1828: the saved state's `stos` is kept),
+    ///   as when the operator declares it right after a restart.
     fn partner_down_hazard(&self, now: u32, l: &IscLease, hw: &[u8]) -> Option<&'static str> {
         if self.state() != IscState::PartnerDown || l.chaddr == hw {
             return None;
@@ -191,11 +191,15 @@ impl Dhcpd {
 
     /// A binding given back, or run out (`expired`), goes to RELEASED or
     /// EXPIRED for the partner to hear, or straight back to free where
-    /// the partner never heard of it (mdb.c 1800-1816, 2005-2015).
+    /// the partner never heard of it (mdb.c 1800-1816, 2005-2015). In
+    /// PARTNER-DOWN the ended binding may go MCLT past `stos` (its `tsfp`
+    /// set so on entering EXPIRED or RELEASED, mdb.c 1647-1662).
     pub(super) fn end_binding(&mut self, now: u32, addr: Ipv4Addr, ended: u8) {
         let not_cooperating = self.state() == IscState::CommunicationsInterrupted;
         let mine = if self.cfg.primary { FREE } else { BACKUP };
         let cooperating = self.state() == IscState::Normal;
+        let free_at = (self.state() == IscState::PartnerDown)
+            .then(|| self.file.stos.saturating_add(self.file.mclt));
         let Some(l) = self.file.leases.get_mut(&addr) else {
             return;
         };
@@ -204,6 +208,9 @@ impl Dhcpd {
         } else {
             ended
         };
+        if let Some(at) = free_at.filter(|_| l.status == ended) {
+            l.tsfp = at;
+        }
         if cooperating {
             l.rewind = l.status;
         }
