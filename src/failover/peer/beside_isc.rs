@@ -136,8 +136,10 @@ impl Peer {
     /// it receives by its view of our clock (`WireLease::to_lease`); dhcpd
     /// takes every time as sent, on its own clock (research
     /// isc-failover-wire.md 2.4), and ends the binding there. So beside
-    /// dhcpd the end goes out at its latest on dhcpd's clock (the offset's
-    /// top, at least 0 beside dhcpd, `Peer::offset`): a dhcpd whose clock
+    /// dhcpd the end goes out later by how far dhcpd's clock runs ahead as
+    /// we measure it (the offset's top, at least 0 beside dhcpd,
+    /// `Peer::offset`; delays and whole-second stamps keep it at or below
+    /// the true offset, so a second or so may remain): a dhcpd whose clock
     /// ran 2 s ahead of ours ended our client's binding 2 s early and gave
     /// the address to another client (simulator seed 1035816, `--clients
     /// 24 --family isc`). An end we send for a binding that has ended is
@@ -155,8 +157,9 @@ impl Peer {
     /// (`reconcile`'s `merged`), acknowledged no further than our `local`
     /// was. dhcpd holds the potential expiry of its update as acknowledged
     /// (its `tsfp`, which bounds how long it waits in PARTNER-DOWN before
-    /// giving the address away) only when we take the update (failover.c
-    /// 5363-5366, on the accepting path); a refusal leaves it as it was.
+    /// giving the address away) only on our acknowledgement that takes the
+    /// update (failover.c `dhcp_failover_process_bind_ack`: a refusal goes
+    /// to `unqueue`, 5560, past the `tsfp` updates at 5598 and 5632).
     /// Raised from dhcpd's refused RELEASED, our renewal ran 150 s past
     /// what dhcpd held acknowledged, and tandem crashed before ours went
     /// back (simulator seed 1043727, `--clients 24 --family isc`). A tandem

@@ -249,8 +249,9 @@ impl Dhcpd {
     /// PARTNER-DOWN (not on a disconnect in COMMUNICATIONS-INTERRUPTED),
     /// and its answer to an update request skips a lease on a queue
     /// (failover.c 1536-1567, 1800-1812, 5725-5731): tandem cannot learn
-    /// it (sweep seed 1003521); a partner's update of the lease takes it
-    /// off the ack queue, refused or not, and queues nothing (failover.c
+    /// it (sweep seed 1003521); a partner's update of the lease that it
+    /// does not find less critical takes it off the ack queue, and a
+    /// refusal then queues nothing (failover.c
     /// 5222-5232), so it stays untold (sweep seed 1025300); or one over a renewal still on its update
     /// queue (`unsent`) after its UPDDONE: dhcpd sends that UPDDONE on the
     /// ack of the last lease queued, and an ack of an earlier version of
