@@ -150,12 +150,16 @@ fn double_grant_regression_seeds() {
 /// end taken over a renewal dhcpd sent on a connection that broke, taken
 /// off its ack queue by our refused end and never sent again (1025300);
 /// serving blind after a restart beside a tandem that fell in
-/// PARTNER-DOWN (1064535 at 16 clients, 1117138 and 1189748 at 10).
+/// PARTNER-DOWN (1064535 at 16 clients, 1117138 and 1189748 at 10); our
+/// shorter renewal of its client, answering an earlier request the client
+/// had left behind, taken over dhcpd's longer grant not yet sent (1091411,
+/// session 25's sweep).
 #[test]
 fn dhcpd_s_double_grants_are_its_hazards() {
     let cases = [
         (1_031_240, 24),
         (1_025_300, 24),
+        (1_091_411, 24),
         (1_064_535, 16),
         (1_117_138, 10),
         (1_189_748, 10),

@@ -206,7 +206,11 @@ impl Dhcpd {
             &ours,
             status,
             (cltt, b.ends.unwrap_or(0), now),
-            (lost_with_earlier, unsent),
+            (
+                lost_with_earlier,
+                unsent,
+                b.chaddr.as_deref() == Some(&ours.chaddr[..]),
+            ),
         );
         let next = if matches!(status, EXPIRED | RELEASED | RESET) {
             FREE
@@ -257,13 +261,16 @@ impl Dhcpd {
     /// ack of the last lease queued, and an ack of an earlier version of
     /// that lease, sent before it was queued again, counts (failover.c
     /// 5563-5566, 5651-5656), so the UPDDONE may go before what it
-    /// promised (sweep seed 1015073).
+    /// promised (sweep seed 1015073). A partner's binding of the same
+    /// client that ends sooner is the same hazard whatever its `cltt`: the
+    /// client may have taken dhcpd's ACK last (the partner's answered an
+    /// earlier request of its; sweep seed 1091411).
     fn note_overwrite(
         &mut self,
         ours: &IscLease,
         status: u8,
         (cltt, ends, now): (u32, u32, u32),
-        (lost_with_earlier, unsent): (bool, bool),
+        (lost_with_earlier, unsent, same_client): (bool, bool, bool),
     ) {
         if !ours.bound() || ours.ends <= now || ours.tstp <= ours.atsfp || !ours.granted_here {
             return;
@@ -277,8 +284,8 @@ impl Dhcpd {
             "dhcpd's UPDDONE went before the renewal it had queued (an ack of an earlier version of the lease it waited for), and it took the partner's end over that renewal"
         } else if ended {
             "dhcpd takes the partner's end of a binding it renewed and has not yet told (its 65-s slack, or a crossing it yields)"
-        } else if status == ACTIVE && cltt < ours.cltt && ends < ours.ends {
-            "dhcpd takes the partner's older binding over its own newer one not yet told (its dueling check looks at the ack queue only)"
+        } else if status == ACTIVE && ends < ours.ends && (cltt < ours.cltt || same_client) {
+            "dhcpd takes the partner's older binding, or its shorter one of the same client, over its own newer one not yet told (its dueling check looks at the ack queue only)"
         } else {
             return;
         };
