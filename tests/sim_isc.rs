@@ -152,14 +152,15 @@ fn double_grant_regression_seeds() {
 /// serving blind after a restart beside a tandem that fell in
 /// PARTNER-DOWN (1064535 at 16 clients, 1117138 and 1189748 at 10); our
 /// shorter renewal of its client, answering an earlier request the client
-/// had left behind, taken over dhcpd's longer grant not yet sent (1091411,
-/// session 25's sweep).
+/// had left behind, taken over dhcpd's longer grant not yet sent (1091411
+/// and 1115481, session 25's sweep).
 #[test]
 fn dhcpd_s_double_grants_are_its_hazards() {
     let cases = [
         (1_031_240, 24),
         (1_025_300, 24),
         (1_091_411, 24),
+        (1_115_481, 24),
         (1_064_535, 16),
         (1_117_138, 10),
         (1_189_748, 10),
