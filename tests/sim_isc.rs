@@ -153,7 +153,7 @@ fn double_grant_regression_seeds() {
 /// PARTNER-DOWN (1064535 at 16 clients, 1117138 and 1189748 at 10); our
 /// shorter renewal of its client, answering an earlier request the client
 /// had left behind, taken over dhcpd's longer grant not yet sent (1091411
-/// and 1115481, session 25's sweep).
+/// and 1115481, and 1136040 at 16 clients, session 25's sweep).
 #[test]
 fn dhcpd_s_double_grants_are_its_hazards() {
     let cases = [
@@ -161,6 +161,7 @@ fn dhcpd_s_double_grants_are_its_hazards() {
         (1_025_300, 24),
         (1_091_411, 24),
         (1_115_481, 24),
+        (1_136_040, 16),
         (1_064_535, 16),
         (1_117_138, 10),
         (1_189_748, 10),
