@@ -238,11 +238,43 @@ pub fn isc_frames(data: &[u8]) {
 /// some of ISC's UPDDONEs carry that request's xid, so that learning
 /// first ends and what it held runs too.
 fn isc_session(frames: &[crate::failover::isc::Frame]) {
-    use crate::failover::isc::link::LinkConfig;
-    use crate::failover::isc::session::{IscSession, SessionConfig, SessionOutput};
+    use crate::failover::isc::session::SessionOutput;
     use crate::failover::message::Message;
     use crate::time::Time;
     let Some(first) = frames.first() else { return };
+    let start = Time(u64::from(first.time));
+    let mut s = isc_lab_session(start);
+    let mut asked = None;
+    for (i, f) in frames.iter().enumerate() {
+        let now = Time(u64::from(f.time));
+        let pick = f.xid as usize;
+        if let Some(m) = isc_peer_move(pick, i as u64, now) {
+            s.send(now, m);
+        }
+        let mut f = f.clone();
+        if f.kind == crate::failover::isc::MessageType::UpdDone && pick & 0x200 == 0 {
+            f.xid = asked.unwrap_or(f.xid);
+        }
+        for out in s.receive(now, &f) {
+            if let SessionOutput::Message(Message::Connect(_)) = out {
+                let request = Message::UpdateRequest { since: 0 };
+                asked = s.send(now, request).iter().find_map(|o| match o {
+                    SessionOutput::Frame(f) => Some(f.xid),
+                    _ => None,
+                });
+            } else if let Some(answer) = isc_peer_answer(out, pick) {
+                s.send(now, answer);
+            }
+        }
+        s.tick(now.plus(1 + (pick >> 12) as u64 % 8));
+    }
+}
+
+/// A session as the secondary of relationship "lab", opened at `start`,
+/// told the peer's CONNECT.
+fn isc_lab_session(start: crate::time::Time) -> crate::failover::isc::session::IscSession {
+    use crate::failover::isc::link::LinkConfig;
+    use crate::failover::isc::session::{IscSession, SessionConfig};
     let link = LinkConfig {
         primary: false,
         name: b"lab".to_vec(),
@@ -257,51 +289,38 @@ fn isc_session(frames: &[crate::failover::isc::Frame]) {
         connection: 1,
         recover_epoch: None,
     };
-    let start = Time(u64::from(first.time));
     let (mut s, _) = IscSession::open(cfg, start);
     s.send(start, isc_peer_connect(start));
-    let mut asked = None;
-    for (i, f) in frames.iter().enumerate() {
-        let now = Time(u64::from(f.time));
-        let pick = f.xid as usize;
-        if let Some(m) = isc_peer_move(pick, i as u64, now) {
-            s.send(now, m);
+    s
+}
+
+/// The peer's answer to what the session tells it: an acknowledgement of
+/// a binding update (refused when `pick` says so, as a dispute would), a
+/// pool response, the UPDDONE after an UPDREQALL.
+fn isc_peer_answer(
+    out: crate::failover::isc::session::SessionOutput,
+    pick: usize,
+) -> Option<crate::failover::message::Message> {
+    use crate::failover::isc::session::SessionOutput;
+    use crate::failover::message::{Message, Reject};
+    let SessionOutput::Message(m) = out else {
+        return None;
+    };
+    match m {
+        Message::BindingUpdate { batch, leases, .. } => {
+            let rejects = leases
+                .iter()
+                .filter(|_| pick & 0x100 != 0)
+                .map(|w| Reject {
+                    addr: w.addr,
+                    reason: "a later transaction is recorded here".into(),
+                })
+                .collect();
+            Some(Message::BindingAck { batch, rejects })
         }
-        let mut f = f.clone();
-        if f.kind == crate::failover::isc::MessageType::UpdDone && pick & 0x200 == 0 {
-            f.xid = asked.unwrap_or(f.xid);
-        }
-        for out in s.receive(now, &f) {
-            let answer = match out {
-                SessionOutput::Message(Message::Connect(_)) => {
-                    let request = Message::UpdateRequest { since: 0 };
-                    asked = s.send(now, request).iter().find_map(|o| match o {
-                        SessionOutput::Frame(f) => Some(f.xid),
-                        _ => None,
-                    });
-                    continue;
-                }
-                SessionOutput::Message(Message::BindingUpdate { batch, leases, .. }) => {
-                    // Every other one refused, as a dispute would.
-                    let rejects = leases
-                        .iter()
-                        .filter(|_| pick & 0x100 != 0)
-                        .map(|w| crate::failover::message::Reject {
-                            addr: w.addr,
-                            reason: "a later transaction is recorded here".into(),
-                        })
-                        .collect();
-                    Message::BindingAck { batch, rejects }
-                }
-                SessionOutput::Message(Message::PoolRequest { pool, .. }) => {
-                    Message::PoolResponse { pool, given: 1 }
-                }
-                SessionOutput::Message(Message::UpdateRequestAll) => Message::UpdateDone,
-                _ => continue,
-            };
-            s.send(now, answer);
-        }
-        s.tick(now.plus(1 + (pick >> 12) as u64 % 8));
+        Message::PoolRequest { pool, .. } => Some(Message::PoolResponse { pool, given: 1 }),
+        Message::UpdateRequestAll => Some(Message::UpdateDone),
+        _ => None,
     }
 }
 

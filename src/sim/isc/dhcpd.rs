@@ -15,6 +15,7 @@ use crate::failover::isc::Frame;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::Ipv4Addr;
 
+mod hazards;
 mod link;
 mod reactions;
 mod serve;

@@ -10,7 +10,7 @@
 
 use super::super::rules::{self, IscLease};
 use super::{Dhcpd, IscState};
-use crate::failover::isc::binding::status::{ABANDONED, ACTIVE, BACKUP, EXPIRED, FREE, RELEASED};
+use crate::failover::isc::binding::status::{ABANDONED, ACTIVE, BACKUP, FREE, RELEASED};
 use dhcproto::{Decodable, Encodable, v4};
 use std::net::Ipv4Addr;
 
@@ -155,38 +155,6 @@ impl Dhcpd {
         self.queue_update(l.addr);
         self.send_updates(now);
         granted
-    }
-
-    /// Whether dhcpd's PARTNER-DOWN gives `l`'s address to `hw` at `now`
-    /// while the partner may still have a client on it, and by which rule.
-    /// The partner may have granted up to MCLT past the potential expiry
-    /// dhcpd acknowledged (`atsfp`), or past the moment dhcpd went into
-    /// PARTNER-DOWN (the partner fell silent before); dhcpd waits less:
-    /// - an ended binding's address goes once `tsfp` passes
-    ///   (`lease_mine_to_reallocate`), which is MCLT past `stos` (set on
-    ///   entering PARTNER-DOWN for the bindings ended before, failover.c
-    ///   1973-1986, and on ending for the others, mdb.c 1647-1662), not
-    ///   past the potential expiry acknowledged;
-    /// - the partner's free address goes MCLT past `stos`;
-    /// - and `stos` predates dhcpd's own downtime when the move leaves
-    ///   STARTUP (failover.c 1824-1828: the saved state's `stos` is kept),
-    ///   as when the operator declares it right after a restart.
-    fn partner_down_hazard(&self, now: u32, l: &IscLease, hw: &[u8]) -> Option<&'static str> {
-        if self.state() != IscState::PartnerDown || l.chaddr == hw {
-            return None;
-        }
-        let entered = self.partner_down_entered.unwrap_or(self.file.stos);
-        let waited = |from: u32| now >= from.max(entered).saturating_add(self.file.mclt);
-        let partners_free = if self.cfg.primary { BACKUP } else { FREE };
-        match l.status {
-            EXPIRED | RELEASED if !waited(l.atsfp) => Some(
-                "dhcpd's PARTNER-DOWN reuses an ended binding's address before MCLT past the potential expiry it acknowledged or its entry",
-            ),
-            s if s == partners_free && !waited(l.tsfp) => Some(
-                "dhcpd's PARTNER-DOWN out of STARTUP gives the partner's free address MCLT after the stos it saved, not MCLT after its entry",
-            ),
-            _ => None,
-        }
     }
 
     /// A binding given back, or run out (`expired`), goes to RELEASED or

@@ -8,9 +8,7 @@
 
 use super::super::rules::{self, IscLease};
 use super::{Dhcpd, IscState};
-use crate::failover::isc::binding::status::{
-    ABANDONED, ACTIVE, BACKUP, EXPIRED, FREE, RELEASED, RESET,
-};
+use crate::failover::isc::binding::status::{ACTIVE, BACKUP, EXPIRED, FREE, RELEASED, RESET};
 use crate::failover::isc::session::reject;
 use crate::failover::isc::{Binding, IscMessage, Rejection};
 use std::net::Ipv4Addr;
@@ -172,20 +170,7 @@ impl Dhcpd {
             return self.refuse(now, xid, Some(addr), reject::ILLEGAL_ADDRESS);
         };
         let cltt = b.cltt.unwrap_or(0);
-        // Sent last on an earlier connection and not queued to go on this
-        // one: on the ack queue, or taken off it by a refused update of
-        // the partner's (below), which does not queue it again (sweep seed
-        // 1025300).
-        let lost_with_earlier = !self.update_queue.contains(&addr)
-            && self
-                .sent_on
-                .get(&addr)
-                .is_some_and(|c| *c < self.connections);
-        // Still queued when dhcpd sent its UPDDONE on this connection: that
-        // UPDDONE went early, and the renewal, sent after it, may cross
-        // tandem's end (sweep seed 1016509). Before it, tandem (which waits
-        // for it) sent nothing over the renewal.
-        let unsent = self.done_sent == self.connections && self.queued_at_done.contains(&addr);
+        let (lost_with_earlier, unsent) = self.untold(addr);
         if self.ack_queue.contains_key(&addr) {
             if rules::prefers_its_own(&ours, status, cltt, self.cfg.primary) {
                 return self.refuse(now, xid, Some(addr), reject::LESS_CRITICAL);
@@ -212,6 +197,32 @@ impl Dhcpd {
                 b.chaddr.as_deref() == Some(&ours.chaddr[..]),
             ),
         );
+        self.take(now, addr, status, b);
+        self.queue_ack(now, xid, addr);
+    }
+
+    /// Whether dhcpd's own version of `addr` went untold on this
+    /// connection: (sent last on an earlier connection and not queued to
+    /// go on this one: on the ack queue, or taken off it by a refused
+    /// update of the partner's, which does not queue it again, sweep seed
+    /// 1025300; still queued when dhcpd sent its UPDDONE on this
+    /// connection: that UPDDONE went early, and the renewal, sent after
+    /// it, may cross tandem's end, sweep seed 1016509. Before it, tandem,
+    /// which waits for it, sent nothing over the renewal).
+    fn untold(&self, addr: Ipv4Addr) -> (bool, bool) {
+        let lost_with_earlier = !self.update_queue.contains(&addr)
+            && self
+                .sent_on
+                .get(&addr)
+                .is_some_and(|c| *c < self.connections);
+        let unsent = self.done_sent == self.connections && self.queued_at_done.contains(&addr);
+        (lost_with_earlier, unsent)
+    }
+
+    /// Writes the partner's binding `b` of `addr` (its `status`) on the
+    /// lease file, an end going straight to FREE.
+    fn take(&mut self, now: u32, addr: Ipv4Addr, status: u8, b: &Binding) {
+        let pe = b.potential_expiry.unwrap_or(0);
         let next = if matches!(status, EXPIRED | RELEASED | RESET) {
             FREE
         } else {
@@ -234,77 +245,12 @@ impl Dhcpd {
             "dhcpd takes {addr} status {status} pe {pe} ends {} at {now}",
             l.ends
         ));
-        self.queue_ack(now, xid, addr);
-    }
-
-    /// dhcpd is about to replace its own binding `ours`, which the partner
-    /// has not acknowledged (`tstp > atsfp`) and which runs on, with the
-    /// partner's end of it (the 65-s slack, or a crossing it yields) or an
-    /// older binding (its dueling check looks at the ack queue only): the
-    /// address is dhcpd's own hazard until `ours` ends. One the partner
-    /// acknowledged and still overwrites is tandem's fault, not marked; so
-    /// is an end over a renewal dhcpd made before this connection and had
-    /// to send on it: tandem learns what dhcpd has not acknowledged before
-    /// it sends its own changes (`IscSession::request_for_peer`), so only
-    /// one that crossed dhcpd's renewal on the wire is dhcpd's to bear, or
-    /// one over a renewal dhcpd sent on an earlier connection that broke
-    /// before its ack (`lost_with_earlier`): dhcpd keeps it on its ack queue,
-    /// rescinded only when it leaves NORMAL, POTENTIAL-CONFLICT or
-    /// PARTNER-DOWN (not on a disconnect in COMMUNICATIONS-INTERRUPTED),
-    /// and its answer to an update request skips a lease on a queue
-    /// (failover.c 1536-1567, 1800-1812, 5725-5731): tandem cannot learn
-    /// it (sweep seed 1003521); a partner's update of the lease that it
-    /// does not find less critical takes it off the ack queue, and a
-    /// refusal then queues nothing (failover.c
-    /// 5222-5232), so it stays untold (sweep seed 1025300); or one over a renewal still on its update
-    /// queue (`unsent`) after its UPDDONE: dhcpd sends that UPDDONE on the
-    /// ack of the last lease queued, and an ack of an earlier version of
-    /// that lease, sent before it was queued again, counts (failover.c
-    /// 5563-5566, 5651-5656), so the UPDDONE may go before what it
-    /// promised (sweep seed 1015073). A partner's binding of the same
-    /// client that ends sooner is the same hazard whatever its `cltt`: the
-    /// client may have taken dhcpd's ACK last (the partner's answered an
-    /// earlier request of its; sweep seed 1091411).
-    fn note_overwrite(
-        &mut self,
-        ours: &IscLease,
-        status: u8,
-        (cltt, ends, now): (u32, u32, u32),
-        (lost_with_earlier, unsent, same_client): (bool, bool, bool),
-    ) {
-        if !ours.bound() || ours.ends <= now || ours.tstp <= ours.atsfp || !ours.granted_here {
-            return;
-        }
-        let ended = matches!(status, EXPIRED | RELEASED | RESET | ABANDONED);
-        let told_here = self.conn.as_ref().is_some_and(|c| ours.cltt < c.opened);
-        if told_here && !lost_with_earlier && !unsent {
-            return;
-        }
-        let why = if ended && told_here && unsent {
-            "dhcpd's UPDDONE went before the renewal it had queued (an ack of an earlier version of the lease it waited for), and it took the partner's end over that renewal"
-        } else if ended {
-            "dhcpd takes the partner's end of a binding it renewed and has not yet told (its 65-s slack, or a crossing it yields)"
-        } else if status == ACTIVE && ends < ours.ends && (cltt < ours.cltt || same_client) {
-            "dhcpd takes the partner's older binding, or its shorter one of the same client, over its own newer one not yet told (its dueling check looks at the ack queue only)"
-        } else {
-            return;
-        };
-        self.hazards.insert(ours.addr, (ours.ends, why));
-        self.dropped
-            .push((ours.addr, ours.chaddr.clone(), ours.ends, why));
     }
 
     /// dhcpd sent an UPDDONE: what its update queue still holds went after.
     fn note_done(&mut self) {
         self.done_sent = self.connections;
         self.queued_at_done = self.update_queue.iter().copied().collect();
-    }
-
-    /// The world found that tandem had the binding dhcpd dropped at
-    /// `addr` (`World::note_dropped`): dhcpd's next grant of the address
-    /// is no hazard of its own.
-    pub fn forget_hazard(&mut self, addr: Ipv4Addr) {
-        self.hazards.remove(&addr);
     }
 
     /// `dhcp_failover_process_bind_ack` (failover.c 5530-5687): a refusal
